@@ -1,0 +1,208 @@
+/**
+ * The stack configuration the platform program accepts, as zod schemas.
+ *
+ * Every key lives in the `platform:` namespace of a stack file (`Pulumi.<stack>.yaml`). Each top-level
+ * key has its own schema so that one bad key never hides the problems of another: the loader parses
+ * them independently and reports every problem at once. Everything here is optional; what a stack does
+ * not say is filled in by its stage profile (`config/profiles.ts`).
+ */
+import { z } from "zod";
+
+export const STAGES = ["local", "staging", "production"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const CATALOG_NAMES = ["ecommerce", "fintech", "trading"] as const;
+export type CatalogName = (typeof CATALOG_NAMES)[number];
+
+export const BACKENDS = ["aws", "inCluster"] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+/** Kubernetes versions EKS offers that this program is tested against. */
+export const KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+
+/** PostgreSQL major versions (RDS and the official image both offer them). */
+export const POSTGRES_VERSIONS = ["15", "16", "17"] as const;
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "a DNS label (lowercase letters, digits and '-')" })
+  .max(63, { error: "at most 63 characters" });
+
+const domainName = z
+  .string()
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "a DNS domain such as shop.example.com" });
+
+const quantityCpu = z
+  .string()
+  .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: 'a CPU quantity such as "500m" or "2"' });
+const quantityMemory = z
+  .string()
+  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { error: 'a memory quantity such as "512Mi" or "4Gi"' });
+const storageSize = z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, { error: 'a storage size such as "20Gi"' });
+
+const int = (min: number, max: number) =>
+  z
+    .number({ error: "a whole number" })
+    .int({ error: "a whole number" })
+    .min(min, { error: `a whole number from ${min} to ${max}` })
+    .max(max, { error: `a whole number from ${min} to ${max}` });
+
+const awsRoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, {
+    error: "an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins",
+  });
+
+export const resourcesSchema = z.strictObject({
+  requests: z.strictObject({ cpu: quantityCpu, memory: quantityMemory }).optional(),
+  limits: z.strictObject({ cpu: quantityCpu, memory: quantityMemory }).optional(),
+});
+
+export const nodeGroupSchema = z.strictObject({
+  instanceTypes: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as m5.large" }))
+    .min(1, { error: "at least one EC2 instance type" }),
+  minSize: int(0, 100),
+  maxSize: int(1, 100),
+  desiredSize: int(0, 100).optional(),
+  diskSizeGb: int(20, 2000).optional(),
+  capacityType: z.enum(["ON_DEMAND", "SPOT"]).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  taints: z
+    .array(
+      z.strictObject({
+        key: z.string().min(1),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+      }),
+    )
+    .optional(),
+});
+
+export const clusterSchema = z.strictObject({
+  /** `existing`: use a kubeconfig/context; `aws`: create VPC + EKS. */
+  provider: z.enum(["existing", "aws"]).optional(),
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  kubernetesVersion: z.enum(KUBERNETES_VERSIONS).optional(),
+  publicAccessCidrs: z.array(z.cidrv4({ error: "an IPv4 CIDR such as 203.0.113.0/24" })).optional(),
+  adminRoleArns: z.array(awsRoleArn).optional(),
+  nodeGroups: z.record(dnsLabel, nodeGroupSchema).optional(),
+});
+
+export const networkSchema = z.strictObject({
+  cidr: z.cidrv4({ error: "an IPv4 CIDR such as 10.0.0.0/16" }).optional(),
+  availabilityZoneCount: int(2, 6).optional(),
+  natGateways: z.enum(["single", "perZone"]).optional(),
+  flowLogRetentionDays: int(1, 3653).optional(),
+});
+
+export const databaseSchema = z.strictObject({
+  backend: z.enum(BACKENDS).optional(),
+  engineVersion: z.enum(POSTGRES_VERSIONS).optional(),
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an RDS instance class such as "db.r6g.large"' })
+    .optional(),
+  allocatedStorageGb: int(20, 65536).optional(),
+  maxAllocatedStorageGb: int(20, 65536).optional(),
+  backupRetentionDays: int(7, 35).optional(),
+  multiAz: z.boolean().optional(),
+  deletionProtection: z.boolean().optional(),
+  storageSize: storageSize.optional(),
+});
+
+export const cacheSchema = z.strictObject({
+  backend: z.enum(BACKENDS).optional(),
+  engine: z.enum(["redis", "valkey"]).optional(),
+  nodeType: z
+    .string()
+    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an ElastiCache node type such as "cache.r7g.large"' })
+    .optional(),
+  replicasPerShard: int(0, 5).optional(),
+  snapshotRetentionDays: int(0, 35).optional(),
+  maxmemoryMb: int(32, 1048576).optional(),
+  storageSize: storageSize.optional(),
+});
+
+export const brokerSchema = z.strictObject({
+  backend: z.enum(BACKENDS).optional(),
+  instanceType: z
+    .string()
+    .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an Amazon MQ instance type such as "mq.m5.large"' })
+    .optional(),
+  engineVersion: z.string().regex(/^[0-9]+\.[0-9]+$/, { error: 'a RabbitMQ version such as "3.13"' }).optional(),
+  storageSize: storageSize.optional(),
+});
+
+const chartSourceSchema = z.strictObject({
+  /** A chart directory or .tgz already on disk (offline installs). */
+  path: z.string().min(1).optional(),
+  version: z.string().regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" }).optional(),
+});
+
+export const ingressSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  domain: domainName.optional(),
+  tls: z
+    .strictObject({
+      issuer: z.enum(["acme", "selfSigned"]).optional(),
+      acmeEmail: z.email({ error: "an e-mail address for the ACME account" }).optional(),
+      acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
+    })
+    .optional(),
+  charts: z.strictObject({ envoyGateway: chartSourceSchema.optional(), certManager: chartSourceSchema.optional() }).optional(),
+});
+
+export const observabilitySchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  scrapeIntervalSeconds: int(5, 300).optional(),
+  retentionDays: int(1, 365).optional(),
+  prometheusStorageSize: storageSize.optional(),
+  grafanaStorageSize: storageSize.optional(),
+  chart: chartSourceSchema.optional(),
+  alertReceiver: z.enum(["none", "slack", "pagerduty"]).optional(),
+});
+
+export const serviceOverrideSchema = z.strictObject({
+  imageTag: z
+    .string()
+    .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/, {
+      error: 'an image tag such as "1.4.2" or a digest "sha256:…"',
+    })
+    .optional(),
+  replicas: z.strictObject({ min: int(1, 100), max: int(1, 500) }).optional(),
+  resources: resourcesSchema.optional(),
+});
+
+/** The secret-bearing keys: they must be set with `pulumi config set --secret`. */
+export const SECRET_KEYS = ["secrets", "alertWebhookUrl"] as const;
+
+/** One schema per top-level key of the `platform:` namespace. */
+export const topLevelSchemas = {
+  stage: z.enum(STAGES),
+  owner: z.string().regex(/^[a-z0-9][a-z0-9._@-]*$/, { error: "an owner tag such as team-platform" }),
+  catalogs: z.array(z.enum(CATALOG_NAMES)).min(1, { error: "at least one catalog" }),
+  cluster: clusterSchema,
+  network: networkSchema,
+  database: databaseSchema,
+  cache: cacheSchema,
+  broker: brokerSchema,
+  ingress: ingressSchema,
+  observability: observabilitySchema,
+  /** Per-service overrides, keyed `<catalog>/<service>`. */
+  services: z.record(z.string(), serviceOverrideSchema),
+  /** Externally issued credentials (Stripe, SendGrid…), keyed `<catalog>.<ENV_NAME>`. Secret. */
+  secrets: z.record(
+    z.string().regex(/^[a-z]+\.[A-Z][A-Z0-9_]*$/, { error: "a key such as ecommerce.STRIPE_API_KEY" }),
+    z.string().min(1),
+  ),
+  /** Alertmanager receiver webhook (Slack or PagerDuty). Secret. */
+  alertWebhookUrl: z.url({ error: "an https webhook URL" }),
+} as const;
+
+export type TopLevelKey = keyof typeof topLevelSchemas;
+export type RawConfig = { [K in TopLevelKey]?: z.infer<(typeof topLevelSchemas)[K]> };
+export type NodeGroupConfig = z.infer<typeof nodeGroupSchema>;
+export type ResourcesConfig = z.infer<typeof resourcesSchema>;
+export type ServiceOverride = z.infer<typeof serviceOverrideSchema>;

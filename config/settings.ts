@@ -1,0 +1,445 @@
+/**
+ * Turns a stack's raw `platform:` config into one validated, fully-defaulted settings object.
+ *
+ * Pure: takes the config map (as the Pulumi runtime holds it: every value a string, structured
+ * values as JSON) plus which keys are secrets, and returns settings or throws a ConfigError listing
+ * every problem with its key, stack file, what was expected and what was found. Nothing here touches
+ * Pulumi resources, so a bad config stops the program before anything is registered.
+ */
+import { type z } from "zod";
+import { CATALOGS, loadCatalog, type Catalog } from "../services";
+import { STAGE_PROFILES, type StageProfile } from "./profiles";
+import {
+  topLevelSchemas,
+  SECRET_KEYS,
+  type Backend,
+  type CatalogName,
+  type NodeGroupConfig,
+  type RawConfig,
+  type ServiceOverride,
+  type Stage,
+  type TopLevelKey,
+} from "./schema";
+
+export const CONFIG_NAMESPACE = "platform";
+
+export interface ConfigSource {
+  project: string;
+  stack: string;
+  /** Full keys (`platform:stage`) to raw string values, as `pulumi.runtime.allConfig()` returns them. */
+  values: Record<string, string>;
+  /** Full keys whose values are Pulumi secrets. */
+  secretKeys: ReadonlySet<string>;
+}
+
+export interface ConfigProblem {
+  /** Full key path, e.g. `platform:database.instanceClass`. */
+  key: string;
+  stackFile: string;
+  expected: string;
+  found: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    const file = problems[0]?.stackFile ?? "the stack file";
+    super(
+      `Invalid configuration in ${file} (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
+        problems.map((p) => `  - ${formatProblem(p)}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.key}: expected ${p.expected}, found ${p.found}`;
+}
+
+export interface NodeGroupSettings {
+  instanceTypes: string[];
+  minSize: number;
+  maxSize: number;
+  desiredSize: number;
+  diskSizeGb: number;
+  capacityType: "ON_DEMAND" | "SPOT";
+  labels: Record<string, string>;
+  taints: { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
+}
+
+export type ClusterSettings =
+  | { provider: "existing"; kubeconfig?: string; context?: string }
+  | {
+      provider: "aws";
+      kubernetesVersion: string;
+      publicAccessCidrs: string[];
+      adminRoleArns: string[];
+      nodeGroups: Record<string, NodeGroupSettings>;
+    };
+
+/** A third-party Helm chart: fetched from its repository, read from a local path, or left out. */
+export interface ChartSettings {
+  version: string;
+  /** `repository` (online), `localPath` (offline with a chart on disk) or `skipped`. */
+  source: "repository" | "localPath" | "skipped";
+  path?: string;
+}
+
+export interface PlatformSettings {
+  project: string;
+  stack: string;
+  stackFile: string;
+  stage: Stage;
+  profile: StageProfile;
+  owner: string;
+  /** Tags put on every AWS resource. */
+  tags: Record<string, string>;
+  catalogs: Catalog[];
+  cluster: ClusterSettings;
+  network: StageProfile["network"];
+  database: StageProfile["database"] & { backend: Backend; engineVersion: string };
+  cache: StageProfile["cache"] & { backend: Backend; engine: "redis" | "valkey" };
+  broker: StageProfile["broker"] & { backend: Backend; engineVersion: string };
+  ingress: {
+    enabled: boolean;
+    domain: string;
+    tls: { issuer: "acme" | "selfSigned"; acmeEmail?: string; acmeServer: string };
+    envoyGatewayChart: ChartSettings;
+    certManagerChart: ChartSettings;
+  };
+  observability: {
+    enabled: boolean;
+    scrapeIntervalSeconds: number;
+    retentionDays: number;
+    prometheusStorageSize: string;
+    grafanaStorageSize: string;
+    chart: ChartSettings;
+    alertReceiver: "none" | "slack" | "pagerduty";
+  };
+  /** Per-service overrides keyed `<catalog>/<service>`. */
+  services: Record<string, ServiceOverride>;
+  /** Keys (`<catalog>.<ENV>`) of external credentials supplied as secrets; values via `secretValues`. */
+  externalSecretKeys: string[];
+  /** Whether an alert webhook URL was supplied (the value itself stays in `secretValues`). */
+  hasAlertWebhook: boolean;
+  /** Warnings to print (not errors): things left out or defaulted that an operator should know. */
+  warnings: string[];
+}
+
+/** Secret config values, kept apart from the plain settings so they are only ever handled as secrets. */
+export interface SecretValues {
+  externalSecrets: Record<string, string>;
+  alertWebhookUrl?: string;
+}
+
+/** Pinned third-party chart versions (one place). */
+export const CHART_VERSIONS = {
+  envoyGateway: "v1.5.4",
+  certManager: "v1.18.2",
+  kubePrometheusStack: "77.5.0",
+} as const;
+
+export const POSTGRES_DEFAULT_VERSION = "15";
+export const RABBITMQ_DEFAULT_VERSION = "3.13";
+export const LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory";
+
+/** Validates the raw config and resolves it against the stage profile. Throws ConfigError. */
+export function resolveSettings(source: ConfigSource): { settings: PlatformSettings; secrets: SecretValues } {
+  const stackFile = `Pulumi.${source.stack}.yaml`;
+  const problems: ConfigProblem[] = [];
+  const problem = (key: string, expected: string, found: string) => problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, stackFile, expected, found });
+
+  // 1. Parse each top-level key on its own so one bad key never hides another's problems.
+  const raw: RawConfig = {};
+  const valid = new Set<TopLevelKey>();
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const fullKey of Object.keys(source.values).sort()) {
+    if (!fullKey.startsWith(prefix)) continue; // other namespaces (aws:, kubernetes:) are not ours
+    const key = fullKey.slice(prefix.length);
+    const rawValue = source.values[fullKey] ?? "";
+    if (!(key in topLevelSchemas)) {
+      problem(key, unknownKeyExpectation(key, Object.keys(topLevelSchemas)), describeFound(parseValue(rawValue), isSecretName(key)));
+      continue;
+    }
+    const topKey = key as TopLevelKey;
+    const secret = (SECRET_KEYS as readonly string[]).includes(topKey);
+    if (secret && !source.secretKeys.has(fullKey)) {
+      problem(key, `a secret (set it with \`pulumi config set --secret ${fullKey} …\`)`, "a plaintext value");
+      continue;
+    }
+    const value = parseValue(rawValue);
+    const schema: z.ZodType = topLevelSchemas[topKey];
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) {
+      (raw as Record<string, unknown>)[topKey] = result.data;
+      valid.add(topKey);
+    } else {
+      for (const issue of result.error.issues) {
+        for (const p of issueToProblems(topKey, issue, schema, secret)) problem(p.key, p.expected, p.found);
+      }
+    }
+  }
+
+  // 2. Required keys.
+  if (!valid.has("stage") && !problems.some((p) => p.key === `${prefix}stage`)) problem("stage", 'one of "local", "staging", "production"', "nothing");
+  if (!valid.has("catalogs") && !problems.some((p) => p.key === `${prefix}catalogs`)) problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
+
+  const stage: Stage = raw.stage ?? "local";
+  const profile = STAGE_PROFILES[stage];
+  const catalogNames: CatalogName[] = [...new Set(raw.catalogs ?? [])];
+  const catalogs = catalogNames.map((name) => loadCatalog(CATALOGS[name]));
+
+  // 3. Resolve against the profile.
+  const c = raw.cluster ?? {};
+  const clusterProvider = c.provider ?? profile.clusterProvider;
+  const cluster: ClusterSettings =
+    clusterProvider === "existing"
+      ? { provider: "existing", ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}), ...(c.context ? { context: c.context } : {}) }
+      : {
+          provider: "aws",
+          kubernetesVersion: c.kubernetesVersion ?? profile.kubernetesVersion,
+          publicAccessCidrs: c.publicAccessCidrs ?? [],
+          adminRoleArns: c.adminRoleArns ?? [],
+          nodeGroups: resolveNodeGroups(c.nodeGroups, profile),
+        };
+
+  const backendDefault = (explicit: Backend | undefined): Backend => explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
+  const database = { ...profile.database, ...definedOnly(raw.database ?? {}), backend: backendDefault(raw.database?.backend), engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION };
+  const cache = { ...profile.cache, ...definedOnly(raw.cache ?? {}), backend: backendDefault(raw.cache?.backend), engine: raw.cache?.engine ?? "redis" };
+  const broker = { ...profile.broker, ...definedOnly(raw.broker ?? {}), backend: backendDefault(raw.broker?.backend), engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION };
+
+  const ing = raw.ingress ?? {};
+  const obs = raw.observability ?? {};
+  const warnings: string[] = [];
+  const chart = (name: string, key: string, version: string, given: { path?: string; version?: string } | undefined): ChartSettings => {
+    if (given?.path) return { version: given.version ?? version, source: "localPath", path: given.path };
+    if (stage === "local") {
+      warnings.push(
+        `${name} is left out of the local stack: its Helm chart cannot be fetched offline. Set ${prefix}${key}.path to a chart on disk to include it.`,
+      );
+      return { version: given?.version ?? version, source: "skipped" };
+    }
+    return { version: given?.version ?? version, source: "repository" };
+  };
+  const ingress: PlatformSettings["ingress"] = {
+    enabled: ing.enabled ?? true,
+    domain: ing.domain ?? (stage === "local" ? "platform.localtest.me" : ""),
+    tls: {
+      issuer: ing.tls?.issuer ?? profile.tlsIssuer,
+      ...(ing.tls?.acmeEmail ? { acmeEmail: ing.tls.acmeEmail } : {}),
+      acmeServer: ing.tls?.acmeServer ?? LETSENCRYPT_PRODUCTION,
+    },
+    envoyGatewayChart: chart("Envoy Gateway (IngressGateway)", "ingress.charts.envoyGateway", CHART_VERSIONS.envoyGateway, ing.charts?.envoyGateway),
+    certManagerChart: chart("cert-manager (IngressGateway)", "ingress.charts.certManager", CHART_VERSIONS.certManager, ing.charts?.certManager),
+  };
+  if (ingress.enabled && (ingress.envoyGatewayChart.source === "skipped" || ingress.certManagerChart.source === "skipped")) ingress.enabled = false;
+  const observability: PlatformSettings["observability"] = {
+    enabled: obs.enabled ?? true,
+    scrapeIntervalSeconds: obs.scrapeIntervalSeconds ?? 15,
+    retentionDays: obs.retentionDays ?? 15,
+    prometheusStorageSize: obs.prometheusStorageSize ?? profile.observability.prometheusStorageSize,
+    grafanaStorageSize: obs.grafanaStorageSize ?? profile.observability.grafanaStorageSize,
+    chart: obs.enabled === false ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" } : chart("kube-prometheus-stack (ObservabilityStack)", "observability.chart", CHART_VERSIONS.kubePrometheusStack, obs.chart),
+    alertReceiver: obs.alertReceiver ?? "none",
+  };
+  if (observability.chart.source === "skipped") observability.enabled = false;
+  if (stage !== "local" && observability.enabled && observability.alertReceiver === "none")
+    warnings.push(`Alerts are evaluated but routed nowhere: set ${prefix}observability.alertReceiver and ${prefix}alertWebhookUrl (secret).`);
+
+  const settings: PlatformSettings = {
+    project: source.project,
+    stack: source.stack,
+    stackFile,
+    stage,
+    profile,
+    owner: raw.owner ?? "platform-team",
+    tags: { project: source.project, stack: source.stack, owner: raw.owner ?? "platform-team", "managed-by": "pulumi" },
+    catalogs,
+    cluster,
+    network: { ...profile.network, ...definedOnly(raw.network ?? {}) },
+    database,
+    cache,
+    broker,
+    ingress,
+    observability,
+    services: raw.services ?? {},
+    externalSecretKeys: Object.keys(raw.secrets ?? {}).sort(),
+    hasAlertWebhook: raw.alertWebhookUrl !== undefined,
+    warnings,
+  };
+
+  // 4. Cross-key checks: contradictions and stage rules. Only over keys that parsed.
+  if (valid.has("cluster")) {
+    if (clusterProvider === "existing") {
+      for (const k of ["kubernetesVersion", "publicAccessCidrs", "adminRoleArns", "nodeGroups"] as const) {
+        if (c[k] !== undefined) problem(`cluster.${k}`, 'no value when platform:cluster.provider is "existing" (it configures an EKS cluster this stack does not create)', describeFound(c[k]));
+      }
+    } else {
+      for (const k of ["kubeconfig", "context"] as const) {
+        if (c[k] !== undefined) problem(`cluster.${k}`, 'no value when platform:cluster.provider is "aws" (the program builds the kubeconfig from the EKS cluster it creates)', describeFound(c[k]));
+      }
+    }
+  }
+  if (cluster.provider === "aws") {
+    for (const [name, ng] of Object.entries(cluster.nodeGroups)) {
+      if (ng.minSize > ng.maxSize) problem(`cluster.nodeGroups.${name}.minSize`, `at most maxSize (${ng.maxSize})`, String(ng.minSize));
+      else if (ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize)
+        problem(`cluster.nodeGroups.${name}.desiredSize`, `a size from minSize (${ng.minSize}) to maxSize (${ng.maxSize})`, String(ng.desiredSize));
+    }
+    if (Object.keys(cluster.nodeGroups).length === 0) problem("cluster.nodeGroups", "at least one managed node group", "none");
+    if (stage === "production" && cluster.adminRoleArns.length === 0)
+      problem("cluster.adminRoleArns", "at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster)", "none");
+  }
+  for (const [key, section] of [["database", database], ["cache", cache], ["broker", broker]] as const) {
+    if (section.backend === "aws" && clusterProvider === "existing")
+      problem(`${key}.backend`, '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")', '"aws"');
+  }
+  if (database.maxAllocatedStorageGb < database.allocatedStorageGb)
+    problem("database.maxAllocatedStorageGb", `at least database.allocatedStorageGb (${database.allocatedStorageGb})`, String(database.maxAllocatedStorageGb));
+  if (stage === "production" && valid.has("database") && raw.database?.backupRetentionDays !== undefined && raw.database.backupRetentionDays < 14)
+    problem("database.backupRetentionDays", "at least 14 days in production", String(raw.database.backupRetentionDays));
+  if (cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
+    problem("cache.replicasPerShard", "at least 1 in production (automatic failover needs a replica)", String(cache.replicasPerShard));
+  if (ingress.enabled && stage !== "local" && !ingress.domain) problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
+  if (ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
+    problem("ingress.tls.acmeEmail", 'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"', "nothing");
+  if (observability.alertReceiver !== "none" && !settings.hasAlertWebhook)
+    problem("alertWebhookUrl", `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`, "nothing");
+  if (obs.enabled === false && obs.alertReceiver !== undefined && obs.alertReceiver !== "none")
+    problem("observability.alertReceiver", 'no receiver when platform:observability.enabled is false', JSON.stringify(obs.alertReceiver));
+
+  // Per-service overrides must name a deployed service and respect the stage's replica rules.
+  const deployed = new Set(catalogs.flatMap((cat) => cat.services.map((s) => `${cat.name}/${s.name}`)));
+  for (const [id, override] of Object.entries(settings.services)) {
+    if (!deployed.has(id)) {
+      problem(`services.${id}`, `a deployed service as <catalog>/<service> (${[...deployed].sort().join(", ") || "no catalog deployed"})`, JSON.stringify(id));
+      continue;
+    }
+    if (override.replicas) {
+      if (override.replicas.min > override.replicas.max) problem(`services.${id}.replicas.min`, `at most replicas.max (${override.replicas.max})`, String(override.replicas.min));
+      if (stage === "production" && override.replicas.max < 2) problem(`services.${id}.replicas.max`, "at least 2 in production", String(override.replicas.max));
+      if (stage === "production" && override.replicas.min < 2) problem(`services.${id}.replicas.min`, "at least 2 in production (a single replica cannot survive a node drain)", String(override.replicas.min));
+    }
+  }
+  // External credentials: keys must name a declared external secret of a deployed catalog.
+  const declaredExternal = new Set(
+    catalogs.flatMap((cat) =>
+      cat.services.flatMap((s) => Object.entries(s.secretEnv).filter(([, v]) => v.source === "external").map(([env]) => `${cat.name}.${env}`)),
+    ),
+  );
+  for (const key of settings.externalSecretKeys) {
+    if (!declaredExternal.has(key)) problem(`secrets.${key}`, `an external secret a deployed service declares (${[...declaredExternal].sort().join(", ") || "none"})`, "an undeclared key");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    settings,
+    secrets: { externalSecrets: raw.secrets ?? {}, ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}) },
+  };
+}
+
+function resolveNodeGroups(given: Record<string, NodeGroupConfig> | undefined, profile: StageProfile): Record<string, NodeGroupSettings> {
+  const source = given ?? profile.nodeGroups;
+  return Object.fromEntries(
+    Object.entries(source).map(([name, ng]) => [
+      name,
+      {
+        instanceTypes: ng.instanceTypes,
+        minSize: ng.minSize,
+        maxSize: ng.maxSize,
+        desiredSize: ng.desiredSize ?? ng.minSize,
+        diskSizeGb: ng.diskSizeGb ?? 50,
+        capacityType: ("capacityType" in ng && ng.capacityType) || "ON_DEMAND",
+        labels: ng.labels ?? {},
+        taints: ("taints" in ng && ng.taints) || [],
+      },
+    ]),
+  );
+}
+
+/** Pulumi config holds strings; structured values (objects, lists, numbers, booleans) as JSON. */
+function parseValue(raw: string): unknown {
+  const t = raw.trim();
+  if (/^[[{]/.test(t) || /^-?[0-9]+(\.[0-9]+)?$/.test(t) || t === "true" || t === "false") {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isSecretName(key: string): boolean {
+  return /password|passwd|secret|token|apikey|api_key|webhook/i.test(key);
+}
+
+function describeFound(value: unknown, secret = false): string {
+  if (value === undefined) return "nothing";
+  if (secret) return "a value (not shown)";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function unknownKeyExpectation(key: string, known: string[]): string {
+  if (/password|passwd/i.test(key)) return "no password key: every password is generated with @pulumi/random and kept as a Pulumi secret; remove it";
+  return `a known key (${[...known].sort().join(", ")})`;
+}
+
+type Issue = z.core.$ZodIssue;
+
+function issueToProblems(top: TopLevelKey, issue: Issue, schema: z.ZodType, secret: boolean): { key: string; expected: string; found: string }[] {
+  const path = [top, ...issue.path.map(String)];
+  const input = "input" in issue ? issue.input : undefined;
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(schema, issue.path);
+    const container = input as Record<string, unknown> | undefined;
+    return issue.keys.map((k) => ({
+      key: [...path, k].join("."),
+      expected: unknownKeyExpectation(k, known),
+      found: describeFound(container?.[k], secret || isSecretName(k)),
+    }));
+  }
+  return [{ key: path.join("."), expected: expectation(issue), found: describeFound(input, secret) }];
+}
+
+const TYPE_NAMES: Record<string, string> = { number: "a number", int: "a whole number", string: "a string", boolean: "true or false", array: "a list", object: "a map", record: "a map" };
+
+function expectation(issue: Issue): string {
+  const custom = !/^(Invalid|Too (small|big)|Expected)/.test(issue.message);
+  if (custom) return issue.message;
+  switch (issue.code) {
+    case "invalid_type":
+      return TYPE_NAMES[issue.expected] ?? issue.expected;
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Keys the schema accepts at `path` (for "unknown key" messages). */
+function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
+  let current: unknown = schema;
+  for (const segment of path) {
+    current = unwrap(current);
+    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }).def;
+    if (def?.type === "object" && def.shape) current = def.shape[String(segment)];
+    else if (def?.type === "record") current = def.valueType;
+    else if (def?.type === "array") current = def.element;
+    else return [];
+  }
+  const def = (unwrap(current) as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
+  return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+function unwrap(s: unknown): unknown {
+  let current = s as { def?: { type?: string; innerType?: unknown } };
+  while (current?.def && (current.def.type === "optional" || current.def.type === "default" || current.def.type === "nullable")) {
+    current = current.def.innerType as typeof current;
+  }
+  return current;
+}

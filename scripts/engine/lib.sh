@@ -1,0 +1,49 @@
+# shellcheck shell=bash
+# Shared settings for scripts/engine/*.sh. Sourced, never executed.
+#
+# Versions: the Pulumi ones come from package.json (single source of truth for
+# the SDK and the plugins it talks to); the control plane ones from versions.env.
+
+ENGINE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$ENGINE_DIR/../.." && pwd)
+
+# shellcheck source=versions.env
+. "$ENGINE_DIR/versions.env"
+
+# Version of an npm dependency as declared in package.json, without range signs.
+engine_pkg_version() {
+  node -e '
+    const p = require(process.argv[1]);
+    const v = (p.dependencies || {})[process.argv[2]] || (p.devDependencies || {})[process.argv[2]];
+    if (!v) { console.error("package.json does not declare " + process.argv[2]); process.exit(1); }
+    process.stdout.write(String(v).replace(/^[\^~=v]+/, ""));
+  ' "$REPO_ROOT/package.json" "$1"
+}
+
+PULUMI_VERSION=$(engine_pkg_version @pulumi/pulumi)
+PULUMI_KUBERNETES_VERSION=$(engine_pkg_version @pulumi/kubernetes)
+PULUMI_RANDOM_VERSION=$(engine_pkg_version @pulumi/random)
+
+TOOLCHAIN_CACHE=${PLATFORM_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-toolchain}
+
+# One cache directory per tool and version, so that bumping one version only
+# rebuilds that tool. Each holds bin/ and a build log.
+PULUMI_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-v$PULUMI_VERSION
+PULUMI_KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-kubernetes-v$PULUMI_KUBERNETES_VERSION
+PULUMI_RANDOM_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-random-v$PULUMI_RANDOM_VERSION
+KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/kubernetes-$KUBERNETES_VERSION
+ETCD_TOOL_DIR=$TOOLCHAIN_CACHE/etcd-$ETCD_VERSION
+KWOK_TOOL_DIR=$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION
+
+# PULUMI_HOME holds the installed plugins (plugins/resource-kubernetes-v4.34.2/...).
+ENGINE_PULUMI_HOME=$TOOLCHAIN_CACHE/pulumi-home
+# The kwok cluster: kwokctl's workdir, the kubeconfig and the bootstrap markers.
+CLUSTER_DIR=$TOOLCHAIN_CACHE/cluster
+CLUSTER_NAME=${ENGINE_CLUSTER_NAME:-platform}
+CLUSTER_KUBECONFIG=$CLUSTER_DIR/kubeconfig
+
+# Builds share two cores with everyone else on the machine.
+ENGINE_BUILD_PROCS=${ENGINE_BUILD_PROCS:-2}
+
+engine_log() { printf '[engine] %s\n' "$*" >&2; }
+engine_die() { printf '[engine] error: %s\n' "$*" >&2; exit 1; }

@@ -42,7 +42,7 @@ go_module_refusal() {
   tmp=$(mktemp -d)
   out=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$1@$2" 2>&1 || true)
   rm -rf "$tmp"
-  printf '%s' "$out" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | sed 's/\\n/ /g; s/\\t/ /g' | head -n1
+  printf '%s' "$out" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | sed 's/\\n/ /g; s/\\t/ /g; s/  */ /g' | sed -E 's/^.*\.(info|mod|zip|list): //' | head -n1
 }
 
 # go_build TOOLDIR WRAPPER LDFLAGS PKG OUT [go-mod-edit-args...]

@@ -1,0 +1,2 @@
+// Package pulumilanguagenodejstools only anchors this wrapper module.
+package pulumilanguagenodejstools

@@ -1,0 +1,2 @@
+// Package pulumiresourcekubernetestools only anchors this wrapper module.
+package pulumiresourcekubernetestools

@@ -1,0 +1,2 @@
+// Package pulumiresourcerandomtools only anchors this wrapper module.
+package pulumiresourcerandomtools

@@ -1,0 +1,2 @@
+// Package pulumitools only anchors this wrapper module.
+package pulumitools

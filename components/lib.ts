@@ -1,0 +1,222 @@
+/**
+ * Shared building blocks for every component: type tokens, child naming, the recommended label set,
+ * the restricted pod security context, probes, quantities and NetworkPolicy fragments. One helper per
+ * concern, so no component carries its own copy.
+ */
+import { createHash } from "node:crypto";
+import type * as k8s from "@pulumi/kubernetes";
+
+/** Type tokens are `platform:index:<ClassName>` (stable: renaming a class needs an alias). */
+export const typeToken = (className: string): string => `platform:index:${className}`;
+
+/** Child resources are named after their parent: `<parent>-<suffix>`. */
+export const childName = (parent: string, suffix: string): string => `${parent}-${suffix}`;
+
+/** Labels every component puts on what it creates, beyond its own name. */
+export interface PlatformLabels {
+  /** The platform/catalog this belongs to (e.g. `ecommerce`). */
+  platform?: string;
+  /** Stage profile (`local`, `staging`, `production`). */
+  stage?: string;
+}
+
+export const LABEL = {
+  name: "app.kubernetes.io/name",
+  instance: "app.kubernetes.io/instance",
+  component: "app.kubernetes.io/component",
+  partOf: "app.kubernetes.io/part-of",
+  version: "app.kubernetes.io/version",
+  managedBy: "app.kubernetes.io/managed-by",
+  platform: "platform.example.com/platform",
+  stage: "platform.example.com/stage",
+} as const;
+
+/**
+ * Selector labels: the immutable subset used in workload selectors and NetworkPolicy peers.
+ * `instance` equals `name` because every workload is a single instance per namespace.
+ */
+export function selectorLabels(name: string): Record<string, string> {
+  return { [LABEL.name]: name, [LABEL.instance]: name };
+}
+
+/** The recommended `app.kubernetes.io/*` set plus platform and stage. */
+export function standardLabels(args: { name: string; component: string; version?: string } & PlatformLabels): Record<string, string> {
+  return {
+    ...selectorLabels(args.name),
+    [LABEL.component]: args.component,
+    [LABEL.partOf]: args.platform ?? "platform",
+    [LABEL.managedBy]: "pulumi",
+    ...(args.version ? { [LABEL.version]: labelValue(args.version) } : {}),
+    ...(args.platform ? { [LABEL.platform]: args.platform } : {}),
+    ...(args.stage ? { [LABEL.stage]: args.stage } : {}),
+  };
+}
+
+/** Label values: at most 63 characters of [A-Za-z0-9._-], starting and ending alphanumeric. */
+export function labelValue(value: string): string {
+  const cleaned = value.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 63);
+  return cleaned.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+}
+
+/** Pod-level security context for Pod Security Standards "restricted". */
+export function restrictedPodSecurityContext(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    fsGroupChangePolicy: "OnRootMismatch",
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Container-level security context for Pod Security Standards "restricted". */
+export function restrictedContainerSecurityContext(uid: number): k8s.types.input.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Writable scratch directories under a read-only root filesystem: one emptyDir per path. */
+export function scratchVolumes(paths: readonly string[], sizeLimit = "256Mi"): {
+  volumes: k8s.types.input.core.v1.Volume[];
+  mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+  const named = paths.map((path, i) => ({ path, name: `scratch-${i}` }));
+  return {
+    volumes: named.map(({ name }) => ({ name, emptyDir: { sizeLimit } })),
+    mounts: named.map(({ name, path }) => ({ name, mountPath: path })),
+  };
+}
+
+export interface ProbeTiming {
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+}
+
+/**
+ * Startup, liveness and readiness probes that differ on purpose: startup tolerates a slow boot
+ * (up to 5 minutes), liveness restarts only after sustained failure, readiness reacts fast.
+ */
+export function standardProbes(args: {
+  /** How to probe: an HTTP GET on a path, the gRPC health protocol, or a command. */
+  check: { http: { path: string; port: string | number } } | { grpc: { port: number } } | { exec: { command: string[] } };
+  startupPath?: string;
+  readinessPath?: string;
+  startup?: ProbeTiming;
+  liveness?: ProbeTiming;
+  readiness?: ProbeTiming;
+}): { startupProbe: k8s.types.input.core.v1.Probe; livenessProbe: k8s.types.input.core.v1.Probe; readinessProbe: k8s.types.input.core.v1.Probe } {
+  const handler = (path?: string): Partial<k8s.types.input.core.v1.Probe> => {
+    if ("http" in args.check) return { httpGet: { path: path ?? args.check.http.path, port: args.check.http.port } };
+    if ("grpc" in args.check) return { grpc: { port: args.check.grpc.port } };
+    return { exec: { command: args.check.exec.command } };
+  };
+  return {
+    startupProbe: { ...handler(args.startupPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60, ...args.startup },
+    livenessProbe: { ...handler(), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3, ...args.liveness },
+    readinessProbe: { ...handler(args.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1, ...args.readiness },
+  };
+}
+
+/** CPU quantity in millicores ("500m" → 500, "2" → 2000). */
+export function cpuMillis(quantity: string): number {
+  if (quantity.endsWith("m")) return Number(quantity.slice(0, -1));
+  return Math.round(Number(quantity) * 1000);
+}
+
+/** Memory quantity in bytes ("512Mi" → 536870912). */
+export function memoryBytes(quantity: string): number {
+  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const match = /^([0-9.]+)([A-Za-z]*)$/.exec(quantity);
+  if (!match) return NaN;
+  const [, num, unit] = match;
+  return Number(num) * (unit ? (units[unit] ?? NaN) : 1);
+}
+
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+/** Problems with a resources block (requests above limits, unparseable quantities), for invariants. */
+export function resourceProblems(where: string, r: ContainerResources): string[] {
+  const problems: string[] = [];
+  const cpuReq = cpuMillis(r.requests.cpu);
+  const cpuLim = cpuMillis(r.limits.cpu);
+  const memReq = memoryBytes(r.requests.memory);
+  const memLim = memoryBytes(r.limits.memory);
+  if ([cpuReq, cpuLim].some(Number.isNaN)) problems.push(`${where}: CPU quantities must look like "500m" or "2", found ${r.requests.cpu} / ${r.limits.cpu}`);
+  if ([memReq, memLim].some(Number.isNaN)) problems.push(`${where}: memory quantities must look like "512Mi", found ${r.requests.memory} / ${r.limits.memory}`);
+  if (cpuReq > cpuLim) problems.push(`${where}: CPU request ${r.requests.cpu} exceeds its limit ${r.limits.cpu}`);
+  if (memReq > memLim) problems.push(`${where}: memory request ${r.requests.memory} exceeds its limit ${r.limits.memory}`);
+  return problems;
+}
+
+/** Thrown by a component when its args break an invariant; lists every problem at once. */
+export class ComponentArgsError extends Error {
+  constructor(component: string, name: string, problems: string[]) {
+    super(`${component} "${name}": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ComponentArgsError";
+  }
+}
+
+/** Egress to the cluster DNS (kube-dns / CoreDNS) on 53/UDP and 53/TCP. */
+export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+      },
+    ],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+}
+
+/** A NetworkPolicy peer: pods with `name` in `namespace` (omit namespace for the policy's own). */
+export function podPeer(name: string, namespace?: string): k8s.types.input.networking.v1.NetworkPolicyPeer {
+  return {
+    podSelector: { matchLabels: selectorLabels(name) },
+    ...(namespace ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } } : {}),
+  };
+}
+
+/** In-cluster DNS name of a Service. */
+export function serviceHost(name: string, namespace: string): string {
+  return `${name}.${namespace}.svc.cluster.local`;
+}
+
+/** Short stable hash (for checksum annotations that roll pods when their config changes). */
+export function stableHash(value: unknown): string {
+  return createHash("sha256").update(stableStringify(value)).digest("hex").slice(0, 16);
+}
+
+/** JSON with sorted object keys, so equal values always serialise the same way. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/** Options for stateful children: production protects them and keeps them if the stack is destroyed. */
+export function statefulOptions(protect: boolean): { protect: boolean; retainOnDelete: boolean } {
+  return { protect, retainOnDelete: protect };
+}

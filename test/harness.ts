@@ -1,0 +1,270 @@
+/**
+ * The mock harness: runs a Pulumi program in-process under `pulumi.runtime.setMocks` and records
+ * every resource exactly as the engine would receive it (type, name, URN, parent, inputs with secrets
+ * marked, dependencies, provider and options such as `protect`). Tests, the offline render and the
+ * benchmark all go through here, driving the same `index.ts` that `pulumi up` runs.
+ *
+ * Recording happens in the resource monitor (the SDK → engine boundary), not in a transform, so the
+ * dependencies recorded are the ones the SDK computed: explicit `dependsOn` (expanded to a
+ * component's children) plus every Output the inputs were built from.
+ */
+import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as state from "@pulumi/pulumi/runtime/state";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { parse as parseYaml } from "yaml";
+import { platformMocks } from "./mocks";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+export const PROJECT_NAME = "microservices-platform";
+
+/** A value the program marked secret; the harness never exposes it by accident. */
+export interface SecretValue {
+  readonly secret: true;
+  readonly value: unknown;
+}
+export const UNKNOWN = "[unknown]";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** URN of the parent ("" for the stack itself). */
+  parent: string;
+  custom: boolean;
+  /** Inputs as sent; secret values appear as `{ secret: true, value }`. */
+  inputs: Record<string, unknown>;
+  /** Outputs the mock returned (resolved names, ids...). Secrets as in `inputs`. */
+  state: Record<string, unknown>;
+  /** URNs this resource depends on (explicit dependsOn + property dependencies). */
+  dependencies: string[];
+  /** `urn::id` of the provider, or "" for the default provider. */
+  provider: string;
+  protect: boolean;
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  ignoreChanges: string[];
+  additionalSecretOutputs: string[];
+  aliases: string[];
+  version: string;
+}
+
+export interface RecordedInvoke {
+  token: string;
+  args: Record<string, unknown>;
+  provider: string;
+}
+
+export interface RunResult {
+  resources: RecordedResource[];
+  invokes: RecordedInvoke[];
+  /** Stack outputs, secrets as `{ secret: true, value }`. */
+  outputs: Record<string, unknown>;
+  /** Messages the program logged with pulumi.log.warn. */
+  warnings: string[];
+}
+
+export interface RunOptions {
+  project?: string;
+  stack?: string;
+  /** Full config keys (`platform:stage`) to values; non-strings are JSON-encoded as Pulumi does. */
+  config?: Record<string, unknown>;
+  /** Full config keys whose values are secrets. */
+  secretKeys?: string[];
+  preview?: boolean;
+}
+
+class RecordingMonitor extends MockMonitor {
+  readonly recorded: RecordedResource[] = [];
+  readonly invokes: RecordedInvoke[] = [];
+
+  override async registerResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
+    const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+    const index = this.recorded.length;
+    this.recorded.push({
+      type: req.getType(),
+      name: req.getName(),
+      urn,
+      parent: req.getParent(),
+      custom: req.getCustom(),
+      inputs: decode(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      state: {},
+      dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
+      provider: req.getProvider(),
+      protect: req.getProtect() ?? false,
+      retainOnDelete: req.getRetainondelete() ?? false,
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      aliases: req.getAliasesList().map((a: any) => (a.getUrn?.() as string) || JSON.stringify(a.toObject())),
+      version: req.getVersion(),
+    });
+    const secretOutputs: string[] = req.getAdditionalsecretoutputsList();
+    const capture = (err: any, res: any) => {
+      const entry = this.recorded[index];
+      if (!err && res && entry) {
+        // The engine, not the SDK, marks additionalSecretOutputs secret; emulate it so generated
+        // passwords are secrets under the harness exactly as they are under `pulumi up`.
+        if (secretOutputs.length > 0) {
+          const object = (res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+          for (const key of secretOutputs) {
+            if (key in object) object[key] = { [rpc.specialSigKey]: rpc.specialSecretSig, value: object[key] };
+          }
+          res.setObject(Struct.fromJavaScript(object as never));
+        }
+        entry.state = decode(res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+      }
+      callback(err, res);
+    };
+    await super.registerResource(req, capture);
+  }
+
+  /** Outputs registered per URN (the stack's are the stack outputs), secrets still marked. */
+  readonly registeredOutputs = new Map<string, Record<string, unknown>>();
+
+  override registerResourceOutputs(req: any, callback: (err: any, res: any) => void): void {
+    this.registeredOutputs.set(req.getUrn(), decode(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);
+    super.registerResourceOutputs(req, callback);
+  }
+
+  override async invoke(req: any, callback: (err: any, res: any) => void): Promise<void> {
+    const args = decode(req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+    this.invokes.push({ token: req.getTok(), args, provider: req.getProvider() });
+    await super.invoke(req, callback);
+  }
+}
+
+/** Decodes the wire format: secrets → {secret, value}, unknowns → "[unknown]", resource refs → URN. */
+function decode(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decode);
+  if (value === rpc.unknownValue) return UNKNOWN;
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    const sig = o[rpc.specialSigKey];
+    if (sig === rpc.specialSecretSig) return { secret: true, value: decode(o["value"]) } satisfies SecretValue;
+    if (sig === rpc.specialResourceSig) return o["urn"];
+    if (sig === rpc.specialOutputValueSig) {
+      const inner = "value" in o ? decode(o["value"]) : UNKNOWN;
+      return o["secret"] ? { secret: true, value: inner } : inner;
+    }
+    if (sig === rpc.specialAssetSig || sig === rpc.specialArchiveSig) return { asset: o["path"] ?? o["uri"] ?? "[inline]" };
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
+  }
+  return value;
+}
+
+export function isSecretValue(v: unknown): v is SecretValue {
+  return !!v && typeof v === "object" && (v as SecretValue).secret === true && "value" in v;
+}
+
+/** Strips secret markers (for assertions that need the value; never for rendering). */
+export function reveal(v: unknown): unknown {
+  if (isSecretValue(v)) return reveal(v.value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+let running = false;
+
+/**
+ * Runs `program` under mocks and returns what it registered. The Pulumi runtime is process-global,
+ * so runs are serialised; each run starts from fresh runtime settings, config and monitor.
+ */
+export async function runProgram(program: () => unknown, options: RunOptions = {}): Promise<RunResult> {
+  if (running) throw new Error("runProgram: another program is running in this process; await it first");
+  running = true;
+  const project = options.project ?? PROJECT_NAME;
+  const stack = options.stack ?? "test";
+  const warnings: string[] = [];
+  const originalWarn = pulumi.log.warn;
+  try {
+    await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
+    const monitor = new RecordingMonitor(platformMocks);
+    pulumi.runtime.setMockOptions(monitor, project, stack, options.preview ?? false);
+    const store = state.getStore() as unknown as { logErrorCount: number };
+    store.logErrorCount = 0;
+    const config = Object.fromEntries(
+      Object.entries(options.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
+    pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
+    (pulumi.log as { warn: (msg: string) => Promise<void> }).warn = (msg: string) => {
+      warnings.push(msg);
+      return Promise.resolve();
+    };
+
+    await pulumi.runtime.runInPulumiStack(async () => (await program()) as pulumi.Inputs);
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    if (pulumi.log.hasErrors()) throw new Error("the program logged errors (see output above)");
+    const stackUrn = monitor.recorded.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
+    const outputs = monitor.registeredOutputs.get(stackUrn) ?? {};
+    return { resources: monitor.recorded, invokes: monitor.invokes, outputs, warnings };
+  } finally {
+    (pulumi.log as { warn: typeof originalWarn }).warn = originalWarn;
+    running = false;
+  }
+}
+
+/** Reads a stack file and returns its config as the runtime holds it (secure values stay opaque). */
+export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
+  const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+  const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const config: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value && typeof value === "object" && "secure" in (value as object)) {
+      // Ciphertext cannot be decrypted here; stand in a fixed marker so the key is present and secret.
+      config[key] = "[secure-value-from-stack-file]";
+      secretKeys.push(key);
+    } else {
+      config[key] = value;
+    }
+  }
+  return { config, secretKeys };
+}
+
+const INDEX = path.join(REPO_ROOT, "index.ts");
+
+/**
+ * Runs the real composition root (`index.ts`) for a stack file, optionally with config overrides
+ * (merged over the file; `undefined` deletes a key). The module is loaded afresh each run so its
+ * top-level code executes against this run's config.
+ */
+export async function runStack(
+  stack: string,
+  overrides: { config?: Record<string, unknown>; secretKeys?: string[]; preview?: boolean } = {},
+): Promise<RunResult> {
+  const base = readStackConfig(stack);
+  const config = { ...base.config };
+  for (const [k, v] of Object.entries(overrides.config ?? {})) {
+    if (v === undefined) delete config[k];
+    else config[k] = v;
+  }
+  const secretKeys = [...new Set([...base.secretKeys, ...(overrides.secretKeys ?? [])])].filter((k) => k in config);
+  return runProgram(() => loadProgramModule(), { stack, config, secretKeys, preview: overrides.preview ?? false });
+}
+
+/** Loads index.ts (via tsx) with the project's own modules evicted from the require cache. */
+function loadProgramModule(): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { require: tsxRequire } = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+  }
+  const exported = tsxRequire(INDEX, __filename) as Record<string, unknown>;
+  return { ...exported };
+}
+
+/** Convenience lookups over a run. */
+export function byType(run: RunResult, type: string): RecordedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+export function byName(run: RunResult, type: string, name: string): RecordedResource {
+  const found = run.resources.find((r) => r.type === type && r.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}; have: ${byType(run, type).map((r) => r.name).join(", ") || "none"}`);
+  return found;
+}

@@ -1,0 +1,33 @@
+/**
+ * The mock registry used by the harness: realistic ids and outputs for every resource type and
+ * invoke the program uses. An invoke nobody mocked throws, naming the token, so a new data source
+ * can never silently return nothing.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { stableHex } from "./common";
+import { awsDataMocks } from "./aws-data";
+import { awsNetworkMocks } from "./aws-network";
+import { kubernetesMocks, kubernetesObject } from "./kubernetes";
+import { randomMocks } from "./random";
+import { type MockDomain } from "./types";
+
+const domains: MockDomain[] = [kubernetesMocks, randomMocks, awsNetworkMocks, awsDataMocks];
+const resourceMocks = Object.assign({}, ...domains.map((d) => d.resources)) as MockDomain["resources"];
+const invokeMocks = Object.assign({}, ...domains.map((d) => d.invokes)) as MockDomain["invokes"];
+
+/** The mocks passed to `pulumi.runtime.setMocks`. */
+export const platformMocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    const specific = resourceMocks[args.type];
+    const isKubernetesObject = args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:helm.sh");
+    const base = isKubernetesObject ? kubernetesObject(args) : { ...args.inputs };
+    const state = { ...base, ...(specific ? specific(args) : {}) };
+    const id = isKubernetesObject ? `${String((state.metadata as { namespace?: string }).namespace ?? "")}/${String((state.metadata as { name: string }).name)}`.replace(/^\//, "") : `${args.name}-${stableHex(`${args.type}/${args.name}`, 8)}`;
+    return { id: args.id ?? id, state };
+  },
+  call(args) {
+    const mock = invokeMocks[args.token];
+    if (!mock) throw new Error(`Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`);
+    return mock(args);
+  },
+};

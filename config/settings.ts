@@ -151,10 +151,12 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   // 1. Parse each top-level key on its own so one bad key never hides another's problems.
   const raw: RawConfig = {};
   const valid = new Set<TopLevelKey>();
+  const present = new Set<string>();
   const prefix = `${CONFIG_NAMESPACE}:`;
   for (const fullKey of Object.keys(source.values).sort()) {
     if (!fullKey.startsWith(prefix)) continue; // other namespaces (aws:, kubernetes:) are not ours
     const key = fullKey.slice(prefix.length);
+    present.add(key);
     const rawValue = source.values[fullKey] ?? "";
     if (!(key in topLevelSchemas)) {
       problem(key, unknownKeyExpectation(key, Object.keys(topLevelSchemas)), describeFound(parseValue(rawValue), isSecretName(key)));
@@ -180,8 +182,11 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   }
 
   // 2. Required keys.
-  if (!valid.has("stage") && !problems.some((p) => p.key === `${prefix}stage`)) problem("stage", 'one of "local", "staging", "production"', "nothing");
-  if (!valid.has("catalogs") && !problems.some((p) => p.key === `${prefix}catalogs`)) problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
+  if (!present.has("stage")) problem("stage", 'one of "local", "staging", "production"', "nothing");
+  if (!present.has("catalogs")) problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
+  // Cross-key checks only look at keys that parsed or were left to the profile: a key that was
+  // already reported as malformed would otherwise produce follow-on noise from its defaults.
+  const usable = (key: TopLevelKey) => valid.has(key) || !present.has(key);
 
   const stage: Stage = raw.stage ?? "local";
   const profile = STAGE_PROFILES[stage];
@@ -279,7 +284,7 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       }
     }
   }
-  if (cluster.provider === "aws") {
+  if (cluster.provider === "aws" && usable("cluster")) {
     for (const [name, ng] of Object.entries(cluster.nodeGroups)) {
       if (ng.minSize > ng.maxSize) problem(`cluster.nodeGroups.${name}.minSize`, `at most maxSize (${ng.maxSize})`, String(ng.minSize));
       else if (ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize)
@@ -290,19 +295,19 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       problem("cluster.adminRoleArns", "at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster)", "none");
   }
   for (const [key, section] of [["database", database], ["cache", cache], ["broker", broker]] as const) {
-    if (section.backend === "aws" && clusterProvider === "existing")
+    if (section.backend === "aws" && clusterProvider === "existing" && usable(key) && usable("cluster"))
       problem(`${key}.backend`, '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")', '"aws"');
   }
-  if (database.maxAllocatedStorageGb < database.allocatedStorageGb)
+  if (usable("database") && database.maxAllocatedStorageGb < database.allocatedStorageGb)
     problem("database.maxAllocatedStorageGb", `at least database.allocatedStorageGb (${database.allocatedStorageGb})`, String(database.maxAllocatedStorageGb));
   if (stage === "production" && valid.has("database") && raw.database?.backupRetentionDays !== undefined && raw.database.backupRetentionDays < 14)
     problem("database.backupRetentionDays", "at least 14 days in production", String(raw.database.backupRetentionDays));
-  if (cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
+  if (usable("cache") && cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
     problem("cache.replicasPerShard", "at least 1 in production (automatic failover needs a replica)", String(cache.replicasPerShard));
-  if (ingress.enabled && stage !== "local" && !ingress.domain) problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
-  if (ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
+  if (usable("ingress") && ingress.enabled && stage !== "local" && !ingress.domain) problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
+  if (usable("ingress") && ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
     problem("ingress.tls.acmeEmail", 'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"', "nothing");
-  if (observability.alertReceiver !== "none" && !settings.hasAlertWebhook)
+  if (usable("observability") && usable("alertWebhookUrl") && observability.alertReceiver !== "none" && !settings.hasAlertWebhook)
     problem("alertWebhookUrl", `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`, "nothing");
   if (obs.enabled === false && obs.alertReceiver !== undefined && obs.alertReceiver !== "none")
     problem("observability.alertReceiver", 'no receiver when platform:observability.enabled is false', JSON.stringify(obs.alertReceiver));

@@ -19,7 +19,7 @@ import { parse as parseYaml } from "yaml";
 import { platformMocks } from "./mocks";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
-export const PROJECT_NAME = "microservices-platform";
+export const PROJECT_NAME = "platform";
 
 /** A value the program marked secret; the harness never exposes it by accident. */
 export interface SecretValue {
@@ -196,8 +196,14 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
       return Promise.resolve();
     };
 
-    await pulumi.runtime.runInPulumiStack(async () => (await program()) as pulumi.Inputs);
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    try {
+      await pulumi.runtime.runInPulumiStack(async () => (await program()) as pulumi.Inputs);
+      await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    } catch (error) {
+      // Let callers see what had been registered before the failure (for "nothing was created").
+      if (error instanceof Error) Object.assign(error, { recorded: monitor.recorded });
+      throw error;
+    }
     if (pulumi.log.hasErrors()) throw new Error("the program logged errors (see output above)");
     const stackUrn = monitor.recorded.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
     const outputs = monitor.registeredOutputs.get(stackUrn) ?? {};
@@ -208,11 +214,26 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   }
 }
 
-/** Reads a stack file and returns its config as the runtime holds it (secure values stay opaque). */
+/** Project-level config defaults from Pulumi.yaml, as the CLI applies them. */
+export function projectConfigDefaults(): Record<string, unknown> {
+  const doc = (parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) ?? {}) as {
+    config?: Record<string, { default?: unknown } | unknown>;
+  };
+  const defaults: Record<string, unknown> = {};
+  for (const [key, decl] of Object.entries(doc.config ?? {})) {
+    if (decl && typeof decl === "object" && "default" in decl) defaults[key] = (decl as { default: unknown }).default;
+  }
+  return defaults;
+}
+
+/**
+ * Reads a stack file and returns its config as the runtime holds it: project defaults from
+ * Pulumi.yaml first, the stack file over them; secure values stay opaque.
+ */
 export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
   const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
   const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const config: Record<string, unknown> = {};
+  const config: Record<string, unknown> = projectConfigDefaults();
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
     if (value && typeof value === "object" && "secure" in (value as object)) {

@@ -1,0 +1,71 @@
+/**
+ * Pulumi.yaml validates against Pulumi's published project-file schema (for the pinned SDK), and
+ * every stack file only sets keys the program accepts, with values the CLI's declared types allow.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import Ajv2020 from "ajv/dist/2020";
+import { parse as parseYaml } from "yaml";
+import { describe, expect, it } from "vitest";
+import { topLevelSchemas } from "../config/schema";
+import { projectSchemaPath } from "../scripts/pulumi-project-schema";
+import { REPO_ROOT } from "./harness";
+
+const project = parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+  name: string;
+  runtime: { name: string };
+  config: Record<string, { type: string; secret?: boolean; items?: { type: string } }>;
+};
+const stackFiles = readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
+
+describe("Pulumi.yaml", () => {
+  it("validates against Pulumi's project-file JSON schema", () => {
+    const schema = JSON.parse(readFileSync(projectSchemaPath(REPO_ROOT), "utf8")) as object;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const validate = ajv.compile(schema);
+    const ok = validate(project);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(ok).toBe(true);
+    // The validator is real: a broken project file fails it.
+    expect(validate({ ...project, runtime: 42 })).toBe(false);
+  });
+
+  it("declares exactly the keys the program accepts, typed, with secrets marked", () => {
+    expect(project.runtime.name).toBe("nodejs");
+    const declared = Object.keys(project.config).map((k) => k.replace(/^platform:/, "")).sort();
+    expect(declared).toEqual(Object.keys(topLevelSchemas).sort());
+    for (const [key, decl] of Object.entries(project.config)) {
+      expect(decl.type, key).toMatch(/^(string|array|object|integer|boolean)$/);
+    }
+    expect(project.config["platform:secrets"]?.secret).toBe(true);
+    expect(project.config["platform:alertWebhookUrl"]?.secret).toBe(true);
+  });
+});
+
+describe("stack files", () => {
+  it("there are exactly the three stacks", () => {
+    expect(stackFiles.sort()).toEqual(["Pulumi.local.yaml", "Pulumi.production.yaml", "Pulumi.staging.yaml"]);
+  });
+
+  for (const file of stackFiles) {
+    it(`${file} sets only keys the program accepts, of the declared types`, () => {
+      const doc = parseYaml(readFileSync(path.join(REPO_ROOT, file), "utf8")) as { config: Record<string, unknown> };
+      for (const [key, value] of Object.entries(doc.config)) {
+        if (!key.startsWith("platform:")) {
+          // Provider config the program relies on; nothing else from other namespaces.
+          expect(["aws:region"], `${file}: ${key}`).toContain(key);
+          continue;
+        }
+        const decl = project.config[key];
+        expect(decl, `${file}: ${key} is not declared in Pulumi.yaml`).toBeDefined();
+        if (decl?.secret) {
+          // Secret keys may only hold ciphertext (`pulumi config set --secret`).
+          expect(value, `${file}: ${key} must be set with --secret`).toHaveProperty("secure");
+          continue;
+        }
+        const kind = Array.isArray(value) ? "array" : typeof value === "object" && value !== null ? "object" : typeof value;
+        expect(kind, `${file}: ${key}`).toBe(decl?.type === "integer" ? "number" : decl?.type);
+      }
+    });
+  }
+});

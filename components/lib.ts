@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 
 /** Type tokens are `platform:index:<ClassName>` (stable: renaming a class needs an alias). */
 export const typeToken = (className: string): string => `platform:index:${className}`;
@@ -219,4 +220,97 @@ export function stableStringify(value: unknown): string {
 /** Options for stateful children: production protects them and keeps them if the stack is destroyed. */
 export function statefulOptions(protect: boolean): { protect: boolean; retainOnDelete: boolean } {
   return { protect, retainOnDelete: protect };
+}
+
+/**
+ * Why a container image reference cannot be deployed reproducibly, or undefined when it can. Accepts
+ * `repository:tag` and `repository@sha256:<64 hex>` (optionally both); rejects an empty reference, a
+ * missing or empty tag and `latest`, because each lets the same program deploy different code.
+ */
+export function imageReferenceProblem(reference: string): string | undefined {
+  const ref = reference.trim();
+  if (ref === "") return "image is empty; give a pinned reference such as ghcr.io/acme/api:1.4.2 or ghcr.io/acme/api@sha256:<digest>";
+  const at = ref.indexOf("@");
+  const named = at === -1 ? ref : ref.slice(0, at);
+  const digest = at === -1 ? undefined : ref.slice(at + 1);
+  // A tag is what follows the last ":" after the last "/" (a ":" before it belongs to a registry port).
+  const colon = named.lastIndexOf(":");
+  const hasTag = colon > named.lastIndexOf("/");
+  const repository = hasTag ? named.slice(0, colon) : named;
+  const tag = hasTag ? named.slice(colon + 1) : undefined;
+  if (repository === "" || !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(repository))
+    return `image "${ref}" has no valid repository (lowercase host/path such as ghcr.io/acme/api)`;
+  if (digest !== undefined) {
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) return `image digest "${digest}" is not a sha256 digest of 64 hex digits`;
+    if (tag === "latest") return `image "${ref}" names the tag latest; drop it and keep the digest`;
+    return undefined;
+  }
+  if (tag === undefined) return `image "${ref}" has no tag; pin a version or a digest`;
+  if (tag === "") return `image "${ref}" has an empty tag; pin a version or a digest`;
+  if (tag === "latest") return `image "${ref}" is not reproducible; pin a version or a digest`;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `image tag "${tag}" is not a valid tag`;
+  return undefined;
+}
+
+/**
+ * Splits `dependsOn` off a component's options so the component can hold back only the children
+ * that need it. Pulumi's Node SDK never passes a component's `dependsOn` on to its children, while a
+ * resource that depends ON a component waits for all of its children; a component registered with
+ * the returned `options` is therefore not waited on itself, and it hands `dependsOn` to the children
+ * it chooses (with `withDependsOn`).
+ */
+export function splitDependsOn(opts: pulumi.ComponentResourceOptions | undefined): {
+  options: pulumi.ComponentResourceOptions;
+  dependsOn: pulumi.ComponentResourceOptions["dependsOn"];
+} {
+  const { dependsOn, ...options } = opts ?? {};
+  return { options, dependsOn };
+}
+
+/**
+ * `dependsOn` for a child: the component's external dependencies plus the child's own. `external`
+ * may be any shape Pulumi accepts (a resource, a list, or an Output/Promise of either); the SDK
+ * flattens nested Inputs when it gathers explicit dependencies, so wrapping keeps every shape intact.
+ */
+export function withDependsOn(
+  external: pulumi.ComponentResourceOptions["dependsOn"],
+  ...own: pulumi.Resource[]
+): pulumi.Input<pulumi.Resource>[] {
+  if (external === undefined) return own;
+  if (Array.isArray(external)) return [...(external as pulumi.Input<pulumi.Resource>[]), ...own];
+  return [external as pulumi.Input<pulumi.Resource>, ...own];
+}
+
+/** Parses an IPv4 CIDR ("10.0.0.0/16") into its network address (as a 32-bit number) and prefix length. */
+export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!match) return undefined;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  return { address, prefix };
+}
+
+/** Why `cidr` is not a usable IPv4 CIDR block (host bits set included), or undefined when it is. */
+export function ipv4CidrProblem(cidr: string): string | undefined {
+  const parsed = parseIpv4Cidr(cidr);
+  if (!parsed) return `"${cidr}" is not an IPv4 CIDR block such as 10.0.0.0/16`;
+  const size = 2 ** (32 - parsed.prefix);
+  const network = Math.floor(parsed.address / size) * size;
+  if (network !== parsed.address) return `"${cidr}" has host bits set; the block starts at ${formatIpv4(network)}/${parsed.prefix}`;
+  return undefined;
+}
+
+/** The `index`-th subnet of `cidr` that is `newBits` longer (Terraform's `cidrsubnet`). */
+export function subnetCidr(cidr: string, newBits: number, index: number): string {
+  const parsed = parseIpv4Cidr(cidr);
+  if (!parsed) throw new Error(`subnetCidr: "${cidr}" is not an IPv4 CIDR block`);
+  const prefix = parsed.prefix + newBits;
+  if (prefix > 32 || index < 0 || index >= 2 ** newBits) throw new Error(`subnetCidr: ${cidr} has no subnet #${index} of /${prefix}`);
+  return `${formatIpv4(parsed.address + index * 2 ** (32 - prefix))}/${prefix}`;
+}
+
+function formatIpv4(address: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }

@@ -10,13 +10,15 @@
  */
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import * as state from "@pulumi/pulumi/runtime/state";
+import * as runtimeState from "@pulumi/pulumi/runtime/state";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { parse as parseYaml } from "yaml";
 import { platformMocks } from "./mocks";
+import type { CatalogInput } from "../services/schema";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROJECT_NAME = "platform";
@@ -82,7 +84,7 @@ class RecordingMonitor extends MockMonitor {
   readonly invokes: RecordedInvoke[] = [];
 
   override async registerResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
-    const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+    const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
     const index = this.recorded.length;
     this.recorded.push({
       type: req.getType(),
@@ -185,7 +187,8 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
     const monitor = new RecordingMonitor(platformMocks);
     pulumi.runtime.setMockOptions(monitor, project, stack, options.preview ?? false);
-    const store = state.getStore() as unknown as { logErrorCount: number };
+    // The store is internal (untyped); reset its error counter so one run's errors don't leak into the next.
+    const store = (runtimeState as unknown as { getStore(): { logErrorCount: number } }).getStore();
     store.logErrorCount = 0;
     const config = Object.fromEntries(
       Object.entries(options.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
@@ -256,7 +259,7 @@ const INDEX = path.join(REPO_ROOT, "index.ts");
  */
 export async function runStack(
   stack: string,
-  overrides: { config?: Record<string, unknown>; secretKeys?: string[]; preview?: boolean } = {},
+  overrides: { config?: Record<string, unknown>; secretKeys?: string[]; preview?: boolean; catalogs?: Record<string, CatalogInput> } = {},
 ): Promise<RunResult> {
   const base = readStackConfig(stack);
   const config = { ...base.config };
@@ -265,17 +268,31 @@ export async function runStack(
     else config[k] = v;
   }
   const secretKeys = [...new Set([...base.secretKeys, ...(overrides.secretKeys ?? [])])].filter((k) => k in config);
-  return runProgram(() => loadProgramModule(), { stack, config, secretKeys, preview: overrides.preview ?? false });
+  return runProgram(() => loadProgramModule(overrides.catalogs), { stack, config, secretKeys, preview: overrides.preview ?? false });
 }
 
-/** Loads index.ts (via tsx) with the project's own modules evicted from the require cache. */
-function loadProgramModule(): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { require: tsxRequire } = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
-  for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+const nodeRequire = createRequire(__filename);
+let tsxRegistered = false;
+
+/**
+ * Loads index.ts with the project's own modules evicted from the require cache, so its top-level
+ * code runs afresh against this run's config. TypeScript is compiled by tsx's CommonJS hook
+ * (registered once), the same way the Pulumi Node language host loads the program.
+ */
+function loadProgramModule(catalogs?: Record<string, CatalogInput>): unknown {
+  if (!tsxRegistered) {
+    (nodeRequire("tsx/cjs/api") as { register: () => void }).register();
+    tsxRegistered = true;
   }
-  const exported = tsxRequire(INDEX, __filename) as Record<string, unknown>;
+  for (const key of Object.keys(nodeRequire.cache)) {
+    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete nodeRequire.cache[key];
+  }
+  if (catalogs) {
+    // Benchmarks swap in synthetic catalogs; the registry object is patched before index.ts loads.
+    const registry = (nodeRequire(path.join(REPO_ROOT, "services", "index.ts")) as { CATALOGS: Record<string, CatalogInput> }).CATALOGS;
+    Object.assign(registry, catalogs);
+  }
+  const exported = nodeRequire(INDEX) as Record<string, unknown>;
   return { ...exported };
 }
 

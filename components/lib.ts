@@ -4,6 +4,7 @@
  * concern, so no component carries its own copy.
  */
 import { createHash } from "node:crypto";
+import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -313,4 +314,169 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
 
 function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Data services (ManagedPostgres, RedisCache, MessageBroker): the contract the three share, so that a
+// consumer cannot tell which backend it got and each component validates the same things the same way.
+// ---------------------------------------------------------------------------------------------------
+
+/** Where a data service runs: AWS-managed (RDS, ElastiCache, Amazon MQ) or a StatefulSet in the cluster. */
+export type DataServiceBackend = "aws" | "inCluster";
+
+/** A workload that connects to a data service; it gets a connection Secret in its own namespace. */
+export interface DataServiceConsumer {
+  /** The consumer's `app.kubernetes.io/name` (its service name), e.g. `order-service`. */
+  service: string;
+  /** The consumer's namespace, e.g. `ecommerce`. */
+  namespace: string;
+}
+
+/**
+ * How consumers reach a data service, as plain data for their egress NetworkPolicy: pods selected by
+ * name in a namespace (in-cluster backend) or IP blocks (AWS backend: the data service's subnets).
+ */
+export type EgressPeer = { pod: { name: string; namespace: string }; port: number } | { cidrs: string[]; port: number };
+
+/** The NetworkPolicy egress rule that lets a pod reach `peer` (TCP). */
+export function egressPeerRule(peer: EgressPeer): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+  const to = "pod" in peer ? [podPeer(peer.pod.name, peer.pod.namespace)] : peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  return { to, ports: [{ protocol: "TCP", port: peer.port }] };
+}
+
+/** Network placement of an AWS-managed data service (required with backend "aws", forbidden otherwise). */
+export interface DataServiceAwsArgs {
+  /** VPC the data service's security group belongs to. */
+  vpcId: pulumi.Input<string>;
+  /** Private subnets for the subnet group (one per availability zone). */
+  subnetIds: pulumi.Input<string[]>;
+  /**
+   * IPv4 CIDR blocks of `subnetIds` (or the VPC CIDR). Plain data because it becomes `egressPeer.cidrs`,
+   * which consumers turn into NetworkPolicy egress rules. Example: `["10.30.0.0/16"]`.
+   */
+  subnetCidrs: string[];
+  /** Security groups whose members may connect (e.g. the EKS cluster/node security group). */
+  allowedSecurityGroupIds?: pulumi.Input<string>[];
+  /** IPv4 CIDR blocks that may connect (e.g. the pod CIDRs). At least one of the two allow-lists is required. */
+  allowedCidrs?: string[];
+  /** Tags added to every AWS resource (a `Name` tag is added per resource). */
+  tags?: Record<string, string>;
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Problems with the args every data service shares: its own name (it names Kubernetes objects), the
+ * namespace, consumers, the backend's network placement, container resources and the volume size.
+ */
+export function dataServiceArgProblems(args: {
+  name: string;
+  backend: string;
+  namespace: string;
+  consumers: readonly DataServiceConsumer[];
+  aws?: DataServiceAwsArgs;
+  resources?: ContainerResources;
+  storageSize?: string;
+  image?: string;
+}): string[] {
+  const problems: string[] = [];
+  // The StatefulSet's pods carry a controller-revision-hash label of `<name>-<10 chars>`, capped at 63.
+  if (!DNS_LABEL.test(args.name) || args.name.length > 40)
+    problems.push(`name: expected a DNS label of at most 40 characters (it names the Kubernetes objects), found "${args.name}"`);
+  if (args.backend !== "aws" && args.backend !== "inCluster") problems.push(`backend: expected "aws" or "inCluster", found "${args.backend}"`);
+  if (!DNS_LABEL.test(args.namespace)) problems.push(`namespace: expected a DNS label such as "ecommerce", found "${args.namespace}"`);
+  const seen = new Set<string>();
+  args.consumers.forEach((c, i) => {
+    if (!DNS_LABEL.test(c.service) || c.service.length > 40) problems.push(`consumers[${i}].service: expected a DNS label of at most 40 characters, found "${c.service}"`);
+    if (!DNS_LABEL.test(c.namespace)) problems.push(`consumers[${i}].namespace: expected a DNS label, found "${c.namespace}"`);
+    // connectionSecretNames is keyed by service name, so one service cannot consume twice.
+    if (seen.has(c.service)) problems.push(`consumers[${i}].service: "${c.service}" is listed more than once`);
+    seen.add(c.service);
+  });
+  if (args.backend === "aws") {
+    if (!args.aws) problems.push('aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)');
+    else {
+      if (args.aws.subnetCidrs.length === 0) problems.push("aws.subnetCidrs: expected at least one IPv4 CIDR (consumers' egress rules are built from it)");
+      args.aws.subnetCidrs.forEach((cidr, i) => {
+        const problem = ipv4CidrProblem(cidr);
+        if (problem) problems.push(`aws.subnetCidrs[${i}]: ${problem}`);
+      });
+      (args.aws.allowedCidrs ?? []).forEach((cidr, i) => {
+        const problem = ipv4CidrProblem(cidr);
+        if (problem) problems.push(`aws.allowedCidrs[${i}]: ${problem}`);
+      });
+      if ((args.aws.allowedSecurityGroupIds ?? []).length === 0 && (args.aws.allowedCidrs ?? []).length === 0)
+        problems.push("aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)");
+    }
+  } else if (args.aws) {
+    problems.push('aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)');
+  }
+  if (args.resources) problems.push(...resourceProblems("resources", args.resources));
+  if (args.storageSize !== undefined && !/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(args.storageSize))
+    problems.push(`storageSize: expected a volume size such as "10Gi", found "${args.storageSize}"`);
+  if (args.image !== undefined) {
+    const problem = imageReferenceProblem(args.image);
+    if (problem) problems.push(`image: ${problem}`);
+  }
+  return problems;
+}
+
+/**
+ * Security group ingress for a data service: `ports` over TCP from the allowed security groups and
+ * CIDRs, nothing else. No egress rules: a server only answers connections (security groups are
+ * stateful), and the AWS provider removes the default allow-all egress rule.
+ */
+export function dataServiceIngressRules(awsArgs: DataServiceAwsArgs, ports: readonly number[]): aws.types.input.ec2.SecurityGroupIngress[] {
+  return ports.flatMap((port) => [
+    ...((awsArgs.allowedSecurityGroupIds ?? []).length > 0
+      ? [{ protocol: "tcp", fromPort: port, toPort: port, securityGroups: awsArgs.allowedSecurityGroupIds, description: `clients on ${port} (security groups)` }]
+      : []),
+    ...((awsArgs.allowedCidrs ?? []).length > 0
+      ? [{ protocol: "tcp", fromPort: port, toPort: port, cidrBlocks: awsArgs.allowedCidrs, description: `clients on ${port} (CIDRs)` }]
+      : []),
+  ]);
+}
+
+/**
+ * Arguments for `random.RandomPassword` of data-service credentials: 32 letters and digits. No
+ * special characters, so a password goes into a connection URL (`postgresql://user:pw@host`), a
+ * JSON body or a config file without escaping, and meets the RDS, ElastiCache and Amazon MQ rules
+ * (which forbid characters such as `@`, `"`, `/`, `,`, `:` and `=`). 32 alphanumerics are ~190 bits.
+ */
+export const URL_SAFE_PASSWORD = { length: 32, special: false } as const;
+
+/**
+ * Spec of a one-shot Job (a bootstrap or migration) under Pod Security "restricted": no service
+ * account token, read-only root filesystem with a writable /tmp, bounded retries and run time.
+ */
+export function oneShotJobSpec(args: {
+  labels: Record<string, string>;
+  uid: number;
+  /** The one container; its security context is set here, /tmp is added to its mounts. */
+  container: Omit<k8s.types.input.core.v1.Container, "securityContext" | "volumeMounts"> & { volumeMounts?: k8s.types.input.core.v1.VolumeMount[] };
+  volumes?: k8s.types.input.core.v1.Volume[];
+  /** Give up after this long, retries included (default 900 s). */
+  activeDeadlineSeconds?: number;
+}): k8s.types.input.batch.v1.JobSpec {
+  const scratch = scratchVolumes(["/tmp"], "64Mi");
+  return {
+    backoffLimit: 6,
+    activeDeadlineSeconds: args.activeDeadlineSeconds ?? 900,
+    template: {
+      metadata: { labels: args.labels },
+      spec: {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        securityContext: restrictedPodSecurityContext(args.uid),
+        volumes: [...scratch.volumes, ...(args.volumes ?? [])],
+        containers: [
+          {
+            ...args.container,
+            securityContext: restrictedContainerSecurityContext(args.uid),
+            volumeMounts: [...scratch.mounts, ...(args.container.volumeMounts ?? [])],
+          },
+        ],
+      },
+    },
+  };
 }

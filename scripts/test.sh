@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The one test command (README): sets itself up on a fresh machine, then runs everything a change
+# must pass — lint, typecheck, the unit suite (mocks + real validators + promtool), and the offline
+# render of every stack twice to prove it is byte-identical.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f node_modules/.platform-lock-hash || "$(cat node_modules/.platform-lock-hash)" != "$lock_hash" ]]; then
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.platform-lock-hash
+else
+  echo "node_modules matches package-lock.json"
+fi
+if [[ -x scripts/install-promtool.sh ]]; then bash scripts/install-promtool.sh; fi
+
+step "lint";      npm run --silent lint
+step "typecheck"; npm run --silent typecheck
+
+step "unit tests"
+report=$(mktemp -d)/vitest.json
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile="$report"
+status=$?
+set -e
+
+step "offline render is deterministic"
+out=$(mktemp -d)
+npm run --silent render -- --stack all --out "$out/a" >/dev/null
+npm run --silent render -- --stack all --out "$out/b"
+if diff -r "$out/a" "$out/b" >/dev/null; then echo "two renders are byte-identical"; else echo "renders differ:"; diff -r "$out/a" "$out/b" | head -40; status=1; fi
+
+# One plain closing line that any CI can read.
+node -e '
+const r = require(process.argv[1]);
+console.log(`\nunit: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$report"
+echo "total time: $((SECONDS - started)) s"
+exit $status

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** Type tokens are `platform:index:<ClassName>` (stable: renaming a class needs an alias). */
 export const typeToken = (className: string): string => `platform:index:${className}`;
@@ -278,7 +278,7 @@ export function withDependsOn(
   ...own: pulumi.Resource[]
 ): pulumi.Input<pulumi.Resource>[] {
   if (external === undefined) return own;
-  if (Array.isArray(external)) return [...(external as pulumi.Input<pulumi.Resource>[]), ...own];
+  if (Array.isArray(external)) return [...external, ...own];
   return [external as pulumi.Input<pulumi.Resource>, ...own];
 }
 

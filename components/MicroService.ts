@@ -1,0 +1,772 @@
+/**
+ * MicroService: one ComponentResource that turns a service description into a complete, hardened
+ * Kubernetes workload — the way every service of every platform is deployed.
+ *
+ * What it creates (all in `namespace`, all labelled with the recommended `app.kubernetes.io/*` set):
+ * - a ServiceAccount of its own (API token not mounted unless asked for);
+ * - a ConfigMap with the plain settings and the URLs of the services it calls;
+ * - the workload: a Deployment, or a StatefulSet with one volume per replica when `persistence` is set;
+ * - a Service (ClusterIP, or headless for a StatefulSet) with named ports;
+ * - a HorizontalPodAutoscaler (autoscaling/v2) when the replica range allows scaling;
+ * - a PodDisruptionBudget (policy/v1) that never blocks a node drain;
+ * - a NetworkPolicy: in only from declared callers, out only to declared dependencies, data services
+ *   and DNS (the namespace denies everything else, see PlatformNamespace);
+ * - optionally a migration Job that must succeed before the workload rolls out.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import {
+  ComponentArgsError,
+  childName,
+  dnsEgressRule,
+  imageReferenceProblem,
+  ipv4CidrProblem,
+  LABEL,
+  labelValue,
+  podPeer,
+  resourceProblems,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolumes,
+  selectorLabels,
+  serviceHost,
+  splitDependsOn,
+  stableHash,
+  standardLabels,
+  standardProbes,
+  statefulOptions,
+  typeToken,
+  withDependsOn,
+  type ContainerResources,
+  type ProbeTiming,
+} from "./lib";
+
+export type MicroServiceStage = "local" | "staging" | "production";
+export type MicroServiceProtocol = "http" | "grpc";
+
+/** A service this one calls. */
+export interface MicroServiceDependency {
+  /** Service name of the dependency (its Kubernetes Service and pod `app.kubernetes.io/name`). Example: `"python-risk-engine"`. */
+  name: string;
+  /** Namespace of the dependency. Default: this service's namespace. Example: `"payments"`. */
+  namespace?: string;
+  /** Port the dependency serves on. Example: `8000`. */
+  port: number;
+  /** How it is called: `http` gets an `http://` URL, `grpc` a bare `host:port` target. */
+  protocol: MicroServiceProtocol;
+  /** Env var that receives the URL. Example: `"RISK_ENGINE_URL"`. */
+  env: string;
+}
+
+/** Traffic allowed in from another namespace (the gateway, the monitoring stack). */
+export interface MicroServiceIngressFrom {
+  /** Source namespace. Example: `"envoy-gateway-system"`. */
+  namespace: string;
+  /** Only pods with these labels in that namespace. Default: every pod of the namespace. Example: `{ "app.kubernetes.io/name": "prometheus" }`. */
+  podLabels?: Record<string, string>;
+  /** Which port they may reach: the service port or the metrics port. */
+  port: "service" | "metrics";
+}
+
+/** Egress to something that is not a MicroService: an in-cluster data service, or AWS address ranges. */
+export type MicroServiceEgress =
+  | {
+      /** Pods of a workload labelled with `selectorLabels(name)`. Example: `{ name: "postgres", namespace: "data" }` (namespace default: this service's). */
+      pod: { name: string; namespace?: string };
+      /** TCP port. Example: `5432`. */
+      port: number;
+    }
+  | {
+      /** IPv4 CIDR blocks (for example the private subnets of an RDS instance). Example: `["10.30.0.0/19"]`. */
+      cidrs: string[];
+      /** TCP port. Example: `6379`. */
+      port: number;
+    };
+
+export interface MicroServiceArgs {
+  /**
+   * Namespace to deploy into. Pass the namespace's Output (for example `PlatformNamespace.name`) so
+   * that every child waits for the namespace to exist: the component's `dependsOn` holds back only
+   * the workload and the migration (see the class doc). Example: `ns.name` or `"fintech"`.
+   */
+  namespace: pulumi.Input<string>;
+  /**
+   * Kubernetes name of the Service, workload and every other object. Default: the component's name.
+   * Set it when two stacks' component names would collide. Example: `"backend-api"`.
+   */
+  serviceName?: string;
+  /** Platform/catalog the service belongs to (label `app.kubernetes.io/part-of`). Default: none (`platform`). Example: `"fintech"`. */
+  platform?: string;
+  /**
+   * Stage profile. `production` requires `replicas.max` ≥ 2; `local` relaxes zone spreading (see
+   * `zoneSpread`). Default: none (production-grade behaviour, no stage label). Example: `"staging"`.
+   */
+  stage?: MicroServiceStage;
+  /** Value of `app.kubernetes.io/component`. Default: `"server"`. Example: `"vector-store"`. */
+  component?: string;
+  /**
+   * Full, pinned image reference: `repository:tag` or `repository@sha256:<digest>`. Empty, untagged
+   * and `:latest` references are rejected because they deploy different code from the same program.
+   * Building images is not this component's job: pass the digest a build step produced.
+   * Example: `"ghcr.io/acme-fintech/backend-api:2.3.0"`.
+   */
+  image: string;
+  /** Port the container serves on (1024–65535: the container runs without privileges). Example: `3000`. */
+  port: number;
+  /** `http` (HTTP probes on the health paths) or `grpc` (gRPC health-protocol probes on `port`). */
+  protocol: MicroServiceProtocol;
+  /**
+   * Where Prometheus scrapes. Default: `{ enabled: true, path: "/metrics" }` on the service port.
+   * A gRPC service must name a separate HTTP `port`. Example: `{ enabled: true, port: 9101 }`.
+   */
+  metrics?: { enabled: boolean; port?: number; path?: string };
+  /**
+   * Probe paths and timings. Paths apply to HTTP services only (gRPC probes use the health protocol,
+   * which has no path). Default: every probe on `/health`, timings from `standardProbes`.
+   * Example: `{ livenessPath: "/healthz", readinessPath: "/ready", startup: { failureThreshold: 120 } }`.
+   */
+  health?: {
+    livenessPath?: string;
+    readinessPath?: string;
+    startupPath?: string;
+    startup?: ProbeTiming;
+    liveness?: ProbeTiming;
+    readiness?: ProbeTiming;
+  };
+  /**
+   * Replica range. `max > min` creates an HPA and leaves `replicas` off the workload so the two never
+   * fight; `min === max` fixes the count. min > max is an error, and so is max < 2 in production.
+   * Example: `{ min: 2, max: 10 }`.
+   */
+  replicas: { min: number; max: number };
+  /** HPA targets in percent of the container requests. Default: `{ cpuUtilization: 70, memoryUtilization: 80 }`. */
+  autoscaling?: { cpuUtilization?: number; memoryUtilization?: number };
+  /** Requests and limits of the container (requests may not exceed limits). Example: `{ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }`. */
+  resources: ContainerResources;
+  /** Plain settings, delivered through a ConfigMap (never secrets). Default: `{}`. Example: `{ LOG_LEVEL: "info" }`. */
+  env?: Record<string, string>;
+  /**
+   * Secret settings, delivered only as `secretKeyRef` to existing Secrets (pass `secret.metadata.name`
+   * to make the workload wait for the Secret). Default: `{}`.
+   * Example: `{ JWT_SECRET: { secretName: "fintech-jwt-secret", key: "value" } }`.
+   */
+  secretEnv?: Record<string, { secretName: pulumi.Input<string>; key: string }>;
+  /** Services this one calls: URL env vars and NetworkPolicy egress. Default: `[]`. */
+  dependencies?: MicroServiceDependency[];
+  /** Services in the same namespace allowed to call this one on its service port. Default: `[]`. Example: `["backend-api"]`. */
+  callers?: string[];
+  /** Other namespaces allowed in (gateway on the service port, monitoring on the metrics port). Default: `[]`. */
+  ingressFrom?: MicroServiceIngressFrom[];
+  /** Data services this one reaches (in-cluster pods or AWS CIDRs). DNS is always allowed. Default: `[]`. */
+  egress?: MicroServiceEgress[];
+  /**
+   * A volume per replica, which makes the workload a StatefulSet behind a headless Service. Such a
+   * workload is not autoscaled (`replicas.min` must equal `replicas.max`): scaling in would strand a
+   * replica's volume and data. Default: none (a Deployment). Example: `{ size: "10Gi", mountPath: "/chroma/chroma" }`.
+   */
+  persistence?: { size: string; mountPath: string; storageClassName?: string };
+  /**
+   * Pulumi `protect` + `retainOnDelete` on the StatefulSet (its volumes are kept by the StatefulSet's
+   * retention policy either way). Ignored without `persistence`, so a stage profile's flag can be passed
+   * to every service. Default: `false`. Example: `true` in production.
+   */
+  protect?: boolean;
+  /** Writable directories (emptyDir) under the read-only root filesystem. Default: `["/tmp"]`. Example: `["/tmp", "/app/.cache"]`. */
+  writablePaths?: string[];
+  /** Non-root UID and GID the container runs as. Default: `1000`. Example: `65532`. */
+  runAsUser?: number;
+  /** Mount a Kubernetes API token (only for services that call the API). Default: `false`. */
+  automountServiceAccountToken?: boolean;
+  /**
+   * Migration run as a Job before the workload rolls out, with the container's image, settings and
+   * secrets. The Job is named after a hash of image and command, so each new release runs it once.
+   * Default: none. Example: `{ command: ["alembic", "upgrade", "head"], timeoutSeconds: 600 }`.
+   */
+  migration?: { command: string[]; timeoutSeconds?: number };
+  /**
+   * Zone spreading. `required` keeps replicas out of an over-full zone (DoNotSchedule); `preferred`
+   * only tries (ScheduleAnyway), which single-zone clusters need. Node spreading is always preferred.
+   * Default: `preferred` on `local`, `required` otherwise.
+   */
+  zoneSpread?: "required" | "preferred";
+  /**
+   * Graceful shutdown: the preStop hook sleeps `drainSeconds` so endpoints and load balancers stop
+   * sending traffic before SIGTERM; the pod then has the rest of `gracePeriodSeconds` to finish.
+   * Default: `{ drainSeconds: 5, gracePeriodSeconds: 30 }`.
+   */
+  shutdown?: { drainSeconds?: number; gracePeriodSeconds?: number };
+}
+
+/**
+ * A hardened microservice workload with its Service, autoscaling, disruption budget, network policy,
+ * configuration and migration.
+ *
+ * Ordering contract: `opts.dependsOn` holds back only the migration Job and the workload. The
+ * component registers itself without it and hands it to exactly those two children, so the
+ * ServiceAccount, ConfigMap, Service, PDB, HPA and NetworkPolicy are created in parallel with the
+ * things this service waits for. (Pulumi's Node SDK does not pass a component's `dependsOn` to its
+ * children anyway; the point is that it reaches the two that need it.) Conversely, anything that
+ * depends ON a MicroService waits for all its children, including a healthy rollout.
+ */
+export class MicroService extends pulumi.ComponentResource {
+  /** Name of the Kubernetes Service (also the workload's). */
+  public readonly serviceName: pulumi.Output<string>;
+  public readonly namespace: pulumi.Output<string>;
+  /** In-cluster URL: `http://<svc>.<ns>.svc.cluster.local:<port>` (HTTP) or `<svc>.<ns>.svc.cluster.local:<port>` (gRPC target). */
+  public readonly url: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  /** Port Prometheus scrapes, or undefined when metrics are disabled. */
+  public readonly metricsPort: pulumi.Output<number | undefined>;
+  /** Path Prometheus scrapes, or undefined when metrics are disabled. */
+  public readonly metricsPath: pulumi.Output<string | undefined>;
+  /** Name of the Service port that serves metrics (`metrics`, or `http` when shared with the service port); undefined when disabled. */
+  public readonly metricsPortName: pulumi.Output<string | undefined>;
+  /** Labels selecting this service's pods (for ServiceMonitors and other NetworkPolicies). */
+  public readonly selectorLabels: pulumi.Output<Record<string, string>>;
+  public readonly workloadKind: pulumi.Output<"Deployment" | "StatefulSet">;
+  public readonly workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet;
+  public readonly service: k8s.core.v1.Service;
+  public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  public readonly configMap: k8s.core.v1.ConfigMap;
+  public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+  /** The HPA, when `replicas.max > replicas.min` on a Deployment. */
+  public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  /** The migration Job, when `migration` is set. */
+  public readonly migrationJob?: k8s.batch.v1.Job;
+
+  constructor(name: string, args: MicroServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { options, dependsOn } = splitDependsOn(opts);
+    const problems = microServiceProblems(name, args);
+    if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);
+    super(typeToken("MicroService"), name, {}, options);
+
+    const c = resolve(name, args);
+    const ns = pulumi.output(args.namespace);
+    const labels = standardLabels({ name: c.serviceName, component: c.component, platform: args.platform, stage: args.stage });
+    // The version label changes with every release, so only objects that change with the image carry it.
+    const versionedLabels = { ...labels, [LABEL.version]: c.version };
+    const selector = selectorLabels(c.serviceName);
+    const meta = (objectName: string, objectLabels: Record<string, string> = labels) => ({ name: objectName, namespace: ns, labels: objectLabels });
+    const child = { parent: this };
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      childName(name, "sa"),
+      { metadata: meta(c.serviceName), automountServiceAccountToken: c.automountToken },
+      child,
+    );
+
+    const configData = pulumi
+      .output(c.dependencies.map((d) => ({ env: d.env, url: dependencyUrl(d, d.namespace ?? ns) })))
+      .apply((deps) => ({ ...c.env, ...Object.fromEntries(deps.map((d) => [d.env, d.url])) }));
+    this.configMap = new k8s.core.v1.ConfigMap(childName(name, "env"), { metadata: meta(childName(c.serviceName, "env")), data: configData }, child);
+
+    const secretEnv: k8s.types.input.core.v1.EnvVar[] = Object.entries(c.secretEnv).map(([envName, ref]) => ({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+    }));
+    const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [{ configMapRef: { name: this.configMap.metadata.name } }];
+    const scratch = scratchVolumes(c.writablePaths);
+
+    const egressRules: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = c.egress.map((e) =>
+      "cidrs" in e
+        ? { to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: e.port }] }
+        : { to: [podPeer(e.pod.name, e.pod.namespace)], ports: [{ protocol: "TCP", port: e.port }] },
+    );
+
+    // Migration first: same image, settings and secrets, no ports, no probes; only DNS and the data
+    // services out. Its pods are a different instance, so the Service never routes to them.
+    if (c.migration) {
+      const instance = childName(c.serviceName, "migration");
+      const migrationSelector = { [LABEL.name]: c.serviceName, [LABEL.instance]: instance };
+      const migrationLabels = { ...versionedLabels, ...migrationSelector, [LABEL.component]: "migration" };
+      const migrationPolicy = new k8s.networking.v1.NetworkPolicy(
+        childName(name, "migration-netpol"),
+        {
+          metadata: meta(instance, migrationLabels),
+          spec: { podSelector: { matchLabels: migrationSelector }, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [dnsEgressRule(), ...egressRules] },
+        },
+        child,
+      );
+      this.migrationJob = new k8s.batch.v1.Job(
+        childName(name, "migrate"),
+        {
+          metadata: meta(c.migration.jobName, migrationLabels),
+          spec: {
+            // No ttlSecondsAfterFinished: a Job the cluster deletes by itself would show up as drift.
+            backoffLimit: 2,
+            activeDeadlineSeconds: c.migration.timeoutSeconds,
+            template: {
+              metadata: { labels: migrationLabels },
+              spec: {
+                restartPolicy: "Never",
+                serviceAccountName: this.serviceAccount.metadata.name,
+                automountServiceAccountToken: c.automountToken,
+                enableServiceLinks: false,
+                securityContext: restrictedPodSecurityContext(c.runAsUser),
+                containers: [
+                  {
+                    name: "migrate",
+                    image: c.image,
+                    imagePullPolicy: "IfNotPresent",
+                    command: c.migration.command,
+                    envFrom,
+                    env: secretEnv,
+                    resources: c.resources,
+                    securityContext: restrictedContainerSecurityContext(c.runAsUser),
+                    volumeMounts: scratch.mounts,
+                    terminationMessagePolicy: "FallbackToLogsOnError",
+                  },
+                ],
+                volumes: scratch.volumes,
+              },
+            },
+          },
+        },
+        { parent: this, dependsOn: withDependsOn(dependsOn, migrationPolicy) },
+      );
+    }
+
+    // Network policy of the service pods.
+    const servicePortRule = (from: k8s.types.input.networking.v1.NetworkPolicyPeer[], port: number) => ({ from, ports: [{ protocol: "TCP", port }] });
+    const ingressRules: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
+      ...(c.callers.length > 0 ? [servicePortRule(c.callers.map((caller) => podPeer(caller)), c.port)] : []),
+      ...c.ingressFrom.map((i) =>
+        servicePortRule(
+          [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": i.namespace } },
+              ...(i.podLabels ? { podSelector: { matchLabels: i.podLabels } } : {}),
+            },
+          ],
+          i.port === "metrics" ? (c.metrics?.port ?? c.port) : c.port,
+        ),
+      ),
+    ];
+    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+      childName(name, "netpol"),
+      {
+        metadata: meta(c.serviceName),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: ingressRules,
+          egress: [
+            dnsEgressRule(),
+            ...c.dependencies.map((d) => ({ to: [podPeer(d.name, d.namespace)], ports: [{ protocol: "TCP", port: d.port }] })),
+            ...egressRules,
+          ],
+        },
+      },
+      child,
+    );
+
+    // The pod.
+    const portName = c.protocol; // "http" or "grpc"
+    const containerPorts: k8s.types.input.core.v1.ContainerPort[] = [{ name: portName, containerPort: c.port, protocol: "TCP" }];
+    if (c.metrics?.separate) containerPorts.push({ name: "metrics", containerPort: c.metrics.port, protocol: "TCP" });
+    const probes = standardProbes({
+      check: c.protocol === "grpc" ? { grpc: { port: c.port } } : { http: { path: c.health.livenessPath, port: portName } },
+      startupPath: c.health.startupPath,
+      readinessPath: c.health.readinessPath,
+      startup: c.health.startup,
+      liveness: c.health.liveness,
+      readiness: c.health.readiness,
+    });
+    const dataVolume = "data";
+    const container: k8s.types.input.core.v1.Container = {
+      name: c.serviceName,
+      image: c.image,
+      imagePullPolicy: "IfNotPresent",
+      ports: containerPorts,
+      envFrom,
+      env: secretEnv,
+      resources: c.resources,
+      securityContext: restrictedContainerSecurityContext(c.runAsUser),
+      ...probes,
+      // The sleep action needs no shell or `sleep` binary in the image (distroless images have neither).
+      lifecycle: { preStop: { sleep: { seconds: c.drainSeconds } } },
+      volumeMounts: [...scratch.mounts, ...(c.persistence ? [{ name: dataVolume, mountPath: c.persistence.mountPath }] : [])],
+      terminationMessagePolicy: "FallbackToLogsOnError",
+    };
+    const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
+      metadata: {
+        labels: versionedLabels,
+        annotations: {
+          // ConfigMap edits do not restart pods by themselves; a changed checksum rolls them.
+          "platform.example.com/config-checksum": configData.apply(stableHash),
+          "kubectl.kubernetes.io/default-container": c.serviceName,
+        },
+      },
+      spec: {
+        serviceAccountName: this.serviceAccount.metadata.name,
+        automountServiceAccountToken: c.automountToken,
+        // Service links inject a variable per Service of the namespace: noise that can shadow real settings.
+        enableServiceLinks: false,
+        securityContext: restrictedPodSecurityContext(c.runAsUser),
+        terminationGracePeriodSeconds: c.gracePeriodSeconds,
+        containers: [container],
+        volumes: scratch.volumes,
+        ...(c.replicas.max > 1 ? { topologySpreadConstraints: spreadConstraints(selector, c.zoneSpread, !c.persistence) } : {}),
+      },
+    };
+
+    const workloadDependsOn = withDependsOn(dependsOn, this.networkPolicy, ...(this.migrationJob ? [this.migrationJob] : []));
+    const fixedReplicas = c.autoscaled ? {} : { replicas: c.replicas.min };
+    const serviceSpecPorts: k8s.types.input.core.v1.ServicePort[] = [
+      // appProtocol tells Gateway API implementations to speak HTTP/2 cleartext to a gRPC backend.
+      { name: portName, port: c.port, targetPort: portName, protocol: "TCP", appProtocol: c.protocol === "grpc" ? "kubernetes.io/h2c" : "http" },
+      ...(c.metrics?.separate ? [{ name: "metrics", port: c.metrics.port, targetPort: "metrics", protocol: "TCP", appProtocol: "http" }] : []),
+    ];
+
+    if (c.persistence) {
+      this.service = new k8s.core.v1.Service(
+        childName(name, "svc"),
+        { metadata: meta(c.serviceName), spec: { clusterIP: "None", selector, ports: serviceSpecPorts, publishNotReadyAddresses: false } },
+        child,
+      );
+      this.workload = new k8s.apps.v1.StatefulSet(
+        childName(name, "sts"),
+        {
+          metadata: meta(c.serviceName, versionedLabels),
+          spec: {
+            ...fixedReplicas,
+            serviceName: this.service.metadata.name,
+            selector: { matchLabels: selector },
+            podManagementPolicy: "OrderedReady",
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
+            revisionHistoryLimit: 5,
+            // Volumes hold the data; deleting or scaling the StatefulSet must never delete them.
+            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+            template: podTemplate,
+            volumeClaimTemplates: [
+              {
+                metadata: { name: dataVolume, labels },
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  resources: { requests: { storage: c.persistence.size } },
+                  ...(c.persistence.storageClassName ? { storageClassName: c.persistence.storageClassName } : {}),
+                },
+              },
+            ],
+          },
+        },
+        { parent: this, dependsOn: workloadDependsOn, ...statefulOptions(c.protect) },
+      );
+    } else {
+      this.service = new k8s.core.v1.Service(
+        childName(name, "svc"),
+        { metadata: meta(c.serviceName), spec: { type: "ClusterIP", selector, ports: serviceSpecPorts } },
+        child,
+      );
+      this.workload = new k8s.apps.v1.Deployment(
+        childName(name, "deploy"),
+        {
+          metadata: meta(c.serviceName, versionedLabels),
+          spec: {
+            ...fixedReplicas,
+            selector: { matchLabels: selector },
+            // Zero downtime: a new pod must be ready before an old one goes.
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+            progressDeadlineSeconds: 600,
+            revisionHistoryLimit: 5,
+            template: podTemplate,
+          },
+        },
+        { parent: this, dependsOn: workloadDependsOn },
+      );
+    }
+
+    if (c.autoscaled) {
+      this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        childName(name, "hpa"),
+        {
+          metadata: meta(c.serviceName),
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: c.serviceName },
+            minReplicas: c.replicas.min,
+            maxReplicas: c.replicas.max,
+            metrics: [
+              { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: c.cpuUtilization } } },
+              { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: c.memoryUtilization } } },
+            ],
+            // Scale up at once, scale down only after five calm minutes (no flapping after a burst).
+            behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+          },
+        },
+        child,
+      );
+    }
+
+    // maxUnavailable 1 rather than minAvailable: a drain can always evict one pod (never blocked, even
+    // at a single replica), and it stays right when the HPA has scaled above the floor. Unhealthy pods
+    // never count against the budget, so a crash-looping pod cannot wedge a node drain.
+    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      childName(name, "pdb"),
+      { metadata: meta(c.serviceName), spec: { selector: { matchLabels: selector }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" } },
+      child,
+    );
+
+    this.serviceName = pulumi.output(c.serviceName);
+    this.namespace = ns;
+    this.url = dependencyUrl({ name: c.serviceName, port: c.port, protocol: c.protocol }, ns);
+    this.port = pulumi.output(c.port);
+    this.metricsPort = pulumi.output(c.metrics?.port);
+    this.metricsPath = pulumi.output(c.metrics?.path);
+    this.metricsPortName = pulumi.output(c.metrics ? (c.metrics.separate ? "metrics" : portName) : undefined);
+    this.selectorLabels = pulumi.output(selector);
+    this.workloadKind = pulumi.output(c.persistence ? ("StatefulSet" as const) : ("Deployment" as const));
+
+    this.registerOutputs({
+      serviceName: this.serviceName,
+      namespace: this.namespace,
+      url: this.url,
+      port: this.port,
+      metricsPort: this.metricsPort,
+      metricsPath: this.metricsPath,
+      metricsPortName: this.metricsPortName,
+      selectorLabels: this.selectorLabels,
+      workloadKind: this.workloadKind,
+    });
+  }
+}
+
+/** In-cluster address of a service: an `http://` URL for HTTP, a bare `host:port` target for gRPC. */
+export function dependencyUrl(
+  d: { name: string; port: number; protocol: MicroServiceProtocol },
+  namespace: pulumi.Input<string>,
+): pulumi.Output<string> {
+  return pulumi.output(namespace).apply((ns) => {
+    const address = `${serviceHost(d.name, ns)}:${d.port}`;
+    return d.protocol === "http" ? `http://${address}` : address;
+  });
+}
+
+/** Spread across zones (required unless told otherwise) and nodes (preferred: a small node group must not strand pods). */
+function spreadConstraints(
+  selector: Record<string, string>,
+  zoneSpread: "required" | "preferred",
+  perRevision: boolean,
+): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+  // Deployments count only pods of the same ReplicaSet, so a rollout's surge pods spread on their own.
+  const revision = perRevision ? { matchLabelKeys: ["pod-template-hash"] } : {};
+  return [
+    {
+      topologyKey: "topology.kubernetes.io/zone",
+      maxSkew: 1,
+      whenUnsatisfiable: zoneSpread === "required" ? "DoNotSchedule" : "ScheduleAnyway",
+      labelSelector: { matchLabels: selector },
+      ...revision,
+    },
+    { topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, ...revision },
+  ];
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+/** Setting names that say "I am a credential": those belong in secretEnv. */
+const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)$/i;
+/** A URL with an embedded password (`scheme://user:pass@host`). */
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+const STORAGE_SIZE = /^[0-9]+(Mi|Gi|Ti)$/;
+const MAX_SERVICE_NAME = 40;
+
+const isWholeIn = (n: unknown, min: number, max: number): n is number => typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
+
+/** Every problem with the args, in one list (nothing is created when it is not empty). */
+export function microServiceProblems(name: string, args: MicroServiceArgs): string[] {
+  const p: string[] = [];
+  const serviceName = args.serviceName ?? name;
+  if (!DNS_LABEL.test(serviceName) || serviceName.length > MAX_SERVICE_NAME)
+    p.push(`service name "${serviceName}" must be a DNS label of at most ${MAX_SERVICE_NAME} characters (lowercase letters, digits and "-", starting with a letter)`);
+  if (typeof args.namespace === "string" && (!NAMESPACE.test(args.namespace) || args.namespace.length > 63))
+    p.push(`namespace "${args.namespace}" must be a DNS label of at most 63 characters`);
+  if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
+    p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
+  if (args.component !== undefined && labelValue(args.component) !== args.component)
+    p.push(`component "${args.component}" is not a valid label value`);
+
+  const imageProblem = imageReferenceProblem(args.image ?? "");
+  if (imageProblem) p.push(imageProblem);
+
+  const portProblem = (where: string, port: unknown) =>
+    isWholeIn(port, 1024, 65535) ? undefined : `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`;
+  const servicePort = portProblem("port", args.port);
+  if (servicePort) p.push(servicePort);
+  if (args.protocol !== "http" && args.protocol !== "grpc") p.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
+
+  const metrics = args.metrics ?? { enabled: true };
+  if (metrics.enabled) {
+    if (metrics.port !== undefined) {
+      const mp = portProblem("metrics.port", metrics.port);
+      if (mp) p.push(mp);
+    }
+    if (metrics.path !== undefined && !metrics.path.startsWith("/")) p.push(`metrics.path must start with "/", found "${metrics.path}"`);
+    if (args.protocol === "grpc" && (metrics.port === undefined || metrics.port === args.port))
+      p.push("metrics.port must be a separate HTTP port for a gRPC service: Prometheus scrapes over HTTP/1.1, which a gRPC port does not serve (or set metrics.enabled to false)");
+  }
+
+  for (const key of ["livenessPath", "readinessPath", "startupPath"] as const) {
+    const path = args.health?.[key];
+    if (path !== undefined && !path.startsWith("/")) p.push(`health.${key} must start with "/", found "${path}"`);
+  }
+  for (const probe of ["startup", "liveness", "readiness"] as const) {
+    for (const [field, value] of Object.entries(args.health?.[probe] ?? {})) {
+      const min = field === "initialDelaySeconds" ? 0 : 1;
+      if (!isWholeIn(value, min, 3600)) p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${String(value)}`);
+    }
+  }
+
+  const { min, max } = args.replicas ?? { min: NaN, max: NaN };
+  if (!isWholeIn(min, 1, 1000)) p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
+  if (!isWholeIn(max, 1, 1000)) p.push(`replicas.max must be a whole number from 1 to 1000, found ${String(max)}`);
+  if (min > max) p.push(`replicas.min (${min}) is greater than replicas.max (${max})`);
+  if (args.stage === "production" && max < 2) p.push(`replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`);
+  for (const key of ["cpuUtilization", "memoryUtilization"] as const) {
+    const value = args.autoscaling?.[key];
+    if (value !== undefined && !isWholeIn(value, 1, 100)) p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);
+  }
+
+  if (!args.resources?.requests || !args.resources?.limits) p.push("resources must give requests and limits for cpu and memory");
+  else p.push(...resourceProblems("resources", args.resources));
+
+  // Environment: every variable set once, settings not secret-looking, references well formed.
+  const envSources = new Map<string, string>();
+  const claim = (envName: string, source: string) => {
+    if (!ENV_NAME.test(envName)) p.push(`${source} variable "${envName}" is not a valid environment variable name`);
+    const other = envSources.get(envName);
+    if (other !== undefined) p.push(`environment variable ${envName} is set by both ${other} and ${source}`);
+    else envSources.set(envName, source);
+  };
+  for (const [envName, value] of Object.entries(args.env ?? {})) {
+    claim(envName, "env");
+    if (SECRET_LIKE_NAME.test(envName)) p.push(`env.${envName} looks like a credential; deliver it through secretEnv (a ConfigMap is not secret)`);
+    else if (URL_WITH_PASSWORD.test(value)) p.push(`env.${envName} contains a URL with a password; deliver it through secretEnv (a ConfigMap is not secret)`);
+  }
+  for (const [envName, ref] of Object.entries(args.secretEnv ?? {})) {
+    claim(envName, "secretEnv");
+    if (typeof ref.secretName === "string" && (!DNS_SUBDOMAIN.test(ref.secretName) || ref.secretName.length > 253))
+      p.push(`secretEnv.${envName}.secretName "${ref.secretName}" is not a valid Secret name`);
+    if (!SECRET_KEY.test(ref.key ?? "")) p.push(`secretEnv.${envName}.key "${ref.key}" is not a valid Secret key`);
+  }
+
+  const seenDeps = new Set<string>();
+  for (const [i, d] of (args.dependencies ?? []).entries()) {
+    const where = `dependencies[${i}] ("${d.name}")`;
+    claim(d.env, `${where} env`);
+    if (!DNS_LABEL.test(d.name)) p.push(`${where}: name must be a DNS label`);
+    if (d.namespace !== undefined && !NAMESPACE.test(d.namespace)) p.push(`${where}: namespace "${d.namespace}" must be a DNS label`);
+    if (d.name === serviceName && (d.namespace === undefined || d.namespace === args.namespace)) p.push(`${where}: a service cannot depend on itself`);
+    if (!isWholeIn(d.port, 1, 65535)) p.push(`${where}: port must be a whole number from 1 to 65535, found ${String(d.port)}`);
+    if (d.protocol !== "http" && d.protocol !== "grpc") p.push(`${where}: protocol must be "http" or "grpc", found ${JSON.stringify(d.protocol)}`);
+    const key = `${d.namespace ?? ""}/${d.name}`;
+    if (seenDeps.has(key)) p.push(`${where}: listed twice`);
+    seenDeps.add(key);
+  }
+
+  for (const caller of args.callers ?? []) if (!DNS_LABEL.test(caller)) p.push(`callers: "${caller}" is not a service name (a DNS label)`);
+  for (const [i, from] of (args.ingressFrom ?? []).entries()) {
+    if (!NAMESPACE.test(from.namespace ?? "")) p.push(`ingressFrom[${i}]: namespace "${from.namespace}" must be a DNS label`);
+    if (from.port !== "service" && from.port !== "metrics") p.push(`ingressFrom[${i}]: port must be "service" or "metrics", found ${JSON.stringify(from.port)}`);
+    if (from.port === "metrics" && !metrics.enabled) p.push(`ingressFrom[${i}]: allows the metrics port, but metrics are disabled`);
+  }
+  for (const [i, e] of (args.egress ?? []).entries()) {
+    if (!isWholeIn(e.port, 1, 65535)) p.push(`egress[${i}]: port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+    if ("cidrs" in e) {
+      if (e.cidrs.length === 0) p.push(`egress[${i}]: cidrs is empty`);
+      for (const cidr of e.cidrs) {
+        const problem = ipv4CidrProblem(cidr);
+        if (problem) p.push(`egress[${i}]: ${problem}`);
+      }
+    } else if (!e.pod || !DNS_LABEL.test(e.pod.name)) p.push(`egress[${i}]: pod.name must be a DNS label`);
+    else if (e.pod.namespace !== undefined && !NAMESPACE.test(e.pod.namespace)) p.push(`egress[${i}]: pod.namespace "${e.pod.namespace}" must be a DNS label`);
+  }
+
+  const writable = args.writablePaths ?? ["/tmp"];
+  for (const path of writable) if (!path.startsWith("/")) p.push(`writablePaths: "${path}" is not an absolute path`);
+  if (new Set(writable).size !== writable.length) p.push("writablePaths lists a path twice");
+  if (args.persistence) {
+    const { size, mountPath } = args.persistence;
+    if (!STORAGE_SIZE.test(size)) p.push(`persistence.size must be a storage size such as "10Gi", found "${size}"`);
+    if (!mountPath.startsWith("/")) p.push(`persistence.mountPath "${mountPath}" is not an absolute path`);
+    if (writable.includes(mountPath)) p.push(`persistence.mountPath "${mountPath}" is also in writablePaths`);
+    if (max > min)
+      p.push(`replicas.max (${max}) is greater than replicas.min (${min}), but a service with persistence is not autoscaled (scaling in would strand a replica's volume); set them equal`);
+  }
+  if (args.runAsUser !== undefined && !isWholeIn(args.runAsUser, 1, 2147483647)) p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${String(args.runAsUser)}`);
+
+  if (args.migration) {
+    if (args.migration.command.length === 0 || args.migration.command.some((part) => part === "")) p.push("migration.command must be a non-empty list of non-empty strings");
+    const timeout = args.migration.timeoutSeconds;
+    if (timeout !== undefined && !isWholeIn(timeout, 60, 86400)) p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${String(timeout)}`);
+  }
+
+  const drain = args.shutdown?.drainSeconds ?? 5;
+  const grace = args.shutdown?.gracePeriodSeconds ?? 30;
+  if (!isWholeIn(drain, 0, 300)) p.push(`shutdown.drainSeconds must be a whole number from 0 to 300, found ${String(drain)}`);
+  if (!isWholeIn(grace, 1, 3600)) p.push(`shutdown.gracePeriodSeconds must be a whole number from 1 to 3600, found ${String(grace)}`);
+  else if (drain >= grace) p.push(`shutdown.drainSeconds (${drain}) must be less than shutdown.gracePeriodSeconds (${grace}), or the app never gets SIGTERM in time to finish`);
+  return p;
+}
+
+/** Args with every default applied (only called on valid args). */
+function resolve(name: string, args: MicroServiceArgs) {
+  const serviceName = args.serviceName ?? name;
+  const metricsArgs = args.metrics ?? { enabled: true };
+  const metricsPort = metricsArgs.port ?? args.port;
+  const livenessPath = args.health?.livenessPath ?? "/health";
+  return {
+    serviceName,
+    component: args.component ?? "server",
+    image: args.image.trim(),
+    version: imageVersion(args.image.trim()),
+    port: args.port,
+    protocol: args.protocol,
+    metrics: metricsArgs.enabled ? { port: metricsPort, path: metricsArgs.path ?? "/metrics", separate: metricsPort !== args.port } : undefined,
+    health: {
+      livenessPath,
+      readinessPath: args.health?.readinessPath ?? livenessPath,
+      startupPath: args.health?.startupPath ?? livenessPath,
+      startup: args.health?.startup,
+      liveness: args.health?.liveness,
+      readiness: args.health?.readiness,
+    },
+    replicas: args.replicas,
+    autoscaled: args.replicas.max > args.replicas.min && !args.persistence,
+    cpuUtilization: args.autoscaling?.cpuUtilization ?? 70,
+    memoryUtilization: args.autoscaling?.memoryUtilization ?? 80,
+    resources: args.resources,
+    env: args.env ?? {},
+    secretEnv: args.secretEnv ?? {},
+    dependencies: args.dependencies ?? [],
+    callers: args.callers ?? [],
+    ingressFrom: args.ingressFrom ?? [],
+    egress: args.egress ?? [],
+    persistence: args.persistence,
+    protect: args.protect ?? false,
+    writablePaths: args.writablePaths ?? ["/tmp"],
+    runAsUser: args.runAsUser ?? 1000,
+    automountToken: args.automountServiceAccountToken ?? false,
+    migration: args.migration
+      ? {
+          command: args.migration.command,
+          timeoutSeconds: args.migration.timeoutSeconds ?? 900,
+          jobName: `${childName(serviceName, "migrate")}-${stableHash({ image: args.image.trim(), command: args.migration.command }).slice(0, 8)}`,
+        }
+      : undefined,
+    zoneSpread: args.zoneSpread ?? (args.stage === "local" ? "preferred" : "required"),
+    drainSeconds: args.shutdown?.drainSeconds ?? 5,
+    gracePeriodSeconds: args.shutdown?.gracePeriodSeconds ?? 30,
+  };
+}
+
+/** Value of `app.kubernetes.io/version`: the image tag, or the first 12 hex digits of a digest-only reference. */
+function imageVersion(image: string): string {
+  const [named = "", digest = ""] = image.split("@");
+  const colon = named.lastIndexOf(":");
+  const tag = colon > named.lastIndexOf("/") ? named.slice(colon + 1) : undefined;
+  return labelValue(tag ?? digest.replace(/^sha256:/, "").slice(0, 12));
+}

@@ -1,0 +1,7 @@
+/**
+ * The component library's entry point: every component and its args types. One `export *` line per
+ * component file, so concurrent additions never collide.
+ */
+export { ComponentArgsError, type ContainerResources, type ProbeTiming } from "./lib";
+export * from "./MicroService";
+export * from "./PlatformNamespace";

@@ -343,9 +343,10 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
 }
 
 function resolveNodeGroups(given: Record<string, NodeGroupConfig> | undefined, profile: StageProfile): Record<string, NodeGroupSettings> {
-  const source = given ?? profile.nodeGroups;
+  // A stack that names node groups replaces the profile's pools entirely (no silent extra pools).
+  const source: Record<string, NodeGroupConfig> = given ?? profile.nodeGroups;
   return Object.fromEntries(
-    Object.entries(source).map(([name, ng]) => [
+    Object.entries(source).map(([name, ng]): [string, NodeGroupSettings] => [
       name,
       {
         instanceTypes: ng.instanceTypes,
@@ -353,9 +354,9 @@ function resolveNodeGroups(given: Record<string, NodeGroupConfig> | undefined, p
         maxSize: ng.maxSize,
         desiredSize: ng.desiredSize ?? ng.minSize,
         diskSizeGb: ng.diskSizeGb ?? 50,
-        capacityType: ("capacityType" in ng && ng.capacityType) || "ON_DEMAND",
+        capacityType: ng.capacityType ?? "ON_DEMAND",
         labels: ng.labels ?? {},
-        taints: ("taints" in ng && ng.taints) || [],
+        taints: ng.taints ?? [],
       },
     ]),
   );

@@ -16,8 +16,9 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeState from "@pulumi/pulumi/runtime/state";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse, ResourceInvokeRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { parse as parseYaml } from "yaml";
-import { platformMocks } from "./mocks";
+import { platformMocks, unmockedInvokes } from "./mocks";
 import type { CatalogInput } from "../services/schema";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -83,7 +84,7 @@ class RecordingMonitor extends MockMonitor {
   readonly recorded: RecordedResource[] = [];
   readonly invokes: RecordedInvoke[] = [];
 
-  override async registerResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
+  override async registerResource(req: RegisterResourceRequest, callback: (err: unknown, res: RegisterResourceResponse | undefined) => void): Promise<void> {
     const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
     const index = this.recorded.length;
     this.recorded.push({
@@ -101,11 +102,11 @@ class RecordingMonitor extends MockMonitor {
       deleteBeforeReplace: req.getDeletebeforereplace(),
       ignoreChanges: req.getIgnorechangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-      aliases: req.getAliasesList().map((a: any) => (a.getUrn?.() as string) || JSON.stringify(a.toObject())),
+      aliases: req.getAliasesList().map((a) => a.getUrn() || JSON.stringify(a.toObject())),
       version: req.getVersion(),
     });
     const secretOutputs: string[] = req.getAdditionalsecretoutputsList();
-    const capture = (err: any, res: any) => {
+    const capture = (err: unknown, res: RegisterResourceResponse | undefined) => {
       const entry = this.recorded[index];
       if (!err && res && entry) {
         // The engine, not the SDK, marks additionalSecretOutputs secret; emulate it so generated
@@ -127,12 +128,12 @@ class RecordingMonitor extends MockMonitor {
   /** Outputs registered per URN (the stack's are the stack outputs), secrets still marked. */
   readonly registeredOutputs = new Map<string, Record<string, unknown>>();
 
-  override registerResourceOutputs(req: any, callback: (err: any, res: any) => void): void {
+  override registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: (err: unknown, res: unknown) => void): void {
     this.registeredOutputs.set(req.getUrn(), decode(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);
     super.registerResourceOutputs(req, callback);
   }
 
-  override async invoke(req: any, callback: (err: any, res: any) => void): Promise<void> {
+  override async invoke(req: ResourceInvokeRequest, callback: (err: unknown, res: unknown) => void): Promise<void> {
     const args = decode(req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown>;
     this.invokes.push({ token: req.getTok(), args, provider: req.getProvider() });
     await super.invoke(req, callback);
@@ -199,13 +200,31 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
       return Promise.resolve();
     };
 
+    unmockedInvokes.length = 0;
+    // A program error is caught inside the stack's init and rethrown after every RPC has settled:
+    // letting it escape runInPulumiStack leaves the SDK's stack-output promises rejected with no
+    // handler, and the next run would inherit that half-finished registration.
+    let programError: unknown;
+    let failed = false;
     try {
-      await pulumi.runtime.runInPulumiStack(async () => (await program()) as pulumi.Inputs);
+      await pulumi.runtime.runInPulumiStack(async () => {
+        try {
+          return (await program()) as pulumi.Inputs;
+        } catch (error) {
+          failed = true;
+          programError = error;
+          return {};
+        }
+      });
       await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      if (failed) throw programError;
+      if (unmockedInvokes.length > 0) throw new Error(unmockedInvokes.join("\n"));
     } catch (error) {
+      // An unmocked invoke is the root cause of whatever failed after it: report it first.
+      const failure = unmockedInvokes.length > 0 && !(error instanceof Error && error.message.startsWith("Unmocked invoke")) ? new Error(unmockedInvokes.join("\n")) : error;
       // Let callers see what had been registered before the failure (for "nothing was created").
-      if (error instanceof Error) Object.assign(error, { recorded: monitor.recorded });
-      throw error;
+      if (failure instanceof Error) Object.assign(failure, { recorded: monitor.recorded });
+      throw failure;
     }
     if (pulumi.log.hasErrors()) throw new Error("the program logged errors (see output above)");
     const stackUrn = monitor.recorded.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
@@ -220,11 +239,11 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
 /** Project-level config defaults from Pulumi.yaml, as the CLI applies them. */
 export function projectConfigDefaults(): Record<string, unknown> {
   const doc = (parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) ?? {}) as {
-    config?: Record<string, { default?: unknown } | unknown>;
+    config?: Record<string, unknown>;
   };
   const defaults: Record<string, unknown> = {};
   for (const [key, decl] of Object.entries(doc.config ?? {})) {
-    if (decl && typeof decl === "object" && "default" in decl) defaults[key] = (decl as { default: unknown }).default;
+    if (decl && typeof decl === "object" && "default" in decl) defaults[key] = decl.default;
   }
   return defaults;
 }
@@ -239,7 +258,7 @@ export function readStackConfig(stack: string): { config: Record<string, unknown
   const config: Record<string, unknown> = projectConfigDefaults();
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value && typeof value === "object" && "secure" in (value as object)) {
+    if (value && typeof value === "object" && "secure" in value) {
       // Ciphertext cannot be decrypted here; stand in a fixed marker so the key is present and secret.
       config[key] = "[secure-value-from-stack-file]";
       secretKeys.push(key);

@@ -15,6 +15,9 @@ const domains: MockDomain[] = [kubernetesMocks, randomMocks, awsNetworkMocks, aw
 const resourceMocks = Object.assign({}, ...domains.map((d) => d.resources)) as MockDomain["resources"];
 const invokeMocks = Object.assign({}, ...domains.map((d) => d.invokes)) as MockDomain["invokes"];
 
+/** Invokes the program made that no domain mocks, for the current run (reset by the harness). */
+export const unmockedInvokes: string[] = [];
+
 /** The mocks passed to `pulumi.runtime.setMocks`. */
 export const platformMocks: pulumi.runtime.Mocks = {
   newResource(args) {
@@ -27,7 +30,12 @@ export const platformMocks: pulumi.runtime.Mocks = {
   },
   call(args) {
     const mock = invokeMocks[args.token];
-    if (!mock) throw new Error(`Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`);
+    if (!mock) {
+      // Throwing here would surface as an anonymous rejection deep in the SDK; instead the harness
+      // fails the whole run with this message once the program settles.
+      unmockedInvokes.push(`Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`);
+      return {};
+    }
     return mock(args);
   },
 };

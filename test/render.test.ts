@@ -1,0 +1,128 @@
+/**
+ * The offline render: deterministic, secrets never in any rendered file, every Kubernetes object
+ * valid against its API schema, and a summary with the resource count and the longest chain.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it } from "vitest";
+import { renderRun, summaryLine, longestDependencyChain, SECRET_PLACEHOLDER } from "../scripts/render-lib";
+import { isSecretValue, runProgram, runStack, type RunResult } from "./harness";
+import { validateKubernetesObject } from "./validate";
+import { parseAllDocuments } from "yaml";
+
+const STACKS = ["local", "staging", "production"] as const;
+
+/** Every string held inside a secret marker anywhere in the run. */
+function secretStrings(run: RunResult): string[] {
+  const found = new Set<string>();
+  const walk = (v: unknown, inSecret: boolean) => {
+    if (isSecretValue(v)) return walk(v.value, true);
+    if (typeof v === "string" && inSecret && v.length >= 8) found.add(v);
+    else if (Array.isArray(v)) v.forEach((x) => walk(x, inSecret));
+    else if (v && typeof v === "object") Object.values(v).forEach((x) => walk(x, inSecret));
+  };
+  for (const r of run.resources) {
+    walk(r.inputs, false);
+    walk(r.state, false);
+  }
+  walk(run.outputs, false);
+  return [...found];
+}
+
+describe.each(STACKS)("render of the %s stack", (stack) => {
+  it("is byte-identical across two runs", async () => {
+    const a = renderRun(stack, await runStack(stack));
+    const b = renderRun(stack, await runStack(stack));
+    expect([...a.files.keys()]).toEqual([...b.files.keys()]);
+    for (const [file, content] of a.files) expect(b.files.get(file), file).toBe(content);
+  });
+
+  it("never contains a secret value, and does contain the placeholder where secrets were", async () => {
+    const run = await runStack(stack);
+    const secrets = secretStrings(run);
+    const rendered = renderRun(stack, run);
+    for (const [file, content] of rendered.files) {
+      for (const secret of secrets) expect(content.includes(secret), `${file} leaks a secret`).toBe(false);
+    }
+    // Where a resource's inputs hold a secret, the inventory shows the placeholder instead.
+    const secretInputs = run.resources.some((r) => JSON.stringify(r.inputs).includes('"secret":true'));
+    if (secretInputs) expect(rendered.files.get("inventory.json")).toContain(SECRET_PLACEHOLDER);
+  });
+
+  it("renders only Kubernetes objects that validate against their API schemas", async () => {
+    const rendered = renderRun(stack, await runStack(stack));
+    let count = 0;
+    for (const [file, content] of rendered.files) {
+      if (!file.startsWith("manifests/")) continue;
+      for (const doc of parseAllDocuments(content)) {
+        const object = doc.toJS() as Record<string, unknown>;
+        await validateKubernetesObject(object);
+        const metadata = object.metadata as { name?: string; namespace?: string };
+        expect(metadata.name, file).toBeTruthy();
+        if (object.kind !== "Namespace" && !file.startsWith("manifests/_cluster/")) expect(file).toContain(`manifests/${metadata.namespace}/`);
+        count++;
+      }
+    }
+    expect(count).toBe(rendered.summary.kubernetesObjectCount);
+    expect(count).toBeGreaterThan(0);
+  });
+
+  it("summarises the resource count and the longest dependency chain", async () => {
+    const run = await runStack(stack);
+    const { summary, files } = renderRun(stack, run);
+    expect(summary.resourceCount).toBe(run.resources.length);
+    expect(files.get("summary.txt")).toBe(`${summaryLine(summary)}\n`);
+    expect(summaryLine(summary)).toMatch(new RegExp(`^${stack}: ${run.resources.length} resources \\(\\d+ Kubernetes objects\\); longest dependency chain: \\d+ \\(`));
+  });
+});
+
+describe("longest dependency chain", () => {
+  const r = (name: string, dependencies: string[] = [], provider = "") => ({
+    type: "t",
+    name,
+    urn: name,
+    parent: "",
+    custom: true,
+    inputs: {},
+    state: {},
+    dependencies,
+    provider,
+    protect: false,
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+    ignoreChanges: [],
+    additionalSecretOutputs: [],
+    aliases: [],
+    version: "",
+  });
+  it("follows dependencies and provider edges, not parallel branches", () => {
+    const resources = [r("a"), r("b", ["a"]), r("c", ["b"]), r("d", ["a"]), r("e", [], "c::id")];
+    expect(longestDependencyChain(resources)).toEqual(["a", "b", "c", "e"]);
+  });
+});
+
+describe("mock harness", () => {
+  it("fails loudly on an invoke nobody mocked", async () => {
+    await expect(runProgram(() => pulumi.runtime.invoke("aws:ec2/getVpc:getVpc", { default: true }))).rejects.toThrow(
+      'Unmocked invoke "aws:ec2/getVpc:getVpc"',
+    );
+  });
+
+  it("records parent, dependencies and options as the engine receives them", async () => {
+    const run = await runProgram(() => {
+      const parent = new pulumi.ComponentResource("platform:index:Probe", "probe");
+      const first = new pulumi.CustomResource("test:index:Thing", "first", { size: 1 }, { parent });
+      const second = new pulumi.CustomResource("test:index:Thing", "second", { size: first.id }, { parent, protect: true, retainOnDelete: true });
+      new pulumi.CustomResource("test:index:Thing", "third", { secret: pulumi.secret("s3cret-value") }, { dependsOn: [parent] });
+      return { out: second.id };
+    });
+    const first = run.resources.find((x) => x.name === "first")!;
+    const second = run.resources.find((x) => x.name === "second")!;
+    const third = run.resources.find((x) => x.name === "third")!;
+    expect(second.parent).toBe(run.resources.find((x) => x.name === "probe")!.urn);
+    expect(second.dependencies).toEqual([first.urn]);
+    expect(second).toMatchObject({ protect: true, retainOnDelete: true });
+    // Depending on a component means depending on its children.
+    expect(third.dependencies).toEqual([first.urn, second.urn].sort());
+    expect(third.inputs.secret).toEqual({ secret: true, value: "s3cret-value" });
+  });
+});

@@ -1,0 +1,569 @@
+/**
+ * ObservabilityStack: kube-prometheus-stack (Prometheus Operator, Prometheus, Alertmanager, Grafana,
+ * kube-state-metrics, node-exporter) from its pinned Helm chart, with explicit selectors.
+ *
+ * The stack exports the labels that ServiceMonitors, PrometheusRules and dashboards must carry, and
+ * configures Prometheus and Grafana's sidecar to select exactly those; it does not rely on the
+ * chart's `release` label default. `monitorService` creates a service's ServiceMonitoring with those
+ * labels and makes it wait for the Helm release (its CRDs), so monitoring is wired by construction.
+ *
+ * Secrets never enter Helm values: Grafana's admin password is generated with `@pulumi/random` into a
+ * Kubernetes Secret (`grafana.admin.existingSecret`), and the alert webhook URL goes into a Secret
+ * that Alertmanager mounts and reads from a file (`*_file` fields of its configuration).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { dashboardFileName, DEFAULT_DATASOURCE_UID, platformOverviewDashboard } from "./dashboards";
+import {
+  childName,
+  ComponentArgsError,
+  memoryBytes,
+  resourceProblems,
+  standardLabels,
+  statefulOptions,
+  typeToken,
+  withDependsOn,
+  type ContainerResources,
+} from "./lib";
+import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
+import { GRAFANA_FOLDER_ANNOTATION, ServiceMonitoring, type ServiceMonitoringArgs } from "./ServiceMonitoring";
+
+/** Where the kube-prometheus-stack chart comes from. */
+export interface ObservabilityChart {
+  /** Chart version, pinned. Example: `77.5.0`. Required. */
+  version: string;
+  /**
+   * `repository` fetches `kube-prometheus-stack` from `repository`; `localPath` installs the chart at
+   * `path` (offline). `skipped` is rejected: a stack without its chart cannot be created.
+   */
+  source: "repository" | "localPath" | "skipped";
+  /** Chart directory or `.tgz` on disk; required with `source: "localPath"`. */
+  path?: string;
+  /** Helm repository URL. Default `https://prometheus-community.github.io/helm-charts`. */
+  repository?: string;
+}
+
+export type AlertReceiver = "none" | "slack" | "pagerduty";
+
+export interface ObservabilityStackArgs {
+  /** The pinned chart and where to get it. Required. */
+  chart: ObservabilityChart;
+  /** Namespace to create and install into. Default `monitoring`. */
+  namespace?: string;
+  /** Prometheus scrape interval in seconds (5..300). Default 15. */
+  scrapeIntervalSeconds?: number;
+  /** Rule evaluation interval in seconds (5..300). Default: the scrape interval. */
+  evaluationIntervalSeconds?: number;
+  /** Days Prometheus keeps samples. Default 15. */
+  retentionDays?: number;
+  /**
+   * Prometheus volume size per replica, e.g. `100Gi`. Required. Prometheus also stops at 85 % of it
+   * (`retentionSize`), so a full disk never stops ingestion before the retention time is reached.
+   */
+  prometheusStorageSize: string;
+  /** Grafana volume size (SQLite database, plugins), e.g. `10Gi`. Required. */
+  grafanaStorageSize: string;
+  /** Alertmanager volume size (silences, notification log). Default `1Gi`. */
+  alertmanagerStorageSize?: string;
+  /** StorageClass for every volume. Default: the cluster's default StorageClass. */
+  storageClassName?: string;
+  /** Prometheus replicas (each scrapes everything). Default 1. */
+  prometheusReplicas?: number;
+  /** Alertmanager replicas (they gossip to deduplicate notifications). Default 1. */
+  alertmanagerReplicas?: number;
+  /** Prometheus container resources. Default requests 250m/1Gi, limits 1 CPU/2Gi. */
+  prometheusResources?: ContainerResources;
+  /** Grafana container resources. Default requests 250m/128Mi, limits 1 CPU/512Mi (the trading platform's figures). */
+  grafanaResources?: ContainerResources;
+  /** Alertmanager container resources. Default requests 50m/64Mi, limits 200m/256Mi. */
+  alertmanagerResources?: ContainerResources;
+  /**
+   * Where alerts go: `slack` (incoming-webhook URL), `pagerduty` (the URL of a PagerDuty integration
+   * that accepts Alertmanager's webhook payload), or `none` (alerts are evaluated and visible in
+   * Alertmanager, but sent nowhere). Default `none`.
+   */
+  alertReceiver?: AlertReceiver;
+  /** The receiver's webhook URL, as a secret. Required unless `alertReceiver` is `none`. */
+  alertWebhookUrl?: pulumi.Input<string>;
+  /**
+   * Scrape kube-scheduler, kube-controller-manager, etcd and kube-proxy. Default false: managed
+   * control planes (EKS) do not expose them, and scraping them would only raise TargetDown alerts.
+   */
+  scrapeControlPlane?: boolean;
+  /** Stage label (`local`, `staging`, `production`) put on the objects. Default: none. */
+  stage?: string;
+  /** Protect the release and keep it when the stack is destroyed (production). Default false. */
+  protect?: boolean;
+}
+
+/** What `monitorService` needs per service; the stack supplies labels, datasource and stage. */
+export type MonitorServiceArgs = Omit<ServiceMonitoringArgs, "monitorLabels" | "dashboardLabels" | "datasourceUid" | "stage">;
+
+export const KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack";
+export const PROMETHEUS_COMMUNITY_REPOSITORY = "https://prometheus-community.github.io/helm-charts";
+/** Label key whose value (the stack's name) Prometheus selects monitors, rules and namespaces by. */
+export const MONITORING_LABEL_KEY = "platform.example.com/monitoring";
+/** Label key whose value (the stack's name) Grafana's sidecar selects dashboard ConfigMaps by. */
+export const DASHBOARD_LABEL_KEY = "platform.example.com/grafana-dashboard";
+/** Key of the alert webhook URL inside its Secret. */
+export const WEBHOOK_SECRET_KEY = "url";
+
+const DEFAULTS = {
+  namespace: "monitoring",
+  scrapeIntervalSeconds: 15,
+  retentionDays: 15,
+  alertmanagerStorageSize: "1Gi",
+  prometheusResources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
+  grafanaResources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+  alertmanagerResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+} as const satisfies Partial<Record<keyof ObservabilityStackArgs, unknown>>;
+
+export class ObservabilityStack extends pulumi.ComponentResource {
+  /** The monitoring namespace's name. */
+  public readonly namespace: pulumi.Output<string>;
+  /** Labels every ServiceMonitor, PodMonitor and PrometheusRule must carry to be selected. */
+  public readonly selectorLabels: pulumi.Output<Record<string, string>>;
+  /** Labels a namespace must carry for Prometheus to read monitors and rules in it (put them on every catalog namespace). */
+  public readonly namespaceLabels: pulumi.Output<Record<string, string>>;
+  /** Labels a ConfigMap must carry for Grafana's sidecar to load the dashboards in it. */
+  public readonly dashboardLabels: pulumi.Output<Record<string, string>>;
+  /** Name of the Secret holding Grafana's admin user (`admin-user`) and password (`admin-password`). */
+  public readonly grafanaAdminSecretName: pulumi.Output<string>;
+  /** The Helm release: depend on it for anything that needs the monitoring CRDs. */
+  public readonly release: k8s.helm.v3.Release;
+  /** In-cluster URL of Grafana. */
+  public readonly grafanaUrl: pulumi.Output<string>;
+  /** In-cluster URL of Prometheus. */
+  public readonly prometheusUrl: pulumi.Output<string>;
+  /** In-cluster URL of Alertmanager. */
+  public readonly alertmanagerUrl: pulumi.Output<string>;
+
+  private readonly plainSelectorLabels: Record<string, string>;
+  private readonly plainDashboardLabels: Record<string, string>;
+  private readonly namespaceName: string;
+  private readonly stage: string | undefined;
+  /** Services registered through `monitorService`, by platform then service name. */
+  private readonly monitored = new Map<string, Map<string, MonitoredService>>();
+
+  constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    const problems = observabilityStackProblems(name, args);
+    if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", name, problems);
+    super(typeToken("ObservabilityStack"), name, {}, opts);
+
+    const namespaceName = args.namespace ?? DEFAULTS.namespace;
+    const receiver = args.alertReceiver ?? "none";
+    this.namespaceName = namespaceName;
+    this.stage = args.stage;
+    const stackLabels = observabilityLabels(name);
+    this.plainSelectorLabels = stackLabels.selectorLabels;
+    this.plainDashboardLabels = stackLabels.dashboardLabels;
+    const labels = (component: string) => standardLabels({ name, component, stage: args.stage });
+
+    // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
+    // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
+    // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
+    const namespace = new k8s.core.v1.Namespace(
+      childName(name, "namespace"),
+      {
+        metadata: {
+          name: namespaceName,
+          labels: {
+            ...labels("monitoring"),
+            ...this.plainSelectorLabels,
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/audit": "baseline",
+            "pod-security.kubernetes.io/audit-version": "latest",
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    const grafanaPassword = new random.RandomPassword(childName(name, "grafana-admin"), { length: 32, special: false }, { parent: this });
+    const grafanaSecret = new k8s.core.v1.Secret(
+      childName(name, "grafana-admin"),
+      {
+        metadata: { name: childName(name, "grafana-admin"), namespace: namespace.metadata.name, labels: labels("grafana") },
+        type: "Opaque",
+        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
+      },
+      { parent: this },
+    );
+
+    const webhookSecretName = childName(name, "alert-webhook");
+    const webhookSecret =
+      receiver === "none"
+        ? undefined
+        : new k8s.core.v1.Secret(
+            webhookSecretName,
+            {
+              metadata: { name: webhookSecretName, namespace: namespace.metadata.name, labels: labels("alertmanager") },
+              type: "Opaque",
+              stringData: { [WEBHOOK_SECRET_KEY]: pulumi.secret(args.alertWebhookUrl as pulumi.Input<string>) },
+            },
+            { parent: this },
+          );
+
+    const values = kubePrometheusStackValues({
+      name,
+      selectorLabels: this.plainSelectorLabels,
+      dashboardLabels: this.plainDashboardLabels,
+      grafanaAdminSecretName: childName(name, "grafana-admin"),
+      alertReceiver: receiver,
+      webhookSecretName: webhookSecret ? webhookSecretName : undefined,
+      scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+      evaluationIntervalSeconds: args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+      retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
+      prometheusStorageSize: args.prometheusStorageSize,
+      grafanaStorageSize: args.grafanaStorageSize,
+      alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
+      storageClassName: args.storageClassName,
+      prometheusReplicas: args.prometheusReplicas ?? 1,
+      alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
+      prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
+      grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
+      alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
+      scrapeControlPlane: args.scrapeControlPlane ?? false,
+    });
+
+    const local = args.chart.source === "localPath";
+    this.release = new k8s.helm.v3.Release(
+      childName(name, "release"),
+      {
+        // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
+        name,
+        namespace: namespace.metadata.name,
+        chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
+        ...(local ? {} : { version: args.chart.version, repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY } }),
+        createNamespace: false,
+        skipCrds: false,
+        cleanupOnFail: true,
+        maxHistory: 5,
+        // The first install pulls images and binds volumes for several StatefulSets.
+        timeout: 900,
+        values,
+      },
+      { parent: this, dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])], ...statefulOptions(args.protect ?? false) },
+    );
+
+    const host = (service: string) => `${service}.${namespaceName}.svc.cluster.local`;
+    this.namespace = namespace.metadata.name;
+    this.selectorLabels = pulumi.output(this.plainSelectorLabels);
+    this.namespaceLabels = pulumi.output(this.plainSelectorLabels);
+    this.dashboardLabels = pulumi.output(this.plainDashboardLabels);
+    this.grafanaAdminSecretName = grafanaSecret.metadata.name;
+    // Service names follow from the release name: `<fullnameOverride>-prometheus` etc.; Grafana's Service listens on 80.
+    this.grafanaUrl = this.release.status.apply(() => `http://${host(`${name}-grafana`)}`);
+    this.prometheusUrl = this.release.status.apply(() => `http://${host(`${name}-prometheus`)}:9090`);
+    this.alertmanagerUrl = this.release.status.apply(() => `http://${host(`${name}-alertmanager`)}:9093`);
+    this.registerOutputs({
+      namespace: this.namespace,
+      selectorLabels: this.selectorLabels,
+      namespaceLabels: this.namespaceLabels,
+      dashboardLabels: this.dashboardLabels,
+      grafanaAdminSecretName: this.grafanaAdminSecretName,
+      grafanaUrl: this.grafanaUrl,
+      prometheusUrl: this.prometheusUrl,
+      alertmanagerUrl: this.alertmanagerUrl,
+    });
+  }
+
+  /**
+   * Monitors one service: a ServiceMonitoring (ServiceMonitor, PrometheusRule, dashboard) carrying
+   * this stack's labels, whose children wait for the Helm release. Pass `{ parent: <MicroService> }`
+   * so it sits under (and takes its provider from) the service; without a parent it sits under the stack.
+   * Named `<platform>-<serviceName>-monitoring`.
+   */
+  monitorService(args: MonitorServiceArgs, opts?: pulumi.ComponentResourceOptions): ServiceMonitoring {
+    const services = this.monitored.get(args.platform) ?? new Map<string, MonitoredService>();
+    if (services.has(args.serviceName))
+      throw new ComponentArgsError("ObservabilityStack", this.namespaceName, [`monitorService: ${args.platform}/${args.serviceName} is already monitored`]);
+    const monitoring = new ServiceMonitoring(
+      childName(`${args.platform}-${args.serviceName}`, "monitoring"),
+      {
+        ...args,
+        monitorLabels: this.plainSelectorLabels,
+        dashboardLabels: this.plainDashboardLabels,
+        datasourceUid: DEFAULT_DATASOURCE_UID,
+        ...(this.stage ? { stage: this.stage } : {}),
+      },
+      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
+    );
+    services.set(args.serviceName, monitoring.target);
+    this.monitored.set(args.platform, services);
+    return monitoring;
+  }
+
+  /**
+   * One overview dashboard for a platform: every listed service's golden signals side by side.
+   * `services` defaults to every service of the platform registered with `monitorService`; each
+   * name must have been registered. Returns the dashboard's ConfigMap (in the monitoring namespace).
+   */
+  addPlatformOverview(platform: string, services?: string[], opts?: pulumi.CustomResourceOptions): k8s.core.v1.ConfigMap {
+    const registered = this.monitored.get(platform) ?? new Map<string, MonitoredService>();
+    const names = services ?? [...registered.keys()];
+    const problems = names.filter((n) => !registered.has(n)).map((n) => `addPlatformOverview: ${platform}/${n} was not registered with monitorService`);
+    if (names.length === 0) problems.push(`addPlatformOverview: no service of platform "${platform}" is monitored`);
+    if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", this.namespaceName, problems);
+    const dashboard = platformOverviewDashboard(
+      platform,
+      names.map((n) => registered.get(n) as MonitoredService),
+      DEFAULT_DATASOURCE_UID,
+    );
+    return new k8s.core.v1.ConfigMap(
+      childName(platform, "overview-dashboard"),
+      {
+        metadata: {
+          namespace: this.namespace,
+          labels: {
+            ...standardLabels({ name: `${platform}-overview`, component: "monitoring", platform, stage: this.stage }),
+            ...this.plainDashboardLabels,
+          },
+          annotations: { [GRAFANA_FOLDER_ANNOTATION]: platform },
+        },
+        data: { [dashboardFileName(dashboard)]: JSON.stringify(dashboard, null, 2) },
+      },
+      { parent: this, ...opts },
+    );
+  }
+}
+
+/** Every problem with the args, so one error lists them all. */
+export function observabilityStackProblems(name: string, args: ObservabilityStackArgs): string[] {
+  const problems: string[] = [];
+  // The chart truncates its full name to 26 characters; a longer name would change every Service name.
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 26) problems.push(`name "${name}" must be a DNS label of at most 26 characters (the chart truncates longer names)`);
+  if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace)) problems.push(`namespace "${args.namespace}" is not a DNS label`);
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(args.chart.version)) problems.push(`chart.version "${args.chart.version}" is not a pinned version such as 77.5.0`);
+  if (args.chart.source === "skipped") problems.push('chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead');
+  if (args.chart.source === "localPath" && !args.chart.path) problems.push('chart.path is required with chart.source "localPath"');
+  if (args.chart.source === "repository" && args.chart.path) problems.push('chart.path is only used with chart.source "localPath"');
+  const seconds = (key: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 5 && value <= 300)) problems.push(`${key} must be a whole number of seconds from 5 to 300, found ${value}`);
+  };
+  seconds("scrapeIntervalSeconds", args.scrapeIntervalSeconds);
+  seconds("evaluationIntervalSeconds", args.evaluationIntervalSeconds);
+  if (args.retentionDays !== undefined && !(Number.isInteger(args.retentionDays) && args.retentionDays >= 1)) problems.push(`retentionDays must be a whole number of at least 1, found ${args.retentionDays}`);
+  for (const [key, size] of [
+    ["prometheusStorageSize", args.prometheusStorageSize],
+    ["grafanaStorageSize", args.grafanaStorageSize],
+    ["alertmanagerStorageSize", args.alertmanagerStorageSize],
+  ] as const) {
+    if (size !== undefined && !/^[0-9]+(Mi|Gi|Ti)$/.test(size)) problems.push(`${key} must be a size such as 20Gi, found "${size}"`);
+  }
+  for (const [key, count] of [
+    ["prometheusReplicas", args.prometheusReplicas],
+    ["alertmanagerReplicas", args.alertmanagerReplicas],
+  ] as const) {
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1)) problems.push(`${key} must be a whole number of at least 1, found ${count}`);
+  }
+  for (const [key, r] of [
+    ["prometheusResources", args.prometheusResources],
+    ["grafanaResources", args.grafanaResources],
+    ["alertmanagerResources", args.alertmanagerResources],
+  ] as const) {
+    if (r) problems.push(...resourceProblems(key, r));
+  }
+  const receiver = args.alertReceiver ?? "none";
+  if (!["none", "slack", "pagerduty"].includes(receiver)) problems.push(`alertReceiver must be "none", "slack" or "pagerduty", found ${JSON.stringify(receiver)}`);
+  if (receiver !== "none" && args.alertWebhookUrl === undefined) problems.push(`alertWebhookUrl (a secret) is required with alertReceiver "${receiver}"`);
+  if (receiver === "none" && args.alertWebhookUrl !== undefined) problems.push('alertWebhookUrl is given but alertReceiver is "none"; choose "slack" or "pagerduty", or drop the URL');
+  return problems;
+}
+
+/** Plain inputs of the chart values (every default already applied). */
+export interface KubePrometheusStackValuesInput {
+  name: string;
+  selectorLabels: Record<string, string>;
+  dashboardLabels: Record<string, string>;
+  grafanaAdminSecretName: string;
+  alertReceiver: AlertReceiver;
+  /** Secret holding the webhook URL under `WEBHOOK_SECRET_KEY`; absent with receiver `none`. */
+  webhookSecretName: string | undefined;
+  scrapeIntervalSeconds: number;
+  evaluationIntervalSeconds: number;
+  retentionDays: number;
+  prometheusStorageSize: string;
+  grafanaStorageSize: string;
+  alertmanagerStorageSize: string;
+  storageClassName: string | undefined;
+  prometheusReplicas: number;
+  alertmanagerReplicas: number;
+  prometheusResources: ContainerResources;
+  grafanaResources: ContainerResources;
+  alertmanagerResources: ContainerResources;
+  scrapeControlPlane: boolean;
+}
+
+/** The chart values. Plain data, no secret: secrets are referenced by Secret name only. */
+export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const volumeClaim = (size: string) => ({
+    volumeClaimTemplate: {
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+      },
+    },
+  });
+  const selector = { matchLabels: v.selectorLabels };
+  const [dashboardLabelKey, dashboardLabelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
+  const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+  return {
+    fullnameOverride: v.name,
+    // commonLabels reach every object the chart itself renders, including its own ServiceMonitors
+    // (kubelet/cAdvisor, operator, Prometheus, Alertmanager) and its default PrometheusRules, so the
+    // explicit selectors below still pick them up.
+    commonLabels: v.selectorLabels,
+    crds: { enabled: true },
+    defaultRules: {
+      create: true,
+      ...(v.scrapeControlPlane ? {} : { rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false } }),
+    },
+    ...(v.scrapeControlPlane ? {} : { kubeControllerManager: { enabled: false }, kubeScheduler: { enabled: false }, kubeEtcd: { enabled: false }, kubeProxy: { enabled: false } }),
+    prometheusOperator: {
+      resources: small("100m", "128Mi", "500m", "256Mi"),
+      prometheusConfigReloader: { resources: small("10m", "32Mi", "100m", "64Mi") },
+    },
+    prometheus: {
+      prometheusSpec: {
+        replicas: v.prometheusReplicas,
+        scrapeInterval: `${v.scrapeIntervalSeconds}s`,
+        evaluationInterval: `${v.evaluationIntervalSeconds}s`,
+        retention: `${v.retentionDays}d`,
+        retentionSize: retentionSize(v.prometheusStorageSize),
+        resources: v.prometheusResources,
+        storageSpec: volumeClaim(v.prometheusStorageSize),
+        // Explicit selection: exactly the objects (and namespaces) carrying the stack's labels.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        serviceMonitorSelector: selector,
+        serviceMonitorNamespaceSelector: selector,
+        podMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelector: selector,
+        podMonitorNamespaceSelector: selector,
+        ruleSelectorNilUsesHelmValues: false,
+        ruleSelector: selector,
+        ruleNamespaceSelector: selector,
+        probeSelectorNilUsesHelmValues: false,
+        probeSelector: selector,
+        probeNamespaceSelector: selector,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        scrapeConfigSelector: selector,
+        scrapeConfigNamespaceSelector: selector,
+      },
+    },
+    alertmanager: {
+      alertmanagerSpec: {
+        replicas: v.alertmanagerReplicas,
+        resources: v.alertmanagerResources,
+        storage: volumeClaim(v.alertmanagerStorageSize),
+        // Mounted at /etc/alertmanager/secrets/<name>/; the configuration reads the URL from there.
+        secrets: v.webhookSecretName ? [v.webhookSecretName] : [],
+      },
+      config: alertmanagerConfig(v.alertReceiver, v.webhookSecretName),
+    },
+    grafana: {
+      enabled: true,
+      fullnameOverride: `${v.name}-grafana`,
+      admin: { existingSecret: v.grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+      persistence: {
+        enabled: true,
+        type: "pvc",
+        size: v.grafanaStorageSize,
+        accessModes: ["ReadWriteOnce"],
+        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+      },
+      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+      deploymentStrategy: { type: "Recreate" },
+      resources: v.grafanaResources,
+      "grafana.ini": {
+        analytics: { check_for_updates: false, reporting_enabled: false },
+        users: { allow_sign_up: false },
+        "auth.anonymous": { enabled: false },
+      },
+      sidecar: {
+        resources: small("50m", "64Mi", "200m", "128Mi"),
+        dashboards: {
+          enabled: true,
+          label: dashboardLabelKey,
+          labelValue: dashboardLabelValue,
+          searchNamespace: "ALL",
+          folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
+          provider: { foldersFromFilesStructure: true },
+        },
+        datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID },
+      },
+      serviceMonitor: { enabled: true, labels: v.selectorLabels },
+    },
+    "kube-state-metrics": {
+      // Publishes the pod identity labels on kube_pod_labels, which joins container metrics to services.
+      metricLabelsAllowlist: [`pods=[${POD_IDENTITY_LABEL_KEYS.join(",")}]`],
+      resources: small("50m", "64Mi", "200m", "256Mi"),
+      prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
+    },
+    "prometheus-node-exporter": {
+      resources: small("50m", "32Mi", "200m", "64Mi"),
+      prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
+    },
+  };
+}
+
+/** Receiver names in the Alertmanager configuration. */
+export const RECEIVER_NAMES = { none: "null", slack: "slack", pagerduty: "pagerduty" } as const satisfies Record<AlertReceiver, string>;
+
+/**
+ * Alertmanager's configuration: critical and warning alerts go to the receiver (critical repeated
+ * hourly, warning every 4 hours), everything else (info, the chart's Watchdog) to the null receiver.
+ * The webhook URL is read from the mounted Secret (`api_url_file` / `url_file`), never inlined.
+ */
+export function alertmanagerConfig(receiver: AlertReceiver, webhookSecretName: string | undefined): Record<string, unknown> {
+  const target = RECEIVER_NAMES[receiver];
+  const urlFile = webhookSecretName ? `/etc/alertmanager/secrets/${webhookSecretName}/${WEBHOOK_SECRET_KEY}` : undefined;
+  const receivers: Record<string, unknown>[] = [{ name: RECEIVER_NAMES.none }];
+  if (receiver === "slack" && urlFile)
+    receivers.push({
+      name: RECEIVER_NAMES.slack,
+      slack_configs: [
+        {
+          api_url_file: urlFile,
+          send_resolved: true,
+          title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
+          text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}",
+        },
+      ],
+    });
+  if (receiver === "pagerduty" && urlFile) receivers.push({ name: RECEIVER_NAMES.pagerduty, webhook_configs: [{ url_file: urlFile, send_resolved: true }] });
+  return {
+    global: { resolve_timeout: "5m" },
+    route: {
+      receiver: RECEIVER_NAMES.none,
+      group_by: ["alertname", "namespace", "service"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "12h",
+      routes: [
+        { receiver: RECEIVER_NAMES.none, matchers: ['alertname=~"Watchdog|InfoInhibitor"'] },
+        { receiver: target, matchers: ['severity="critical"'], repeat_interval: "1h" },
+        { receiver: target, matchers: ['severity="warning"'], repeat_interval: "4h" },
+      ],
+    },
+    inhibit_rules: [
+      // A critical alert silences the warning of the same alert in the same namespace.
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "alertname"] },
+    ],
+    receivers,
+    templates: ["/etc/alertmanager/config/*.tmpl"],
+  };
+}
+
+/** Prometheus' size-based retention: 85 % of the volume, in Prometheus' binary units (MB = MiB). */
+export function retentionSize(volume: string): string {
+  return `${Math.floor((memoryBytes(volume) * 0.85) / 2 ** 20)}MB`;
+}
+
+/** Labels the stack's objects carry, for code that needs them before the stack exists (plain data). */
+export function observabilityLabels(stackName: string): { selectorLabels: Record<string, string>; dashboardLabels: Record<string, string> } {
+  return { selectorLabels: { [MONITORING_LABEL_KEY]: stackName }, dashboardLabels: { [DASHBOARD_LABEL_KEY]: stackName } };
+}

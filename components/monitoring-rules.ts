@@ -1,0 +1,122 @@
+/**
+ * Alerting rules per service, as plain data: the brief's three alerts (error rate, p95 latency,
+ * restarts) plus saturation against the container limits. Pure functions, so `promtool check rules`
+ * and `promtool test rules` run on exactly what the PrometheusRule objects carry.
+ */
+import {
+  errorRatioQuery,
+  latencyQuantileQuery,
+  restartsQuery,
+  saturationPerPodQuery,
+  type MonitoredService,
+} from "./metrics";
+
+/** One alerting rule, in the shape of a Prometheus rule file and the PrometheusRule CRD. */
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  /** How long the condition must hold before the alert fires (absent: fires on first evaluation). */
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: AlertingRule[];
+}
+
+export type Severity = "critical" | "warning";
+
+/**
+ * The thresholds, in one place. An alert fires when its value is strictly above the threshold for
+ * the whole `for` window.
+ */
+export const ALERT_THRESHOLDS = {
+  /** Server-error share of requests: above 5 % for 5 minutes → critical. */
+  errorRatio: { above: 0.05, for: "5m", severity: "critical" },
+  /** p95 request latency in seconds: above 2 s for 5 minutes → warning. */
+  latencyP95Seconds: { above: 2, for: "5m", severity: "warning" },
+  /** Container restarts of the service within one hour: more than 5 → critical. */
+  restartsPerHour: { above: 5, window: "1h", severity: "critical" },
+  /** Usage as a share of the container limit: above 90 % for 15 minutes → warning. */
+  saturation: { above: 0.9, for: "15m", severity: "warning" },
+} as const satisfies Record<string, { above: number; severity: Severity; for?: string; window?: string }>;
+
+/** Alert names (stable: Alertmanager routes, silences and inhibitions refer to them). */
+export const ALERT_NAMES = {
+  errorRatio: "ServiceErrorRateHigh",
+  latencyP95: "ServiceLatencyP95High",
+  restarts: "ServiceRestartingFrequently",
+  cpuSaturation: "ServiceCPUNearLimit",
+  memorySaturation: "ServiceMemoryNearLimit",
+} as const;
+
+/** Name of a service's rule group (unique per platform and service). */
+export function ruleGroupName(s: MonitoredService): string {
+  return `${s.platform}.${s.serviceName}`;
+}
+
+/** The alerting rules for one service: one group, every rule labelled with its service. */
+export function serviceRuleGroups(s: MonitoredService): RuleGroup[] {
+  const t = ALERT_THRESHOLDS;
+  const labels = (severity: Severity) => ({ severity, platform: s.platform, namespace: s.namespace, service: s.serviceName });
+  const who = `${s.serviceName} (${s.platform}, namespace ${s.namespace})`;
+  const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
+  return [
+    {
+      name: ruleGroupName(s),
+      rules: [
+        {
+          alert: ALERT_NAMES.errorRatio,
+          expr: `${errorRatioQuery(s)} > ${t.errorRatio.above}`,
+          for: t.errorRatio.for,
+          labels: labels(t.errorRatio.severity),
+          annotations: {
+            summary: `${s.serviceName}: {{ $value | humanizePercentage }} of requests fail`,
+            description: `More than ${percent(t.errorRatio.above)} of the requests to ${who} have ended in server errors for ${t.errorRatio.for}.`,
+          },
+        },
+        {
+          alert: ALERT_NAMES.latencyP95,
+          expr: `${latencyQuantileQuery(s, 0.95)} > ${t.latencyP95Seconds.above}`,
+          for: t.latencyP95Seconds.for,
+          labels: labels(t.latencyP95Seconds.severity),
+          annotations: {
+            summary: `${s.serviceName}: p95 latency is {{ $value | humanizeDuration }}`,
+            description: `The 95th percentile of request latency of ${who} has been above ${t.latencyP95Seconds.above}s for ${t.latencyP95Seconds.for}.`,
+          },
+        },
+        {
+          alert: ALERT_NAMES.restarts,
+          expr: `${restartsQuery(s, t.restartsPerHour.window)} > ${t.restartsPerHour.above}`,
+          labels: labels(t.restartsPerHour.severity),
+          annotations: {
+            summary: `${s.serviceName}: {{ $value | printf "%.0f" }} container restarts in the last hour`,
+            description: `The containers of ${who} restarted more than ${t.restartsPerHour.above} times within ${t.restartsPerHour.window} (crash loop, failing liveness probe or OOM kill).`,
+          },
+        },
+        {
+          alert: ALERT_NAMES.cpuSaturation,
+          expr: `${saturationPerPodQuery(s, "cpu")} > ${t.saturation.above}`,
+          for: t.saturation.for,
+          labels: labels(t.saturation.severity),
+          annotations: {
+            summary: `${s.serviceName}: pod {{ $labels.pod }} uses {{ $value | humanizePercentage }} of its CPU limit`,
+            description: `A pod of ${who} has used more than ${percent(t.saturation.above)} of its CPU limit for ${t.saturation.for}; it is being throttled. Raise the limit or scale out.`,
+          },
+        },
+        {
+          alert: ALERT_NAMES.memorySaturation,
+          expr: `${saturationPerPodQuery(s, "memory")} > ${t.saturation.above}`,
+          for: t.saturation.for,
+          labels: labels(t.saturation.severity),
+          annotations: {
+            summary: `${s.serviceName}: pod {{ $labels.pod }} uses {{ $value | humanizePercentage }} of its memory limit`,
+            description: `A pod of ${who} has used more than ${percent(t.saturation.above)} of its memory limit for ${t.saturation.for}; it will be OOM-killed when it reaches the limit.`,
+          },
+        },
+      ],
+    },
+  ];
+}

@@ -26,7 +26,8 @@ export const platformMocks: pulumi.runtime.Mocks = {
     const base = isKubernetesObject ? kubernetesObject(args) : { ...args.inputs };
     const state = { ...base, ...(specific ? specific(args) : {}) };
     const id = isKubernetesObject ? `${String((state.metadata as { namespace?: string }).namespace ?? "")}/${String((state.metadata as { name: string }).name)}`.replace(/^\//, "") : `${args.name}-${stableHex(`${args.type}/${args.name}`, 8)}`;
-    return { id: args.id ?? id, state };
+    // The monitor passes the import id, "" when not importing: only a non-empty one is a real id.
+    return { id: args.id || id, state };
   },
   call(args) {
     const mock = invokeMocks[args.token];

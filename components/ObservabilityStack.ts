@@ -51,6 +51,14 @@ export interface ObservabilityStackArgs {
   chart: ObservabilityChart;
   /** Namespace to create and install into. Default `monitoring`. */
   namespace?: string;
+  /**
+   * Namespaces (besides its own) whose ServiceMonitors, PodMonitors, Probes, ScrapeConfigs and
+   * PrometheusRules Prometheus reads, selected by their `kubernetes.io/metadata.name` label (which
+   * the API server sets on every namespace). `monitorService` rejects a service in any other
+   * namespace. Default: every namespace (objects are still selected by the stack's labels).
+   * Example: `["ecommerce", "fintech"]`.
+   */
+  monitoredNamespaces?: string[];
   /** Prometheus scrape interval in seconds (5..300). Default 15. */
   scrapeIntervalSeconds?: number;
   /** Rule evaluation interval in seconds (5..300). Default: the scrape interval. */
@@ -124,8 +132,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   /** Labels every ServiceMonitor, PodMonitor and PrometheusRule must carry to be selected. */
   public readonly selectorLabels: pulumi.Output<Record<string, string>>;
-  /** Labels a namespace must carry for Prometheus to read monitors and rules in it (put them on every catalog namespace). */
-  public readonly namespaceLabels: pulumi.Output<Record<string, string>>;
   /** Labels a ConfigMap must carry for Grafana's sidecar to load the dashboards in it. */
   public readonly dashboardLabels: pulumi.Output<Record<string, string>>;
   /** Name of the Secret holding Grafana's admin user (`admin-user`) and password (`admin-password`). */
@@ -142,6 +148,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly plainSelectorLabels: Record<string, string>;
   private readonly plainDashboardLabels: Record<string, string>;
   private readonly namespaceName: string;
+  private readonly monitoredNamespaces: readonly string[] | undefined;
   private readonly stage: string | undefined;
   /** Services registered through `monitorService`, by platform then service name. */
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
@@ -154,6 +161,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const namespaceName = args.namespace ?? DEFAULTS.namespace;
     const receiver = args.alertReceiver ?? "none";
     this.namespaceName = namespaceName;
+    this.monitoredNamespaces = args.monitoredNamespaces;
     this.stage = args.stage;
     const stackLabels = observabilityLabels(name);
     this.plainSelectorLabels = stackLabels.selectorLabels;
@@ -170,7 +178,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           name: namespaceName,
           labels: {
             ...labels("monitoring"),
-            ...this.plainSelectorLabels,
             "pod-security.kubernetes.io/enforce": "privileged",
             "pod-security.kubernetes.io/enforce-version": "latest",
             "pod-security.kubernetes.io/audit": "baseline",
@@ -208,6 +215,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     const values = kubePrometheusStackValues({
       name,
+      namespace: namespaceName,
+      monitoredNamespaces: args.monitoredNamespaces,
       selectorLabels: this.plainSelectorLabels,
       dashboardLabels: this.plainDashboardLabels,
       grafanaAdminSecretName: childName(name, "grafana-admin"),
@@ -251,7 +260,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const host = (service: string) => `${service}.${namespaceName}.svc.cluster.local`;
     this.namespace = namespace.metadata.name;
     this.selectorLabels = pulumi.output(this.plainSelectorLabels);
-    this.namespaceLabels = pulumi.output(this.plainSelectorLabels);
     this.dashboardLabels = pulumi.output(this.plainDashboardLabels);
     this.grafanaAdminSecretName = grafanaSecret.metadata.name;
     // Service names follow from the release name: `<fullnameOverride>-prometheus` etc.; Grafana's Service listens on 80.
@@ -261,7 +269,6 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.registerOutputs({
       namespace: this.namespace,
       selectorLabels: this.selectorLabels,
-      namespaceLabels: this.namespaceLabels,
       dashboardLabels: this.dashboardLabels,
       grafanaAdminSecretName: this.grafanaAdminSecretName,
       grafanaUrl: this.grafanaUrl,
@@ -278,8 +285,13 @@ export class ObservabilityStack extends pulumi.ComponentResource {
    */
   monitorService(args: MonitorServiceArgs, opts?: pulumi.ComponentResourceOptions): ServiceMonitoring {
     const services = this.monitored.get(args.platform) ?? new Map<string, MonitoredService>();
-    if (services.has(args.serviceName))
-      throw new ComponentArgsError("ObservabilityStack", this.namespaceName, [`monitorService: ${args.platform}/${args.serviceName} is already monitored`]);
+    const problems: string[] = [];
+    if (services.has(args.serviceName)) problems.push(`monitorService: ${args.platform}/${args.serviceName} is already monitored`);
+    if (this.monitoredNamespaces && args.namespace !== this.namespaceName && !this.monitoredNamespaces.includes(args.namespace))
+      problems.push(
+        `monitorService: ${args.platform}/${args.serviceName} runs in namespace "${args.namespace}", which Prometheus does not read (monitoredNamespaces: ${this.monitoredNamespaces.join(", ")})`,
+      );
+    if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", this.namespaceName, problems);
     const monitoring = new ServiceMonitoring(
       childName(`${args.platform}-${args.serviceName}`, "monitoring"),
       {
@@ -336,6 +348,9 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
   // The chart truncates its full name to 26 characters; a longer name would change every Service name.
   if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 26) problems.push(`name "${name}" must be a DNS label of at most 26 characters (the chart truncates longer names)`);
   if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace)) problems.push(`namespace "${args.namespace}" is not a DNS label`);
+  for (const ns of args.monitoredNamespaces ?? []) {
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(ns)) problems.push(`monitoredNamespaces: "${ns}" is not a DNS label`);
+  }
   if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(args.chart.version)) problems.push(`chart.version "${args.chart.version}" is not a pinned version such as 77.5.0`);
   if (args.chart.source === "skipped") problems.push('chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead');
   if (args.chart.source === "localPath" && !args.chart.path) problems.push('chart.path is required with chart.source "localPath"');
@@ -376,6 +391,10 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
 /** Plain inputs of the chart values (every default already applied). */
 export interface KubePrometheusStackValuesInput {
   name: string;
+  /** The stack's own namespace (always read). */
+  namespace: string;
+  /** Other namespaces to read; undefined: every namespace. */
+  monitoredNamespaces: readonly string[] | undefined;
   selectorLabels: Record<string, string>;
   dashboardLabels: Record<string, string>;
   grafanaAdminSecretName: string;
@@ -409,6 +428,9 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
     },
   });
   const selector = { matchLabels: v.selectorLabels };
+  const namespaceSelector = v.monitoredNamespaces
+    ? { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort() }] }
+    : {};
   const [dashboardLabelKey, dashboardLabelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
   const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
   return {
@@ -436,22 +458,22 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
         retentionSize: retentionSize(v.prometheusStorageSize),
         resources: v.prometheusResources,
         storageSpec: volumeClaim(v.prometheusStorageSize),
-        // Explicit selection: exactly the objects (and namespaces) carrying the stack's labels.
+        // Explicit selection: exactly the objects carrying the stack's labels, in the monitored namespaces.
         serviceMonitorSelectorNilUsesHelmValues: false,
         serviceMonitorSelector: selector,
-        serviceMonitorNamespaceSelector: selector,
+        serviceMonitorNamespaceSelector: namespaceSelector,
         podMonitorSelectorNilUsesHelmValues: false,
         podMonitorSelector: selector,
-        podMonitorNamespaceSelector: selector,
+        podMonitorNamespaceSelector: namespaceSelector,
         ruleSelectorNilUsesHelmValues: false,
         ruleSelector: selector,
-        ruleNamespaceSelector: selector,
+        ruleNamespaceSelector: namespaceSelector,
         probeSelectorNilUsesHelmValues: false,
         probeSelector: selector,
-        probeNamespaceSelector: selector,
+        probeNamespaceSelector: namespaceSelector,
         scrapeConfigSelectorNilUsesHelmValues: false,
         scrapeConfigSelector: selector,
-        scrapeConfigNamespaceSelector: selector,
+        scrapeConfigNamespaceSelector: namespaceSelector,
       },
     },
     alertmanager: {

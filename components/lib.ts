@@ -316,6 +316,9 @@ function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }
 
+/** Retention periods (days) CloudWatch Logs accepts. */
+export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
 // ---------------------------------------------------------------------------------------------------
 // Data services (ManagedPostgres, RedisCache, MessageBroker): the contract the three share, so that a
 // consumer cannot tell which backend it got and each component validates the same things the same way.

@@ -35,6 +35,10 @@ export const kubernetesObject: ResourceMock = ({ type, name, inputs }) => {
 export const kubernetesMocks: MockDomain = {
   resources: {
     "pulumi:providers:kubernetes": ({ inputs }) => ({ ...inputs }),
+    // Envoy Gateway publishes the proxy's load balancer address in the Gateway's status.
+    "kubernetes:gateway.networking.k8s.io/v1:Gateway": ({ name }) => ({
+      status: { addresses: [{ type: "Hostname", value: `${stableHex(`${name}-lb`, 16)}.elb.eu-west-1.amazonaws.com` }] },
+    }),
     "kubernetes:helm.sh/v3:Release": ({ name, inputs }) => ({
       ...inputs,
       name: inputs.name ?? `${name}-${stableHex(name, 8)}`,

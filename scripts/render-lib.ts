@@ -161,16 +161,21 @@ export function summaryLine(s: RenderSummary): string {
 }
 
 /**
- * Longest chain of custom resources through dependency edges (explicit dependsOn, property
- * dependencies and the provider each resource uses). Component resources are grouping only: an
- * edge to a component stands for its children, which the SDK already expands.
+ * Longest chain of custom resources through dependency edges: explicit dependsOn, property
+ * dependencies, the provider each resource uses, and its ancestors' dependencies (a child cannot
+ * register before its parent, and a component registers only once its own dependencies exist).
+ * Component resources are grouping only: an edge to a component stands for its children, which the
+ * SDK already expands.
  */
 export function longestDependencyChain(resources: readonly RecordedResource[]): string[] {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const custom = new Map(resources.filter((r) => r.custom).map((r) => [r.urn, r]));
   const edges = new Map<string, string[]>();
   for (const r of custom.values()) {
     const providerUrn = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
-    const deps = [...new Set([...r.dependencies, ...(providerUrn ? [providerUrn] : [])])].filter((d) => custom.has(d) && d !== r.urn).sort();
+    const inherited: string[] = [];
+    for (let p = byUrn.get(r.parent); p; p = byUrn.get(p.parent)) inherited.push(...p.dependencies);
+    const deps = [...new Set([...r.dependencies, ...inherited, ...(providerUrn ? [providerUrn] : [])])].filter((d) => custom.has(d) && d !== r.urn).sort();
     edges.set(r.urn, deps);
   }
   const memo = new Map<string, string[]>();

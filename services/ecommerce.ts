@@ -28,7 +28,7 @@ export const ecommerce: CatalogInput = {
       port: 9001,
       protocol: "grpc",
       metrics: { port: 9101 },
-      env: { JWT_EXPIRATION: "24h", REFRESH_TOKEN_EXPIRATION: "168h", JWKS_HTTP_PORT: "8080", LOG_LEVEL: "info" },
+      env: { JWT_EXPIRATION: "24h", REFRESH_TOKEN_EXPIRATION: "168h", JWKS_HTTP_PORT: "9101", LOG_LEVEL: "info" },
       secretEnv: { JWT_SECRET: jwtSecret },
       uses: { postgres: { database: "users_db" }, redis: true, broker: true },
       resources: grpcResources,

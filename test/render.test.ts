@@ -98,6 +98,13 @@ describe("longest dependency chain", () => {
     const resources = [r("a"), r("b", ["a"]), r("c", ["b"]), r("d", ["a"]), r("e", [], "c::id")];
     expect(longestDependencyChain(resources)).toEqual(["a", "b", "c", "e"]);
   });
+
+  it("counts a component's dependencies for its children (they register after the component)", () => {
+    const component = { ...r("comp", ["e"]), custom: false };
+    const child = { ...r("child"), parent: "comp" };
+    const resources = [r("a"), r("b", ["a"]), r("c", ["b"]), r("e", [], "c::id"), component, child];
+    expect(longestDependencyChain(resources)).toEqual(["a", "b", "c", "e", "child"]);
+  });
 });
 
 describe("mock harness", () => {

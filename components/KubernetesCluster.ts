@@ -1,0 +1,569 @@
+/**
+ * KubernetesCluster: the cluster every Kubernetes resource of a stack is deployed to, and the explicit
+ * Kubernetes provider that deploys there.
+ *
+ * - `provider: "aws"` creates an EKS cluster: a pinned Kubernetes version, a private API endpoint plus
+ *   a public one limited to `publicAccessCidrs` (none: private only), Kubernetes secrets envelope-
+ *   encrypted with a rotating KMS key, all five control-plane log types (kept `controlPlaneLogRetentionDays`),
+ *   API-mode access entries granting `adminRoleArns` cluster admin, an IAM OIDC provider for IRSA,
+ *   managed add-ons (VPC CNI with NetworkPolicy enforcement, kube-proxy, EKS Pod Identity agent,
+ *   CoreDNS, EBS CSI driver with its own Pod Identity role), managed node groups from `nodeGroups`
+ *   (IMDSv2-only launch templates with encrypted gp3 root volumes), a default encrypted gp3
+ *   StorageClass, and a Kubernetes provider whose kubeconfig (a secret output) gets tokens with
+ *   `aws eks get-token`.
+ * - `provider: "existing"` creates no cloud resources: only a Kubernetes provider for the given
+ *   `kubeconfig` / `context` (or the ambient kubeconfig when both are left out).
+ *
+ * Pass `provider` (the output) to every Kubernetes resource or component: nothing should rely on the
+ * ambient default provider.
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { childName, CLOUDWATCH_RETENTION_DAYS, ComponentArgsError, ipv4CidrProblem, statefulOptions, typeToken } from "./lib";
+
+/** Kubernetes versions this component is tested against on EKS (standard support). */
+export const EKS_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+
+/** The managed add-ons this component installs. */
+export const EKS_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver"] as const;
+export type EksAddonName = (typeof EKS_ADDONS)[number];
+
+/** The five EKS control-plane log types. */
+export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+export interface NodeGroupArgs {
+  /**
+   * EC2 instance types (one architecture per group; Graviton types such as m7g.large select the ARM AMI).
+   * @example ["m5.large"]
+   */
+  instanceTypes: string[];
+  /** Minimum number of nodes. @example 3 */
+  minSize: number;
+  /** Maximum number of nodes (at least 1 and at least `minSize`). @example 10 */
+  maxSize: number;
+  /**
+   * Nodes at creation; afterwards the cluster autoscaler owns it (changes are ignored).
+   * @default minSize
+   * @example 3
+   */
+  desiredSize?: number;
+  /**
+   * Root volume size in GiB (encrypted gp3).
+   * @default 50
+   * @example 100
+   */
+  diskSizeGb?: number;
+  /**
+   * `ON_DEMAND` or `SPOT`.
+   * @default "ON_DEMAND"
+   */
+  capacityType?: "ON_DEMAND" | "SPOT";
+  /**
+   * Kubernetes labels on the nodes.
+   * @default {}
+   * @example { "platform/pool": "memory" }
+   */
+  labels?: Record<string, string>;
+  /**
+   * Kubernetes taints on the nodes.
+   * @default []
+   * @example [{ key: "platform/pool", value: "memory", effect: "NoSchedule" }]
+   */
+  taints?: { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
+}
+
+export interface KubernetesClusterArgs {
+  /**
+   * `aws`: create an EKS cluster. `existing`: use a cluster you already have (kubeconfig/context).
+   * The two sets of args below are mutually exclusive.
+   * @example "aws"
+   */
+  provider: "aws" | "existing";
+
+  // ---- provider "existing" -------------------------------------------------------------------
+  /**
+   * Kubeconfig contents or path to use (`existing` only). Kept as a secret.
+   * @default the ambient kubeconfig ($KUBECONFIG or ~/.kube/config)
+   * @example "~/.kube/config"
+   */
+  kubeconfig?: pulumi.Input<string>;
+  /**
+   * Kubeconfig context to use (`existing` only).
+   * @default the kubeconfig's current context
+   * @example "kind-platform"
+   */
+  context?: string;
+
+  // ---- provider "aws" ------------------------------------------------------------------------
+  /**
+   * EKS cluster name (also the prefix of its log group and KMS alias).
+   * @default the component name
+   * @example "platform-production"
+   */
+  clusterName?: string;
+  /**
+   * Kubernetes version, pinned (one of EKS_KUBERNETES_VERSIONS). Required for `aws`.
+   * @example "1.33"
+   */
+  kubernetesVersion?: string;
+  /**
+   * VPC the cluster runs in. Required for `aws`.
+   * @example network.vpcId
+   */
+  vpcId?: pulumi.Input<string>;
+  /**
+   * Private subnets (at least two zones) for the control-plane network interfaces and the nodes.
+   * Required for `aws`.
+   * @example network.privateSubnetIds
+   */
+  subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * IPv4 CIDRs allowed to reach the public API endpoint. Empty: the public endpoint is off and the
+   * API is reachable only from inside the VPC. `0.0.0.0/0` is refused.
+   * @default []
+   * @example ["203.0.113.0/24"]
+   */
+  publicAccessCidrs?: string[];
+  /**
+   * IAM roles granted cluster admin (access entry + AmazonEKSClusterAdminPolicy).
+   * @default []
+   * @example ["arn:aws:iam::123456789012:role/platform-admins"]
+   */
+  adminRoleArns?: string[];
+  /**
+   * Refuse to create a cluster without at least one admin role (set it for production).
+   * @default false
+   */
+  requireAdminRoles?: boolean;
+  /**
+   * Managed node groups by name (a DNS label). Required (at least one) for `aws`.
+   * @example { general: { instanceTypes: ["m5.large"], minSize: 3, maxSize: 10 } }
+   */
+  nodeGroups?: Record<string, NodeGroupArgs>;
+  /**
+   * Pinned add-on versions by add-on name.
+   * @default the version EKS marks default for `kubernetesVersion`, resolved when the add-on is created
+   * @example { "vpc-cni": "v1.20.1-eksbuild.3" }
+   */
+  addonVersions?: Partial<Record<EksAddonName, string>>;
+  /**
+   * Days CloudWatch keeps the control-plane logs.
+   * @default 90
+   * @example 365
+   */
+  controlPlaneLogRetentionDays?: number;
+  /**
+   * Role the generated kubeconfig assumes to get tokens (`aws eks get-token --role-arn`).
+   * @default the credentials of whoever runs Pulumi (the cluster creator is granted admin)
+   * @example "arn:aws:iam::123456789012:role/platform-deployer"
+   */
+  kubeconfigRoleArn?: string;
+  /**
+   * Protect the cluster and its KMS key: `protect` + `retainOnDelete`, EKS deletion protection, and a
+   * `Retain` reclaim policy on the default StorageClass. Set it for production.
+   * @default false
+   */
+  protect?: boolean;
+  /**
+   * Tags on every AWS resource.
+   * @default {}
+   * @example { project: "microservices-platform", stack: "production", owner: "team-platform" }
+   */
+  tags?: Record<string, string>;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
+
+export class KubernetesCluster extends pulumi.ComponentResource {
+  /** The Kubernetes provider for this cluster: pass it to every Kubernetes resource and component. */
+  public readonly provider: k8s.Provider;
+  /** Kubeconfig (secret). For `existing`, the one given (undefined when the ambient kubeconfig is used). */
+  public readonly kubeconfig: pulumi.Output<string | undefined>;
+  /** EKS cluster name (`existing`: the context name, or undefined). */
+  public readonly clusterName: pulumi.Output<string | undefined>;
+  /** API server endpoint (`aws` only). */
+  public readonly endpoint: pulumi.Output<string | undefined>;
+  /** The EKS-managed cluster security group every node carries: admit it on data services (`aws` only). */
+  public readonly clusterSecurityGroupId: pulumi.Output<string | undefined>;
+  /** IAM OIDC provider ARN, for IRSA trust policies (`aws` only). */
+  public readonly oidcProviderArn: pulumi.Output<string | undefined>;
+  /** OIDC issuer URL (`aws` only). */
+  public readonly oidcIssuerUrl: pulumi.Output<string | undefined>;
+  /** Node IAM role ARN (`aws` only). */
+  public readonly nodeRoleArn: pulumi.Output<string | undefined>;
+  /** Name of the default StorageClass this component created (`aws` only). */
+  public readonly storageClassName: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Every problem is reported before anything (even this component) is registered.
+    validateClusterArgs(name, args);
+    super(typeToken("KubernetesCluster"), name, {}, opts);
+
+    if (args.provider === "existing") {
+      this.provider = new k8s.Provider(
+        childName(name, "k8s"),
+        {
+          ...(args.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
+          ...(args.context !== undefined ? { context: args.context } : {}),
+        },
+        { parent: this },
+      );
+      const none = pulumi.output<string | undefined>(undefined);
+      this.kubeconfig = args.kubeconfig !== undefined ? pulumi.secret(pulumi.output(args.kubeconfig)) : none;
+      this.clusterName = pulumi.output(args.context);
+      this.endpoint = none;
+      this.clusterSecurityGroupId = none;
+      this.oidcProviderArn = none;
+      this.oidcIssuerUrl = none;
+      this.nodeRoleArn = none;
+      this.storageClassName = none;
+    } else {
+      const eks = this.createEks(name, args);
+      this.provider = eks.provider;
+      this.kubeconfig = eks.kubeconfig;
+      this.clusterName = eks.cluster.name;
+      this.endpoint = eks.cluster.endpoint;
+      this.clusterSecurityGroupId = eks.cluster.vpcConfig.clusterSecurityGroupId;
+      this.oidcProviderArn = eks.oidc.arn;
+      this.oidcIssuerUrl = eks.oidc.url;
+      this.nodeRoleArn = eks.nodeRole.arn;
+      this.storageClassName = eks.storageClass.metadata.name;
+    }
+
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      clusterName: this.clusterName,
+      endpoint: this.endpoint,
+      clusterSecurityGroupId: this.clusterSecurityGroupId,
+      oidcProviderArn: this.oidcProviderArn,
+      oidcIssuerUrl: this.oidcIssuerUrl,
+      nodeRoleArn: this.nodeRoleArn,
+      storageClassName: this.storageClassName,
+    });
+  }
+
+  private createEks(name: string, args: KubernetesClusterArgs) {
+    const clusterName = args.clusterName ?? name;
+    const version = args.kubernetesVersion as string;
+    const protect = args.protect ?? false;
+    const tags = { ...(args.tags ?? {}) };
+    const parent = { parent: this };
+    const partition = aws.getPartitionOutput({}, parent).partition;
+    const region = aws.getRegionOutput({}, parent).region;
+    const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
+    const serviceRole = (suffix: string, service: string, actions: string[], description: string) =>
+      new aws.iam.Role(
+        childName(name, suffix),
+        {
+          description,
+          assumeRolePolicy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
+          }),
+          tags,
+        },
+        parent,
+      );
+    const attach = (role: aws.iam.Role, suffix: string, policies: string[]) =>
+      policies.map((policy) => new aws.iam.RolePolicyAttachment(childName(name, `${suffix}-${policy.split("/").pop() as string}`), { role: role.name, policyArn: managedPolicy(policy) }, parent));
+
+    // Secrets envelope encryption.
+    const kmsKey = new aws.kms.Key(
+      childName(name, "secrets"),
+      {
+        description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
+      { parent: this, ...statefulOptions(protect) },
+    );
+    new aws.kms.Alias(childName(name, "secrets"), { name: `alias/${clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId }, parent);
+
+    // Control plane.
+    const clusterRole = serviceRole("cluster", "eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"], `EKS control plane of ${clusterName}`);
+    const clusterPolicies = attach(clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
+    // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      childName(name, "control-plane"),
+      { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.controlPlaneLogRetentionDays ?? 90, tags },
+      parent,
+    );
+    const publicCidrs = args.publicAccessCidrs ?? [];
+    const cluster = new aws.eks.Cluster(
+      childName(name, "eks"),
+      {
+        name: clusterName,
+        version,
+        roleArn: clusterRole.arn,
+        vpcConfig: {
+          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+          endpointPrivateAccess: true,
+          endpointPublicAccess: publicCidrs.length > 0,
+          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+        },
+        encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
+        enabledClusterLogTypes: [...EKS_LOG_TYPES],
+        // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
+        // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
+        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+        // The managed add-ons below replace the self-managed defaults.
+        bootstrapSelfManagedAddons: false,
+        upgradePolicy: { supportType: "STANDARD" },
+        deletionProtection: protect,
+        tags,
+      },
+      { parent: this, dependsOn: [...clusterPolicies, controlPlaneLogs], ...statefulOptions(protect) },
+    );
+
+    // Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider).
+    const oidc = new aws.iam.OpenIdConnectProvider(
+      childName(name, "oidc"),
+      { url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""), clientIdLists: ["sts.amazonaws.com"], tags },
+      parent,
+    );
+
+    // Cluster admins.
+    for (const roleArn of args.adminRoleArns ?? []) {
+      const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
+      const entry = new aws.eks.AccessEntry(
+        childName(name, `admin-${roleName}`),
+        { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags },
+        parent,
+      );
+      new aws.eks.AccessPolicyAssociation(
+        childName(name, `admin-${roleName}`),
+        {
+          clusterName: cluster.name,
+          principalArn: roleArn,
+          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: "cluster" },
+        },
+        { parent: this, dependsOn: [entry] },
+      );
+    }
+
+    const addon = (addonName: EksAddonName, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[]) =>
+      new aws.eks.Addon(
+        childName(name, addonName),
+        {
+          clusterName: cluster.name,
+          addonName,
+          ...(args.addonVersions?.[addonName] ? { addonVersion: args.addonVersions[addonName] } : {}),
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+          tags,
+          ...extra,
+        },
+        { parent: this, dependsOn },
+      );
+    // Networking add-ons first: nodes only become Ready once the CNI runs on them.
+    const networkAddons = [
+      // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+      addon("vpc-cni", { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }, [cluster]),
+      addon("kube-proxy", {}, [cluster]),
+      addon("eks-pod-identity-agent", {}, [cluster]),
+    ];
+
+    // Nodes.
+    const nodeRole = serviceRole("node", "ec2.amazonaws.com", ["sts:AssumeRole"], `EKS managed nodes of ${clusterName}`);
+    const nodePolicies = attach(nodeRole, "node", [
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+      "AmazonEC2ContainerRegistryReadOnly",
+      "AmazonSSMManagedInstanceCore",
+    ]);
+    const nodeGroups = Object.entries(args.nodeGroups ?? {}).map(([group, ng]) => {
+      const launchTemplate = new aws.ec2.LaunchTemplate(
+        childName(name, `${group}-nodes`),
+        {
+          description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
+          updateDefaultVersion: true,
+          blockDeviceMappings: [
+            { deviceName: "/dev/xvda", ebs: { volumeSize: ng.diskSizeGb ?? 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+          ],
+          // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
+          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+          tagSpecifications: [
+            { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${group}` } },
+            { resourceType: "volume", tags: { ...tags, Name: `${clusterName}-${group}` } },
+          ],
+          tags,
+        },
+        parent,
+      );
+      return new aws.eks.NodeGroup(
+        childName(name, group),
+        {
+          clusterName: cluster.name,
+          version,
+          nodeRoleArn: nodeRole.arn,
+          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+          instanceTypes: ng.instanceTypes,
+          amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+          capacityType: ng.capacityType ?? "ON_DEMAND",
+          scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredSize ?? ng.minSize },
+          updateConfig: { maxUnavailable: 1 },
+          labels: { ...(ng.labels ?? {}), "platform.example.com/node-group": group },
+          taints: (ng.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: TAINT_EFFECT[t.effect] })),
+          launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+          tags: { ...tags, "platform.example.com/node-group": group },
+        },
+        { parent: this, dependsOn: [...nodePolicies, ...networkAddons], ignoreChanges: ["scalingConfig.desiredSize"] },
+      );
+    });
+
+    // Add-ons that run as Deployments need nodes.
+    const ebsCsiRole = serviceRole("ebs-csi", "pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"], `EBS CSI controller of ${clusterName} (Pod Identity)`);
+    const ebsCsiPolicies = attach(ebsCsiRole, "ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"]);
+    addon("coredns", {}, nodeGroups);
+    const ebsCsi = addon(
+      "aws-ebs-csi-driver",
+      { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
+      [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
+    );
+
+    // Kubeconfig: tokens from `aws eks get-token` (no long-lived credentials in it).
+    const kubeconfig = pulumi.secret(
+      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, region]).apply(([n, endpoint, ca, r]) =>
+        JSON.stringify(buildKubeconfig({ clusterName: n, endpoint, caData: ca, region: r, roleArn: args.kubeconfigRoleArn })),
+      ),
+    );
+    const provider = new k8s.Provider(childName(name, "k8s"), { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: nodeGroups });
+
+    const storageClass = new k8s.storage.v1.StorageClass(
+      childName(name, "gp3"),
+      {
+        metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+        reclaimPolicy: protect ? "Retain" : "Delete",
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+      },
+      { parent: this, provider, dependsOn: [ebsCsi] },
+    );
+
+    return { cluster, oidc, nodeRole, provider, kubeconfig, storageClass };
+  }
+}
+
+/** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */
+function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
+  const problems: string[] = [];
+  const awsOnly = [
+    "clusterName",
+    "kubernetesVersion",
+    "vpcId",
+    "subnetIds",
+    "publicAccessCidrs",
+    "adminRoleArns",
+    "nodeGroups",
+    "addonVersions",
+    "controlPlaneLogRetentionDays",
+    "kubeconfigRoleArn",
+  ] as const;
+  if (args.provider === "existing") {
+    for (const key of awsOnly) {
+      if (args[key] !== undefined) problems.push(`${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`);
+    }
+    if (args.requireAdminRoles) problems.push('requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")');
+    if (args.context !== undefined && args.context.trim() === "") problems.push("context: a kubeconfig context name, found an empty string");
+  } else if (args.provider === "aws") {
+    for (const key of ["kubeconfig", "context"] as const) {
+      if (args[key] !== undefined) problems.push(`${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`);
+    }
+    const clusterName = args.clusterName ?? name;
+    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
+      problems.push(`clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`);
+    if (args.kubernetesVersion === undefined) problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
+    else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
+      problems.push(`kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`);
+    if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
+    if (args.subnetIds === undefined) problems.push("subnetIds: required (private subnets in at least two zones)");
+    else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2) problems.push(`subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`);
+    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
+      const problem = ipv4CidrProblem(cidr);
+      if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
+      else if (cidr.endsWith("/0")) problems.push(`publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`);
+    }
+    for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
+      if (!ROLE_ARN.test(arn)) problems.push(`adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`);
+    }
+    if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
+      problems.push("adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)");
+    const groups = Object.entries(args.nodeGroups ?? {});
+    if (groups.length === 0) problems.push("nodeGroups: at least one managed node group");
+    for (const [group, ng] of groups) problems.push(...nodeGroupProblems(group, ng));
+    for (const key of Object.keys(args.addonVersions ?? {})) {
+      if (!(EKS_ADDONS as readonly string[]).includes(key)) problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
+    }
+    const retention = args.controlPlaneLogRetentionDays;
+    if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
+      problems.push(`controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`);
+    if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
+      problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
+  } else {
+    problems.push(`provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`);
+  }
+  if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
+}
+
+function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
+  const problems: string[] = [];
+  const at = `nodeGroups.${group}`;
+  const whole = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0;
+  if (!DNS_LABEL.test(group) || group.length > 40) problems.push(`${at}: the group name must be a DNS label of at most 40 characters`);
+  if (!Array.isArray(ng.instanceTypes) || ng.instanceTypes.length === 0) problems.push(`${at}.instanceTypes: at least one EC2 instance type`);
+  else {
+    for (const t of ng.instanceTypes) if (!INSTANCE_TYPE.test(t)) problems.push(`${at}.instanceTypes: "${t}" is not an EC2 instance type such as m5.large`);
+    if (new Set(ng.instanceTypes.map((t) => isArm([t]))).size > 1) problems.push(`${at}.instanceTypes: mixes ARM (Graviton) and x86 types; one AMI serves a group, split them`);
+  }
+  if (!whole(ng.minSize)) problems.push(`${at}.minSize: a whole number ≥ 0, found ${String(ng.minSize)}`);
+  if (!whole(ng.maxSize) || ng.maxSize < 1) problems.push(`${at}.maxSize: a whole number ≥ 1, found ${String(ng.maxSize)}`);
+  if (whole(ng.minSize) && whole(ng.maxSize) && ng.minSize > ng.maxSize) problems.push(`${at}.minSize: at most maxSize (${ng.maxSize}), found ${ng.minSize}`);
+  if (ng.desiredSize !== undefined && (!whole(ng.desiredSize) || ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize))
+    problems.push(`${at}.desiredSize: from minSize (${ng.minSize}) to maxSize (${ng.maxSize}), found ${String(ng.desiredSize)}`);
+  if (ng.diskSizeGb !== undefined && (!Number.isInteger(ng.diskSizeGb) || ng.diskSizeGb < 20 || ng.diskSizeGb > 16384))
+    problems.push(`${at}.diskSizeGb: a whole number of GiB from 20 to 16384, found ${String(ng.diskSizeGb)}`);
+  if (ng.capacityType !== undefined && ng.capacityType !== "ON_DEMAND" && ng.capacityType !== "SPOT")
+    problems.push(`${at}.capacityType: "ON_DEMAND" or "SPOT", found ${JSON.stringify(ng.capacityType)}`);
+  for (const [i, t] of (ng.taints ?? []).entries()) {
+    if (!t.key) problems.push(`${at}.taints[${i}].key: required`);
+    if (!(t.effect in TAINT_EFFECT)) problems.push(`${at}.taints[${i}].effect: one of ${Object.keys(TAINT_EFFECT).join(", ")}, found ${JSON.stringify(t.effect)}`);
+  }
+  return problems;
+}
+
+/** Graviton instance families carry a `g` after the generation digit (m7g, c6gn, r8g, t4g). */
+function isArm(instanceTypes: string[]): boolean {
+  return instanceTypes.length > 0 && instanceTypes.every((t) => /^[a-z]+[0-9]+g[a-z]*\./.test(t));
+}
+
+/** A kubeconfig whose credentials come from `aws eks get-token` at use time. */
+function buildKubeconfig(args: { clusterName: string; endpoint: string; caData: string; region: string; roleArn?: string }): Record<string, unknown> {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: args.clusterName, cluster: { server: args.endpoint, "certificate-authority-data": args.caData } }],
+    contexts: [{ name: args.clusterName, context: { cluster: args.clusterName, user: args.clusterName } }],
+    "current-context": args.clusterName,
+    users: [
+      {
+        name: args.clusterName,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", args.clusterName, "--region", args.region, "--output", "json", ...(args.roleArn ? ["--role-arn", args.roleArn] : [])],
+            interactiveMode: "Never",
+          },
+        },
+      },
+    ],
+  };
+}

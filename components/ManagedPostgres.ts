@@ -1,0 +1,660 @@
+/**
+ * ManagedPostgres: PostgreSQL with one contract and two backends. `aws` is RDS for PostgreSQL;
+ * `inCluster` is a single-replica StatefulSet (the local stack). Either way the component creates,
+ * from inside the cluster, one database per consumer (shared when consumers name the same one), one
+ * login role per consumer with its own generated password, the requested extensions, and a
+ * connection Secret per consumer in the consumer's namespace. Consumers cannot tell the backends
+ * apart: same outputs, same Secret keys.
+ *
+ * @example
+ * const db = new ManagedPostgres("ecommerce-postgres", {
+ *   backend: "aws",
+ *   namespace: "ecommerce",
+ *   platform: "ecommerce",
+ *   stage: "production",
+ *   protect: true,
+ *   consumers: [{ service: "order-service", namespace: "ecommerce", database: "orders_db" }],
+ *   aws: { vpcId, subnetIds: privateSubnetIds, subnetCidrs: ["10.30.0.0/16"], allowedSecurityGroupIds: [nodeSecurityGroupId] },
+ * }, { provider: k8sProvider });
+ * // db.connectionSecretNames["order-service"] → Secret with DATABASE_URL, host, port, username, password, database, sslmode
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  ComponentArgsError,
+  URL_SAFE_PASSWORD,
+  childName,
+  dataServiceArgProblems,
+  dataServiceIngressRules,
+  dnsEgressRule,
+  egressPeerRule,
+  oneShotJobSpec,
+  podPeer,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolumes,
+  selectorLabels,
+  serviceHost,
+  splitDependsOn,
+  stableHash,
+  standardLabels,
+  standardProbes,
+  statefulOptions,
+  typeToken,
+  withDependsOn,
+  type ContainerResources,
+  type DataServiceAwsArgs,
+  type DataServiceBackend,
+  type DataServiceConsumer,
+  type EgressPeer,
+} from "./lib";
+
+/** PostgreSQL major versions both backends offer. */
+export const POSTGRES_MAJOR_VERSIONS = ["15", "16", "17"] as const;
+export type PostgresMajorVersion = (typeof POSTGRES_MAJOR_VERSIONS)[number];
+
+/**
+ * Extensions the platform allows, and which backend offers each. RDS offers every one of them except
+ * TimescaleDB; the in-cluster images (official postgres, timescale/timescaledb) carry the contrib
+ * extensions and TimescaleDB but neither PostGIS nor pgvector.
+ */
+export const POSTGRES_EXTENSIONS = {
+  timescaledb: { aws: false, inCluster: true },
+  pg_stat_statements: { aws: true, inCluster: true },
+  pgcrypto: { aws: true, inCluster: true },
+  "uuid-ossp": { aws: true, inCluster: true },
+  citext: { aws: true, inCluster: true },
+  hstore: { aws: true, inCluster: true },
+  pg_trgm: { aws: true, inCluster: true },
+  postgis: { aws: true, inCluster: false },
+  vector: { aws: true, inCluster: false },
+} as const satisfies Record<string, Record<DataServiceBackend, boolean>>;
+export type PostgresExtension = keyof typeof POSTGRES_EXTENSIONS;
+
+/** A consumer and the database it uses. */
+export interface PostgresConsumer extends DataServiceConsumer {
+  /**
+   * Database the consumer connects to (`^[a-z][a-z0-9_]*$`). Consumers naming the same database share
+   * it: all of them act as the database's owner role, so tables one creates are usable by the others.
+   * Example: `orders_db`.
+   */
+  database: string;
+}
+
+export interface ManagedPostgresArgs {
+  /** `aws` (RDS) or `inCluster` (StatefulSet). Example: `"aws"`. */
+  backend: DataServiceBackend;
+  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
+  namespace: string;
+  /** Platform label value (`platform.example.com/platform`). Example: `"ecommerce"`. */
+  platform?: string;
+  /** Stage label value. Example: `"production"`. */
+  stage?: string;
+  /** `protect` + `retainOnDelete` on the stateful children (RDS instance and its KMS key, StatefulSet). Default `false`. */
+  protect?: boolean;
+  /** PostgreSQL major version; RDS applies minor upgrades automatically. Default `"16"`. */
+  engineVersion?: PostgresMajorVersion;
+  /** Extensions created in every database (see POSTGRES_EXTENSIONS for what each backend offers). Default `[]`. */
+  extensions?: string[];
+  /** Consumers: each gets a role, its database and a connection Secret in its namespace. */
+  consumers: PostgresConsumer[];
+  /** Databases to create that no consumer names (e.g. the catalog's main database). Default `[]`. */
+  databases?: string[];
+
+  // --- aws backend ---
+  /** RDS instance class (the `db.` family). Default `"db.t4g.medium"`. */
+  instanceClass?: string;
+  /** Initial gp3 storage in GB (RDS minimum 20). Default `20`. */
+  allocatedStorageGb?: number;
+  /** Storage autoscaling ceiling in GB, at least 10 % above `allocatedStorageGb`. Default `100`. */
+  maxAllocatedStorageGb?: number;
+  /** Automated backup retention, 7–35 days on this platform. Default `7`. */
+  backupRetentionDays?: number;
+  /** Standby in a second availability zone. Default `false`. */
+  multiAz?: boolean;
+  /** RDS deletion protection. Default `false`. */
+  deletionProtection?: boolean;
+  /** Take a final snapshot when the instance is deleted. Default: the value of `protect`. */
+  finalSnapshot?: boolean;
+  /** Daily backup window (UTC), `hh:mm-hh:mm`. Default `"02:00-03:00"`. */
+  backupWindow?: string;
+  /** Weekly maintenance window (UTC), must not overlap the backup window. Default `"sun:04:00-sun:05:00"`. */
+  maintenanceWindow?: string;
+  /** Network placement; required with backend `aws`, forbidden otherwise. */
+  aws?: DataServiceAwsArgs;
+
+  // --- inCluster backend ---
+  /** Persistent volume size of the StatefulSet. Default `"10Gi"`. */
+  storageSize?: string;
+  /** StorageClass of the volume. Default: the cluster's default class. */
+  storageClassName?: string;
+  /** Container resources of the server. Default requests 250m/256Mi, limits 1/1Gi. */
+  resources?: ContainerResources;
+  /**
+   * Server image (also runs the bootstrap Job's psql). Default: the pinned official `postgres` image, or
+   * `timescale/timescaledb` when the `timescaledb` extension is requested. An override must be built the
+   * same way (e.g. a registry mirror) and set `runAsUser` if its postgres UID differs.
+   */
+  image?: string;
+  /** UID of the image's postgres user. Default 999 (official Debian image) or 70 (TimescaleDB, Alpine). */
+  runAsUser?: number;
+}
+
+/** Official images pinned per major version (Debian: postgres is UID 999). */
+const POSTGRES_IMAGES: Record<PostgresMajorVersion, string> = {
+  "15": "postgres:15.14-bookworm",
+  "16": "postgres:16.10-bookworm",
+  "17": "postgres:17.6-bookworm",
+};
+/** TimescaleDB builds on the Alpine postgres image (postgres is UID 70). */
+const TIMESCALE_IMAGES: Record<PostgresMajorVersion, string> = {
+  "15": "timescale/timescaledb:2.21.3-pg15",
+  "16": "timescale/timescaledb:2.21.3-pg16",
+  "17": "timescale/timescaledb:2.21.3-pg17",
+};
+
+const PORT = 5432;
+const ADMIN_USER = "platform_admin";
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
+/** Names PostgreSQL or RDS reserve. */
+const RESERVED = new Set(["postgres", "template0", "template1", "rdsadmin", "public", ADMIN_USER]);
+const PGDATA_MOUNT = "/var/lib/postgresql/data";
+const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+const JOB_RESOURCES: ContainerResources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+
+export class ManagedPostgres extends pulumi.ComponentResource {
+  /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
+  public readonly host: pulumi.Output<string>;
+  public readonly port: pulumi.Output<number>;
+  /** Whether connections use TLS (RDS enforces it with `rds.force_ssl`; in-cluster traffic is plain). */
+  public readonly tls: pulumi.Output<boolean>;
+  /** The bootstrap Job: consumers' migrations and workloads depend on it. */
+  public readonly bootstrap: k8s.batch.v1.Job;
+  /** Consumer service name → Secret (in its namespace) with DATABASE_URL and its parts. */
+  public readonly connectionSecretNames: Record<string, string>;
+  /** How consumers reach the server, for their egress NetworkPolicy. */
+  public readonly egressPeer: EgressPeer;
+
+  constructor(name: string, args: ManagedPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before registering anything: bad args create nothing, not even the component.
+    const p = resolve(name, args);
+    const { options, dependsOn } = splitDependsOn(opts);
+    super(typeToken("ManagedPostgres"), name, {}, options);
+
+    const labels = (component: string, suffix?: string) =>
+      standardLabels({ name: suffix ? childName(name, suffix) : name, component, version: p.engineVersion, platform: args.platform, stage: args.stage });
+    // The component's own dependsOn (e.g. its namespace) holds back every child it creates.
+    const child = (extra: pulumi.CustomResourceOptions = {}, ...own: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn: withDependsOn(dependsOn, ...own),
+      ...extra,
+    });
+
+    // Credentials: the admin's and one per consumer role, generated and kept as Pulumi secrets.
+    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, { parent: this });
+    const rolePasswords = new Map(
+      p.consumers.map((c) => [c.role, new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, { parent: this })]),
+    );
+
+    // Admin and role passwords in the server's namespace: the server (in-cluster) and the bootstrap Job read them.
+    const credentials = new k8s.core.v1.Secret(
+      childName(name, "credentials"),
+      {
+        metadata: { name: childName(name, "credentials"), namespace: args.namespace, labels: labels("database") },
+        stringData: pulumi
+          .all([adminPassword.result, ...p.consumers.map((c) => rolePasswords.get(c.role)!.result)])
+          .apply(([admin, ...roles]) => ({
+            username: ADMIN_USER,
+            password: admin!,
+            ...Object.fromEntries(p.consumers.map((c, i) => [passwordKey(c.role), roles[i]!])),
+          })),
+      },
+      child(),
+    );
+    // The server.
+    const server =
+      p.backend === "aws"
+        ? this.rds(name, args, p, adminPassword, child)
+        : this.statefulSet(name, args, p, credentials, labels, child);
+    this.host = server.host;
+    this.port = server.port;
+    this.tls = pulumi.output(p.backend === "aws");
+    this.egressPeer = p.backend === "aws" ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT } : { pod: { name, namespace: args.namespace }, port: PORT };
+
+    // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
+    const jobLabels = labels("database-bootstrap", "bootstrap");
+    const jobPolicy = new k8s.networking.v1.NetworkPolicy(
+      childName(name, "bootstrap"),
+      {
+        metadata: { name: childName(name, "bootstrap"), namespace: args.namespace, labels: jobLabels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(childName(name, "bootstrap")) },
+          policyTypes: ["Ingress", "Egress"],
+          egress: [egressPeerRule(this.egressPeer), dnsEgressRule()],
+        },
+      },
+      child(),
+    );
+    const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } } });
+    this.bootstrap = new k8s.batch.v1.Job(
+      childName(name, "bootstrap"),
+      {
+        metadata: { namespace: args.namespace, labels: jobLabels },
+        spec: oneShotJobSpec({
+          labels: jobLabels,
+          uid: p.uid,
+          container: {
+            name: "bootstrap",
+            image: p.image,
+            command: ["/bin/sh", "-c", bootstrapScript(p)],
+            env: [
+              { name: "PGHOST", value: server.host },
+              { name: "PGPORT", value: server.port.apply(String) },
+              { name: "PGDATABASE", value: "postgres" },
+              { name: "PGUSER", value: ADMIN_USER },
+              secretEnv("PGPASSWORD", "password"),
+              // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
+              { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
+              { name: "PGCONNECT_TIMEOUT", value: "10" },
+              ...p.consumers.map((c) => secretEnv(passwordKey(c.role), passwordKey(c.role))),
+            ],
+            resources: JOB_RESOURCES,
+          },
+        }),
+      },
+      child({}, server.resource, credentials, jobPolicy),
+    );
+
+    // One connection Secret per consumer, in the consumer's namespace.
+    this.connectionSecretNames = {};
+    for (const c of p.consumers) {
+      const secretName = `${c.service}-${name}`;
+      this.connectionSecretNames[c.service] = secretName;
+      const password = rolePasswords.get(c.role)!.result;
+      new k8s.core.v1.Secret(
+        childName(name, `${c.service}-connection`),
+        {
+          metadata: { name: secretName, namespace: c.namespace, labels: { ...labels("database"), "platform.example.com/consumer": c.service } },
+          stringData: pulumi.all([server.host, server.port, password]).apply(([host, port, pw]) => {
+            const sslmode = p.backend === "aws" ? "require" : "disable";
+            return {
+              DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?sslmode=${sslmode}`,
+              host,
+              port: String(port),
+              username: c.role,
+              password: pw,
+              database: c.database,
+              sslmode,
+            };
+          }),
+        },
+        child(),
+      );
+    }
+
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      tls: this.tls,
+      bootstrap: this.bootstrap,
+      connectionSecretNames: this.connectionSecretNames,
+      egressPeer: this.egressPeer,
+    });
+  }
+
+  /** RDS for PostgreSQL in private subnets, TLS forced, KMS-encrypted gp3 with autoscaling. */
+  private rds(
+    name: string,
+    args: ManagedPostgresArgs,
+    p: Resolved,
+    adminPassword: random.RandomPassword,
+    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): Server {
+    const net = args.aws!;
+    const tags = (suffix: string) => ({ ...net.tags, Name: childName(name, suffix) });
+    const stateful = statefulOptions(p.protect);
+    // The key is as stateful as the data: deleting it makes the instance and every snapshot unreadable.
+    const key = new aws.kms.Key(
+      childName(name, "kms"),
+      { description: `Storage and Performance Insights encryption for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: tags("kms") },
+      child(stateful),
+    );
+    const subnetGroup = new aws.rds.SubnetGroup(
+      childName(name, "subnets"),
+      { description: `Private subnets of ${name}`, subnetIds: net.subnetIds, tags: tags("subnets") },
+      child(),
+    );
+    const securityGroup = new aws.ec2.SecurityGroup(
+      childName(name, "sg"),
+      { description: `PostgreSQL clients of ${name}`, vpcId: net.vpcId, ingress: dataServiceIngressRules(net, [PORT]), tags: tags("sg") },
+      child(),
+    );
+    const parameterGroup = new aws.rds.ParameterGroup(
+      childName(name, "params"),
+      {
+        family: `postgres${p.engineVersion}`,
+        description: `${name}: TLS required`,
+        parameters: [
+          { name: "rds.force_ssl", value: "1" },
+          // Statements slower than 1 s reach the exported postgresql log.
+          { name: "log_min_duration_statement", value: "1000" },
+        ],
+        tags: tags("params"),
+      },
+      child(),
+    );
+    const instance = new aws.rds.Instance(
+      childName(name, "db"),
+      {
+        engine: "postgres",
+        // A major version alone: RDS picks the newest minor and keeps it current.
+        engineVersion: p.engineVersion,
+        autoMinorVersionUpgrade: true,
+        allowMajorVersionUpgrade: false,
+        instanceClass: p.instanceClass,
+        username: ADMIN_USER,
+        password: adminPassword.result,
+        port: PORT,
+        dbSubnetGroupName: subnetGroup.name,
+        vpcSecurityGroupIds: [securityGroup.id],
+        publiclyAccessible: false,
+        parameterGroupName: parameterGroup.name,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
+        storageType: "gp3",
+        allocatedStorage: p.allocatedStorageGb,
+        maxAllocatedStorage: p.maxAllocatedStorageGb,
+        storageEncrypted: true,
+        kmsKeyId: key.arn,
+        backupRetentionPeriod: p.backupRetentionDays,
+        backupWindow: p.backupWindow,
+        maintenanceWindow: p.maintenanceWindow,
+        copyTagsToSnapshot: true,
+        multiAz: p.multiAz,
+        deletionProtection: p.deletionProtection,
+        skipFinalSnapshot: !p.finalSnapshot,
+        ...(p.finalSnapshot ? { finalSnapshotIdentifier: childName(name, "final") } : {}),
+        performanceInsightsEnabled: p.performanceInsights,
+        ...(p.performanceInsights ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 } : {}),
+        iamDatabaseAuthenticationEnabled: true,
+        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        tags: tags("db"),
+      },
+      child(stateful),
+    );
+    return { host: instance.address, port: instance.port, resource: instance };
+  }
+
+  /** A single-replica StatefulSet with a headless Service and a NetworkPolicy admitting only consumers. */
+  private statefulSet(
+    name: string,
+    args: ManagedPostgresArgs,
+    p: Resolved,
+    credentials: k8s.core.v1.Secret,
+    labels: (component: string, suffix?: string) => Record<string, string>,
+    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): Server {
+    const serverLabels = labels("database");
+    const service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: { clusterIP: "None", selector: selectorLabels(name), ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }] },
+      },
+      child(),
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(name) },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            {
+              from: [...p.consumers.map((c) => podPeer(c.service, c.namespace)), podPeer(childName(name, "bootstrap"), args.namespace)],
+              ports: [{ protocol: "TCP", port: PORT }],
+            },
+          ],
+          egress: [dnsEgressRule()],
+        },
+      },
+      child(),
+    );
+
+    const pgdata = `${PGDATA_MOUNT}/pgdata`;
+    const scratch = scratchVolumes(["/var/run/postgresql", "/tmp"]);
+    const ready = ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", ADMIN_USER, "-d", "postgres"];
+    const serverArgs = p.preload.length > 0 ? ["-c", `shared_preload_libraries=${p.preload.join(",")}`] : [];
+    const statefulSet = new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: {
+          replicas: 1,
+          serviceName: service.metadata.name,
+          selector: { matchLabels: selectorLabels(name) },
+          podManagementPolicy: "OrderedReady",
+          updateStrategy: { type: "RollingUpdate" },
+          // A protected database keeps its volume even if the StatefulSet itself is deleted.
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
+          template: {
+            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(p.uid),
+              terminationGracePeriodSeconds: 60,
+              volumes: scratch.volumes,
+              containers: [
+                {
+                  name: "postgres",
+                  image: p.image,
+                  args: serverArgs,
+                  ports: [{ name: "postgres", containerPort: PORT }],
+                  env: [
+                    { name: "POSTGRES_USER", value: ADMIN_USER },
+                    { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "password" } } },
+                    { name: "POSTGRES_DB", value: "postgres" },
+                    // A subdirectory: the volume's root holds lost+found, which initdb refuses.
+                    { name: "PGDATA", value: pgdata },
+                  ],
+                  ...standardProbes({ check: { exec: { command: ready } } }),
+                  // SIGTERM is a "smart" shutdown that waits for every client; stop fast so the pod
+                  // ends cleanly within its grace period instead of being killed mid-write.
+                  lifecycle: { preStop: { exec: { command: ["pg_ctl", "stop", "-m", "fast", "-D", pgdata] } } },
+                  resources: p.resources,
+                  securityContext: restrictedContainerSecurityContext(p.uid),
+                  volumeMounts: [{ name: "data", mountPath: PGDATA_MOUNT }, ...scratch.mounts],
+                },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels: selectorLabels(name) },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
+                resources: { requests: { storage: p.storageSize } },
+              },
+            },
+          ],
+        },
+      },
+      child(statefulOptions(p.protect)),
+    );
+    return { host: pulumi.output(serviceHost(name, args.namespace)), port: pulumi.output(PORT), resource: statefulSet };
+  }
+}
+
+interface Server {
+  host: pulumi.Output<string>;
+  port: pulumi.Output<number>;
+  /** What the bootstrap Job waits for. */
+  resource: pulumi.Resource;
+}
+
+interface Resolved {
+  backend: DataServiceBackend;
+  protect: boolean;
+  engineVersion: PostgresMajorVersion;
+  extensions: PostgresExtension[];
+  /** Consumers with their role name (the service name with `_` for `-`). */
+  consumers: (PostgresConsumer & { role: string })[];
+  /** Every database to create, sorted. */
+  databases: string[];
+  instanceClass: string;
+  allocatedStorageGb: number;
+  maxAllocatedStorageGb: number;
+  backupRetentionDays: number;
+  multiAz: boolean;
+  deletionProtection: boolean;
+  finalSnapshot: boolean;
+  backupWindow: string;
+  maintenanceWindow: string;
+  performanceInsights: boolean;
+  storageSize: string;
+  resources: ContainerResources;
+  image: string;
+  uid: number;
+  /** shared_preload_libraries for the in-cluster server. */
+  preload: string[];
+}
+
+/** Validates the args (every problem at once) and fills in the defaults. */
+function resolve(name: string, args: ManagedPostgresArgs): Resolved {
+  const engineVersion = args.engineVersion ?? "16";
+  const extensions = [...new Set(args.extensions ?? [])];
+  const consumers = args.consumers.map((c) => ({ ...c, role: c.service.replace(/-/g, "_") }));
+  const timescale = extensions.includes("timescaledb");
+  const r: Resolved = {
+    backend: args.backend,
+    protect: args.protect ?? false,
+    engineVersion,
+    extensions: extensions as PostgresExtension[],
+    consumers,
+    databases: [...new Set([...consumers.map((c) => c.database), ...(args.databases ?? [])])].sort(),
+    instanceClass: args.instanceClass ?? "db.t4g.medium",
+    allocatedStorageGb: args.allocatedStorageGb ?? 20,
+    maxAllocatedStorageGb: args.maxAllocatedStorageGb ?? 100,
+    backupRetentionDays: args.backupRetentionDays ?? 7,
+    multiAz: args.multiAz ?? false,
+    deletionProtection: args.deletionProtection ?? false,
+    finalSnapshot: args.finalSnapshot ?? args.protect ?? false,
+    backupWindow: args.backupWindow ?? "02:00-03:00",
+    maintenanceWindow: args.maintenanceWindow ?? "sun:04:00-sun:05:00",
+    // Performance Insights is not offered on the micro and small burstable classes.
+    performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
+    storageSize: args.storageSize ?? "10Gi",
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    image: args.image ?? (timescale ? TIMESCALE_IMAGES : POSTGRES_IMAGES)[engineVersion] ?? POSTGRES_IMAGES["16"],
+    uid: args.runAsUser ?? (timescale && !args.image ? 70 : 999),
+    // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.
+    preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),
+  };
+
+  const problems = dataServiceArgProblems({
+    name,
+    backend: args.backend,
+    namespace: args.namespace,
+    consumers: args.consumers,
+    aws: args.aws,
+    resources: args.resources,
+    storageSize: args.storageSize,
+    image: args.image,
+  });
+  if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(engineVersion))
+    problems.push(`engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`);
+  for (const ext of extensions) {
+    const offered = (POSTGRES_EXTENSIONS as Record<string, Record<DataServiceBackend, boolean>>)[ext];
+    if (!offered) problems.push(`extensions: "${ext}" is not an allowed extension (allowed: ${Object.keys(POSTGRES_EXTENSIONS).join(", ")})`);
+    else if (args.backend === "aws" && !offered.aws)
+      problems.push(`extensions: "${ext}" is not offered by the aws backend (RDS for PostgreSQL has no ${ext}); use backend "inCluster" or drop the extension`);
+    else if (args.backend === "inCluster" && !offered.inCluster)
+      problems.push(`extensions: "${ext}" is not offered by the inCluster backend (the in-cluster images do not carry it); use backend "aws" or drop the extension`);
+  }
+  consumers.forEach((c, i) => {
+    if (!IDENTIFIER.test(c.database) || RESERVED.has(c.database))
+      problems.push(`consumers[${i}].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${c.database}"`);
+    if (RESERVED.has(c.role) || c.role.startsWith("pg_"))
+      problems.push(`consumers[${i}].service: "${c.service}" would become the reserved role name "${c.role}"`);
+  });
+  (args.databases ?? []).forEach((db, i) => {
+    if (!IDENTIFIER.test(db) || RESERVED.has(db)) problems.push(`databases[${i}]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${db}"`);
+  });
+  if (args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1))
+    problems.push(`runAsUser: expected a non-root UID, found ${args.runAsUser}`);
+
+  if (args.backend === "aws") {
+    if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
+      problems.push(`instanceClass: expected an RDS instance class such as "db.r6g.large", found "${r.instanceClass}"`);
+    if (!Number.isInteger(r.allocatedStorageGb) || r.allocatedStorageGb < 20 || r.allocatedStorageGb > 65536)
+      problems.push(`allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found ${r.allocatedStorageGb}`);
+    const ceiling = Math.ceil((r.allocatedStorageGb * 11) / 10);
+    if (!Number.isInteger(r.maxAllocatedStorageGb) || r.maxAllocatedStorageGb < ceiling || r.maxAllocatedStorageGb > 65536)
+      problems.push(
+        `maxAllocatedStorageGb: expected a whole number from ${ceiling} (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found ${r.maxAllocatedStorageGb}`,
+      );
+    if (!Number.isInteger(r.backupRetentionDays) || r.backupRetentionDays < 7 || r.backupRetentionDays > 35)
+      problems.push(`backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`);
+    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.backupWindow))
+      problems.push(`backupWindow: expected a UTC window such as "02:00-03:00", found "${r.backupWindow}"`);
+    if (!/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.maintenanceWindow))
+      problems.push(`maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`);
+  }
+  if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
+  return r;
+}
+
+/** Env var (and credentials Secret key) holding a role's password. */
+function passwordKey(role: string): string {
+  return `PASSWORD_${role.toUpperCase()}`;
+}
+
+/**
+ * The bootstrap: waits for the server, then runs idempotent SQL through psql. Every statement may run
+ * any number of times: roles and databases are created only when missing (`\gexec` runs a generated
+ * statement only if the query returns it), passwords are (re)set from the Secret on every run, and
+ * extensions use IF NOT EXISTS. Passwords come from the environment (`\getenv`), never from the
+ * command line or the script, so nothing secret is in the Job spec.
+ *
+ * Per database there is a NOLOGIN owner role; each consumer of the database is a member and starts
+ * its sessions as that role (`ALTER ROLE … SET role`), so objects any consumer (or its migration)
+ * creates belong to the owner role and stay usable by every other consumer of the database. Other
+ * roles cannot connect: CONNECT is revoked from PUBLIC.
+ */
+function bootstrapScript(p: Resolved): string {
+  const sql: string[] = [];
+  for (const db of p.databases) {
+    const owner = `${db}_owner`;
+    sql.push(
+      `-- database ${db}`,
+      `SELECT 'CREATE ROLE ${owner} NOLOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${owner}')\\gexec`,
+      // The admin must be able to SET ROLE to the owner to create a database it owns (RDS has no superuser).
+      `GRANT ${owner} TO CURRENT_USER;`,
+      `SELECT 'CREATE DATABASE ${db} OWNER ${owner}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`,
+      `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
+    );
+    if (p.extensions.length > 0) {
+      sql.push(`\\connect ${db}`, ...p.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS "${e}";`), `\\connect postgres`);
+    }
+  }
+  for (const c of p.consumers) {
+    sql.push(
+      `-- role ${c.role} (${c.service}, ${c.namespace})`,
+      `SELECT 'CREATE ROLE ${c.role} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c.role}')\\gexec`,
+      `\\getenv role_password ${passwordKey(c.role)}`,
+      `ALTER ROLE ${c.role} WITH LOGIN PASSWORD :'role_password';`,
+      `GRANT ${c.database}_owner TO ${c.role};`,
+      `ALTER ROLE ${c.role} SET role = '${c.database}_owner';`,
+    );
+  }
+  return [
+    "set -eu",
+    'until pg_isready -q; do echo "waiting for $PGHOST:$PGPORT"; sleep 3; done',
+    "psql -v ON_ERROR_STOP=1 --no-psqlrc -f - <<'SQL'",
+    ...sql,
+    "SQL",
+  ].join("\n");
+}

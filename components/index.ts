@@ -5,6 +5,9 @@
 export { ComponentArgsError, type ContainerResources, type ProbeTiming } from "./lib";
 export * from "./MicroService";
 export * from "./PlatformNamespace";
+export * from "./Network";
+export * from "./KubernetesCluster";
+export * from "./IngressGateway";
 export * from "./ObservabilityStack";
 export * from "./ServiceMonitoring";
 export * from "./metrics";

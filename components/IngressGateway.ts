@@ -1,0 +1,789 @@
+/**
+ * IngressGateway: the platform's public entry point, on the Gateway API (ingress-nginx is retired).
+ *
+ * Installs Envoy Gateway (the Gateway API implementation, with the Gateway API CRDs) and cert-manager
+ * from their Helm charts at pinned versions, then creates:
+ * - a ClusterIssuer: ACME (HTTP-01 answered through this Gateway) or a self-signed CA chain;
+ * - a Certificate for the domain, issued by that ClusterIssuer into the Secret the HTTPS listener serves;
+ * - an EnvoyProxy (proxy replicas, zone spread, PDB; on AWS an internet-facing NLB with IP targets
+ *   that preserves client IPs), a GatewayClass pointing at it, and a Gateway with an HTTPS listener
+ *   (TLS terminates at the Gateway) open to routes from namespaces matching `routeNamespaceSelector`,
+ *   plus an HTTP listener whose only route redirects to HTTPS;
+ * - for per-client-IP rate limits, a small in-namespace Redis for Envoy Gateway's global rate limiter.
+ *
+ * `addRoutes(service, args)` then publishes a service: an HTTPRoute (GRPCRoute for gRPC) in the
+ * service's namespace, a SecurityPolicy validating JWTs against the issuer's in-cluster JWKS (exempt
+ * prefixes get their own route without it), and a BackendTrafficPolicy for its rate limit.
+ *
+ * Rate limits are global (shared by all proxy replicas, counted in Redis), per client IP: Envoy
+ * Gateway's local limiter counts per replica (3 replicas would allow 3x the budget) and does not key
+ * buckets per client IP. Envoy Gateway limits are fixed windows of one Second/Minute/Hour/Day, so a
+ * window that is not a whole unit is converted (`rateLimitRule`): the largest unit not longer than the
+ * window that still allows at least one request, with the budget scaled down and rounded down, so the
+ * limit is never more permissive than asked (100 per 900 s becomes 6 per Minute: at most 90 per
+ * 15 minutes, bursts capped at 6 a minute). A window of exactly one unit is kept as is.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  childName,
+  ComponentArgsError,
+  LABEL,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolumes,
+  selectorLabels,
+  serviceHost,
+  standardLabels,
+  standardProbes,
+  typeToken,
+  type PlatformLabels,
+} from "./lib";
+
+/** Where a third-party Helm chart comes from. */
+export interface HelmChartSource {
+  /**
+   * Chart version, pinned.
+   * @example "v1.5.4"
+   */
+  version: string;
+  /**
+   * `repository`: fetch from the chart's registry (online). `localPath`: a chart directory or .tgz on disk.
+   * @example "repository"
+   */
+  source: "repository" | "localPath";
+  /**
+   * Chart directory or .tgz (`localPath` only).
+   * @example "./charts/gateway-helm-v1.5.4.tgz"
+   */
+  path?: string;
+}
+
+export interface IngressGatewayArgs {
+  /**
+   * Public DNS name the Gateway serves; routes are published under it (path-based). Point it (CNAME
+   * or alias) at `address` once deployed.
+   * @example "shop.example.com"
+   */
+  domain: string;
+  /**
+   * Further DNS names on the certificate (and accepted by the HTTPS listener). Wildcards only with
+   * the `selfSigned` issuer (ACME HTTP-01 cannot validate a wildcard).
+   * @default []
+   * @example ["api.shop.example.com"]
+   */
+  additionalHostnames?: string[];
+  /**
+   * Certificate issuance. `acme` (staging, production): Let's Encrypt (or `acmeServer`) with HTTP-01
+   * solved through this Gateway; needs `acmeEmail`. `selfSigned` (local): a self-signed root CA issues
+   * the certificate; `acmeEmail` / `acmeServer` must be left out.
+   * @example { issuer: "acme", acmeEmail: "platform@example.com" }
+   */
+  tls: {
+    issuer: "acme" | "selfSigned";
+    /** ACME account e-mail (expiry notices). Required for `acme`. */
+    acmeEmail?: string;
+    /**
+     * ACME directory.
+     * @default "https://acme-v02.api.letsencrypt.org/directory"
+     */
+    acmeServer?: string;
+  };
+  /**
+   * Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`), pinned.
+   * @example { version: "v1.5.4", source: "repository" }
+   */
+  envoyGatewayChart: HelmChartSource;
+  /**
+   * cert-manager chart (`cert-manager` from https://charts.jetstack.io), pinned.
+   * @example { version: "v1.18.2", source: "repository" }
+   */
+  certManagerChart: HelmChartSource;
+  /**
+   * How the proxy Service is exposed. `nlb`: an internet-facing AWS Network Load Balancer with IP
+   * targets and client IP preservation (needs the AWS Load Balancer Controller in the cluster).
+   * `default`: a plain `LoadBalancer` Service, as the cluster provides it (kind, k3d, minikube tunnel).
+   * @default "default"
+   * @example "nlb"
+   */
+  loadBalancer?: "nlb" | "default";
+  /**
+   * Envoy proxy replicas (the public entry point), spread across zones; a PDB keeps all but one up.
+   * @default 2
+   * @example 3
+   */
+  proxyReplicas?: number;
+  /**
+   * Replicas of the Envoy Gateway and cert-manager controllers (leader-elected).
+   * @default 2
+   * @example 1
+   */
+  controllerReplicas?: number;
+  /**
+   * Namespaces whose routes may attach to the HTTPS listener.
+   * @default namespaces carrying the `platform.example.com/platform` label
+   * @example { matchLabels: { "platform.example.com/platform": "ecommerce" } }
+   */
+  routeNamespaceSelector?: {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+  };
+  /**
+   * Run the global rate limiter (a Redis for its counters), needed by `addRoutes(..., { rateLimit })`.
+   * @default true
+   */
+  rateLimiting?: boolean;
+  /**
+   * Image of the rate limiter's Redis (counters only: no persistence, no credentials, reachable only
+   * from the gateway namespace).
+   * @default "redis:7.4.5-alpine"
+   */
+  rateLimitRedisImage?: string;
+  /**
+   * Namespace of Envoy Gateway, its proxies and the Gateway.
+   * @default "envoy-gateway-system"
+   */
+  namespace?: string;
+  /**
+   * Namespace of cert-manager (also holds the self-signed CA and the ACME account key).
+   * @default "cert-manager"
+   */
+  certManagerNamespace?: string;
+  /**
+   * Stage label for what this component creates.
+   * @example { stage: "production" }
+   */
+  labels?: PlatformLabels;
+}
+
+/** A service published through the Gateway (`addRoutes`). */
+export interface GatewayRouteArgs {
+  /** Namespace of the service (it must match `routeNamespaceSelector`). @example "ecommerce" */
+  namespace: string;
+  /** Service port the Gateway forwards to. @example 8000 */
+  port: number;
+  /**
+   * `http` creates an HTTPRoute, `grpc` a GRPCRoute.
+   * @default "http"
+   */
+  protocol?: "http" | "grpc";
+  /**
+   * Path prefixes routed to the service (`http`). For `grpc` leave out (all gRPC services) or use `grpcServices`.
+   * @example ["/api/v1/users", "/api/v1/orders"]
+   */
+  pathPrefixes?: string[];
+  /**
+   * Fully-qualified gRPC services routed (`grpc` only).
+   * @default every gRPC service on the hostname
+   * @example ["shop.user.v1.UserService"]
+   */
+  grpcServices?: string[];
+  /**
+   * Validate a JWT before forwarding. The issuer's JSON Web Key Set is fetched in-cluster from
+   * `http://<issuerService>.<issuerNamespace>.svc.cluster.local:<issuerPort><jwksPath>`. Requests under
+   * `exemptPathPrefixes` (login, registration, webhooks) are routed without validation.
+   */
+  jwt?: {
+    /** Expected `iss` claim. @example "https://shop.example.com" */
+    issuer: string;
+    /** Service publishing the JWKS. @example "user-service" */
+    issuerService: string;
+    /** Its HTTP port serving the JWKS. @example 9001 */
+    issuerPort: number;
+    /** Namespace of the issuer service. @default the route's namespace */
+    issuerNamespace?: string;
+    /** Path of the JWKS. @example "/.well-known/jwks.json" */
+    jwksPath: string;
+    /** Expected `aud` values. @default not checked */
+    audiences?: string[];
+    /** Prefixes (each under one of `pathPrefixes`) served without a token. @default [] */
+    exemptPathPrefixes?: string[];
+  };
+  /**
+   * Requests allowed per client IP per window (see the module notes on window conversion).
+   * @example { requests: 100, perSeconds: 900 }
+   */
+  rateLimit?: { requests: number; perSeconds: number };
+}
+
+export const ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm";
+export const CERT_MANAGER_REPOSITORY = "https://charts.jetstack.io";
+const LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+const GATEWAY_API = "gateway.networking.k8s.io";
+const DNS_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const REDIS_PORT = 6379;
+const REDIS_UID = 999;
+
+/** NLB annotations for the AWS Load Balancer Controller. */
+export const NLB_SERVICE_ANNOTATIONS: Readonly<Record<string, string>> = {
+  "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+  "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+  "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+  // Envoy must see the client's address: rate limits are per client IP.
+  "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true",
+  "service.beta.kubernetes.io/aws-load-balancer-attributes": "load_balancing.cross_zone.enabled=true",
+};
+
+export class IngressGateway extends pulumi.ComponentResource {
+  /** The Gateway's address (the NLB hostname on AWS): point the domain's DNS record at it. */
+  public readonly address: pulumi.Output<string>;
+  /** Public URLs, keyed `<namespace>/<service><prefix>` ("/" prefixes keyed `<namespace>/<service>`); filled by `addRoutes`. */
+  public readonly urls: Record<string, string> = {};
+  /** Namespace of the Gateway and its Envoy proxies (admit it in NetworkPolicies of exposed services). */
+  public readonly gatewayNamespace: string;
+  /** Name of the Gateway. */
+  public readonly gatewayName: string;
+  /** Name of the ClusterIssuer that issues the Gateway's certificate. */
+  public readonly clusterIssuerName: string;
+  /** Pod labels of the Envoy proxies (NetworkPolicy peers for exposed services). */
+  public readonly proxyPodLabels: Record<string, string>;
+  /** The domain routes are published under. */
+  public readonly domain: string;
+
+  private readonly componentName: string;
+  private readonly rateLimiting: boolean;
+  private readonly routed = new Set<string>();
+  private readonly ready: pulumi.Resource[];
+
+  constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Every problem is reported before anything (even this component) is registered.
+    validateGatewayArgs(name, args);
+    super(typeToken("IngressGateway"), name, {}, opts);
+    this.componentName = name;
+    this.domain = args.domain;
+    this.rateLimiting = args.rateLimiting ?? true;
+    const ns = args.namespace ?? "envoy-gateway-system";
+    const cmNs = args.certManagerNamespace ?? "cert-manager";
+    const proxyReplicas = args.proxyReplicas ?? 2;
+    const controllerReplicas = args.controllerReplicas ?? 2;
+    const stage = args.labels?.stage;
+    const labels = (component: string) => standardLabels({ name, component, platform: "platform", ...(stage ? { stage } : {}) });
+    this.gatewayNamespace = ns;
+    this.gatewayName = name;
+    this.proxyPodLabels = { "app.kubernetes.io/name": "envoy", "gateway.envoyproxy.io/owning-gateway-name": name, "gateway.envoyproxy.io/owning-gateway-namespace": ns };
+    const parent = { parent: this };
+
+    const namespace = (nsName: string, suffix: string) =>
+      new k8s.core.v1.Namespace(
+        childName(name, suffix),
+        {
+          metadata: {
+            name: nsName,
+            labels: {
+              ...labels(suffix),
+              // Third-party controllers: enforce baseline, report anything short of restricted.
+              "pod-security.kubernetes.io/enforce": "baseline",
+              "pod-security.kubernetes.io/warn": "restricted",
+              "pod-security.kubernetes.io/audit": "restricted",
+            },
+          },
+        },
+        parent,
+      );
+    const gatewayNs = namespace(ns, "gateway-ns");
+    const certManagerNs = namespace(cmNs, "cert-manager-ns");
+
+    // Rate limiter counters (Redis, in-namespace, no persistence).
+    const redisName = `${name}-ratelimit-redis`;
+    const redisUrl = `${serviceHost(redisName, ns)}:${REDIS_PORT}`;
+    const redis = this.rateLimiting ? this.rateLimitRedis(redisName, ns, gatewayNs, args.rateLimitRedisImage ?? "redis:7.4.5-alpine", stage) : [];
+
+    // Helm releases. Values carry no secrets.
+    const envoyGatewayValues: Record<string, unknown> = {
+      deployment: { replicas: controllerReplicas },
+      podDisruptionBudget: { minAvailable: controllerReplicas > 1 ? 1 : 0 },
+      ...(this.rateLimiting ? { config: { envoyGateway: { rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } } } } } : {}),
+    };
+    const envoyGateway = new k8s.helm.v3.Release(
+      childName(name, "envoy-gateway"),
+      {
+        name: "envoy-gateway",
+        namespace: gatewayNs.metadata.name,
+        ...chartRef(args.envoyGatewayChart, ENVOY_GATEWAY_CHART),
+        values: envoyGatewayValues,
+        timeout: 600,
+        maxHistory: 10,
+        cleanupOnFail: true,
+      },
+      { parent: this, dependsOn: redis },
+    );
+    const certManagerValues: Record<string, unknown> = {
+      crds: { enabled: true, keep: true },
+      replicaCount: controllerReplicas,
+      webhook: { replicaCount: controllerReplicas },
+      cainjector: { replicaCount: controllerReplicas },
+      podDisruptionBudget: { enabled: controllerReplicas > 1, minAvailable: 1 },
+      // The ACME HTTP-01 solver answers through the Gateway (gatewayHTTPRoute) only with Gateway API support on.
+      config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true },
+      prometheus: { enabled: true },
+    };
+    const certManager = new k8s.helm.v3.Release(
+      childName(name, "cert-manager"),
+      {
+        name: "cert-manager",
+        namespace: certManagerNs.metadata.name,
+        ...chartRef(args.certManagerChart, "cert-manager", CERT_MANAGER_REPOSITORY),
+        values: certManagerValues,
+        timeout: 600,
+        maxHistory: 10,
+        cleanupOnFail: true,
+      },
+      // cert-manager discovers the Gateway API at start-up: its CRDs (from Envoy Gateway) must exist first.
+      { parent: this, dependsOn: [envoyGateway] },
+    );
+
+    // Issuers.
+    const issuerName = `${name}-${args.tls.issuer === "acme" ? "acme" : "selfsigned"}`;
+    this.clusterIssuerName = issuerName;
+    const tlsSecretName = `${name}-tls`;
+    let issuer: k8s.apiextensions.CustomResource;
+    if (args.tls.issuer === "acme") {
+      issuer = new k8s.apiextensions.CustomResource(
+        childName(name, "issuer"),
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "ClusterIssuer",
+          metadata: { name: issuerName, labels: labels("issuer") },
+          spec: {
+            acme: {
+              server: args.tls.acmeServer ?? LETSENCRYPT,
+              email: args.tls.acmeEmail,
+              privateKeySecretRef: { name: `${issuerName}-account` },
+              solvers: [{ http01: { gatewayHTTPRoute: { parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" }] } } }],
+            },
+          },
+        },
+        { parent: this, dependsOn: [certManager] },
+      );
+    } else {
+      const bootstrap = new k8s.apiextensions.CustomResource(
+        childName(name, "selfsigned-bootstrap"),
+        { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: `${name}-selfsigned-bootstrap`, labels: labels("issuer") }, spec: { selfSigned: {} } },
+        { parent: this, dependsOn: [certManager] },
+      );
+      const caSecret = `${name}-root-ca`;
+      const ca = new k8s.apiextensions.CustomResource(
+        childName(name, "root-ca"),
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "Certificate",
+          metadata: { name: caSecret, namespace: cmNs, labels: labels("issuer") },
+          spec: {
+            isCA: true,
+            commonName: `${name} root CA`,
+            secretName: caSecret,
+            duration: "87600h",
+            privateKey: { algorithm: "ECDSA", size: 256 },
+            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: `${name}-selfsigned-bootstrap` },
+          },
+        },
+        { parent: this, dependsOn: [bootstrap, certManagerNs] },
+      );
+      issuer = new k8s.apiextensions.CustomResource(
+        childName(name, "issuer"),
+        { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: issuerName, labels: labels("issuer") }, spec: { ca: { secretName: caSecret } } },
+        { parent: this, dependsOn: [ca] },
+      );
+    }
+    const dnsNames = [args.domain, ...(args.additionalHostnames ?? [])];
+    const certificate = new k8s.apiextensions.CustomResource(
+      childName(name, "certificate"),
+      {
+        apiVersion: "cert-manager.io/v1",
+        kind: "Certificate",
+        metadata: { name: `${name}-tls`, namespace: ns, labels: labels("certificate") },
+        spec: {
+          secretName: tlsSecretName,
+          dnsNames,
+          privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+          issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: issuerName },
+        },
+      },
+      { parent: this, dependsOn: [issuer, gatewayNs] },
+    );
+
+    // Proxy, class and Gateway.
+    const envoyProxy = new k8s.apiextensions.CustomResource(
+      childName(name, "proxy"),
+      {
+        apiVersion: "gateway.envoyproxy.io/v1alpha1",
+        kind: "EnvoyProxy",
+        metadata: { name: `${name}-proxy`, namespace: ns, labels: labels("proxy") },
+        spec: {
+          provider: {
+            type: "Kubernetes",
+            kubernetes: {
+              envoyDeployment: {
+                replicas: proxyReplicas,
+                pod: {
+                  topologySpreadConstraints: [
+                    {
+                      maxSkew: 1,
+                      topologyKey: "topology.kubernetes.io/zone",
+                      whenUnsatisfiable: "ScheduleAnyway",
+                      labelSelector: { matchLabels: { "gateway.envoyproxy.io/owning-gateway-name": name } },
+                    },
+                  ],
+                },
+              },
+              envoyPDB: { maxUnavailable: 1 },
+              envoyService: {
+                type: "LoadBalancer",
+                ...((args.loadBalancer ?? "default") === "nlb" ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } } : {}),
+              },
+            },
+          },
+        },
+      },
+      { parent: this, dependsOn: [envoyGateway] },
+    );
+    const gatewayClass = new k8s.apiextensions.CustomResource(
+      childName(name, "class"),
+      {
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind: "GatewayClass",
+        metadata: { name: `${name}-envoy`, labels: labels("gateway") },
+        spec: {
+          controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+          parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: `${name}-proxy`, namespace: ns },
+        },
+      },
+      { parent: this, dependsOn: [envoyGateway, envoyProxy] },
+    );
+    const namespaces = args.routeNamespaceSelector ?? { matchExpressions: [{ key: LABEL.platform, operator: "Exists" as const }] };
+    const gateway = new k8s.apiextensions.CustomResource(
+      childName(name, "gateway"),
+      {
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind: "Gateway",
+        metadata: {
+          name,
+          namespace: ns,
+          labels: labels("gateway"),
+          // The address is published in status once the proxy Service has a load balancer.
+          annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
+        },
+        spec: {
+          gatewayClassName: `${name}-envoy`,
+          listeners: [
+            {
+              name: "https",
+              protocol: "HTTPS",
+              port: 443,
+              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }] },
+              allowedRoutes: {
+                namespaces: { from: "Selector", selector: namespaces },
+                kinds: [
+                  { group: GATEWAY_API, kind: "HTTPRoute" },
+                  { group: GATEWAY_API, kind: "GRPCRoute" },
+                ],
+              },
+            },
+            // Plain HTTP serves only the redirect and cert-manager's ACME challenges (same namespace).
+            { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" }, kinds: [{ group: GATEWAY_API, kind: "HTTPRoute" }] } },
+          ],
+        },
+        status: undefined,
+      },
+      // The Gateway must not wait for the certificate: ACME HTTP-01 is answered through this Gateway.
+      { parent: this, dependsOn: [gatewayClass, gatewayNs] },
+    );
+    const redirect = new k8s.apiextensions.CustomResource(
+      childName(name, "https-redirect"),
+      {
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind: "HTTPRoute",
+        metadata: { name: `${name}-https-redirect`, namespace: ns, labels: labels("gateway") },
+        spec: {
+          parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" }],
+          rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+        },
+      },
+      { parent: this, dependsOn: [gateway] },
+    );
+    this.ready = [gateway, certificate, redirect];
+
+    this.address = (gateway as unknown as { status: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> }).status.apply(
+      (s) => s?.addresses?.[0]?.value ?? "",
+    );
+    this.registerOutputs({
+      address: this.address,
+      gatewayNamespace: this.gatewayNamespace,
+      gatewayName: this.gatewayName,
+      clusterIssuerName: this.clusterIssuerName,
+    });
+  }
+
+  /**
+   * Publishes `serviceName` through the Gateway: its route(s) in its namespace, JWT validation and the
+   * rate limit. Returns the public URLs it added (also merged into `urls`).
+   */
+  public addRoutes(serviceName: string, args: GatewayRouteArgs, opts?: { dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> }): Record<string, string> {
+    validateRouteArgs(this.componentName, serviceName, args, this.rateLimiting, this.routed);
+    this.routed.add(`${args.namespace}/${serviceName}`);
+    const name = this.componentName;
+    const protocol = args.protocol ?? "http";
+    const base = childName(name, `${args.namespace}-${serviceName}`);
+    const dependsOn = pulumi.output(opts?.dependsOn ?? []).apply((d) => [...d, ...this.ready]);
+    const options = { parent: this, dependsOn };
+    const routeLabels = standardLabels({ name: serviceName, component: "route", platform: args.namespace });
+    const parentRefs = [{ group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" }];
+    const backendRefs = [{ group: "", kind: "Service", name: serviceName, port: args.port }];
+    const exempt = args.jwt?.exemptPathPrefixes ?? [];
+    const prefixes = args.pathPrefixes ?? ["/"];
+
+    const routes: { kind: "HTTPRoute" | "GRPCRoute"; name: string }[] = [];
+    const route = (suffix: string, routeName: string, kind: "HTTPRoute" | "GRPCRoute", rules: unknown[]) => {
+      routes.push({ kind, name: routeName });
+      return new k8s.apiextensions.CustomResource(
+        `${base}${suffix}`,
+        {
+          apiVersion: `${GATEWAY_API}/v1`,
+          kind,
+          metadata: { name: routeName, namespace: args.namespace, labels: routeLabels },
+          spec: { parentRefs, hostnames: [this.domain], rules },
+        },
+        options,
+      );
+    };
+    if (protocol === "grpc") {
+      const matches = (args.grpcServices ?? []).map((service) => ({ method: { type: "Exact", service } }));
+      route("", serviceName, "GRPCRoute", [{ ...(matches.length > 0 ? { matches } : {}), backendRefs }]);
+    } else {
+      const pathMatches = (paths: string[]) => paths.map((value) => ({ path: { type: "PathPrefix", value } }));
+      route("", serviceName, "HTTPRoute", [{ matches: pathMatches(prefixes), backendRefs }]);
+      // Longer prefixes win across routes of one hostname, so exempt paths bypass the JWT check.
+      if (exempt.length > 0) route("-public", `${serviceName}-public`, "HTTPRoute", [{ matches: pathMatches(exempt), backendRefs }]);
+    }
+    const protectedRoute = routes[0] as { kind: string; name: string };
+
+    if (args.jwt) {
+      const jwt = args.jwt;
+      const jwksUri = `http://${serviceHost(jwt.issuerService, jwt.issuerNamespace ?? args.namespace)}:${jwt.issuerPort}${jwt.jwksPath}`;
+      new k8s.apiextensions.CustomResource(
+        `${base}-jwt`,
+        {
+          apiVersion: "gateway.envoyproxy.io/v1alpha1",
+          kind: "SecurityPolicy",
+          metadata: { name: `${serviceName}-jwt`, namespace: args.namespace, labels: routeLabels },
+          spec: {
+            targetRefs: [{ group: GATEWAY_API, kind: protectedRoute.kind, name: protectedRoute.name }],
+            jwt: {
+              providers: [
+                {
+                  name: jwt.issuerService,
+                  issuer: jwt.issuer,
+                  ...(jwt.audiences && jwt.audiences.length > 0 ? { audiences: jwt.audiences } : {}),
+                  remoteJWKS: { uri: jwksUri },
+                },
+              ],
+            },
+          },
+        },
+        options,
+      );
+    }
+    if (args.rateLimit) {
+      new k8s.apiextensions.CustomResource(
+        `${base}-rate-limit`,
+        {
+          apiVersion: "gateway.envoyproxy.io/v1alpha1",
+          kind: "BackendTrafficPolicy",
+          metadata: { name: `${serviceName}-rate-limit`, namespace: args.namespace, labels: routeLabels },
+          spec: {
+            targetRefs: routes.map((r) => ({ group: GATEWAY_API, kind: r.kind, name: r.name })),
+            rateLimit: {
+              type: "Global",
+              global: { rules: [{ clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }], limit: rateLimitRule(args.rateLimit) }] },
+            },
+          },
+        },
+        options,
+      );
+    }
+
+    const added: Record<string, string> = {};
+    const keyBase = `${args.namespace}/${serviceName}`;
+    for (const prefix of protocol === "grpc" ? ["/"] : prefixes) {
+      added[prefix === "/" ? keyBase : `${keyBase}${prefix}`] = `https://${this.domain}${prefix}`;
+    }
+    Object.assign(this.urls, added);
+    return added;
+  }
+
+  /** Redis holding the global rate limiter's counters: one replica, nothing persisted, same-namespace access only. */
+  private rateLimitRedis(redisName: string, ns: string, gatewayNs: k8s.core.v1.Namespace, image: string, stage: string | undefined): pulumi.Resource[] {
+    const labels = standardLabels({ name: redisName, component: "rate-limit-store", platform: "platform", ...(stage ? { stage } : {}) });
+    const opts = { parent: this, dependsOn: [gatewayNs] };
+    const scratch = scratchVolumes(["/data"], "128Mi");
+    const deployment = new k8s.apps.v1.Deployment(
+      redisName,
+      {
+        metadata: { name: redisName, namespace: ns, labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: selectorLabels(redisName) },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(REDIS_UID),
+              containers: [
+                {
+                  name: "redis",
+                  image,
+                  args: ["--save", "", "--appendonly", "no", "--maxmemory", "96mb", "--maxmemory-policy", "volatile-ttl", "--protected-mode", "no"],
+                  ports: [{ name: "redis", containerPort: REDIS_PORT }],
+                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+                  securityContext: restrictedContainerSecurityContext(REDIS_UID),
+                  volumeMounts: scratch.mounts,
+                  ...standardProbes({ check: { exec: { command: ["redis-cli", "ping"] } } }),
+                },
+              ],
+              volumes: scratch.volumes,
+            },
+          },
+        },
+      },
+      opts,
+    );
+    const service = new k8s.core.v1.Service(
+      redisName,
+      {
+        metadata: { name: redisName, namespace: ns, labels },
+        spec: { selector: selectorLabels(redisName), ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }] },
+      },
+      opts,
+    );
+    const policy = new k8s.networking.v1.NetworkPolicy(
+      redisName,
+      {
+        metadata: { name: redisName, namespace: ns, labels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(redisName) },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+          egress: [],
+        },
+      },
+      opts,
+    );
+    return [deployment, service, policy];
+  }
+}
+
+const UNITS = [
+  ["Day", 86400],
+  ["Hour", 3600],
+  ["Minute", 60],
+  ["Second", 1],
+] as const;
+
+/**
+ * Converts "`requests` per `perSeconds`" to an Envoy Gateway limit (one request count per Second,
+ * Minute, Hour or Day), never more permissive than asked: exact when the window is one unit; else the
+ * largest unit shorter than the window that still allows a request, budget scaled and rounded down;
+ * else (fewer requests than window seconds) the smallest unit longer than the window with the full budget.
+ */
+export function rateLimitRule(limit: { requests: number; perSeconds: number }): { requests: number; unit: "Second" | "Minute" | "Hour" | "Day" } {
+  for (const [unit, seconds] of UNITS) if (seconds === limit.perSeconds) return { requests: limit.requests, unit };
+  for (const [unit, seconds] of UNITS) {
+    if (seconds > limit.perSeconds) continue;
+    const scaled = Math.floor((limit.requests * seconds) / limit.perSeconds);
+    if (scaled >= 1) return { requests: scaled, unit };
+  }
+  const longer = [...UNITS].reverse().find(([, seconds]) => seconds > limit.perSeconds) ?? UNITS[0];
+  return { requests: limit.requests, unit: longer[0] };
+}
+
+function chartRef(chart: HelmChartSource, repositoryChart: string, repository?: string): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
+  if (chart.source === "localPath") return { chart: chart.path as string, version: chart.version };
+  return { chart: repositoryChart, version: chart.version, ...(repository ? { repositoryOpts: { repo: repository } } : {}) };
+}
+
+function chartProblems(key: string, chart: HelmChartSource | undefined): string[] {
+  if (!chart) return [`${key}: required ({ version, source })`];
+  const problems: string[] = [];
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version ?? "")) problems.push(`${key}.version: a pinned chart version such as v1.5.4, found ${JSON.stringify(chart.version)}`);
+  if (chart.source === "localPath" && !chart.path) problems.push(`${key}.path: required when source is "localPath"`);
+  else if (chart.source === "repository" && chart.path !== undefined) problems.push(`${key}.path: no value when source is "repository" (the chart is fetched from its registry)`);
+  else if (chart.source !== "localPath" && chart.source !== "repository")
+    problems.push(`${key}.source: "repository" or "localPath", found ${JSON.stringify(chart.source)} (leave the IngressGateway out instead of skipping its charts)`);
+  return problems;
+}
+
+function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
+  const problems: string[] = [];
+  if (!DNS_LABEL.test(name) || name.length > 40) problems.push(`name: a DNS label of at most 40 characters (it names the Gateway and cluster-wide objects), found ${JSON.stringify(name)}`);
+  if (!args.domain || !DNS_NAME.test(args.domain) || args.domain.startsWith("*.")) problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
+  const issuer = args.tls?.issuer;
+  for (const [i, host] of (args.additionalHostnames ?? []).entries()) {
+    if (!DNS_NAME.test(host)) problems.push(`additionalHostnames[${i}]: a DNS name, found ${JSON.stringify(host)}`);
+    else if (host.startsWith("*.") && issuer === "acme") problems.push(`additionalHostnames[${i}]: ${host} is a wildcard; ACME HTTP-01 cannot validate wildcards (use explicit names)`);
+  }
+  if (issuer === "acme") {
+    if (!args.tls.acmeEmail) problems.push('tls.acmeEmail: required when tls.issuer is "acme" (the ACME account contact)');
+    else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.tls.acmeEmail)) problems.push(`tls.acmeEmail: an e-mail address, found ${JSON.stringify(args.tls.acmeEmail)}`);
+    if (args.tls.acmeServer !== undefined && !/^https:\/\/\S+$/.test(args.tls.acmeServer)) problems.push(`tls.acmeServer: an https ACME directory URL, found ${JSON.stringify(args.tls.acmeServer)}`);
+  } else if (issuer === "selfSigned") {
+    for (const key of ["acmeEmail", "acmeServer"] as const) {
+      if (args.tls[key] !== undefined) problems.push(`tls.${key}: no value when tls.issuer is "selfSigned"`);
+    }
+  } else problems.push(`tls.issuer: "acme" or "selfSigned", found ${JSON.stringify(issuer)}`);
+  problems.push(...chartProblems("envoyGatewayChart", args.envoyGatewayChart), ...chartProblems("certManagerChart", args.certManagerChart));
+  if (args.loadBalancer !== undefined && args.loadBalancer !== "nlb" && args.loadBalancer !== "default")
+    problems.push(`loadBalancer: "nlb" or "default", found ${JSON.stringify(args.loadBalancer)}`);
+  const count = (key: string, value: number | undefined, max: number) => {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) problems.push(`${key}: a whole number from 1 to ${max}, found ${String(value)}`);
+  };
+  count("proxyReplicas", args.proxyReplicas, 50);
+  count("controllerReplicas", args.controllerReplicas, 5);
+  for (const key of ["namespace", "certManagerNamespace"] as const) {
+    const value = args[key];
+    if (value !== undefined && (!DNS_LABEL.test(value) || value.length > 63)) problems.push(`${key}: a namespace name (DNS label), found ${JSON.stringify(value)}`);
+  }
+  if (args.namespace !== undefined && args.namespace === args.certManagerNamespace) problems.push("certManagerNamespace: a namespace of its own (not the gateway namespace)");
+  const selector = args.routeNamespaceSelector;
+  if (selector && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
+    problems.push("routeNamespaceSelector: at least one label or expression (an empty selector admits routes from every namespace)");
+  if (args.rateLimiting === false && args.rateLimitRedisImage !== undefined) problems.push("rateLimitRedisImage: no value when rateLimiting is false");
+  if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
+}
+
+function validateRouteArgs(gateway: string, serviceName: string, args: GatewayRouteArgs, rateLimiting: boolean, routed: ReadonlySet<string>): void {
+  const problems: string[] = [];
+  const protocol = args.protocol ?? "http";
+  if (!DNS_LABEL.test(serviceName)) problems.push(`serviceName: a Service name (DNS label), found ${JSON.stringify(serviceName)}`);
+  if (!DNS_LABEL.test(args.namespace ?? "")) problems.push(`namespace: a namespace name, found ${JSON.stringify(args.namespace)}`);
+  if (routed.has(`${args.namespace}/${serviceName}`)) problems.push(`${args.namespace}/${serviceName} already has routes on this Gateway`);
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) problems.push(`port: a port from 1 to 65535, found ${String(args.port)}`);
+  const prefixes = args.pathPrefixes ?? ["/"];
+  if (protocol === "grpc") {
+    if (args.pathPrefixes !== undefined && !(prefixes.length === 1 && prefixes[0] === "/"))
+      problems.push('pathPrefixes: gRPC routes match gRPC services, not paths (leave pathPrefixes out or use grpcServices)');
+    if (args.jwt?.exemptPathPrefixes?.length) problems.push("jwt.exemptPathPrefixes: not supported on gRPC routes");
+  } else {
+    if (args.grpcServices !== undefined) problems.push('grpcServices: only for protocol "grpc"');
+    if (prefixes.length === 0) problems.push("pathPrefixes: at least one prefix");
+    for (const p of prefixes) if (!/^\/[-A-Za-z0-9._~/]*$/.test(p)) problems.push(`pathPrefixes: "${p}" is not a path prefix such as /api/v1/users`);
+  }
+  if (args.jwt) {
+    const jwt = args.jwt;
+    if (!jwt.issuer) problems.push("jwt.issuer: required");
+    if (!DNS_LABEL.test(jwt.issuerService ?? "")) problems.push(`jwt.issuerService: a Service name, found ${JSON.stringify(jwt.issuerService)}`);
+    if (!Number.isInteger(jwt.issuerPort) || jwt.issuerPort < 1 || jwt.issuerPort > 65535) problems.push(`jwt.issuerPort: a port from 1 to 65535, found ${String(jwt.issuerPort)}`);
+    if (!jwt.jwksPath?.startsWith("/")) problems.push(`jwt.jwksPath: a path such as /.well-known/jwks.json, found ${JSON.stringify(jwt.jwksPath)}`);
+    for (const e of jwt.exemptPathPrefixes ?? []) {
+      const covered = prefixes.some((p) => p === "/" || e === p || e.startsWith(`${p.replace(/\/$/, "")}/`));
+      if (!covered) problems.push(`jwt.exemptPathPrefixes: "${e}" is under none of the routed prefixes (${prefixes.join(", ")}), so it would not be routed at all`);
+    }
+  }
+  if (args.rateLimit) {
+    const { requests, perSeconds } = args.rateLimit;
+    if (!rateLimiting) problems.push("rateLimit: the gateway was created with rateLimiting false");
+    if (!Number.isInteger(requests) || requests < 1) problems.push(`rateLimit.requests: a whole number ≥ 1, found ${String(requests)}`);
+    if (!Number.isInteger(perSeconds) || perSeconds < 1 || perSeconds > 86400) problems.push(`rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`);
+  }
+  if (problems.length > 0) throw new ComponentArgsError("IngressGateway", `${gateway}/${serviceName}`, problems);
+}

@@ -114,6 +114,10 @@ export const PROMETHEUS_COMMUNITY_REPOSITORY = "https://prometheus-community.git
 export const MONITORING_LABEL_KEY = "platform.example.com/monitoring";
 /** Label key whose value (the stack's name) Grafana's sidecar selects dashboard ConfigMaps by. */
 export const DASHBOARD_LABEL_KEY = "platform.example.com/grafana-dashboard";
+/** Annotation where a namespace below Pod Security "restricted" states why (read by the policy pack). */
+export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";
+const POD_SECURITY_EXEMPTION_REASON =
+  "prometheus-node-exporter needs hostNetwork, hostPID and read-only hostPath mounts of /, /proc and /sys to report node metrics; Pod Security baseline forbids them";
 /** Key of the alert webhook URL inside its Secret. */
 export const WEBHOOK_SECRET_KEY = "url";
 
@@ -171,11 +175,13 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
     // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
     // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
+    // The exemption annotation states the reason where the platform policy pack looks for it.
     const namespace = new k8s.core.v1.Namespace(
       childName(name, "namespace"),
       {
         metadata: {
           name: namespaceName,
+          annotations: { [POD_SECURITY_EXEMPTION_ANNOTATION]: POD_SECURITY_EXEMPTION_REASON },
           labels: {
             ...labels("monitoring"),
             "pod-security.kubernetes.io/enforce": "privileged",

@@ -146,8 +146,10 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
   });
 
   it("labels the namespace privileged for node-exporter's host access, audited against baseline", () => {
-    const labels = (byType(run, T.namespace)[0]?.inputs.metadata as { labels: Record<string, string> }).labels;
-    expect(labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "baseline" });
+    const metadata = byType(run, T.namespace)[0]?.inputs.metadata as { labels: Record<string, string>; annotations: Record<string, string> };
+    expect(metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "baseline" });
+    // The policy pack accepts a namespace below "restricted" only with its reason stated.
+    expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/node-exporter.*hostNetwork.*hostPID/);
     expect(values(run)["prometheus-node-exporter"]).toBeDefined();
   });
 

@@ -43,17 +43,20 @@ export function loadCatalog(input: CatalogInput): Catalog {
 export function catalogProblems(catalog: Catalog): string[] {
   const problems: string[] = [];
   const byName = new Map<string, ServiceSpec>();
-  const ports = new Map<number, string>();
+  // Every Service has its own cluster IP, so equal ports never collide inside Kubernetes. A catalog
+  // still gives each of its own services a distinct port (the seeds publish them side by side on one
+  // host, and a repeated port is usually a copy-paste slip). Data stores with a volume, such as
+  // ChromaDB, keep their upstream image's fixed port and are exempt.
+  const byPort = new Map<number, Set<string>>();
   for (const svc of catalog.services) {
     if (byName.has(svc.name)) problems.push(`service "${svc.name}" is declared twice`);
     byName.set(svc.name, svc);
-    const other = ports.get(svc.port);
-    // Ports only clash where two services would share a pod network namespace or a Gateway
-    // listener; ClusterIP Services are per name. We still reject duplicates inside a catalog because
-    // the seeds' docker-compose files publish every port on one host.
-    if (other !== undefined && other !== svc.name && !(svc.persistence || byName.get(other)?.persistence))
-      problems.push(`services "${other}" and "${svc.name}" both use port ${svc.port}`);
-    else ports.set(svc.port, svc.name);
+    if (!svc.persistence) byPort.set(svc.port, (byPort.get(svc.port) ?? new Set()).add(svc.name));
+  }
+  for (const [port, names] of byPort) {
+    if (names.size < 2) continue;
+    const quoted = [...names].map((n) => `"${n}"`);
+    problems.push(`services ${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} ${names.size === 2 ? "both" : "all"} use port ${port}`);
   }
   for (const svc of catalog.services) {
     const where = `service "${svc.name}"`;

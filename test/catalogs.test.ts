@@ -177,7 +177,9 @@ describe("a broken catalog is rejected with every problem named", () => {
 
   it("a data store with a volume may keep its upstream port, but two plain services on it still clash", () => {
     const input = structuredClone(CATALOGS.trading) as CatalogInput & { services: ServiceSpecInput[] };
-    input.services.push({ ...input.services[1]!, name: "trading-worker", dependsOn: [], dependencyEnv: {}, expose: undefined, migration: undefined });
+    const [chromadb, api] = input.services as [ServiceSpecInput, ServiceSpecInput];
+    // The store sits between the two clashing services: the clash must not depend on the order.
+    input.services = [api, chromadb, { ...api, name: "trading-worker", dependsOn: [], dependencyEnv: {}, expose: undefined, migration: undefined }];
     expect(rejection(input)).toBe(
       'Service catalog "trading" is invalid (1 problem):\n  - services "trading-api" and "trading-worker" both use port 8000',
     );

@@ -5,6 +5,8 @@
 export { ComponentArgsError, type ContainerResources, type ProbeTiming } from "./lib";
 export * from "./MicroService";
 export * from "./PlatformNamespace";
+export * from "./ManagedPostgres";
+export * from "./RedisCache";
 export * from "./Network";
 export * from "./KubernetesCluster";
 export * from "./IngressGateway";

@@ -29,6 +29,7 @@ import {
   childName,
   ComponentArgsError,
   LABEL,
+  POD_SECURITY_EXEMPTION_ANNOTATION,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolumes,
@@ -243,6 +244,7 @@ export class IngressGateway extends pulumi.ComponentResource {
 
   private readonly componentName: string;
   private readonly rateLimiting: boolean;
+  private readonly stage: string | undefined;
   private readonly routed = new Set<string>();
   private readonly ready: pulumi.Resource[];
 
@@ -258,18 +260,20 @@ export class IngressGateway extends pulumi.ComponentResource {
     const proxyReplicas = args.proxyReplicas ?? 2;
     const controllerReplicas = args.controllerReplicas ?? 2;
     const stage = args.labels?.stage;
-    const labels = (component: string) => standardLabels({ name, component, platform: "platform", ...(stage ? { stage } : {}) });
+    this.stage = stage;
+    const labels = (component: string) => standardLabels({ name, component, ...(stage ? { stage } : {}) });
     this.gatewayNamespace = ns;
     this.gatewayName = name;
     this.proxyPodLabels = { "app.kubernetes.io/name": "envoy", "gateway.envoyproxy.io/owning-gateway-name": name, "gateway.envoyproxy.io/owning-gateway-namespace": ns };
     const parent = { parent: this };
 
-    const namespace = (nsName: string, suffix: string) =>
+    const namespace = (nsName: string, suffix: string, exemption: string) =>
       new k8s.core.v1.Namespace(
         childName(name, suffix),
         {
           metadata: {
             name: nsName,
+            annotations: { [POD_SECURITY_EXEMPTION_ANNOTATION]: exemption },
             labels: {
               ...labels(suffix),
               // Third-party controllers: enforce baseline, report anything short of restricted.
@@ -281,8 +285,16 @@ export class IngressGateway extends pulumi.ComponentResource {
         },
         parent,
       );
-    const gatewayNs = namespace(ns, "gateway-ns");
-    const certManagerNs = namespace(cmNs, "cert-manager-ns");
+    const gatewayNs = namespace(
+      ns,
+      "gateway-ns",
+      "Envoy Gateway's controller and proxies come from the upstream chart and EnvoyProxy defaults, which are not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
+    );
+    const certManagerNs = namespace(
+      cmNs,
+      "cert-manager-ns",
+      "cert-manager comes from the upstream chart, which is not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
+    );
 
     // Rate limiter counters (Redis, in-namespace, no persistence).
     const redisName = `${name}-ratelimit-redis`;
@@ -527,7 +539,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     const base = childName(name, `${args.namespace}-${serviceName}`);
     const dependsOn = pulumi.output(opts?.dependsOn ?? []).apply((d) => [...d, ...this.ready]);
     const options = { parent: this, dependsOn };
-    const routeLabels = standardLabels({ name: serviceName, component: "route", platform: args.namespace });
+    const routeLabels = standardLabels({ name: serviceName, component: "route", ...(this.stage ? { stage: this.stage } : {}) });
     const parentRefs = [{ group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" }];
     const backendRefs = [{ group: "", kind: "Service", name: serviceName, port: args.port }];
     const exempt = args.jwt?.exemptPathPrefixes ?? [];
@@ -614,7 +626,7 @@ export class IngressGateway extends pulumi.ComponentResource {
 
   /** Redis holding the global rate limiter's counters: one replica, nothing persisted, same-namespace access only. */
   private rateLimitRedis(redisName: string, ns: string, gatewayNs: k8s.core.v1.Namespace, image: string, stage: string | undefined): pulumi.Resource[] {
-    const labels = standardLabels({ name: redisName, component: "rate-limit-store", platform: "platform", ...(stage ? { stage } : {}) });
+    const labels = standardLabels({ name: redisName, component: "rate-limit-store", ...(stage ? { stage } : {}) });
     const opts = { parent: this, dependsOn: [gatewayNs] };
     const scratch = scratchVolumes(["/data"], "128Mi");
     const deployment = new k8s.apps.v1.Deployment(

@@ -483,3 +483,9 @@ export function oneShotJobSpec(args: {
     },
   };
 }
+
+/**
+ * Namespace annotation stating why a namespace does not enforce Pod Security "restricted" (the policy
+ * pack exempts namespaces that give a reason). Infrastructure namespaces only.
+ */
+export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";

@@ -332,3 +332,17 @@ describe("IngressGateway arg errors", () => {
     expect(messages[3]).toMatch(/trading\/app already has routes on this Gateway/);
   });
 });
+
+describe("IngressGateway namespaces", () => {
+  it("state why the third-party namespaces enforce baseline rather than restricted", async () => {
+    const run = await build(LOCAL, "local");
+    const namespaces = objects(run, "Namespace");
+    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["cert-manager", "envoy-gateway-system"]);
+    for (const ns of namespaces) {
+      const metadata = ns.inputs.metadata as { labels: Record<string, string>; annotations: Record<string, string> };
+      expect(metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted" });
+      expect(metadata.labels["platform.example.com/platform"]).toBeUndefined();
+      expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/upstream chart/);
+    }
+  });
+});

@@ -1,0 +1,519 @@
+/**
+ * MessageBroker: RabbitMQ with one contract and two backends. `aws` is Amazon MQ for RabbitMQ
+ * (private, a cluster across three zones or a single instance); `inCluster` is a single-replica
+ * StatefulSet of the official image with the management plugin (the local stack). Either way a
+ * bootstrap Job in the cluster declares the exchanges and one user per consumer (with its own
+ * generated password) through the management HTTP API, and every consumer gets a connection Secret
+ * in its own namespace with `RABBITMQ_URL` and its parts.
+ *
+ * @example
+ * const broker = new MessageBroker("ecommerce-rabbitmq", {
+ *   backend: "aws",
+ *   namespace: "ecommerce",
+ *   exchanges: ["ecommerce_events"],
+ *   consumers: [{ service: "order-service", namespace: "ecommerce" }],
+ *   deploymentMode: "CLUSTER_MULTI_AZ",
+ *   aws: { vpcId, subnetIds: privateSubnetIds, subnetCidrs: privateSubnetCidrs, allowedSecurityGroupIds: [nodeSecurityGroupId] },
+ * }, { provider: k8sProvider });
+ * // broker.connectionSecretNames["order-service"] → Secret with RABBITMQ_URL, host, port, username, password, vhost, tls
+ */
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import {
+  ComponentArgsError,
+  URL_SAFE_PASSWORD,
+  childName,
+  dataServiceArgProblems,
+  dataServiceIngressRules,
+  dnsEgressRule,
+  egressPeerRule,
+  memoryBytes,
+  oneShotJobSpec,
+  podPeer,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  scratchVolumes,
+  selectorLabels,
+  serviceHost,
+  splitDependsOn,
+  stableHash,
+  standardLabels,
+  standardProbes,
+  statefulOptions,
+  typeToken,
+  withDependsOn,
+  type ContainerResources,
+  type DataServiceAwsArgs,
+  type DataServiceBackend,
+  type DataServiceConsumer,
+  type EgressPeer,
+} from "./lib";
+
+/** RabbitMQ versions both backends offer, with the pinned in-cluster image of each (UID 999). */
+export const RABBITMQ_IMAGES: Record<string, string> = { "3.13": "rabbitmq:3.13.7-management" };
+export type BrokerDeploymentMode = "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ";
+
+export interface MessageBrokerArgs {
+  /** `aws` (Amazon MQ for RabbitMQ) or `inCluster` (StatefulSet). Example: `"aws"`. */
+  backend: DataServiceBackend;
+  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
+  namespace: string;
+  /** Platform label value. Example: `"ecommerce"`. */
+  platform?: string;
+  /** Stage label value. Example: `"production"`. */
+  stage?: string;
+  /** `protect` + `retainOnDelete` on the stateful child (broker or StatefulSet). Default `false`. */
+  protect?: boolean;
+  /** RabbitMQ major.minor version (see RABBITMQ_IMAGES); Amazon MQ applies patches automatically. Default `"3.13"`. */
+  engineVersion?: string;
+  /** Durable topic exchanges declared on the default vhost. Default `[]`. Example: `["ecommerce_events"]`. */
+  exchanges?: string[];
+  /** Consumers: each gets its own user (full rights on the default vhost) and a connection Secret. */
+  consumers: DataServiceConsumer[];
+
+  // --- aws backend ---
+  /** Amazon MQ instance type (the `mq.` family). Default `"mq.m5.large"`. */
+  instanceType?: string;
+  /** `CLUSTER_MULTI_AZ` (three nodes across zones) or `SINGLE_INSTANCE`. Default `"SINGLE_INSTANCE"`. */
+  deploymentMode?: BrokerDeploymentMode;
+  /** Network placement; required with backend `aws`, forbidden otherwise. */
+  aws?: DataServiceAwsArgs;
+
+  // --- inCluster backend ---
+  /** Persistent volume size (messages and definitions). Default `"2Gi"`. */
+  storageSize?: string;
+  /** StorageClass of the volume. Default: the cluster's default class. */
+  storageClassName?: string;
+  /** Container resources of the server. Default requests 250m/512Mi, limits 1/1Gi. */
+  resources?: ContainerResources;
+  /** Server image; must be a `-management` build of the official image. Default: pinned per `engineVersion`. */
+  image?: string;
+}
+
+const UID = 999;
+const ADMIN_USER = "platform_admin";
+const PORTS = { amqp: 5672, amqps: 5671, management: 15672, https: 443 } as const;
+/** curl for the management API (UID 100 in the image; it carries a CA bundle for Amazon MQ's certificate). */
+const CURL_IMAGE = "curlimages/curl:8.16.0";
+const CURL_UID = 100;
+const EXCHANGE = /^[A-Za-z0-9_.:-]{1,255}$/;
+const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+const JOB_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+
+export class MessageBroker extends pulumi.ComponentResource {
+  /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
+  public readonly host: pulumi.Output<string>;
+  /** AMQP port: 5671 (AMQPS) on Amazon MQ, 5672 in-cluster. */
+  public readonly port: pulumi.Output<number>;
+  /** Whether connections use TLS (`amqps://`): always on Amazon MQ, off in-cluster. */
+  public readonly tls: pulumi.Output<boolean>;
+  /** The Job that declares exchanges and users: consumers' workloads depend on it. */
+  public readonly bootstrap: k8s.batch.v1.Job;
+  /** Consumer service name → Secret (in its namespace) with RABBITMQ_URL and its parts. */
+  public readonly connectionSecretNames: Record<string, string>;
+  /** How consumers reach the broker, for their egress NetworkPolicy. */
+  public readonly egressPeer: EgressPeer;
+
+  constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate before registering anything: bad args create nothing, not even the component.
+    const p = resolve(name, args);
+    const { options, dependsOn } = splitDependsOn(opts);
+    super(typeToken("MessageBroker"), name, {}, options);
+
+    const labels = (component: string, suffix?: string) =>
+      standardLabels({ name: suffix ? childName(name, suffix) : name, component, version: p.engineVersion, platform: args.platform, stage: args.stage });
+    const child = (extra: pulumi.CustomResourceOptions = {}, ...own: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      parent: this,
+      dependsOn: withDependsOn(dependsOn, ...own),
+      ...extra,
+    });
+
+    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, { parent: this });
+    const userPasswords = new Map(
+      args.consumers.map((c) => [c.service, new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, { parent: this })]),
+    );
+    const credentials = new k8s.core.v1.Secret(
+      childName(name, "credentials"),
+      {
+        metadata: { name: childName(name, "credentials"), namespace: args.namespace, labels: labels("message-broker") },
+        stringData: pulumi
+          .all([adminPassword.result, ...args.consumers.map((c) => userPasswords.get(c.service)!.result)])
+          .apply(([admin, ...users]) => ({
+            username: ADMIN_USER,
+            password: admin!,
+            // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
+            "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
+            // Read by curl (--config), so the admin password is not on the bootstrap's command line.
+            curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
+            ...Object.fromEntries(args.consumers.map((c, i) => [passwordKey(c.service), users[i]!])),
+          })),
+      },
+      child(),
+    );
+
+    const server = p.backend === "aws" ? this.amazonMq(name, args, p, adminPassword, child) : this.statefulSet(name, args, p, credentials, labels, child);
+    this.host = server.host;
+    this.port = pulumi.output(p.amqpPort);
+    this.tls = pulumi.output(p.tls);
+    this.egressPeer = p.backend === "aws" ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: p.amqpPort } : { pod: { name, namespace: args.namespace }, port: p.amqpPort };
+
+    // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
+    const jobLabels = labels("message-broker-bootstrap", "bootstrap");
+    const jobPolicy = new k8s.networking.v1.NetworkPolicy(
+      childName(name, "bootstrap"),
+      {
+        metadata: { name: childName(name, "bootstrap"), namespace: args.namespace, labels: jobLabels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(childName(name, "bootstrap")) },
+          policyTypes: ["Ingress", "Egress"],
+          egress: [egressPeerRule({ ...this.egressPeer, port: p.managementPort }), dnsEgressRule()],
+        },
+      },
+      child(),
+    );
+    this.bootstrap = new k8s.batch.v1.Job(
+      childName(name, "bootstrap"),
+      {
+        metadata: { namespace: args.namespace, labels: jobLabels },
+        spec: oneShotJobSpec({
+          labels: jobLabels,
+          uid: CURL_UID,
+          container: {
+            name: "bootstrap",
+            image: CURL_IMAGE,
+            command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
+            env: [
+              { name: "MANAGEMENT_URL", value: server.managementUrl },
+              ...args.consumers.map((c) => ({ name: passwordKey(c.service), valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } } })),
+            ],
+            volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
+            resources: JOB_RESOURCES,
+          },
+          volumes: [{ name: "curlrc", secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] } }],
+        }),
+      },
+      child({}, server.resource, credentials, jobPolicy),
+    );
+
+    this.connectionSecretNames = {};
+    for (const c of args.consumers) {
+      const secretName = `${c.service}-${name}`;
+      this.connectionSecretNames[c.service] = secretName;
+      new k8s.core.v1.Secret(
+        childName(name, `${c.service}-connection`),
+        {
+          metadata: { name: secretName, namespace: c.namespace, labels: { ...labels("message-broker"), "platform.example.com/consumer": c.service } },
+          stringData: pulumi.all([server.host, userPasswords.get(c.service)!.result]).apply(([host, pw]) => ({
+            // %2F is the default vhost "/".
+            RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
+            host,
+            port: String(p.amqpPort),
+            username: c.service,
+            password: pw,
+            vhost: "/",
+            tls: String(p.tls),
+          })),
+        },
+        child(),
+      );
+    }
+
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      tls: this.tls,
+      bootstrap: this.bootstrap,
+      connectionSecretNames: this.connectionSecretNames,
+      egressPeer: this.egressPeer,
+    });
+  }
+
+  /** Amazon MQ for RabbitMQ in private subnets, reachable only from the allowed clients. */
+  private amazonMq(
+    name: string,
+    args: MessageBrokerArgs,
+    p: Resolved,
+    adminPassword: random.RandomPassword,
+    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): Server {
+    const net = args.aws!;
+    const tags = (suffix: string) => ({ ...net.tags, Name: childName(name, suffix) });
+    const securityGroup = new aws.ec2.SecurityGroup(
+      childName(name, "sg"),
+      {
+        description: `AMQPS and management API clients of ${name}`,
+        vpcId: net.vpcId,
+        ingress: dataServiceIngressRules(net, [PORTS.amqps, PORTS.https]),
+        tags: tags("sg"),
+      },
+      child(),
+    );
+    const broker = new aws.mq.Broker(
+      childName(name, "broker"),
+      {
+        engineType: "RabbitMQ",
+        engineVersion: p.engineVersion,
+        // Required for RabbitMQ 3.13 and later: Amazon MQ applies patch versions itself.
+        autoMinorVersionUpgrade: true,
+        hostInstanceType: p.instanceType,
+        deploymentMode: p.deploymentMode,
+        publiclyAccessible: false,
+        // A single instance lives in exactly one subnet; a cluster spreads over the zones of all of them.
+        subnetIds: pulumi.output(net.subnetIds).apply((ids) => (p.deploymentMode === "SINGLE_INSTANCE" ? ids.slice(0, 1) : ids)),
+        securityGroups: [securityGroup.id],
+        users: [{ username: ADMIN_USER, password: adminPassword.result }],
+        logs: { general: true },
+        maintenanceWindowStartTime: { dayOfWeek: "SUNDAY", timeOfDay: "03:00", timeZone: "UTC" },
+        tags: tags("broker"),
+      },
+      child(statefulOptions(p.protect)),
+    );
+    // endpoints[0] is `amqps://<broker-id>.mq.<region>.amazonaws.com:5671`; a cluster has one endpoint.
+    const host = broker.instances.apply((instances) => {
+      const endpoint = instances[0]?.endpoints[0];
+      if (!endpoint) throw new Error(`${name}: Amazon MQ returned no endpoint`);
+      return new URL(endpoint).hostname;
+    });
+    return { host, managementUrl: pulumi.interpolate`https://${host}`, resource: broker };
+  }
+
+  /** A single-replica RabbitMQ StatefulSet with the management plugin and a NetworkPolicy admitting only consumers. */
+  private statefulSet(
+    name: string,
+    args: MessageBrokerArgs,
+    p: Resolved,
+    credentials: k8s.core.v1.Secret,
+    labels: (component: string, suffix?: string) => Record<string, string>,
+    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): Server {
+    const serverLabels = labels("message-broker");
+    const conf = [
+      `listeners.tcp.default = ${PORTS.amqp}`,
+      `management.tcp.port = ${PORTS.management}`,
+      "loopback_users.guest = true",
+      "log.console = true",
+      "log.console.level = info",
+      "log.file = false",
+      // RabbitMQ sizes its memory alarm from the host's memory unless told the container's limit.
+      `total_memory_available_override_value = ${memoryBytes(p.resources.limits.memory)}`,
+      "vm_memory_high_watermark.relative = 0.6",
+      "",
+    ].join("\n");
+    const plugins = "[rabbitmq_management,rabbitmq_prometheus].\n";
+    const config = new k8s.core.v1.ConfigMap(
+      childName(name, "config"),
+      { metadata: { name: childName(name, "config"), namespace: args.namespace, labels: serverLabels }, data: { "10-platform.conf": conf, enabled_plugins: plugins } },
+      child(),
+    );
+    const service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(name),
+          ports: [
+            { name: "amqp", port: PORTS.amqp, targetPort: "amqp" },
+            { name: "management", port: PORTS.management, targetPort: "management" },
+          ],
+        },
+      },
+      child(),
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: {
+          podSelector: { matchLabels: selectorLabels(name) },
+          policyTypes: ["Ingress", "Egress"],
+          ingress: [
+            { from: args.consumers.map((c) => podPeer(c.service, c.namespace)), ports: [{ protocol: "TCP", port: PORTS.amqp }] },
+            // Only the bootstrap Job uses the management API.
+            { from: [podPeer(childName(name, "bootstrap"), args.namespace)], ports: [{ protocol: "TCP", port: PORTS.management }] },
+          ],
+          egress: [dnsEgressRule()],
+        },
+      },
+      child(),
+    );
+    const scratch = scratchVolumes(["/tmp", "/var/log/rabbitmq"]);
+    const diagnostics = (check: string) => ({ exec: { command: ["rabbitmq-diagnostics", "-q", check] } });
+    // The diagnostics CLI boots an Erlang VM per call: give it time, and probe less often.
+    const probes = standardProbes({ check: diagnostics("ping"), liveness: { timeoutSeconds: 15, periodSeconds: 30 }, readiness: { timeoutSeconds: 15, periodSeconds: 10 }, startup: { timeoutSeconds: 15, periodSeconds: 10, failureThreshold: 30 } });
+    const statefulSet = new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, labels: serverLabels },
+        spec: {
+          replicas: 1,
+          serviceName: service.metadata.name,
+          selector: { matchLabels: selectorLabels(name) },
+          updateStrategy: { type: "RollingUpdate" },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
+          template: {
+            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(UID),
+              // Time to close connections and flush queues; the node name (and so its data) follows the pod's stable hostname.
+              terminationGracePeriodSeconds: 60,
+              volumes: [
+                ...scratch.volumes,
+                {
+                  name: "config",
+                  projected: {
+                    sources: [
+                      { configMap: { name: config.metadata.name, items: [{ key: "10-platform.conf", path: "conf.d/10-platform.conf" }, { key: "enabled_plugins", path: "enabled_plugins" }] } },
+                      { secret: { name: credentials.metadata.name, items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }] } },
+                    ],
+                  },
+                },
+              ],
+              containers: [
+                {
+                  name: "rabbitmq",
+                  image: p.image,
+                  ports: [
+                    { name: "amqp", containerPort: PORTS.amqp },
+                    { name: "management", containerPort: PORTS.management },
+                  ],
+                  ...probes,
+                  readinessProbe: { ...probes.readinessProbe, ...diagnostics("check_port_connectivity") },
+                  resources: p.resources,
+                  securityContext: restrictedContainerSecurityContext(UID),
+                  volumeMounts: [{ name: "data", mountPath: "/var/lib/rabbitmq" }, { name: "config", mountPath: "/etc/rabbitmq", readOnly: true }, ...scratch.mounts],
+                },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels: selectorLabels(name) },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
+                resources: { requests: { storage: p.storageSize } },
+              },
+            },
+          ],
+        },
+      },
+      child(statefulOptions(p.protect)),
+    );
+    const host = serviceHost(name, args.namespace);
+    return { host: pulumi.output(host), managementUrl: pulumi.output(`http://${host}:${PORTS.management}`), resource: statefulSet };
+  }
+}
+
+interface Server {
+  host: pulumi.Output<string>;
+  /** Base URL of the management HTTP API the bootstrap Job calls. */
+  managementUrl: pulumi.Output<string>;
+  resource: pulumi.Resource;
+}
+
+interface Resolved {
+  backend: DataServiceBackend;
+  protect: boolean;
+  engineVersion: string;
+  exchanges: string[];
+  tls: boolean;
+  amqpPort: number;
+  managementPort: number;
+  instanceType: string;
+  deploymentMode: BrokerDeploymentMode;
+  storageSize: string;
+  resources: ContainerResources;
+  image: string;
+}
+
+function resolve(name: string, args: MessageBrokerArgs): Resolved {
+  const engineVersion = args.engineVersion ?? "3.13";
+  const aws = args.backend === "aws";
+  const r: Resolved = {
+    backend: args.backend,
+    protect: args.protect ?? false,
+    engineVersion,
+    exchanges: args.exchanges ?? [],
+    tls: aws,
+    amqpPort: aws ? PORTS.amqps : PORTS.amqp,
+    managementPort: aws ? PORTS.https : PORTS.management,
+    instanceType: args.instanceType ?? "mq.m5.large",
+    deploymentMode: args.deploymentMode ?? "SINGLE_INSTANCE",
+    storageSize: args.storageSize ?? "2Gi",
+    resources: args.resources ?? DEFAULT_RESOURCES,
+    image: args.image ?? RABBITMQ_IMAGES[engineVersion] ?? "",
+  };
+
+  const problems = dataServiceArgProblems({
+    name,
+    backend: args.backend,
+    namespace: args.namespace,
+    consumers: args.consumers,
+    aws: args.aws,
+    resources: args.resources,
+    storageSize: args.storageSize,
+    image: args.image,
+  });
+  if (!(engineVersion in RABBITMQ_IMAGES))
+    problems.push(`engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES).map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`);
+  const seen = new Set<string>();
+  r.exchanges.forEach((exchange, i) => {
+    if (!EXCHANGE.test(exchange) || exchange.startsWith("amq."))
+      problems.push(`exchanges[${i}]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "${exchange}"`);
+    if (seen.has(exchange)) problems.push(`exchanges[${i}]: "${exchange}" is listed more than once`);
+    seen.add(exchange);
+  });
+  args.consumers.forEach((c, i) => {
+    // Consumers become RabbitMQ users named after their service; these names are taken.
+    if (c.service === "guest" || c.service === ADMIN_USER) problems.push(`consumers[${i}].service: "${c.service}" is a reserved RabbitMQ user name`);
+  });
+  if (aws) {
+    if (!/^mq\.[a-z0-9]+\.[a-z0-9]+$/.test(r.instanceType))
+      problems.push(`instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "${r.instanceType}"`);
+    if (r.deploymentMode !== "SINGLE_INSTANCE" && r.deploymentMode !== "CLUSTER_MULTI_AZ")
+      problems.push(`deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "${String(r.deploymentMode)}"`);
+    else if (r.deploymentMode === "CLUSTER_MULTI_AZ" && r.instanceType === "mq.t3.micro")
+      problems.push('deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)');
+  }
+  if (problems.length > 0) throw new ComponentArgsError("MessageBroker", name, problems);
+  return r;
+}
+
+/** Env var (and credentials Secret key) holding a consumer's password. */
+function passwordKey(service: string): string {
+  return `PASSWORD_${service.replace(/-/g, "_").toUpperCase()}`;
+}
+
+/**
+ * Declares exchanges and consumer users through the management HTTP API. Every call is a PUT of the
+ * full desired state, so the script can run any number of times: an existing exchange with the same
+ * properties is left alone (a conflicting one fails the Job loudly), users get their current
+ * password and permissions re-applied. The admin credentials come from the mounted curl config and
+ * consumer passwords from the environment (`printf` is a shell builtin), so no secret is in argv.
+ */
+function bootstrapScript(p: Resolved, consumers: readonly DataServiceConsumer[]): string {
+  const json = "-H 'content-type: application/json'";
+  const lines = [
+    "set -eu",
+    `api() { curl --config /etc/broker/curlrc --silent --show-error --fail-with-body --max-time 30 --write-out '\\n' "$@"; }`,
+    'until api -o /dev/null "$MANAGEMENT_URL/api/overview"; do echo "waiting for $MANAGEMENT_URL"; sleep 5; done',
+  ];
+  for (const exchange of p.exchanges) {
+    lines.push(
+      `echo "exchange ${exchange}"`,
+      `api -X PUT ${json} --data '{"type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}' "$MANAGEMENT_URL/api/exchanges/%2F/${exchange}"`,
+    );
+  }
+  for (const c of consumers) {
+    lines.push(
+      `echo "user ${c.service}"`,
+      `printf '{"password":"%s","tags":""}' "$${passwordKey(c.service)}" | api -X PUT ${json} --data-binary @- "$MANAGEMENT_URL/api/users/${c.service}"`,
+      `api -X PUT ${json} --data '{"configure":".*","write":".*","read":".*"}' "$MANAGEMENT_URL/api/permissions/%2F/${c.service}"`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,271 @@
+/**
+ * MessageBroker: both backends from the recorded resources, the exchange/user bootstrap Job and its
+ * ordering, connection Secrets, secrecy of every password, protection, and each bad input's message.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import { describe, expect, it } from "vitest";
+import { MessageBroker, type MessageBrokerArgs } from "../components/MessageBroker";
+import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import {
+  argsErrorMessage,
+  envOf as env,
+  firstContainer as container,
+  invalidKubernetesObjects,
+  kubernetesObjects,
+  metadataOf,
+  networkPolicySpec,
+  peerNames,
+  podSpec,
+  secretData,
+  serviceSpec,
+  statefulSetSpec,
+  thrownMessage,
+  unmarkedSecrets,
+} from "./dataServiceChecks";
+
+const consumers = [
+  { service: "order-service", namespace: "ecommerce" },
+  { service: "notification-service", namespace: "ecommerce" },
+];
+const awsNetwork = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b", "subnet-c"], subnetCidrs: ["10.30.0.0/16"], allowedSecurityGroupIds: ["sg-0cluster"] };
+
+async function run(name: string, args: MessageBrokerArgs): Promise<RunResult> {
+  return runProgram(() => {
+    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace } }, { provider });
+    const broker = new MessageBroker(name, args, { provider, dependsOn: [ns] });
+    return {
+      host: broker.host,
+      port: broker.port,
+      tls: broker.tls,
+      connectionSecretNames: broker.connectionSecretNames,
+      egressPeer: broker.egressPeer,
+      bootstrapUrn: broker.bootstrap.urn,
+    };
+  });
+}
+const job = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
+const password = (r: RunResult, name: string) => reveal(byName(r, "random:index/randomPassword:RandomPassword", name).state.result) as string;
+
+describe("MessageBroker, inCluster backend", () => {
+  const args: MessageBrokerArgs = {
+    backend: "inCluster",
+    namespace: "ecommerce",
+    platform: "ecommerce",
+    stage: "local",
+    exchanges: ["ecommerce_events"],
+    consumers,
+    storageSize: "1Gi",
+  };
+  let result: RunResult;
+  const get = async () => (result ??= await run("shop-mq", args));
+
+  it("runs RabbitMQ with the management plugin, persistence and generated admin credentials from mounted config", async () => {
+    const r = await get();
+    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq");
+    const c = container(sts);
+    expect(c.image).toBe("rabbitmq:3.13.7-management");
+    expect(c.ports).toEqual([{ name: "amqp", containerPort: 5672 }, { name: "management", containerPort: 15672 }]);
+    const data = byName(r, "kubernetes:core/v1:ConfigMap", "shop-mq-config").inputs.data as Record<string, string>;
+    expect(data.enabled_plugins).toBe("[rabbitmq_management,rabbitmq_prometheus].\n");
+    expect(data["10-platform.conf"]).toContain("listeners.tcp.default = 5672\nmanagement.tcp.port = 15672\n");
+    expect(data["10-platform.conf"]).toContain(`total_memory_available_override_value = ${1024 ** 3}\n`);
+    const credentials = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-credentials"));
+    const admin = password(r, "shop-mq-admin-password");
+    expect(credentials["20-credentials.conf"]).toBe(`default_user = platform_admin\ndefault_pass = ${admin}\n`);
+    const config = podSpec(sts).volumes.find((v) => v.name === "config")!;
+    expect(config.projected.sources).toEqual([
+      { configMap: { name: "shop-mq-config", items: [{ key: "10-platform.conf", path: "conf.d/10-platform.conf" }, { key: "enabled_plugins", path: "enabled_plugins" }] } },
+      { secret: { name: "shop-mq-credentials", items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }] } },
+    ]);
+    expect(Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.name]))).toEqual({
+      "/var/lib/rabbitmq": "data",
+      "/etc/rabbitmq": "config",
+      "/tmp": "scratch-0",
+      "/var/log/rabbitmq": "scratch-1",
+    });
+    expect(c.startupProbe.exec.command).toEqual(["rabbitmq-diagnostics", "-q", "ping"]);
+    expect(c.livenessProbe.exec.command).toEqual(["rabbitmq-diagnostics", "-q", "ping"]);
+    expect(c.readinessProbe.exec.command).toEqual(["rabbitmq-diagnostics", "-q", "check_port_connectivity"]);
+    expect(c.livenessProbe.timeoutSeconds).toBe(15);
+    expect(c.env).toBeUndefined();
+    expect(podSpec(sts).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999 });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(statefulSetSpec(sts).volumeClaimTemplates[0]!.spec.resources.requests).toEqual({ storage: "1Gi" });
+    expect(c.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+  });
+
+  it("admits consumers on AMQP and only its bootstrap Job on the management port", async () => {
+    const r = await get();
+    expect(serviceSpec(byName(r, "kubernetes:core/v1:Service", "shop-mq")).clusterIP).toBe("None");
+    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq"));
+    expect(policy.ingress.map((rule) => [peerNames(rule.from), rule.ports])).toEqual([
+      [["ecommerce/order-service", "ecommerce/notification-service"], [{ protocol: "TCP", port: 5672 }]],
+      [["ecommerce/shop-mq-bootstrap"], [{ protocol: "TCP", port: 15672 }]],
+    ]);
+    const jobPolicy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"));
+    expect(peerNames(jobPolicy.egress[0]!.to)).toEqual(["ecommerce/shop-mq"]);
+    expect(jobPolicy.egress[0]!.ports).toEqual([{ protocol: "TCP", port: 15672 }]);
+  });
+
+  it("declares the exchanges and one user per consumer through the management API, after the server", async () => {
+    const r = await get();
+    const j = job(r);
+    expect(j.dependencies).toEqual(expect.arrayContaining([byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq").urn, byName(r, "kubernetes:core/v1:Namespace", "ns").urn]));
+    expect(r.outputs.bootstrapUrn).toBe(j.urn);
+    const c = container(j);
+    expect(c.image).toBe("curlimages/curl:8.16.0");
+    const script = c.command[2]!;
+    expect(script).toContain(`api -X PUT -H 'content-type: application/json' --data '{"type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}' "$MANAGEMENT_URL/api/exchanges/%2F/ecommerce_events"`);
+    expect(script).toContain(`printf '{"password":"%s","tags":""}' "$PASSWORD_ORDER_SERVICE" | api -X PUT -H 'content-type: application/json' --data-binary @- "$MANAGEMENT_URL/api/users/order-service"`);
+    expect(script).toContain(`"$MANAGEMENT_URL/api/permissions/%2F/notification-service"`);
+    expect(script).toContain("--config /etc/broker/curlrc");
+    expect(env(c)).toMatchObject({
+      MANAGEMENT_URL: "http://shop-mq.ecommerce.svc.cluster.local:15672",
+      PASSWORD_ORDER_SERVICE: { secretKeyRef: { name: "shop-mq-credentials", key: "PASSWORD_ORDER_SERVICE" } },
+    });
+    expect(secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-credentials")).curlrc).toBe(`user = "platform_admin:${password(r, "shop-mq-admin-password")}"\n`);
+    expect(podSpec(j).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } });
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+  });
+
+  it("exports the shared contract and writes RABBITMQ_URL per consumer with its own user", async () => {
+    const r = await get();
+    expect(reveal(r.outputs)).toMatchObject({
+      host: "shop-mq.ecommerce.svc.cluster.local",
+      port: 5672,
+      tls: false,
+      connectionSecretNames: { "order-service": "order-service-shop-mq", "notification-service": "notification-service-shop-mq" },
+      egressPeer: { pod: { name: "shop-mq", namespace: "ecommerce" }, port: 5672 },
+    });
+    const secret = byName(r, "kubernetes:core/v1:Secret", "shop-mq-order-service-connection");
+    expect(metadataOf(secret)).toMatchObject({ name: "order-service-shop-mq", namespace: "ecommerce" });
+    const pw = password(r, "shop-mq-order-service-password");
+    expect(secretData(secret)).toEqual({
+      RABBITMQ_URL: `amqp://order-service:${pw}@shop-mq.ecommerce.svc.cluster.local:5672/%2F`,
+      host: "shop-mq.ecommerce.svc.cluster.local",
+      port: "5672",
+      username: "order-service",
+      password: pw,
+      vhost: "/",
+      tls: "false",
+    });
+  });
+
+  it("inherits the provider, renders valid objects and keeps every password secret", async () => {
+    const r = await get();
+    const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
+    for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
+    expect(await invalidKubernetesObjects(r)).toEqual([]);
+    expect(unmarkedSecrets(r)).toEqual([]);
+  });
+
+  it("protects the StatefulSet when asked", async () => {
+    const r = await run("prod-mq", { ...args, protect: true });
+    expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => [k.name, k.retainOnDelete])).toEqual([["prod-mq", true]]);
+  });
+});
+
+describe("MessageBroker, aws backend", () => {
+  const args: MessageBrokerArgs = {
+    backend: "aws",
+    namespace: "ecommerce",
+    platform: "ecommerce",
+    stage: "production",
+    protect: true,
+    exchanges: ["ecommerce_events"],
+    consumers,
+    instanceType: "mq.m5.large",
+    deploymentMode: "CLUSTER_MULTI_AZ",
+    aws: { ...awsNetwork, tags: { owner: "platform-team" } },
+  };
+  let result: RunResult;
+  const get = async () => (result ??= await run("shop-mq", args));
+
+  it("creates a private Amazon MQ RabbitMQ cluster with generated admin credentials", async () => {
+    const r = await get();
+    const broker = byName(r, "aws:mq/broker:Broker", "shop-mq-broker");
+    expect(broker.inputs).toMatchObject({
+      engineType: "RabbitMQ",
+      engineVersion: "3.13",
+      autoMinorVersionUpgrade: true,
+      hostInstanceType: "mq.m5.large",
+      deploymentMode: "CLUSTER_MULTI_AZ",
+      publiclyAccessible: false,
+      subnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+      securityGroups: [expect.stringMatching(/^shop-mq-sg-[0-9a-f]{8}$/)],
+      logs: { general: true },
+      tags: { owner: "platform-team", Name: "shop-mq-broker" },
+    });
+    const users = broker.inputs.users as { username: string; password: unknown }[];
+    expect(users).toHaveLength(1);
+    expect(users[0]!.username).toBe("platform_admin");
+    expect(users[0]!.password).toEqual({ secret: true, value: password(r, "shop-mq-admin-password") });
+    expect([broker.protect, broker.retainOnDelete]).toEqual([true, true]);
+    expect(r.resources.filter((x) => x.protect).map((x) => x.name)).toEqual(["shop-mq-broker"]);
+    const sg = byName(r, "aws:ec2/securityGroup:SecurityGroup", "shop-mq-sg");
+    expect((sg.inputs.ingress as { fromPort: number }[]).map((i) => i.fromPort)).toEqual([5671, 443]);
+  });
+
+  it("exports the AMQPS endpoint host with TLS and builds amqps:// URLs", async () => {
+    const r = await get();
+    const broker = byName(r, "aws:mq/broker:Broker", "shop-mq-broker");
+    const endpoint = (broker.state.instances as { endpoints: string[] }[])[0]!.endpoints[0]!;
+    const host = endpoint.replace(/^amqps:\/\//, "").replace(/:5671$/, "");
+    expect(host).toMatch(/^b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/);
+    expect(reveal(r.outputs)).toMatchObject({ host, port: 5671, tls: true, egressPeer: { cidrs: ["10.30.0.0/16"], port: 5671 } });
+    const data = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-notification-service-connection"));
+    expect(data.RABBITMQ_URL).toBe(`amqps://notification-service:${password(r, "shop-mq-notification-service-password")}@${host}:5671/%2F`);
+    expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toEqual([]);
+  });
+
+  it("bootstraps Amazon MQ through its HTTPS management API from inside the cluster, after the broker", async () => {
+    const r = await get();
+    const j = job(r);
+    const broker = byName(r, "aws:mq/broker:Broker", "shop-mq-broker");
+    expect(j.dependencies).toContain(broker.urn);
+    expect(String(env(container(j)).MANAGEMENT_URL)).toMatch(/^https:\/\/b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/);
+    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"));
+    expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] });
+  });
+
+  it("keeps every password secret and renders valid Kubernetes objects", async () => {
+    const r = await get();
+    expect(unmarkedSecrets(r)).toEqual([]);
+    expect(await invalidKubernetesObjects(r)).toEqual([]);
+  });
+
+  it("places a single instance in one subnet", async () => {
+    const r = await run("stg-mq", { ...args, protect: false, deploymentMode: "SINGLE_INSTANCE" });
+    const broker = byName(r, "aws:mq/broker:Broker", "stg-mq-broker");
+    expect(broker.inputs).toMatchObject({ deploymentMode: "SINGLE_INSTANCE", subnetIds: ["subnet-a"] });
+    expect(broker.protect).toBe(false);
+  });
+});
+
+describe("MessageBroker, bad input", () => {
+  const base: MessageBrokerArgs = { backend: "aws", namespace: "ecommerce", consumers, aws: awsNetwork };
+  const message = (args: Partial<MessageBrokerArgs>) => thrownMessage(() => new MessageBroker("mq", { ...base, ...args }));
+  const expected = (...problems: string[]) => argsErrorMessage("MessageBroker", "mq", problems);
+
+  it.each([
+    [{ instanceType: "cache.t3.micro" }, 'instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "cache.t3.micro"'],
+    [{ instanceType: "mq.t3.micro", deploymentMode: "CLUSTER_MULTI_AZ" }, 'deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)'],
+    [{ deploymentMode: "ACTIVE_STANDBY_MULTI_AZ" as never }, 'deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "ACTIVE_STANDBY_MULTI_AZ"'],
+    [{ engineVersion: "3.12" }, 'engineVersion: expected one of "3.13", found "3.12"'],
+    [{ exchanges: ["amq.topic"] }, 'exchanges[0]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "amq.topic"'],
+    [{ exchanges: ["events", "events"] }, 'exchanges[1]: "events" is listed more than once'],
+    [{ consumers: [{ service: "guest", namespace: "ecommerce" }] }, 'consumers[0].service: "guest" is a reserved RabbitMQ user name'],
+    [{ aws: undefined }, 'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)'],
+    [{ backend: "inCluster" }, 'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)'],
+    [{ backend: "inCluster", aws: undefined, image: "rabbitmq" }, 'image: image "rabbitmq" has no tag; pin a version or a digest'],
+    [{ namespace: "E-Commerce" }, 'namespace: expected a DNS label such as "ecommerce", found "E-Commerce"'],
+  ] as [Partial<MessageBrokerArgs>, string][])("rejects %j", (args, problem) => {
+    expect(message(args)).toBe(expected(problem));
+  });
+
+  it("does not hold Amazon MQ sizing against the inCluster backend (the local profile carries it)", async () => {
+    const r = await run("local-mq", { ...base, backend: "inCluster", aws: undefined, instanceType: "mq.t3.micro", deploymentMode: "CLUSTER_MULTI_AZ" });
+    expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
+  });
+});

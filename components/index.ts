@@ -7,6 +7,7 @@ export * from "./MicroService";
 export * from "./PlatformNamespace";
 export * from "./ManagedPostgres";
 export * from "./RedisCache";
+export * from "./MessageBroker";
 export * from "./Network";
 export * from "./KubernetesCluster";
 export * from "./IngressGateway";

@@ -15,7 +15,13 @@
  * The rules themselves live in `./rules` as plain functions, tested without this server.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PolicyPack, type EnforcementLevel, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import {
+  PolicyPack,
+  type EnforcementLevel,
+  type PolicyResource,
+  type ResourceValidationPolicy,
+  type StackValidationPolicy,
+} from "@pulumi/policy";
 import { RULES, stageFor, type Rule, type RuleContext, type RuleResource } from "./rules";
 
 const stage = stageFor(pulumi.getStack(), new pulumi.Config("platform").get("stage"));
@@ -30,7 +36,9 @@ function toRuleResource(r: PolicyResource): RuleResource {
     urn: r.urn,
     props: r.props,
     dependencies: r.dependencies.map((d) => d.urn),
-    propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies).map(([k, deps]) => [k, deps.map((d) => d.urn)])),
+    propertyDependencies: Object.fromEntries(
+      Object.entries(r.propertyDependencies).map(([k, deps]) => [k, deps.map((d) => d.urn)]),
+    ),
   };
 }
 
@@ -42,7 +50,11 @@ function toPolicy(rule: Rule): ResourceValidationPolicy | StackValidationPolicy 
       enforcementLevel,
       validateResource: (args, reportViolation) => {
         if (!rule.resourceTypes.includes(args.type)) return;
-        for (const message of rule.check({ type: args.type, name: args.name, urn: args.urn, props: args.props }, ctx)) reportViolation(message);
+        for (const message of rule.check(
+          { type: args.type, name: args.name, urn: args.urn, props: args.props },
+          ctx,
+        ))
+          reportViolation(message);
       },
     };
   }

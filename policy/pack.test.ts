@@ -30,32 +30,50 @@ function startPack(stack: string, config: Record<string, string>): Promise<Pack>
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [RUNNER, "127.0.0.1:1", "."], {
       cwd: POLICY_DIR,
-      env: { ...process.env, PULUMI_NODEJS_STACK: stack, PULUMI_NODEJS_PROJECT: "platform", PULUMI_CONFIG: JSON.stringify(config) },
+      env: {
+        ...process.env,
+        PULUMI_NODEJS_STACK: stack,
+        PULUMI_NODEJS_PROJECT: "platform",
+        PULUMI_CONFIG: JSON.stringify(config),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout?.once("data", (d: Buffer) => {
       const port = Number(d.toString().trim().split("\n")[0]);
-      if (!Number.isInteger(port) || port <= 0) return reject(new Error(`the pack printed "${d.toString()}" instead of a port`));
-      resolve({ process: child, client: new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) });
+      if (!Number.isInteger(port) || port <= 0)
+        return reject(new Error(`the pack printed "${d.toString()}" instead of a port`));
+      resolve({
+        process: child,
+        client: new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()),
+      });
     });
     child.once("exit", (code) => reject(new Error(`the pack exited (${code}) before serving:\n${stderr}`)));
   });
 }
 
 function analyzerInfo(pack: Pack): Promise<analyzerProto.AnalyzerInfo> {
-  return new Promise((resolve, reject) => pack.client.getAnalyzerInfo(new Empty(), (err, info) => (err ? reject(err) : resolve(info))));
+  return new Promise((resolve, reject) =>
+    pack.client.getAnalyzerInfo(new Empty(), (err, info) => (err ? reject(err) : resolve(info))),
+  );
 }
 
-function analyze(pack: Pack, type: string, name: string, props: Record<string, unknown>): Promise<analyzerProto.AnalyzeDiagnostic[]> {
+function analyze(
+  pack: Pack,
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+): Promise<analyzerProto.AnalyzeDiagnostic[]> {
   const req = new analyzerProto.AnalyzeRequest();
   req.setType(type);
   req.setName(name);
   req.setUrn(`urn:pulumi:production::platform::${type}::${name}`);
   req.setProperties(Struct.fromJavaScript(props as never));
   req.setOptions(new analyzerProto.AnalyzerResourceOptions()); // the CLI always sends the resource's options
-  return new Promise((resolve, reject) => pack.client.analyze(req, (err, res) => (err ? reject(err) : resolve(res.getDiagnosticsList()))));
+  return new Promise((resolve, reject) =>
+    pack.client.analyze(req, (err, res) => (err ? reject(err) : resolve(res.getDiagnosticsList()))),
+  );
 }
 
 describe("the platform-baseline pack under Pulumi's policy runner", () => {
@@ -86,27 +104,65 @@ describe("the platform-baseline pack under Pulumi's policy runner", () => {
   });
 
   it("is mandatory for production and advisory for staging and a local stack (stage from config)", async () => {
-    const levels = async (stack: string) => new Set((await analyzerInfo(packs[stack] as Pack)).getPoliciesList().map((p) => p.getEnforcementlevel()));
+    const levels = async (stack: string) =>
+      new Set(
+        (await analyzerInfo(packs[stack] as Pack)).getPoliciesList().map((p) => p.getEnforcementlevel()),
+      );
     expect(await levels("production")).toEqual(new Set([MANDATORY]));
     expect(await levels("staging")).toEqual(new Set([ADVISORY]));
     expect(await levels("local")).toEqual(new Set([ADVISORY]));
   });
 
   it("reports a violating resource with the rule's message, and applies stage-dependent rules by stage", async () => {
-    const rds = { storageEncrypted: true, publiclyAccessible: false, backupRetentionPeriod: 7, multiAz: false, deletionProtection: false, iamDatabaseAuthenticationEnabled: true };
-    const production = await analyze(packs["production"] as Pack, "aws:rds/instance:Instance", "orders-db", rds);
+    const rds = {
+      storageEncrypted: true,
+      publiclyAccessible: false,
+      backupRetentionPeriod: 7,
+      multiAz: false,
+      deletionProtection: false,
+      iamDatabaseAuthenticationEnabled: true,
+    };
+    const production = await analyze(
+      packs["production"] as Pack,
+      "aws:rds/instance:Instance",
+      "orders-db",
+      rds,
+    );
     // The policy SDK puts the policy's description above each violation message.
     const message = (text: string) => `${rdsProductionResilience.description}\n${text}`;
     expect(production.map((d) => [d.getPolicyname(), d.getMessage(), d.getEnforcementlevel()])).toEqual([
-      ["aws-rds-production-resilience", message('RDS instance "orders-db" must be Multi-AZ in production (multiAz true).'), MANDATORY],
-      ["aws-rds-production-resilience", message('RDS instance "orders-db" must have deletionProtection in production.'), MANDATORY],
+      [
+        "aws-rds-production-resilience",
+        message('RDS instance "orders-db" must be Multi-AZ in production (multiAz true).'),
+        MANDATORY,
+      ],
+      [
+        "aws-rds-production-resilience",
+        message('RDS instance "orders-db" must have deletionProtection in production.'),
+        MANDATORY,
+      ],
     ]);
-    expect(await analyze(packs["staging"] as Pack, "aws:rds/instance:Instance", "orders-db", rds)).toEqual([]);
+    expect(await analyze(packs["staging"] as Pack, "aws:rds/instance:Instance", "orders-db", rds)).toEqual(
+      [],
+    );
     const untagged = await analyze(packs["staging"] as Pack, "kubernetes:batch/v1:Job", "migrate", {
       metadata: { name: "migrate", namespace: "shop" },
-      spec: { template: { spec: { containers: [{ name: "m", image: "migrator", resources: { requests: { cpu: "1m", memory: "1Mi" }, limits: { cpu: "1m", memory: "1Mi" } } }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: "m",
+                image: "migrator",
+                resources: { requests: { cpu: "1m", memory: "1Mi" }, limits: { cpu: "1m", memory: "1Mi" } },
+              },
+            ],
+          },
+        },
+      },
     });
-    expect(untagged.map((d) => [d.getPolicyname(), d.getEnforcementlevel()])).toEqual([["k8s-image-pinned", ADVISORY]]);
+    expect(untagged.map((d) => [d.getPolicyname(), d.getEnforcementlevel()])).toEqual([
+      ["k8s-image-pinned", ADVISORY],
+    ]);
   });
 });
-

@@ -39,13 +39,27 @@ const staging: RuleContext = { stage: "staging" };
 const local: RuleContext = { stage: "local" };
 
 const urn = (type: string, name: string) => `urn:pulumi:production::platform::${type}::${name}`;
-const res = (type: string, name: string, props: Record<string, unknown>, extra: Partial<RuleResource> = {}): RuleResource => ({ type, name, urn: urn(type, name), props, ...extra });
+const res = (
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+  extra: Partial<RuleResource> = {},
+): RuleResource => ({ type, name, urn: urn(type, name), props, ...extra });
 
 /** Deep-merges `patch` into a copy of `base` (arrays and scalars replace). */
 function merge<T>(base: T, patch: unknown): T {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch) || base === null || typeof base !== "object" || Array.isArray(base)) return patch as T;
+  if (
+    patch === null ||
+    typeof patch !== "object" ||
+    Array.isArray(patch) ||
+    base === null ||
+    typeof base !== "object" ||
+    Array.isArray(base)
+  )
+    return patch as T;
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = v === undefined ? undefined : merge(out[k], v);
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>))
+    out[k] = v === undefined ? undefined : merge(out[k], v);
   return out as T;
 }
 
@@ -77,31 +91,72 @@ const container = {
   },
 };
 const podSpec = {
-  securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    fsGroup: 1000,
+    seccompProfile: { type: "RuntimeDefault" },
+  },
   containers: [container],
   volumes: [{ name: "tmp", emptyDir: {} }],
 };
-const deploymentProps = { metadata: { name: "api", namespace: "shop" }, spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } } };
-const deployment = (patch: unknown = {}) => res("kubernetes:apps/v1:Deployment", "shop-api", merge(deploymentProps, patch));
-const withContainer = (patch: unknown) => ({ spec: { template: { spec: { containers: [merge(container, patch)] } } } });
+const deploymentProps = {
+  metadata: { name: "api", namespace: "shop" },
+  spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec } },
+};
+const deployment = (patch: unknown = {}) =>
+  res("kubernetes:apps/v1:Deployment", "shop-api", merge(deploymentProps, patch));
+const withContainer = (patch: unknown) => ({
+  spec: { template: { spec: { containers: [merge(container, patch)] } } },
+});
 
 const namespace = (name = "shop", patch: unknown = {}) =>
-  res("kubernetes:core/v1:Namespace", name, merge({ metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, patch));
-const pdb = (patch: unknown = {}) => res("kubernetes:policy/v1:PodDisruptionBudget", "shop-api-pdb", merge({ metadata: { name: "api", namespace: "shop" }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } }, patch));
+  res(
+    "kubernetes:core/v1:Namespace",
+    name,
+    merge({ metadata: { name, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, patch),
+  );
+const pdb = (patch: unknown = {}) =>
+  res(
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "shop-api-pdb",
+    merge(
+      {
+        metadata: { name: "api", namespace: "shop" },
+        spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+      },
+      patch,
+    ),
+  );
 const hpa = (patch: unknown = {}) =>
   res(
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     "shop-api-hpa",
-    merge({ metadata: { name: "api", namespace: "shop" }, spec: { minReplicas: 2, maxReplicas: 6, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" } } }, patch),
+    merge(
+      {
+        metadata: { name: "api", namespace: "shop" },
+        spec: {
+          minReplicas: 2,
+          maxReplicas: 6,
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" },
+        },
+      },
+      patch,
+    ),
   );
-const netpol = (name: string, spec: Record<string, unknown>) => res("kubernetes:networking.k8s.io/v1:NetworkPolicy", `shop-${name}`, { metadata: { name, namespace: "shop" }, spec });
+const netpol = (name: string, spec: Record<string, unknown>) =>
+  res("kubernetes:networking.k8s.io/v1:NetworkPolicy", `shop-${name}`, {
+    metadata: { name, namespace: "shop" },
+    spec,
+  });
 const defaultDeny = netpol("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
 
 const resourceCheck = (rule: ResourceRule, r: RuleResource, ctx: RuleContext = production) => {
   expect(rule.resourceTypes).toContain(r.type);
   return rule.check(r, ctx);
 };
-const stackCheck = (rule: StackRule, resources: RuleResource[], ctx: RuleContext = production) => rule.check(resources, ctx).map((v) => v.message);
+const stackCheck = (rule: StackRule, resources: RuleResource[], ctx: RuleContext = production) =>
+  rule.check(resources, ctx).map((v) => v.message);
 
 describe("k8s-pod-security-restricted", () => {
   const compliant = [namespace(), deployment()];
@@ -111,17 +166,34 @@ describe("k8s-pod-security-restricted", () => {
   });
 
   it("requires the namespace label", () => {
-    expect(stackCheck(podSecurityRestricted, [namespace("shop", { metadata: { labels: { "pod-security.kubernetes.io/enforce": "baseline" } } }), deployment()])).toEqual([
+    expect(
+      stackCheck(podSecurityRestricted, [
+        namespace("shop", { metadata: { labels: { "pod-security.kubernetes.io/enforce": "baseline" } } }),
+        deployment(),
+      ]),
+    ).toEqual([
       'Namespace "shop" must label pod-security.kubernetes.io/enforce=restricted (found "baseline"); an infrastructure namespace that needs less gives its reason in annotation platform.example.com/pod-security-exemption.',
     ]);
-    expect(stackCheck(podSecurityRestricted, [res("kubernetes:core/v1:Namespace", "bare", { metadata: { name: "bare" } })])).toEqual([
+    expect(
+      stackCheck(podSecurityRestricted, [
+        res("kubernetes:core/v1:Namespace", "bare", { metadata: { name: "bare" } }),
+      ]),
+    ).toEqual([
       'Namespace "bare" must label pod-security.kubernetes.io/enforce=restricted (found no label); an infrastructure namespace that needs less gives its reason in annotation platform.example.com/pod-security-exemption.',
     ]);
   });
 
   it("reports each container field the restricted profile needs", () => {
     const broken = deployment(
-      withContainer({ securityContext: { allowPrivilegeEscalation: true, capabilities: { drop: [], add: ["NET_ADMIN"] }, runAsNonRoot: false, seccompProfile: { type: "Unconfined" }, privileged: true } }),
+      withContainer({
+        securityContext: {
+          allowPrivilegeEscalation: true,
+          capabilities: { drop: [], add: ["NET_ADMIN"] },
+          runAsNonRoot: false,
+          seccompProfile: { type: "Unconfined" },
+          privileged: true,
+        },
+      }),
     );
     expect(stackCheck(podSecurityRestricted, [namespace(), broken])).toEqual([
       'Deployment "shop/api" violates Pod Security "restricted": container "app" must not be privileged.',
@@ -141,7 +213,12 @@ describe("k8s-pod-security-restricted", () => {
             hostNetwork: true,
             securityContext: { runAsUser: 0, seccompProfile: undefined },
             volumes: [{ name: "docker", hostPath: { path: "/var/run/docker.sock" } }],
-            containers: [merge(container, { securityContext: { runAsNonRoot: undefined, seccompProfile: undefined }, ports: [{ containerPort: 80, hostPort: 80 }] })],
+            containers: [
+              merge(container, {
+                securityContext: { runAsNonRoot: undefined, seccompProfile: undefined },
+                ports: [{ containerPort: 80, hostPort: 80 }],
+              }),
+            ],
           },
         },
       },
@@ -154,15 +231,37 @@ describe("k8s-pod-security-restricted", () => {
       'Deployment "shop/api" violates Pod Security "restricted": container "app" must not use hostPort 80.',
     ]);
     // runAsNonRoot on the pod covers the container (the default fixture's pod sets it).
-    expect(stackCheck(podSecurityRestricted, [namespace(), deployment(withContainer({ securityContext: { runAsNonRoot: undefined } }))])).toEqual([]);
+    expect(
+      stackCheck(podSecurityRestricted, [
+        namespace(),
+        deployment(withContainer({ securityContext: { runAsNonRoot: undefined } })),
+      ]),
+    ).toEqual([]);
   });
 
   it("checks init containers, Jobs and CronJobs too", () => {
-    const init = merge(container, { name: "migrate", securityContext: { allowPrivilegeEscalation: undefined } });
-    const job = res("kubernetes:batch/v1:Job", "shop-migrate", { metadata: { name: "migrate", namespace: "shop" }, spec: { template: { metadata: { labels }, spec: { ...podSpec, initContainers: [init] } } } });
+    const init = merge(container, {
+      name: "migrate",
+      securityContext: { allowPrivilegeEscalation: undefined },
+    });
+    const job = res("kubernetes:batch/v1:Job", "shop-migrate", {
+      metadata: { name: "migrate", namespace: "shop" },
+      spec: { template: { metadata: { labels }, spec: { ...podSpec, initContainers: [init] } } },
+    });
     const cron = res("kubernetes:batch/v1:CronJob", "shop-report", {
       metadata: { name: "report", namespace: "shop" },
-      spec: { schedule: "0 * * * *", jobTemplate: { spec: { template: { spec: { containers: [merge(container, { securityContext: { capabilities: { drop: ["NET_RAW"] } } })] } } } } },
+      spec: {
+        schedule: "0 * * * *",
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: {
+                containers: [merge(container, { securityContext: { capabilities: { drop: ["NET_RAW"] } } })],
+              },
+            },
+          },
+        },
+      },
     });
     expect(stackCheck(podSecurityRestricted, [namespace(), job, cron])).toEqual([
       'Job "shop/migrate" violates Pod Security "restricted": init container "migrate" must set securityContext.allowPrivilegeEscalation to false.',
@@ -172,9 +271,15 @@ describe("k8s-pod-security-restricted", () => {
 
   it("exempts a namespace that names its reason, and the workloads in it", () => {
     const monitoring = namespace("monitoring", {
-      metadata: { labels: { "pod-security.kubernetes.io/enforce": "privileged" }, annotations: { "platform.example.com/pod-security-exemption": "node-exporter reads host metrics" } },
+      metadata: {
+        labels: { "pod-security.kubernetes.io/enforce": "privileged" },
+        annotations: { "platform.example.com/pod-security-exemption": "node-exporter reads host metrics" },
+      },
     });
-    const exporter = deployment({ metadata: { namespace: "monitoring" }, spec: { template: { spec: { hostPID: true } } } });
+    const exporter = deployment({
+      metadata: { namespace: "monitoring" },
+      spec: { template: { spec: { hostPID: true } } },
+    });
     expect(stackCheck(podSecurityRestricted, [monitoring, exporter])).toEqual([]);
   });
 });
@@ -185,14 +290,22 @@ describe("k8s-probes", () => {
   });
 
   it("names the missing probes", () => {
-    expect(resourceCheck(probesDefined, deployment(withContainer({ startupProbe: undefined, readinessProbe: undefined })))).toEqual([
-      'Deployment "shop/api" container "app" has no startupProbe, readinessProbe.',
-    ]);
+    expect(
+      resourceCheck(
+        probesDefined,
+        deployment(withContainer({ startupProbe: undefined, readinessProbe: undefined })),
+      ),
+    ).toEqual(['Deployment "shop/api" container "app" has no startupProbe, readinessProbe.']);
   });
 
   it("applies to StatefulSets, not to Jobs", () => {
-    const sts = res("kubernetes:apps/v1:StatefulSet", "db", { metadata: { name: "db", namespace: "shop" }, spec: { template: { spec: { containers: [{ name: "postgres", image: "postgres:15.8" }] } } } });
-    expect(resourceCheck(probesDefined, sts)).toEqual(['StatefulSet "shop/db" container "postgres" has no startupProbe, livenessProbe, readinessProbe.']);
+    const sts = res("kubernetes:apps/v1:StatefulSet", "db", {
+      metadata: { name: "db", namespace: "shop" },
+      spec: { template: { spec: { containers: [{ name: "postgres", image: "postgres:15.8" }] } } },
+    });
+    expect(resourceCheck(probesDefined, sts)).toEqual([
+      'StatefulSet "shop/db" container "postgres" has no startupProbe, livenessProbe, readinessProbe.',
+    ]);
     expect(probesDefined.resourceTypes).not.toContain("kubernetes:batch/v1:Job");
   });
 });
@@ -203,13 +316,31 @@ describe("k8s-requests-limits", () => {
   });
 
   it("names what is missing", () => {
-    expect(resourceCheck(resourcesDefined, deployment(withContainer({ resources: { requests: { memory: undefined }, limits: { cpu: undefined, memory: undefined } } })))).toEqual([
+    expect(
+      resourceCheck(
+        resourcesDefined,
+        deployment(
+          withContainer({
+            resources: { requests: { memory: undefined }, limits: { cpu: undefined, memory: undefined } },
+          }),
+        ),
+      ),
+    ).toEqual([
       'Deployment "shop/api" container "app" does not set resources requests.memory, limits.cpu, limits.memory.',
     ]);
   });
 
   it("rejects requests above limits", () => {
-    expect(resourceCheck(resourcesDefined, deployment(withContainer({ resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "500m", memory: "512Mi" } } })))).toEqual([
+    expect(
+      resourceCheck(
+        resourcesDefined,
+        deployment(
+          withContainer({
+            resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { cpu: "500m", memory: "512Mi" } },
+          }),
+        ),
+      ),
+    ).toEqual([
       'Deployment "shop/api" container "app" requests CPU 2 above its limit 500m.',
       'Deployment "shop/api" container "app" requests memory 1Gi above its limit 512Mi.',
     ]);
@@ -219,7 +350,12 @@ describe("k8s-requests-limits", () => {
 describe("k8s-image-pinned", () => {
   it("passes version tags and digests, registry ports included", () => {
     expect(resourceCheck(imagesPinned, deployment())).toEqual([]);
-    expect(resourceCheck(imagesPinned, deployment(withContainer({ image: "registry.local:5000/api@sha256:abc123" })))).toEqual([]);
+    expect(
+      resourceCheck(
+        imagesPinned,
+        deployment(withContainer({ image: "registry.local:5000/api@sha256:abc123" })),
+      ),
+    ).toEqual([]);
     expect(imageTag("registry.local:5000/team/api")).toEqual({});
     expect(imageTag("registry.local:5000/team/api:2.0")).toEqual({ tag: "2.0" });
   });
@@ -228,7 +364,9 @@ describe("k8s-image-pinned", () => {
     expect(resourceCheck(imagesPinned, deployment(withContainer({ image: "nginx:latest" })))).toEqual([
       'Deployment "shop/api" container "app" image "nginx:latest" uses the mutable tag "latest"; pin a version tag or a digest.',
     ]);
-    expect(resourceCheck(imagesPinned, deployment(withContainer({ image: "registry.local:5000/api" })))).toEqual([
+    expect(
+      resourceCheck(imagesPinned, deployment(withContainer({ image: "registry.local:5000/api" }))),
+    ).toEqual([
       'Deployment "shop/api" container "app" image "registry.local:5000/api" has no tag; pin a version tag or a digest.',
     ]);
   });
@@ -255,22 +393,56 @@ describe("k8s-no-plaintext-secret-env", () => {
   });
 
   it("recognises secret names by word, not by substring", () => {
-    expect(["PASSWORD", "DBPASSWORD", "API_KEY", "SECRET_KEY_BASE", "aws-secret", "GITHUB_TOKEN", "CREDENTIALS"].filter(looksSecret)).toHaveLength(7);
-    expect(["MONKEY", "KEYBOARD_LAYOUT", "TOKEN_TTL", "JWT_SECRET_FILE", "EMAIL_FROM", "RISK_ENGINE_URL"].filter(looksSecret)).toEqual([]);
+    expect(
+      [
+        "PASSWORD",
+        "DBPASSWORD",
+        "API_KEY",
+        "SECRET_KEY_BASE",
+        "aws-secret",
+        "GITHUB_TOKEN",
+        "CREDENTIALS",
+      ].filter(looksSecret),
+    ).toHaveLength(7);
+    expect(
+      ["MONKEY", "KEYBOARD_LAYOUT", "TOKEN_TTL", "JWT_SECRET_FILE", "EMAIL_FROM", "RISK_ENGINE_URL"].filter(
+        looksSecret,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe("k8s-pdb-coverage", () => {
   it("passes a workload whose pods a PDB selects", () => {
     expect(stackCheck(pdbCoverage, [namespace(), deployment(), pdb()])).toEqual([]);
-    expect(stackCheck(pdbCoverage, [deployment(), pdb({ spec: { selector: { matchLabels: null, matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["api", "web"] }] } } })])).toEqual([]);
+    expect(
+      stackCheck(pdbCoverage, [
+        deployment(),
+        pdb({
+          spec: {
+            selector: {
+              matchLabels: null,
+              matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: ["api", "web"] }],
+            },
+          },
+        }),
+      ]),
+    ).toEqual([]);
   });
 
   it("fails without one, or with one in another namespace or selecting other pods", () => {
-    const message = 'Deployment "shop/api" is not covered by a PodDisruptionBudget (none in namespace "shop" selects its pod labels).';
+    const message =
+      'Deployment "shop/api" is not covered by a PodDisruptionBudget (none in namespace "shop" selects its pod labels).';
     expect(stackCheck(pdbCoverage, [deployment()])).toEqual([message]);
-    expect(stackCheck(pdbCoverage, [deployment(), pdb({ metadata: { namespace: "other" } })])).toEqual([message]);
-    expect(stackCheck(pdbCoverage, [deployment(), pdb({ spec: { selector: { matchLabels: { "app.kubernetes.io/name": "web" } } } })])).toEqual([message]);
+    expect(stackCheck(pdbCoverage, [deployment(), pdb({ metadata: { namespace: "other" } })])).toEqual([
+      message,
+    ]);
+    expect(
+      stackCheck(pdbCoverage, [
+        deployment(),
+        pdb({ spec: { selector: { matchLabels: { "app.kubernetes.io/name": "web" } } } }),
+      ]),
+    ).toEqual([message]);
   });
 
   it("applies in every stage", () => {
@@ -284,9 +456,16 @@ describe("k8s-hpa-coverage", () => {
   });
 
   it("fails without an HPA targeting it in staging and production", () => {
-    const message = 'Deployment "shop/api" has no HorizontalPodAutoscaler (none in namespace "shop" targets Deployment "api").';
+    const message =
+      'Deployment "shop/api" has no HorizontalPodAutoscaler (none in namespace "shop" targets Deployment "api").';
     expect(stackCheck(hpaCoverage, [deployment()], staging)).toEqual([message]);
-    expect(stackCheck(hpaCoverage, [deployment(), hpa({ spec: { scaleTargetRef: { kind: "StatefulSet" } } })], production)).toEqual([message]);
+    expect(
+      stackCheck(
+        hpaCoverage,
+        [deployment(), hpa({ spec: { scaleTargetRef: { kind: "StatefulSet" } } })],
+        production,
+      ),
+    ).toEqual([message]);
   });
 
   it("does not apply to the local stage", () => {
@@ -295,10 +474,15 @@ describe("k8s-hpa-coverage", () => {
 
   it("exempts single-replica StatefulSets that keep data in volume claims", () => {
     const sts = (replicas: number, claims: unknown[]) =>
-      res("kubernetes:apps/v1:StatefulSet", "shop-db", { metadata: { name: "db", namespace: "shop" }, spec: { replicas, volumeClaimTemplates: claims, template: { metadata: { labels }, spec: podSpec } } });
+      res("kubernetes:apps/v1:StatefulSet", "shop-db", {
+        metadata: { name: "db", namespace: "shop" },
+        spec: { replicas, volumeClaimTemplates: claims, template: { metadata: { labels }, spec: podSpec } },
+      });
     const claim = [{ metadata: { name: "data" }, spec: { resources: { requests: { storage: "10Gi" } } } }];
     expect(stackCheck(hpaCoverage, [sts(1, claim)], production)).toEqual([]);
-    expect(stackCheck(hpaCoverage, [sts(3, claim)], production)).toEqual(['StatefulSet "shop/db" has no HorizontalPodAutoscaler (none in namespace "shop" targets StatefulSet "db").']);
+    expect(stackCheck(hpaCoverage, [sts(3, claim)], production)).toEqual([
+      'StatefulSet "shop/db" has no HorizontalPodAutoscaler (none in namespace "shop" targets StatefulSet "db").',
+    ]);
     expect(stackCheck(hpaCoverage, [sts(1, [])], production)).toHaveLength(1);
   });
 });
@@ -318,7 +502,10 @@ describe("k8s-networkpolicy-coverage", () => {
   });
 
   it("fails a workload no policy selects", () => {
-    const other = netpol("web", { podSelector: { matchLabels: { "app.kubernetes.io/name": "web" } }, policyTypes: ["Ingress", "Egress"] });
+    const other = netpol("web", {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "web" } },
+      policyTypes: ["Ingress", "Egress"],
+    });
     expect(stackCheck(networkPolicyCoverage, [deployment(), other], local)).toEqual([
       'Deployment "shop/api" is not covered by a NetworkPolicy for Ingress and Egress (none in namespace "shop" selects its pod labels).',
     ]);
@@ -327,10 +514,20 @@ describe("k8s-networkpolicy-coverage", () => {
   it("selectors follow Kubernetes semantics", () => {
     const l = { tier: "db", app: "pg" };
     expect(selectorMatches({}, l)).toBe(true);
-    expect(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, l)).toBe(true);
+    expect(
+      selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, l),
+    ).toBe(true);
     expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "DoesNotExist" }] }, l)).toBe(true);
     expect(selectorMatches({ matchExpressions: [{ key: "zone", operator: "Exists" }] }, l)).toBe(false);
-    expect(selectorMatches({ matchLabels: { tier: "db" }, matchExpressions: [{ key: "app", operator: "In", values: ["mysql"] }] }, l)).toBe(false);
+    expect(
+      selectorMatches(
+        {
+          matchLabels: { tier: "db" },
+          matchExpressions: [{ key: "app", operator: "In", values: ["mysql"] }],
+        },
+        l,
+      ),
+    ).toBe(false);
   });
 });
 
@@ -351,23 +548,33 @@ const rds = (patch: Record<string, unknown> = {}) =>
 describe("aws-rds-storage-encrypted", () => {
   it("passes encrypted storage and rejects the rest", () => {
     expect(resourceCheck(rdsEncrypted, rds())).toEqual([]);
-    expect(resourceCheck(rdsEncrypted, rds({ storageEncrypted: false }))).toEqual(['RDS instance "ecommerce-db" must set storageEncrypted to true.']);
-    expect(resourceCheck(rdsEncrypted, res("aws:rds/cluster:Cluster", "aurora", {}))).toEqual(['RDS cluster "aurora" must set storageEncrypted to true.']);
+    expect(resourceCheck(rdsEncrypted, rds({ storageEncrypted: false }))).toEqual([
+      'RDS instance "ecommerce-db" must set storageEncrypted to true.',
+    ]);
+    expect(resourceCheck(rdsEncrypted, res("aws:rds/cluster:Cluster", "aurora", {}))).toEqual([
+      'RDS cluster "aurora" must set storageEncrypted to true.',
+    ]);
   });
 });
 
 describe("aws-rds-not-public", () => {
   it("rejects a publicly accessible instance", () => {
     expect(resourceCheck(rdsNotPublic, rds())).toEqual([]);
-    expect(resourceCheck(rdsNotPublic, rds({ publiclyAccessible: true }))).toEqual(['RDS instance "ecommerce-db" must not be publicly accessible.']);
+    expect(resourceCheck(rdsNotPublic, rds({ publiclyAccessible: true }))).toEqual([
+      'RDS instance "ecommerce-db" must not be publicly accessible.',
+    ]);
   });
 });
 
 describe("aws-rds-backup-retention", () => {
   it("requires at least 7 days", () => {
     expect(resourceCheck(rdsBackups, rds({ backupRetentionPeriod: 7 }))).toEqual([]);
-    expect(resourceCheck(rdsBackups, rds({ backupRetentionPeriod: 3 }))).toEqual(['RDS instance "ecommerce-db" must keep backups for at least 7 days (backupRetentionPeriod is 3).']);
-    expect(resourceCheck(rdsBackups, rds({ backupRetentionPeriod: undefined }))).toEqual(['RDS instance "ecommerce-db" must keep backups for at least 7 days (backupRetentionPeriod is unset).']);
+    expect(resourceCheck(rdsBackups, rds({ backupRetentionPeriod: 3 }))).toEqual([
+      'RDS instance "ecommerce-db" must keep backups for at least 7 days (backupRetentionPeriod is 3).',
+    ]);
+    expect(resourceCheck(rdsBackups, rds({ backupRetentionPeriod: undefined }))).toEqual([
+      'RDS instance "ecommerce-db" must keep backups for at least 7 days (backupRetentionPeriod is unset).',
+    ]);
   });
 });
 
@@ -406,11 +613,18 @@ const cache = (patch: Record<string, unknown> = {}) =>
 describe("aws-elasticache-encryption-auth", () => {
   it("passes an encrypted, authenticated replication group (token or RBAC)", () => {
     expect(resourceCheck(elasticacheSecure, cache())).toEqual([]);
-    expect(resourceCheck(elasticacheSecure, cache({ authToken: undefined, userGroupIds: ["app-users"] }))).toEqual([]);
+    expect(
+      resourceCheck(elasticacheSecure, cache({ authToken: undefined, userGroupIds: ["app-users"] })),
+    ).toEqual([]);
   });
 
   it("rejects missing encryption or authentication", () => {
-    expect(resourceCheck(elasticacheSecure, cache({ transitEncryptionEnabled: false, atRestEncryptionEnabled: false, authToken: "" }))).toEqual([
+    expect(
+      resourceCheck(
+        elasticacheSecure,
+        cache({ transitEncryptionEnabled: false, atRestEncryptionEnabled: false, authToken: "" }),
+      ),
+    ).toEqual([
       'ElastiCache replication group "ecommerce-cache" must enable encryption in transit (transitEncryptionEnabled true).',
       'ElastiCache replication group "ecommerce-cache" must enable encryption at rest (atRestEncryptionEnabled true).',
       'ElastiCache replication group "ecommerce-cache" must require authentication (authToken or userGroupIds).',
@@ -421,7 +635,9 @@ describe("aws-elasticache-encryption-auth", () => {
   });
 
   it("rejects single-node clusters, which cannot encrypt or authenticate", () => {
-    expect(resourceCheck(elasticacheSecure, res("aws:elasticache/cluster:Cluster", "memo", { engine: "redis" }))).toEqual([
+    expect(
+      resourceCheck(elasticacheSecure, res("aws:elasticache/cluster:Cluster", "memo", { engine: "redis" })),
+    ).toEqual([
       'ElastiCache cluster "memo" cannot encrypt or authenticate; use an aws.elasticache.ReplicationGroup.',
     ]);
   });
@@ -445,8 +661,15 @@ const eks = (patch: unknown = {}) =>
     "platform",
     merge(
       {
-        vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: false, subnetIds: ["subnet-a", "subnet-b"] },
-        encryptionConfig: { provider: { keyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" }, resources: ["secrets"] },
+        vpcConfig: {
+          endpointPrivateAccess: true,
+          endpointPublicAccess: false,
+          subnetIds: ["subnet-a", "subnet-b"],
+        },
+        encryptionConfig: {
+          provider: { keyArn: "arn:aws:kms:eu-west-1:123456789012:key/abc" },
+          resources: ["secrets"],
+        },
         enabledClusterLogTypes: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
       },
       patch,
@@ -456,17 +679,36 @@ const eks = (patch: unknown = {}) =>
 describe("aws-eks-hardened", () => {
   it("passes a private, encrypted, fully logged cluster (a public endpoint limited to CIDRs is fine)", () => {
     expect(resourceCheck(eksHardened, eks())).toEqual([]);
-    expect(resourceCheck(eksHardened, eks({ vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] } }))).toEqual([]);
+    expect(
+      resourceCheck(
+        eksHardened,
+        eks({ vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] } }),
+      ),
+    ).toEqual([]);
   });
 
   it("reports each missing hardening", () => {
-    expect(resourceCheck(eksHardened, eks({ vpcConfig: { endpointPrivateAccess: false, endpointPublicAccess: undefined }, encryptionConfig: null, enabledClusterLogTypes: ["api", "audit"] }))).toEqual([
+    expect(
+      resourceCheck(
+        eksHardened,
+        eks({
+          vpcConfig: { endpointPrivateAccess: false, endpointPublicAccess: undefined },
+          encryptionConfig: null,
+          enabledClusterLogTypes: ["api", "audit"],
+        }),
+      ),
+    ).toEqual([
       'EKS cluster "platform" must enable the private API endpoint (vpcConfig.endpointPrivateAccess true).',
       'EKS cluster "platform" exposes its public API endpoint to the internet; set vpcConfig.endpointPublicAccess false or list publicAccessCidrs (not 0.0.0.0/0).',
       'EKS cluster "platform" must encrypt Kubernetes secrets with a KMS key (encryptionConfig with resources ["secrets"] and provider.keyArn).',
       'EKS cluster "platform" must enable every control-plane log type (missing authenticator, controllerManager, scheduler).',
     ]);
-    expect(resourceCheck(eksHardened, eks({ vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] } }))).toEqual([
+    expect(
+      resourceCheck(
+        eksHardened,
+        eks({ vpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["0.0.0.0/0"] } }),
+      ),
+    ).toEqual([
       'EKS cluster "platform" exposes its public API endpoint to the internet; set vpcConfig.endpointPublicAccess false or list publicAccessCidrs (not 0.0.0.0/0).',
     ]);
   });
@@ -474,20 +716,38 @@ describe("aws-eks-hardened", () => {
 
 describe("aws-vpc-flow-logs", () => {
   const vpc = res("aws:ec2/vpc:Vpc", "platform-vpc", { cidrBlock: "10.30.0.0/16" });
-  const flowLog = (extra: Partial<RuleResource>) => res("aws:ec2/flowLog:FlowLog", "platform-vpc-flow-logs", { vpcId: "vpc-0abc", trafficType: "ALL" }, extra);
+  const flowLog = (extra: Partial<RuleResource>) =>
+    res(
+      "aws:ec2/flowLog:FlowLog",
+      "platform-vpc-flow-logs",
+      { vpcId: "vpc-0abc", trafficType: "ALL" },
+      extra,
+    );
 
   it("passes a VPC with a flow log attached (engine property dependencies, or harness dependencies)", () => {
-    expect(stackCheck(vpcFlowLogs, [vpc, flowLog({ propertyDependencies: { vpcId: [vpc.urn] } })])).toEqual([]);
-    expect(stackCheck(vpcFlowLogs, [vpc, flowLog({ dependencies: [vpc.urn, "urn:pulumi:production::platform::aws:iam/role:Role::flow"] })])).toEqual([]);
+    expect(stackCheck(vpcFlowLogs, [vpc, flowLog({ propertyDependencies: { vpcId: [vpc.urn] } })])).toEqual(
+      [],
+    );
+    expect(
+      stackCheck(vpcFlowLogs, [
+        vpc,
+        flowLog({ dependencies: [vpc.urn, "urn:pulumi:production::platform::aws:iam/role:Role::flow"] }),
+      ]),
+    ).toEqual([]);
   });
 
   it("fails a VPC without one", () => {
     const other = res("aws:ec2/vpc:Vpc", "other-vpc", {});
-    expect(stackCheck(vpcFlowLogs, [vpc, other, flowLog({ propertyDependencies: { vpcId: [vpc.urn] } })])).toEqual(['VPC "other-vpc" has no flow log (an aws.ec2.FlowLog with its vpcId).']);
+    expect(
+      stackCheck(vpcFlowLogs, [vpc, other, flowLog({ propertyDependencies: { vpcId: [vpc.urn] } })]),
+    ).toEqual(['VPC "other-vpc" has no flow log (an aws.ec2.FlowLog with its vpcId).']);
     // A flow log that merely depends on the VPC through another property is not attached to it.
-    expect(stackCheck(vpcFlowLogs, [vpc, flowLog({ propertyDependencies: { vpcId: [], logDestination: [vpc.urn] }, dependencies: [vpc.urn] })])).toEqual([
-      'VPC "platform-vpc" has no flow log (an aws.ec2.FlowLog with its vpcId).',
-    ]);
+    expect(
+      stackCheck(vpcFlowLogs, [
+        vpc,
+        flowLog({ propertyDependencies: { vpcId: [], logDestination: [vpc.urn] }, dependencies: [vpc.urn] }),
+      ]),
+    ).toEqual(['VPC "platform-vpc" has no flow log (an aws.ec2.FlowLog with its vpcId).']);
   });
 });
 
@@ -500,9 +760,20 @@ describe("the baseline", () => {
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {
-    const findings = evaluate([namespace(), deployment(withContainer({ image: "nginx" })), rds({ storageEncrypted: false })], production);
-    expect(findings.map((f) => f.rule).sort()).toEqual(["aws-rds-storage-encrypted", "k8s-hpa-coverage", "k8s-image-pinned", "k8s-networkpolicy-coverage", "k8s-pdb-coverage"]);
-    expect(findings.find((f) => f.rule === "aws-rds-storage-encrypted")?.urn).toBe(urn("aws:rds/instance:Instance", "ecommerce-db"));
+    const findings = evaluate(
+      [namespace(), deployment(withContainer({ image: "nginx" })), rds({ storageEncrypted: false })],
+      production,
+    );
+    expect(findings.map((f) => f.rule).sort()).toEqual([
+      "aws-rds-storage-encrypted",
+      "k8s-hpa-coverage",
+      "k8s-image-pinned",
+      "k8s-networkpolicy-coverage",
+      "k8s-pdb-coverage",
+    ]);
+    expect(findings.find((f) => f.rule === "aws-rds-storage-encrypted")?.urn).toBe(
+      urn("aws:rds/instance:Instance", "ecommerce-db"),
+    );
   });
 
   it("places a stack by its configured stage, then by its name, else as production", () => {

@@ -142,7 +142,9 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 function strRecord(v: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
+  return Object.fromEntries(
+    Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
 }
 function num(v: unknown): number | undefined {
   if (typeof v === "number") return v;
@@ -189,7 +191,11 @@ function workloadOf(r: RuleResource): Workload | undefined {
   const kind = WORKLOAD_KINDS[r.type];
   if (!kind) return undefined;
   const template =
-    r.type === K8S.pod ? { metadata: get(r.props, "metadata"), spec: get(r.props, "spec") } : r.type === K8S.cronJob ? get(r.props, "spec", "jobTemplate", "spec", "template") : get(r.props, "spec", "template");
+    r.type === K8S.pod
+      ? { metadata: get(r.props, "metadata"), spec: get(r.props, "spec") }
+      : r.type === K8S.cronJob
+        ? get(r.props, "spec", "jobTemplate", "spec", "template")
+        : get(r.props, "spec", "template");
   const name = metadataName(r);
   const namespace = namespaceOf(r);
   return {
@@ -203,16 +209,28 @@ function workloadOf(r: RuleResource): Workload | undefined {
   };
 }
 
-function workloads(resources: readonly RuleResource[], types: readonly string[] = WORKLOAD_TYPES): Workload[] {
+function workloads(
+  resources: readonly RuleResource[],
+  types: readonly string[] = WORKLOAD_TYPES,
+): Workload[] {
   return resources.filter((r) => types.includes(r.type)).flatMap((r) => workloadOf(r) ?? []);
 }
 
-function containersOf(podSpec: Obj, lists: readonly string[] = ["initContainers", "containers", "ephemeralContainers"]): Container[] {
-  return lists.flatMap((list) => arr(podSpec[list]).map((c, i) => ({ list, spec: obj(c), name: str(obj(c)["name"]) ?? `${list}[${i}]` })));
+function containersOf(
+  podSpec: Obj,
+  lists: readonly string[] = ["initContainers", "containers", "ephemeralContainers"],
+): Container[] {
+  return lists.flatMap((list) =>
+    arr(podSpec[list]).map((c, i) => ({ list, spec: obj(c), name: str(obj(c)["name"]) ?? `${list}[${i}]` })),
+  );
 }
 
 function containerLabel(c: Container): string {
-  return c.list === "containers" ? `container "${c.name}"` : c.list === "initContainers" ? `init container "${c.name}"` : `ephemeral container "${c.name}"`;
+  return c.list === "containers"
+    ? `container "${c.name}"`
+    : c.list === "initContainers"
+      ? `init container "${c.name}"`
+      : `ephemeral container "${c.name}"`;
 }
 
 /** Whether a Kubernetes label selector (`matchLabels` + `matchExpressions`) selects `labels`. */
@@ -264,40 +282,64 @@ function applicationWorkloads(resources: readonly RuleResource[], types: readonl
 // Kubernetes rules
 // ------------------------------------------------------------------------------------------------
 
-const ALLOWED_RESTRICTED_VOLUMES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
+const ALLOWED_RESTRICTED_VOLUMES = [
+  "configMap",
+  "csi",
+  "downwardAPI",
+  "emptyDir",
+  "ephemeral",
+  "persistentVolumeClaim",
+  "projected",
+  "secret",
+];
 
 /** The Pod Security "restricted" checks for one pod spec (the policies of the Kubernetes docs that apply to Linux pods). */
 function restrictedProblems(podSpec: Obj): string[] {
   const problems: string[] = [];
-  for (const field of ["hostNetwork", "hostPID", "hostIPC"]) if (podSpec[field] === true) problems.push(`spec.${field} must not be true`);
+  for (const field of ["hostNetwork", "hostPID", "hostIPC"])
+    if (podSpec[field] === true) problems.push(`spec.${field} must not be true`);
   for (const raw of arr(podSpec["volumes"])) {
     const v = obj(raw);
     const kind = Object.keys(v).find((k) => k !== "name");
-    if (kind && !ALLOWED_RESTRICTED_VOLUMES.includes(kind)) problems.push(`volume "${str(v["name"]) ?? "?"}" uses ${kind}; only ${ALLOWED_RESTRICTED_VOLUMES.join(", ")} are allowed`);
+    if (kind && !ALLOWED_RESTRICTED_VOLUMES.includes(kind))
+      problems.push(
+        `volume "${str(v["name"]) ?? "?"}" uses ${kind}; only ${ALLOWED_RESTRICTED_VOLUMES.join(", ")} are allowed`,
+      );
   }
   const pod = obj(podSpec["securityContext"]);
   if (num(pod["runAsUser"]) === 0) problems.push("securityContext.runAsUser must not be 0 (root)");
   const podSeccomp = str(get(pod, "seccompProfile", "type"));
-  if (podSeccomp !== undefined && podSeccomp !== "RuntimeDefault" && podSeccomp !== "Localhost") problems.push(`securityContext.seccompProfile.type must be RuntimeDefault or Localhost (found ${podSeccomp})`);
+  if (podSeccomp !== undefined && podSeccomp !== "RuntimeDefault" && podSeccomp !== "Localhost")
+    problems.push(
+      `securityContext.seccompProfile.type must be RuntimeDefault or Localhost (found ${podSeccomp})`,
+    );
 
   for (const c of containersOf(podSpec)) {
     const sc = obj(c.spec["securityContext"]);
     const where = containerLabel(c);
     if (sc["privileged"] === true) problems.push(`${where} must not be privileged`);
-    if (sc["allowPrivilegeEscalation"] !== false) problems.push(`${where} must set securityContext.allowPrivilegeEscalation to false`);
+    if (sc["allowPrivilegeEscalation"] !== false)
+      problems.push(`${where} must set securityContext.allowPrivilegeEscalation to false`);
     const drop = arr(get(sc, "capabilities", "drop"));
     if (!drop.includes("ALL")) problems.push(`${where} must drop capability ALL`);
     const added = arr(get(sc, "capabilities", "add")).filter((cap) => cap !== "NET_BIND_SERVICE");
-    if (added.length > 0) problems.push(`${where} may add only NET_BIND_SERVICE (adds ${added.map(String).join(", ")})`);
+    if (added.length > 0)
+      problems.push(`${where} may add only NET_BIND_SERVICE (adds ${added.map(String).join(", ")})`);
     const runAsNonRoot = sc["runAsNonRoot"] ?? pod["runAsNonRoot"];
-    if (runAsNonRoot !== true) problems.push(`${where} must run as non-root (securityContext.runAsNonRoot true on the pod or the container)`);
+    if (runAsNonRoot !== true)
+      problems.push(
+        `${where} must run as non-root (securityContext.runAsNonRoot true on the pod or the container)`,
+      );
     if (num(sc["runAsUser"]) === 0) problems.push(`${where} must not set runAsUser 0 (root)`);
     const seccomp = str(get(sc, "seccompProfile", "type")) ?? podSeccomp;
     if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost")
-      problems.push(`${where} must use seccompProfile RuntimeDefault or Localhost (on the pod or the container; found ${seccomp ?? "none"})`);
+      problems.push(
+        `${where} must use seccompProfile RuntimeDefault or Localhost (on the pod or the container; found ${seccomp ?? "none"})`,
+      );
     for (const p of arr(c.spec["ports"])) {
       const hostPort = num(obj(p)["hostPort"]);
-      if (hostPort !== undefined && hostPort !== 0) problems.push(`${where} must not use hostPort ${hostPort}`);
+      if (hostPort !== undefined && hostPort !== 0)
+        problems.push(`${where} must not use hostPort ${hostPort}`);
     }
   }
   return problems;
@@ -322,7 +364,11 @@ export const podSecurityRestricted: StackRule = {
         });
     }
     for (const w of applicationWorkloads(resources, POD_SECURITY_TYPES)) {
-      for (const problem of restrictedProblems(w.podSpec)) out.push({ urn: w.resource.urn, message: `${w.label} violates Pod Security "restricted": ${problem}.` });
+      for (const problem of restrictedProblems(w.podSpec))
+        out.push({
+          urn: w.resource.urn,
+          message: `${w.label} violates Pod Security "restricted": ${problem}.`,
+        });
     }
     return out;
   },
@@ -346,7 +392,8 @@ export const probesDefined: ResourceRule = {
 export const resourcesDefined: ResourceRule = {
   kind: "resource",
   name: "k8s-requests-limits",
-  description: "Every container (init containers included) of every workload sets CPU and memory requests and limits, requests not above limits.",
+  description:
+    "Every container (init containers included) of every workload sets CPU and memory requests and limits, requests not above limits.",
   resourceTypes: WORKLOAD_TYPES,
   check(resource) {
     const w = workloadOf(resource);
@@ -358,11 +405,17 @@ export const resourcesDefined: ResourceRule = {
         ...(["cpu", "memory"] as const).filter((k) => requests[k] === undefined).map((k) => `requests.${k}`),
         ...(["cpu", "memory"] as const).filter((k) => limits[k] === undefined).map((k) => `limits.${k}`),
       ];
-      if (missing.length > 0) return [`${w.label} ${containerLabel(c)} does not set resources ${missing.join(", ")}.`];
+      if (missing.length > 0)
+        return [`${w.label} ${containerLabel(c)} does not set resources ${missing.join(", ")}.`];
       const out: string[] = [];
-      if (cpuMillis(requests["cpu"] ?? "") > cpuMillis(limits["cpu"] ?? "")) out.push(`${w.label} ${containerLabel(c)} requests CPU ${requests["cpu"]} above its limit ${limits["cpu"]}.`);
+      if (cpuMillis(requests["cpu"] ?? "") > cpuMillis(limits["cpu"] ?? ""))
+        out.push(
+          `${w.label} ${containerLabel(c)} requests CPU ${requests["cpu"]} above its limit ${limits["cpu"]}.`,
+        );
       if (memoryBytes(requests["memory"] ?? "") > memoryBytes(limits["memory"] ?? ""))
-        out.push(`${w.label} ${containerLabel(c)} requests memory ${requests["memory"]} above its limit ${limits["memory"]}.`);
+        out.push(
+          `${w.label} ${containerLabel(c)} requests memory ${requests["memory"]} above its limit ${limits["memory"]}.`,
+        );
       return out;
     });
   },
@@ -390,8 +443,14 @@ export const imagesPinned: ResourceRule = {
       if (image === undefined) return [`${w.label} ${containerLabel(c)} has no image.`];
       const { tag, digest } = imageTag(image);
       if (digest) return [];
-      if (tag === undefined || tag === "") return [`${w.label} ${containerLabel(c)} image "${image}" has no tag; pin a version tag or a digest.`];
-      if (tag === "latest") return [`${w.label} ${containerLabel(c)} image "${image}" uses the mutable tag "latest"; pin a version tag or a digest.`];
+      if (tag === undefined || tag === "")
+        return [
+          `${w.label} ${containerLabel(c)} image "${image}" has no tag; pin a version tag or a digest.`,
+        ];
+      if (tag === "latest")
+        return [
+          `${w.label} ${containerLabel(c)} image "${image}" uses the mutable tag "latest"; pin a version tag or a digest.`,
+        ];
       return [];
     });
   },
@@ -400,20 +459,36 @@ export const imagesPinned: ResourceRule = {
 /** Name segments that mark an environment variable as secret. */
 const SECRET_WORDS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIALS"];
 /** Trailing segments that describe a secret without being one (JWT_SECRET_EXPIRATION, API_KEY_HEADER...). */
-const NON_SECRET_SUFFIXES = ["EXPIRATION", "EXPIRY", "TTL", "TIMEOUT", "FILE", "PATH", "LENGTH", "ALGORITHM", "HEADER"];
+const NON_SECRET_SUFFIXES = [
+  "EXPIRATION",
+  "EXPIRY",
+  "TTL",
+  "TIMEOUT",
+  "FILE",
+  "PATH",
+  "LENGTH",
+  "ALGORITHM",
+  "HEADER",
+];
 
 /** Whether an environment variable name looks like it holds a secret. */
 export function looksSecret(name: string): boolean {
-  const segments = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  const segments = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
   const last = segments[segments.length - 1] ?? "";
   if (NON_SECRET_SUFFIXES.includes(last)) return false;
-  return segments.some((s) => SECRET_WORDS.includes(s) || SECRET_WORDS.some((w) => w.length > 3 && s.endsWith(w)));
+  return segments.some(
+    (s) => SECRET_WORDS.includes(s) || SECRET_WORDS.some((w) => w.length > 3 && s.endsWith(w)),
+  );
 }
 
 export const noPlaintextSecretEnv: ResourceRule = {
   kind: "resource",
   name: "k8s-no-plaintext-secret-env",
-  description: "No container sets a secret-looking environment variable (*PASSWORD*, *SECRET*, *TOKEN*, *KEY*...) with a literal `value`; use `valueFrom.secretKeyRef`.",
+  description:
+    "No container sets a secret-looking environment variable (*PASSWORD*, *SECRET*, *TOKEN*, *KEY*...) with a literal `value`; use `valueFrom.secretKeyRef`.",
   resourceTypes: WORKLOAD_TYPES,
   check(resource) {
     const w = workloadOf(resource);
@@ -424,7 +499,9 @@ export const noPlaintextSecretEnv: ResourceRule = {
         const name = str(e["name"]) ?? "";
         const value = e["value"];
         if (value === undefined || value === null || value === "" || !looksSecret(name)) return [];
-        return [`${w.label} ${containerLabel(c)} sets ${name} as a plain value; read it from a Secret with valueFrom.secretKeyRef.`];
+        return [
+          `${w.label} ${containerLabel(c)} sets ${name} as a plain value; read it from a Secret with valueFrom.secretKeyRef.`,
+        ];
       }),
     );
   },
@@ -456,12 +533,20 @@ function coverageRule(args: {
 
 export const pdbCoverage = coverageRule({
   name: "k8s-pdb-coverage",
-  description: "Every Deployment and StatefulSet in an application namespace is selected by a PodDisruptionBudget.",
+  description:
+    "Every Deployment and StatefulSet in an application namespace is selected by a PodDisruptionBudget.",
   types: SERVICE_TYPES,
   stages: STAGES,
   check(w, resources) {
-    const covered = resources.some((r) => r.type === K8S.pdb && namespaceOf(r) === w.namespace && selectorMatches(get(r.props, "spec", "selector"), w.podLabels));
-    return covered ? undefined : `${w.label} is not covered by a PodDisruptionBudget (none in namespace "${w.namespace}" selects its pod labels).`;
+    const covered = resources.some(
+      (r) =>
+        r.type === K8S.pdb &&
+        namespaceOf(r) === w.namespace &&
+        selectorMatches(get(r.props, "spec", "selector"), w.podLabels),
+    );
+    return covered
+      ? undefined
+      : `${w.label} is not covered by a PodDisruptionBudget (none in namespace "${w.namespace}" selects its pod labels).`;
   },
 });
 
@@ -489,30 +574,42 @@ export const hpaCoverage = coverageRule({
       const target = obj(get(r.props, "spec", "scaleTargetRef"));
       return namespaceOf(r) === w.namespace && target["kind"] === w.kind && target["name"] === w.name;
     });
-    return covered ? undefined : `${w.label} has no HorizontalPodAutoscaler (none in namespace "${w.namespace}" targets ${w.kind} "${w.name}").`;
+    return covered
+      ? undefined
+      : `${w.label} has no HorizontalPodAutoscaler (none in namespace "${w.namespace}" targets ${w.kind} "${w.name}").`;
   },
 });
 
 /** The directions a NetworkPolicy restricts (Kubernetes defaults: Ingress, plus Egress when egress rules exist). */
 function policyTypes(networkPolicy: RuleResource): string[] {
-  const explicit = arr(get(networkPolicy.props, "spec", "policyTypes")).filter((t): t is string => typeof t === "string");
+  const explicit = arr(get(networkPolicy.props, "spec", "policyTypes")).filter(
+    (t): t is string => typeof t === "string",
+  );
   if (explicit.length > 0) return explicit;
   return get(networkPolicy.props, "spec", "egress") === undefined ? ["Ingress"] : ["Ingress", "Egress"];
 }
 
 export const networkPolicyCoverage = coverageRule({
   name: "k8s-networkpolicy-coverage",
-  description: "The pods of every workload in an application namespace are selected by NetworkPolicies restricting both ingress and egress.",
+  description:
+    "The pods of every workload in an application namespace are selected by NetworkPolicies restricting both ingress and egress.",
   types: WORKLOAD_TYPES.filter((t) => t !== K8S.pod),
   stages: STAGES,
   check(w, resources) {
     const directions = new Set(
       resources
-        .filter((r) => r.type === K8S.networkPolicy && namespaceOf(r) === w.namespace && selectorMatches(get(r.props, "spec", "podSelector"), w.podLabels))
+        .filter(
+          (r) =>
+            r.type === K8S.networkPolicy &&
+            namespaceOf(r) === w.namespace &&
+            selectorMatches(get(r.props, "spec", "podSelector"), w.podLabels),
+        )
         .flatMap(policyTypes),
     );
     const missing = ["Ingress", "Egress"].filter((d) => !directions.has(d));
-    return missing.length === 0 ? undefined : `${w.label} is not covered by a NetworkPolicy for ${missing.join(" and ")} (none in namespace "${w.namespace}" selects its pod labels).`;
+    return missing.length === 0
+      ? undefined
+      : `${w.label} is not covered by a NetworkPolicy for ${missing.join(" and ")} (none in namespace "${w.namespace}" selects its pod labels).`;
   },
 });
 
@@ -533,7 +630,9 @@ export const rdsEncrypted: ResourceRule = {
   description: "RDS instances and clusters encrypt their storage.",
   resourceTypes: RDS_TYPES,
   check(r) {
-    return r.props["storageEncrypted"] === true ? [] : [`${awsLabel(r, rdsKind(r))} must set storageEncrypted to true.`];
+    return r.props["storageEncrypted"] === true
+      ? []
+      : [`${awsLabel(r, rdsKind(r))} must set storageEncrypted to true.`];
   },
 };
 
@@ -543,7 +642,9 @@ export const rdsNotPublic: ResourceRule = {
   description: "RDS instances are not publicly accessible.",
   resourceTypes: [AWS.rdsInstance],
   check(r) {
-    return r.props["publiclyAccessible"] === true ? [`${awsLabel(r, rdsKind(r))} must not be publicly accessible.`] : [];
+    return r.props["publiclyAccessible"] === true
+      ? [`${awsLabel(r, rdsKind(r))} must not be publicly accessible.`]
+      : [];
   },
 };
 
@@ -558,20 +659,25 @@ export const rdsBackups: ResourceRule = {
     const days = num(r.props["backupRetentionPeriod"]);
     return days !== undefined && days >= MIN_BACKUP_RETENTION_DAYS
       ? []
-      : [`${awsLabel(r, rdsKind(r))} must keep backups for at least ${MIN_BACKUP_RETENTION_DAYS} days (backupRetentionPeriod is ${days ?? "unset"}).`];
+      : [
+          `${awsLabel(r, rdsKind(r))} must keep backups for at least ${MIN_BACKUP_RETENTION_DAYS} days (backupRetentionPeriod is ${days ?? "unset"}).`,
+        ];
   },
 };
 
 export const rdsProductionResilience: ResourceRule = {
   kind: "resource",
   name: "aws-rds-production-resilience",
-  description: "In production, RDS instances are Multi-AZ and RDS instances and clusters have deletion protection.",
+  description:
+    "In production, RDS instances are Multi-AZ and RDS instances and clusters have deletion protection.",
   resourceTypes: RDS_TYPES,
   check(r, ctx) {
     if (ctx.stage !== "production") return [];
     const out: string[] = [];
-    if (r.type === AWS.rdsInstance && r.props["multiAz"] !== true) out.push(`${awsLabel(r, rdsKind(r))} must be Multi-AZ in production (multiAz true).`);
-    if (r.props["deletionProtection"] !== true) out.push(`${awsLabel(r, rdsKind(r))} must have deletionProtection in production.`);
+    if (r.type === AWS.rdsInstance && r.props["multiAz"] !== true)
+      out.push(`${awsLabel(r, rdsKind(r))} must be Multi-AZ in production (multiAz true).`);
+    if (r.props["deletionProtection"] !== true)
+      out.push(`${awsLabel(r, rdsKind(r))} must have deletionProtection in production.`);
     return out;
   },
 };
@@ -582,7 +688,11 @@ export const rdsIamAuth: ResourceRule = {
   description: "RDS enables IAM database authentication.",
   resourceTypes: RDS_TYPES,
   check(r) {
-    return r.props["iamDatabaseAuthenticationEnabled"] === true ? [] : [`${awsLabel(r, rdsKind(r))} must enable IAM database authentication (iamDatabaseAuthenticationEnabled true).`];
+    return r.props["iamDatabaseAuthenticationEnabled"] === true
+      ? []
+      : [
+          `${awsLabel(r, rdsKind(r))} must enable IAM database authentication (iamDatabaseAuthenticationEnabled true).`,
+        ];
   },
 };
 
@@ -594,14 +704,23 @@ export const elasticacheSecure: ResourceRule = {
   resourceTypes: [AWS.cacheReplicationGroup, AWS.cacheCluster],
   check(r) {
     const label = awsLabel(r, "ElastiCache replication group");
-    if (r.type === AWS.cacheCluster) return [`ElastiCache cluster "${r.name}" cannot encrypt or authenticate; use an aws.elasticache.ReplicationGroup.`];
+    if (r.type === AWS.cacheCluster)
+      return [
+        `ElastiCache cluster "${r.name}" cannot encrypt or authenticate; use an aws.elasticache.ReplicationGroup.`,
+      ];
     const out: string[] = [];
-    if (r.props["transitEncryptionEnabled"] !== true) out.push(`${label} must enable encryption in transit (transitEncryptionEnabled true).`);
-    else if (r.props["transitEncryptionMode"] === "preferred") out.push(`${label} must require encryption in transit (transitEncryptionMode "required", found "preferred").`);
-    if (r.props["atRestEncryptionEnabled"] !== true) out.push(`${label} must enable encryption at rest (atRestEncryptionEnabled true).`);
+    if (r.props["transitEncryptionEnabled"] !== true)
+      out.push(`${label} must enable encryption in transit (transitEncryptionEnabled true).`);
+    else if (r.props["transitEncryptionMode"] === "preferred")
+      out.push(
+        `${label} must require encryption in transit (transitEncryptionMode "required", found "preferred").`,
+      );
+    if (r.props["atRestEncryptionEnabled"] !== true)
+      out.push(`${label} must enable encryption at rest (atRestEncryptionEnabled true).`);
     const token = str(r.props["authToken"]);
     const userGroups = arr(r.props["userGroupIds"]);
-    if ((token === undefined || token === "") && userGroups.length === 0) out.push(`${label} must require authentication (authToken or userGroupIds).`);
+    if ((token === undefined || token === "") && userGroups.length === 0)
+      out.push(`${label} must require authentication (authToken or userGroupIds).`);
     return out;
   },
 };
@@ -609,14 +728,17 @@ export const elasticacheSecure: ResourceRule = {
 export const elasticacheFailover: ResourceRule = {
   kind: "resource",
   name: "aws-elasticache-production-failover",
-  description: "In production, ElastiCache replication groups fail over automatically across availability zones.",
+  description:
+    "In production, ElastiCache replication groups fail over automatically across availability zones.",
   resourceTypes: [AWS.cacheReplicationGroup],
   check(r, ctx) {
     if (ctx.stage !== "production") return [];
     const label = awsLabel(r, "ElastiCache replication group");
     const out: string[] = [];
-    if (r.props["automaticFailoverEnabled"] !== true) out.push(`${label} must enable automatic failover in production (automaticFailoverEnabled true).`);
-    if (r.props["multiAzEnabled"] !== true) out.push(`${label} must be Multi-AZ in production (multiAzEnabled true).`);
+    if (r.props["automaticFailoverEnabled"] !== true)
+      out.push(`${label} must enable automatic failover in production (automaticFailoverEnabled true).`);
+    if (r.props["multiAzEnabled"] !== true)
+      out.push(`${label} must be Multi-AZ in production (multiAzEnabled true).`);
     return out;
   },
 };
@@ -633,19 +755,26 @@ export const eksHardened: ResourceRule = {
     const label = awsLabel(r, "EKS cluster");
     const out: string[] = [];
     const vpc = obj(r.props["vpcConfig"]);
-    if (vpc["endpointPrivateAccess"] !== true) out.push(`${label} must enable the private API endpoint (vpcConfig.endpointPrivateAccess true).`);
+    if (vpc["endpointPrivateAccess"] !== true)
+      out.push(`${label} must enable the private API endpoint (vpcConfig.endpointPrivateAccess true).`);
     // EKS defaults the public endpoint to on and open to 0.0.0.0/0 when these are left unset.
     if (vpc["endpointPublicAccess"] !== false) {
       const cidrs = arr(vpc["publicAccessCidrs"]).filter((c): c is string => typeof c === "string");
       if (cidrs.length === 0 || cidrs.includes("0.0.0.0/0"))
-        out.push(`${label} exposes its public API endpoint to the internet; set vpcConfig.endpointPublicAccess false or list publicAccessCidrs (not 0.0.0.0/0).`);
+        out.push(
+          `${label} exposes its public API endpoint to the internet; set vpcConfig.endpointPublicAccess false or list publicAccessCidrs (not 0.0.0.0/0).`,
+        );
     }
     const encryption = obj(r.props["encryptionConfig"]);
     const keyArn = str(get(encryption, "provider", "keyArn"));
-    if (!keyArn || !arr(encryption["resources"]).includes("secrets")) out.push(`${label} must encrypt Kubernetes secrets with a KMS key (encryptionConfig with resources ["secrets"] and provider.keyArn).`);
+    if (!keyArn || !arr(encryption["resources"]).includes("secrets"))
+      out.push(
+        `${label} must encrypt Kubernetes secrets with a KMS key (encryptionConfig with resources ["secrets"] and provider.keyArn).`,
+      );
     const enabled = arr(r.props["enabledClusterLogTypes"]);
     const missing = EKS_LOG_TYPES.filter((t) => !enabled.includes(t));
-    if (missing.length > 0) out.push(`${label} must enable every control-plane log type (missing ${missing.join(", ")}).`);
+    if (missing.length > 0)
+      out.push(`${label} must enable every control-plane log type (missing ${missing.join(", ")}).`);
     return out;
   },
 };
@@ -663,11 +792,17 @@ export const vpcFlowLogs: StackRule = {
         return !flowLogs.some((fl) => {
           if (vpcId !== undefined && fl.props["vpcId"] === vpcId) return true;
           // The engine tells which resource `vpcId` came from; without that (the harness), any dependency on the VPC counts.
-          const sources = fl.propertyDependencies?.["vpcId"] ?? (fl.props["vpcId"] !== undefined ? fl.dependencies : undefined) ?? [];
+          const sources =
+            fl.propertyDependencies?.["vpcId"] ??
+            (fl.props["vpcId"] !== undefined ? fl.dependencies : undefined) ??
+            [];
           return sources.includes(vpc.urn);
         });
       })
-      .map((vpc) => ({ urn: vpc.urn, message: `VPC "${vpc.name}" has no flow log (an aws.ec2.FlowLog with its vpcId).` }));
+      .map((vpc) => ({
+        urn: vpc.urn,
+        message: `VPC "${vpc.name}" has no flow log (an aws.ec2.FlowLog with its vpcId).`,
+      }));
   },
 };
 
@@ -700,18 +835,24 @@ export const RULES: readonly Rule[] = [
  * stack name (`org/production` → production). Unknown names are held to production, the strictest.
  */
 export function stageFor(stackName: string, configuredStage?: string): Stage {
-  const known = (s: string | undefined): s is Stage => s !== undefined && (STAGES as readonly string[]).includes(s);
+  const known = (s: string | undefined): s is Stage =>
+    s !== undefined && (STAGES as readonly string[]).includes(s);
   if (known(configuredStage)) return configuredStage;
   const bare = stackName.split("/").pop() ?? stackName;
   return known(bare) ? bare : "production";
 }
 
 /** Runs every rule over a stack's resources: what the pack reports, as data. */
-export function evaluate(resources: readonly RuleResource[], ctx: RuleContext, rules: readonly Rule[] = RULES): Finding[] {
+export function evaluate(
+  resources: readonly RuleResource[],
+  ctx: RuleContext,
+  rules: readonly Rule[] = RULES,
+): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     if (rule.kind === "stack") {
-      for (const v of rule.check(resources, ctx)) findings.push({ rule: rule.name, urn: v.urn, message: v.message });
+      for (const v of rule.check(resources, ctx))
+        findings.push({ rule: rule.name, urn: v.urn, message: v.message });
       continue;
     }
     for (const r of resources) {

@@ -21,20 +21,35 @@ const originalResolve = moduleInternals._resolveFilename;
 /** Runs the example's index.ts (via tsx, as the harness loads the platform's own program). */
 function loadExample(): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { require: tsxRequire } = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
+  const { require: tsxRequire } = require("tsx/cjs/api") as {
+    require: (id: string, from: string) => unknown;
+  };
   for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete require.cache[key];
+    if (key.startsWith(REPO_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`))
+      delete require.cache[key];
   }
   return { ...(tsxRequire(EXAMPLE, __filename) as Record<string, unknown>) };
 }
 
 const run = (stage: string) =>
-  runProgram(loadExample, { project: "consumer-stack", stack: stage, config: { "consumer-stack:image": "ghcr.io/inventory-team/stock-api:1.0.3", "consumer-stack:stage": stage } });
+  runProgram(loadExample, {
+    project: "consumer-stack",
+    stack: stage,
+    config: {
+      "consumer-stack:image": "ghcr.io/inventory-team/stock-api:1.0.3",
+      "consumer-stack:stage": stage,
+    },
+  });
 
 describe("examples/consumer-stack", () => {
   beforeAll(() => {
     moduleInternals._resolveFilename = function (this: unknown, request, parent, ...rest) {
-      return originalResolve.call(this, request === packageJson.name ? LIBRARY_ENTRY : request, parent, ...rest);
+      return originalResolve.call(
+        this,
+        request === packageJson.name ? LIBRARY_ENTRY : request,
+        parent,
+        ...rest,
+      );
     };
   });
   afterAll(() => {
@@ -44,29 +59,57 @@ describe("examples/consumer-stack", () => {
   it("depends on this library by its package name, from the repository", () => {
     expect(exampleJson.dependencies).toMatchObject({ [packageJson.name]: "file:../.." });
     expect(exampleJson.dependencies["@pulumi/pulumi"]).toBe(packageJson.dependencies["@pulumi/pulumi"]);
-    expect(exampleJson.dependencies["@pulumi/kubernetes"]).toBe(packageJson.dependencies["@pulumi/kubernetes"]);
+    expect(exampleJson.dependencies["@pulumi/kubernetes"]).toBe(
+      packageJson.dependencies["@pulumi/kubernetes"],
+    );
   });
 
   let local: RunResult;
 
   it("renders: the library's components under the example's own stack, on its explicit provider", async () => {
     local = await run("local");
-    const components = local.resources.filter((r) => r.type.startsWith("platform:index:")).map((r) => `${r.type} ${r.name}`);
+    const components = local.resources
+      .filter((r) => r.type.startsWith("platform:index:"))
+      .map((r) => `${r.type} ${r.name}`);
     expect(components).toEqual(
-      expect.arrayContaining(["platform:index:PlatformNamespace inventory-team", "platform:index:ManagedPostgres stock-db", "platform:index:MicroService stock-api"]),
+      expect.arrayContaining([
+        "platform:index:PlatformNamespace inventory-team",
+        "platform:index:ManagedPostgres stock-db",
+        "platform:index:MicroService stock-api",
+      ]),
     );
     expect(local.resources.every((r) => r.urn.startsWith("urn:pulumi:local::consumer-stack::"))).toBe(true);
-    const kubernetes = local.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    const kubernetes = local.resources.filter(
+      (r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes",
+    );
     expect(kubernetes.length).toBeGreaterThan(5);
-    const provider = local.resources.find((r) => r.type === "pulumi:providers:kubernetes" && r.name === "cluster");
+    const provider = local.resources.find(
+      (r) => r.type === "pulumi:providers:kubernetes" && r.name === "cluster",
+    );
     expect(provider).toBeDefined();
-    for (const r of kubernetes) expect(r.provider, `${r.type} ${r.name}`).toMatch(new RegExp(`^${provider?.urn.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}::`));
+    for (const r of kubernetes)
+      expect(r.provider, `${r.type} ${r.name}`).toMatch(
+        new RegExp(`^${provider?.urn.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}::`),
+      );
   });
 
   it("wires the service to its database through a Secret, never a plain value", () => {
-    const deployment = byType(local, "kubernetes:apps/v1:Deployment").find((d) => (reveal(d.inputs) as { metadata?: { name?: string } }).metadata?.name === "stock-api");
+    const deployment = byType(local, "kubernetes:apps/v1:Deployment").find(
+      (d) => (reveal(d.inputs) as { metadata?: { name?: string } }).metadata?.name === "stock-api",
+    );
     expect(deployment).toBeDefined();
-    const spec = reveal(deployment?.inputs) as { spec: { template: { spec: { containers: { image: string; env?: { name: string; value?: unknown; valueFrom?: { secretKeyRef?: { key: string } } }[] }[] } } } };
+    const spec = reveal(deployment?.inputs) as {
+      spec: {
+        template: {
+          spec: {
+            containers: {
+              image: string;
+              env?: { name: string; value?: unknown; valueFrom?: { secretKeyRef?: { key: string } } }[];
+            }[];
+          };
+        };
+      };
+    };
     const container = spec.spec.template.spec.containers[0];
     expect(container?.image).toBe("ghcr.io/inventory-team/stock-api:1.0.3");
     const dbUrl = container?.env?.find((e) => e.name === "DATABASE_URL");
@@ -78,13 +121,19 @@ describe("examples/consumer-stack", () => {
 
   it("protects stateful resources in production", async () => {
     const production = await run("production");
-    const namespace = byType(production, "kubernetes:core/v1:Namespace").find((n) => n.name.startsWith("inventory-team"));
+    const namespace = byType(production, "kubernetes:core/v1:Namespace").find((n) =>
+      n.name.startsWith("inventory-team"),
+    );
     expect(namespace?.protect).toBe(true);
     const statefulSets = byType(production, "kubernetes:apps/v1:StatefulSet");
-    expect(statefulSets.map((s) => [s.name, s.protect, s.retainOnDelete])).toEqual([[expect.stringContaining("stock-db"), true, true]]);
+    expect(statefulSets.map((s) => [s.name, s.protect, s.retainOnDelete])).toEqual([
+      [expect.stringContaining("stock-db"), true, true],
+    ]);
   });
 
   it("reports a bad stage before creating anything", async () => {
-    await expect(run("qa")).rejects.toThrow('consumer-stack:stage must be local, staging or production, found "qa"');
+    await expect(run("qa")).rejects.toThrow(
+      'consumer-stack:stage must be local, staging or production, found "qa"',
+    );
   });
 });

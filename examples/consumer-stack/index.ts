@@ -10,7 +10,8 @@ import { ManagedPostgres, MicroService, PlatformNamespace } from "@platform/micr
 
 const config = new pulumi.Config();
 const stage = config.get("stage") ?? "local";
-if (stage !== "local" && stage !== "staging" && stage !== "production") throw new Error(`consumer-stack:stage must be local, staging or production, found "${stage}"`);
+if (stage !== "local" && stage !== "staging" && stage !== "production")
+  throw new Error(`consumer-stack:stage must be local, staging or production, found "${stage}"`);
 const image = config.require("image");
 const production = stage === "production";
 
@@ -18,7 +19,11 @@ const production = stage === "production";
 const kubeContext = config.get("kubeContext");
 const cluster = new k8s.Provider("cluster", kubeContext ? { context: kubeContext } : {});
 
-const ns = new PlatformNamespace("inventory-team", { platform: "inventory-team", stage, protect: production }, { provider: cluster });
+const ns = new PlatformNamespace(
+  "inventory-team",
+  { platform: "inventory-team", stage, protect: production },
+  { provider: cluster },
+);
 
 const db = new ManagedPostgres(
   "stock-db",

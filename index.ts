@@ -1,11 +1,439 @@
+/**
+ * Composition root: stack config → stage profile → catalogs → components → resources.
+ *
+ * This file only wires. Decisions live elsewhere: what the stack asked for (config/settings.ts),
+ * replica floors, URLs, callers and secrets per service (config/plan.ts), and how each piece is
+ * built (components/). Start order is expressed as resource dependencies, never as sequencing in
+ * code: a service's workload waits for its data services' bootstrap Jobs and for the workloads of
+ * the services it calls — nothing else — so independent services deploy in parallel.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { loadSettings } from "./config";
+import {
+  IngressGateway,
+  KubernetesCluster,
+  ManagedPostgres,
+  MessageBroker,
+  MicroService,
+  Network,
+  ObservabilityStack,
+  PlatformNamespace,
+  RedisCache,
+} from "./components";
+import { childName, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
+import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
+import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
 
-const { settings } = loadSettings();
-const ns = settings.catalogs.map((c) => new k8s.core.v1.Namespace(c.name, { metadata: { name: c.namespace } }));
-const pw = new random.RandomPassword("pw", { length: 20 });
-export const namespaces = ns.map((n) => n.metadata.name);
-export const password = pw.result;
-export const stage = pulumi.output(settings.stage);
+const { settings, secrets } = loadSettings();
+for (const warning of settings.warnings) void pulumi.log.warn(warning);
+
+// ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
+const network =
+  settings.cluster.provider === "aws"
+    ? new Network("platform", {
+        cidr: settings.network.cidr,
+        availabilityZoneCount: settings.network.availabilityZoneCount,
+        natGateways: settings.network.natGateways,
+        flowLogRetentionDays: settings.network.flowLogRetentionDays,
+        clusterName: `platform-${settings.stack}`,
+        tags: settings.tags,
+      })
+    : undefined;
+
+const cluster =
+  settings.cluster.provider === "aws" && network
+    ? new KubernetesCluster("platform", {
+        provider: "aws",
+        clusterName: `platform-${settings.stack}`,
+        kubernetesVersion: settings.cluster.kubernetesVersion,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        publicAccessCidrs: settings.cluster.publicAccessCidrs,
+        adminRoleArns: settings.cluster.adminRoleArns,
+        requireAdminRoles: settings.stage === "production",
+        nodeGroups: settings.cluster.nodeGroups,
+        protect: settings.profile.protectStateful,
+        tags: settings.tags,
+      })
+    : new KubernetesCluster("platform", {
+        provider: "existing",
+        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig ? { kubeconfig: settings.cluster.kubeconfig } : {}),
+        ...(settings.cluster.provider === "existing" && settings.cluster.context ? { context: settings.cluster.context } : {}),
+      });
+
+/** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+
+// ── Shared platform services: public entry and observability ───────────────────────────────────
+const observability = settings.observability.enabled
+  ? new ObservabilityStack(
+      "observability",
+      {
+        chart: chartSource(settings.observability.chart),
+        monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
+        scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
+        retentionDays: settings.observability.retentionDays,
+        prometheusStorageSize: settings.observability.prometheusStorageSize,
+        grafanaStorageSize: settings.observability.grafanaStorageSize,
+        alertReceiver: settings.observability.alertReceiver,
+        ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
+        stage: settings.stage,
+        protect: settings.profile.protectStateful,
+      },
+      onCluster,
+    )
+  : undefined;
+
+const gateway = settings.ingress.enabled
+  ? new IngressGateway(
+      "gateway",
+      {
+        domain: settings.ingress.domain,
+        tls: settings.ingress.tls,
+        envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
+        certManagerChart: chartSource(settings.ingress.certManagerChart),
+        loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
+        proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
+        controllerReplicas: settings.stage === "local" ? 1 : 2,
+        labels: { stage: settings.stage },
+      },
+      onCluster,
+    )
+  : undefined;
+
+// ── One namespace per catalog, its data services and its services ──────────────────────────────
+const deployed = settings.catalogs.map((catalog) => deployCatalog(planCatalog(settings, catalog)));
+
+// ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
+// Grouped so that what a stage does not deploy is simply absent, not an undefined output.
+export const stage = settings.stage;
+export const platform = {
+  cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
+  ...(settings.cluster.provider === "aws"
+    ? { clusterName: cluster.clusterName, clusterEndpoint: cluster.endpoint, vpcId: network?.vpcId, kubeconfig: pulumi.secret(cluster.kubeconfig) }
+    : {}),
+  ...(gateway ? { gatewayAddress: gateway.address } : {}),
+  ...(observability ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName } : {}),
+};
+export const publicUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls]));
+export const serviceUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls]));
+export const dataEndpoints = Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints]));
+
+function deployCatalog(plan: CatalogPlan) {
+  const { catalog } = plan;
+  const namespace = new PlatformNamespace(
+    catalog.name,
+    { name: plan.namespace, platform: catalog.name, stage: settings.stage, protect: settings.profile.protectStateful },
+    onCluster,
+  );
+  // Components that take a plain namespace name wait for the Namespace through dependsOn.
+  const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
+  const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster) : undefined;
+  const backendOf = (backend: "aws" | "inCluster") => ({ backend, ...(backend === "aws" && awsData ? { aws: awsData } : {}) });
+  const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
+
+  const postgres = catalog.data.postgres
+    ? new ManagedPostgres(
+        childName(catalog.name, "postgres"),
+        {
+          ...backendOf(settings.database.backendByCatalog[catalog.name] ?? settings.database.backend),
+          namespace: plan.namespace,
+          platform: catalog.name,
+          stage: settings.stage,
+          protect: settings.profile.protectStateful,
+          engineVersion: settings.database.engineVersion as "15" | "16" | "17",
+          extensions: catalog.data.postgres.extensions,
+          consumers: plan.databases.map((d) => ({ service: d.service, namespace: plan.namespace, database: d.database })),
+          instanceClass: settings.database.instanceClass,
+          allocatedStorageGb: settings.database.allocatedStorageGb,
+          maxAllocatedStorageGb: settings.database.maxAllocatedStorageGb,
+          backupRetentionDays: settings.database.backupRetentionDays,
+          multiAz: settings.database.multiAz,
+          deletionProtection: settings.database.deletionProtection,
+          finalSnapshot: settings.profile.protectStateful,
+          storageSize: settings.database.storageSize,
+          ...(catalog.data.postgres.resources ? { resources: catalog.data.postgres.resources } : {}),
+        },
+        inNamespace,
+      )
+    : undefined;
+
+  const redis = catalog.data.redis
+    ? new RedisCache(
+        childName(catalog.name, "redis"),
+        {
+          ...backendOf(settings.cache.backend),
+          namespace: plan.namespace,
+          platform: catalog.name,
+          stage: settings.stage,
+          protect: settings.profile.protectStateful,
+          engine: settings.cache.engine,
+          maxmemoryPolicy: catalog.data.redis.maxmemoryPolicy,
+          consumers: consumers(plan.redisConsumers),
+          nodeType: settings.cache.nodeType,
+          replicasPerShard: settings.cache.replicasPerShard,
+          snapshotRetentionDays: settings.cache.snapshotRetentionDays,
+          maxmemoryMb: settings.cache.maxmemoryMb,
+          storageSize: settings.cache.storageSize,
+          ...(catalog.data.redis.resources ? { resources: catalog.data.redis.resources } : {}),
+        },
+        inNamespace,
+      )
+    : undefined;
+
+  const broker = catalog.data.broker
+    ? new MessageBroker(
+        childName(catalog.name, "rabbitmq"),
+        {
+          ...backendOf(settings.broker.backend),
+          namespace: plan.namespace,
+          platform: catalog.name,
+          stage: settings.stage,
+          protect: settings.profile.protectStateful,
+          exchanges: catalog.data.broker.exchanges,
+          consumers: consumers(plan.brokerConsumers),
+          instanceType: settings.broker.instanceType,
+          deploymentMode: settings.broker.deploymentMode,
+          engineVersion: settings.broker.engineVersion,
+          storageSize: settings.broker.storageSize,
+          ...(catalog.data.broker.resources ? { resources: catalog.data.broker.resources } : {}),
+        },
+        inNamespace,
+      )
+    : undefined;
+
+  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace);
+
+  // Services in start order, so each one's dependencies already exist to depend on.
+  const services = new Map<string, MicroService>();
+  for (const name of plan.startOrder) {
+    const svc = plan.services.find((s) => s.spec.name === name);
+    if (!svc) continue;
+    const { spec } = svc;
+    const secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }> = {};
+    for (const env of [...svc.generatedSecrets.map((g) => g.env), ...svc.externalSecrets.map((e) => e.env)]) {
+      const secret = appSecrets.get(spec.name);
+      if (secret) secretEnv[env] = { secretName: secret.metadata.name, key: env };
+    }
+    const egress: EgressPeer[] = [];
+    const waitFor: pulumi.Resource[] = [];
+    if (spec.uses.postgres && postgres) {
+      secretEnv.DATABASE_URL = { secretName: connectionSecret(postgres, spec.name), key: "DATABASE_URL" };
+      egress.push(postgres.egressPeer);
+      waitFor.push(postgres.bootstrap);
+    }
+    if (spec.uses.redis && redis) {
+      secretEnv.REDIS_URL = { secretName: connectionSecret(redis, spec.name), key: "REDIS_URL" };
+      egress.push(redis.egressPeer);
+      waitFor.push(redis);
+    }
+    if (spec.uses.broker && broker) {
+      secretEnv.RABBITMQ_URL = { secretName: connectionSecret(broker, spec.name), key: "RABBITMQ_URL" };
+      egress.push(broker.egressPeer);
+      waitFor.push(broker.bootstrap);
+    }
+    for (const dep of spec.dependsOn) {
+      const upstream = services.get(dep);
+      if (upstream) waitFor.push(upstream.workload);
+    }
+    services.set(
+      spec.name,
+      new MicroService(
+        childName(catalog.name, spec.name),
+        microServiceArgs(svc, namespace, secretEnv, egress),
+        { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
+      ),
+    );
+  }
+
+  // Public routes on the Gateway, and monitoring for every service that exposes metrics.
+  const publicUrls: Record<string, string> = {};
+  for (const svc of plan.services) {
+    const expose = svc.spec.expose;
+    const service = services.get(svc.spec.name);
+    if (!expose || !gateway || !service) continue;
+    const issuer = expose.jwt ? plan.services.find((s) => s.spec.name === expose.jwt?.issuerService) : undefined;
+    Object.assign(
+      publicUrls,
+      gateway.addRoutes(
+        svc.spec.name,
+        {
+          namespace: plan.namespace,
+          port: svc.spec.port,
+          protocol: svc.spec.protocol,
+          pathPrefixes: expose.pathPrefixes,
+          ...(expose.jwt && issuer
+            ? {
+                jwt: {
+                  issuer: expose.jwt.issuer,
+                  issuerService: expose.jwt.issuerService,
+                  issuerPort: issuer.spec.metrics.port ?? issuer.spec.port,
+                  jwksPath: expose.jwt.jwksPath,
+                  exemptPathPrefixes: expose.jwt.exemptPathPrefixes,
+                },
+              }
+            : {}),
+          ...(expose.rateLimit ? { rateLimit: expose.rateLimit } : {}),
+        },
+        { dependsOn: [service] },
+      ),
+    );
+  }
+  if (observability) {
+    const monitored: string[] = [];
+    for (const svc of plan.services) {
+      const service = services.get(svc.spec.name);
+      if (!service || !svc.spec.metrics.enabled) continue;
+      observability.monitorService(
+        {
+          serviceName: svc.spec.name,
+          namespace: plan.namespace,
+          platform: catalog.name,
+          protocol: svc.spec.protocol,
+          metricsPortName: svc.spec.metrics.port ? "metrics" : svc.spec.protocol,
+          metricsPath: svc.spec.metrics.path,
+          selectorLabels: { "app.kubernetes.io/name": svc.spec.name, "app.kubernetes.io/instance": svc.spec.name },
+          resources: svc.resources,
+        },
+        { parent: service },
+      );
+      monitored.push(svc.spec.name);
+    }
+    if (monitored.length) observability.addPlatformOverview(catalog.name, monitored);
+  }
+
+  return {
+    catalog: catalog.name,
+    publicUrls,
+    serviceUrls: Object.fromEntries([...services].map(([name, s]) => [name, s.url])),
+    dataEndpoints: {
+      ...(postgres ? { postgres: pulumi.interpolate`${postgres.host}:${postgres.port}` } : {}),
+      ...(redis ? { redis: pulumi.interpolate`${redis.host}:${redis.port}` } : {}),
+      ...(broker ? { rabbitmq: pulumi.interpolate`${broker.host}:${broker.port}` } : {}),
+    },
+  };
+}
+
+function microServiceArgs(
+  svc: ServicePlan,
+  namespace: PlatformNamespace,
+  secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }>,
+  egress: EgressPeer[],
+): ConstructorParameters<typeof MicroService>[1] {
+  const { spec } = svc;
+  const issuesJwtFor = isJwtIssuer(svc);
+  return {
+    namespace: namespace.name,
+    serviceName: spec.name,
+    platform: svc.catalog,
+    stage: settings.stage,
+    image: svc.image,
+    port: spec.port,
+    protocol: spec.protocol,
+    metrics: { enabled: spec.metrics.enabled, path: spec.metrics.path, ...(spec.metrics.port ? { port: spec.metrics.port } : {}) },
+    health: {
+      livenessPath: spec.health.livenessPath,
+      ...(spec.health.readinessPath ? { readinessPath: spec.health.readinessPath } : {}),
+      ...(spec.health.startupPath ? { startupPath: spec.health.startupPath } : {}),
+      ...(spec.health.startup ? { startup: spec.health.startup } : {}),
+      ...(spec.health.liveness ? { liveness: spec.health.liveness } : {}),
+      ...(spec.health.readiness ? { readiness: spec.health.readiness } : {}),
+    },
+    replicas: svc.replicas,
+    resources: svc.resources,
+    env: spec.env,
+    secretEnv,
+    dependencies: svc.dependencies,
+    callers: svc.callers,
+    ingressFrom: [
+      ...(spec.expose && gateway ? [{ namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "service" as const }] : []),
+      // The Gateway's proxies fetch the JWKS from the issuer's HTTP side port.
+      ...(issuesJwtFor && gateway ? [{ namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "metrics" as const }] : []),
+      ...(observability && spec.metrics.enabled ? [{ namespace: "monitoring", port: "metrics" as const }] : []),
+    ],
+    egress,
+    ...(spec.persistence ? { persistence: spec.persistence } : {}),
+    protect: settings.profile.protectStateful,
+    writablePaths: spec.writablePaths,
+    runAsUser: spec.runAsUser,
+    ...(spec.migration ? { migration: { command: spec.migration.command } } : {}),
+  };
+}
+
+/** Whether another service of the catalog validates JWTs issued by this one. */
+function isJwtIssuer(svc: ServicePlan): boolean {
+  const catalog = settings.catalogs.find((c) => c.name === svc.catalog);
+  return !!catalog?.services.some((s) => s.expose?.jwt?.issuerService === svc.spec.name);
+}
+
+/**
+ * One Secret per service holding only the secret settings it reads (least privilege): values
+ * generated once per catalog secret id (so services sharing an id, like the JWT signing key, agree)
+ * or, for third-party credentials, taken from `platform:secrets`. A credential the stack has not
+ * supplied gets a generated placeholder and a warning naming the key to set.
+ */
+function generateAppSecrets(plan: CatalogPlan, s: PlatformSettings, inputs: SecretInputs, namespace: PlatformNamespace): Map<string, k8s.core.v1.Secret> {
+  const values = new Map<string, pulumi.Output<string>>();
+  const valueFor = (id: string, length: number) => {
+    let value = values.get(id);
+    if (!value) {
+      value = new random.RandomPassword(childName(plan.catalog.name, id), { length, special: false }).result;
+      values.set(id, value);
+    }
+    return value;
+  };
+  const result = new Map<string, k8s.core.v1.Secret>();
+  for (const svc of plan.services) {
+    if (svc.generatedSecrets.length === 0 && svc.externalSecrets.length === 0) continue;
+    const data: Record<string, pulumi.Input<string>> = {};
+    for (const g of svc.generatedSecrets) data[g.env] = valueFor(g.id, g.length);
+    for (const e of svc.externalSecrets) {
+      const supplied = inputs.externalSecrets[e.configKey];
+      if (!supplied && !values.has(e.id)) {
+        void pulumi.log.warn(
+          `${e.configKey} is not set in ${s.stackFile}: ${svc.spec.name} gets a generated placeholder for ${e.env} until you run \`pulumi config set --secret --path 'platform:secrets["${e.configKey}"]' <value>\`.`,
+        );
+      }
+      data[e.env] = supplied ?? valueFor(`${e.id}-placeholder`, 48);
+    }
+    result.set(
+      svc.spec.name,
+      new k8s.core.v1.Secret(
+        childName(`${plan.catalog.name}-${svc.spec.name}`, "app-secrets"),
+        {
+          metadata: {
+            name: `${svc.spec.name}-app-secrets`,
+            namespace: namespace.name,
+            labels: { "app.kubernetes.io/name": svc.spec.name, "app.kubernetes.io/part-of": plan.catalog.name, "app.kubernetes.io/managed-by": "pulumi" },
+          },
+          type: "Opaque",
+          stringData: pulumi.secret(data),
+        },
+        { provider: cluster.provider, parent: namespace },
+      ),
+    );
+  }
+  return result;
+}
+
+function connectionSecret(component: { connectionSecretNames: Record<string, string> }, service: string): string {
+  const name = component.connectionSecretNames[service];
+  if (!name) throw new Error(`no connection Secret for ${service}`);
+  return name;
+}
+
+function awsDataArgs(net: Network, k8sCluster: KubernetesCluster): DataServiceAwsArgs {
+  return {
+    vpcId: net.vpcId,
+    subnetIds: net.privateSubnetIds,
+    subnetCidrs: net.privateSubnetCidrs,
+    allowedSecurityGroupIds: [k8sCluster.clusterSecurityGroupId.apply((id) => id ?? "")],
+    tags: settings.tags,
+  };
+}
+
+function chartSource(chart: PlatformSettings["observability"]["chart"]): { version: string; source: "repository" | "localPath"; path?: string } {
+  if (chart.source === "skipped") throw new Error("a skipped chart has no source (the component should not have been created)");
+  return { version: chart.version, source: chart.source, ...(chart.path ? { path: chart.path } : {}) };
+}

@@ -110,6 +110,11 @@ export const databaseSchema = z.strictObject({
   multiAz: z.boolean().optional(),
   deletionProtection: z.boolean().optional(),
   storageSize: storageSize.optional(),
+  /**
+   * Per-catalog backend, for a catalog whose needs one backend cannot meet (the trading catalog's
+   * TimescaleDB is not offered by RDS). Example: `{ trading: { backend: inCluster } }`.
+   */
+  byCatalog: z.partialRecord(z.enum(CATALOG_NAMES), z.strictObject({ backend: z.enum(BACKENDS) })).optional(),
 });
 
 export const cacheSchema = z.strictObject({

@@ -96,7 +96,12 @@ export interface PlatformSettings {
   catalogs: Catalog[];
   cluster: ClusterSettings;
   network: StageProfile["network"];
-  database: StageProfile["database"] & { backend: Backend; engineVersion: string };
+  database: StageProfile["database"] & {
+    backend: Backend;
+    engineVersion: string;
+    /** Effective backend per deployed catalog (the stack-wide backend unless byCatalog says otherwise). */
+    backendByCatalog: Record<string, Backend>;
+  };
   cache: StageProfile["cache"] & { backend: Backend; engine: "redis" | "valkey" };
   broker: StageProfile["broker"] & { backend: Backend; engineVersion: string };
   ingress: {
@@ -208,7 +213,15 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
         };
 
   const backendDefault = (explicit: Backend | undefined): Backend => explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
-  const database = { ...profile.database, ...definedOnly(raw.database ?? {}), backend: backendDefault(raw.database?.backend), engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION };
+  const { byCatalog, ...databaseRaw } = raw.database ?? {};
+  const databaseBackend = backendDefault(raw.database?.backend);
+  const database = {
+    ...profile.database,
+    ...definedOnly(databaseRaw),
+    backend: databaseBackend,
+    engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION,
+    backendByCatalog: Object.fromEntries(catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend])),
+  };
   const cache = { ...profile.cache, ...definedOnly(raw.cache ?? {}), backend: backendDefault(raw.cache?.backend), engine: raw.cache?.engine ?? "redis" };
   const broker = { ...profile.broker, ...definedOnly(raw.broker ?? {}), backend: backendDefault(raw.broker?.backend), engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION };
 
@@ -297,6 +310,22 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   for (const [key, section] of [["database", database], ["cache", cache], ["broker", broker]] as const) {
     if (section.backend === "aws" && clusterProvider === "existing" && usable(key) && usable("cluster"))
       problem(`${key}.backend`, '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")', '"aws"');
+  }
+  if (usable("database")) {
+    for (const catalog of catalogs) {
+      const extensions = catalog.data.postgres?.extensions ?? [];
+      if (database.backendByCatalog[catalog.name] === "aws" && extensions.includes("timescaledb")) {
+        const key = byCatalog?.[catalog.name] ? `database.byCatalog.${catalog.name}.backend` : "database.backend";
+        problem(
+          key,
+          `"inCluster" for catalog "${catalog.name}": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.${catalog.name}.backend to "inCluster")`,
+          '"aws"',
+        );
+      }
+    }
+    for (const name of Object.keys(byCatalog ?? {})) {
+      if (!catalogNames.includes(name as CatalogName)) problem(`database.byCatalog.${name}`, `a deployed catalog (${catalogNames.join(", ")})`, JSON.stringify(name));
+    }
   }
   if (usable("database") && database.maxAllocatedStorageGb < database.allocatedStorageGb)
     problem("database.maxAllocatedStorageGb", `at least database.allocatedStorageGb (${database.allocatedStorageGb})`, String(database.maxAllocatedStorageGb));

@@ -94,7 +94,7 @@ describe("stack config: every bad config gets an exact message", () => {
 
   it("3. unknown nested key", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceclass":"db.r6g.large"}' })).toEqual([
-      'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, storageSize), found "db.r6g.large"',
+      'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, storageSize), found "db.r6g.large"',
     ]);
   });
 
@@ -203,6 +203,17 @@ describe("stack config: every bad config gets an exact message", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:services": '{"fintech/backend-api":{"imageTag":"latest version"}}' })).toEqual([
       'platform:services.fintech/backend-api.imageTag: expected an image tag such as "1.4.2" or a digest "sha256:…", found "latest version"',
     ]);
+  });
+
+  it("18. a backend that cannot honour the catalog: TimescaleDB on RDS", () => {
+    expect(problems({ ...PRODUCTION_BASE, "platform:catalogs": '["trading"]' })).toEqual([
+      'platform:database.backend: expected "inCluster" for catalog "trading": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.trading.backend to "inCluster"), found "aws"',
+    ]);
+    expect(problems({ ...PRODUCTION_BASE, "platform:catalogs": '["trading"]', "platform:database": '{"byCatalog":{"trading":{"backend":"aws"}}}' })).toEqual([
+      'platform:database.byCatalog.trading.backend: expected "inCluster" for catalog "trading": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.trading.backend to "inCluster"), found "aws"',
+    ]);
+    const ok = resolveSettings(source({ ...PRODUCTION_BASE, "platform:catalogs": '["trading","fintech"]', "platform:database": '{"byCatalog":{"trading":{"backend":"inCluster"}}}' }));
+    expect(ok.settings.database.backendByCatalog).toEqual({ trading: "inCluster", fintech: "aws" });
   });
 
   it("reports every problem at once, in one error naming the stack file", () => {

@@ -115,11 +115,16 @@ describe("mock harness", () => {
   });
 
   it("records parent, dependencies and options as the engine receives them", async () => {
+    class Thing extends pulumi.CustomResource {
+      constructor(name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        super("test:index:Thing", name, props, opts);
+      }
+    }
     const run = await runProgram(() => {
       const parent = new pulumi.ComponentResource("platform:index:Probe", "probe");
-      const first = new pulumi.CustomResource("test:index:Thing", "first", { size: 1 }, { parent });
-      const second = new pulumi.CustomResource("test:index:Thing", "second", { size: first.id }, { parent, protect: true, retainOnDelete: true });
-      new pulumi.CustomResource("test:index:Thing", "third", { secret: pulumi.secret("s3cret-value") }, { dependsOn: [parent] });
+      const first = new Thing("first", { size: 1 }, { parent });
+      const second = new Thing("second", { size: first.id }, { parent, protect: true, retainOnDelete: true });
+      new Thing("third", { secret: pulumi.secret("s3cret-value") }, { dependsOn: [parent] });
       return { out: second.id };
     });
     const first = run.resources.find((x) => x.name === "first")!;

@@ -222,8 +222,17 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     } catch (error) {
       // An unmocked invoke is the root cause of whatever failed after it: report it first.
       const failure = unmockedInvokes.length > 0 && !(error instanceof Error && error.message.startsWith("Unmocked invoke")) ? new Error(unmockedInvokes.join("\n")) : error;
-      // Let callers see what had been registered before the failure (for "nothing was created").
-      if (failure instanceof Error) Object.assign(failure, { recorded: monitor.recorded });
+      if (failure instanceof Error) {
+        // Let callers see what had been registered before the failure (for "nothing was created").
+        Object.assign(failure, { recorded: monitor.recorded });
+        // Frames of tsx-compiled program files carry inline source maps that vitest's stack parser
+        // cannot read (it aborts the whole run); keep the frames as text, not as parseable frames.
+        failure.stack = `${failure.name}: ${failure.message}\n  program stack:\n${(failure.stack ?? "")
+          .split("\n")
+          .filter((line) => /^\s+at /.test(line))
+          .map((line) => line.replace(/^\s+at /, "    from "))
+          .join("\n")}`;
+      }
       throw failure;
     }
     if (pulumi.log.hasErrors()) throw new Error("the program logged errors (see output above)");

@@ -323,7 +323,12 @@ export class MicroService extends pulumi.ComponentResource {
             },
           },
         },
-        { parent: this, dependsOn: withDependsOn(dependsOn, migrationPolicy) },
+        {
+          parent: this,
+          dependsOn: withDependsOn(dependsOn, migrationPolicy),
+          // Pulumi waits for the Job to succeed; give it as long as the Job may run (its default is 10 minutes).
+          customTimeouts: { create: c.migration.awaitTimeout, update: c.migration.awaitTimeout },
+        },
       );
     }
 
@@ -754,6 +759,7 @@ function resolve(name: string, args: MicroServiceArgs) {
       ? {
           command: args.migration.command,
           timeoutSeconds: args.migration.timeoutSeconds ?? 900,
+          awaitTimeout: `${Math.ceil((args.migration.timeoutSeconds ?? 900) / 60) + 1}m`,
           jobName: `${childName(serviceName, "migrate")}-${stableHash({ image: args.image.trim(), command: args.migration.command }).slice(0, 8)}`,
         }
       : undefined,

@@ -483,6 +483,20 @@ describe("MicroService migration", () => {
     expect(c.ports).toBeUndefined();
     expect(c.livenessProbe).toBeUndefined();
     expect(only(run, T.deployment).dependencies).toContain(job.urn);
+
+    // Pulumi must wait as long as the Job may run. The harness does not record timeouts, and `transforms`
+    // run through engine callbacks that mocks do not serve, so an in-process transformation reads them.
+    let timeouts: pulumi.CustomTimeouts | undefined;
+    const slow = await render(backendApi({ migration: { command: ["node", "dist/migrate.js"], timeoutSeconds: 1800 } }), () => ({
+      transformations: [
+        (a) => {
+          if (a.type === T.job) timeouts = a.opts.customTimeouts;
+          return undefined;
+        },
+      ],
+    }));
+    expect(spec(only(slow, T.job)).activeDeadlineSeconds).toBe(1800);
+    expect(timeouts).toEqual({ create: "31m", update: "31m" });
   });
 
   it("gets a new name (so it runs again) when the image or the command changes, and keeps it otherwise", async () => {

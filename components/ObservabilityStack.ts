@@ -27,7 +27,11 @@ import {
   type ContainerResources,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
-import { GRAFANA_FOLDER_ANNOTATION, ServiceMonitoring, type ServiceMonitoringArgs } from "./ServiceMonitoring";
+import {
+  GRAFANA_FOLDER_ANNOTATION,
+  ServiceMonitoring,
+  type ServiceMonitoringArgs,
+} from "./ServiceMonitoring";
 
 /** Where the kube-prometheus-stack chart comes from. */
 export interface ObservabilityChart {
@@ -106,7 +110,10 @@ export interface ObservabilityStackArgs {
 }
 
 /** What `monitorService` needs per service; the stack supplies labels, datasource and stage. */
-export type MonitorServiceArgs = Omit<ServiceMonitoringArgs, "monitorLabels" | "dashboardLabels" | "datasourceUid" | "stage">;
+export type MonitorServiceArgs = Omit<
+  ServiceMonitoringArgs,
+  "monitorLabels" | "dashboardLabels" | "datasourceUid" | "stage"
+>;
 
 export const KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack";
 export const PROMETHEUS_COMMUNITY_REPOSITORY = "https://prometheus-community.github.io/helm-charts";
@@ -128,7 +135,10 @@ const DEFAULTS = {
   alertmanagerStorageSize: "1Gi",
   prometheusResources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } },
   grafanaResources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-  alertmanagerResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+  alertmanagerResources: {
+    requests: { cpu: "50m", memory: "64Mi" },
+    limits: { cpu: "200m", memory: "256Mi" },
+  },
 } as const satisfies Partial<Record<keyof ObservabilityStackArgs, unknown>>;
 
 export class ObservabilityStack extends pulumi.ComponentResource {
@@ -194,11 +204,19 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const grafanaPassword = new random.RandomPassword(childName(name, "grafana-admin"), { length: 32, special: false }, { parent: this });
+    const grafanaPassword = new random.RandomPassword(
+      childName(name, "grafana-admin"),
+      { length: 32, special: false },
+      { parent: this },
+    );
     const grafanaSecret = new k8s.core.v1.Secret(
       childName(name, "grafana-admin"),
       {
-        metadata: { name: childName(name, "grafana-admin"), namespace: namespace.metadata.name, labels: labels("grafana") },
+        metadata: {
+          name: childName(name, "grafana-admin"),
+          namespace: namespace.metadata.name,
+          labels: labels("grafana"),
+        },
         type: "Opaque",
         stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
       },
@@ -212,9 +230,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         : new k8s.core.v1.Secret(
             webhookSecretName,
             {
-              metadata: { name: webhookSecretName, namespace: namespace.metadata.name, labels: labels("alertmanager") },
+              metadata: {
+                name: webhookSecretName,
+                namespace: namespace.metadata.name,
+                labels: labels("alertmanager"),
+              },
               type: "Opaque",
-              stringData: { [WEBHOOK_SECRET_KEY]: pulumi.secret(args.alertWebhookUrl as pulumi.Input<string>) },
+              stringData: {
+                [WEBHOOK_SECRET_KEY]: pulumi.secret(args.alertWebhookUrl as pulumi.Input<string>),
+              },
             },
             { parent: this },
           );
@@ -229,7 +253,8 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       alertReceiver: receiver,
       webhookSecretName: webhookSecret ? webhookSecretName : undefined,
       scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-      evaluationIntervalSeconds: args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+      evaluationIntervalSeconds:
+        args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
       retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
       prometheusStorageSize: args.prometheusStorageSize,
       grafanaStorageSize: args.grafanaStorageSize,
@@ -251,7 +276,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         name,
         namespace: namespace.metadata.name,
         chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
-        ...(local ? {} : { version: args.chart.version, repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY } }),
+        ...(local
+          ? {}
+          : {
+              version: args.chart.version,
+              repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
+            }),
         createNamespace: false,
         skipCrds: false,
         cleanupOnFail: true,
@@ -260,7 +290,11 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         timeout: 900,
         values,
       },
-      { parent: this, dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])], ...statefulOptions(args.protect ?? false) },
+      {
+        parent: this,
+        dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])],
+        ...statefulOptions(args.protect ?? false),
+      },
     );
 
     const host = (service: string) => `${service}.${namespaceName}.svc.cluster.local`;
@@ -292,8 +326,13 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   monitorService(args: MonitorServiceArgs, opts?: pulumi.ComponentResourceOptions): ServiceMonitoring {
     const services = this.monitored.get(args.platform) ?? new Map<string, MonitoredService>();
     const problems: string[] = [];
-    if (services.has(args.serviceName)) problems.push(`monitorService: ${args.platform}/${args.serviceName} is already monitored`);
-    if (this.monitoredNamespaces && args.namespace !== this.namespaceName && !this.monitoredNamespaces.includes(args.namespace))
+    if (services.has(args.serviceName))
+      problems.push(`monitorService: ${args.platform}/${args.serviceName} is already monitored`);
+    if (
+      this.monitoredNamespaces &&
+      args.namespace !== this.namespaceName &&
+      !this.monitoredNamespaces.includes(args.namespace)
+    )
       problems.push(
         `monitorService: ${args.platform}/${args.serviceName} runs in namespace "${args.namespace}", which Prometheus does not read (monitoredNamespaces: ${this.monitoredNamespaces.join(", ")})`,
       );
@@ -319,11 +358,18 @@ export class ObservabilityStack extends pulumi.ComponentResource {
    * `services` defaults to every service of the platform registered with `monitorService`; each
    * name must have been registered. Returns the dashboard's ConfigMap (in the monitoring namespace).
    */
-  addPlatformOverview(platform: string, services?: string[], opts?: pulumi.CustomResourceOptions): k8s.core.v1.ConfigMap {
+  addPlatformOverview(
+    platform: string,
+    services?: string[],
+    opts?: pulumi.CustomResourceOptions,
+  ): k8s.core.v1.ConfigMap {
     const registered = this.monitored.get(platform) ?? new Map<string, MonitoredService>();
     const names = services ?? [...registered.keys()];
-    const problems = names.filter((n) => !registered.has(n)).map((n) => `addPlatformOverview: ${platform}/${n} was not registered with monitorService`);
-    if (names.length === 0) problems.push(`addPlatformOverview: no service of platform "${platform}" is monitored`);
+    const problems = names
+      .filter((n) => !registered.has(n))
+      .map((n) => `addPlatformOverview: ${platform}/${n} was not registered with monitorService`);
+    if (names.length === 0)
+      problems.push(`addPlatformOverview: no service of platform "${platform}" is monitored`);
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", this.namespaceName, problems);
     const dashboard = platformOverviewDashboard(
       platform,
@@ -336,7 +382,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         metadata: {
           namespace: this.namespace,
           labels: {
-            ...standardLabels({ name: `${platform}-overview`, component: "monitoring", platform, stage: this.stage }),
+            ...standardLabels({
+              name: `${platform}-overview`,
+              component: "monitoring",
+              platform,
+              stage: this.stage,
+            }),
             ...this.plainDashboardLabels,
           },
           annotations: { [GRAFANA_FOLDER_ANNOTATION]: platform },
@@ -352,33 +403,48 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 export function observabilityStackProblems(name: string, args: ObservabilityStackArgs): string[] {
   const problems: string[] = [];
   // The chart truncates its full name to 26 characters; a longer name would change every Service name.
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 26) problems.push(`name "${name}" must be a DNS label of at most 26 characters (the chart truncates longer names)`);
-  if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace)) problems.push(`namespace "${args.namespace}" is not a DNS label`);
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 26)
+    problems.push(
+      `name "${name}" must be a DNS label of at most 26 characters (the chart truncates longer names)`,
+    );
+  if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace))
+    problems.push(`namespace "${args.namespace}" is not a DNS label`);
   for (const ns of args.monitoredNamespaces ?? []) {
-    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(ns)) problems.push(`monitoredNamespaces: "${ns}" is not a DNS label`);
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(ns))
+      problems.push(`monitoredNamespaces: "${ns}" is not a DNS label`);
   }
-  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(args.chart.version)) problems.push(`chart.version "${args.chart.version}" is not a pinned version such as 77.5.0`);
-  if (args.chart.source === "skipped") problems.push('chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead');
-  if (args.chart.source === "localPath" && !args.chart.path) problems.push('chart.path is required with chart.source "localPath"');
-  if (args.chart.source === "repository" && args.chart.path) problems.push('chart.path is only used with chart.source "localPath"');
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(args.chart.version))
+    problems.push(`chart.version "${args.chart.version}" is not a pinned version such as 77.5.0`);
+  if (args.chart.source === "skipped")
+    problems.push(
+      'chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead',
+    );
+  if (args.chart.source === "localPath" && !args.chart.path)
+    problems.push('chart.path is required with chart.source "localPath"');
+  if (args.chart.source === "repository" && args.chart.path)
+    problems.push('chart.path is only used with chart.source "localPath"');
   const seconds = (key: string, value: number | undefined) => {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 5 && value <= 300)) problems.push(`${key} must be a whole number of seconds from 5 to 300, found ${value}`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 5 && value <= 300))
+      problems.push(`${key} must be a whole number of seconds from 5 to 300, found ${value}`);
   };
   seconds("scrapeIntervalSeconds", args.scrapeIntervalSeconds);
   seconds("evaluationIntervalSeconds", args.evaluationIntervalSeconds);
-  if (args.retentionDays !== undefined && !(Number.isInteger(args.retentionDays) && args.retentionDays >= 1)) problems.push(`retentionDays must be a whole number of at least 1, found ${args.retentionDays}`);
+  if (args.retentionDays !== undefined && !(Number.isInteger(args.retentionDays) && args.retentionDays >= 1))
+    problems.push(`retentionDays must be a whole number of at least 1, found ${args.retentionDays}`);
   for (const [key, size] of [
     ["prometheusStorageSize", args.prometheusStorageSize],
     ["grafanaStorageSize", args.grafanaStorageSize],
     ["alertmanagerStorageSize", args.alertmanagerStorageSize],
   ] as const) {
-    if (size !== undefined && !/^[0-9]+(Mi|Gi|Ti)$/.test(size)) problems.push(`${key} must be a size such as 20Gi, found "${size}"`);
+    if (size !== undefined && !/^[0-9]+(Mi|Gi|Ti)$/.test(size))
+      problems.push(`${key} must be a size such as 20Gi, found "${size}"`);
   }
   for (const [key, count] of [
     ["prometheusReplicas", args.prometheusReplicas],
     ["alertmanagerReplicas", args.alertmanagerReplicas],
   ] as const) {
-    if (count !== undefined && !(Number.isInteger(count) && count >= 1)) problems.push(`${key} must be a whole number of at least 1, found ${count}`);
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1))
+      problems.push(`${key} must be a whole number of at least 1, found ${count}`);
   }
   for (const [key, r] of [
     ["prometheusResources", args.prometheusResources],
@@ -388,9 +454,14 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
     if (r) problems.push(...resourceProblems(key, r));
   }
   const receiver = args.alertReceiver ?? "none";
-  if (!["none", "slack", "pagerduty"].includes(receiver)) problems.push(`alertReceiver must be "none", "slack" or "pagerduty", found ${JSON.stringify(receiver)}`);
-  if (receiver !== "none" && args.alertWebhookUrl === undefined) problems.push(`alertWebhookUrl (a secret) is required with alertReceiver "${receiver}"`);
-  if (receiver === "none" && args.alertWebhookUrl !== undefined) problems.push('alertWebhookUrl is given but alertReceiver is "none"; choose "slack" or "pagerduty", or drop the URL');
+  if (!["none", "slack", "pagerduty"].includes(receiver))
+    problems.push(`alertReceiver must be "none", "slack" or "pagerduty", found ${JSON.stringify(receiver)}`);
+  if (receiver !== "none" && args.alertWebhookUrl === undefined)
+    problems.push(`alertWebhookUrl (a secret) is required with alertReceiver "${receiver}"`);
+  if (receiver === "none" && args.alertWebhookUrl !== undefined)
+    problems.push(
+      'alertWebhookUrl is given but alertReceiver is "none"; choose "slack" or "pagerduty", or drop the URL',
+    );
   return problems;
 }
 
@@ -435,10 +506,21 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
   });
   const selector = { matchLabels: v.selectorLabels };
   const namespaceSelector = v.monitoredNamespaces
-    ? { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort() }] }
+    ? {
+        matchExpressions: [
+          {
+            key: "kubernetes.io/metadata.name",
+            operator: "In",
+            values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort(),
+          },
+        ],
+      }
     : {};
   const [dashboardLabelKey, dashboardLabelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
-  const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+  const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({
+    requests: { cpu, memory },
+    limits: { cpu: cpuLimit, memory: memoryLimit },
+  });
   return {
     fullnameOverride: v.name,
     // commonLabels reach every object the chart itself renders, including its own ServiceMonitors
@@ -448,9 +530,26 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
     crds: { enabled: true },
     defaultRules: {
       create: true,
-      ...(v.scrapeControlPlane ? {} : { rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false } }),
+      ...(v.scrapeControlPlane
+        ? {}
+        : {
+            rules: {
+              etcd: false,
+              kubeControllerManager: false,
+              kubeSchedulerAlerting: false,
+              kubeSchedulerRecording: false,
+              kubeProxy: false,
+            },
+          }),
     },
-    ...(v.scrapeControlPlane ? {} : { kubeControllerManager: { enabled: false }, kubeScheduler: { enabled: false }, kubeEtcd: { enabled: false }, kubeProxy: { enabled: false } }),
+    ...(v.scrapeControlPlane
+      ? {}
+      : {
+          kubeControllerManager: { enabled: false },
+          kubeScheduler: { enabled: false },
+          kubeEtcd: { enabled: false },
+          kubeProxy: { enabled: false },
+        }),
     prometheusOperator: {
       resources: small("100m", "128Mi", "500m", "256Mi"),
       prometheusConfigReloader: { resources: small("10m", "32Mi", "100m", "64Mi") },
@@ -495,7 +594,11 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
     grafana: {
       enabled: true,
       fullnameOverride: `${v.name}-grafana`,
-      admin: { existingSecret: v.grafanaAdminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+      admin: {
+        existingSecret: v.grafanaAdminSecretName,
+        userKey: "admin-user",
+        passwordKey: "admin-password",
+      },
       persistence: {
         enabled: true,
         type: "pvc",
@@ -539,16 +642,25 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
 }
 
 /** Receiver names in the Alertmanager configuration. */
-export const RECEIVER_NAMES = { none: "null", slack: "slack", pagerduty: "pagerduty" } as const satisfies Record<AlertReceiver, string>;
+export const RECEIVER_NAMES = {
+  none: "null",
+  slack: "slack",
+  pagerduty: "pagerduty",
+} as const satisfies Record<AlertReceiver, string>;
 
 /**
  * Alertmanager's configuration: critical and warning alerts go to the receiver (critical repeated
  * hourly, warning every 4 hours), everything else (info, the chart's Watchdog) to the null receiver.
  * The webhook URL is read from the mounted Secret (`api_url_file` / `url_file`), never inlined.
  */
-export function alertmanagerConfig(receiver: AlertReceiver, webhookSecretName: string | undefined): Record<string, unknown> {
+export function alertmanagerConfig(
+  receiver: AlertReceiver,
+  webhookSecretName: string | undefined,
+): Record<string, unknown> {
   const target = RECEIVER_NAMES[receiver];
-  const urlFile = webhookSecretName ? `/etc/alertmanager/secrets/${webhookSecretName}/${WEBHOOK_SECRET_KEY}` : undefined;
+  const urlFile = webhookSecretName
+    ? `/etc/alertmanager/secrets/${webhookSecretName}/${WEBHOOK_SECRET_KEY}`
+    : undefined;
   const receivers: Record<string, unknown>[] = [{ name: RECEIVER_NAMES.none }];
   if (receiver === "slack" && urlFile)
     receivers.push({
@@ -557,12 +669,16 @@ export function alertmanagerConfig(receiver: AlertReceiver, webhookSecretName: s
         {
           api_url_file: urlFile,
           send_resolved: true,
-          title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})',
+          title: "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.severity }})",
           text: "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}",
         },
       ],
     });
-  if (receiver === "pagerduty" && urlFile) receivers.push({ name: RECEIVER_NAMES.pagerduty, webhook_configs: [{ url_file: urlFile, send_resolved: true }] });
+  if (receiver === "pagerduty" && urlFile)
+    receivers.push({
+      name: RECEIVER_NAMES.pagerduty,
+      webhook_configs: [{ url_file: urlFile, send_resolved: true }],
+    });
   return {
     global: { resolve_timeout: "5m" },
     route: {
@@ -579,7 +695,11 @@ export function alertmanagerConfig(receiver: AlertReceiver, webhookSecretName: s
     },
     inhibit_rules: [
       // A critical alert silences the warning of the same alert in the same namespace.
-      { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: ["namespace", "alertname"] },
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: ["namespace", "alertname"],
+      },
     ],
     receivers,
     templates: ["/etc/alertmanager/config/*.tmpl"],
@@ -592,6 +712,12 @@ export function retentionSize(volume: string): string {
 }
 
 /** Labels the stack's objects carry, for code that needs them before the stack exists (plain data). */
-export function observabilityLabels(stackName: string): { selectorLabels: Record<string, string>; dashboardLabels: Record<string, string> } {
-  return { selectorLabels: { [MONITORING_LABEL_KEY]: stackName }, dashboardLabels: { [DASHBOARD_LABEL_KEY]: stackName } };
+export function observabilityLabels(stackName: string): {
+  selectorLabels: Record<string, string>;
+  dashboardLabels: Record<string, string>;
+} {
+  return {
+    selectorLabels: { [MONITORING_LABEL_KEY]: stackName },
+    dashboardLabels: { [DASHBOARD_LABEL_KEY]: stackName },
+  };
 }

@@ -21,7 +21,12 @@ import {
   withDependsOn,
   type ContainerResources,
 } from "./lib";
-import { POD_IDENTITY_LABEL_KEYS, promLabelName, type MonitoredService, type ServiceProtocol } from "./metrics";
+import {
+  POD_IDENTITY_LABEL_KEYS,
+  promLabelName,
+  type MonitoredService,
+  type ServiceProtocol,
+} from "./metrics";
 import { serviceRuleGroups } from "./monitoring-rules";
 
 export interface ServiceMonitoringArgs {
@@ -84,7 +89,12 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
     const metricsPath = args.metricsPath ?? "/metrics";
     const namespace = args.namespace;
     const labels = (extra: Record<string, string>) => ({
-      ...standardLabels({ name: args.serviceName, component: "monitoring", platform: args.platform, stage: args.stage }),
+      ...standardLabels({
+        name: args.serviceName,
+        component: "monitoring",
+        platform: args.platform,
+        stage: args.stage,
+      }),
       ...extra,
     });
     this.target = {
@@ -163,25 +173,47 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
 /** Every problem with the args, so one error lists them all. */
 export function serviceMonitoringProblems(args: ServiceMonitoringArgs): string[] {
   const problems: string[] = [];
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.serviceName)) problems.push(`serviceName "${args.serviceName}" is not a DNS label such as order-service`);
-  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace)) problems.push(`namespace "${args.namespace}" is not a DNS label such as ecommerce`);
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.serviceName))
+    problems.push(`serviceName "${args.serviceName}" is not a DNS label such as order-service`);
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace))
+    problems.push(`namespace "${args.namespace}" is not a DNS label such as ecommerce`);
   if (!args.platform) problems.push("platform is empty");
-  if (args.protocol !== "http" && args.protocol !== "grpc") problems.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
-  if (!args.metricsPortName) problems.push("metricsPortName is empty; name the Service port Prometheus scrapes (e.g. metrics)");
-  if (args.metricsPath !== undefined && !args.metricsPath.startsWith("/")) problems.push(`metricsPath must start with "/", found "${args.metricsPath}"`);
+  if (args.protocol !== "http" && args.protocol !== "grpc")
+    problems.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
+  if (!args.metricsPortName)
+    problems.push("metricsPortName is empty; name the Service port Prometheus scrapes (e.g. metrics)");
+  if (args.metricsPath !== undefined && !args.metricsPath.startsWith("/"))
+    problems.push(`metricsPath must start with "/", found "${args.metricsPath}"`);
   const keys = Object.keys(args.selectorLabels);
-  if (keys.length === 0) problems.push(`selectorLabels is empty; give the labels the service's Service selects its pods by (e.g. ${LABEL.name})`);
+  if (keys.length === 0)
+    problems.push(
+      `selectorLabels is empty; give the labels the service's Service selects its pods by (e.g. ${LABEL.name})`,
+    );
   for (const key of keys) {
     if (!POD_IDENTITY_LABEL_KEYS.includes(key))
       problems.push(
         `selectorLabels key "${key}" is not published by kube-state-metrics (${POD_IDENTITY_LABEL_KEYS.join(", ")}), so container metrics could not be matched to the service`,
       );
   }
-  if (new Set(keys.map(promLabelName)).size !== keys.length) problems.push("selectorLabels keys collide once sanitised to Prometheus label names");
-  if (Object.keys(args.monitorLabels).length === 0) problems.push("monitorLabels is empty: Prometheus would not select the ServiceMonitor and PrometheusRule");
-  if (Object.keys(args.dashboardLabels).length === 0) problems.push("dashboardLabels is empty: Grafana's sidecar would not load the dashboard");
-  if (args.scrapeIntervalSeconds !== undefined && !(Number.isInteger(args.scrapeIntervalSeconds) && args.scrapeIntervalSeconds >= 5 && args.scrapeIntervalSeconds <= 300))
-    problems.push(`scrapeIntervalSeconds must be a whole number from 5 to 300, found ${args.scrapeIntervalSeconds}`);
+  if (new Set(keys.map(promLabelName)).size !== keys.length)
+    problems.push("selectorLabels keys collide once sanitised to Prometheus label names");
+  if (Object.keys(args.monitorLabels).length === 0)
+    problems.push(
+      "monitorLabels is empty: Prometheus would not select the ServiceMonitor and PrometheusRule",
+    );
+  if (Object.keys(args.dashboardLabels).length === 0)
+    problems.push("dashboardLabels is empty: Grafana's sidecar would not load the dashboard");
+  if (
+    args.scrapeIntervalSeconds !== undefined &&
+    !(
+      Number.isInteger(args.scrapeIntervalSeconds) &&
+      args.scrapeIntervalSeconds >= 5 &&
+      args.scrapeIntervalSeconds <= 300
+    )
+  )
+    problems.push(
+      `scrapeIntervalSeconds must be a whole number from 5 to 300, found ${args.scrapeIntervalSeconds}`,
+    );
   problems.push(...resourceProblems("resources", args.resources));
   return problems;
 }

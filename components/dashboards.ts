@@ -83,7 +83,10 @@ export function dashboardFileName(d: GrafanaDashboard): string {
 }
 
 /** One service's dashboard: traffic, errors, latency p50/p95/p99, restarts, CPU and memory against requests and limits. */
-export function serviceDashboard(s: MonitoredService, datasourceUid: string = DEFAULT_DATASOURCE_UID): GrafanaDashboard {
+export function serviceDashboard(
+  s: MonitoredService,
+  datasourceUid: string = DEFAULT_DATASOURCE_UID,
+): GrafanaDashboard {
   const layout = new PanelLayout({ type: "prometheus", uid: datasourceUid });
   layout.row("Golden signals");
   layout.panel(12, 8, trafficPanel(s));
@@ -103,7 +106,11 @@ export function serviceDashboard(s: MonitoredService, datasourceUid: string = DE
 }
 
 /** One platform's overview: a row per service with its traffic, errors, p95 latency and saturation side by side. */
-export function platformOverviewDashboard(platform: string, services: readonly MonitoredService[], datasourceUid: string = DEFAULT_DATASOURCE_UID): GrafanaDashboard {
+export function platformOverviewDashboard(
+  platform: string,
+  services: readonly MonitoredService[],
+  datasourceUid: string = DEFAULT_DATASOURCE_UID,
+): GrafanaDashboard {
   const layout = new PanelLayout({ type: "prometheus", uid: datasourceUid });
   for (const s of [...services].sort((a, b) => a.serviceName.localeCompare(b.serviceName))) {
     layout.row(s.serviceName);
@@ -124,24 +131,40 @@ export function platformOverviewDashboard(platform: string, services: readonly M
 // ---------------------------------------------------------------------------------------------------
 // Panels. Each returns everything but id, gridPos and datasource, which the layout assigns.
 
-type PanelBody = Omit<DashboardPanel, "id" | "gridPos" | "datasource" | "targets"> & { targets: Omit<DashboardTarget, "datasource" | "range">[] };
+type PanelBody = Omit<DashboardPanel, "id" | "gridPos" | "datasource" | "targets"> & {
+  targets: Omit<DashboardTarget, "datasource" | "range">[];
+};
 
 function trafficPanel(s: MonitoredService): PanelBody {
-  return timeseries(`${s.serviceName}: traffic`, "reqps", [{ refId: "A", expr: trafficQuery(s), legendFormat: "requests/s" }], {
-    description: `Requests per second handled by ${s.serviceName}.`,
-  });
+  return timeseries(
+    `${s.serviceName}: traffic`,
+    "reqps",
+    [{ refId: "A", expr: trafficQuery(s), legendFormat: "requests/s" }],
+    {
+      description: `Requests per second handled by ${s.serviceName}.`,
+    },
+  );
 }
 
 function errorPanel(s: MonitoredService): PanelBody {
-  return timeseries(`${s.serviceName}: error ratio`, "percentunit", [{ refId: "A", expr: errorRatioQuery(s), legendFormat: "server errors" }], {
-    description: `Share of requests that failed with a server error. Alert above ${ALERT_THRESHOLDS.errorRatio.above * 100}% for ${ALERT_THRESHOLDS.errorRatio.for}.`,
-    thresholds: [{ value: ALERT_THRESHOLDS.errorRatio.above, color: "red" }],
-    min: 0,
-  });
+  return timeseries(
+    `${s.serviceName}: error ratio`,
+    "percentunit",
+    [{ refId: "A", expr: errorRatioQuery(s), legendFormat: "server errors" }],
+    {
+      description: `Share of requests that failed with a server error. Alert above ${ALERT_THRESHOLDS.errorRatio.above * 100}% for ${ALERT_THRESHOLDS.errorRatio.for}.`,
+      thresholds: [{ value: ALERT_THRESHOLDS.errorRatio.above, color: "red" }],
+      min: 0,
+    },
+  );
 }
 
 function latencyPanel(s: MonitoredService, quantiles: number[]): PanelBody {
-  const targets = quantiles.map((q, i) => ({ refId: String.fromCharCode(65 + i), expr: latencyQuantileQuery(s, q), legendFormat: `p${Math.round(q * 100)}` }));
+  const targets = quantiles.map((q, i) => ({
+    refId: String.fromCharCode(65 + i),
+    expr: latencyQuantileQuery(s, q),
+    legendFormat: `p${Math.round(q * 100)}`,
+  }));
   const label = quantiles.map((q) => `p${Math.round(q * 100)}`).join("/");
   return timeseries(`${s.serviceName}: latency ${label}`, "s", targets, {
     description: `Request latency quantiles. Alert when p95 stays above ${ALERT_THRESHOLDS.latencyP95Seconds.above}s for ${ALERT_THRESHOLDS.latencyP95Seconds.for}.`,
@@ -152,21 +175,31 @@ function latencyPanel(s: MonitoredService, quantiles: number[]): PanelBody {
 
 function restartsPanel(s: MonitoredService): PanelBody {
   const window = ALERT_THRESHOLDS.restartsPerHour.window;
-  return timeseries(`${s.serviceName}: restarts in the last ${window}`, "short", [{ refId: "A", expr: restartsPerPodQuery(s, window), legendFormat: "{{pod}}" }], {
-    description: `Container restarts per pod over a sliding ${window}. Alert when the service's pods together pass ${ALERT_THRESHOLDS.restartsPerHour.above}.`,
-    thresholds: [{ value: ALERT_THRESHOLDS.restartsPerHour.above, color: "red" }],
-    min: 0,
-  });
+  return timeseries(
+    `${s.serviceName}: restarts in the last ${window}`,
+    "short",
+    [{ refId: "A", expr: restartsPerPodQuery(s, window), legendFormat: "{{pod}}" }],
+    {
+      description: `Container restarts per pod over a sliding ${window}. Alert when the service's pods together pass ${ALERT_THRESHOLDS.restartsPerHour.above}.`,
+      thresholds: [{ value: ALERT_THRESHOLDS.restartsPerHour.above, color: "red" }],
+      min: 0,
+    },
+  );
 }
 
 function resourcePanel(s: MonitoredService, resource: "cpu" | "memory"): PanelBody {
   const usage = resource === "cpu" ? cpuUsagePerPodQuery(s) : memoryUsagePerPodQuery(s);
   const declared = s.resources
     ? resource === "cpu"
-      ? { request: cpuMillis(s.resources.requests.cpu) / 1000, limit: cpuMillis(s.resources.limits.cpu) / 1000 }
+      ? {
+          request: cpuMillis(s.resources.requests.cpu) / 1000,
+          limit: cpuMillis(s.resources.limits.cpu) / 1000,
+        }
       : { request: memoryBytes(s.resources.requests.memory), limit: memoryBytes(s.resources.limits.memory) }
     : undefined;
-  const spec = s.resources ? `request ${s.resources.requests[resource]}, limit ${s.resources.limits[resource]}` : "requests and limits as deployed";
+  const spec = s.resources
+    ? `request ${s.resources.requests[resource]}, limit ${s.resources.limits[resource]}`
+    : "requests and limits as deployed";
   return timeseries(
     `${s.serviceName}: ${resource === "cpu" ? "CPU (cores)" : "memory (working set)"}`,
     resource === "cpu" ? "short" : "bytes",
@@ -177,7 +210,12 @@ function resourcePanel(s: MonitoredService, resource: "cpu" | "memory"): PanelBo
     ],
     {
       description: `${resource === "cpu" ? "CPU" : "Memory"} per pod against its request and limit (${spec}). Alert above ${ALERT_THRESHOLDS.saturation.above * 100}% of the limit for ${ALERT_THRESHOLDS.saturation.for}.`,
-      thresholds: declared ? [{ value: declared.request, color: "orange" }, { value: declared.limit, color: "red" }] : [],
+      thresholds: declared
+        ? [
+            { value: declared.request, color: "orange" },
+            { value: declared.limit, color: "red" },
+          ]
+        : [],
       min: 0,
     },
   );
@@ -189,7 +227,11 @@ function saturationPanel(s: MonitoredService): PanelBody {
     "percentunit",
     [
       { refId: "A", expr: `max(${saturationPerPodQuery(s, "cpu")})`, legendFormat: "CPU (busiest pod)" },
-      { refId: "B", expr: `max(${saturationPerPodQuery(s, "memory")})`, legendFormat: "memory (busiest pod)" },
+      {
+        refId: "B",
+        expr: `max(${saturationPerPodQuery(s, "memory")})`,
+        legendFormat: "memory (busiest pod)",
+      },
     ],
     {
       description: `Usage of the busiest pod as a share of its container limits. Alert above ${ALERT_THRESHOLDS.saturation.above * 100}% for ${ALERT_THRESHOLDS.saturation.for}.`,
@@ -216,12 +258,21 @@ function timeseries(
         unit,
         ...(extra.min !== undefined ? { min: extra.min } : {}),
         color: { mode: "palette-classic" },
-        custom: { drawStyle: "line", lineWidth: 1, fillOpacity: 10, showPoints: "never", thresholdsStyle: { mode: thresholds.length > 0 ? "dashed" : "off" } },
+        custom: {
+          drawStyle: "line",
+          lineWidth: 1,
+          fillOpacity: 10,
+          showPoints: "never",
+          thresholdsStyle: { mode: thresholds.length > 0 ? "dashed" : "off" },
+        },
         thresholds: { mode: "absolute", steps: [{ color: "green", value: null }, ...thresholds] },
       },
       overrides: [],
     },
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "desc" } },
+    options: {
+      legend: { displayMode: "list", placement: "bottom", showLegend: true },
+      tooltip: { mode: "multi", sort: "desc" },
+    },
   };
 }
 
@@ -236,7 +287,15 @@ class PanelLayout {
 
   row(title: string): void {
     this.newLine();
-    this.panels.push({ id: this.panels.length + 1, type: "row", title, collapsed: false, panels: [], datasource: this.datasource, gridPos: { x: 0, y: this.y, w: 24, h: 1 } });
+    this.panels.push({
+      id: this.panels.length + 1,
+      type: "row",
+      title,
+      collapsed: false,
+      panels: [],
+      datasource: this.datasource,
+      gridPos: { x: 0, y: this.y, w: 24, h: 1 },
+    });
     this.y += 1;
   }
 
@@ -261,7 +320,9 @@ class PanelLayout {
   }
 }
 
-function dashboard(d: Pick<GrafanaDashboard, "uid" | "title" | "description" | "tags" | "panels">): GrafanaDashboard {
+function dashboard(
+  d: Pick<GrafanaDashboard, "uid" | "title" | "description" | "tags" | "panels">,
+): GrafanaDashboard {
   return {
     ...d,
     timezone: "browser",

@@ -111,7 +111,10 @@ export function appSelector(s: MonitoredService, extra: [string, "=" | "=~" | "!
 }
 
 /** Selector for container series in the service's namespace (real containers only, no pod sandbox). */
-export function containerSelector(s: MonitoredService, extra: [string, "=" | "=~" | "!=", string][] = []): string {
+export function containerSelector(
+  s: MonitoredService,
+  extra: [string, "=" | "=~" | "!=", string][] = [],
+): string {
   return `{${matchers([namespaceMatcher(s), ["container", "!=", ""], ["container", "!=", "POD"], ...extra])}}`;
 }
 
@@ -154,18 +157,31 @@ export function latencyQuantileQuery(s: MonitoredService, quantile: number): str
 
 /** CPU cores used per pod of the service. */
 export function cpuUsagePerPodQuery(s: MonitoredService): string {
-  return onServicePods(s, `sum by (namespace, pod) (rate(${CONTAINER_METRICS.cpuSecondsTotal}${containerSelector(s)}[${RATE_WINDOW}]))`);
+  return onServicePods(
+    s,
+    `sum by (namespace, pod) (rate(${CONTAINER_METRICS.cpuSecondsTotal}${containerSelector(s)}[${RATE_WINDOW}]))`,
+  );
 }
 
 /** Memory working set in bytes per pod of the service. */
 export function memoryUsagePerPodQuery(s: MonitoredService): string {
-  return onServicePods(s, `sum by (namespace, pod) (${CONTAINER_METRICS.memoryWorkingSetBytes}${containerSelector(s)})`);
+  return onServicePods(
+    s,
+    `sum by (namespace, pod) (${CONTAINER_METRICS.memoryWorkingSetBytes}${containerSelector(s)})`,
+  );
 }
 
 /** Requests or limits (cores / bytes) per pod of the service, as kube-state-metrics reports them. */
-export function resourcePerPodQuery(s: MonitoredService, kind: "requests" | "limits", resource: "cpu" | "memory"): string {
+export function resourcePerPodQuery(
+  s: MonitoredService,
+  kind: "requests" | "limits",
+  resource: "cpu" | "memory",
+): string {
   const metric = kind === "limits" ? CONTAINER_METRICS.resourceLimits : CONTAINER_METRICS.resourceRequests;
-  return onServicePods(s, `sum by (namespace, pod) (${metric}{${matchers([namespaceMatcher(s), ["resource", "=", resource]])}})`);
+  return onServicePods(
+    s,
+    `sum by (namespace, pod) (${metric}{${matchers([namespaceMatcher(s), ["resource", "=", resource]])}})`,
+  );
 }
 
 /** Usage as a share of the limit per pod (0..1): the saturation signal. */
@@ -180,7 +196,10 @@ export function saturationPerPodQuery(s: MonitoredService, resource: "cpu" | "me
 
 /** Container restarts per pod of the service over `window` (a PromQL duration such as `1h`). */
 export function restartsPerPodQuery(s: MonitoredService, window: string): string {
-  return onServicePods(s, `sum by (namespace, pod) (increase(${CONTAINER_METRICS.restartsTotal}{${matchers([namespaceMatcher(s)])}}[${window}]))`);
+  return onServicePods(
+    s,
+    `sum by (namespace, pod) (increase(${CONTAINER_METRICS.restartsTotal}{${matchers([namespaceMatcher(s)])}}[${window}]))`,
+  );
 }
 
 /** Container restarts of all the service's pods together over `window`. */

@@ -60,7 +60,12 @@ export function ruleGroupName(s: MonitoredService): string {
 /** The alerting rules for one service: one group, every rule labelled with its service. */
 export function serviceRuleGroups(s: MonitoredService): RuleGroup[] {
   const t = ALERT_THRESHOLDS;
-  const labels = (severity: Severity) => ({ severity, platform: s.platform, namespace: s.namespace, service: s.serviceName });
+  const labels = (severity: Severity) => ({
+    severity,
+    platform: s.platform,
+    namespace: s.namespace,
+    service: s.serviceName,
+  });
   const who = `${s.serviceName} (${s.platform}, namespace ${s.namespace})`;
   const percent = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
   return [

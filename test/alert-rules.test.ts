@@ -12,14 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { selectorLabels } from "../components/lib";
 import { REQUEST_METRICS, type MonitoredService, type ServiceProtocol } from "../components/metrics";
-import { ALERT_NAMES, ALERT_THRESHOLDS, serviceRuleGroups, type AlertingRule } from "../components/monitoring-rules";
+import {
+  ALERT_NAMES,
+  ALERT_THRESHOLDS,
+  serviceRuleGroups,
+  type AlertingRule,
+} from "../components/monitoring-rules";
 import { CATALOGS, loadCatalog } from "../services";
 
 let workDir = "";
 
 function promtool(args: string[]): { status: number | null; output: string } {
   const run = spawnSync("promtool", args, { cwd: workDir, encoding: "utf8", timeout: 30_000 });
-  return { status: run.status, output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}` };
+  return {
+    status: run.status,
+    output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}`,
+  };
 }
 
 beforeAll(() => {
@@ -48,7 +56,13 @@ describe("promtool check rules", () => {
   const services: MonitoredService[] = catalogs.flatMap((c) =>
     c.services
       .filter((s) => s.metrics.enabled)
-      .map((s) => ({ serviceName: s.name, namespace: c.namespace, platform: c.name, protocol: s.protocol, selectorLabels: selectorLabels(s.name) })),
+      .map((s) => ({
+        serviceName: s.name,
+        namespace: c.namespace,
+        platform: c.name,
+        protocol: s.protocol,
+        selectorLabels: selectorLabels(s.name),
+      })),
   );
 
   it("covers every metrics-enabled service of the three catalogs", () => {
@@ -56,15 +70,23 @@ describe("promtool check rules", () => {
     expect(new Set(services.map((s) => s.protocol))).toEqual(new Set(["http", "grpc"]));
   });
 
-  it.each(services.map((s) => [`${s.platform}/${s.serviceName}`, s] as const))("%s: its rule group is valid", (_id, service) => {
-    const file = writeRules(`check-${service.platform}-${service.serviceName}.yaml`, serviceRuleGroups(service));
-    const result = promtool(["check", "rules", file]);
-    expect(result.output).toMatch(/SUCCESS: 5 rules found/);
-    expect(result.status, result.output).toBe(0);
-  });
+  it.each(services.map((s) => [`${s.platform}/${s.serviceName}`, s] as const))(
+    "%s: its rule group is valid",
+    (_id, service) => {
+      const file = writeRules(
+        `check-${service.platform}-${service.serviceName}.yaml`,
+        serviceRuleGroups(service),
+      );
+      const result = promtool(["check", "rules", file]);
+      expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+      expect(result.status, result.output).toBe(0);
+    },
+  );
 
   it("rejects a broken rule (the check is real)", () => {
-    const file = writeRules("broken.yaml", [{ name: "broken", rules: [{ alert: "Broken", expr: "sum(rate(http_requests_total[5m]) >" }] }]);
+    const file = writeRules("broken.yaml", [
+      { name: "broken", rules: [{ alert: "Broken", expr: "sum(rate(http_requests_total[5m]) >" }] },
+    ]);
     const result = promtool(["check", "rules", file]);
     expect(result.status).not.toBe(0);
   });
@@ -77,7 +99,13 @@ const NS = "shop";
 const POD = "checkout-7d9f8-abcde";
 
 function service(protocol: ServiceProtocol): MonitoredService {
-  return { serviceName: "checkout", namespace: NS, platform: "shop", protocol, selectorLabels: selectorLabels("checkout") };
+  return {
+    serviceName: "checkout",
+    namespace: NS,
+    platform: "shop",
+    protocol,
+    selectorLabels: selectorLabels("checkout"),
+  };
 }
 
 /** A promtool series selector string from a metric name and labels. */
@@ -88,10 +116,20 @@ function series(metric: string, labels: Record<string, string>): string {
 }
 
 /** Labels the ServiceMonitor's podTargetLabels put on the service's own series. */
-const appLabels = (name: string) => ({ namespace: NS, app_kubernetes_io_name: name, app_kubernetes_io_instance: name });
+const appLabels = (name: string) => ({
+  namespace: NS,
+  app_kubernetes_io_name: name,
+  app_kubernetes_io_instance: name,
+});
 /** kube_pod_labels for a pod of `name` (kube-state-metrics with the stack's allow-list). */
 const podLabels = (name: string, pod: string) =>
-  series("kube_pod_labels", { namespace: NS, pod, uid: `${pod}-uid`, label_app_kubernetes_io_name: name, label_app_kubernetes_io_instance: name });
+  series("kube_pod_labels", {
+    namespace: NS,
+    pod,
+    uid: `${pod}-uid`,
+    label_app_kubernetes_io_name: name,
+    label_app_kubernetes_io_instance: name,
+  });
 
 interface Case {
   title: string;
@@ -113,24 +151,61 @@ function cases(protocol: ServiceProtocol): Case[] {
   });
   // Cumulative bucket counts per minute: p95 interpolates inside the bucket holding the 95th request.
   const buckets = (counts: Record<string, number>) =>
-    Object.entries(counts).map(([le, perMinute]) => ({ series: series(m.durationBucket, { ...appLabels("checkout"), le }), values: `0+${perMinute}x30` }));
+    Object.entries(counts).map(([le, perMinute]) => ({
+      series: series(m.durationBucket, { ...appLabels("checkout"), le }),
+      values: `0+${perMinute}x30`,
+    }));
   const pod = [{ series: podLabels("checkout", POD), values: "1x100" }];
   const otherPod = [{ series: podLabels("inventory", "inventory-5c4b-xyz12"), values: "1x100" }];
   const restarts = (count: number, podName = POD) => ({
-    series: series("kube_pod_container_status_restarts_total", { namespace: NS, pod: podName, container: "app" }),
+    series: series("kube_pod_container_status_restarts_total", {
+      namespace: NS,
+      pod: podName,
+      container: "app",
+    }),
     // 30 quiet minutes, `count` restarts one a minute, then quiet: the 1 h window ending at 66m holds them all.
     values: `0x30 ${Array.from({ length: count }, (_, i) => i + 1).join(" ")} ${count}x${66 - count}`,
   });
   const cpu = (coresUsed: number) => [
-    { series: series("container_cpu_usage_seconds_total", { namespace: NS, pod: POD, container: "app" }), values: `0+${coresUsed * 60}x30` },
+    {
+      series: series("container_cpu_usage_seconds_total", { namespace: NS, pod: POD, container: "app" }),
+      values: `0+${coresUsed * 60}x30`,
+    },
     // cAdvisor's pod-level aggregate (no container label) must not be counted twice.
-    { series: series("container_cpu_usage_seconds_total", { namespace: NS, pod: POD }), values: `0+${coresUsed * 60}x30` },
-    { series: series("kube_pod_container_resource_limits", { namespace: NS, pod: POD, container: "app", resource: "cpu", unit: "core" }), values: "1x30" },
+    {
+      series: series("container_cpu_usage_seconds_total", { namespace: NS, pod: POD }),
+      values: `0+${coresUsed * 60}x30`,
+    },
+    {
+      series: series("kube_pod_container_resource_limits", {
+        namespace: NS,
+        pod: POD,
+        container: "app",
+        resource: "cpu",
+        unit: "core",
+      }),
+      values: "1x30",
+    },
   ];
   const memory = (bytesUsed: number) => [
-    { series: series("container_memory_working_set_bytes", { namespace: NS, pod: POD, container: "app" }), values: `${bytesUsed}x30` },
-    { series: series("container_memory_working_set_bytes", { namespace: NS, pod: POD }), values: `${bytesUsed}x30` },
-    { series: series("kube_pod_container_resource_limits", { namespace: NS, pod: POD, container: "app", resource: "memory", unit: "byte" }), values: "1000000000x30" },
+    {
+      series: series("container_memory_working_set_bytes", { namespace: NS, pod: POD, container: "app" }),
+      values: `${bytesUsed}x30`,
+    },
+    {
+      series: series("container_memory_working_set_bytes", { namespace: NS, pod: POD }),
+      values: `${bytesUsed}x30`,
+    },
+    {
+      series: series("kube_pod_container_resource_limits", {
+        namespace: NS,
+        pod: POD,
+        container: "app",
+        resource: "memory",
+        unit: "byte",
+      }),
+      values: "1000000000x30",
+    },
   ];
   const t = ALERT_THRESHOLDS;
   return [
@@ -151,7 +226,12 @@ function cases(protocol: ServiceProtocol): Case[] {
       title: "error ratio 4.5 % stays silent (client errors and other services' errors do not count)",
       alert: ALERT_NAMES.errorRatio,
       evalTime: "10m",
-      inputs: [requests(serverError, 45), requests(ok, 655), requests(clientError, 300), requests(serverError, 1000, "inventory")],
+      inputs: [
+        requests(serverError, 45),
+        requests(ok, 655),
+        requests(clientError, 300),
+        requests(serverError, 1000, "inventory"),
+      ],
     },
     {
       title: `p95 latency 2.2 s for 5m fires (${t.latencyP95Seconds.severity})`,
@@ -216,7 +296,13 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
 
   it("has one rule per alert, each labelled with severity and its service", () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(Object.values(ALERT_NAMES).sort());
-    for (const rule of rules) expect(rule.labels).toMatchObject({ service: "checkout", namespace: NS, platform: "shop", severity: expect.stringMatching(/^(critical|warning)$/) });
+    for (const rule of rules)
+      expect(rule.labels).toMatchObject({
+        service: "checkout",
+        namespace: NS,
+        platform: "shop",
+        severity: expect.stringMatching(/^(critical|warning)$/),
+      });
   });
 
   it.each(cases(protocol).map((c) => [c.title, c] as const))("%s", (_title, c) => {
@@ -224,7 +310,12 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
     const rule = rules.find((r) => r.alert === c.alert);
     if (!rule) throw new Error(`no rule ${c.alert}`);
     const expected = c.fires
-      ? [{ exp_labels: { ...rule.labels, ...c.fires.extraLabels }, exp_annotations: { ...rule.annotations, summary: c.fires.summary } }]
+      ? [
+          {
+            exp_labels: { ...rule.labels, ...c.fires.extraLabels },
+            exp_annotations: { ...rule.annotations, summary: c.fires.summary },
+          },
+        ]
       : [];
     const testFile = `test-${protocol}-${c.alert}-${c.fires ? "fires" : "silent"}-${c.evalTime}.yaml`;
     writeFileSync(
@@ -232,7 +323,13 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
       stringify({
         rule_files: [ruleFile],
         evaluation_interval: "1m",
-        tests: [{ interval: "1m", input_series: c.inputs, alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }] }],
+        tests: [
+          {
+            interval: "1m",
+            input_series: c.inputs,
+            alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
+          },
+        ],
       }),
     );
     const result = promtool(["test", "rules", testFile]);
@@ -250,7 +347,13 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
       stringify({
         rule_files: [ruleFile],
         evaluation_interval: "1m",
-        tests: [{ interval: "1m", input_series: firing.inputs, alert_rule_test: [{ eval_time: firing.evalTime, alertname: firing.alert, exp_alerts: [] }] }],
+        tests: [
+          {
+            interval: "1m",
+            input_series: firing.inputs,
+            alert_rule_test: [{ eval_time: firing.evalTime, alertname: firing.alert, exp_alerts: [] }],
+          },
+        ],
       }),
     );
     const result = promtool(["test", "rules", testFile]);

@@ -38,7 +38,13 @@ interface Dashboard {
 export function dashboardProblems(raw: unknown, datasourceUid: string): string[] {
   const d = raw as Dashboard;
   const problems: string[] = [];
-  if (typeof d.uid !== "string" || d.uid.length === 0 || d.uid.length > 40 || !/^[a-zA-Z0-9._-]+$/.test(d.uid)) problems.push(`uid ${JSON.stringify(d.uid)} is not 1-40 of [a-zA-Z0-9._-]`);
+  if (
+    typeof d.uid !== "string" ||
+    d.uid.length === 0 ||
+    d.uid.length > 40 ||
+    !/^[a-zA-Z0-9._-]+$/.test(d.uid)
+  )
+    problems.push(`uid ${JSON.stringify(d.uid)} is not 1-40 of [a-zA-Z0-9._-]`);
   if (typeof d.title !== "string" || d.title === "") problems.push("no title");
   if (typeof d.schemaVersion !== "number") problems.push("no schemaVersion");
   if (!Array.isArray(d.panels) || d.panels.length === 0) return [...problems, "no panels"];
@@ -47,22 +53,33 @@ export function dashboardProblems(raw: unknown, datasourceUid: string): string[]
   for (const p of d.panels) {
     const where = `panel ${p.id} "${p.title}"`;
     if (!Number.isInteger(p.id) || p.id < 1) problems.push(`${where}: id must be a positive integer`);
-    if (p.datasource?.type !== "prometheus" || p.datasource.uid !== datasourceUid) problems.push(`${where}: datasource ${JSON.stringify(p.datasource)} is not the Prometheus datasource ${datasourceUid}`);
+    if (p.datasource?.type !== "prometheus" || p.datasource.uid !== datasourceUid)
+      problems.push(
+        `${where}: datasource ${JSON.stringify(p.datasource)} is not the Prometheus datasource ${datasourceUid}`,
+      );
     const g = p.gridPos;
-    if (!g || g.w < 1 || g.h < 1 || g.x < 0 || g.y < 0 || g.x + g.w > 24) problems.push(`${where}: gridPos ${JSON.stringify(g)} is off Grafana's 24-column grid`);
+    if (!g || g.w < 1 || g.h < 1 || g.x < 0 || g.y < 0 || g.x + g.w > 24)
+      problems.push(`${where}: gridPos ${JSON.stringify(g)} is off Grafana's 24-column grid`);
     if (p.type === "row") continue;
     if (!p.targets || p.targets.length === 0) problems.push(`${where}: no queries`);
     const refIds = (p.targets ?? []).map((t) => t.refId);
     if (new Set(refIds).size !== refIds.length) problems.push(`${where}: refIds are not unique`);
     for (const t of p.targets ?? []) {
       if (!t.expr) problems.push(`${where} ${t.refId}: empty expr`);
-      if (t.datasource?.uid !== datasourceUid) problems.push(`${where} ${t.refId}: query datasource ${JSON.stringify(t.datasource)} is not ${datasourceUid}`);
+      if (t.datasource?.uid !== datasourceUid)
+        problems.push(
+          `${where} ${t.refId}: query datasource ${JSON.stringify(t.datasource)} is not ${datasourceUid}`,
+        );
     }
   }
   // Panels must not overlap (Grafana would shuffle them).
   for (const [i, a] of d.panels.entries()) {
     for (const b of d.panels.slice(i + 1)) {
-      const overlap = a.gridPos.x < b.gridPos.x + b.gridPos.w && b.gridPos.x < a.gridPos.x + a.gridPos.w && a.gridPos.y < b.gridPos.y + b.gridPos.h && b.gridPos.y < a.gridPos.y + a.gridPos.h;
+      const overlap =
+        a.gridPos.x < b.gridPos.x + b.gridPos.w &&
+        b.gridPos.x < a.gridPos.x + a.gridPos.w &&
+        a.gridPos.y < b.gridPos.y + b.gridPos.h &&
+        b.gridPos.y < a.gridPos.y + a.gridPos.h;
       if (overlap) problems.push(`panels ${a.id} and ${b.id} overlap`);
     }
   }
@@ -79,13 +96,15 @@ export function queryScopeProblems(expr: string, scope: QueryScope): string[] {
   const selectors = [...expr.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1] ?? "");
   if (selectors.length === 0) problems.push(`no series selector in ${expr}`);
   for (const sel of selectors) {
-    if (!sel.includes(`namespace=${JSON.stringify(scope.namespace)}`)) problems.push(`selector {${sel}} does not name namespace ${scope.namespace}`);
+    if (!sel.includes(`namespace=${JSON.stringify(scope.namespace)}`))
+      problems.push(`selector {${sel}} does not name namespace ${scope.namespace}`);
   }
   for (const [key, value] of Object.entries(scope.selectorLabels)) {
     const name = promLabelName(key);
     const direct = `${name}=${JSON.stringify(value)}`;
     const joined = `label_${name}=${JSON.stringify(value)}`;
-    if (!expr.includes(direct) && !expr.includes(joined)) problems.push(`query does not match ${key}=${value}: ${expr}`);
+    if (!expr.includes(direct) && !expr.includes(joined))
+      problems.push(`query does not match ${key}=${value}: ${expr}`);
     // Any identity matcher in the query must be this service's.
     for (const m of expr.matchAll(new RegExp(`(?:label_)?${name}=("(?:[^"\\\\]|\\\\.)*")`, "g"))) {
       const found = JSON.parse(m[1] ?? '""') as string;
@@ -115,7 +134,8 @@ export function plaintextOccurrences(run: RunResult, needle: string): string[] {
     if (typeof value === "string") {
       if (value.includes(needle)) found.push(where);
     } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`));
-    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+    else if (value && typeof value === "object")
+      for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
   };
   for (const r of run.resources) {
     walk(r.inputs, `${r.type}::${r.name}.inputs`);
@@ -134,7 +154,8 @@ export function secretOccurrences(run: RunResult, needle: string): string[] {
     if (typeof value === "string") {
       if (secret && value.includes(needle)) found.push(where);
     } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${where}[${i}]`, secret));
-    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`, secret);
+    else if (value && typeof value === "object")
+      for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`, secret);
   };
   for (const r of run.resources) walk(r.inputs, `${r.type}::${r.name}.inputs`, false);
   return found;
@@ -144,7 +165,9 @@ export function secretOccurrences(run: RunResult, needle: string): string[] {
 export function requirePromtool(): void {
   const version = spawnSync("promtool", ["--version"], { encoding: "utf8" });
   if (version.error || version.status !== 0)
-    throw new Error("promtool is not installed. Run `bash scripts/install-promtool.sh` (Debian's prometheus package ships it) and run the tests again.");
+    throw new Error(
+      "promtool is not installed. Run `bash scripts/install-promtool.sh` (Debian's prometheus package ships it) and run the tests again.",
+    );
 }
 
 /**
@@ -157,7 +180,10 @@ export function promtoolCheckRules(groups: unknown[]): { status: number | null; 
     const file = path.join(dir, "rules.yaml");
     writeFileSync(file, stringify({ groups }));
     const run = spawnSync("promtool", ["check", "rules", file], { encoding: "utf8", timeout: 60_000 });
-    return { status: run.status, output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}` };
+    return {
+      status: run.status,
+      output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

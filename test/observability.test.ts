@@ -98,7 +98,12 @@ function stackProgram(args: Partial<ObservabilityStackArgs> = {}, options: { mon
     if (options.monitor ?? true) {
       for (const svc of SERVICES) {
         // Stands in for the MicroService the lead passes as parent.
-        const parent = new pulumi.ComponentResource("test:index:Service", `${svc.platform}-${svc.serviceName}`, {}, { providers: [provider] });
+        const parent = new pulumi.ComponentResource(
+          "test:index:Service",
+          `${svc.platform}-${svc.serviceName}`,
+          {},
+          { providers: [provider] },
+        );
         stack.monitorService(svc, { parent });
       }
       stack.addPlatformOverview("ecommerce");
@@ -146,15 +151,28 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
   });
 
   it("labels the namespace privileged for node-exporter's host access, audited against baseline", () => {
-    const metadata = byType(run, T.namespace)[0]?.inputs.metadata as { labels: Record<string, string>; annotations: Record<string, string> };
-    expect(metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/audit": "baseline" });
+    const metadata = byType(run, T.namespace)[0]?.inputs.metadata as {
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    };
+    expect(metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "privileged",
+      "pod-security.kubernetes.io/audit": "baseline",
+    });
     // The policy pack accepts a namespace below "restricted" only with its reason stated.
-    expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/node-exporter.*hostNetwork.*hostPID/);
+    expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(
+      /node-exporter.*hostNetwork.*hostPID/,
+    );
     expect(values(run)["prometheus-node-exporter"]).toBeDefined();
   });
 
   it("scrapes every 15 s, evaluates every 15 s and keeps 15 days, capped at 85 % of the volume", () => {
-    expect(values(run).prometheus.prometheusSpec).toMatchObject({ scrapeInterval: "15s", evaluationInterval: "15s", retention: "15d", retentionSize: "17408MB" });
+    expect(values(run).prometheus.prometheusSpec).toMatchObject({
+      scrapeInterval: "15s",
+      evaluationInterval: "15s",
+      retention: "15d",
+      retentionSize: "17408MB",
+    });
   });
 
   it("selects monitors, rules, probes and scrape configs by the stack's labels only, never by the chart's release label", () => {
@@ -167,10 +185,14 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
     // The chart's own monitors and rules carry the labels, so the explicit selectors keep them.
     expect(values(run).commonLabels).toEqual(SELECTOR_LABELS);
     expect(values(run)["kube-state-metrics"].prometheus.monitor.additionalLabels).toEqual(SELECTOR_LABELS);
-    expect(values(run)["prometheus-node-exporter"].prometheus.monitor.additionalLabels).toEqual(SELECTOR_LABELS);
+    expect(values(run)["prometheus-node-exporter"].prometheus.monitor.additionalLabels).toEqual(
+      SELECTOR_LABELS,
+    );
     expect(values(run).grafana.serviceMonitor.labels).toEqual(SELECTOR_LABELS);
     // kube-state-metrics publishes the pod labels that join container metrics to services.
-    expect(values(run)["kube-state-metrics"].metricLabelsAllowlist).toEqual(["pods=[app.kubernetes.io/name,app.kubernetes.io/instance]"]);
+    expect(values(run)["kube-state-metrics"].metricLabelsAllowlist).toEqual([
+      "pods=[app.kubernetes.io/name,app.kubernetes.io/instance]",
+    ]);
   });
 
   it("exports the selector and dashboard labels and in-cluster URLs", () => {
@@ -186,34 +208,57 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
 
   it("keeps Grafana's admin password in a generated Secret referenced by name, never in the values", () => {
     const grafana = values(run).grafana;
-    expect(grafana.admin).toEqual({ existingSecret: "observability-grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    expect(grafana.admin).toEqual({
+      existingSecret: "observability-grafana-admin",
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    });
     expect(grafana.adminPassword).toBeUndefined();
     const secret = byName(run, T.secret, "observability-grafana-admin");
     // The whole stringData travels as a secret: the password is never a plain input.
-    expect(secret.inputs.stringData).toEqual({ secret: true, value: { "admin-user": "admin", "admin-password": expect.stringMatching(/.{8,}/) } });
+    expect(secret.inputs.stringData).toEqual({
+      secret: true,
+      value: { "admin-user": "admin", "admin-password": expect.stringMatching(/.{8,}/) },
+    });
     expect(byType(run, T.password)[0]?.inputs).toMatchObject({ length: 32 });
     expect(byType(run, T.release)[0]?.dependencies).toContain(secret.urn);
   });
 
   it("gives Grafana the trading platform's resources, persistence and a sidecar selecting the dashboard label in every namespace", () => {
     const grafana = values(run).grafana;
-    expect(grafana.resources).toEqual({ requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+    expect(grafana.resources).toEqual({
+      requests: { cpu: "250m", memory: "128Mi" },
+      limits: { cpu: "1", memory: "512Mi" },
+    });
     expect(grafana.persistence).toMatchObject({ enabled: true, size: "5Gi" });
-    expect(grafana.sidecar.dashboards).toMatchObject({ enabled: true, label: "platform.example.com/grafana-dashboard", labelValue: "observability", searchNamespace: "ALL" });
-    expect(grafana.sidecar.datasources).toMatchObject({ defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID });
+    expect(grafana.sidecar.dashboards).toMatchObject({
+      enabled: true,
+      label: "platform.example.com/grafana-dashboard",
+      labelValue: "observability",
+      searchNamespace: "ALL",
+    });
+    expect(grafana.sidecar.datasources).toMatchObject({
+      defaultDatasourceEnabled: true,
+      uid: DEFAULT_DATASOURCE_UID,
+    });
   });
 
   it("routes every severity to the null receiver when no receiver is configured, with no webhook Secret", () => {
     const am = values(run).alertmanager;
     expect(am.config.receivers).toEqual([{ name: "null" }]);
-    expect(am.config.route.routes.map((r: { receiver: string }) => r.receiver)).toEqual(["null", "null", "null"]);
+    expect(am.config.route.routes.map((r: { receiver: string }) => r.receiver)).toEqual([
+      "null",
+      "null",
+      "null",
+    ]);
     expect(am.alertmanagerSpec.secrets).toEqual([]);
     expect(byType(run, T.secret).map((s) => s.name)).toEqual(["observability-grafana-admin"]);
   });
 
   it("leaves the control plane unscraped by default (managed control planes do not expose it)", () => {
     const v = values(run);
-    for (const key of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) expect(v[key], key).toEqual({ enabled: false });
+    for (const key of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"])
+      expect(v[key], key).toEqual({ enabled: false });
     expect(v.defaultRules.rules).toMatchObject({ etcd: false, kubeControllerManager: false });
   });
 
@@ -226,22 +271,41 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
 });
 
 describe("ObservabilityStack: storage and settings per stage", () => {
-  it.each(["local", "staging", "production"] as const)("%s: Prometheus and Grafana volumes follow the stage profile", async (stage) => {
-    const sizes = STAGE_PROFILES[stage].observability;
-    const run = await runProgram(
-      stackProgram({ stage, prometheusStorageSize: sizes.prometheusStorageSize, grafanaStorageSize: sizes.grafanaStorageSize, protect: stage === "production" }, { monitor: false }),
-      { stack: stage },
-    );
-    const v = values(run);
-    expect(v.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec).toEqual({ accessModes: ["ReadWriteOnce"], resources: { requests: { storage: sizes.prometheusStorageSize } } });
-    expect(v.grafana.persistence.size).toBe(sizes.grafanaStorageSize);
-    const release = byType(run, T.release)[0];
-    expect(release?.protect).toBe(stage === "production");
-    expect(release?.retainOnDelete).toBe(stage === "production");
-  });
+  it.each(["local", "staging", "production"] as const)(
+    "%s: Prometheus and Grafana volumes follow the stage profile",
+    async (stage) => {
+      const sizes = STAGE_PROFILES[stage].observability;
+      const run = await runProgram(
+        stackProgram(
+          {
+            stage,
+            prometheusStorageSize: sizes.prometheusStorageSize,
+            grafanaStorageSize: sizes.grafanaStorageSize,
+            protect: stage === "production",
+          },
+          { monitor: false },
+        ),
+        { stack: stage },
+      );
+      const v = values(run);
+      expect(v.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec).toEqual({
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: sizes.prometheusStorageSize } },
+      });
+      expect(v.grafana.persistence.size).toBe(sizes.grafanaStorageSize);
+      const release = byType(run, T.release)[0];
+      expect(release?.protect).toBe(stage === "production");
+      expect(release?.retainOnDelete).toBe(stage === "production");
+    },
+  );
 
   it("installs from a local chart path offline, without a repository", async () => {
-    const run = await runProgram(stackProgram({ chart: { version: "77.5.0", source: "localPath", path: "/charts/kube-prometheus-stack" } }, { monitor: false }));
+    const run = await runProgram(
+      stackProgram(
+        { chart: { version: "77.5.0", source: "localPath", path: "/charts/kube-prometheus-stack" } },
+        { monitor: false },
+      ),
+    );
     const inputs = byType(run, T.release)[0]?.inputs;
     expect(inputs?.chart).toBe("/charts/kube-prometheus-stack");
     expect(inputs?.repositoryOpts).toBeUndefined();
@@ -249,38 +313,55 @@ describe("ObservabilityStack: storage and settings per stage", () => {
 
   it("honours scrape interval, retention, storage class and a namespace list", async () => {
     const run = await runProgram(
-      stackProgram({ scrapeIntervalSeconds: 30, evaluationIntervalSeconds: 60, retentionDays: 30, storageClassName: "gp3", monitoredNamespaces: ["trading", "ecommerce"] }),
+      stackProgram({
+        scrapeIntervalSeconds: 30,
+        evaluationIntervalSeconds: 60,
+        retentionDays: 30,
+        storageClassName: "gp3",
+        monitoredNamespaces: ["trading", "ecommerce"],
+      }),
     );
     const spec = values(run).prometheus.prometheusSpec;
     expect(spec).toMatchObject({ scrapeInterval: "30s", evaluationInterval: "60s", retention: "30d" });
     expect(spec.storageSpec.volumeClaimTemplate.spec.storageClassName).toBe("gp3");
     expect(spec.serviceMonitorNamespaceSelector).toEqual({
-      matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["ecommerce", "monitoring", "trading"] }],
+      matchExpressions: [
+        {
+          key: "kubernetes.io/metadata.name",
+          operator: "In",
+          values: ["ecommerce", "monitoring", "trading"],
+        },
+      ],
     });
     expect(spec.ruleNamespaceSelector).toEqual(spec.serviceMonitorNamespaceSelector);
   });
 });
 
 describe("ObservabilityStack: alert routing", () => {
-  it.each(["slack", "pagerduty"] as const)("%s: routes critical and warning alerts to the receiver, reading the URL from a mounted Secret", async (receiver) => {
-    const run = await runProgram(stackProgram({ alertReceiver: receiver, alertWebhookUrl: pulumi.secret(WEBHOOK_URL) }));
-    const am = values(run).alertmanager;
-    const secret = byName(run, T.secret, "observability-alert-webhook");
-    expect(secret.inputs.stringData).toEqual({ secret: true, value: { url: WEBHOOK_URL } });
-    expect(am.alertmanagerSpec.secrets).toEqual(["observability-alert-webhook"]);
-    expect(byType(run, T.release)[0]?.dependencies).toContain(secret.urn);
-    const routes = am.config.route.routes as { receiver: string; matchers: string[] }[];
-    expect(routes.find((r) => r.matchers.includes('severity="critical"'))?.receiver).toBe(receiver);
-    expect(routes.find((r) => r.matchers.includes('severity="warning"'))?.receiver).toBe(receiver);
-    expect(am.config.route.receiver).toBe("null");
-    const file = "/etc/alertmanager/secrets/observability-alert-webhook/url";
-    const configured = am.config.receivers.find((r: { name: string }) => r.name === receiver);
-    if (receiver === "slack") expect(configured.slack_configs[0].api_url_file).toBe(file);
-    else expect(configured.webhook_configs[0].url_file).toBe(file);
-    // The URL is nowhere in plain text: not in the values, not in any other input, output or state.
-    expect(plaintextOccurrences(run, "hooks.slack.com")).toEqual([]);
-    expect(secretOccurrences(run, "hooks.slack.com").length).toBeGreaterThan(0);
-  });
+  it.each(["slack", "pagerduty"] as const)(
+    "%s: routes critical and warning alerts to the receiver, reading the URL from a mounted Secret",
+    async (receiver) => {
+      const run = await runProgram(
+        stackProgram({ alertReceiver: receiver, alertWebhookUrl: pulumi.secret(WEBHOOK_URL) }),
+      );
+      const am = values(run).alertmanager;
+      const secret = byName(run, T.secret, "observability-alert-webhook");
+      expect(secret.inputs.stringData).toEqual({ secret: true, value: { url: WEBHOOK_URL } });
+      expect(am.alertmanagerSpec.secrets).toEqual(["observability-alert-webhook"]);
+      expect(byType(run, T.release)[0]?.dependencies).toContain(secret.urn);
+      const routes = am.config.route.routes as { receiver: string; matchers: string[] }[];
+      expect(routes.find((r) => r.matchers.includes('severity="critical"'))?.receiver).toBe(receiver);
+      expect(routes.find((r) => r.matchers.includes('severity="warning"'))?.receiver).toBe(receiver);
+      expect(am.config.route.receiver).toBe("null");
+      const file = "/etc/alertmanager/secrets/observability-alert-webhook/url";
+      const configured = am.config.receivers.find((r: { name: string }) => r.name === receiver);
+      if (receiver === "slack") expect(configured.slack_configs[0].api_url_file).toBe(file);
+      else expect(configured.webhook_configs[0].url_file).toBe(file);
+      // The URL is nowhere in plain text: not in the values, not in any other input, output or state.
+      expect(plaintextOccurrences(run, "hooks.slack.com")).toEqual([]);
+      expect(secretOccurrences(run, "hooks.slack.com").length).toBeGreaterThan(0);
+    },
+  );
 
   it("the configuration never inlines a URL", () => {
     const text = JSON.stringify(alertmanagerConfig("slack", "hook"));
@@ -298,7 +379,11 @@ describe("ServiceMonitoring through monitorService", () => {
 
   it("creates a ServiceMonitor, a PrometheusRule and a dashboard per service, under the service's parent", () => {
     const components = byType(run, T.monitoring);
-    expect(components.map((c) => c.name).sort()).toEqual(["ecommerce-api-gateway-monitoring", "ecommerce-order-service-monitoring", "trading-trading-api-monitoring"]);
+    expect(components.map((c) => c.name).sort()).toEqual([
+      "ecommerce-api-gateway-monitoring",
+      "ecommerce-order-service-monitoring",
+      "trading-trading-api-monitoring",
+    ]);
     for (const c of components) expect(c.parent).toMatch(/test:index:Service::/);
     expect(byType(run, T.serviceMonitor)).toHaveLength(3);
     expect(byType(run, T.prometheusRule)).toHaveLength(3);
@@ -319,9 +404,15 @@ describe("ServiceMonitoring through monitorService", () => {
 
   it("ServiceMonitors carry the stack's labels, select the service and scrape its metrics port and path; they validate against the operator schema", async () => {
     for (const svc of SERVICES) {
-      const sm = byName(run, T.serviceMonitor, `${svc.platform}-${svc.serviceName}-monitoring-servicemonitor`);
+      const sm = byName(
+        run,
+        T.serviceMonitor,
+        `${svc.platform}-${svc.serviceName}-monitoring-servicemonitor`,
+      );
       await validateKubernetesObject(sm.inputs);
-      expect((sm.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(SELECTOR_LABELS);
+      expect((sm.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(
+        SELECTOR_LABELS,
+      );
       expect(sm.inputs.metadata).toMatchObject({ namespace: svc.namespace });
       expect(sm.inputs.spec).toMatchObject({
         selector: { matchLabels: svc.selectorLabels },
@@ -336,11 +427,22 @@ describe("ServiceMonitoring through monitorService", () => {
     for (const svc of SERVICES) {
       const rule = byName(run, T.prometheusRule, `${svc.platform}-${svc.serviceName}-monitoring-rules`);
       await validateKubernetesObject(rule.inputs);
-      expect((rule.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(SELECTOR_LABELS);
-      const groups = (rule.inputs.spec as { groups: { rules: { alert: string; expr: string; for?: string; labels: Record<string, string> }[] }[] }).groups;
+      expect((rule.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(
+        SELECTOR_LABELS,
+      );
+      const groups = (
+        rule.inputs.spec as {
+          groups: {
+            rules: { alert: string; expr: string; for?: string; labels: Record<string, string> }[];
+          }[];
+        }
+      ).groups;
       const rules = groups.flatMap((g) => g.rules);
       const byAlert = Object.fromEntries(rules.map((r) => [r.alert, r]));
-      expect(byAlert.ServiceErrorRateHigh).toMatchObject({ for: "5m", labels: { severity: "critical", service: svc.serviceName } });
+      expect(byAlert.ServiceErrorRateHigh).toMatchObject({
+        for: "5m",
+        labels: { severity: "critical", service: svc.serviceName },
+      });
       expect(byAlert.ServiceErrorRateHigh?.expr).toMatch(/ > 0\.05$/);
       expect(byAlert.ServiceLatencyP95High).toMatchObject({ for: "5m", labels: { severity: "warning" } });
       expect(byAlert.ServiceLatencyP95High?.expr).toMatch(/^histogram_quantile\(0\.95, .* > 2$/);
@@ -360,7 +462,11 @@ describe("ServiceMonitoring through monitorService", () => {
     for (const svc of SERVICES) {
       const cm = byName(run, T.configMap, `${svc.platform}-${svc.serviceName}-monitoring-dashboard`);
       await validateKubernetesObject({ apiVersion: "v1", kind: "ConfigMap", ...cm.inputs });
-      const meta = cm.inputs.metadata as { labels: Record<string, string>; annotations: Record<string, string>; namespace: string };
+      const meta = cm.inputs.metadata as {
+        labels: Record<string, string>;
+        annotations: Record<string, string>;
+        namespace: string;
+      };
       expect(meta.labels).toMatchObject(DASHBOARD_LABELS);
       expect(meta.annotations).toEqual({ grafana_folder: svc.platform });
       expect(meta.namespace).toBe(svc.namespace);
@@ -370,7 +476,8 @@ describe("ServiceMonitoring through monitorService", () => {
       const queries = dashboardQueries(dashboard);
       for (const q of queries) expect(queryScopeProblems(q.expr, svc), q.panel).toEqual([]);
       const titles = (dashboard.panels as { title: string }[]).map((p) => p.title).join(" | ");
-      for (const signal of ["traffic", "error ratio", "latency p50/p95/p99", "restarts", "CPU", "memory"]) expect(titles).toContain(signal);
+      for (const signal of ["traffic", "error ratio", "latency p50/p95/p99", "restarts", "CPU", "memory"])
+        expect(titles).toContain(signal);
       const exprs = queries.map((q) => q.expr);
       expect(exprs.some((e) => e.includes("kube_pod_container_resource_requests"))).toBe(true);
       expect(exprs.some((e) => e.includes("kube_pod_container_resource_limits"))).toBe(true);
@@ -381,11 +488,17 @@ describe("ServiceMonitoring through monitorService", () => {
 
   it("overview dashboards hold a row per service with its golden signals, each row querying only that service", () => {
     const overview = byName(run, T.configMap, "ecommerce-overview-dashboard");
-    expect((overview.inputs.metadata as { namespace: string; labels: Record<string, string> }).namespace).toBe("monitoring");
-    expect((overview.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(DASHBOARD_LABELS);
+    expect(
+      (overview.inputs.metadata as { namespace: string; labels: Record<string, string> }).namespace,
+    ).toBe("monitoring");
+    expect((overview.inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject(
+      DASHBOARD_LABELS,
+    );
     const { dashboard } = dashboardOf(overview);
     expect(dashboardProblems(dashboard, DEFAULT_DATASOURCE_UID)).toEqual([]);
-    const rows = (dashboard.panels as { type: string; title: string }[]).filter((p) => p.type === "row").map((p) => p.title);
+    const rows = (dashboard.panels as { type: string; title: string }[])
+      .filter((p) => p.type === "row")
+      .map((p) => p.title);
     expect(rows).toEqual(["api-gateway", "order-service"]);
     const queries = dashboardQueries(dashboard);
     for (const q of queries) {
@@ -395,35 +508,63 @@ describe("ServiceMonitoring through monitorService", () => {
     }
     expect(queries.length).toBe(2 * 5);
     const trading = dashboardOf(byName(run, T.configMap, "trading-overview-dashboard")).dashboard;
-    expect((trading.panels as { type: string; title: string }[]).filter((p) => p.type === "row").map((p) => p.title)).toEqual(["trading-api"]);
+    expect(
+      (trading.panels as { type: string; title: string }[])
+        .filter((p) => p.type === "row")
+        .map((p) => p.title),
+    ).toEqual(["trading-api"]);
   });
 
   it("the scope check catches a query about another service (it is not vacuous)", () => {
     const [svc] = SERVICES;
     const other = { ...svc!, selectorLabels: selectorLabels("payment-service") };
-    expect(queryScopeProblems(`sum(rate(grpc_server_handled_total{namespace="ecommerce",app_kubernetes_io_name="payment-service"}[5m]))`, svc!).length).toBeGreaterThan(0);
-    expect(queryScopeProblems(`sum(rate(grpc_server_handled_total{app_kubernetes_io_name="order-service",app_kubernetes_io_instance="order-service"}[5m]))`, svc!)).toEqual([
+    expect(
+      queryScopeProblems(
+        `sum(rate(grpc_server_handled_total{namespace="ecommerce",app_kubernetes_io_name="payment-service"}[5m]))`,
+        svc!,
+      ).length,
+    ).toBeGreaterThan(0);
+    expect(
+      queryScopeProblems(
+        `sum(rate(grpc_server_handled_total{app_kubernetes_io_name="order-service",app_kubernetes_io_instance="order-service"}[5m]))`,
+        svc!,
+      ),
+    ).toEqual([
       'selector {app_kubernetes_io_name="order-service",app_kubernetes_io_instance="order-service"} does not name namespace ecommerce',
     ]);
-    expect(queryScopeProblems(`up{namespace="ecommerce",app_kubernetes_io_name="payment-service",app_kubernetes_io_instance="payment-service"}`, other)).toEqual([]);
+    expect(
+      queryScopeProblems(
+        `up{namespace="ecommerce",app_kubernetes_io_name="payment-service",app_kubernetes_io_instance="payment-service"}`,
+        other,
+      ),
+    ).toEqual([]);
   });
 });
 
 describe("rejected arguments", () => {
-  const construct = (args: Partial<ObservabilityStackArgs>, name = "observability") => () => new ObservabilityStack(name, { ...BASE, ...args });
+  const construct =
+    (args: Partial<ObservabilityStackArgs>, name = "observability") =>
+    () =>
+      new ObservabilityStack(name, { ...BASE, ...args });
 
   it("lists every problem of the stack's args at once", async () => {
     let error: unknown;
     await runProgram(() => {
       try {
-        construct({
-          chart: { version: "latest", source: "skipped" },
-          scrapeIntervalSeconds: 2,
-          retentionDays: 0,
-          prometheusStorageSize: "lots",
-          grafanaResources: { requests: { cpu: "2", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-          alertReceiver: "slack",
-        }, "a-very-long-observability-stack-name")();
+        construct(
+          {
+            chart: { version: "latest", source: "skipped" },
+            scrapeIntervalSeconds: 2,
+            retentionDays: 0,
+            prometheusStorageSize: "lots",
+            grafanaResources: {
+              requests: { cpu: "2", memory: "128Mi" },
+              limits: { cpu: "1", memory: "512Mi" },
+            },
+            alertReceiver: "slack",
+          },
+          "a-very-long-observability-stack-name",
+        )();
       } catch (e) {
         error = e;
       }
@@ -447,7 +588,10 @@ describe("rejected arguments", () => {
   it("rejects a webhook URL without a receiver, and a local chart without a path", async () => {
     const messages: string[] = [];
     await runProgram(() => {
-      for (const args of [{ alertWebhookUrl: pulumi.secret(WEBHOOK_URL) }, { chart: { version: "77.5.0", source: "localPath" as const } }]) {
+      for (const args of [
+        { alertWebhookUrl: pulumi.secret(WEBHOOK_URL) },
+        { chart: { version: "77.5.0", source: "localPath" as const } },
+      ]) {
         try {
           construct(args)();
         } catch (e) {
@@ -476,7 +620,13 @@ describe("rejected arguments", () => {
       stack.monitorService(order!);
       attempt(() => stack.monitorService(order!));
       attempt(() => stack.monitorService(trading!));
-      attempt(() => stack.monitorService({ ...order!, serviceName: "user-service", selectorLabels: { app: "user-service" } }));
+      attempt(() =>
+        stack.monitorService({
+          ...order!,
+          serviceName: "user-service",
+          selectorLabels: { app: "user-service" },
+        }),
+      );
       attempt(() => stack.addPlatformOverview("ecommerce", ["order-service", "cart-service"]));
       attempt(() => stack.addPlatformOverview("fintech"));
     });

@@ -207,6 +207,11 @@ export interface MicroServiceArgs {
  * things this service waits for. (Pulumi's Node SDK does not pass a component's `dependsOn` to its
  * children anyway; the point is that it reaches the two that need it.) Conversely, anything that
  * depends ON a MicroService waits for all its children, including a healthy rollout.
+ *
+ * Inside the component, the workload waits for what its pods need to start (ConfigMap and
+ * ServiceAccount through their names, its NetworkPolicy and the migration explicitly); the Job waits
+ * for its own NetworkPolicy. Pass `namespace` (and Secret names) as Outputs so every child that
+ * needs them waits for them without widening `dependsOn`.
  */
 export class MicroService extends pulumi.ComponentResource {
   /** Name of the Kubernetes Service (also the workload's). */

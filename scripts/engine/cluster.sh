@@ -146,6 +146,26 @@ bootstrap() {
   done
 }
 
+# kwok only simulates the pods of nodes whose Lease it holds, under a random
+# identity per process. After a restart, Leases left by the previous kwok
+# process make the new one wait for them to expire and back off: pods stayed
+# Pending for ~3 minutes in our tests. `stop` therefore stops kwok first and
+# deletes the Leases; after an unclean stop, `start` deletes the Leases that were
+# not renewed since it began (stale ones) so the new kwok takes the nodes over.
+reclaim_node_leases() { # reclaim_node_leases STARTED_AT(UTC, RFC 3339)
+  local since=$1 want i name renewed
+  while read -r name renewed; do
+    [[ -n $name && $renewed < $since ]] && kube -n kube-node-lease delete lease "$name" --wait=false >/dev/null 2>&1
+  done < <(kube -n kube-node-lease get lease -o jsonpath='{range .items[*]}{.metadata.name} {.spec.renewTime}{"\n"}{end}' 2>/dev/null)
+  want=$(kube get nodes -l type=kwok -o name 2>/dev/null | grep -c . || true)
+  for ((i = 0; i < 90; i++)); do
+    [[ $(kube -n kube-node-lease get lease -o jsonpath='{range .items[*]}{.spec.renewTime}{"\n"}{end}' 2>/dev/null |
+      awk -v s="$since" '$0 >= s' | grep -c .) -ge $want ]] && return 0
+    sleep 1
+  done
+  engine_log "warning: kwok has not taken over all nodes yet (pods may stay Pending for a minute)"
+}
+
 start_kwok() {
   ensure_binaries
   mkdir -p "$CLUSTER_DIR"
@@ -155,7 +175,10 @@ start_kwok() {
     engine_log "embedded cluster '$CLUSTER_NAME' already running"
   elif cluster_exists; then
     engine_log "starting existing embedded cluster '$CLUSTER_NAME'"
+    local since
+    since=$(date -u +%Y-%m-%dT%H:%M:%S)
     "$KWOKCTL" start cluster --name "$CLUSTER_NAME" --wait 2m
+    reclaim_node_leases "$since"
   else
     cfg=$(write_config)
     engine_log "creating embedded cluster '$CLUSTER_NAME' (config $cfg)"
@@ -179,8 +202,25 @@ cmd_start() {
   start_kwok
 }
 
+# Stop the kwok controller first and drop its node Leases while the API server
+# still runs, so the next start takes the nodes over at once (see above).
+release_node_leases() {
+  local pidfile=$KWOK_WORKDIR/clusters/$CLUSTER_NAME/pids/kwok-controller.pid pid i
+  cluster_running || return 0
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if [[ $pid =~ ^[0-9]+$ ]] && [[ $(readlink -f "/proc/$pid/exe" 2>/dev/null) == "$KWOK_WORKDIR"/* || $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *kwok-controller* ]]; then
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+  fi
+  kube -n kube-node-lease delete lease --all >/dev/null 2>&1 || true
+}
+
 cmd_stop() {
   if cluster_exists; then
+    release_node_leases
     "$KWOKCTL" stop cluster --name "$CLUSTER_NAME"
   else
     engine_log "no embedded cluster"

@@ -83,6 +83,9 @@ export type MicroServiceEgress =
       port: number;
     };
 
+/** Annotation carrying why a production StatefulSet runs a single replica (see `singleton`). */
+export const SINGLETON_ANNOTATION = "platform.example.com/singleton-reason";
+
 export interface MicroServiceArgs {
   /**
    * Namespace to deploy into. Pass the namespace's Output (for example `PlatformNamespace.name`) so
@@ -165,6 +168,14 @@ export interface MicroServiceArgs {
    * replica's volume and data. Default: none (a Deployment). Example: `{ size: "10Gi", mountPath: "/chroma/chroma" }`.
    */
   persistence?: { size: string; mountPath: string; storageClassName?: string };
+  /**
+   * Explicit opt-out of the production replica floor for a single-writer store that cannot run a
+   * second replica (each replica would hold its own, diverging copy). Needs `persistence` and
+   * `replicas: { min: 1, max: 1 }`; the reason is recorded on the workload as the annotation
+   * `platform.example.com/singleton-reason`, so reviewers and policy see why. Default: none.
+   * Example: `{ reason: "ChromaDB runs as a single-node server" }`.
+   */
+  singleton?: { reason: string };
   /**
    * Pulumi `protect` + `retainOnDelete` on the StatefulSet (its volumes are kept by the StatefulSet's
    * retention policy either way). Ignored without `persistence`, so a stage profile's flag can be passed
@@ -438,7 +449,10 @@ export class MicroService extends pulumi.ComponentResource {
       this.workload = new k8s.apps.v1.StatefulSet(
         childName(name, "sts"),
         {
-          metadata: meta(c.serviceName, versionedLabels),
+          metadata: {
+            ...meta(c.serviceName, versionedLabels),
+            ...(args.singleton ? { annotations: { [SINGLETON_ANNOTATION]: args.singleton.reason } } : {}),
+          },
           spec: {
             ...fixedReplicas,
             serviceName: this.service.metadata.name,
@@ -634,7 +648,12 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   if (!isWholeIn(min, 1, 1000)) p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
   if (!isWholeIn(max, 1, 1000)) p.push(`replicas.max must be a whole number from 1 to 1000, found ${String(max)}`);
   if (min > max) p.push(`replicas.min (${min}) is greater than replicas.max (${max})`);
-  if (args.stage === "production" && max < 2) p.push(`replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`);
+  if (args.singleton) {
+    if (!args.persistence) p.push("singleton is only for a workload with persistence (a stateless service can always run a second replica)");
+    if (min !== 1 || max !== 1) p.push(`singleton needs replicas { min: 1, max: 1 }, found { min: ${String(min)}, max: ${String(max)} }`);
+    if (!args.singleton.reason?.trim()) p.push("singleton.reason must say why the workload cannot run a second replica");
+  }
+  if (args.stage === "production" && max < 2 && !args.singleton) p.push(`replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`);
   for (const key of ["cpuUtilization", "memoryUtilization"] as const) {
     const value = args.autoscaling?.[key];
     if (value !== undefined && !isWholeIn(value, 1, 100)) p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);

@@ -116,7 +116,14 @@ export const serviceSpecSchema = z.strictObject({
   scaling: z.strictObject({ minReplicas: z.number().int().min(1), maxReplicas: z.number().int().min(1) }).optional(),
   resources: containerResourcesSchema.optional(),
   /** Persistent volume: turns the workload into a StatefulSet. */
-  persistence: z.strictObject({ size: z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/), mountPath: z.string().startsWith("/") }).optional(),
+  persistence: z
+    .strictObject({
+      size: z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/),
+      mountPath: z.string().startsWith("/"),
+      /** Why this store cannot run a second replica (single writer); lifts the production floor of 2. */
+      singletonReason: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Writable scratch directories (emptyDir) under the read-only root filesystem. */
   writablePaths: z.array(z.string().startsWith("/")).default(["/tmp"]),
   /** UID/GID the container runs as (non-root). */

@@ -29,7 +29,11 @@ export const trading: CatalogInput = {
       metrics: { enabled: false },
       health: { livenessPath: "/api/v1/heartbeat" },
       env: { IS_PERSISTENT: "TRUE", PERSIST_DIRECTORY: "/chroma/chroma", ANONYMIZED_TELEMETRY: "FALSE" },
-      persistence: { size: "10Gi", mountPath: "/chroma/chroma" },
+      persistence: {
+        size: "10Gi",
+        mountPath: "/chroma/chroma",
+        singletonReason: "ChromaDB runs as a single-node server: a second replica would hold its own, diverging index",
+      },
       resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
     },
     {

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
-import { MicroService, type MicroServiceArgs } from "../components/MicroService";
+import { MicroService, SINGLETON_ANNOTATION, type MicroServiceArgs } from "../components/MicroService";
 import { PlatformNamespace } from "../components/PlatformNamespace";
 import { ComponentArgsError, stableHash } from "../components/lib";
 
@@ -667,5 +667,35 @@ describe("MicroService rejects bad args with every problem listed", () => {
   it("fails the program run, not just the constructor", async () => {
     const attempt = runProgram(() => new MicroService("backend-api", backendApi({ image: "ghcr.io/acme/api:latest" })));
     await expect(attempt).rejects.toThrow('image "ghcr.io/acme/api:latest" is not reproducible');
+  });
+});
+
+describe("MicroService singleton opt-out", () => {
+  const store = (overrides: Partial<MicroServiceArgs> = {}) =>
+    backendApi({ stage: "production", replicas: { min: 1, max: 1 }, persistence: { size: "10Gi", mountPath: "/data" }, ...overrides });
+
+  it("lets a single-writer StatefulSet run one replica in production, and records why", async () => {
+    const run = await render(store({ singleton: { reason: "single-node vector store" } }));
+    const sts = only(run, "kubernetes:apps/v1:StatefulSet");
+    expect(metadata(sts).annotations).toEqual({ [SINGLETON_ANNOTATION]: "single-node vector store" });
+    expect(spec<{ replicas: number }>(sts).replicas).toBe(1);
+    expect(run.resources.some((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toBe(false);
+    expect(spec<{ maxUnavailable: number }>(only(run, "kubernetes:policy/v1:PodDisruptionBudget")).maxUnavailable).toBe(1);
+  });
+
+  it("without the opt-out, production still refuses a single replica", () => {
+    expect(rejection(store())).toBe(oneProblem("replicas.max is 1, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)"));
+  });
+
+  it("is only for stateful single-replica workloads with a reason", () => {
+    expect(rejection(backendApi({ stage: "production", replicas: { min: 2, max: 4 }, singleton: { reason: "x" } }))).toBe(
+      [
+        'MicroService "backend-api": invalid arguments (2):',
+        "  - singleton is only for a workload with persistence (a stateless service can always run a second replica)",
+        "  - singleton needs replicas { min: 1, max: 1 }, found { min: 2, max: 4 }",
+      ].join("\n"),
+    );
+    expect(rejection(store({ replicas: { min: 2, max: 2 }, singleton: { reason: "x" } }))).toBe(oneProblem("singleton needs replicas { min: 1, max: 1 }, found { min: 2, max: 2 }"));
+    expect(rejection(store({ singleton: { reason: " " } }))).toBe(oneProblem("singleton.reason must say why the workload cannot run a second replica"));
   });
 });

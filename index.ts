@@ -90,7 +90,8 @@ const gateway = settings.ingress.enabled
       "gateway",
       {
         domain: settings.ingress.domain,
-        tls: settings.ingress.tls,
+        // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
+        tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
         envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
         certManagerChart: chartSource(settings.ingress.certManagerChart),
         loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",

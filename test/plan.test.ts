@@ -12,6 +12,7 @@ function settingsFor(stage: "local" | "staging" | "production", extra: Record<st
       : {
           "platform:cluster": JSON.stringify({ provider: "aws", adminRoleArns: ["arn:aws:iam::123456789012:role/a"] }),
           "platform:ingress": JSON.stringify({ domain: "example.com", tls: { acmeEmail: "ops@example.com" } }),
+          "platform:database": JSON.stringify({ byCatalog: { trading: { backend: "inCluster" } } }),
         }),
     ...extra,
   };

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # Shared settings for scripts/engine/*.sh. Sourced, never executed.
 #
 # Versions: the Pulumi ones come from package.json (single source of truth for

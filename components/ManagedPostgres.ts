@@ -116,7 +116,7 @@ export interface ManagedPostgresArgs {
   multiAz?: boolean;
   /** RDS deletion protection. Default `false`. */
   deletionProtection?: boolean;
-  /** Take a final snapshot when the instance is deleted. Default: the value of `protect`. */
+  /** Take a final snapshot (`<name>-final-<8 hex>`, new per instance) when the instance is deleted. Default: the value of `protect`. */
   finalSnapshot?: boolean;
   /** Daily backup window (UTC), `hh:mm-hh:mm`. Default `"02:00-03:00"`. */
   backupWindow?: string;
@@ -163,6 +163,16 @@ const RESERVED = new Set(["postgres", "template0", "template1", "rdsadmin", "pub
 const PGDATA_MOUNT = "/var/lib/postgresql/data";
 const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 const JOB_RESOURCES: ContainerResources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+/**
+ * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
+ * generated passwords. A Job only sets passwords when it runs, so replacing a password must replace
+ * the Job; nothing non-secret about a RandomPassword changes when it is replaced (its URN is stable
+ * and its id is a constant), so the keepers hold the passwords themselves, kept secret in state
+ * (`additionalSecretOutputs`). The hex is random, not derived from them: it reveals only that the
+ * credentials changed. In-cluster, the admin password is read only by initdb: after replacing it the
+ * rerun fails (loudly, on authentication) until the server's admin password is changed to match.
+ */
+const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
 
 export class ManagedPostgres extends pulumi.ComponentResource {
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
@@ -213,6 +223,15 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(),
     );
+    // Changes exactly when a password is replaced (see CREDENTIALS_REVISION), so the bootstrap reruns.
+    const revision = new random.RandomId(
+      childName(name, "credentials-revision"),
+      {
+        byteLength: 4,
+        keepers: { password: adminPassword.result, ...Object.fromEntries(p.consumers.map((c) => [passwordKey(c.role), rolePasswords.get(c.role)!.result])) },
+      },
+      { parent: this, additionalSecretOutputs: ["keepers"] },
+    );
     // The server.
     const server =
       p.backend === "aws"
@@ -238,31 +257,35 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       child(),
     );
     const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } } });
+    const jobSpec = oneShotJobSpec({
+      labels: jobLabels,
+      uid: p.uid,
+      container: {
+        name: "bootstrap",
+        image: p.image,
+        command: ["/bin/sh", "-c", bootstrapScript(p)],
+        env: [
+          { name: "PGHOST", value: server.host },
+          { name: "PGPORT", value: server.port.apply(String) },
+          { name: "PGDATABASE", value: "postgres" },
+          { name: "PGUSER", value: ADMIN_USER },
+          secretEnv("PGPASSWORD", "password"),
+          // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
+          { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
+          { name: "PGCONNECT_TIMEOUT", value: "10" },
+          ...p.consumers.map((c) => secretEnv(passwordKey(c.role), passwordKey(c.role))),
+        ],
+        resources: JOB_RESOURCES,
+      },
+    });
+    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
+    // template replaces a Job: a new script or image, and a new credentials revision, rerun it.
     this.bootstrap = new k8s.batch.v1.Job(
       childName(name, "bootstrap"),
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
-        spec: oneShotJobSpec({
-          labels: jobLabels,
-          uid: p.uid,
-          container: {
-            name: "bootstrap",
-            image: p.image,
-            command: ["/bin/sh", "-c", bootstrapScript(p)],
-            env: [
-              { name: "PGHOST", value: server.host },
-              { name: "PGPORT", value: server.port.apply(String) },
-              { name: "PGDATABASE", value: "postgres" },
-              { name: "PGUSER", value: ADMIN_USER },
-              secretEnv("PGPASSWORD", "password"),
-              // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
-              { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
-              { name: "PGCONNECT_TIMEOUT", value: "10" },
-              ...p.consumers.map((c) => secretEnv(passwordKey(c.role), passwordKey(c.role))),
-            ],
-            resources: JOB_RESOURCES,
-          },
-        }),
+        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
+        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -345,6 +368,17 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(),
     );
+    // Final snapshot names are unique per account and region, so a fixed one collides the second time
+    // an instance of this name is deleted (a replacement, or the stack destroyed and deployed again).
+    // The suffix lives as long as the instance: a new stack draws a new one, and so does every change
+    // of an input that replaces the instance (the keepers). The deleted instance keeps the name it had.
+    const snapshotSuffix = p.finalSnapshot
+      ? new random.RandomId(
+          childName(name, "final-snapshot-suffix"),
+          { byteLength: 4, keepers: { engine: "postgres", username: ADMIN_USER, storageEncrypted: "true", kmsKeyId: key.arn } },
+          { parent: this },
+        )
+      : undefined;
     const instance = new aws.rds.Instance(
       childName(name, "db"),
       {
@@ -374,7 +408,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         multiAz: p.multiAz,
         deletionProtection: p.deletionProtection,
         skipFinalSnapshot: !p.finalSnapshot,
-        ...(p.finalSnapshot ? { finalSnapshotIdentifier: childName(name, "final") } : {}),
+        ...(snapshotSuffix ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` } : {}),
         performanceInsightsEnabled: p.performanceInsights,
         ...(p.performanceInsights ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 } : {}),
         iamDatabaseAuthenticationEnabled: true,
@@ -386,7 +420,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     return { host: instance.address, port: instance.port, resource: instance };
   }
 
-  /** A single-replica StatefulSet with a headless Service and a NetworkPolicy admitting only consumers. */
+  /** A single-replica StatefulSet with a headless Service, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
   private statefulSet(
     name: string,
     args: ManagedPostgresArgs,
@@ -483,6 +517,16 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         },
       },
       child(statefulOptions(p.protect)),
+    );
+    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
+    // and an unhealthy pod never counts against the budget.
+    new k8s.policy.v1.PodDisruptionBudget(
+      childName(name, "pdb"),
+      {
+        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
+        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+      },
+      child(),
     );
     return { host: pulumi.output(serviceHost(name, args.namespace)), port: pulumi.output(PORT), resource: statefulSet };
   }

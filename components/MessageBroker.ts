@@ -101,6 +101,17 @@ const CURL_UID = 100;
 const EXCHANGE = /^[A-Za-z0-9_.:-]{1,255}$/;
 const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
 const JOB_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+/**
+ * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
+ * generated passwords. The Job sets the users' passwords only when it runs, so replacing a password
+ * must replace the Job; nothing non-secret about a RandomPassword changes when it is replaced (its
+ * URN is stable, its id a constant), so the keepers hold the passwords themselves, kept secret in
+ * state (`additionalSecretOutputs`). The hex is random, not derived from them: it reveals only that
+ * the credentials changed. In-cluster, RabbitMQ applies the admin's `default_pass` only to an empty
+ * node: after replacing it the rerun fails (loudly, on authentication) until the admin's password on
+ * the broker is changed to match.
+ */
+const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
 
 export class MessageBroker extends pulumi.ComponentResource {
   /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
@@ -153,6 +164,15 @@ export class MessageBroker extends pulumi.ComponentResource {
       child(),
     );
 
+    const revision = new random.RandomId(
+      childName(name, "credentials-revision"),
+      {
+        byteLength: 4,
+        keepers: { password: adminPassword.result, ...Object.fromEntries(args.consumers.map((c) => [passwordKey(c.service), userPasswords.get(c.service)!.result])) },
+      },
+      { parent: this, additionalSecretOutputs: ["keepers"] },
+    );
+
     const server = p.backend === "aws" ? this.amazonMq(name, args, p, adminPassword, child) : this.statefulSet(name, args, p, credentials, labels, child);
     this.host = server.host;
     this.port = pulumi.output(p.amqpPort);
@@ -173,26 +193,30 @@ export class MessageBroker extends pulumi.ComponentResource {
       },
       child(),
     );
+    const jobSpec = oneShotJobSpec({
+      labels: jobLabels,
+      uid: CURL_UID,
+      container: {
+        name: "bootstrap",
+        image: CURL_IMAGE,
+        command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
+        env: [
+          { name: "MANAGEMENT_URL", value: server.managementUrl },
+          ...args.consumers.map((c) => ({ name: passwordKey(c.service), valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } } })),
+        ],
+        volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
+        resources: JOB_RESOURCES,
+      },
+      volumes: [{ name: "curlrc", secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] } }],
+    });
+    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
+    // template replaces a Job: new exchanges, users or image, and a new credentials revision, rerun it.
     this.bootstrap = new k8s.batch.v1.Job(
       childName(name, "bootstrap"),
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
-        spec: oneShotJobSpec({
-          labels: jobLabels,
-          uid: CURL_UID,
-          container: {
-            name: "bootstrap",
-            image: CURL_IMAGE,
-            command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
-            env: [
-              { name: "MANAGEMENT_URL", value: server.managementUrl },
-              ...args.consumers.map((c) => ({ name: passwordKey(c.service), valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } } })),
-            ],
-            volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
-            resources: JOB_RESOURCES,
-          },
-          volumes: [{ name: "curlrc", secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] } }],
-        }),
+        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
+        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -279,7 +303,7 @@ export class MessageBroker extends pulumi.ComponentResource {
     return { host, managementUrl: pulumi.interpolate`https://${host}`, resource: broker };
   }
 
-  /** A single-replica RabbitMQ StatefulSet with the management plugin and a NetworkPolicy admitting only consumers. */
+  /** A single-replica RabbitMQ StatefulSet with the management plugin, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
   private statefulSet(
     name: string,
     args: MessageBrokerArgs,
@@ -402,6 +426,16 @@ export class MessageBroker extends pulumi.ComponentResource {
         },
       },
       child(statefulOptions(p.protect)),
+    );
+    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
+    // and an unhealthy pod never counts against the budget.
+    new k8s.policy.v1.PodDisruptionBudget(
+      childName(name, "pdb"),
+      {
+        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
+        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+      },
+      child(),
     );
     const host = serviceHost(name, args.namespace);
     return { host: pulumi.output(host), managementUrl: pulumi.output(`http://${host}:${PORTS.management}`), resource: statefulSet };

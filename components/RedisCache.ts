@@ -91,7 +91,7 @@ export interface RedisCacheArgs {
   multiAz?: boolean;
   /** Daily snapshots kept, 0–35 (0 turns snapshots off). Default `1`. */
   snapshotRetentionDays?: number;
-  /** Take a final snapshot when the group is deleted. Default: the value of `protect`. */
+  /** Take a final snapshot (`<name>-final-<8 hex>`, new per group) when the group is deleted. Default: the value of `protect`. */
   finalSnapshot?: boolean;
   /** Daily snapshot window (UTC). Default `"03:00-04:00"`. */
   snapshotWindow?: string;
@@ -120,6 +120,15 @@ const PORT = 6379;
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
 const JOB_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+/**
+ * Pod-template annotation of the bootstrap Job and the in-cluster server: the `hex` of a RandomId
+ * whose `keepers` hold the auth token. Replacing the token changes it, which restarts the server
+ * (redis reads `requirepass` only at start) and reruns the Job against the new token. Nothing
+ * non-secret about a RandomPassword changes when it is replaced (its URN is stable, its id a
+ * constant), so the keepers hold the token itself, kept secret in state (`additionalSecretOutputs`).
+ * The hex is random, not derived from it: it reveals only that the token changed.
+ */
+const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
 
 export class RedisCache extends pulumi.ComponentResource {
   /** Hostname consumers connect to (primary endpoint or the headless Service's DNS name). */
@@ -159,7 +168,14 @@ export class RedisCache extends pulumi.ComponentResource {
       child(),
     );
 
-    const server = p.backend === "aws" ? this.elastiCache(name, args, p, password, child) : this.statefulSet(name, args, p, credentials, labels, child);
+    const revision = new random.RandomId(
+      childName(name, "credentials-revision"),
+      { byteLength: 4, keepers: { password: password.result } },
+      { parent: this, additionalSecretOutputs: ["keepers"] },
+    );
+
+    const server =
+      p.backend === "aws" ? this.elastiCache(name, args, p, password, child) : this.statefulSet(name, args, p, credentials, revision.hex, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.tls);
@@ -178,26 +194,30 @@ export class RedisCache extends pulumi.ComponentResource {
       },
       child(),
     );
+    const jobSpec = oneShotJobSpec({
+      labels: jobLabels,
+      uid: UID,
+      activeDeadlineSeconds: 600,
+      container: {
+        name: "bootstrap",
+        image: p.image,
+        command: ["/bin/sh", "-c", readinessScript(p)],
+        env: [
+          { name: "CACHE_HOST", value: server.host },
+          { name: "CACHE_PORT", value: server.port.apply(String) },
+          ...authEnv(credentials),
+        ],
+        resources: JOB_RESOURCES,
+      },
+    });
+    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
+    // template replaces a Job: a new script or image, and a new credentials revision, rerun it.
     this.bootstrap = new k8s.batch.v1.Job(
       childName(name, "bootstrap"),
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
-        spec: oneShotJobSpec({
-          labels: jobLabels,
-          uid: UID,
-          activeDeadlineSeconds: 600,
-          container: {
-            name: "bootstrap",
-            image: p.image,
-            command: ["/bin/sh", "-c", readinessScript(p)],
-            env: [
-              { name: "CACHE_HOST", value: server.host },
-              { name: "CACHE_PORT", value: server.port.apply(String) },
-              ...authEnv(credentials),
-            ],
-            resources: JOB_RESOURCES,
-          },
-        }),
+        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
+        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -269,6 +289,21 @@ export class RedisCache extends pulumi.ComponentResource {
       },
       child(),
     );
+    // Final snapshot names are unique per account and region, so a fixed one collides the second time
+    // a group of this name is deleted (a replacement, or the stack destroyed and deployed again).
+    // The suffix lives as long as the group: a new stack draws a new one, and so does every change of
+    // an input that replaces the group (the keepers). The deleted group keeps the name it had.
+    const snapshotSuffix = p.finalSnapshot
+      ? new random.RandomId(
+          childName(name, "final-snapshot-suffix"),
+          {
+            byteLength: 4,
+            // An engine or version downgrade replaces the group too; an upgrade only renames the future snapshot.
+            keepers: { engine: p.engine, engineVersion: p.engineVersion, port: String(PORT), atRestEncryptionEnabled: "true", kmsKeyId: key.arn, subnetGroupName: subnetGroup.name },
+          },
+          { parent: this },
+        )
+      : undefined;
     const group = new aws.elasticache.ReplicationGroup(
       childName(name, "cache"),
       {
@@ -292,7 +327,7 @@ export class RedisCache extends pulumi.ComponentResource {
         snapshotRetentionLimit: p.snapshotRetentionDays,
         snapshotWindow: p.snapshotWindow,
         maintenanceWindow: p.maintenanceWindow,
-        ...(p.finalSnapshot ? { finalSnapshotIdentifier: childName(name, "final") } : {}),
+        ...(snapshotSuffix ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` } : {}),
         tags: tags("cache"),
       },
       child(stateful),
@@ -300,12 +335,13 @@ export class RedisCache extends pulumi.ComponentResource {
     return { host: group.primaryEndpointAddress, port: group.port.apply((port) => port ?? PORT), resource: group };
   }
 
-  /** A single-replica StatefulSet with append-only persistence and a NetworkPolicy admitting only consumers. */
+  /** A single-replica StatefulSet with append-only persistence, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
   private statefulSet(
     name: string,
     args: RedisCacheArgs,
     p: Resolved,
     credentials: k8s.core.v1.Secret,
+    credentialsRevision: pulumi.Output<string>,
     labels: (component: string, suffix?: string) => Record<string, string>,
     child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
   ): Server {
@@ -366,7 +402,8 @@ export class RedisCache extends pulumi.ComponentResource {
           persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
           template: {
             // The config is mounted, not templated in: hash it so a change rolls the pod.
-            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash(conf) } },
+            // The credentials revision restarts the server when the auth token is replaced.
+            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash(conf), [CREDENTIALS_REVISION]: credentialsRevision } },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(UID),
@@ -408,6 +445,16 @@ export class RedisCache extends pulumi.ComponentResource {
         },
       },
       child(statefulOptions(p.protect)),
+    );
+    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
+    // and an unhealthy pod never counts against the budget.
+    new k8s.policy.v1.PodDisruptionBudget(
+      childName(name, "pdb"),
+      {
+        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
+        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+      },
+      child(),
     );
     return { host: pulumi.output(serviceHost(name, args.namespace)), port: pulumi.output(PORT), resource: statefulSet };
   }

@@ -11,11 +11,14 @@ import {
   envOf as env,
   firstContainer as container,
   invalidKubernetesObjects,
+  jobSpec,
   kubernetesObjects,
   metadataOf,
   networkPolicySpec,
+  pdbSpec,
   peerNames,
   podSpec,
+  policyFindings,
   secretData,
   serviceSpec,
   statefulSetSpec,
@@ -32,7 +35,7 @@ const awsNetwork = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b", "sub
 async function run(name: string, args: MessageBrokerArgs): Promise<RunResult> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace } }, { provider });
+    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider });
     const broker = new MessageBroker(name, args, { provider, dependsOn: [ns] });
     return {
       host: broker.host,
@@ -129,6 +132,42 @@ describe("MessageBroker, inCluster backend", () => {
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
   });
 
+  it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
+    const r = await get();
+    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq");
+    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-mq-pdb");
+    expect(metadataOf(pdb)).toEqual({ name: "shop-mq-pdb", namespace: "ecommerce", labels: metadataOf(sts).labels });
+    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "shop-mq", "app.kubernetes.io/component": "message-broker", "platform.example.com/stage": "local" });
+    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
+    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
+    expect(statefulSetSpec(sts).replicas).toBe(1);
+    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
+      '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-mq" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
+    ]);
+  });
+
+  it("reruns the bootstrap Job when a password is replaced, with no secret in the Job", async () => {
+    const r = await get();
+    const revision = byName(r, "random:index/randomId:RandomId", "shop-mq-credentials-revision");
+    expect(revision.inputs.keepers).toEqual({
+      password: { secret: true, value: password(r, "shop-mq-admin-password") },
+      PASSWORD_ORDER_SERVICE: { secret: true, value: password(r, "shop-mq-order-service-password") },
+      PASSWORD_NOTIFICATION_SERVICE: { secret: true, value: password(r, "shop-mq-notification-service-password") },
+    });
+    expect(revision.state.keepers).toMatchObject({ secret: true });
+    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
+    const hex = revision.state.hex as string;
+    expect(hex).toMatch(/^[0-9a-f]{8}$/);
+    const j = job(r);
+    expect(jobSpec(j).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(j.dependencies).toContain(revision.urn);
+    expect(metadataOf(j).name).toBeUndefined();
+    const rendered = JSON.stringify(reveal(j.inputs));
+    for (const p of byType(r, "random:index/randomPassword:RandomPassword")) expect(rendered).not.toContain(reveal(p.state.result) as string);
+  });
+
   it("exports the shared contract and writes RABBITMQ_URL per consumer with its own user", async () => {
     const r = await get();
     expect(reveal(r.outputs)).toMatchObject({
@@ -156,6 +195,8 @@ describe("MessageBroker, inCluster backend", () => {
     const r = await get();
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
+    // Every object is validated, the workloads and their PodDisruptionBudget among them.
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
   });
@@ -163,6 +204,7 @@ describe("MessageBroker, inCluster backend", () => {
   it("protects the StatefulSet when asked", async () => {
     const r = await run("prod-mq", { ...args, protect: true });
     expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => [k.name, k.retainOnDelete])).toEqual([["prod-mq", true]]);
+    expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
 
@@ -224,6 +266,8 @@ describe("MessageBroker, aws backend", () => {
     const j = job(r);
     const broker = byName(r, "aws:mq/broker:Broker", "shop-mq-broker");
     expect(j.dependencies).toContain(broker.urn);
+    const revision = byName(r, "random:index/randomId:RandomId", "shop-mq-credentials-revision");
+    expect(jobSpec(j).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": revision.state.hex });
     expect(String(env(container(j)).MANAGEMENT_URL)).toMatch(/^https:\/\/b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/);
     const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"));
     expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] });

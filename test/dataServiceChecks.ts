@@ -1,9 +1,10 @@
 /**
  * Checks shared by the data-service tests (ManagedPostgres, RedisCache, MessageBroker): secrecy of
  * every generated credential across a whole run, validation of rendered Kubernetes objects against
- * the Kubernetes schemas, and the exact message of a ComponentArgsError.
+ * the Kubernetes schemas, the policy pack's findings, and the exact message of a ComponentArgsError.
  */
 import type * as k8s from "@pulumi/kubernetes";
+import { evaluate, type RuleResource, type Stage } from "../policy/rules";
 import { isSecretValue, reveal, type RecordedResource, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
 
@@ -65,6 +66,24 @@ export function kubernetesObjects(run: RunResult): RecordedResource[] {
   return run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh"));
 }
 
+/**
+ * The policy pack's findings (`[rule] message`) for the custom resources of a run, presented as the
+ * pack sees them (props = inputs merged with outputs, secrets unwrapped). `omit` drops resources by
+ * type and name first, to prove a finding appears without them.
+ */
+export function policyFindings(run: RunResult, stage: Stage, omit: { type: string; name: string }[] = []): string[] {
+  const resources: RuleResource[] = run.resources
+    .filter((r) => r.custom && !omit.some((o) => o.type === r.type && o.name === r.name))
+    .map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      props: { ...(reveal(r.inputs) as Record<string, unknown>), ...(reveal(r.state) as Record<string, unknown>) },
+      dependencies: r.dependencies,
+    }));
+  return evaluate(resources, { stage }).map((f) => `[${f.rule}] ${f.message}`);
+}
+
 /** The message of the error `construct` throws (fails the test when it throws nothing). */
 export function thrownMessage(construct: () => unknown): string {
   try {
@@ -87,6 +106,7 @@ export const statefulSetSpec = (r: RecordedResource) => (r.inputs as { spec: k8s
 export const jobSpec = (r: RecordedResource) => (r.inputs as { spec: k8s.types.output.batch.v1.JobSpec }).spec;
 export const serviceSpec = (r: RecordedResource) => (r.inputs as { spec: k8s.types.output.core.v1.ServiceSpec }).spec;
 export const networkPolicySpec = (r: RecordedResource) => (r.inputs as { spec: k8s.types.output.networking.v1.NetworkPolicySpec }).spec;
+export const pdbSpec = (r: RecordedResource) => (r.inputs as { spec: k8s.types.output.policy.v1.PodDisruptionBudgetSpec }).spec;
 /** The pod spec of a workload (StatefulSet, Job). */
 export const podSpec = (r: RecordedResource) => (r.inputs as { spec: { template: k8s.types.output.core.v1.PodTemplateSpec } }).spec.template.spec;
 export const firstContainer = (r: RecordedResource): Container => podSpec(r).containers[0]!;

@@ -15,8 +15,10 @@ import {
   kubernetesObjects,
   metadataOf,
   networkPolicySpec,
+  pdbSpec,
   peerNames,
   podSpec,
+  policyFindings,
   secretData,
   serviceSpec,
   statefulSetSpec,
@@ -46,7 +48,9 @@ interface Run extends RunResult {
 async function run(name: string, args: ManagedPostgresArgs, opts: { dependsOnNamespace?: boolean } = {}): Promise<Run> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = opts.dependsOnNamespace ? new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace } }, { provider }) : undefined;
+    const ns = opts.dependsOnNamespace
+      ? new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider })
+      : undefined;
     const db = new ManagedPostgres(name, args, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
     return {
       host: db.host,
@@ -126,6 +130,24 @@ describe("ManagedPostgres, inCluster backend", () => {
     // Egress only to DNS: the server initiates nothing.
     expect(policy.egress).toHaveLength(1);
     expect(policy.egress[0]!.ports).toEqual([{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+  });
+
+  it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
+    const r = await get();
+    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-pg");
+    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-pg-pdb");
+    expect(metadataOf(pdb)).toEqual({ name: "shop-pg-pdb", namespace: "ecommerce", labels: metadataOf(sts).labels });
+    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "shop-pg", "app.kubernetes.io/component": "database", "platform.example.com/stage": "local" });
+    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
+    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
+    expect(statefulSetSpec(sts).replicas).toBe(1);
+    expect(pdb.protect).toBe(false);
+    // The whole policy pack passes on every stage, and without the PDB its coverage rule fails the StatefulSet.
+    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
+      '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-pg" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
+    ]);
   });
 
   it("exports the same contract as the aws backend, with in-cluster values", async () => {
@@ -220,10 +242,41 @@ describe("ManagedPostgres, inCluster backend", () => {
     });
   });
 
+  it("reruns the bootstrap Job when a password is replaced, with no secret in the Job", async () => {
+    const r = await get();
+    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
+    const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
+    const passwords = byType(r, "random:index/randomPassword:RandomPassword");
+    const password = (name: string) => reveal(byName(r, "random:index/randomPassword:RandomPassword", `shop-pg-${name}-password`).state.result) as string;
+    // The keepers are the passwords themselves (a replaced RandomPassword keeps its URN, and its id is
+    // a constant), under the credentials Secret's keys, secret in the inputs and in the state.
+    expect(reveal(revision.inputs.keepers)).toEqual({
+      password: password("admin"),
+      PASSWORD_USER_SERVICE: password("user-service"),
+      PASSWORD_ORDER_SERVICE: password("order-service"),
+      PASSWORD_REPORTING: password("reporting"),
+    });
+    for (const value of Object.values(revision.inputs.keepers as Record<string, unknown>)) expect(value).toMatchObject({ secret: true });
+    expect(revision.state.keepers).toMatchObject({ secret: true });
+    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
+    expect(revision.dependencies).toEqual(passwords.map((p) => p.urn).sort());
+    // The Job's pod template carries the revision (a template change replaces a Job), plain and random.
+    const hex = revision.state.hex as string;
+    expect(hex).toMatch(/^[0-9a-f]{8}$/);
+    expect(jobSpec(job).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(job.dependencies).toContain(revision.urn);
+    // Auto-named, so the replacement is created before the old Job is deleted.
+    expect(metadataOf(job).name).toBeUndefined();
+    const rendered = JSON.stringify(reveal(job.inputs));
+    for (const p of passwords) expect(rendered).not.toContain(reveal(p.state.result) as string);
+  });
+
   it("inherits the Kubernetes provider, renders valid Kubernetes objects and keeps every password secret", async () => {
     const r = await get();
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
+    // Every object is validated, the workloads and their PodDisruptionBudget among them.
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
   });
@@ -251,8 +304,9 @@ describe("ManagedPostgres, inCluster backend", () => {
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "prod-pg");
     expect([sts.protect, sts.retainOnDelete]).toEqual([true, true]);
     expect(statefulSetSpec(sts).persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Retain");
-    // Only the stateful child is protected: Secrets, policies and the Job stay replaceable.
+    // Only the stateful child is protected: Secrets, policies, the PDB and the Job stay replaceable.
     expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => k.name)).toEqual(["prod-pg"]);
+    expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
 
@@ -303,7 +357,7 @@ describe("ManagedPostgres, aws backend", () => {
       multiAz: true,
       deletionProtection: true,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "shop-pg-final",
+      finalSnapshotIdentifier: expect.stringMatching(/^shop-pg-final-[0-9a-f]{8}$/),
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: kms.state.arn,
       performanceInsightsRetentionPeriod: 7,
@@ -319,6 +373,22 @@ describe("ManagedPostgres, aws backend", () => {
     expect(kms.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(subnets.inputs.subnetIds).toEqual(["subnet-a", "subnet-b", "subnet-c"]);
     expect(params.inputs).toMatchObject({ family: "postgres15", parameters: [{ name: "rds.force_ssl", value: "1" }, { name: "log_min_duration_statement", value: "1000" }] });
+  });
+
+  it("names the final snapshot uniquely per instance, so a second delete cannot collide", async () => {
+    const r = await get();
+    const db = byName(r, "aws:rds/instance:Instance", "shop-pg-db");
+    const suffix = byName(r, "random:index/randomId:RandomId", "shop-pg-final-snapshot-suffix");
+    expect(db.inputs.finalSnapshotIdentifier).toBe(`shop-pg-final-${String(suffix.state.hex)}`);
+    expect(db.dependencies).toContain(suffix.urn);
+    // RDS snapshot identifiers: a letter first, then letters, digits and single hyphens, at most 255.
+    expect(db.inputs.finalSnapshotIdentifier).toMatch(/^[a-z](?!.*--)[a-z0-9-]{0,253}[a-z0-9]$/);
+    // A new suffix with every input change that replaces the instance (its engine, master user, encryption, key).
+    expect(suffix.inputs).toEqual({
+      byteLength: 4,
+      keepers: { engine: "postgres", username: "platform_admin", storageEncrypted: "true", kmsKeyId: byName(r, "aws:kms/key:Key", "shop-pg-kms").state.arn },
+    });
+    expect(db.inputs).toMatchObject({ engine: "postgres", username: "platform_admin", storageEncrypted: true });
   });
 
   it("admits only the cluster's workloads on 5432", async () => {
@@ -363,6 +433,10 @@ describe("ManagedPostgres, aws backend", () => {
     expect(container(job).image).toBe("postgres:15.14-bookworm");
     expect(env(container(job))).toMatchObject({ PGHOST: db.state.address, PGPORT: "5432", PGSSLMODE: "require" });
     expect(jobScript(job)).toContain('CREATE EXTENSION IF NOT EXISTS "vector";');
+    // A replaced password (the RDS master password included) reruns it.
+    const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
+    expect(jobSpec(job).template.metadata.annotations["platform.example.com/credentials-revision"]).toBe(revision.state.hex);
+    expect(Object.keys(reveal(revision.inputs.keepers) as object).sort()).toEqual(["PASSWORD_ORDER_SERVICE", "PASSWORD_USER_SERVICE", "password"]);
     const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-pg-bootstrap"));
     expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] });
     // No in-cluster server objects on this backend.
@@ -383,6 +457,7 @@ describe("ManagedPostgres, aws backend", () => {
     expect(i.performanceInsightsKmsKeyId).toBeUndefined();
     expect(i.skipFinalSnapshot).toBe(true);
     expect(i.finalSnapshotIdentifier).toBeUndefined();
+    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual(["small-pg-credentials-revision"]);
     expect(r.resources.filter((x) => x.protect)).toEqual([]);
   });
 });

@@ -13,9 +13,12 @@ import {
   invalidKubernetesObjects,
   kubernetesObjects,
   metadataOf,
+  jobSpec,
   networkPolicySpec,
+  pdbSpec,
   peerNames,
   podSpec,
+  policyFindings,
   secretData,
   serviceSpec,
   statefulSetSpec,
@@ -33,7 +36,7 @@ const awsNetwork = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b"], sub
 async function run(name: string, args: RedisCacheArgs): Promise<RunResult> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace } }, { provider });
+    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider });
     const cache = new RedisCache(name, args, { provider, dependsOn: [ns] });
     return {
       host: cache.host,
@@ -104,6 +107,42 @@ describe("RedisCache, inCluster backend", () => {
     expect(policy.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 6379 }]);
   });
 
+  it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
+    const r = await get();
+    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
+    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "fin-redis-pdb");
+    expect(metadataOf(pdb)).toEqual({ name: "fin-redis-pdb", namespace: "fintech", labels: metadataOf(sts).labels });
+    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "fin-redis", "app.kubernetes.io/component": "cache", "platform.example.com/platform": "fintech" });
+    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
+    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
+    expect(statefulSetSpec(sts).replicas).toBe(1);
+    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
+      '[k8s-pdb-coverage] StatefulSet "fintech/fin-redis" is not covered by a PodDisruptionBudget (none in namespace "fintech" selects its pod labels).',
+    ]);
+  });
+
+  it("restarts the server and reruns the readiness Job when the auth token is replaced, with no secret in either", async () => {
+    const r = await get();
+    const revision = byName(r, "random:index/randomId:RandomId", "fin-redis-credentials-revision");
+    expect(revision.inputs.keepers).toEqual({ password: { secret: true, value: token(r, "fin-redis") } });
+    expect(revision.state.keepers).toMatchObject({ secret: true });
+    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
+    const hex = revision.state.hex as string;
+    expect(hex).toMatch(/^[0-9a-f]{8}$/);
+    // redis reads requirepass only at start: the server's pod template changes with the token, and so
+    // does the Job's (a template change replaces a Job; it is auto-named, so the new one comes first).
+    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
+    expect(statefulSetSpec(sts).template.metadata.annotations).toEqual({
+      "platform.example.com/config-hash": expect.stringMatching(/^[0-9a-f]{16}$/),
+      "platform.example.com/credentials-revision": hex,
+    });
+    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(metadataOf(job(r)).name).toBeUndefined();
+    for (const workload of [sts, job(r)]) expect(JSON.stringify(reveal(workload.inputs))).not.toContain(token(r, "fin-redis"));
+  });
+
   it("exports the shared contract and writes REDIS_URL per consumer, in the consumer's namespace", async () => {
     const r = await get();
     expect(reveal(r.outputs)).toMatchObject({
@@ -140,6 +179,8 @@ describe("RedisCache, inCluster backend", () => {
     const r = await get();
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
+    // Every object is validated, the workloads and their PodDisruptionBudget among them.
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
     // The password is only ever referenced from the Secret, never in a ConfigMap or an env value.
@@ -156,6 +197,7 @@ describe("RedisCache, inCluster backend", () => {
     expect([sts.protect, sts.retainOnDelete]).toEqual([true, true]);
     expect(statefulSetSpec(sts).persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Retain");
     expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => k.name)).toEqual(["val"]);
+    expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
 
@@ -202,7 +244,7 @@ describe("RedisCache, aws backend", () => {
       snapshotRetentionLimit: 7,
       snapshotWindow: "03:00-04:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
-      finalSnapshotIdentifier: "fin-redis-final",
+      finalSnapshotIdentifier: expect.stringMatching(/^fin-redis-final-[0-9a-f]{8}$/),
       tags: { owner: "platform-team", Name: "fin-redis-cache" },
     });
     expect(group.inputs.authToken).toMatchObject({ secret: true });
@@ -210,6 +252,29 @@ describe("RedisCache, aws backend", () => {
     expect(subnets.inputs.subnetIds).toEqual(["subnet-a", "subnet-b"]);
     const sg = byName(r, "aws:ec2/securityGroup:SecurityGroup", "fin-redis-sg");
     expect(sg.inputs.ingress).toEqual([{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-0cluster"], description: "clients on 6379 (security groups)" }]);
+  });
+
+  it("names the final snapshot uniquely per replication group, so a second delete cannot collide", async () => {
+    const r = await get();
+    const group = byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "fin-redis-cache");
+    const suffix = byName(r, "random:index/randomId:RandomId", "fin-redis-final-snapshot-suffix");
+    expect(group.inputs.finalSnapshotIdentifier).toBe(`fin-redis-final-${String(suffix.state.hex)}`);
+    expect(group.dependencies).toContain(suffix.urn);
+    // A new suffix with every input change that replaces the group.
+    expect(suffix.inputs).toEqual({
+      byteLength: 4,
+      keepers: {
+        engine: "redis",
+        engineVersion: "7.1",
+        port: "6379",
+        atRestEncryptionEnabled: "true",
+        kmsKeyId: byName(r, "aws:kms/key:Key", "fin-redis-kms").state.arn,
+        subnetGroupName: byName(r, "aws:elasticache/subnetGroup:SubnetGroup", "fin-redis-subnets").state.name,
+      },
+    });
+    // The readiness Job reruns on a new auth token on this backend too.
+    const revision = byName(r, "random:index/randomId:RandomId", "fin-redis-credentials-revision");
+    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": revision.state.hex });
   });
 
   it("protects and retains the replication group and its key, and nothing else", async () => {
@@ -252,6 +317,7 @@ describe("RedisCache, aws backend", () => {
     const group = byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "small-cache");
     expect(group.inputs).toMatchObject({ engine: "valkey", engineVersion: "8.0", numCacheClusters: 1, automaticFailoverEnabled: false, multiAzEnabled: false, snapshotRetentionLimit: 0 });
     expect(group.inputs.finalSnapshotIdentifier).toBeUndefined();
+    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual(["small-credentials-revision"]);
     expect(byName(r, "aws:elasticache/parameterGroup:ParameterGroup", "small-params").inputs.family).toBe("valkey8");
   });
 });

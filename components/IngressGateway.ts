@@ -676,7 +676,8 @@ export class IngressGateway extends pulumi.ComponentResource {
           podSelector: { matchLabels: selectorLabels(redisName) },
           policyTypes: ["Ingress", "Egress"],
           ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
-          egress: [],
+          // No `egress` key: policyTypes Egress with no rules denies all out; an empty list would be
+          // dropped by the API server and show as a change on every apply.
         },
       },
       opts,

@@ -300,7 +300,9 @@ export class MicroService extends pulumi.ComponentResource {
         childName(name, "migration-netpol"),
         {
           metadata: meta(instance, migrationLabels),
-          spec: { podSelector: { matchLabels: migrationSelector }, policyTypes: ["Ingress", "Egress"], ingress: [], egress: [dnsEgressRule(), ...egressRules] },
+          // No `ingress` key at all: policyTypes Ingress with no rules already denies everything, and
+          // the API server drops an empty list, so sending `[]` would show as a change on every apply.
+          spec: { podSelector: { matchLabels: migrationSelector }, policyTypes: ["Ingress", "Egress"], egress: [dnsEgressRule(), ...egressRules] },
         },
         child,
       );
@@ -371,7 +373,9 @@ export class MicroService extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: selector },
           policyTypes: ["Ingress", "Egress"],
-          ingress: ingressRules,
+          // Omitted when empty (deny all in): the API server drops an empty list, which would
+          // otherwise be a perpetual diff.
+          ...(ingressRules.length > 0 ? { ingress: ingressRules } : {}),
           egress: [
             dnsEgressRule(),
             ...c.dependencies.map((d) => ({ to: [podPeer(d.name, d.namespace)], ports: [{ protocol: "TCP", port: d.port }] })),

@@ -8,13 +8,9 @@ started=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
 
 step "dependencies"
-lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f node_modules/.platform-lock-hash || "$(cat node_modules/.platform-lock-hash)" != "$lock_hash" ]]; then
-  npm ci --no-audit --no-fund
-  echo "$lock_hash" > node_modules/.platform-lock-hash
-else
-  echo "node_modules matches package-lock.json"
-fi
+# shellcheck source=lib/ensure-deps.sh
+. scripts/lib/ensure-deps.sh
+ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
 
 step "lint";      npm run --silent lint

@@ -69,6 +69,17 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
     expect(count).toBeGreaterThan(0);
   });
 
+  it("sends no empty NetworkPolicy rule list (the API server drops it: a diff on every apply)", async () => {
+    const run = await runStack(stack);
+    const policies = run.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+    expect(policies.length).toBeGreaterThan(0);
+    for (const p of policies) {
+      const spec = p.inputs.spec as { ingress?: unknown[]; egress?: unknown[] };
+      expect(spec.ingress === undefined || spec.ingress.length > 0, `${p.name} ingress`).toBe(true);
+      expect(spec.egress === undefined || spec.egress.length > 0, `${p.name} egress`).toBe(true);
+    }
+  });
+
   it("summarises the resource count and the longest dependency chain", async () => {
     const run = await runStack(stack);
     const { summary, files } = renderRun(stack, run);

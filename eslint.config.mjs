@@ -5,7 +5,16 @@ import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/**", "dist/**", "render/**", "out/**", "docs/api/**", "**/*.js", "**/*.mjs", "examples/*/node_modules/**"],
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "render/**",
+      "out/**",
+      "docs/api/**",
+      "**/*.js",
+      "**/*.mjs",
+      "examples/*/node_modules/**",
+    ],
   },
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -58,8 +58,12 @@ const cluster =
       })
     : new KubernetesCluster("platform", {
         provider: "existing",
-        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig ? { kubeconfig: settings.cluster.kubeconfig } : {}),
-        ...(settings.cluster.provider === "existing" && settings.cluster.context ? { context: settings.cluster.context } : {}),
+        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
+          ? { kubeconfig: settings.cluster.kubeconfig }
+          : {}),
+        ...(settings.cluster.provider === "existing" && settings.cluster.context
+          ? { context: settings.cluster.context }
+          : {}),
       });
 
 /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
@@ -112,10 +116,17 @@ export const stage = settings.stage;
 export const platform = {
   cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
   ...(settings.cluster.provider === "aws"
-    ? { clusterName: cluster.clusterName, clusterEndpoint: cluster.endpoint, vpcId: network?.vpcId, kubeconfig: pulumi.secret(cluster.kubeconfig) }
+    ? {
+        clusterName: cluster.clusterName,
+        clusterEndpoint: cluster.endpoint,
+        vpcId: network?.vpcId,
+        kubeconfig: pulumi.secret(cluster.kubeconfig),
+      }
     : {}),
   ...(gateway ? { gatewayAddress: gateway.address } : {}),
-  ...(observability ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName } : {}),
+  ...(observability
+    ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
+    : {}),
 };
 export const publicUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls]));
 export const serviceUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls]));
@@ -125,13 +136,21 @@ function deployCatalog(plan: CatalogPlan) {
   const { catalog } = plan;
   const namespace = new PlatformNamespace(
     catalog.name,
-    { name: plan.namespace, platform: catalog.name, stage: settings.stage, protect: settings.profile.protectStateful },
+    {
+      name: plan.namespace,
+      platform: catalog.name,
+      stage: settings.stage,
+      protect: settings.profile.protectStateful,
+    },
     onCluster,
   );
   // Components that take a plain namespace name wait for the Namespace through dependsOn.
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
   const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster) : undefined;
-  const backendOf = (backend: "aws" | "inCluster") => ({ backend, ...(backend === "aws" && awsData ? { aws: awsData } : {}) });
+  const backendOf = (backend: "aws" | "inCluster") => ({
+    backend,
+    ...(backend === "aws" && awsData ? { aws: awsData } : {}),
+  });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
 
   const postgres = catalog.data.postgres
@@ -145,7 +164,11 @@ function deployCatalog(plan: CatalogPlan) {
           protect: settings.profile.protectStateful,
           engineVersion: settings.database.engineVersion as "15" | "16" | "17",
           extensions: catalog.data.postgres.extensions,
-          consumers: plan.databases.map((d) => ({ service: d.service, namespace: plan.namespace, database: d.database })),
+          consumers: plan.databases.map((d) => ({
+            service: d.service,
+            namespace: plan.namespace,
+            database: d.database,
+          })),
           instanceClass: settings.database.instanceClass,
           allocatedStorageGb: settings.database.allocatedStorageGb,
           maxAllocatedStorageGb: settings.database.maxAllocatedStorageGb,
@@ -254,7 +277,9 @@ function deployCatalog(plan: CatalogPlan) {
     const expose = svc.spec.expose;
     const service = services.get(svc.spec.name);
     if (!expose || !gateway || !service) continue;
-    const issuer = expose.jwt ? plan.services.find((s) => s.spec.name === expose.jwt?.issuerService) : undefined;
+    const issuer = expose.jwt
+      ? plan.services.find((s) => s.spec.name === expose.jwt?.issuerService)
+      : undefined;
     Object.assign(
       publicUrls,
       gateway.addRoutes(
@@ -294,7 +319,10 @@ function deployCatalog(plan: CatalogPlan) {
           protocol: svc.spec.protocol,
           metricsPortName: svc.spec.metrics.port ? "metrics" : svc.spec.protocol,
           metricsPath: svc.spec.metrics.path,
-          selectorLabels: { "app.kubernetes.io/name": svc.spec.name, "app.kubernetes.io/instance": svc.spec.name },
+          selectorLabels: {
+            "app.kubernetes.io/name": svc.spec.name,
+            "app.kubernetes.io/instance": svc.spec.name,
+          },
           resources: svc.resources,
         },
         { parent: service },
@@ -332,7 +360,11 @@ function microServiceArgs(
     image: svc.image,
     port: spec.port,
     protocol: spec.protocol,
-    metrics: { enabled: spec.metrics.enabled, path: spec.metrics.path, ...(spec.metrics.port ? { port: spec.metrics.port } : {}) },
+    metrics: {
+      enabled: spec.metrics.enabled,
+      path: spec.metrics.path,
+      ...(spec.metrics.port ? { port: spec.metrics.port } : {}),
+    },
     health: {
       livenessPath: spec.health.livenessPath,
       ...(spec.health.readinessPath ? { readinessPath: spec.health.readinessPath } : {}),
@@ -348,13 +380,33 @@ function microServiceArgs(
     dependencies: svc.dependencies,
     callers: svc.callers,
     ingressFrom: [
-      ...(spec.expose && gateway ? [{ namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "service" as const }] : []),
+      ...(spec.expose && gateway
+        ? [
+            {
+              namespace: gateway.gatewayNamespace,
+              podLabels: gateway.proxyPodLabels,
+              port: "service" as const,
+            },
+          ]
+        : []),
       // The Gateway's proxies fetch the JWKS from the issuer's HTTP side port.
-      ...(issuesJwtFor && gateway ? [{ namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "metrics" as const }] : []),
-      ...(observability && spec.metrics.enabled ? [{ namespace: "monitoring", port: "metrics" as const }] : []),
+      ...(issuesJwtFor && gateway
+        ? [
+            {
+              namespace: gateway.gatewayNamespace,
+              podLabels: gateway.proxyPodLabels,
+              port: "metrics" as const,
+            },
+          ]
+        : []),
+      ...(observability && spec.metrics.enabled
+        ? [{ namespace: "monitoring", port: "metrics" as const }]
+        : []),
     ],
     egress,
-    ...(spec.persistence ? { persistence: { size: spec.persistence.size, mountPath: spec.persistence.mountPath } } : {}),
+    ...(spec.persistence
+      ? { persistence: { size: spec.persistence.size, mountPath: spec.persistence.mountPath } }
+      : {}),
     ...(spec.persistence?.singletonReason ? { singleton: { reason: spec.persistence.singletonReason } } : {}),
     protect: settings.profile.protectStateful,
     writablePaths: spec.writablePaths,
@@ -375,7 +427,12 @@ function isJwtIssuer(svc: ServicePlan): boolean {
  * or, for third-party credentials, taken from `platform:secrets`. A credential the stack has not
  * supplied gets a generated placeholder and a warning naming the key to set.
  */
-function generateAppSecrets(plan: CatalogPlan, s: PlatformSettings, inputs: SecretInputs, namespace: PlatformNamespace): Map<string, k8s.core.v1.Secret> {
+function generateAppSecrets(
+  plan: CatalogPlan,
+  s: PlatformSettings,
+  inputs: SecretInputs,
+  namespace: PlatformNamespace,
+): Map<string, k8s.core.v1.Secret> {
   const values = new Map<string, pulumi.Output<string>>();
   const valueFor = (id: string, length: number) => {
     let value = values.get(id);
@@ -407,7 +464,11 @@ function generateAppSecrets(plan: CatalogPlan, s: PlatformSettings, inputs: Secr
           metadata: {
             name: `${svc.spec.name}-app-secrets`,
             namespace: namespace.name,
-            labels: { "app.kubernetes.io/name": svc.spec.name, "app.kubernetes.io/part-of": plan.catalog.name, "app.kubernetes.io/managed-by": "pulumi" },
+            labels: {
+              "app.kubernetes.io/name": svc.spec.name,
+              "app.kubernetes.io/part-of": plan.catalog.name,
+              "app.kubernetes.io/managed-by": "pulumi",
+            },
           },
           type: "Opaque",
           stringData: pulumi.secret(data),
@@ -419,7 +480,10 @@ function generateAppSecrets(plan: CatalogPlan, s: PlatformSettings, inputs: Secr
   return result;
 }
 
-function connectionSecret(component: { connectionSecretNames: Record<string, string> }, service: string): string {
+function connectionSecret(
+  component: { connectionSecretNames: Record<string, string> },
+  service: string,
+): string {
   const name = component.connectionSecretNames[service];
   if (!name) throw new Error(`no connection Secret for ${service}`);
   return name;
@@ -435,7 +499,12 @@ function awsDataArgs(net: Network, k8sCluster: KubernetesCluster): DataServiceAw
   };
 }
 
-function chartSource(chart: PlatformSettings["observability"]["chart"]): { version: string; source: "repository" | "localPath"; path?: string } {
-  if (chart.source === "skipped") throw new Error("a skipped chart has no source (the component should not have been created)");
+function chartSource(chart: PlatformSettings["observability"]["chart"]): {
+  version: string;
+  source: "repository" | "localPath";
+  path?: string;
+} {
+  if (chart.source === "skipped")
+    throw new Error("a skipped chart has no source (the component should not have been created)");
   return { version: chart.version, source: chart.source, ...(chart.path ? { path: chart.path } : {}) };
 }

@@ -127,7 +127,11 @@ export interface IngressGatewayArgs {
    */
   routeNamespaceSelector?: {
     matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+    matchExpressions?: {
+      key: string;
+      operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+      values?: string[];
+    }[];
   };
   /**
    * Run the global rate limiter (a Redis for its counters), needed by `addRoutes(..., { rateLimit })`.
@@ -264,7 +268,11 @@ export class IngressGateway extends pulumi.ComponentResource {
     const labels = (component: string) => standardLabels({ name, component, ...(stage ? { stage } : {}) });
     this.gatewayNamespace = ns;
     this.gatewayName = name;
-    this.proxyPodLabels = { "app.kubernetes.io/name": "envoy", "gateway.envoyproxy.io/owning-gateway-name": name, "gateway.envoyproxy.io/owning-gateway-namespace": ns };
+    this.proxyPodLabels = {
+      "app.kubernetes.io/name": "envoy",
+      "gateway.envoyproxy.io/owning-gateway-name": name,
+      "gateway.envoyproxy.io/owning-gateway-namespace": ns,
+    };
     const parent = { parent: this };
 
     const namespace = (nsName: string, suffix: string, exemption: string) =>
@@ -299,13 +307,19 @@ export class IngressGateway extends pulumi.ComponentResource {
     // Rate limiter counters (Redis, in-namespace, no persistence).
     const redisName = `${name}-ratelimit-redis`;
     const redisUrl = `${serviceHost(redisName, ns)}:${REDIS_PORT}`;
-    const redis = this.rateLimiting ? this.rateLimitRedis(redisName, ns, gatewayNs, args.rateLimitRedisImage ?? "redis:7.4.5-alpine", stage) : [];
+    const redis = this.rateLimiting
+      ? this.rateLimitRedis(redisName, ns, gatewayNs, args.rateLimitRedisImage ?? "redis:7.4.5-alpine", stage)
+      : [];
 
     // Helm releases. Values carry no secrets.
     const envoyGatewayValues: Record<string, unknown> = {
       deployment: { replicas: controllerReplicas },
       podDisruptionBudget: { minAvailable: controllerReplicas > 1 ? 1 : 0 },
-      ...(this.rateLimiting ? { config: { envoyGateway: { rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } } } } } : {}),
+      ...(this.rateLimiting
+        ? {
+            config: { envoyGateway: { rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } } } },
+          }
+        : {}),
     };
     const envoyGateway = new k8s.helm.v3.Release(
       childName(name, "envoy-gateway"),
@@ -327,7 +341,11 @@ export class IngressGateway extends pulumi.ComponentResource {
       cainjector: { replicaCount: controllerReplicas },
       podDisruptionBudget: { enabled: controllerReplicas > 1, minAvailable: 1 },
       // The ACME HTTP-01 solver answers through the Gateway (gatewayHTTPRoute) only with Gateway API support on.
-      config: { apiVersion: "controller.config.cert-manager.io/v1alpha1", kind: "ControllerConfiguration", enableGatewayAPI: true },
+      config: {
+        apiVersion: "controller.config.cert-manager.io/v1alpha1",
+        kind: "ControllerConfiguration",
+        enableGatewayAPI: true,
+      },
       prometheus: { enabled: true },
     };
     const certManager = new k8s.helm.v3.Release(
@@ -362,7 +380,17 @@ export class IngressGateway extends pulumi.ComponentResource {
               server: args.tls.acmeServer ?? LETSENCRYPT,
               email: args.tls.acmeEmail,
               privateKeySecretRef: { name: `${issuerName}-account` },
-              solvers: [{ http01: { gatewayHTTPRoute: { parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" }] } } }],
+              solvers: [
+                {
+                  http01: {
+                    gatewayHTTPRoute: {
+                      parentRefs: [
+                        { group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" },
+                      ],
+                    },
+                  },
+                },
+              ],
             },
           },
         },
@@ -371,7 +399,12 @@ export class IngressGateway extends pulumi.ComponentResource {
     } else {
       const bootstrap = new k8s.apiextensions.CustomResource(
         childName(name, "selfsigned-bootstrap"),
-        { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: `${name}-selfsigned-bootstrap`, labels: labels("issuer") }, spec: { selfSigned: {} } },
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "ClusterIssuer",
+          metadata: { name: `${name}-selfsigned-bootstrap`, labels: labels("issuer") },
+          spec: { selfSigned: {} },
+        },
         { parent: this, dependsOn: [certManager] },
       );
       const caSecret = `${name}-root-ca`;
@@ -387,14 +420,23 @@ export class IngressGateway extends pulumi.ComponentResource {
             secretName: caSecret,
             duration: "87600h",
             privateKey: { algorithm: "ECDSA", size: 256 },
-            issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: `${name}-selfsigned-bootstrap` },
+            issuerRef: {
+              group: "cert-manager.io",
+              kind: "ClusterIssuer",
+              name: `${name}-selfsigned-bootstrap`,
+            },
           },
         },
         { parent: this, dependsOn: [bootstrap, certManagerNs] },
       );
       issuer = new k8s.apiextensions.CustomResource(
         childName(name, "issuer"),
-        { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: issuerName, labels: labels("issuer") }, spec: { ca: { secretName: caSecret } } },
+        {
+          apiVersion: "cert-manager.io/v1",
+          kind: "ClusterIssuer",
+          metadata: { name: issuerName, labels: labels("issuer") },
+          spec: { ca: { secretName: caSecret } },
+        },
         { parent: this, dependsOn: [ca] },
       );
     }
@@ -442,7 +484,9 @@ export class IngressGateway extends pulumi.ComponentResource {
               envoyPDB: { maxUnavailable: 1 },
               envoyService: {
                 type: "LoadBalancer",
-                ...((args.loadBalancer ?? "default") === "nlb" ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } } : {}),
+                ...((args.loadBalancer ?? "default") === "nlb"
+                  ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } }
+                  : {}),
               },
             },
           },
@@ -458,12 +502,19 @@ export class IngressGateway extends pulumi.ComponentResource {
         metadata: { name: `${name}-envoy`, labels: labels("gateway") },
         spec: {
           controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
-          parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: `${name}-proxy`, namespace: ns },
+          parametersRef: {
+            group: "gateway.envoyproxy.io",
+            kind: "EnvoyProxy",
+            name: `${name}-proxy`,
+            namespace: ns,
+          },
         },
       },
       { parent: this, dependsOn: [envoyGateway, envoyProxy] },
     );
-    const namespaces = args.routeNamespaceSelector ?? { matchExpressions: [{ key: LABEL.platform, operator: "Exists" as const }] };
+    const namespaces = args.routeNamespaceSelector ?? {
+      matchExpressions: [{ key: LABEL.platform, operator: "Exists" as const }],
+    };
     const gateway = new k8s.apiextensions.CustomResource(
       childName(name, "gateway"),
       {
@@ -483,7 +534,10 @@ export class IngressGateway extends pulumi.ComponentResource {
               name: "https",
               protocol: "HTTPS",
               port: 443,
-              tls: { mode: "Terminate", certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }] },
+              tls: {
+                mode: "Terminate",
+                certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }],
+              },
               allowedRoutes: {
                 namespaces: { from: "Selector", selector: namespaces },
                 kinds: [
@@ -493,7 +547,15 @@ export class IngressGateway extends pulumi.ComponentResource {
               },
             },
             // Plain HTTP serves only the redirect and cert-manager's ACME challenges (same namespace).
-            { name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" }, kinds: [{ group: GATEWAY_API, kind: "HTTPRoute" }] } },
+            {
+              name: "http",
+              protocol: "HTTP",
+              port: 80,
+              allowedRoutes: {
+                namespaces: { from: "Same" },
+                kinds: [{ group: GATEWAY_API, kind: "HTTPRoute" }],
+              },
+            },
           ],
         },
         status: undefined,
@@ -509,16 +571,18 @@ export class IngressGateway extends pulumi.ComponentResource {
         metadata: { name: `${name}-https-redirect`, namespace: ns, labels: labels("gateway") },
         spec: {
           parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" }],
-          rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+          rules: [
+            { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+          ],
         },
       },
       { parent: this, dependsOn: [gateway] },
     );
     this.ready = [gateway, certificate, redirect];
 
-    this.address = (gateway as unknown as { status: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> }).status.apply(
-      (s) => s?.addresses?.[0]?.value ?? "",
-    );
+    this.address = (
+      gateway as unknown as { status: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> }
+    ).status.apply((s) => s?.addresses?.[0]?.value ?? "");
     this.registerOutputs({
       address: this.address,
       gatewayNamespace: this.gatewayNamespace,
@@ -531,7 +595,11 @@ export class IngressGateway extends pulumi.ComponentResource {
    * Publishes `serviceName` through the Gateway: its route(s) in its namespace, JWT validation and the
    * rate limit. Returns the public URLs it added (also merged into `urls`).
    */
-  public addRoutes(serviceName: string, args: GatewayRouteArgs, opts?: { dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> }): Record<string, string> {
+  public addRoutes(
+    serviceName: string,
+    args: GatewayRouteArgs,
+    opts?: { dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> },
+  ): Record<string, string> {
     validateRouteArgs(this.componentName, serviceName, args, this.rateLimiting, this.routed);
     this.routed.add(`${args.namespace}/${serviceName}`);
     const name = this.componentName;
@@ -539,8 +607,14 @@ export class IngressGateway extends pulumi.ComponentResource {
     const base = childName(name, `${args.namespace}-${serviceName}`);
     const dependsOn = pulumi.output(opts?.dependsOn ?? []).apply((d) => [...d, ...this.ready]);
     const options = { parent: this, dependsOn };
-    const routeLabels = standardLabels({ name: serviceName, component: "route", ...(this.stage ? { stage: this.stage } : {}) });
-    const parentRefs = [{ group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" }];
+    const routeLabels = standardLabels({
+      name: serviceName,
+      component: "route",
+      ...(this.stage ? { stage: this.stage } : {}),
+    });
+    const parentRefs = [
+      { group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" },
+    ];
     const backendRefs = [{ group: "", kind: "Service", name: serviceName, port: args.port }];
     const exempt = args.jwt?.exemptPathPrefixes ?? [];
     const prefixes = args.pathPrefixes ?? ["/"];
@@ -563,10 +637,14 @@ export class IngressGateway extends pulumi.ComponentResource {
       const matches = (args.grpcServices ?? []).map((service) => ({ method: { type: "Exact", service } }));
       route("", serviceName, "GRPCRoute", [{ ...(matches.length > 0 ? { matches } : {}), backendRefs }]);
     } else {
-      const pathMatches = (paths: string[]) => paths.map((value) => ({ path: { type: "PathPrefix", value } }));
+      const pathMatches = (paths: string[]) =>
+        paths.map((value) => ({ path: { type: "PathPrefix", value } }));
       route("", serviceName, "HTTPRoute", [{ matches: pathMatches(prefixes), backendRefs }]);
       // Longer prefixes win across routes of one hostname, so exempt paths bypass the JWT check.
-      if (exempt.length > 0) route("-public", `${serviceName}-public`, "HTTPRoute", [{ matches: pathMatches(exempt), backendRefs }]);
+      if (exempt.length > 0)
+        route("-public", `${serviceName}-public`, "HTTPRoute", [
+          { matches: pathMatches(exempt), backendRefs },
+        ]);
     }
     const protectedRoute = routes[0] as { kind: string; name: string };
 
@@ -607,7 +685,14 @@ export class IngressGateway extends pulumi.ComponentResource {
             targetRefs: routes.map((r) => ({ group: GATEWAY_API, kind: r.kind, name: r.name })),
             rateLimit: {
               type: "Global",
-              global: { rules: [{ clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }], limit: rateLimitRule(args.rateLimit) }] },
+              global: {
+                rules: [
+                  {
+                    clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
+                    limit: rateLimitRule(args.rateLimit),
+                  },
+                ],
+              },
             },
           },
         },
@@ -625,8 +710,18 @@ export class IngressGateway extends pulumi.ComponentResource {
   }
 
   /** Redis holding the global rate limiter's counters: one replica, nothing persisted, same-namespace access only. */
-  private rateLimitRedis(redisName: string, ns: string, gatewayNs: k8s.core.v1.Namespace, image: string, stage: string | undefined): pulumi.Resource[] {
-    const labels = standardLabels({ name: redisName, component: "rate-limit-store", ...(stage ? { stage } : {}) });
+  private rateLimitRedis(
+    redisName: string,
+    ns: string,
+    gatewayNs: k8s.core.v1.Namespace,
+    image: string,
+    stage: string | undefined,
+  ): pulumi.Resource[] {
+    const labels = standardLabels({
+      name: redisName,
+      component: "rate-limit-store",
+      ...(stage ? { stage } : {}),
+    });
     const opts = { parent: this, dependsOn: [gatewayNs] };
     const scratch = scratchVolumes(["/data"], "128Mi");
     const deployment = new k8s.apps.v1.Deployment(
@@ -645,9 +740,23 @@ export class IngressGateway extends pulumi.ComponentResource {
                 {
                   name: "redis",
                   image,
-                  args: ["--save", "", "--appendonly", "no", "--maxmemory", "96mb", "--maxmemory-policy", "volatile-ttl", "--protected-mode", "no"],
+                  args: [
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--maxmemory",
+                    "96mb",
+                    "--maxmemory-policy",
+                    "volatile-ttl",
+                    "--protected-mode",
+                    "no",
+                  ],
                   ports: [{ name: "redis", containerPort: REDIS_PORT }],
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+                  resources: {
+                    requests: { cpu: "50m", memory: "64Mi" },
+                    limits: { cpu: "250m", memory: "128Mi" },
+                  },
                   securityContext: restrictedContainerSecurityContext(REDIS_UID),
                   volumeMounts: scratch.mounts,
                   ...standardProbes({ check: { exec: { command: ["redis-cli", "ping"] } } }),
@@ -664,7 +773,10 @@ export class IngressGateway extends pulumi.ComponentResource {
       redisName,
       {
         metadata: { name: redisName, namespace: ns, labels },
-        spec: { selector: selectorLabels(redisName), ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }] },
+        spec: {
+          selector: selectorLabels(redisName),
+          ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }],
+        },
       },
       opts,
     );
@@ -699,8 +811,12 @@ const UNITS = [
  * largest unit shorter than the window that still allows a request, budget scaled and rounded down;
  * else (fewer requests than window seconds) the smallest unit longer than the window with the full budget.
  */
-export function rateLimitRule(limit: { requests: number; perSeconds: number }): { requests: number; unit: "Second" | "Minute" | "Hour" | "Day" } {
-  for (const [unit, seconds] of UNITS) if (seconds === limit.perSeconds) return { requests: limit.requests, unit };
+export function rateLimitRule(limit: { requests: number; perSeconds: number }): {
+  requests: number;
+  unit: "Second" | "Minute" | "Hour" | "Day";
+} {
+  for (const [unit, seconds] of UNITS)
+    if (seconds === limit.perSeconds) return { requests: limit.requests, unit };
   for (const [unit, seconds] of UNITS) {
     if (seconds > limit.perSeconds) continue;
     const scaled = Math.floor((limit.requests * seconds) / limit.perSeconds);
@@ -710,93 +826,164 @@ export function rateLimitRule(limit: { requests: number; perSeconds: number }): 
   return { requests: limit.requests, unit: longer[0] };
 }
 
-function chartRef(chart: HelmChartSource, repositoryChart: string, repository?: string): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
+function chartRef(
+  chart: HelmChartSource,
+  repositoryChart: string,
+  repository?: string,
+): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
   if (chart.source === "localPath") return { chart: chart.path as string, version: chart.version };
-  return { chart: repositoryChart, version: chart.version, ...(repository ? { repositoryOpts: { repo: repository } } : {}) };
+  return {
+    chart: repositoryChart,
+    version: chart.version,
+    ...(repository ? { repositoryOpts: { repo: repository } } : {}),
+  };
 }
 
 function chartProblems(key: string, chart: HelmChartSource | undefined): string[] {
   if (!chart) return [`${key}: required ({ version, source })`];
   const problems: string[] = [];
-  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version ?? "")) problems.push(`${key}.version: a pinned chart version such as v1.5.4, found ${JSON.stringify(chart.version)}`);
-  if (chart.source === "localPath" && !chart.path) problems.push(`${key}.path: required when source is "localPath"`);
-  else if (chart.source === "repository" && chart.path !== undefined) problems.push(`${key}.path: no value when source is "repository" (the chart is fetched from its registry)`);
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version ?? ""))
+    problems.push(
+      `${key}.version: a pinned chart version such as v1.5.4, found ${JSON.stringify(chart.version)}`,
+    );
+  if (chart.source === "localPath" && !chart.path)
+    problems.push(`${key}.path: required when source is "localPath"`);
+  else if (chart.source === "repository" && chart.path !== undefined)
+    problems.push(
+      `${key}.path: no value when source is "repository" (the chart is fetched from its registry)`,
+    );
   else if (chart.source !== "localPath" && chart.source !== "repository")
-    problems.push(`${key}.source: "repository" or "localPath", found ${JSON.stringify(chart.source)} (leave the IngressGateway out instead of skipping its charts)`);
+    problems.push(
+      `${key}.source: "repository" or "localPath", found ${JSON.stringify(chart.source)} (leave the IngressGateway out instead of skipping its charts)`,
+    );
   return problems;
 }
 
 function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
   const problems: string[] = [];
-  if (!DNS_LABEL.test(name) || name.length > 40) problems.push(`name: a DNS label of at most 40 characters (it names the Gateway and cluster-wide objects), found ${JSON.stringify(name)}`);
-  if (!args.domain || !DNS_NAME.test(args.domain) || args.domain.startsWith("*.")) problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
+  if (!DNS_LABEL.test(name) || name.length > 40)
+    problems.push(
+      `name: a DNS label of at most 40 characters (it names the Gateway and cluster-wide objects), found ${JSON.stringify(name)}`,
+    );
+  if (!args.domain || !DNS_NAME.test(args.domain) || args.domain.startsWith("*."))
+    problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
   const issuer = args.tls?.issuer;
   for (const [i, host] of (args.additionalHostnames ?? []).entries()) {
-    if (!DNS_NAME.test(host)) problems.push(`additionalHostnames[${i}]: a DNS name, found ${JSON.stringify(host)}`);
-    else if (host.startsWith("*.") && issuer === "acme") problems.push(`additionalHostnames[${i}]: ${host} is a wildcard; ACME HTTP-01 cannot validate wildcards (use explicit names)`);
+    if (!DNS_NAME.test(host))
+      problems.push(`additionalHostnames[${i}]: a DNS name, found ${JSON.stringify(host)}`);
+    else if (host.startsWith("*.") && issuer === "acme")
+      problems.push(
+        `additionalHostnames[${i}]: ${host} is a wildcard; ACME HTTP-01 cannot validate wildcards (use explicit names)`,
+      );
   }
   if (issuer === "acme") {
-    if (!args.tls.acmeEmail) problems.push('tls.acmeEmail: required when tls.issuer is "acme" (the ACME account contact)');
-    else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.tls.acmeEmail)) problems.push(`tls.acmeEmail: an e-mail address, found ${JSON.stringify(args.tls.acmeEmail)}`);
-    if (args.tls.acmeServer !== undefined && !/^https:\/\/\S+$/.test(args.tls.acmeServer)) problems.push(`tls.acmeServer: an https ACME directory URL, found ${JSON.stringify(args.tls.acmeServer)}`);
+    if (!args.tls.acmeEmail)
+      problems.push('tls.acmeEmail: required when tls.issuer is "acme" (the ACME account contact)');
+    else if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(args.tls.acmeEmail))
+      problems.push(`tls.acmeEmail: an e-mail address, found ${JSON.stringify(args.tls.acmeEmail)}`);
+    if (args.tls.acmeServer !== undefined && !/^https:\/\/\S+$/.test(args.tls.acmeServer))
+      problems.push(
+        `tls.acmeServer: an https ACME directory URL, found ${JSON.stringify(args.tls.acmeServer)}`,
+      );
   } else if (issuer === "selfSigned") {
     for (const key of ["acmeEmail", "acmeServer"] as const) {
       if (args.tls[key] !== undefined) problems.push(`tls.${key}: no value when tls.issuer is "selfSigned"`);
     }
   } else problems.push(`tls.issuer: "acme" or "selfSigned", found ${JSON.stringify(issuer)}`);
-  problems.push(...chartProblems("envoyGatewayChart", args.envoyGatewayChart), ...chartProblems("certManagerChart", args.certManagerChart));
+  problems.push(
+    ...chartProblems("envoyGatewayChart", args.envoyGatewayChart),
+    ...chartProblems("certManagerChart", args.certManagerChart),
+  );
   if (args.loadBalancer !== undefined && args.loadBalancer !== "nlb" && args.loadBalancer !== "default")
     problems.push(`loadBalancer: "nlb" or "default", found ${JSON.stringify(args.loadBalancer)}`);
   const count = (key: string, value: number | undefined, max: number) => {
-    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max)) problems.push(`${key}: a whole number from 1 to ${max}, found ${String(value)}`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max))
+      problems.push(`${key}: a whole number from 1 to ${max}, found ${String(value)}`);
   };
   count("proxyReplicas", args.proxyReplicas, 50);
   count("controllerReplicas", args.controllerReplicas, 5);
   for (const key of ["namespace", "certManagerNamespace"] as const) {
     const value = args[key];
-    if (value !== undefined && (!DNS_LABEL.test(value) || value.length > 63)) problems.push(`${key}: a namespace name (DNS label), found ${JSON.stringify(value)}`);
+    if (value !== undefined && (!DNS_LABEL.test(value) || value.length > 63))
+      problems.push(`${key}: a namespace name (DNS label), found ${JSON.stringify(value)}`);
   }
-  if (args.namespace !== undefined && args.namespace === args.certManagerNamespace) problems.push("certManagerNamespace: a namespace of its own (not the gateway namespace)");
+  if (args.namespace !== undefined && args.namespace === args.certManagerNamespace)
+    problems.push("certManagerNamespace: a namespace of its own (not the gateway namespace)");
   const selector = args.routeNamespaceSelector;
-  if (selector && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
-    problems.push("routeNamespaceSelector: at least one label or expression (an empty selector admits routes from every namespace)");
-  if (args.rateLimiting === false && args.rateLimitRedisImage !== undefined) problems.push("rateLimitRedisImage: no value when rateLimiting is false");
+  if (
+    selector &&
+    Object.keys(selector.matchLabels ?? {}).length === 0 &&
+    (selector.matchExpressions ?? []).length === 0
+  )
+    problems.push(
+      "routeNamespaceSelector: at least one label or expression (an empty selector admits routes from every namespace)",
+    );
+  if (args.rateLimiting === false && args.rateLimitRedisImage !== undefined)
+    problems.push("rateLimitRedisImage: no value when rateLimiting is false");
   if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
 }
 
-function validateRouteArgs(gateway: string, serviceName: string, args: GatewayRouteArgs, rateLimiting: boolean, routed: ReadonlySet<string>): void {
+function validateRouteArgs(
+  gateway: string,
+  serviceName: string,
+  args: GatewayRouteArgs,
+  rateLimiting: boolean,
+  routed: ReadonlySet<string>,
+): void {
   const problems: string[] = [];
   const protocol = args.protocol ?? "http";
-  if (!DNS_LABEL.test(serviceName)) problems.push(`serviceName: a Service name (DNS label), found ${JSON.stringify(serviceName)}`);
-  if (!DNS_LABEL.test(args.namespace ?? "")) problems.push(`namespace: a namespace name, found ${JSON.stringify(args.namespace)}`);
-  if (routed.has(`${args.namespace}/${serviceName}`)) problems.push(`${args.namespace}/${serviceName} already has routes on this Gateway`);
-  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535) problems.push(`port: a port from 1 to 65535, found ${String(args.port)}`);
+  if (!DNS_LABEL.test(serviceName))
+    problems.push(`serviceName: a Service name (DNS label), found ${JSON.stringify(serviceName)}`);
+  if (!DNS_LABEL.test(args.namespace ?? ""))
+    problems.push(`namespace: a namespace name, found ${JSON.stringify(args.namespace)}`);
+  if (routed.has(`${args.namespace}/${serviceName}`))
+    problems.push(`${args.namespace}/${serviceName} already has routes on this Gateway`);
+  if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)
+    problems.push(`port: a port from 1 to 65535, found ${String(args.port)}`);
   const prefixes = args.pathPrefixes ?? ["/"];
   if (protocol === "grpc") {
     if (args.pathPrefixes !== undefined && !(prefixes.length === 1 && prefixes[0] === "/"))
-      problems.push('pathPrefixes: gRPC routes match gRPC services, not paths (leave pathPrefixes out or use grpcServices)');
-    if (args.jwt?.exemptPathPrefixes?.length) problems.push("jwt.exemptPathPrefixes: not supported on gRPC routes");
+      problems.push(
+        "pathPrefixes: gRPC routes match gRPC services, not paths (leave pathPrefixes out or use grpcServices)",
+      );
+    if (args.jwt?.exemptPathPrefixes?.length)
+      problems.push("jwt.exemptPathPrefixes: not supported on gRPC routes");
   } else {
     if (args.grpcServices !== undefined) problems.push('grpcServices: only for protocol "grpc"');
     if (prefixes.length === 0) problems.push("pathPrefixes: at least one prefix");
-    for (const p of prefixes) if (!/^\/[-A-Za-z0-9._~/]*$/.test(p)) problems.push(`pathPrefixes: "${p}" is not a path prefix such as /api/v1/users`);
+    for (const p of prefixes)
+      if (!/^\/[-A-Za-z0-9._~/]*$/.test(p))
+        problems.push(`pathPrefixes: "${p}" is not a path prefix such as /api/v1/users`);
   }
   if (args.jwt) {
     const jwt = args.jwt;
     if (!jwt.issuer) problems.push("jwt.issuer: required");
-    if (!DNS_LABEL.test(jwt.issuerService ?? "")) problems.push(`jwt.issuerService: a Service name, found ${JSON.stringify(jwt.issuerService)}`);
-    if (!Number.isInteger(jwt.issuerPort) || jwt.issuerPort < 1 || jwt.issuerPort > 65535) problems.push(`jwt.issuerPort: a port from 1 to 65535, found ${String(jwt.issuerPort)}`);
-    if (!jwt.jwksPath?.startsWith("/")) problems.push(`jwt.jwksPath: a path such as /.well-known/jwks.json, found ${JSON.stringify(jwt.jwksPath)}`);
+    if (!DNS_LABEL.test(jwt.issuerService ?? ""))
+      problems.push(`jwt.issuerService: a Service name, found ${JSON.stringify(jwt.issuerService)}`);
+    if (!Number.isInteger(jwt.issuerPort) || jwt.issuerPort < 1 || jwt.issuerPort > 65535)
+      problems.push(`jwt.issuerPort: a port from 1 to 65535, found ${String(jwt.issuerPort)}`);
+    if (!jwt.jwksPath?.startsWith("/"))
+      problems.push(
+        `jwt.jwksPath: a path such as /.well-known/jwks.json, found ${JSON.stringify(jwt.jwksPath)}`,
+      );
     for (const e of jwt.exemptPathPrefixes ?? []) {
       const covered = prefixes.some((p) => p === "/" || e === p || e.startsWith(`${p.replace(/\/$/, "")}/`));
-      if (!covered) problems.push(`jwt.exemptPathPrefixes: "${e}" is under none of the routed prefixes (${prefixes.join(", ")}), so it would not be routed at all`);
+      if (!covered)
+        problems.push(
+          `jwt.exemptPathPrefixes: "${e}" is under none of the routed prefixes (${prefixes.join(", ")}), so it would not be routed at all`,
+        );
     }
   }
   if (args.rateLimit) {
     const { requests, perSeconds } = args.rateLimit;
     if (!rateLimiting) problems.push("rateLimit: the gateway was created with rateLimiting false");
-    if (!Number.isInteger(requests) || requests < 1) problems.push(`rateLimit.requests: a whole number ≥ 1, found ${String(requests)}`);
-    if (!Number.isInteger(perSeconds) || perSeconds < 1 || perSeconds > 86400) problems.push(`rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`);
+    if (!Number.isInteger(requests) || requests < 1)
+      problems.push(`rateLimit.requests: a whole number ≥ 1, found ${String(requests)}`);
+    if (!Number.isInteger(perSeconds) || perSeconds < 1 || perSeconds > 86400)
+      problems.push(
+        `rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`,
+      );
   }
-  if (problems.length > 0) throw new ComponentArgsError("IngressGateway", `${gateway}/${serviceName}`, problems);
+  if (problems.length > 0)
+    throw new ComponentArgsError("IngressGateway", `${gateway}/${serviceName}`, problems);
 }

@@ -20,13 +20,26 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { childName, CLOUDWATCH_RETENTION_DAYS, ComponentArgsError, ipv4CidrProblem, statefulOptions, typeToken } from "./lib";
+import {
+  childName,
+  CLOUDWATCH_RETENTION_DAYS,
+  ComponentArgsError,
+  ipv4CidrProblem,
+  statefulOptions,
+  typeToken,
+} from "./lib";
 
 /** Kubernetes versions this component is tested against on EKS (standard support). */
 export const EKS_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
 
 /** The managed add-ons this component installs. */
-export const EKS_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver"] as const;
+export const EKS_ADDONS = [
+  "vpc-cni",
+  "kube-proxy",
+  "eks-pod-identity-agent",
+  "coredns",
+  "aws-ebs-csi-driver",
+] as const;
 export type EksAddonName = (typeof EKS_ADDONS)[number];
 
 /** The five EKS control-plane log types. */
@@ -176,7 +189,11 @@ export interface KubernetesClusterArgs {
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
+const TAINT_EFFECT = {
+  NoSchedule: "NO_SCHEDULE",
+  PreferNoSchedule: "PREFER_NO_SCHEDULE",
+  NoExecute: "NO_EXECUTE",
+} as const;
 
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The Kubernetes provider for this cluster: pass it to every Kubernetes resource and component. */
@@ -269,7 +286,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         parent,
       );
     const attach = (role: aws.iam.Role, suffix: string, policies: string[]) =>
-      policies.map((policy) => new aws.iam.RolePolicyAttachment(childName(name, `${suffix}-${policy.split("/").pop() as string}`), { role: role.name, policyArn: managedPolicy(policy) }, parent));
+      policies.map(
+        (policy) =>
+          new aws.iam.RolePolicyAttachment(
+            childName(name, `${suffix}-${policy.split("/").pop() as string}`),
+            { role: role.name, policyArn: managedPolicy(policy) },
+            parent,
+          ),
+      );
 
     // Secrets envelope encryption.
     const kmsKey = new aws.kms.Key(
@@ -282,15 +306,28 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       },
       { parent: this, ...statefulOptions(protect) },
     );
-    new aws.kms.Alias(childName(name, "secrets"), { name: `alias/${clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId }, parent);
+    new aws.kms.Alias(
+      childName(name, "secrets"),
+      { name: `alias/${clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId },
+      parent,
+    );
 
     // Control plane.
-    const clusterRole = serviceRole("cluster", "eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"], `EKS control plane of ${clusterName}`);
+    const clusterRole = serviceRole(
+      "cluster",
+      "eks.amazonaws.com",
+      ["sts:AssumeRole", "sts:TagSession"],
+      `EKS control plane of ${clusterName}`,
+    );
     const clusterPolicies = attach(clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
     // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
     const controlPlaneLogs = new aws.cloudwatch.LogGroup(
       childName(name, "control-plane"),
-      { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: args.controlPlaneLogRetentionDays ?? 90, tags },
+      {
+        name: `/aws/eks/${clusterName}/cluster`,
+        retentionInDays: args.controlPlaneLogRetentionDays ?? 90,
+        tags,
+      },
       parent,
     );
     const publicCidrs = args.publicAccessCidrs ?? [];
@@ -323,7 +360,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     // Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider).
     const oidc = new aws.iam.OpenIdConnectProvider(
       childName(name, "oidc"),
-      { url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""), clientIdLists: ["sts.amazonaws.com"], tags },
+      {
+        url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""),
+        clientIdLists: ["sts.amazonaws.com"],
+        tags,
+      },
       parent,
     );
 
@@ -347,7 +388,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       );
     }
 
-    const addon = (addonName: EksAddonName, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Resource[]) =>
+    const addon = (
+      addonName: EksAddonName,
+      extra: Partial<aws.eks.AddonArgs>,
+      dependsOn: pulumi.Resource[],
+    ) =>
       new aws.eks.Addon(
         childName(name, addonName),
         {
@@ -370,7 +415,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     ];
 
     // Nodes.
-    const nodeRole = serviceRole("node", "ec2.amazonaws.com", ["sts:AssumeRole"], `EKS managed nodes of ${clusterName}`);
+    const nodeRole = serviceRole(
+      "node",
+      "ec2.amazonaws.com",
+      ["sts:AssumeRole"],
+      `EKS managed nodes of ${clusterName}`,
+    );
     const nodePolicies = attach(nodeRole, "node", [
       "AmazonEKSWorkerNodePolicy",
       "AmazonEKS_CNI_Policy",
@@ -384,7 +434,15 @@ export class KubernetesCluster extends pulumi.ComponentResource {
           description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
           updateDefaultVersion: true,
           blockDeviceMappings: [
-            { deviceName: "/dev/xvda", ebs: { volumeSize: ng.diskSizeGb ?? 50, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+            {
+              deviceName: "/dev/xvda",
+              ebs: {
+                volumeSize: ng.diskSizeGb ?? 50,
+                volumeType: "gp3",
+                encrypted: "true",
+                deleteOnTermination: "true",
+              },
+            },
           ],
           // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
           metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
@@ -406,19 +464,36 @@ export class KubernetesCluster extends pulumi.ComponentResource {
           instanceTypes: ng.instanceTypes,
           amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
           capacityType: ng.capacityType ?? "ON_DEMAND",
-          scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredSize ?? ng.minSize },
+          scalingConfig: {
+            minSize: ng.minSize,
+            maxSize: ng.maxSize,
+            desiredSize: ng.desiredSize ?? ng.minSize,
+          },
           updateConfig: { maxUnavailable: 1 },
           labels: { ...(ng.labels ?? {}), "platform.example.com/node-group": group },
-          taints: (ng.taints ?? []).map((t) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: TAINT_EFFECT[t.effect] })),
+          taints: (ng.taints ?? []).map((t) => ({
+            key: t.key,
+            ...(t.value !== undefined ? { value: t.value } : {}),
+            effect: TAINT_EFFECT[t.effect],
+          })),
           launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
           tags: { ...tags, "platform.example.com/node-group": group },
         },
-        { parent: this, dependsOn: [...nodePolicies, ...networkAddons], ignoreChanges: ["scalingConfig.desiredSize"] },
+        {
+          parent: this,
+          dependsOn: [...nodePolicies, ...networkAddons],
+          ignoreChanges: ["scalingConfig.desiredSize"],
+        },
       );
     });
 
     // Add-ons that run as Deployments need nodes.
-    const ebsCsiRole = serviceRole("ebs-csi", "pods.eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"], `EBS CSI controller of ${clusterName} (Pod Identity)`);
+    const ebsCsiRole = serviceRole(
+      "ebs-csi",
+      "pods.eks.amazonaws.com",
+      ["sts:AssumeRole", "sts:TagSession"],
+      `EBS CSI controller of ${clusterName} (Pod Identity)`,
+    );
     const ebsCsiPolicies = attach(ebsCsiRole, "ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"]);
     addon("coredns", {}, nodeGroups);
     const ebsCsi = addon(
@@ -429,16 +504,33 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
     // Kubeconfig: tokens from `aws eks get-token` (no long-lived credentials in it).
     const kubeconfig = pulumi.secret(
-      pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, region]).apply(([n, endpoint, ca, r]) =>
-        JSON.stringify(buildKubeconfig({ clusterName: n, endpoint, caData: ca, region: r, roleArn: args.kubeconfigRoleArn })),
-      ),
+      pulumi
+        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, region])
+        .apply(([n, endpoint, ca, r]) =>
+          JSON.stringify(
+            buildKubeconfig({
+              clusterName: n,
+              endpoint,
+              caData: ca,
+              region: r,
+              roleArn: args.kubeconfigRoleArn,
+            }),
+          ),
+        ),
     );
-    const provider = new k8s.Provider(childName(name, "k8s"), { kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: nodeGroups });
+    const provider = new k8s.Provider(
+      childName(name, "k8s"),
+      { kubeconfig, enableServerSideApply: true },
+      { parent: this, dependsOn: nodeGroups },
+    );
 
     const storageClass = new k8s.storage.v1.StorageClass(
       childName(name, "gp3"),
       {
-        metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+        metadata: {
+          name: "gp3-encrypted",
+          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
         provisioner: "ebs.csi.aws.com",
         parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
         reclaimPolicy: protect ? "Retain" : "Delete",
@@ -469,42 +561,72 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
   ] as const;
   if (args.provider === "existing") {
     for (const key of awsOnly) {
-      if (args[key] !== undefined) problems.push(`${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`);
+      if (args[key] !== undefined)
+        problems.push(
+          `${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`,
+        );
     }
-    if (args.requireAdminRoles) problems.push('requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")');
-    if (args.context !== undefined && args.context.trim() === "") problems.push("context: a kubeconfig context name, found an empty string");
+    if (args.requireAdminRoles)
+      problems.push(
+        'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+      );
+    if (args.context !== undefined && args.context.trim() === "")
+      problems.push("context: a kubeconfig context name, found an empty string");
   } else if (args.provider === "aws") {
     for (const key of ["kubeconfig", "context"] as const) {
-      if (args[key] !== undefined) problems.push(`${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`);
+      if (args[key] !== undefined)
+        problems.push(
+          `${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`,
+        );
     }
     const clusterName = args.clusterName ?? name;
     if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
-      problems.push(`clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`);
-    if (args.kubernetesVersion === undefined) problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
+      problems.push(
+        `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`,
+      );
+    if (args.kubernetesVersion === undefined)
+      problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
     else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
-      problems.push(`kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`);
+      problems.push(
+        `kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`,
+      );
     if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
-    if (args.subnetIds === undefined) problems.push("subnetIds: required (private subnets in at least two zones)");
-    else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2) problems.push(`subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`);
+    if (args.subnetIds === undefined)
+      problems.push("subnetIds: required (private subnets in at least two zones)");
+    else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2)
+      problems.push(
+        `subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`,
+      );
     for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
       const problem = ipv4CidrProblem(cidr);
       if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
-      else if (cidr.endsWith("/0")) problems.push(`publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`);
+      else if (cidr.endsWith("/0"))
+        problems.push(
+          `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
+        );
     }
     for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
-      if (!ROLE_ARN.test(arn)) problems.push(`adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`);
+      if (!ROLE_ARN.test(arn))
+        problems.push(
+          `adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`,
+        );
     }
     if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
-      problems.push("adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)");
+      problems.push(
+        "adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)",
+      );
     const groups = Object.entries(args.nodeGroups ?? {});
     if (groups.length === 0) problems.push("nodeGroups: at least one managed node group");
     for (const [group, ng] of groups) problems.push(...nodeGroupProblems(group, ng));
     for (const key of Object.keys(args.addonVersions ?? {})) {
-      if (!(EKS_ADDONS as readonly string[]).includes(key)) problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
+      if (!(EKS_ADDONS as readonly string[]).includes(key))
+        problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
     }
     const retention = args.controlPlaneLogRetentionDays;
     if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
-      problems.push(`controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`);
+      problems.push(
+        `controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`,
+      );
     if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
       problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
   } else {
@@ -517,24 +639,44 @@ function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
   const problems: string[] = [];
   const at = `nodeGroups.${group}`;
   const whole = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0;
-  if (!DNS_LABEL.test(group) || group.length > 40) problems.push(`${at}: the group name must be a DNS label of at most 40 characters`);
-  if (!Array.isArray(ng.instanceTypes) || ng.instanceTypes.length === 0) problems.push(`${at}.instanceTypes: at least one EC2 instance type`);
+  if (!DNS_LABEL.test(group) || group.length > 40)
+    problems.push(`${at}: the group name must be a DNS label of at most 40 characters`);
+  if (!Array.isArray(ng.instanceTypes) || ng.instanceTypes.length === 0)
+    problems.push(`${at}.instanceTypes: at least one EC2 instance type`);
   else {
-    for (const t of ng.instanceTypes) if (!INSTANCE_TYPE.test(t)) problems.push(`${at}.instanceTypes: "${t}" is not an EC2 instance type such as m5.large`);
-    if (new Set(ng.instanceTypes.map((t) => isArm([t]))).size > 1) problems.push(`${at}.instanceTypes: mixes ARM (Graviton) and x86 types; one AMI serves a group, split them`);
+    for (const t of ng.instanceTypes)
+      if (!INSTANCE_TYPE.test(t))
+        problems.push(`${at}.instanceTypes: "${t}" is not an EC2 instance type such as m5.large`);
+    if (new Set(ng.instanceTypes.map((t) => isArm([t]))).size > 1)
+      problems.push(
+        `${at}.instanceTypes: mixes ARM (Graviton) and x86 types; one AMI serves a group, split them`,
+      );
   }
   if (!whole(ng.minSize)) problems.push(`${at}.minSize: a whole number ≥ 0, found ${String(ng.minSize)}`);
-  if (!whole(ng.maxSize) || ng.maxSize < 1) problems.push(`${at}.maxSize: a whole number ≥ 1, found ${String(ng.maxSize)}`);
-  if (whole(ng.minSize) && whole(ng.maxSize) && ng.minSize > ng.maxSize) problems.push(`${at}.minSize: at most maxSize (${ng.maxSize}), found ${ng.minSize}`);
-  if (ng.desiredSize !== undefined && (!whole(ng.desiredSize) || ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize))
-    problems.push(`${at}.desiredSize: from minSize (${ng.minSize}) to maxSize (${ng.maxSize}), found ${String(ng.desiredSize)}`);
-  if (ng.diskSizeGb !== undefined && (!Number.isInteger(ng.diskSizeGb) || ng.diskSizeGb < 20 || ng.diskSizeGb > 16384))
+  if (!whole(ng.maxSize) || ng.maxSize < 1)
+    problems.push(`${at}.maxSize: a whole number ≥ 1, found ${String(ng.maxSize)}`);
+  if (whole(ng.minSize) && whole(ng.maxSize) && ng.minSize > ng.maxSize)
+    problems.push(`${at}.minSize: at most maxSize (${ng.maxSize}), found ${ng.minSize}`);
+  if (
+    ng.desiredSize !== undefined &&
+    (!whole(ng.desiredSize) || ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize)
+  )
+    problems.push(
+      `${at}.desiredSize: from minSize (${ng.minSize}) to maxSize (${ng.maxSize}), found ${String(ng.desiredSize)}`,
+    );
+  if (
+    ng.diskSizeGb !== undefined &&
+    (!Number.isInteger(ng.diskSizeGb) || ng.diskSizeGb < 20 || ng.diskSizeGb > 16384)
+  )
     problems.push(`${at}.diskSizeGb: a whole number of GiB from 20 to 16384, found ${String(ng.diskSizeGb)}`);
   if (ng.capacityType !== undefined && ng.capacityType !== "ON_DEMAND" && ng.capacityType !== "SPOT")
     problems.push(`${at}.capacityType: "ON_DEMAND" or "SPOT", found ${JSON.stringify(ng.capacityType)}`);
   for (const [i, t] of (ng.taints ?? []).entries()) {
     if (!t.key) problems.push(`${at}.taints[${i}].key: required`);
-    if (!(t.effect in TAINT_EFFECT)) problems.push(`${at}.taints[${i}].effect: one of ${Object.keys(TAINT_EFFECT).join(", ")}, found ${JSON.stringify(t.effect)}`);
+    if (!(t.effect in TAINT_EFFECT))
+      problems.push(
+        `${at}.taints[${i}].effect: one of ${Object.keys(TAINT_EFFECT).join(", ")}, found ${JSON.stringify(t.effect)}`,
+      );
   }
   return problems;
 }
@@ -545,11 +687,22 @@ function isArm(instanceTypes: string[]): boolean {
 }
 
 /** A kubeconfig whose credentials come from `aws eks get-token` at use time. */
-function buildKubeconfig(args: { clusterName: string; endpoint: string; caData: string; region: string; roleArn?: string }): Record<string, unknown> {
+function buildKubeconfig(args: {
+  clusterName: string;
+  endpoint: string;
+  caData: string;
+  region: string;
+  roleArn?: string;
+}): Record<string, unknown> {
   return {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: args.clusterName, cluster: { server: args.endpoint, "certificate-authority-data": args.caData } }],
+    clusters: [
+      {
+        name: args.clusterName,
+        cluster: { server: args.endpoint, "certificate-authority-data": args.caData },
+      },
+    ],
     contexts: [{ name: args.clusterName, context: { cluster: args.clusterName, user: args.clusterName } }],
     "current-context": args.clusterName,
     users: [
@@ -559,7 +712,17 @@ function buildKubeconfig(args: { clusterName: string; endpoint: string; caData: 
           exec: {
             apiVersion: "client.authentication.k8s.io/v1beta1",
             command: "aws",
-            args: ["eks", "get-token", "--cluster-name", args.clusterName, "--region", args.region, "--output", "json", ...(args.roleArn ? ["--role-arn", args.roleArn] : [])],
+            args: [
+              "eks",
+              "get-token",
+              "--cluster-name",
+              args.clusterName,
+              "--region",
+              args.region,
+              "--output",
+              "json",
+              ...(args.roleArn ? ["--role-arn", args.roleArn] : []),
+            ],
             interactiveMode: "Never",
           },
         },

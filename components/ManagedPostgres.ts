@@ -161,8 +161,14 @@ const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names PostgreSQL or RDS reserve. */
 const RESERVED = new Set(["postgres", "template0", "template1", "rdsadmin", "public", ADMIN_USER]);
 const PGDATA_MOUNT = "/var/lib/postgresql/data";
-const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
-const JOB_RESOURCES: ContainerResources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+const DEFAULT_RESOURCES: ContainerResources = {
+  requests: { cpu: "250m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+};
+const JOB_RESOURCES: ContainerResources = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+};
 /**
  * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
  * generated passwords. A Job only sets passwords when it runs, so replacing a password must replace
@@ -194,25 +200,45 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     super(typeToken("ManagedPostgres"), name, {}, options);
 
     const labels = (component: string, suffix?: string) =>
-      standardLabels({ name: suffix ? childName(name, suffix) : name, component, version: p.engineVersion, platform: args.platform, stage: args.stage });
+      standardLabels({
+        name: suffix ? childName(name, suffix) : name,
+        component,
+        version: p.engineVersion,
+        platform: args.platform,
+        stage: args.stage,
+      });
     // The component's own dependsOn (e.g. its namespace) holds back every child it creates.
-    const child = (extra: pulumi.CustomResourceOptions = {}, ...own: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+    const child = (
+      extra: pulumi.CustomResourceOptions = {},
+      ...own: pulumi.Resource[]
+    ): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn: withDependsOn(dependsOn, ...own),
       ...extra,
     });
 
     // Credentials: the admin's and one per consumer role, generated and kept as Pulumi secrets.
-    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, { parent: this });
+    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, {
+      parent: this,
+    });
     const rolePasswords = new Map(
-      p.consumers.map((c) => [c.role, new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, { parent: this })]),
+      p.consumers.map((c) => [
+        c.role,
+        new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, {
+          parent: this,
+        }),
+      ]),
     );
 
     // Admin and role passwords in the server's namespace: the server (in-cluster) and the bootstrap Job read them.
     const credentials = new k8s.core.v1.Secret(
       childName(name, "credentials"),
       {
-        metadata: { name: childName(name, "credentials"), namespace: args.namespace, labels: labels("database") },
+        metadata: {
+          name: childName(name, "credentials"),
+          namespace: args.namespace,
+          labels: labels("database"),
+        },
         stringData: pulumi
           .all([adminPassword.result, ...p.consumers.map((c) => rolePasswords.get(c.role)!.result)])
           .apply(([admin, ...roles]) => ({
@@ -228,7 +254,12 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       childName(name, "credentials-revision"),
       {
         byteLength: 4,
-        keepers: { password: adminPassword.result, ...Object.fromEntries(p.consumers.map((c) => [passwordKey(c.role), rolePasswords.get(c.role)!.result])) },
+        keepers: {
+          password: adminPassword.result,
+          ...Object.fromEntries(
+            p.consumers.map((c) => [passwordKey(c.role), rolePasswords.get(c.role)!.result]),
+          ),
+        },
       },
       { parent: this, additionalSecretOutputs: ["keepers"] },
     );
@@ -240,7 +271,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.backend === "aws");
-    this.egressPeer = p.backend === "aws" ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT } : { pod: { name, namespace: args.namespace }, port: PORT };
+    this.egressPeer =
+      p.backend === "aws"
+        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT }
+        : { pod: { name, namespace: args.namespace }, port: PORT };
 
     // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
     const jobLabels = labels("database-bootstrap", "bootstrap");
@@ -256,7 +290,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(),
     );
-    const secretEnv = (envName: string, key: string) => ({ name: envName, valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } } });
+    const secretEnv = (envName: string, key: string) => ({
+      name: envName,
+      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
+    });
     const jobSpec = oneShotJobSpec({
       labels: jobLabels,
       uid: p.uid,
@@ -285,7 +322,13 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
         // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
+        spec: {
+          ...jobSpec,
+          template: {
+            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
+            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+          },
+        },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -299,7 +342,11 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(
         childName(name, `${c.service}-connection`),
         {
-          metadata: { name: secretName, namespace: c.namespace, labels: { ...labels("database"), "platform.example.com/consumer": c.service } },
+          metadata: {
+            name: secretName,
+            namespace: c.namespace,
+            labels: { ...labels("database"), "platform.example.com/consumer": c.service },
+          },
           stringData: pulumi.all([server.host, server.port, password]).apply(([host, port, pw]) => {
             const sslmode = p.backend === "aws" ? "require" : "disable";
             return {
@@ -341,7 +388,12 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     // The key is as stateful as the data: deleting it makes the instance and every snapshot unreadable.
     const key = new aws.kms.Key(
       childName(name, "kms"),
-      { description: `Storage and Performance Insights encryption for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: tags("kms") },
+      {
+        description: `Storage and Performance Insights encryption for ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: tags("kms"),
+      },
       child(stateful),
     );
     const subnetGroup = new aws.rds.SubnetGroup(
@@ -351,7 +403,12 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     );
     const securityGroup = new aws.ec2.SecurityGroup(
       childName(name, "sg"),
-      { description: `PostgreSQL clients of ${name}`, vpcId: net.vpcId, ingress: dataServiceIngressRules(net, [PORT]), tags: tags("sg") },
+      {
+        description: `PostgreSQL clients of ${name}`,
+        vpcId: net.vpcId,
+        ingress: dataServiceIngressRules(net, [PORT]),
+        tags: tags("sg"),
+      },
       child(),
     );
     const parameterGroup = new aws.rds.ParameterGroup(
@@ -375,7 +432,15 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     const snapshotSuffix = p.finalSnapshot
       ? new random.RandomId(
           childName(name, "final-snapshot-suffix"),
-          { byteLength: 4, keepers: { engine: "postgres", username: ADMIN_USER, storageEncrypted: "true", kmsKeyId: key.arn } },
+          {
+            byteLength: 4,
+            keepers: {
+              engine: "postgres",
+              username: ADMIN_USER,
+              storageEncrypted: "true",
+              kmsKeyId: key.arn,
+            },
+          },
           { parent: this },
         )
       : undefined;
@@ -408,9 +473,13 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         multiAz: p.multiAz,
         deletionProtection: p.deletionProtection,
         skipFinalSnapshot: !p.finalSnapshot,
-        ...(snapshotSuffix ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` } : {}),
+        ...(snapshotSuffix
+          ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` }
+          : {}),
         performanceInsightsEnabled: p.performanceInsights,
-        ...(p.performanceInsights ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 } : {}),
+        ...(p.performanceInsights
+          ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 }
+          : {}),
         iamDatabaseAuthenticationEnabled: true,
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         tags: tags("db"),
@@ -434,7 +503,11 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       name,
       {
         metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: { clusterIP: "None", selector: selectorLabels(name), ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }] },
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(name),
+          ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }],
+        },
       },
       child(),
     );
@@ -447,7 +520,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
           policyTypes: ["Ingress", "Egress"],
           ingress: [
             {
-              from: [...p.consumers.map((c) => podPeer(c.service, c.namespace)), podPeer(childName(name, "bootstrap"), args.namespace)],
+              from: [
+                ...p.consumers.map((c) => podPeer(c.service, c.namespace)),
+                podPeer(childName(name, "bootstrap"), args.namespace),
+              ],
               ports: [{ protocol: "TCP", port: PORT }],
             },
           ],
@@ -472,9 +548,15 @@ export class ManagedPostgres extends pulumi.ComponentResource {
           podManagementPolicy: "OrderedReady",
           updateStrategy: { type: "RollingUpdate" },
           // A protected database keeps its volume even if the StatefulSet itself is deleted.
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
+          persistentVolumeClaimRetentionPolicy: {
+            whenDeleted: p.protect ? "Retain" : "Delete",
+            whenScaled: "Retain",
+          },
           template: {
-            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) } },
+            metadata: {
+              labels: serverLabels,
+              annotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) },
+            },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(p.uid),
@@ -488,7 +570,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
                   ports: [{ name: "postgres", containerPort: PORT }],
                   env: [
                     { name: "POSTGRES_USER", value: ADMIN_USER },
-                    { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "password" } } },
+                    {
+                      name: "POSTGRES_PASSWORD",
+                      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "password" } },
+                    },
                     { name: "POSTGRES_DB", value: "postgres" },
                     // A subdirectory: the volume's root holds lost+found, which initdb refuses.
                     { name: "PGDATA", value: pgdata },
@@ -496,7 +581,9 @@ export class ManagedPostgres extends pulumi.ComponentResource {
                   ...standardProbes({ check: { exec: { command: ready } } }),
                   // SIGTERM is a "smart" shutdown that waits for every client; stop fast so the pod
                   // ends cleanly within its grace period instead of being killed mid-write.
-                  lifecycle: { preStop: { exec: { command: ["pg_ctl", "stop", "-m", "fast", "-D", pgdata] } } },
+                  lifecycle: {
+                    preStop: { exec: { command: ["pg_ctl", "stop", "-m", "fast", "-D", pgdata] } },
+                  },
                   resources: p.resources,
                   securityContext: restrictedContainerSecurityContext(p.uid),
                   volumeMounts: [{ name: "data", mountPath: PGDATA_MOUNT }, ...scratch.mounts],
@@ -524,11 +611,19 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       childName(name, "pdb"),
       {
         metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+        spec: {
+          selector: { matchLabels: selectorLabels(name) },
+          maxUnavailable: 1,
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
       },
       child(),
     );
-    return { host: pulumi.output(serviceHost(name, args.namespace)), port: pulumi.output(PORT), resource: statefulSet };
+    return {
+      host: pulumi.output(serviceHost(name, args.namespace)),
+      port: pulumi.output(PORT),
+      resource: statefulSet,
+    };
   }
 }
 
@@ -592,7 +687,8 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
     storageSize: args.storageSize ?? "10Gi",
     resources: args.resources ?? DEFAULT_RESOURCES,
-    image: args.image ?? (timescale ? TIMESCALE_IMAGES : POSTGRES_IMAGES)[engineVersion] ?? POSTGRES_IMAGES["16"],
+    image:
+      args.image ?? (timescale ? TIMESCALE_IMAGES : POSTGRES_IMAGES)[engineVersion] ?? POSTGRES_IMAGES["16"],
     uid: args.runAsUser ?? (timescale && !args.image ? 70 : 999),
     // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.
     preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),
@@ -609,43 +705,75 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     image: args.image,
   });
   if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(engineVersion))
-    problems.push(`engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`);
+    problems.push(
+      `engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`,
+    );
   for (const ext of extensions) {
     const offered = (POSTGRES_EXTENSIONS as Record<string, Record<DataServiceBackend, boolean>>)[ext];
-    if (!offered) problems.push(`extensions: "${ext}" is not an allowed extension (allowed: ${Object.keys(POSTGRES_EXTENSIONS).join(", ")})`);
+    if (!offered)
+      problems.push(
+        `extensions: "${ext}" is not an allowed extension (allowed: ${Object.keys(POSTGRES_EXTENSIONS).join(", ")})`,
+      );
     else if (args.backend === "aws" && !offered.aws)
-      problems.push(`extensions: "${ext}" is not offered by the aws backend (RDS for PostgreSQL has no ${ext}); use backend "inCluster" or drop the extension`);
+      problems.push(
+        `extensions: "${ext}" is not offered by the aws backend (RDS for PostgreSQL has no ${ext}); use backend "inCluster" or drop the extension`,
+      );
     else if (args.backend === "inCluster" && !offered.inCluster)
-      problems.push(`extensions: "${ext}" is not offered by the inCluster backend (the in-cluster images do not carry it); use backend "aws" or drop the extension`);
+      problems.push(
+        `extensions: "${ext}" is not offered by the inCluster backend (the in-cluster images do not carry it); use backend "aws" or drop the extension`,
+      );
   }
   consumers.forEach((c, i) => {
     if (!IDENTIFIER.test(c.database) || RESERVED.has(c.database))
-      problems.push(`consumers[${i}].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${c.database}"`);
+      problems.push(
+        `consumers[${i}].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${c.database}"`,
+      );
     if (RESERVED.has(c.role) || c.role.startsWith("pg_"))
-      problems.push(`consumers[${i}].service: "${c.service}" would become the reserved role name "${c.role}"`);
+      problems.push(
+        `consumers[${i}].service: "${c.service}" would become the reserved role name "${c.role}"`,
+      );
   });
   (args.databases ?? []).forEach((db, i) => {
-    if (!IDENTIFIER.test(db) || RESERVED.has(db)) problems.push(`databases[${i}]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${db}"`);
+    if (!IDENTIFIER.test(db) || RESERVED.has(db))
+      problems.push(
+        `databases[${i}]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${db}"`,
+      );
   });
   if (args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1))
     problems.push(`runAsUser: expected a non-root UID, found ${args.runAsUser}`);
 
   if (args.backend === "aws") {
     if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
-      problems.push(`instanceClass: expected an RDS instance class such as "db.r6g.large", found "${r.instanceClass}"`);
+      problems.push(
+        `instanceClass: expected an RDS instance class such as "db.r6g.large", found "${r.instanceClass}"`,
+      );
     if (!Number.isInteger(r.allocatedStorageGb) || r.allocatedStorageGb < 20 || r.allocatedStorageGb > 65536)
-      problems.push(`allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found ${r.allocatedStorageGb}`);
+      problems.push(
+        `allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found ${r.allocatedStorageGb}`,
+      );
     const ceiling = Math.ceil((r.allocatedStorageGb * 11) / 10);
-    if (!Number.isInteger(r.maxAllocatedStorageGb) || r.maxAllocatedStorageGb < ceiling || r.maxAllocatedStorageGb > 65536)
+    if (
+      !Number.isInteger(r.maxAllocatedStorageGb) ||
+      r.maxAllocatedStorageGb < ceiling ||
+      r.maxAllocatedStorageGb > 65536
+    )
       problems.push(
         `maxAllocatedStorageGb: expected a whole number from ${ceiling} (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found ${r.maxAllocatedStorageGb}`,
       );
     if (!Number.isInteger(r.backupRetentionDays) || r.backupRetentionDays < 7 || r.backupRetentionDays > 35)
-      problems.push(`backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`);
+      problems.push(
+        `backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`,
+      );
     if (!/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.backupWindow))
       problems.push(`backupWindow: expected a UTC window such as "02:00-03:00", found "${r.backupWindow}"`);
-    if (!/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.maintenanceWindow))
-      problems.push(`maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`);
+    if (
+      !/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(
+        r.maintenanceWindow,
+      )
+    )
+      problems.push(
+        `maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`,
+      );
   }
   if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
   return r;
@@ -681,7 +809,11 @@ function bootstrapScript(p: Resolved): string {
       `REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`,
     );
     if (p.extensions.length > 0) {
-      sql.push(`\\connect ${db}`, ...p.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS "${e}";`), `\\connect postgres`);
+      sql.push(
+        `\\connect ${db}`,
+        ...p.extensions.map((e) => `CREATE EXTENSION IF NOT EXISTS "${e}";`),
+        `\\connect postgres`,
+      );
     }
   }
   for (const c of p.consumers) {

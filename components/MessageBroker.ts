@@ -99,8 +99,14 @@ const PORTS = { amqp: 5672, amqps: 5671, management: 15672, https: 443 } as cons
 const CURL_IMAGE = "curlimages/curl:8.16.0";
 const CURL_UID = 100;
 const EXCHANGE = /^[A-Za-z0-9_.:-]{1,255}$/;
-const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } };
-const JOB_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+const DEFAULT_RESOURCES: ContainerResources = {
+  requests: { cpu: "250m", memory: "512Mi" },
+  limits: { cpu: "1", memory: "1Gi" },
+};
+const JOB_RESOURCES: ContainerResources = {
+  requests: { cpu: "10m", memory: "16Mi" },
+  limits: { cpu: "100m", memory: "64Mi" },
+};
 /**
  * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
  * generated passwords. The Job sets the users' passwords only when it runs, so replacing a password
@@ -134,21 +140,41 @@ export class MessageBroker extends pulumi.ComponentResource {
     super(typeToken("MessageBroker"), name, {}, options);
 
     const labels = (component: string, suffix?: string) =>
-      standardLabels({ name: suffix ? childName(name, suffix) : name, component, version: p.engineVersion, platform: args.platform, stage: args.stage });
-    const child = (extra: pulumi.CustomResourceOptions = {}, ...own: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      standardLabels({
+        name: suffix ? childName(name, suffix) : name,
+        component,
+        version: p.engineVersion,
+        platform: args.platform,
+        stage: args.stage,
+      });
+    const child = (
+      extra: pulumi.CustomResourceOptions = {},
+      ...own: pulumi.Resource[]
+    ): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn: withDependsOn(dependsOn, ...own),
       ...extra,
     });
 
-    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, { parent: this });
+    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, {
+      parent: this,
+    });
     const userPasswords = new Map(
-      args.consumers.map((c) => [c.service, new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, { parent: this })]),
+      args.consumers.map((c) => [
+        c.service,
+        new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, {
+          parent: this,
+        }),
+      ]),
     );
     const credentials = new k8s.core.v1.Secret(
       childName(name, "credentials"),
       {
-        metadata: { name: childName(name, "credentials"), namespace: args.namespace, labels: labels("message-broker") },
+        metadata: {
+          name: childName(name, "credentials"),
+          namespace: args.namespace,
+          labels: labels("message-broker"),
+        },
         stringData: pulumi
           .all([adminPassword.result, ...args.consumers.map((c) => userPasswords.get(c.service)!.result)])
           .apply(([admin, ...users]) => ({
@@ -168,16 +194,27 @@ export class MessageBroker extends pulumi.ComponentResource {
       childName(name, "credentials-revision"),
       {
         byteLength: 4,
-        keepers: { password: adminPassword.result, ...Object.fromEntries(args.consumers.map((c) => [passwordKey(c.service), userPasswords.get(c.service)!.result])) },
+        keepers: {
+          password: adminPassword.result,
+          ...Object.fromEntries(
+            args.consumers.map((c) => [passwordKey(c.service), userPasswords.get(c.service)!.result]),
+          ),
+        },
       },
       { parent: this, additionalSecretOutputs: ["keepers"] },
     );
 
-    const server = p.backend === "aws" ? this.amazonMq(name, args, p, adminPassword, child) : this.statefulSet(name, args, p, credentials, labels, child);
+    const server =
+      p.backend === "aws"
+        ? this.amazonMq(name, args, p, adminPassword, child)
+        : this.statefulSet(name, args, p, credentials, labels, child);
     this.host = server.host;
     this.port = pulumi.output(p.amqpPort);
     this.tls = pulumi.output(p.tls);
-    this.egressPeer = p.backend === "aws" ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: p.amqpPort } : { pod: { name, namespace: args.namespace }, port: p.amqpPort };
+    this.egressPeer =
+      p.backend === "aws"
+        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: p.amqpPort }
+        : { pod: { name, namespace: args.namespace }, port: p.amqpPort };
 
     // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
     const jobLabels = labels("message-broker-bootstrap", "bootstrap");
@@ -202,12 +239,20 @@ export class MessageBroker extends pulumi.ComponentResource {
         command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
         env: [
           { name: "MANAGEMENT_URL", value: server.managementUrl },
-          ...args.consumers.map((c) => ({ name: passwordKey(c.service), valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } } })),
+          ...args.consumers.map((c) => ({
+            name: passwordKey(c.service),
+            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } },
+          })),
         ],
         volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
         resources: JOB_RESOURCES,
       },
-      volumes: [{ name: "curlrc", secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] } }],
+      volumes: [
+        {
+          name: "curlrc",
+          secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] },
+        },
+      ],
     });
     // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
     // template replaces a Job: new exchanges, users or image, and a new credentials revision, rerun it.
@@ -216,7 +261,13 @@ export class MessageBroker extends pulumi.ComponentResource {
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
         // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
+        spec: {
+          ...jobSpec,
+          template: {
+            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
+            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+          },
+        },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -228,7 +279,11 @@ export class MessageBroker extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(
         childName(name, `${c.service}-connection`),
         {
-          metadata: { name: secretName, namespace: c.namespace, labels: { ...labels("message-broker"), "platform.example.com/consumer": c.service } },
+          metadata: {
+            name: secretName,
+            namespace: c.namespace,
+            labels: { ...labels("message-broker"), "platform.example.com/consumer": c.service },
+          },
           stringData: pulumi.all([server.host, userPasswords.get(c.service)!.result]).apply(([host, pw]) => ({
             // %2F is the default vhost "/".
             RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
@@ -285,7 +340,9 @@ export class MessageBroker extends pulumi.ComponentResource {
         deploymentMode: p.deploymentMode,
         publiclyAccessible: false,
         // A single instance lives in exactly one subnet; a cluster spreads over the zones of all of them.
-        subnetIds: pulumi.output(net.subnetIds).apply((ids) => (p.deploymentMode === "SINGLE_INSTANCE" ? ids.slice(0, 1) : ids)),
+        subnetIds: pulumi
+          .output(net.subnetIds)
+          .apply((ids) => (p.deploymentMode === "SINGLE_INSTANCE" ? ids.slice(0, 1) : ids)),
         securityGroups: [securityGroup.id],
         users: [{ username: ADMIN_USER, password: adminPassword.result }],
         logs: { general: true },
@@ -328,7 +385,10 @@ export class MessageBroker extends pulumi.ComponentResource {
     const plugins = "[rabbitmq_management,rabbitmq_prometheus].\n";
     const config = new k8s.core.v1.ConfigMap(
       childName(name, "config"),
-      { metadata: { name: childName(name, "config"), namespace: args.namespace, labels: serverLabels }, data: { "10-platform.conf": conf, enabled_plugins: plugins } },
+      {
+        metadata: { name: childName(name, "config"), namespace: args.namespace, labels: serverLabels },
+        data: { "10-platform.conf": conf, enabled_plugins: plugins },
+      },
       child(),
     );
     const service = new k8s.core.v1.Service(
@@ -354,9 +414,15 @@ export class MessageBroker extends pulumi.ComponentResource {
           podSelector: { matchLabels: selectorLabels(name) },
           policyTypes: ["Ingress", "Egress"],
           ingress: [
-            { from: args.consumers.map((c) => podPeer(c.service, c.namespace)), ports: [{ protocol: "TCP", port: PORTS.amqp }] },
+            {
+              from: args.consumers.map((c) => podPeer(c.service, c.namespace)),
+              ports: [{ protocol: "TCP", port: PORTS.amqp }],
+            },
             // Only the bootstrap Job uses the management API.
-            { from: [podPeer(childName(name, "bootstrap"), args.namespace)], ports: [{ protocol: "TCP", port: PORTS.management }] },
+            {
+              from: [podPeer(childName(name, "bootstrap"), args.namespace)],
+              ports: [{ protocol: "TCP", port: PORTS.management }],
+            },
           ],
           egress: [dnsEgressRule()],
         },
@@ -366,7 +432,12 @@ export class MessageBroker extends pulumi.ComponentResource {
     const scratch = scratchVolumes(["/tmp", "/var/log/rabbitmq"]);
     const diagnostics = (check: string) => ({ exec: { command: ["rabbitmq-diagnostics", "-q", check] } });
     // The diagnostics CLI boots an Erlang VM per call: give it time, and probe less often.
-    const probes = standardProbes({ check: diagnostics("ping"), liveness: { timeoutSeconds: 15, periodSeconds: 30 }, readiness: { timeoutSeconds: 15, periodSeconds: 10 }, startup: { timeoutSeconds: 15, periodSeconds: 10, failureThreshold: 30 } });
+    const probes = standardProbes({
+      check: diagnostics("ping"),
+      liveness: { timeoutSeconds: 15, periodSeconds: 30 },
+      readiness: { timeoutSeconds: 15, periodSeconds: 10 },
+      startup: { timeoutSeconds: 15, periodSeconds: 10, failureThreshold: 30 },
+    });
     const statefulSet = new k8s.apps.v1.StatefulSet(
       name,
       {
@@ -376,9 +447,15 @@ export class MessageBroker extends pulumi.ComponentResource {
           serviceName: service.metadata.name,
           selector: { matchLabels: selectorLabels(name) },
           updateStrategy: { type: "RollingUpdate" },
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
+          persistentVolumeClaimRetentionPolicy: {
+            whenDeleted: p.protect ? "Retain" : "Delete",
+            whenScaled: "Retain",
+          },
           template: {
-            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) } },
+            metadata: {
+              labels: serverLabels,
+              annotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) },
+            },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(UID),
@@ -390,8 +467,21 @@ export class MessageBroker extends pulumi.ComponentResource {
                   name: "config",
                   projected: {
                     sources: [
-                      { configMap: { name: config.metadata.name, items: [{ key: "10-platform.conf", path: "conf.d/10-platform.conf" }, { key: "enabled_plugins", path: "enabled_plugins" }] } },
-                      { secret: { name: credentials.metadata.name, items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }] } },
+                      {
+                        configMap: {
+                          name: config.metadata.name,
+                          items: [
+                            { key: "10-platform.conf", path: "conf.d/10-platform.conf" },
+                            { key: "enabled_plugins", path: "enabled_plugins" },
+                          ],
+                        },
+                      },
+                      {
+                        secret: {
+                          name: credentials.metadata.name,
+                          items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }],
+                        },
+                      },
                     ],
                   },
                 },
@@ -408,7 +498,11 @@ export class MessageBroker extends pulumi.ComponentResource {
                   readinessProbe: { ...probes.readinessProbe, ...diagnostics("check_port_connectivity") },
                   resources: p.resources,
                   securityContext: restrictedContainerSecurityContext(UID),
-                  volumeMounts: [{ name: "data", mountPath: "/var/lib/rabbitmq" }, { name: "config", mountPath: "/etc/rabbitmq", readOnly: true }, ...scratch.mounts],
+                  volumeMounts: [
+                    { name: "data", mountPath: "/var/lib/rabbitmq" },
+                    { name: "config", mountPath: "/etc/rabbitmq", readOnly: true },
+                    ...scratch.mounts,
+                  ],
                 },
               ],
             },
@@ -433,12 +527,20 @@ export class MessageBroker extends pulumi.ComponentResource {
       childName(name, "pdb"),
       {
         metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+        spec: {
+          selector: { matchLabels: selectorLabels(name) },
+          maxUnavailable: 1,
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
       },
       child(),
     );
     const host = serviceHost(name, args.namespace);
-    return { host: pulumi.output(host), managementUrl: pulumi.output(`http://${host}:${PORTS.management}`), resource: statefulSet };
+    return {
+      host: pulumi.output(host),
+      managementUrl: pulumi.output(`http://${host}:${PORTS.management}`),
+      resource: statefulSet,
+    };
   }
 }
 
@@ -493,25 +595,38 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     image: args.image,
   });
   if (!(engineVersion in RABBITMQ_IMAGES))
-    problems.push(`engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES).map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`);
+    problems.push(
+      `engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES)
+        .map((v) => `"${v}"`)
+        .join(", ")}, found "${engineVersion}"`,
+    );
   const seen = new Set<string>();
   r.exchanges.forEach((exchange, i) => {
     if (!EXCHANGE.test(exchange) || exchange.startsWith("amq."))
-      problems.push(`exchanges[${i}]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "${exchange}"`);
+      problems.push(
+        `exchanges[${i}]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "${exchange}"`,
+      );
     if (seen.has(exchange)) problems.push(`exchanges[${i}]: "${exchange}" is listed more than once`);
     seen.add(exchange);
   });
   args.consumers.forEach((c, i) => {
     // Consumers become RabbitMQ users named after their service; these names are taken.
-    if (c.service === "guest" || c.service === ADMIN_USER) problems.push(`consumers[${i}].service: "${c.service}" is a reserved RabbitMQ user name`);
+    if (c.service === "guest" || c.service === ADMIN_USER)
+      problems.push(`consumers[${i}].service: "${c.service}" is a reserved RabbitMQ user name`);
   });
   if (aws) {
     if (!/^mq\.[a-z0-9]+\.[a-z0-9]+$/.test(r.instanceType))
-      problems.push(`instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "${r.instanceType}"`);
+      problems.push(
+        `instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "${r.instanceType}"`,
+      );
     if (r.deploymentMode !== "SINGLE_INSTANCE" && r.deploymentMode !== "CLUSTER_MULTI_AZ")
-      problems.push(`deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "${String(r.deploymentMode)}"`);
+      problems.push(
+        `deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "${String(r.deploymentMode)}"`,
+      );
     else if (r.deploymentMode === "CLUSTER_MULTI_AZ" && r.instanceType === "mq.t3.micro")
-      problems.push('deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)');
+      problems.push(
+        'deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)',
+      );
   }
   if (problems.length > 0) throw new ComponentArgsError("MessageBroker", name, problems);
   return r;

@@ -259,11 +259,20 @@ export class MicroService extends pulumi.ComponentResource {
 
     const c = resolve(name, args);
     const ns = pulumi.output(args.namespace);
-    const labels = standardLabels({ name: c.serviceName, component: c.component, platform: args.platform, stage: args.stage });
+    const labels = standardLabels({
+      name: c.serviceName,
+      component: c.component,
+      platform: args.platform,
+      stage: args.stage,
+    });
     // The version label changes with every release, so only objects that change with the image carry it.
     const versionedLabels = { ...labels, [LABEL.version]: c.version };
     const selector = selectorLabels(c.serviceName);
-    const meta = (objectName: string, objectLabels: Record<string, string> = labels) => ({ name: objectName, namespace: ns, labels: objectLabels });
+    const meta = (objectName: string, objectLabels: Record<string, string> = labels) => ({
+      name: objectName,
+      namespace: ns,
+      labels: objectLabels,
+    });
     const child = { parent: this };
 
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -275,13 +284,19 @@ export class MicroService extends pulumi.ComponentResource {
     const configData = pulumi
       .output(c.dependencies.map((d) => ({ env: d.env, url: dependencyUrl(d, d.namespace ?? ns) })))
       .apply((deps) => ({ ...c.env, ...Object.fromEntries(deps.map((d) => [d.env, d.url])) }));
-    this.configMap = new k8s.core.v1.ConfigMap(childName(name, "env"), { metadata: meta(childName(c.serviceName, "env")), data: configData }, child);
+    this.configMap = new k8s.core.v1.ConfigMap(
+      childName(name, "env"),
+      { metadata: meta(childName(c.serviceName, "env")), data: configData },
+      child,
+    );
 
     const secretEnv: k8s.types.input.core.v1.EnvVar[] = Object.entries(c.secretEnv).map(([envName, ref]) => ({
       name: envName,
       valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
     }));
-    const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [{ configMapRef: { name: this.configMap.metadata.name } }];
+    const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [
+      { configMapRef: { name: this.configMap.metadata.name } },
+    ];
     const scratch = scratchVolumes(c.writablePaths);
 
     const egressRules: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = c.egress.map((e) =>
@@ -302,7 +317,11 @@ export class MicroService extends pulumi.ComponentResource {
           metadata: meta(instance, migrationLabels),
           // No `ingress` key at all: policyTypes Ingress with no rules already denies everything, and
           // the API server drops an empty list, so sending `[]` would show as a change on every apply.
-          spec: { podSelector: { matchLabels: migrationSelector }, policyTypes: ["Ingress", "Egress"], egress: [dnsEgressRule(), ...egressRules] },
+          spec: {
+            podSelector: { matchLabels: migrationSelector },
+            policyTypes: ["Ingress", "Egress"],
+            egress: [dnsEgressRule(), ...egressRules],
+          },
         },
         child,
       );
@@ -351,9 +370,19 @@ export class MicroService extends pulumi.ComponentResource {
     }
 
     // Network policy of the service pods.
-    const servicePortRule = (from: k8s.types.input.networking.v1.NetworkPolicyPeer[], port: number) => ({ from, ports: [{ protocol: "TCP", port }] });
+    const servicePortRule = (from: k8s.types.input.networking.v1.NetworkPolicyPeer[], port: number) => ({
+      from,
+      ports: [{ protocol: "TCP", port }],
+    });
     const ingressRules: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
-      ...(c.callers.length > 0 ? [servicePortRule(c.callers.map((caller) => podPeer(caller)), c.port)] : []),
+      ...(c.callers.length > 0
+        ? [
+            servicePortRule(
+              c.callers.map((caller) => podPeer(caller)),
+              c.port,
+            ),
+          ]
+        : []),
       ...c.ingressFrom.map((i) =>
         servicePortRule(
           [
@@ -378,7 +407,10 @@ export class MicroService extends pulumi.ComponentResource {
           ...(ingressRules.length > 0 ? { ingress: ingressRules } : {}),
           egress: [
             dnsEgressRule(),
-            ...c.dependencies.map((d) => ({ to: [podPeer(d.name, d.namespace)], ports: [{ protocol: "TCP", port: d.port }] })),
+            ...c.dependencies.map((d) => ({
+              to: [podPeer(d.name, d.namespace)],
+              ports: [{ protocol: "TCP", port: d.port }],
+            })),
             ...egressRules,
           ],
         },
@@ -388,10 +420,16 @@ export class MicroService extends pulumi.ComponentResource {
 
     // The pod.
     const portName = c.protocol; // "http" or "grpc"
-    const containerPorts: k8s.types.input.core.v1.ContainerPort[] = [{ name: portName, containerPort: c.port, protocol: "TCP" }];
-    if (c.metrics?.separate) containerPorts.push({ name: "metrics", containerPort: c.metrics.port, protocol: "TCP" });
+    const containerPorts: k8s.types.input.core.v1.ContainerPort[] = [
+      { name: portName, containerPort: c.port, protocol: "TCP" },
+    ];
+    if (c.metrics?.separate)
+      containerPorts.push({ name: "metrics", containerPort: c.metrics.port, protocol: "TCP" });
     const probes = standardProbes({
-      check: c.protocol === "grpc" ? { grpc: { port: c.port } } : { http: { path: c.health.livenessPath, port: portName } },
+      check:
+        c.protocol === "grpc"
+          ? { grpc: { port: c.port } }
+          : { http: { path: c.health.livenessPath, port: portName } },
       startupPath: c.health.startupPath,
       readinessPath: c.health.readinessPath,
       startup: c.health.startup,
@@ -411,7 +449,10 @@ export class MicroService extends pulumi.ComponentResource {
       ...probes,
       // The sleep action needs no shell or `sleep` binary in the image (distroless images have neither).
       lifecycle: { preStop: { sleep: { seconds: c.drainSeconds } } },
-      volumeMounts: [...scratch.mounts, ...(c.persistence ? [{ name: dataVolume, mountPath: c.persistence.mountPath }] : [])],
+      volumeMounts: [
+        ...scratch.mounts,
+        ...(c.persistence ? [{ name: dataVolume, mountPath: c.persistence.mountPath }] : []),
+      ],
       terminationMessagePolicy: "FallbackToLogsOnError",
     };
     const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
@@ -432,22 +473,47 @@ export class MicroService extends pulumi.ComponentResource {
         terminationGracePeriodSeconds: c.gracePeriodSeconds,
         containers: [container],
         volumes: scratch.volumes,
-        ...(c.replicas.max > 1 ? { topologySpreadConstraints: spreadConstraints(selector, c.zoneSpread, !c.persistence) } : {}),
+        ...(c.replicas.max > 1
+          ? { topologySpreadConstraints: spreadConstraints(selector, c.zoneSpread, !c.persistence) }
+          : {}),
       },
     };
 
-    const workloadDependsOn = withDependsOn(dependsOn, this.networkPolicy, ...(this.migrationJob ? [this.migrationJob] : []));
+    const workloadDependsOn = withDependsOn(
+      dependsOn,
+      this.networkPolicy,
+      ...(this.migrationJob ? [this.migrationJob] : []),
+    );
     const fixedReplicas = c.autoscaled ? {} : { replicas: c.replicas.min };
     const serviceSpecPorts: k8s.types.input.core.v1.ServicePort[] = [
       // appProtocol tells Gateway API implementations to speak HTTP/2 cleartext to a gRPC backend.
-      { name: portName, port: c.port, targetPort: portName, protocol: "TCP", appProtocol: c.protocol === "grpc" ? "kubernetes.io/h2c" : "http" },
-      ...(c.metrics?.separate ? [{ name: "metrics", port: c.metrics.port, targetPort: "metrics", protocol: "TCP", appProtocol: "http" }] : []),
+      {
+        name: portName,
+        port: c.port,
+        targetPort: portName,
+        protocol: "TCP",
+        appProtocol: c.protocol === "grpc" ? "kubernetes.io/h2c" : "http",
+      },
+      ...(c.metrics?.separate
+        ? [
+            {
+              name: "metrics",
+              port: c.metrics.port,
+              targetPort: "metrics",
+              protocol: "TCP",
+              appProtocol: "http",
+            },
+          ]
+        : []),
     ];
 
     if (c.persistence) {
       this.service = new k8s.core.v1.Service(
         childName(name, "svc"),
-        { metadata: meta(c.serviceName), spec: { clusterIP: "None", selector, ports: serviceSpecPorts, publishNotReadyAddresses: false } },
+        {
+          metadata: meta(c.serviceName),
+          spec: { clusterIP: "None", selector, ports: serviceSpecPorts, publishNotReadyAddresses: false },
+        },
         child,
       );
       this.workload = new k8s.apps.v1.StatefulSet(
@@ -473,7 +539,9 @@ export class MicroService extends pulumi.ComponentResource {
                 spec: {
                   accessModes: ["ReadWriteOnce"],
                   resources: { requests: { storage: c.persistence.size } },
-                  ...(c.persistence.storageClassName ? { storageClassName: c.persistence.storageClassName } : {}),
+                  ...(c.persistence.storageClassName
+                    ? { storageClassName: c.persistence.storageClassName }
+                    : {}),
                 },
               },
             ],
@@ -515,8 +583,20 @@ export class MicroService extends pulumi.ComponentResource {
             minReplicas: c.replicas.min,
             maxReplicas: c.replicas.max,
             metrics: [
-              { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: c.cpuUtilization } } },
-              { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: c.memoryUtilization } } },
+              {
+                type: "Resource",
+                resource: {
+                  name: "cpu",
+                  target: { type: "Utilization", averageUtilization: c.cpuUtilization },
+                },
+              },
+              {
+                type: "Resource",
+                resource: {
+                  name: "memory",
+                  target: { type: "Utilization", averageUtilization: c.memoryUtilization },
+                },
+              },
             ],
             // Scale up at once, scale down only after five calm minutes (no flapping after a burst).
             behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
@@ -531,7 +611,14 @@ export class MicroService extends pulumi.ComponentResource {
     // never count against the budget, so a crash-looping pod cannot wedge a node drain.
     this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
       childName(name, "pdb"),
-      { metadata: meta(c.serviceName), spec: { selector: { matchLabels: selector }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" } },
+      {
+        metadata: meta(c.serviceName),
+        spec: {
+          selector: { matchLabels: selector },
+          maxUnavailable: 1,
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
+      },
       child,
     );
 
@@ -586,7 +673,13 @@ function spreadConstraints(
       labelSelector: { matchLabels: selector },
       ...revision,
     },
-    { topologyKey: "kubernetes.io/hostname", maxSkew: 1, whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, ...revision },
+    {
+      topologyKey: "kubernetes.io/hostname",
+      maxSkew: 1,
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: { matchLabels: selector },
+      ...revision,
+    },
   ];
 }
 
@@ -602,14 +695,17 @@ const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 const STORAGE_SIZE = /^[0-9]+(Mi|Gi|Ti)$/;
 const MAX_SERVICE_NAME = 40;
 
-const isWholeIn = (n: unknown, min: number, max: number): n is number => typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
+const isWholeIn = (n: unknown, min: number, max: number): n is number =>
+  typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
 
 /** Every problem with the args, in one list (nothing is created when it is not empty). */
 export function microServiceProblems(name: string, args: MicroServiceArgs): string[] {
   const p: string[] = [];
   const serviceName = args.serviceName ?? name;
   if (!DNS_LABEL.test(serviceName) || serviceName.length > MAX_SERVICE_NAME)
-    p.push(`service name "${serviceName}" must be a DNS label of at most ${MAX_SERVICE_NAME} characters (lowercase letters, digits and "-", starting with a letter)`);
+    p.push(
+      `service name "${serviceName}" must be a DNS label of at most ${MAX_SERVICE_NAME} characters (lowercase letters, digits and "-", starting with a letter)`,
+    );
   if (typeof args.namespace === "string" && (!NAMESPACE.test(args.namespace) || args.namespace.length > 63))
     p.push(`namespace "${args.namespace}" must be a DNS label of at most 63 characters`);
   if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
@@ -621,10 +717,13 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   if (imageProblem) p.push(imageProblem);
 
   const portProblem = (where: string, port: unknown) =>
-    isWholeIn(port, 1024, 65535) ? undefined : `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`;
+    isWholeIn(port, 1024, 65535)
+      ? undefined
+      : `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`;
   const servicePort = portProblem("port", args.port);
   if (servicePort) p.push(servicePort);
-  if (args.protocol !== "http" && args.protocol !== "grpc") p.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
+  if (args.protocol !== "http" && args.protocol !== "grpc")
+    p.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
 
   const metrics = args.metrics ?? { enabled: true };
   if (metrics.enabled) {
@@ -632,58 +731,88 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
       const mp = portProblem("metrics.port", metrics.port);
       if (mp) p.push(mp);
     }
-    if (metrics.path !== undefined && !metrics.path.startsWith("/")) p.push(`metrics.path must start with "/", found "${metrics.path}"`);
+    if (metrics.path !== undefined && !metrics.path.startsWith("/"))
+      p.push(`metrics.path must start with "/", found "${metrics.path}"`);
     if (args.protocol === "grpc" && (metrics.port === undefined || metrics.port === args.port))
-      p.push("metrics.port must be a separate HTTP port for a gRPC service: Prometheus scrapes over HTTP/1.1, which a gRPC port does not serve (or set metrics.enabled to false)");
+      p.push(
+        "metrics.port must be a separate HTTP port for a gRPC service: Prometheus scrapes over HTTP/1.1, which a gRPC port does not serve (or set metrics.enabled to false)",
+      );
   }
 
   for (const key of ["livenessPath", "readinessPath", "startupPath"] as const) {
     const path = args.health?.[key];
-    if (path !== undefined && !path.startsWith("/")) p.push(`health.${key} must start with "/", found "${path}"`);
+    if (path !== undefined && !path.startsWith("/"))
+      p.push(`health.${key} must start with "/", found "${path}"`);
   }
   for (const probe of ["startup", "liveness", "readiness"] as const) {
     for (const [field, value] of Object.entries(args.health?.[probe] ?? {})) {
       const min = field === "initialDelaySeconds" ? 0 : 1;
-      if (!isWholeIn(value, min, 3600)) p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${String(value)}`);
+      if (!isWholeIn(value, min, 3600))
+        p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${String(value)}`);
     }
   }
 
   const { min, max } = args.replicas ?? { min: NaN, max: NaN };
-  if (!isWholeIn(min, 1, 1000)) p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
-  if (!isWholeIn(max, 1, 1000)) p.push(`replicas.max must be a whole number from 1 to 1000, found ${String(max)}`);
+  if (!isWholeIn(min, 1, 1000))
+    p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
+  if (!isWholeIn(max, 1, 1000))
+    p.push(`replicas.max must be a whole number from 1 to 1000, found ${String(max)}`);
   if (min > max) p.push(`replicas.min (${min}) is greater than replicas.max (${max})`);
   if (args.singleton) {
-    if (!args.persistence) p.push("singleton is only for a workload with persistence (a stateless service can always run a second replica)");
-    if (min !== 1 || max !== 1) p.push(`singleton needs replicas { min: 1, max: 1 }, found { min: ${String(min)}, max: ${String(max)} }`);
-    if (!args.singleton.reason?.trim()) p.push("singleton.reason must say why the workload cannot run a second replica");
+    if (!args.persistence)
+      p.push(
+        "singleton is only for a workload with persistence (a stateless service can always run a second replica)",
+      );
+    if (min !== 1 || max !== 1)
+      p.push(
+        `singleton needs replicas { min: 1, max: 1 }, found { min: ${String(min)}, max: ${String(max)} }`,
+      );
+    if (!args.singleton.reason?.trim())
+      p.push("singleton.reason must say why the workload cannot run a second replica");
   }
-  if (args.stage === "production" && max < 2 && !args.singleton) p.push(`replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`);
+  if (args.stage === "production" && max < 2 && !args.singleton)
+    p.push(
+      `replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`,
+    );
   for (const key of ["cpuUtilization", "memoryUtilization"] as const) {
     const value = args.autoscaling?.[key];
-    if (value !== undefined && !isWholeIn(value, 1, 100)) p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);
+    if (value !== undefined && !isWholeIn(value, 1, 100))
+      p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);
   }
 
-  if (!args.resources?.requests || !args.resources?.limits) p.push("resources must give requests and limits for cpu and memory");
+  if (!args.resources?.requests || !args.resources?.limits)
+    p.push("resources must give requests and limits for cpu and memory");
   else p.push(...resourceProblems("resources", args.resources));
 
   // Environment: every variable set once, settings not secret-looking, references well formed.
   const envSources = new Map<string, string>();
   const claim = (envName: string, source: string) => {
-    if (!ENV_NAME.test(envName)) p.push(`${source} variable "${envName}" is not a valid environment variable name`);
+    if (!ENV_NAME.test(envName))
+      p.push(`${source} variable "${envName}" is not a valid environment variable name`);
     const other = envSources.get(envName);
     if (other !== undefined) p.push(`environment variable ${envName} is set by both ${other} and ${source}`);
     else envSources.set(envName, source);
   };
   for (const [envName, value] of Object.entries(args.env ?? {})) {
     claim(envName, "env");
-    if (SECRET_LIKE_NAME.test(envName)) p.push(`env.${envName} looks like a credential; deliver it through secretEnv (a ConfigMap is not secret)`);
-    else if (URL_WITH_PASSWORD.test(value)) p.push(`env.${envName} contains a URL with a password; deliver it through secretEnv (a ConfigMap is not secret)`);
+    if (SECRET_LIKE_NAME.test(envName))
+      p.push(
+        `env.${envName} looks like a credential; deliver it through secretEnv (a ConfigMap is not secret)`,
+      );
+    else if (URL_WITH_PASSWORD.test(value))
+      p.push(
+        `env.${envName} contains a URL with a password; deliver it through secretEnv (a ConfigMap is not secret)`,
+      );
   }
   for (const [envName, ref] of Object.entries(args.secretEnv ?? {})) {
     claim(envName, "secretEnv");
-    if (typeof ref.secretName === "string" && (!DNS_SUBDOMAIN.test(ref.secretName) || ref.secretName.length > 253))
+    if (
+      typeof ref.secretName === "string" &&
+      (!DNS_SUBDOMAIN.test(ref.secretName) || ref.secretName.length > 253)
+    )
       p.push(`secretEnv.${envName}.secretName "${ref.secretName}" is not a valid Secret name`);
-    if (!SECRET_KEY.test(ref.key ?? "")) p.push(`secretEnv.${envName}.key "${ref.key}" is not a valid Secret key`);
+    if (!SECRET_KEY.test(ref.key ?? ""))
+      p.push(`secretEnv.${envName}.key "${ref.key}" is not a valid Secret key`);
   }
 
   const seenDeps = new Set<string>();
@@ -691,23 +820,32 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     const where = `dependencies[${i}] ("${d.name}")`;
     claim(d.env, `${where} env`);
     if (!DNS_LABEL.test(d.name)) p.push(`${where}: name must be a DNS label`);
-    if (d.namespace !== undefined && !NAMESPACE.test(d.namespace)) p.push(`${where}: namespace "${d.namespace}" must be a DNS label`);
-    if (d.name === serviceName && (d.namespace === undefined || d.namespace === args.namespace)) p.push(`${where}: a service cannot depend on itself`);
-    if (!isWholeIn(d.port, 1, 65535)) p.push(`${where}: port must be a whole number from 1 to 65535, found ${String(d.port)}`);
-    if (d.protocol !== "http" && d.protocol !== "grpc") p.push(`${where}: protocol must be "http" or "grpc", found ${JSON.stringify(d.protocol)}`);
+    if (d.namespace !== undefined && !NAMESPACE.test(d.namespace))
+      p.push(`${where}: namespace "${d.namespace}" must be a DNS label`);
+    if (d.name === serviceName && (d.namespace === undefined || d.namespace === args.namespace))
+      p.push(`${where}: a service cannot depend on itself`);
+    if (!isWholeIn(d.port, 1, 65535))
+      p.push(`${where}: port must be a whole number from 1 to 65535, found ${String(d.port)}`);
+    if (d.protocol !== "http" && d.protocol !== "grpc")
+      p.push(`${where}: protocol must be "http" or "grpc", found ${JSON.stringify(d.protocol)}`);
     const key = `${d.namespace ?? ""}/${d.name}`;
     if (seenDeps.has(key)) p.push(`${where}: listed twice`);
     seenDeps.add(key);
   }
 
-  for (const caller of args.callers ?? []) if (!DNS_LABEL.test(caller)) p.push(`callers: "${caller}" is not a service name (a DNS label)`);
+  for (const caller of args.callers ?? [])
+    if (!DNS_LABEL.test(caller)) p.push(`callers: "${caller}" is not a service name (a DNS label)`);
   for (const [i, from] of (args.ingressFrom ?? []).entries()) {
-    if (!NAMESPACE.test(from.namespace ?? "")) p.push(`ingressFrom[${i}]: namespace "${from.namespace}" must be a DNS label`);
-    if (from.port !== "service" && from.port !== "metrics") p.push(`ingressFrom[${i}]: port must be "service" or "metrics", found ${JSON.stringify(from.port)}`);
-    if (from.port === "metrics" && !metrics.enabled) p.push(`ingressFrom[${i}]: allows the metrics port, but metrics are disabled`);
+    if (!NAMESPACE.test(from.namespace ?? ""))
+      p.push(`ingressFrom[${i}]: namespace "${from.namespace}" must be a DNS label`);
+    if (from.port !== "service" && from.port !== "metrics")
+      p.push(`ingressFrom[${i}]: port must be "service" or "metrics", found ${JSON.stringify(from.port)}`);
+    if (from.port === "metrics" && !metrics.enabled)
+      p.push(`ingressFrom[${i}]: allows the metrics port, but metrics are disabled`);
   }
   for (const [i, e] of (args.egress ?? []).entries()) {
-    if (!isWholeIn(e.port, 1, 65535)) p.push(`egress[${i}]: port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+    if (!isWholeIn(e.port, 1, 65535))
+      p.push(`egress[${i}]: port must be a whole number from 1 to 65535, found ${String(e.port)}`);
     if ("cidrs" in e) {
       if (e.cidrs.length === 0) p.push(`egress[${i}]: cidrs is empty`);
       for (const cidr of e.cidrs) {
@@ -715,33 +853,46 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
         if (problem) p.push(`egress[${i}]: ${problem}`);
       }
     } else if (!e.pod || !DNS_LABEL.test(e.pod.name)) p.push(`egress[${i}]: pod.name must be a DNS label`);
-    else if (e.pod.namespace !== undefined && !NAMESPACE.test(e.pod.namespace)) p.push(`egress[${i}]: pod.namespace "${e.pod.namespace}" must be a DNS label`);
+    else if (e.pod.namespace !== undefined && !NAMESPACE.test(e.pod.namespace))
+      p.push(`egress[${i}]: pod.namespace "${e.pod.namespace}" must be a DNS label`);
   }
 
   const writable = args.writablePaths ?? ["/tmp"];
-  for (const path of writable) if (!path.startsWith("/")) p.push(`writablePaths: "${path}" is not an absolute path`);
+  for (const path of writable)
+    if (!path.startsWith("/")) p.push(`writablePaths: "${path}" is not an absolute path`);
   if (new Set(writable).size !== writable.length) p.push("writablePaths lists a path twice");
   if (args.persistence) {
     const { size, mountPath } = args.persistence;
-    if (!STORAGE_SIZE.test(size)) p.push(`persistence.size must be a storage size such as "10Gi", found "${size}"`);
+    if (!STORAGE_SIZE.test(size))
+      p.push(`persistence.size must be a storage size such as "10Gi", found "${size}"`);
     if (!mountPath.startsWith("/")) p.push(`persistence.mountPath "${mountPath}" is not an absolute path`);
     if (writable.includes(mountPath)) p.push(`persistence.mountPath "${mountPath}" is also in writablePaths`);
     if (max > min)
-      p.push(`replicas.max (${max}) is greater than replicas.min (${min}), but a service with persistence is not autoscaled (scaling in would strand a replica's volume); set them equal`);
+      p.push(
+        `replicas.max (${max}) is greater than replicas.min (${min}), but a service with persistence is not autoscaled (scaling in would strand a replica's volume); set them equal`,
+      );
   }
-  if (args.runAsUser !== undefined && !isWholeIn(args.runAsUser, 1, 2147483647)) p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${String(args.runAsUser)}`);
+  if (args.runAsUser !== undefined && !isWholeIn(args.runAsUser, 1, 2147483647))
+    p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${String(args.runAsUser)}`);
 
   if (args.migration) {
-    if (args.migration.command.length === 0 || args.migration.command.some((part) => part === "")) p.push("migration.command must be a non-empty list of non-empty strings");
+    if (args.migration.command.length === 0 || args.migration.command.some((part) => part === ""))
+      p.push("migration.command must be a non-empty list of non-empty strings");
     const timeout = args.migration.timeoutSeconds;
-    if (timeout !== undefined && !isWholeIn(timeout, 60, 86400)) p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${String(timeout)}`);
+    if (timeout !== undefined && !isWholeIn(timeout, 60, 86400))
+      p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${String(timeout)}`);
   }
 
   const drain = args.shutdown?.drainSeconds ?? 5;
   const grace = args.shutdown?.gracePeriodSeconds ?? 30;
-  if (!isWholeIn(drain, 0, 300)) p.push(`shutdown.drainSeconds must be a whole number from 0 to 300, found ${String(drain)}`);
-  if (!isWholeIn(grace, 1, 3600)) p.push(`shutdown.gracePeriodSeconds must be a whole number from 1 to 3600, found ${String(grace)}`);
-  else if (drain >= grace) p.push(`shutdown.drainSeconds (${drain}) must be less than shutdown.gracePeriodSeconds (${grace}), or the app never gets SIGTERM in time to finish`);
+  if (!isWholeIn(drain, 0, 300))
+    p.push(`shutdown.drainSeconds must be a whole number from 0 to 300, found ${String(drain)}`);
+  if (!isWholeIn(grace, 1, 3600))
+    p.push(`shutdown.gracePeriodSeconds must be a whole number from 1 to 3600, found ${String(grace)}`);
+  else if (drain >= grace)
+    p.push(
+      `shutdown.drainSeconds (${drain}) must be less than shutdown.gracePeriodSeconds (${grace}), or the app never gets SIGTERM in time to finish`,
+    );
   return p;
 }
 
@@ -758,7 +909,9 @@ function resolve(name: string, args: MicroServiceArgs) {
     version: imageVersion(args.image.trim()),
     port: args.port,
     protocol: args.protocol,
-    metrics: metricsArgs.enabled ? { port: metricsPort, path: metricsArgs.path ?? "/metrics", separate: metricsPort !== args.port } : undefined,
+    metrics: metricsArgs.enabled
+      ? { port: metricsPort, path: metricsArgs.path ?? "/metrics", separate: metricsPort !== args.port }
+      : undefined,
     health: {
       livenessPath,
       readinessPath: args.health?.readinessPath ?? livenessPath,

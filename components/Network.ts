@@ -15,7 +15,15 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { childName, CLOUDWATCH_RETENTION_DAYS, ComponentArgsError, ipv4CidrProblem, parseIpv4Cidr, subnetCidr, typeToken } from "./lib";
+import {
+  childName,
+  CLOUDWATCH_RETENTION_DAYS,
+  ComponentArgsError,
+  ipv4CidrProblem,
+  parseIpv4Cidr,
+  subnetCidr,
+  typeToken,
+} from "./lib";
 
 export interface NetworkArgs {
   /**
@@ -94,7 +102,11 @@ export class Network extends pulumi.ComponentResource {
     const resolved = validateNetworkArgs(name, args);
     super(typeToken("Network"), name, {}, opts);
     const { zoneCount, natGateways } = resolved;
-    const tagged = (suffix: string, extra: Record<string, string> = {}) => ({ ...(args.tags ?? {}), ...extra, Name: childName(name, suffix) });
+    const tagged = (suffix: string, extra: Record<string, string> = {}) => ({
+      ...(args.tags ?? {}),
+      ...extra,
+      Name: childName(name, suffix),
+    });
     const parent = { parent: this };
 
     const zones = aws.getAvailabilityZonesOutput(
@@ -103,7 +115,9 @@ export class Network extends pulumi.ComponentResource {
     );
     this.availabilityZones = zones.names.apply((names) => {
       if (names.length < zoneCount) {
-        throw new Error(`Network "${name}": availabilityZoneCount is ${zoneCount} but the region offers ${names.length} zones (${names.join(", ")})`);
+        throw new Error(
+          `Network "${name}": availabilityZoneCount is ${zoneCount} but the region offers ${names.length} zones (${names.join(", ")})`,
+        );
       }
       return names.slice(0, zoneCount);
     });
@@ -114,11 +128,21 @@ export class Network extends pulumi.ComponentResource {
       parent,
     );
     // CIS AWS 5.4: the default security group allows nothing; every workload gets its own group.
-    new aws.ec2.DefaultSecurityGroup(childName(name, "default-sg"), { vpcId: vpc.id, tags: tagged("default-sg") }, parent);
+    new aws.ec2.DefaultSecurityGroup(
+      childName(name, "default-sg"),
+      { vpcId: vpc.id, tags: tagged("default-sg") },
+      parent,
+    );
 
-    const igw = new aws.ec2.InternetGateway(childName(name, "igw"), { vpcId: vpc.id, tags: tagged("igw") }, parent);
+    const igw = new aws.ec2.InternetGateway(
+      childName(name, "igw"),
+      { vpcId: vpc.id, tags: tagged("igw") },
+      parent,
+    );
 
-    const clusterTag: Record<string, string> = args.clusterName ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" } : {};
+    const clusterTag: Record<string, string> = args.clusterName
+      ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" }
+      : {};
     this.publicSubnetCidrs = resolved.publicCidrs;
     this.privateSubnetCidrs = resolved.privateCidrs;
     const zoneAt = (i: number) => this.availabilityZones.apply((names) => names[i] as string);
@@ -146,14 +170,22 @@ export class Network extends pulumi.ComponentResource {
             cidrBlock,
             availabilityZone: zoneAt(i),
             mapPublicIpOnLaunch: false,
-            tags: tagged(`private-${i}`, { ...clusterTag, "kubernetes.io/role/internal-elb": "1", tier: "private" }),
+            tags: tagged(`private-${i}`, {
+              ...clusterTag,
+              "kubernetes.io/role/internal-elb": "1",
+              tier: "private",
+            }),
           },
           parent,
         ),
     );
 
     // Public routing: one table, default route to the internet gateway.
-    const publicRouteTable = new aws.ec2.RouteTable(childName(name, "public-rt"), { vpcId: vpc.id, tags: tagged("public-rt") }, parent);
+    const publicRouteTable = new aws.ec2.RouteTable(
+      childName(name, "public-rt"),
+      { vpcId: vpc.id, tags: tagged("public-rt") },
+      parent,
+    );
     new aws.ec2.Route(
       childName(name, "public-default"),
       { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
@@ -161,7 +193,11 @@ export class Network extends pulumi.ComponentResource {
     );
     publicSubnets.forEach(
       (subnet, i) =>
-        new aws.ec2.RouteTableAssociation(childName(name, `public-${i}`), { subnetId: subnet.id, routeTableId: publicRouteTable.id }, parent),
+        new aws.ec2.RouteTableAssociation(
+          childName(name, `public-${i}`),
+          { subnetId: subnet.id, routeTableId: publicRouteTable.id },
+          parent,
+        ),
     );
 
     // NAT: one per zone, or one in the first zone shared by all private subnets.
@@ -169,12 +205,21 @@ export class Network extends pulumi.ComponentResource {
     const eips: aws.ec2.Eip[] = [];
     const nats: aws.ec2.NatGateway[] = [];
     for (let i = 0; i < natCount; i++) {
-      const eip = new aws.ec2.Eip(childName(name, `nat-${i}`), { domain: "vpc", tags: tagged(`nat-${i}`) }, { parent: this, dependsOn: [igw] });
+      const eip = new aws.ec2.Eip(
+        childName(name, `nat-${i}`),
+        { domain: "vpc", tags: tagged(`nat-${i}`) },
+        { parent: this, dependsOn: [igw] },
+      );
       eips.push(eip);
       nats.push(
         new aws.ec2.NatGateway(
           childName(name, `nat-${i}`),
-          { allocationId: eip.id, subnetId: (publicSubnets[i] as aws.ec2.Subnet).id, connectivityType: "public", tags: tagged(`nat-${i}`) },
+          {
+            allocationId: eip.id,
+            subnetId: (publicSubnets[i] as aws.ec2.Subnet).id,
+            connectivityType: "public",
+            tags: tagged(`nat-${i}`),
+          },
           { parent: this, dependsOn: [igw] },
         ),
       );
@@ -182,10 +227,22 @@ export class Network extends pulumi.ComponentResource {
 
     // Private routing: one table per zone, so switching to perZone NAT only changes routes.
     privateSubnets.forEach((subnet, i) => {
-      const table = new aws.ec2.RouteTable(childName(name, `private-rt-${i}`), { vpcId: vpc.id, tags: tagged(`private-rt-${i}`) }, parent);
+      const table = new aws.ec2.RouteTable(
+        childName(name, `private-rt-${i}`),
+        { vpcId: vpc.id, tags: tagged(`private-rt-${i}`) },
+        parent,
+      );
       const nat = nats[natGateways === "perZone" ? i : 0] as aws.ec2.NatGateway;
-      new aws.ec2.Route(childName(name, `private-default-${i}`), { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id }, parent);
-      new aws.ec2.RouteTableAssociation(childName(name, `private-${i}`), { subnetId: subnet.id, routeTableId: table.id }, parent);
+      new aws.ec2.Route(
+        childName(name, `private-default-${i}`),
+        { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+        parent,
+      );
+      new aws.ec2.RouteTableAssociation(
+        childName(name, `private-${i}`),
+        { subnetId: subnet.id, routeTableId: table.id },
+        parent,
+      );
     });
 
     // Flow logs → CloudWatch, delivered by a role only the flow-logs service of this account can assume.
@@ -226,7 +283,12 @@ export class Network extends pulumi.ComponentResource {
             Statement: [
               {
                 Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+                Action: [
+                  "logs:CreateLogStream",
+                  "logs:PutLogEvents",
+                  "logs:DescribeLogGroups",
+                  "logs:DescribeLogStreams",
+                ],
                 Resource: [arn, `${arn}:*`],
               },
             ],
@@ -273,30 +335,48 @@ export class Network extends pulumi.ComponentResource {
 function validateNetworkArgs(
   name: string,
   args: NetworkArgs,
-): { zoneCount: number; natGateways: "single" | "perZone"; retentionDays: number; publicCidrs: string[]; privateCidrs: string[] } {
+): {
+  zoneCount: number;
+  natGateways: "single" | "perZone";
+  retentionDays: number;
+  publicCidrs: string[];
+  privateCidrs: string[];
+} {
   const problems: string[] = [];
   const zoneCount = args.availabilityZoneCount ?? 3;
   const natGateways = args.natGateways ?? "perZone";
   const retentionDays = args.flowLogRetentionDays ?? 365;
 
-  const cidrProblem = typeof args.cidr === "string" ? ipv4CidrProblem(args.cidr) : "cidr must be a string such as 10.0.0.0/16";
+  const cidrProblem =
+    typeof args.cidr === "string" ? ipv4CidrProblem(args.cidr) : "cidr must be a string such as 10.0.0.0/16";
   const prefix = cidrProblem ? undefined : parseIpv4Cidr(args.cidr)?.prefix;
   if (cidrProblem) problems.push(`cidr: ${cidrProblem}`);
   else if (prefix !== undefined && (prefix < 16 || prefix > 20))
-    problems.push(`cidr: a /16 to /20 block (private subnets are 3 bits longer, public ones 6), found /${prefix}`);
+    problems.push(
+      `cidr: a /16 to /20 block (private subnets are 3 bits longer, public ones 6), found /${prefix}`,
+    );
 
   if (!Number.isInteger(zoneCount) || zoneCount < 1 || zoneCount > MAX_ZONES)
     problems.push(`availabilityZoneCount: a whole number from 1 to ${MAX_ZONES}, found ${zoneCount}`);
-  if (natGateways !== "single" && natGateways !== "perZone") problems.push(`natGateways: "single" or "perZone", found ${JSON.stringify(natGateways)}`);
+  if (natGateways !== "single" && natGateways !== "perZone")
+    problems.push(`natGateways: "single" or "perZone", found ${JSON.stringify(natGateways)}`);
   else if (natGateways === "perZone" && zoneCount < 2)
-    problems.push(`natGateways: "perZone" needs at least 2 availability zones (found availabilityZoneCount ${zoneCount}); use "single" or add zones`);
+    problems.push(
+      `natGateways: "perZone" needs at least 2 availability zones (found availabilityZoneCount ${zoneCount}); use "single" or add zones`,
+    );
   if (!CLOUDWATCH_RETENTION_DAYS.includes(retentionDays))
-    problems.push(`flowLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retentionDays}`);
+    problems.push(
+      `flowLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retentionDays}`,
+    );
   if (args.clusterName !== undefined && !/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(args.clusterName))
-    problems.push(`clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(args.clusterName)}`);
+    problems.push(
+      `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(args.clusterName)}`,
+    );
   for (const [key, value] of Object.entries(args.tags ?? {})) {
-    if (key.length > 128 || key.startsWith("aws:")) problems.push(`tags.${key}: tag keys are at most 128 characters and must not start with "aws:"`);
-    if (typeof value !== "string" || value.length > 256) problems.push(`tags.${key}: a string of at most 256 characters`);
+    if (key.length > 128 || key.startsWith("aws:"))
+      problems.push(`tags.${key}: tag keys are at most 128 characters and must not start with "aws:"`);
+    if (typeof value !== "string" || value.length > 256)
+      problems.push(`tags.${key}: a string of at most 256 characters`);
   }
   if (problems.length > 0) throw new ComponentArgsError("Network", name, problems);
 

@@ -71,12 +71,33 @@ export interface PlatformNamespaceArgs {
 }
 
 const QUOTA_DEFAULTS: Record<PlatformNamespaceStage, NamespaceQuota> = {
-  local: { requests: { cpu: "4", memory: "8Gi" }, limits: { cpu: "8", memory: "16Gi" }, pods: 50, persistentVolumeClaims: 10, requestsStorage: "50Gi" },
-  staging: { requests: { cpu: "16", memory: "32Gi" }, limits: { cpu: "32", memory: "64Gi" }, pods: 150, persistentVolumeClaims: 20, requestsStorage: "200Gi" },
-  production: { requests: { cpu: "64", memory: "128Gi" }, limits: { cpu: "128", memory: "256Gi" }, pods: 400, persistentVolumeClaims: 40, requestsStorage: "1Ti" },
+  local: {
+    requests: { cpu: "4", memory: "8Gi" },
+    limits: { cpu: "8", memory: "16Gi" },
+    pods: 50,
+    persistentVolumeClaims: 10,
+    requestsStorage: "50Gi",
+  },
+  staging: {
+    requests: { cpu: "16", memory: "32Gi" },
+    limits: { cpu: "32", memory: "64Gi" },
+    pods: 150,
+    persistentVolumeClaims: 20,
+    requestsStorage: "200Gi",
+  },
+  production: {
+    requests: { cpu: "64", memory: "128Gi" },
+    limits: { cpu: "128", memory: "256Gi" },
+    pods: 400,
+    persistentVolumeClaims: 40,
+    requestsStorage: "1Ti",
+  },
 };
 
-const DEFAULT_CONTAINER_RESOURCES: ContainerResources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+const DEFAULT_CONTAINER_RESOURCES: ContainerResources = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "512Mi" },
+};
 
 /** A namespace under PSS "restricted" with a quota, container defaults, and default-deny networking (DNS allowed). */
 export class PlatformNamespace extends pulumi.ComponentResource {
@@ -95,7 +116,12 @@ export class PlatformNamespace extends pulumi.ComponentResource {
 
     const nsName = args.name ?? name;
     const version = args.podSecurityVersion ?? "latest";
-    const labels = standardLabels({ name: nsName, component: "namespace", platform: args.platform, stage: args.stage });
+    const labels = standardLabels({
+      name: nsName,
+      component: "namespace",
+      platform: args.platform,
+      stage: args.stage,
+    });
     const quota = { ...QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
     const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
 
@@ -146,7 +172,12 @@ export class PlatformNamespace extends pulumi.ComponentResource {
     // A quota on requests/limits rejects pods that state none; the LimitRange fills them in.
     this.limitRange = new k8s.core.v1.LimitRange(
       childName(name, "limits"),
-      { metadata: meta("platform-container-defaults"), spec: { limits: [{ type: "Container", defaultRequest: defaults.requests, default: defaults.limits }] } },
+      {
+        metadata: meta("platform-container-defaults"),
+        spec: {
+          limits: [{ type: "Container", defaultRequest: defaults.requests, default: defaults.limits }],
+        },
+      },
       { parent: this },
     );
 
@@ -157,7 +188,10 @@ export class PlatformNamespace extends pulumi.ComponentResource {
     );
     this.allowDns = new k8s.networking.v1.NetworkPolicy(
       childName(name, "allow-dns"),
-      { metadata: meta("allow-dns-egress"), spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] } },
+      {
+        metadata: meta("allow-dns-egress"),
+        spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] },
+      },
       { parent: this },
     );
 
@@ -173,24 +207,33 @@ const PSS_VERSION = /^(latest|v1\.[0-9]+)$/;
 export function platformNamespaceProblems(name: string, args: PlatformNamespaceArgs): string[] {
   const p: string[] = [];
   const nsName = args.name ?? name;
-  if (!NAMESPACE.test(nsName) || nsName.length > 63) p.push(`namespace name "${nsName}" must be a DNS label of at most 63 characters`);
-  if (["default", "kube-system", "kube-public", "kube-node-lease"].includes(nsName)) p.push(`namespace name "${nsName}" is reserved by Kubernetes`);
+  if (!NAMESPACE.test(nsName) || nsName.length > 63)
+    p.push(`namespace name "${nsName}" must be a DNS label of at most 63 characters`);
+  if (["default", "kube-system", "kube-public", "kube-node-lease"].includes(nsName))
+    p.push(`namespace name "${nsName}" is reserved by Kubernetes`);
   if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
     p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
   if (args.podSecurityVersion !== undefined && !PSS_VERSION.test(args.podSecurityVersion))
-    p.push(`podSecurityVersion must be "latest" or a minor version such as "v1.33", found "${args.podSecurityVersion}"`);
+    p.push(
+      `podSecurityVersion must be "latest" or a minor version such as "v1.33", found "${args.podSecurityVersion}"`,
+    );
 
   const quota = { ...QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
   p.push(...resourceProblems("quota", quota));
   for (const key of ["pods", "persistentVolumeClaims", "loadBalancers", "nodePorts"] as const) {
     const value = quota[key];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) p.push(`quota.${key} must be a whole number of at least 0, found ${String(value)}`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+      p.push(`quota.${key} must be a whole number of at least 0, found ${String(value)}`);
   }
-  if (!STORAGE.test(quota.requestsStorage)) p.push(`quota.requestsStorage must be a storage size such as "500Gi", found "${quota.requestsStorage}"`);
+  if (!STORAGE.test(quota.requestsStorage))
+    p.push(`quota.requestsStorage must be a storage size such as "500Gi", found "${quota.requestsStorage}"`);
 
   const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
   p.push(...resourceProblems("containerDefaults", defaults));
-  if (cpuMillis(defaults.limits.cpu) > cpuMillis(quota.limits.cpu) || memoryBytes(defaults.limits.memory) > memoryBytes(quota.limits.memory))
+  if (
+    cpuMillis(defaults.limits.cpu) > cpuMillis(quota.limits.cpu) ||
+    memoryBytes(defaults.limits.memory) > memoryBytes(quota.limits.memory)
+  )
     p.push(
       `containerDefaults.limits (${defaults.limits.cpu} CPU, ${defaults.limits.memory}) exceed quota.limits (${quota.limits.cpu} CPU, ${quota.limits.memory}): no pod relying on the defaults could start`,
     );

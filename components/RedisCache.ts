@@ -51,7 +51,16 @@ import {
   type EgressPeer,
 } from "./lib";
 
-export const MAXMEMORY_POLICIES = ["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl"] as const;
+export const MAXMEMORY_POLICIES = [
+  "noeviction",
+  "allkeys-lru",
+  "volatile-lru",
+  "allkeys-lfu",
+  "volatile-lfu",
+  "allkeys-random",
+  "volatile-random",
+  "volatile-ttl",
+] as const;
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 export type CacheEngine = "redis" | "valkey";
 
@@ -114,12 +123,21 @@ export interface RedisCacheArgs {
 }
 
 /** Official Alpine images (UID 999); Alpine carries the CA bundle the TLS check against ElastiCache needs. */
-const IMAGES: Record<CacheEngine, string> = { redis: "redis:7.4.5-alpine", valkey: "valkey/valkey:8.1.3-alpine" };
+const IMAGES: Record<CacheEngine, string> = {
+  redis: "redis:7.4.5-alpine",
+  valkey: "valkey/valkey:8.1.3-alpine",
+};
 const UID = 999;
 const PORT = 6379;
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
-const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
-const JOB_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+const DEFAULT_RESOURCES: ContainerResources = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "512Mi" },
+};
+const JOB_RESOURCES: ContainerResources = {
+  requests: { cpu: "10m", memory: "16Mi" },
+  limits: { cpu: "100m", memory: "64Mi" },
+};
 /**
  * Pod-template annotation of the bootstrap Job and the in-cluster server: the `hex` of a RandomId
  * whose `keepers` hold the auth token. Replacing the token changes it, which restarts the server
@@ -150,20 +168,38 @@ export class RedisCache extends pulumi.ComponentResource {
     super(typeToken("RedisCache"), name, {}, options);
 
     const labels = (component: string, suffix?: string) =>
-      standardLabels({ name: suffix ? childName(name, suffix) : name, component, version: p.engine, platform: args.platform, stage: args.stage });
-    const child = (extra: pulumi.CustomResourceOptions = {}, ...own: pulumi.Resource[]): pulumi.CustomResourceOptions => ({
+      standardLabels({
+        name: suffix ? childName(name, suffix) : name,
+        component,
+        version: p.engine,
+        platform: args.platform,
+        stage: args.stage,
+      });
+    const child = (
+      extra: pulumi.CustomResourceOptions = {},
+      ...own: pulumi.Resource[]
+    ): pulumi.CustomResourceOptions => ({
       parent: this,
       dependsOn: withDependsOn(dependsOn, ...own),
       ...extra,
     });
 
-    const password = new random.RandomPassword(childName(name, "auth-token"), URL_SAFE_PASSWORD, { parent: this });
+    const password = new random.RandomPassword(childName(name, "auth-token"), URL_SAFE_PASSWORD, {
+      parent: this,
+    });
     const credentials = new k8s.core.v1.Secret(
       childName(name, "credentials"),
       {
-        metadata: { name: childName(name, "credentials"), namespace: args.namespace, labels: labels("cache") },
+        metadata: {
+          name: childName(name, "credentials"),
+          namespace: args.namespace,
+          labels: labels("cache"),
+        },
         // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
-        stringData: { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
+        stringData: {
+          password: password.result,
+          "auth.conf": pulumi.interpolate`requirepass ${password.result}\n`,
+        },
       },
       child(),
     );
@@ -175,11 +211,16 @@ export class RedisCache extends pulumi.ComponentResource {
     );
 
     const server =
-      p.backend === "aws" ? this.elastiCache(name, args, p, password, child) : this.statefulSet(name, args, p, credentials, revision.hex, labels, child);
+      p.backend === "aws"
+        ? this.elastiCache(name, args, p, password, child)
+        : this.statefulSet(name, args, p, credentials, revision.hex, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.tls);
-    this.egressPeer = p.backend === "aws" ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT } : { pod: { name, namespace: args.namespace }, port: PORT };
+    this.egressPeer =
+      p.backend === "aws"
+        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT }
+        : { pod: { name, namespace: args.namespace }, port: PORT };
 
     const jobLabels = labels("cache-bootstrap", "bootstrap");
     const jobPolicy = new k8s.networking.v1.NetworkPolicy(
@@ -217,7 +258,13 @@ export class RedisCache extends pulumi.ComponentResource {
       {
         metadata: { namespace: args.namespace, labels: jobLabels },
         // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: { ...jobSpec, template: { ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec), metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } } } },
+        spec: {
+          ...jobSpec,
+          template: {
+            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
+            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+          },
+        },
       },
       child({}, server.resource, credentials, jobPolicy),
     );
@@ -229,7 +276,11 @@ export class RedisCache extends pulumi.ComponentResource {
       new k8s.core.v1.Secret(
         childName(name, `${c.service}-connection`),
         {
-          metadata: { name: secretName, namespace: c.namespace, labels: { ...labels("cache"), "platform.example.com/consumer": c.service } },
+          metadata: {
+            name: secretName,
+            namespace: c.namespace,
+            labels: { ...labels("cache"), "platform.example.com/consumer": c.service },
+          },
           stringData: pulumi.all([server.host, server.port, password.result]).apply(([host, port, pw]) => ({
             REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
             host,
@@ -266,7 +317,12 @@ export class RedisCache extends pulumi.ComponentResource {
     // As stateful as the data: without the key, snapshots cannot be restored.
     const key = new aws.kms.Key(
       childName(name, "kms"),
-      { description: `At-rest encryption for ${name}`, enableKeyRotation: true, deletionWindowInDays: 30, tags: tags("kms") },
+      {
+        description: `At-rest encryption for ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: tags("kms"),
+      },
       child(stateful),
     );
     const subnetGroup = new aws.elasticache.SubnetGroup(
@@ -276,7 +332,12 @@ export class RedisCache extends pulumi.ComponentResource {
     );
     const securityGroup = new aws.ec2.SecurityGroup(
       childName(name, "sg"),
-      { description: `Cache clients of ${name}`, vpcId: net.vpcId, ingress: dataServiceIngressRules(net, [PORT]), tags: tags("sg") },
+      {
+        description: `Cache clients of ${name}`,
+        vpcId: net.vpcId,
+        ingress: dataServiceIngressRules(net, [PORT]),
+        tags: tags("sg"),
+      },
       child(),
     );
     const parameterGroup = new aws.elasticache.ParameterGroup(
@@ -299,7 +360,14 @@ export class RedisCache extends pulumi.ComponentResource {
           {
             byteLength: 4,
             // An engine or version downgrade replaces the group too; an upgrade only renames the future snapshot.
-            keepers: { engine: p.engine, engineVersion: p.engineVersion, port: String(PORT), atRestEncryptionEnabled: "true", kmsKeyId: key.arn, subnetGroupName: subnetGroup.name },
+            keepers: {
+              engine: p.engine,
+              engineVersion: p.engineVersion,
+              port: String(PORT),
+              atRestEncryptionEnabled: "true",
+              kmsKeyId: key.arn,
+              subnetGroupName: subnetGroup.name,
+            },
           },
           { parent: this },
         )
@@ -327,12 +395,18 @@ export class RedisCache extends pulumi.ComponentResource {
         snapshotRetentionLimit: p.snapshotRetentionDays,
         snapshotWindow: p.snapshotWindow,
         maintenanceWindow: p.maintenanceWindow,
-        ...(snapshotSuffix ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` } : {}),
+        ...(snapshotSuffix
+          ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` }
+          : {}),
         tags: tags("cache"),
       },
       child(stateful),
     );
-    return { host: group.primaryEndpointAddress, port: group.port.apply((port) => port ?? PORT), resource: group };
+    return {
+      host: group.primaryEndpointAddress,
+      port: group.port.apply((port) => port ?? PORT),
+      resource: group,
+    };
   }
 
   /** A single-replica StatefulSet with append-only persistence, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
@@ -360,14 +434,21 @@ export class RedisCache extends pulumi.ComponentResource {
     ].join("\n");
     const config = new k8s.core.v1.ConfigMap(
       childName(name, "config"),
-      { metadata: { name: childName(name, "config"), namespace: args.namespace, labels: serverLabels }, data: { "redis.conf": conf } },
+      {
+        metadata: { name: childName(name, "config"), namespace: args.namespace, labels: serverLabels },
+        data: { "redis.conf": conf },
+      },
       child(),
     );
     const service = new k8s.core.v1.Service(
       name,
       {
         metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: { clusterIP: "None", selector: selectorLabels(name), ports: [{ name: "redis", port: PORT, targetPort: "redis" }] },
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(name),
+          ports: [{ name: "redis", port: PORT, targetPort: "redis" }],
+        },
       },
       child(),
     );
@@ -380,7 +461,10 @@ export class RedisCache extends pulumi.ComponentResource {
           policyTypes: ["Ingress", "Egress"],
           ingress: [
             {
-              from: [...args.consumers.map((c) => podPeer(c.service, c.namespace)), podPeer(childName(name, "bootstrap"), args.namespace)],
+              from: [
+                ...args.consumers.map((c) => podPeer(c.service, c.namespace)),
+                podPeer(childName(name, "bootstrap"), args.namespace),
+              ],
               ports: [{ protocol: "TCP", port: PORT }],
             },
           ],
@@ -399,18 +483,33 @@ export class RedisCache extends pulumi.ComponentResource {
           serviceName: service.metadata.name,
           selector: { matchLabels: selectorLabels(name) },
           updateStrategy: { type: "RollingUpdate" },
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: p.protect ? "Retain" : "Delete", whenScaled: "Retain" },
+          persistentVolumeClaimRetentionPolicy: {
+            whenDeleted: p.protect ? "Retain" : "Delete",
+            whenScaled: "Retain",
+          },
           template: {
             // The config is mounted, not templated in: hash it so a change rolls the pod.
             // The credentials revision restarts the server when the auth token is replaced.
-            metadata: { labels: serverLabels, annotations: { "platform.example.com/config-hash": stableHash(conf), [CREDENTIALS_REVISION]: credentialsRevision } },
+            metadata: {
+              labels: serverLabels,
+              annotations: {
+                "platform.example.com/config-hash": stableHash(conf),
+                [CREDENTIALS_REVISION]: credentialsRevision,
+              },
+            },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(UID),
               volumes: [
                 ...scratch.volumes,
                 { name: "config", configMap: { name: config.metadata.name } },
-                { name: "auth", secret: { secretName: credentials.metadata.name, items: [{ key: "auth.conf", path: "auth.conf" }] } },
+                {
+                  name: "auth",
+                  secret: {
+                    secretName: credentials.metadata.name,
+                    items: [{ key: "auth.conf", path: "auth.conf" }],
+                  },
+                },
               ],
               containers: [
                 {
@@ -419,7 +518,9 @@ export class RedisCache extends pulumi.ComponentResource {
                   command: [`${p.engine}-server`, "/etc/redis/conf/redis.conf"],
                   ports: [{ name: "redis", containerPort: PORT }],
                   env: authEnv(credentials),
-                  ...standardProbes({ check: { exec: { command: ["/bin/sh", "-c", `${p.engine}-cli ping | grep -q PONG`] } } }),
+                  ...standardProbes({
+                    check: { exec: { command: ["/bin/sh", "-c", `${p.engine}-cli ping | grep -q PONG`] } },
+                  }),
                   resources: p.resources,
                   securityContext: restrictedContainerSecurityContext(UID),
                   volumeMounts: [
@@ -452,11 +553,19 @@ export class RedisCache extends pulumi.ComponentResource {
       childName(name, "pdb"),
       {
         metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: { selector: { matchLabels: selectorLabels(name) }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+        spec: {
+          selector: { matchLabels: selectorLabels(name) },
+          maxUnavailable: 1,
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
       },
       child(),
     );
-    return { host: pulumi.output(serviceHost(name, args.namespace)), port: pulumi.output(PORT), resource: statefulSet };
+    return {
+      host: pulumi.output(serviceHost(name, args.namespace)),
+      port: pulumi.output(PORT),
+      resource: statefulSet,
+    };
   }
 }
 
@@ -522,26 +631,49 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     storageSize: args.storageSize,
     image: args.image,
   });
-  if (engine !== "redis" && engine !== "valkey") problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);
+  if (engine !== "redis" && engine !== "valkey")
+    problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);
   if (!(MAXMEMORY_POLICIES as readonly string[]).includes(r.maxmemoryPolicy))
-    problems.push(`maxmemoryPolicy: expected one of ${MAXMEMORY_POLICIES.join(", ")}, found "${r.maxmemoryPolicy}"`);
+    problems.push(
+      `maxmemoryPolicy: expected one of ${MAXMEMORY_POLICIES.join(", ")}, found "${r.maxmemoryPolicy}"`,
+    );
 
   if (args.backend === "aws") {
     const versions = Object.keys(CACHE_ENGINE_VERSIONS[engine] ?? {});
     if (versions.length > 0 && !versions.includes(engineVersion))
-      problems.push(`engineVersion: expected one of ${versions.map((v) => `"${v}"`).join(", ")} for ${engine}, found "${engineVersion}"`);
+      problems.push(
+        `engineVersion: expected one of ${versions.map((v) => `"${v}"`).join(", ")} for ${engine}, found "${engineVersion}"`,
+      );
     if (!/^cache\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.nodeType))
-      problems.push(`nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "${r.nodeType}"`);
+      problems.push(
+        `nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "${r.nodeType}"`,
+      );
     if (!Number.isInteger(replicasPerShard) || replicasPerShard < 0 || replicasPerShard > 5)
       problems.push(`replicasPerShard: expected a whole number from 0 to 5, found ${replicasPerShard}`);
     else if (args.multiAz === true && replicasPerShard === 0)
-      problems.push("multiAz: needs replicasPerShard of at least 1 (Multi-AZ fails over to a replica in another zone)");
-    if (!Number.isInteger(r.snapshotRetentionDays) || r.snapshotRetentionDays < 0 || r.snapshotRetentionDays > 35)
-      problems.push(`snapshotRetentionDays: expected a whole number of days from 0 to 35, found ${r.snapshotRetentionDays}`);
+      problems.push(
+        "multiAz: needs replicasPerShard of at least 1 (Multi-AZ fails over to a replica in another zone)",
+      );
+    if (
+      !Number.isInteger(r.snapshotRetentionDays) ||
+      r.snapshotRetentionDays < 0 ||
+      r.snapshotRetentionDays > 35
+    )
+      problems.push(
+        `snapshotRetentionDays: expected a whole number of days from 0 to 35, found ${r.snapshotRetentionDays}`,
+      );
     if (!/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.snapshotWindow))
-      problems.push(`snapshotWindow: expected a UTC window such as "03:00-04:00", found "${r.snapshotWindow}"`);
-    if (!/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.maintenanceWindow))
-      problems.push(`maintenanceWindow: expected a UTC window such as "sun:05:00-sun:06:00", found "${r.maintenanceWindow}"`);
+      problems.push(
+        `snapshotWindow: expected a UTC window such as "03:00-04:00", found "${r.snapshotWindow}"`,
+      );
+    if (
+      !/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(
+        r.maintenanceWindow,
+      )
+    )
+      problems.push(
+        `maintenanceWindow: expected a UTC window such as "sun:05:00-sun:06:00", found "${r.maintenanceWindow}"`,
+      );
   } else {
     const limit = memoryBytes(r.resources.limits.memory);
     if (!Number.isInteger(r.maxmemoryMb) || r.maxmemoryMb < 32)

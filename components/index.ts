@@ -3,7 +3,13 @@
  * component file, so concurrent additions never collide.
  */
 export { ComponentArgsError, type ContainerResources, type ProbeTiming } from "./lib";
-export type { DataServiceAwsArgs, DataServiceBackend, DataServiceConsumer, EgressPeer, PlatformLabels } from "./lib";
+export type {
+  DataServiceAwsArgs,
+  DataServiceBackend,
+  DataServiceConsumer,
+  EgressPeer,
+  PlatformLabels,
+} from "./lib";
 export * from "./MicroService";
 export * from "./PlatformNamespace";
 export * from "./ManagedPostgres";

@@ -42,7 +42,9 @@ export function selectorLabels(name: string): Record<string, string> {
 }
 
 /** The recommended `app.kubernetes.io/*` set plus platform and stage. */
-export function standardLabels(args: { name: string; component: string; version?: string } & PlatformLabels): Record<string, string> {
+export function standardLabels(
+  args: { name: string; component: string; version?: string } & PlatformLabels,
+): Record<string, string> {
   return {
     ...selectorLabels(args.name),
     [LABEL.component]: args.component,
@@ -87,7 +89,10 @@ export function restrictedContainerSecurityContext(uid: number): k8s.types.input
 }
 
 /** Writable scratch directories under a read-only root filesystem: one emptyDir per path. */
-export function scratchVolumes(paths: readonly string[], sizeLimit = "256Mi"): {
+export function scratchVolumes(
+  paths: readonly string[],
+  sizeLimit = "256Mi",
+): {
   volumes: k8s.types.input.core.v1.Volume[];
   mounts: k8s.types.input.core.v1.VolumeMount[];
 } {
@@ -111,22 +116,49 @@ export interface ProbeTiming {
  */
 export function standardProbes(args: {
   /** How to probe: an HTTP GET on a path, the gRPC health protocol, or a command. */
-  check: { http: { path: string; port: string | number } } | { grpc: { port: number } } | { exec: { command: string[] } };
+  check:
+    | { http: { path: string; port: string | number } }
+    | { grpc: { port: number } }
+    | { exec: { command: string[] } };
   startupPath?: string;
   readinessPath?: string;
   startup?: ProbeTiming;
   liveness?: ProbeTiming;
   readiness?: ProbeTiming;
-}): { startupProbe: k8s.types.input.core.v1.Probe; livenessProbe: k8s.types.input.core.v1.Probe; readinessProbe: k8s.types.input.core.v1.Probe } {
+}): {
+  startupProbe: k8s.types.input.core.v1.Probe;
+  livenessProbe: k8s.types.input.core.v1.Probe;
+  readinessProbe: k8s.types.input.core.v1.Probe;
+} {
   const handler = (path?: string): Partial<k8s.types.input.core.v1.Probe> => {
-    if ("http" in args.check) return { httpGet: { path: path ?? args.check.http.path, port: args.check.http.port } };
+    if ("http" in args.check)
+      return { httpGet: { path: path ?? args.check.http.path, port: args.check.http.port } };
     if ("grpc" in args.check) return { grpc: { port: args.check.grpc.port } };
     return { exec: { command: args.check.exec.command } };
   };
   return {
-    startupProbe: { ...handler(args.startupPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60, ...args.startup },
-    livenessProbe: { ...handler(), periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3, ...args.liveness },
-    readinessProbe: { ...handler(args.readinessPath), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2, successThreshold: 1, ...args.readiness },
+    startupProbe: {
+      ...handler(args.startupPath),
+      periodSeconds: 5,
+      timeoutSeconds: 3,
+      failureThreshold: 60,
+      ...args.startup,
+    },
+    livenessProbe: {
+      ...handler(),
+      periodSeconds: 20,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+      ...args.liveness,
+    },
+    readinessProbe: {
+      ...handler(args.readinessPath),
+      periodSeconds: 5,
+      timeoutSeconds: 3,
+      failureThreshold: 2,
+      successThreshold: 1,
+      ...args.readiness,
+    },
   };
 }
 
@@ -138,7 +170,16 @@ export function cpuMillis(quantity: string): number {
 
 /** Memory quantity in bytes ("512Mi" → 536870912). */
 export function memoryBytes(quantity: string): number {
-  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const units: Record<string, number> = {
+    Ki: 1024,
+    Mi: 1024 ** 2,
+    Gi: 1024 ** 3,
+    Ti: 1024 ** 4,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   const match = /^([0-9.]+)([A-Za-z]*)$/.exec(quantity);
   if (!match) return NaN;
   const [, num, unit] = match;
@@ -157,17 +198,27 @@ export function resourceProblems(where: string, r: ContainerResources): string[]
   const cpuLim = cpuMillis(r.limits.cpu);
   const memReq = memoryBytes(r.requests.memory);
   const memLim = memoryBytes(r.limits.memory);
-  if ([cpuReq, cpuLim].some(Number.isNaN)) problems.push(`${where}: CPU quantities must look like "500m" or "2", found ${r.requests.cpu} / ${r.limits.cpu}`);
-  if ([memReq, memLim].some(Number.isNaN)) problems.push(`${where}: memory quantities must look like "512Mi", found ${r.requests.memory} / ${r.limits.memory}`);
-  if (cpuReq > cpuLim) problems.push(`${where}: CPU request ${r.requests.cpu} exceeds its limit ${r.limits.cpu}`);
-  if (memReq > memLim) problems.push(`${where}: memory request ${r.requests.memory} exceeds its limit ${r.limits.memory}`);
+  if ([cpuReq, cpuLim].some(Number.isNaN))
+    problems.push(
+      `${where}: CPU quantities must look like "500m" or "2", found ${r.requests.cpu} / ${r.limits.cpu}`,
+    );
+  if ([memReq, memLim].some(Number.isNaN))
+    problems.push(
+      `${where}: memory quantities must look like "512Mi", found ${r.requests.memory} / ${r.limits.memory}`,
+    );
+  if (cpuReq > cpuLim)
+    problems.push(`${where}: CPU request ${r.requests.cpu} exceeds its limit ${r.limits.cpu}`);
+  if (memReq > memLim)
+    problems.push(`${where}: memory request ${r.requests.memory} exceeds its limit ${r.limits.memory}`);
   return problems;
 }
 
 /** Thrown by a component when its args break an invariant; lists every problem at once. */
 export class ComponentArgsError extends Error {
   constructor(component: string, name: string, problems: string[]) {
-    super(`${component} "${name}": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      `${component} "${name}": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
     this.name = "ComponentArgsError";
   }
 }
@@ -192,7 +243,9 @@ export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgre
 export function podPeer(name: string, namespace?: string): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
     podSelector: { matchLabels: selectorLabels(name) },
-    ...(namespace ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } } : {}),
+    ...(namespace
+      ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } }
+      : {}),
   };
 }
 
@@ -230,7 +283,8 @@ export function statefulOptions(protect: boolean): { protect: boolean; retainOnD
  */
 export function imageReferenceProblem(reference: string): string | undefined {
   const ref = reference.trim();
-  if (ref === "") return "image is empty; give a pinned reference such as ghcr.io/acme/api:1.4.2 or ghcr.io/acme/api@sha256:<digest>";
+  if (ref === "")
+    return "image is empty; give a pinned reference such as ghcr.io/acme/api:1.4.2 or ghcr.io/acme/api@sha256:<digest>";
   const at = ref.indexOf("@");
   const named = at === -1 ? ref : ref.slice(0, at);
   const digest = at === -1 ? undefined : ref.slice(at + 1);
@@ -239,10 +293,14 @@ export function imageReferenceProblem(reference: string): string | undefined {
   const hasTag = colon > named.lastIndexOf("/");
   const repository = hasTag ? named.slice(0, colon) : named;
   const tag = hasTag ? named.slice(colon + 1) : undefined;
-  if (repository === "" || !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(repository))
+  if (
+    repository === "" ||
+    !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]+[a-z0-9]+)*)*$/.test(repository)
+  )
     return `image "${ref}" has no valid repository (lowercase host/path such as ghcr.io/acme/api)`;
   if (digest !== undefined) {
-    if (!/^sha256:[a-f0-9]{64}$/.test(digest)) return `image digest "${digest}" is not a sha256 digest of 64 hex digits`;
+    if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+      return `image digest "${digest}" is not a sha256 digest of 64 hex digits`;
     if (tag === "latest") return `image "${ref}" names the tag latest; drop it and keep the digest`;
     return undefined;
   }
@@ -299,7 +357,8 @@ export function ipv4CidrProblem(cidr: string): string | undefined {
   if (!parsed) return `"${cidr}" is not an IPv4 CIDR block such as 10.0.0.0/16`;
   const size = 2 ** (32 - parsed.prefix);
   const network = Math.floor(parsed.address / size) * size;
-  if (network !== parsed.address) return `"${cidr}" has host bits set; the block starts at ${formatIpv4(network)}/${parsed.prefix}`;
+  if (network !== parsed.address)
+    return `"${cidr}" has host bits set; the block starts at ${formatIpv4(network)}/${parsed.prefix}`;
   return undefined;
 }
 
@@ -308,7 +367,8 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
   const parsed = parseIpv4Cidr(cidr);
   if (!parsed) throw new Error(`subnetCidr: "${cidr}" is not an IPv4 CIDR block`);
   const prefix = parsed.prefix + newBits;
-  if (prefix > 32 || index < 0 || index >= 2 ** newBits) throw new Error(`subnetCidr: ${cidr} has no subnet #${index} of /${prefix}`);
+  if (prefix > 32 || index < 0 || index >= 2 ** newBits)
+    throw new Error(`subnetCidr: ${cidr} has no subnet #${index} of /${prefix}`);
   return `${formatIpv4(parsed.address + index * 2 ** (32 - prefix))}/${prefix}`;
 }
 
@@ -317,7 +377,9 @@ function formatIpv4(address: number): string {
 }
 
 /** Retention periods (days) CloudWatch Logs accepts. */
-export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 // ---------------------------------------------------------------------------------------------------
 // Data services (ManagedPostgres, RedisCache, MessageBroker): the contract the three share, so that a
@@ -339,11 +401,15 @@ export interface DataServiceConsumer {
  * How consumers reach a data service, as plain data for their egress NetworkPolicy: pods selected by
  * name in a namespace (in-cluster backend) or IP blocks (AWS backend: the data service's subnets).
  */
-export type EgressPeer = { pod: { name: string; namespace: string }; port: number } | { cidrs: string[]; port: number };
+export type EgressPeer =
+  { pod: { name: string; namespace: string }; port: number } | { cidrs: string[]; port: number };
 
 /** The NetworkPolicy egress rule that lets a pod reach `peer` (TCP). */
 export function egressPeerRule(peer: EgressPeer): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
-  const to = "pod" in peer ? [podPeer(peer.pod.name, peer.pod.namespace)] : peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  const to =
+    "pod" in peer
+      ? [podPeer(peer.pod.name, peer.pod.namespace)]
+      : peer.cidrs.map((cidr) => ({ ipBlock: { cidr } }));
   return { to, ports: [{ protocol: "TCP", port: peer.port }] };
 }
 
@@ -385,21 +451,36 @@ export function dataServiceArgProblems(args: {
   const problems: string[] = [];
   // The StatefulSet's pods carry a controller-revision-hash label of `<name>-<10 chars>`, capped at 63.
   if (!DNS_LABEL.test(args.name) || args.name.length > 40)
-    problems.push(`name: expected a DNS label of at most 40 characters (it names the Kubernetes objects), found "${args.name}"`);
-  if (args.backend !== "aws" && args.backend !== "inCluster") problems.push(`backend: expected "aws" or "inCluster", found "${args.backend}"`);
-  if (!DNS_LABEL.test(args.namespace)) problems.push(`namespace: expected a DNS label such as "ecommerce", found "${args.namespace}"`);
+    problems.push(
+      `name: expected a DNS label of at most 40 characters (it names the Kubernetes objects), found "${args.name}"`,
+    );
+  if (args.backend !== "aws" && args.backend !== "inCluster")
+    problems.push(`backend: expected "aws" or "inCluster", found "${args.backend}"`);
+  if (!DNS_LABEL.test(args.namespace))
+    problems.push(`namespace: expected a DNS label such as "ecommerce", found "${args.namespace}"`);
   const seen = new Set<string>();
   args.consumers.forEach((c, i) => {
-    if (!DNS_LABEL.test(c.service) || c.service.length > 40) problems.push(`consumers[${i}].service: expected a DNS label of at most 40 characters, found "${c.service}"`);
-    if (!DNS_LABEL.test(c.namespace)) problems.push(`consumers[${i}].namespace: expected a DNS label, found "${c.namespace}"`);
+    if (!DNS_LABEL.test(c.service) || c.service.length > 40)
+      problems.push(
+        `consumers[${i}].service: expected a DNS label of at most 40 characters, found "${c.service}"`,
+      );
+    if (!DNS_LABEL.test(c.namespace))
+      problems.push(`consumers[${i}].namespace: expected a DNS label, found "${c.namespace}"`);
     // connectionSecretNames is keyed by service name, so one service cannot consume twice.
-    if (seen.has(c.service)) problems.push(`consumers[${i}].service: "${c.service}" is listed more than once`);
+    if (seen.has(c.service))
+      problems.push(`consumers[${i}].service: "${c.service}" is listed more than once`);
     seen.add(c.service);
   });
   if (args.backend === "aws") {
-    if (!args.aws) problems.push('aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)');
+    if (!args.aws)
+      problems.push(
+        'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
+      );
     else {
-      if (args.aws.subnetCidrs.length === 0) problems.push("aws.subnetCidrs: expected at least one IPv4 CIDR (consumers' egress rules are built from it)");
+      if (args.aws.subnetCidrs.length === 0)
+        problems.push(
+          "aws.subnetCidrs: expected at least one IPv4 CIDR (consumers' egress rules are built from it)",
+        );
       args.aws.subnetCidrs.forEach((cidr, i) => {
         const problem = ipv4CidrProblem(cidr);
         if (problem) problems.push(`aws.subnetCidrs[${i}]: ${problem}`);
@@ -409,10 +490,14 @@ export function dataServiceArgProblems(args: {
         if (problem) problems.push(`aws.allowedCidrs[${i}]: ${problem}`);
       });
       if ((args.aws.allowedSecurityGroupIds ?? []).length === 0 && (args.aws.allowedCidrs ?? []).length === 0)
-        problems.push("aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)");
+        problems.push(
+          "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)",
+        );
     }
   } else if (args.aws) {
-    problems.push('aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)');
+    problems.push(
+      'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
+    );
   }
   if (args.resources) problems.push(...resourceProblems("resources", args.resources));
   if (args.storageSize !== undefined && !/^[1-9][0-9]*(Mi|Gi|Ti)$/.test(args.storageSize))
@@ -429,13 +514,32 @@ export function dataServiceArgProblems(args: {
  * CIDRs, nothing else. No egress rules: a server only answers connections (security groups are
  * stateful), and the AWS provider removes the default allow-all egress rule.
  */
-export function dataServiceIngressRules(awsArgs: DataServiceAwsArgs, ports: readonly number[]): aws.types.input.ec2.SecurityGroupIngress[] {
+export function dataServiceIngressRules(
+  awsArgs: DataServiceAwsArgs,
+  ports: readonly number[],
+): aws.types.input.ec2.SecurityGroupIngress[] {
   return ports.flatMap((port) => [
     ...((awsArgs.allowedSecurityGroupIds ?? []).length > 0
-      ? [{ protocol: "tcp", fromPort: port, toPort: port, securityGroups: awsArgs.allowedSecurityGroupIds, description: `clients on ${port} (security groups)` }]
+      ? [
+          {
+            protocol: "tcp",
+            fromPort: port,
+            toPort: port,
+            securityGroups: awsArgs.allowedSecurityGroupIds,
+            description: `clients on ${port} (security groups)`,
+          },
+        ]
       : []),
     ...((awsArgs.allowedCidrs ?? []).length > 0
-      ? [{ protocol: "tcp", fromPort: port, toPort: port, cidrBlocks: awsArgs.allowedCidrs, description: `clients on ${port} (CIDRs)` }]
+      ? [
+          {
+            protocol: "tcp",
+            fromPort: port,
+            toPort: port,
+            cidrBlocks: awsArgs.allowedCidrs,
+            description: `clients on ${port} (CIDRs)`,
+          },
+        ]
       : []),
   ]);
 }
@@ -456,7 +560,9 @@ export function oneShotJobSpec(args: {
   labels: Record<string, string>;
   uid: number;
   /** The one container; its security context is set here, /tmp is added to its mounts. */
-  container: Omit<k8s.types.input.core.v1.Container, "securityContext" | "volumeMounts"> & { volumeMounts?: k8s.types.input.core.v1.VolumeMount[] };
+  container: Omit<k8s.types.input.core.v1.Container, "securityContext" | "volumeMounts"> & {
+    volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
+  };
   volumes?: k8s.types.input.core.v1.Volume[];
   /** Give up after this long, retries included (default 900 s). */
   activeDeadlineSeconds?: number;

@@ -22,12 +22,23 @@ export interface SecretInputs {
 /** Loads the current stack's settings. Throws ConfigError (every problem listed) on bad config. */
 export function loadSettings(): { settings: PlatformSettings; secrets: SecretInputs } {
   const values = pulumi.runtime.allConfig();
-  const secretKeys = new Set(Object.keys(values).filter((k) => k.startsWith(`${CONFIG_NAMESPACE}:`) && runtimeConfig.isConfigSecret(k)));
-  const { settings, secrets } = resolveSettings({ project: pulumi.getProject(), stack: pulumi.getStack(), values, secretKeys });
+  const secretKeys = new Set(
+    Object.keys(values).filter(
+      (k) => k.startsWith(`${CONFIG_NAMESPACE}:`) && runtimeConfig.isConfigSecret(k),
+    ),
+  );
+  const { settings, secrets } = resolveSettings({
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    values,
+    secretKeys,
+  });
   return {
     settings,
     secrets: {
-      externalSecrets: Object.fromEntries(Object.entries(secrets.externalSecrets).map(([k, v]) => [k, pulumi.secret(v)])),
+      externalSecrets: Object.fromEntries(
+        Object.entries(secrets.externalSecrets).map(([k, v]) => [k, pulumi.secret(v)]),
+      ),
       ...(secrets.alertWebhookUrl ? { alertWebhookUrl: pulumi.secret(secrets.alertWebhookUrl) } : {}),
     },
   };

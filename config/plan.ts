@@ -55,18 +55,33 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
       catalog: catalog.name,
       namespace: catalog.namespace,
       spec,
-      image: tag.startsWith("sha256:") ? `${spec.image.repository}@${tag}` : `${spec.image.repository}:${tag}`,
+      image: tag.startsWith("sha256:")
+        ? `${spec.image.repository}@${tag}`
+        : `${spec.image.repository}:${tag}`,
       replicas,
       autoscaled: !spec.persistence && replicas.max > replicas.min,
       resources: mergeResources(spec.resources ?? settings.profile.defaultResources, override.resources),
       dependencies: spec.dependsOn.map((dep) => {
         const target = byName.get(dep);
         if (!target) throw new Error(`catalog ${catalog.name}: ${spec.name} depends on unknown ${dep}`);
-        return { name: dep, port: target.port, protocol: target.protocol, env: spec.dependencyEnv[dep] ?? defaultUrlEnv(dep) };
+        return {
+          name: dep,
+          port: target.port,
+          protocol: target.protocol,
+          env: spec.dependencyEnv[dep] ?? defaultUrlEnv(dep),
+        };
       }),
       callers: catalog.services.filter((s) => s.dependsOn.includes(spec.name)).map((s) => s.name),
-      generatedSecrets: secretsOf(spec.secretEnv, "generated").map(([env, s]) => ({ env, id: s.id, length: s.source === "generated" ? s.length : 0 })),
-      externalSecrets: secretsOf(spec.secretEnv, "external").map(([env, s]) => ({ env, id: s.id, configKey: `${catalog.name}.${env}` })),
+      generatedSecrets: secretsOf(spec.secretEnv, "generated").map(([env, s]) => ({
+        env,
+        id: s.id,
+        length: s.source === "generated" ? s.length : 0,
+      })),
+      externalSecrets: secretsOf(spec.secretEnv, "external").map(([env, s]) => ({
+        env,
+        id: s.id,
+        configKey: `${catalog.name}.${env}`,
+      })),
     };
   });
   return {
@@ -74,7 +89,12 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
     namespace: catalog.namespace,
     services,
     startOrder: startOrder(catalog.services),
-    databases: catalog.services.filter((s) => s.uses.postgres).map((s) => ({ service: s.name, database: s.uses.postgres?.database ?? catalog.data.postgres?.database ?? s.name })),
+    databases: catalog.services
+      .filter((s) => s.uses.postgres)
+      .map((s) => ({
+        service: s.name,
+        database: s.uses.postgres?.database ?? catalog.data.postgres?.database ?? s.name,
+      })),
     redisConsumers: catalog.services.filter((s) => s.uses.redis).map((s) => s.name),
     brokerConsumers: catalog.services.filter((s) => s.uses.broker).map((s) => s.name),
   };
@@ -107,7 +127,10 @@ function mergeResources(
   return { requests: override?.requests ?? base.requests, limits: override?.limits ?? base.limits };
 }
 
-function secretsOf<S extends SecretEnv["source"]>(env: Record<string, SecretEnv>, source: S): [string, Extract<SecretEnv, { source: S }>][] {
+function secretsOf<S extends SecretEnv["source"]>(
+  env: Record<string, SecretEnv>,
+  source: S,
+): [string, Extract<SecretEnv, { source: S }>][] {
   return Object.entries(env)
     .filter((entry): entry is [string, Extract<SecretEnv, { source: S }>] => entry[1].source === source)
     .sort(([a], [b]) => a.localeCompare(b));
@@ -118,7 +141,9 @@ export function startOrder(services: readonly Pick<ServiceSpec, "name" | "depend
   const remaining = new Map(services.map((s) => [s.name, new Set(s.dependsOn)]));
   const order: string[] = [];
   while (remaining.size > 0) {
-    const ready = [...remaining.entries()].filter(([, deps]) => [...deps].every((d) => !remaining.has(d))).map(([name]) => name);
+    const ready = [...remaining.entries()]
+      .filter(([, deps]) => [...deps].every((d) => !remaining.has(d)))
+      .map(([name]) => name);
     if (ready.length === 0) throw new Error(`dependency cycle among ${[...remaining.keys()].join(", ")}`);
     for (const name of ready) {
       order.push(name);

@@ -16,11 +16,23 @@ export interface StageProfile {
   replicas: { min: number; max: number; publicMin: number };
   /** Default container resources when a service gives none. */
   defaultResources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
-  network: { cidr: string; availabilityZoneCount: number; natGateways: "single" | "perZone"; flowLogRetentionDays: number };
+  network: {
+    cidr: string;
+    availabilityZoneCount: number;
+    natGateways: "single" | "perZone";
+    flowLogRetentionDays: number;
+  };
   kubernetesVersion: "1.32" | "1.33" | "1.34";
   nodeGroups: Record<
     string,
-    { instanceTypes: string[]; minSize: number; maxSize: number; desiredSize: number; diskSizeGb: number; labels: Record<string, string> }
+    {
+      instanceTypes: string[];
+      minSize: number;
+      maxSize: number;
+      desiredSize: number;
+      diskSizeGb: number;
+      labels: Record<string, string>;
+    }
   >;
   database: {
     instanceClass: string;
@@ -31,8 +43,18 @@ export interface StageProfile {
     deletionProtection: boolean;
     storageSize: string;
   };
-  cache: { nodeType: string; replicasPerShard: number; snapshotRetentionDays: number; maxmemoryMb: number; storageSize: string };
-  broker: { instanceType: string; deploymentMode: "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ"; storageSize: string };
+  cache: {
+    nodeType: string;
+    replicasPerShard: number;
+    snapshotRetentionDays: number;
+    maxmemoryMb: number;
+    storageSize: string;
+  };
+  broker: {
+    instanceType: string;
+    deploymentMode: "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ";
+    storageSize: string;
+  };
   tlsIssuer: "acme" | "selfSigned";
   observability: { prometheusStorageSize: string; grafanaStorageSize: string };
 }
@@ -44,7 +66,12 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     protectStateful: false,
     replicas: { min: 1, max: 2, publicMin: 1 },
     defaultResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-    network: { cidr: "10.0.0.0/16", availabilityZoneCount: 2, natGateways: "single", flowLogRetentionDays: 7 },
+    network: {
+      cidr: "10.0.0.0/16",
+      availabilityZoneCount: 2,
+      natGateways: "single",
+      flowLogRetentionDays: 7,
+    },
     kubernetesVersion: "1.33",
     nodeGroups: {},
     database: {
@@ -56,7 +83,13 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       deletionProtection: false,
       storageSize: "2Gi",
     },
-    cache: { nodeType: "cache.t4g.micro", replicasPerShard: 0, snapshotRetentionDays: 0, maxmemoryMb: 128, storageSize: "1Gi" },
+    cache: {
+      nodeType: "cache.t4g.micro",
+      replicasPerShard: 0,
+      snapshotRetentionDays: 0,
+      maxmemoryMb: 128,
+      storageSize: "1Gi",
+    },
     broker: { instanceType: "mq.t3.micro", deploymentMode: "SINGLE_INSTANCE", storageSize: "1Gi" },
     tlsIssuer: "selfSigned",
     observability: { prometheusStorageSize: "5Gi", grafanaStorageSize: "1Gi" },
@@ -66,12 +99,34 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     dataBackend: "aws",
     protectStateful: false,
     replicas: { min: 2, max: 4, publicMin: 2 },
-    defaultResources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-    network: { cidr: "10.20.0.0/16", availabilityZoneCount: 2, natGateways: "single", flowLogRetentionDays: 30 },
+    defaultResources: {
+      requests: { cpu: "100m", memory: "128Mi" },
+      limits: { cpu: "500m", memory: "512Mi" },
+    },
+    network: {
+      cidr: "10.20.0.0/16",
+      availabilityZoneCount: 2,
+      natGateways: "single",
+      flowLogRetentionDays: 30,
+    },
     kubernetesVersion: "1.33",
     nodeGroups: {
-      general: { instanceTypes: ["m5.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGb: 50, labels: { "platform/pool": "general" } },
-      memory: { instanceTypes: ["r5.large"], minSize: 1, maxSize: 2, desiredSize: 1, diskSizeGb: 50, labels: { "platform/pool": "memory" } },
+      general: {
+        instanceTypes: ["m5.large"],
+        minSize: 2,
+        maxSize: 4,
+        desiredSize: 2,
+        diskSizeGb: 50,
+        labels: { "platform/pool": "general" },
+      },
+      memory: {
+        instanceTypes: ["r5.large"],
+        minSize: 1,
+        maxSize: 2,
+        desiredSize: 1,
+        diskSizeGb: 50,
+        labels: { "platform/pool": "memory" },
+      },
     },
     database: {
       instanceClass: "db.t4g.medium",
@@ -82,7 +137,13 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       deletionProtection: false,
       storageSize: "10Gi",
     },
-    cache: { nodeType: "cache.t4g.small", replicasPerShard: 1, snapshotRetentionDays: 1, maxmemoryMb: 512, storageSize: "2Gi" },
+    cache: {
+      nodeType: "cache.t4g.small",
+      replicasPerShard: 1,
+      snapshotRetentionDays: 1,
+      maxmemoryMb: 512,
+      storageSize: "2Gi",
+    },
     broker: { instanceType: "mq.m5.large", deploymentMode: "SINGLE_INSTANCE", storageSize: "5Gi" },
     tlsIssuer: "acme",
     observability: { prometheusStorageSize: "20Gi", grafanaStorageSize: "5Gi" },
@@ -93,11 +154,30 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     protectStateful: true,
     replicas: { min: 2, max: 10, publicMin: 3 },
     defaultResources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-    network: { cidr: "10.30.0.0/16", availabilityZoneCount: 3, natGateways: "perZone", flowLogRetentionDays: 365 },
+    network: {
+      cidr: "10.30.0.0/16",
+      availabilityZoneCount: 3,
+      natGateways: "perZone",
+      flowLogRetentionDays: 365,
+    },
     kubernetesVersion: "1.33",
     nodeGroups: {
-      general: { instanceTypes: ["m5.large"], minSize: 3, maxSize: 10, desiredSize: 3, diskSizeGb: 100, labels: { "platform/pool": "general" } },
-      memory: { instanceTypes: ["r5.large"], minSize: 1, maxSize: 5, desiredSize: 2, diskSizeGb: 100, labels: { "platform/pool": "memory" } },
+      general: {
+        instanceTypes: ["m5.large"],
+        minSize: 3,
+        maxSize: 10,
+        desiredSize: 3,
+        diskSizeGb: 100,
+        labels: { "platform/pool": "general" },
+      },
+      memory: {
+        instanceTypes: ["r5.large"],
+        minSize: 1,
+        maxSize: 5,
+        desiredSize: 2,
+        diskSizeGb: 100,
+        labels: { "platform/pool": "memory" },
+      },
     },
     database: {
       instanceClass: "db.r6g.large",
@@ -108,7 +188,13 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       deletionProtection: true,
       storageSize: "50Gi",
     },
-    cache: { nodeType: "cache.r7g.large", replicasPerShard: 2, snapshotRetentionDays: 7, maxmemoryMb: 4096, storageSize: "10Gi" },
+    cache: {
+      nodeType: "cache.r7g.large",
+      replicasPerShard: 2,
+      snapshotRetentionDays: 7,
+      maxmemoryMb: 4096,
+      storageSize: "10Gi",
+    },
     broker: { instanceType: "mq.m5.large", deploymentMode: "CLUSTER_MULTI_AZ", storageSize: "20Gi" },
     tlsIssuer: "acme",
     observability: { prometheusStorageSize: "100Gi", grafanaStorageSize: "10Gi" },

@@ -47,11 +47,9 @@ const int = (min: number, max: number) =>
     .min(min, { error: `a whole number from ${min} to ${max}` })
     .max(max, { error: `a whole number from ${min} to ${max}` });
 
-const awsRoleArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, {
-    error: "an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins",
-  });
+const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, {
+  error: "an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins",
+});
 
 export const resourcesSchema = z.strictObject({
   requests: z.strictObject({ cpu: quantityCpu, memory: quantityMemory }).optional(),
@@ -60,7 +58,9 @@ export const resourcesSchema = z.strictObject({
 
 export const nodeGroupSchema = z.strictObject({
   instanceTypes: z
-    .array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as m5.large" }))
+    .array(
+      z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as m5.large" }),
+    )
     .min(1, { error: "at least one EC2 instance type" }),
   minSize: int(0, 100),
   maxSize: int(1, 100),
@@ -136,14 +136,20 @@ export const brokerSchema = z.strictObject({
     .string()
     .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an Amazon MQ instance type such as "mq.m5.large"' })
     .optional(),
-  engineVersion: z.string().regex(/^[0-9]+\.[0-9]+$/, { error: 'a RabbitMQ version such as "3.13"' }).optional(),
+  engineVersion: z
+    .string()
+    .regex(/^[0-9]+\.[0-9]+$/, { error: 'a RabbitMQ version such as "3.13"' })
+    .optional(),
   storageSize: storageSize.optional(),
 });
 
 const chartSourceSchema = z.strictObject({
   /** A chart directory or .tgz already on disk (offline installs). */
   path: z.string().min(1).optional(),
-  version: z.string().regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" }).optional(),
+  version: z
+    .string()
+    .regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" })
+    .optional(),
 });
 
 export const ingressSchema = z.strictObject({
@@ -156,7 +162,9 @@ export const ingressSchema = z.strictObject({
       acmeServer: z.url({ error: "an ACME directory URL" }).optional(),
     })
     .optional(),
-  charts: z.strictObject({ envoyGateway: chartSourceSchema.optional(), certManager: chartSourceSchema.optional() }).optional(),
+  charts: z
+    .strictObject({ envoyGateway: chartSourceSchema.optional(), certManager: chartSourceSchema.optional() })
+    .optional(),
 });
 
 export const observabilitySchema = z.strictObject({

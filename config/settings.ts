@@ -151,7 +151,8 @@ export const LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/dire
 export function resolveSettings(source: ConfigSource): { settings: PlatformSettings; secrets: SecretValues } {
   const stackFile = `Pulumi.${source.stack}.yaml`;
   const problems: ConfigProblem[] = [];
-  const problem = (key: string, expected: string, found: string) => problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, stackFile, expected, found });
+  const problem = (key: string, expected: string, found: string) =>
+    problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, stackFile, expected, found });
 
   // 1. Parse each top-level key on its own so one bad key never hides another's problems.
   const raw: RawConfig = {};
@@ -164,7 +165,11 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     present.add(key);
     const rawValue = source.values[fullKey] ?? "";
     if (!(key in topLevelSchemas)) {
-      problem(key, unknownKeyExpectation(key, Object.keys(topLevelSchemas)), describeFound(parseValue(rawValue), isSecretName(key)));
+      problem(
+        key,
+        unknownKeyExpectation(key, Object.keys(topLevelSchemas)),
+        describeFound(parseValue(rawValue), isSecretName(key)),
+      );
       continue;
     }
     const topKey = key as TopLevelKey;
@@ -188,7 +193,8 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
 
   // 2. Required keys.
   if (!present.has("stage")) problem("stage", 'one of "local", "staging", "production"', "nothing");
-  if (!present.has("catalogs")) problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
+  if (!present.has("catalogs"))
+    problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
   // Cross-key checks only look at keys that parsed or were left to the profile: a key that was
   // already reported as malformed would otherwise produce follow-on noise from its defaults.
   const usable = (key: TopLevelKey) => valid.has(key) || !present.has(key);
@@ -203,7 +209,11 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   const clusterProvider = c.provider ?? profile.clusterProvider;
   const cluster: ClusterSettings =
     clusterProvider === "existing"
-      ? { provider: "existing", ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}), ...(c.context ? { context: c.context } : {}) }
+      ? {
+          provider: "existing",
+          ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+          ...(c.context ? { context: c.context } : {}),
+        }
       : {
           provider: "aws",
           kubernetesVersion: c.kubernetesVersion ?? profile.kubernetesVersion,
@@ -212,7 +222,8 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
           nodeGroups: resolveNodeGroups(c.nodeGroups, profile),
         };
 
-  const backendDefault = (explicit: Backend | undefined): Backend => explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
+  const backendDefault = (explicit: Backend | undefined): Backend =>
+    explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
   const { byCatalog, ...databaseRaw } = raw.database ?? {};
   const databaseBackend = backendDefault(raw.database?.backend);
   const database = {
@@ -220,15 +231,32 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     ...definedOnly(databaseRaw),
     backend: databaseBackend,
     engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION,
-    backendByCatalog: Object.fromEntries(catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend])),
+    backendByCatalog: Object.fromEntries(
+      catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend]),
+    ),
   };
-  const cache = { ...profile.cache, ...definedOnly(raw.cache ?? {}), backend: backendDefault(raw.cache?.backend), engine: raw.cache?.engine ?? "redis" };
-  const broker = { ...profile.broker, ...definedOnly(raw.broker ?? {}), backend: backendDefault(raw.broker?.backend), engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION };
+  const cache = {
+    ...profile.cache,
+    ...definedOnly(raw.cache ?? {}),
+    backend: backendDefault(raw.cache?.backend),
+    engine: raw.cache?.engine ?? "redis",
+  };
+  const broker = {
+    ...profile.broker,
+    ...definedOnly(raw.broker ?? {}),
+    backend: backendDefault(raw.broker?.backend),
+    engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION,
+  };
 
   const ing = raw.ingress ?? {};
   const obs = raw.observability ?? {};
   const warnings: string[] = [];
-  const chart = (name: string, key: string, version: string, given: { path?: string; version?: string } | undefined): ChartSettings => {
+  const chart = (
+    name: string,
+    key: string,
+    version: string,
+    given: { path?: string; version?: string } | undefined,
+  ): ChartSettings => {
     if (given?.path) return { version: given.version ?? version, source: "localPath", path: given.path };
     if (stage === "local") {
       warnings.push(
@@ -246,22 +274,46 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       ...(ing.tls?.acmeEmail ? { acmeEmail: ing.tls.acmeEmail } : {}),
       acmeServer: ing.tls?.acmeServer ?? LETSENCRYPT_PRODUCTION,
     },
-    envoyGatewayChart: chart("Envoy Gateway (IngressGateway)", "ingress.charts.envoyGateway", CHART_VERSIONS.envoyGateway, ing.charts?.envoyGateway),
-    certManagerChart: chart("cert-manager (IngressGateway)", "ingress.charts.certManager", CHART_VERSIONS.certManager, ing.charts?.certManager),
+    envoyGatewayChart: chart(
+      "Envoy Gateway (IngressGateway)",
+      "ingress.charts.envoyGateway",
+      CHART_VERSIONS.envoyGateway,
+      ing.charts?.envoyGateway,
+    ),
+    certManagerChart: chart(
+      "cert-manager (IngressGateway)",
+      "ingress.charts.certManager",
+      CHART_VERSIONS.certManager,
+      ing.charts?.certManager,
+    ),
   };
-  if (ingress.enabled && (ingress.envoyGatewayChart.source === "skipped" || ingress.certManagerChart.source === "skipped")) ingress.enabled = false;
+  if (
+    ingress.enabled &&
+    (ingress.envoyGatewayChart.source === "skipped" || ingress.certManagerChart.source === "skipped")
+  )
+    ingress.enabled = false;
   const observability: PlatformSettings["observability"] = {
     enabled: obs.enabled ?? true,
     scrapeIntervalSeconds: obs.scrapeIntervalSeconds ?? 15,
     retentionDays: obs.retentionDays ?? 15,
     prometheusStorageSize: obs.prometheusStorageSize ?? profile.observability.prometheusStorageSize,
     grafanaStorageSize: obs.grafanaStorageSize ?? profile.observability.grafanaStorageSize,
-    chart: obs.enabled === false ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" } : chart("kube-prometheus-stack (ObservabilityStack)", "observability.chart", CHART_VERSIONS.kubePrometheusStack, obs.chart),
+    chart:
+      obs.enabled === false
+        ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" }
+        : chart(
+            "kube-prometheus-stack (ObservabilityStack)",
+            "observability.chart",
+            CHART_VERSIONS.kubePrometheusStack,
+            obs.chart,
+          ),
     alertReceiver: obs.alertReceiver ?? "none",
   };
   if (observability.chart.source === "skipped") observability.enabled = false;
   if (stage !== "local" && observability.enabled && observability.alertReceiver === "none")
-    warnings.push(`Alerts are evaluated but routed nowhere: set ${prefix}observability.alertReceiver and ${prefix}alertWebhookUrl (secret).`);
+    warnings.push(
+      `Alerts are evaluated but routed nowhere: set ${prefix}observability.alertReceiver and ${prefix}alertWebhookUrl (secret).`,
+    );
 
   const settings: PlatformSettings = {
     project: source.project,
@@ -270,7 +322,12 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     stage,
     profile,
     owner: raw.owner ?? "platform-team",
-    tags: { project: source.project, stack: source.stack, owner: raw.owner ?? "platform-team", "managed-by": "pulumi" },
+    tags: {
+      project: source.project,
+      stack: source.stack,
+      owner: raw.owner ?? "platform-team",
+      "managed-by": "pulumi",
+    },
     catalogs,
     cluster,
     network: { ...profile.network, ...definedOnly(raw.network ?? {}) },
@@ -289,33 +346,63 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   if (valid.has("cluster")) {
     if (clusterProvider === "existing") {
       for (const k of ["kubernetesVersion", "publicAccessCidrs", "adminRoleArns", "nodeGroups"] as const) {
-        if (c[k] !== undefined) problem(`cluster.${k}`, 'no value when platform:cluster.provider is "existing" (it configures an EKS cluster this stack does not create)', describeFound(c[k]));
+        if (c[k] !== undefined)
+          problem(
+            `cluster.${k}`,
+            'no value when platform:cluster.provider is "existing" (it configures an EKS cluster this stack does not create)',
+            describeFound(c[k]),
+          );
       }
     } else {
       for (const k of ["kubeconfig", "context"] as const) {
-        if (c[k] !== undefined) problem(`cluster.${k}`, 'no value when platform:cluster.provider is "aws" (the program builds the kubeconfig from the EKS cluster it creates)', describeFound(c[k]));
+        if (c[k] !== undefined)
+          problem(
+            `cluster.${k}`,
+            'no value when platform:cluster.provider is "aws" (the program builds the kubeconfig from the EKS cluster it creates)',
+            describeFound(c[k]),
+          );
       }
     }
   }
   if (cluster.provider === "aws" && usable("cluster")) {
     for (const [name, ng] of Object.entries(cluster.nodeGroups)) {
-      if (ng.minSize > ng.maxSize) problem(`cluster.nodeGroups.${name}.minSize`, `at most maxSize (${ng.maxSize})`, String(ng.minSize));
+      if (ng.minSize > ng.maxSize)
+        problem(`cluster.nodeGroups.${name}.minSize`, `at most maxSize (${ng.maxSize})`, String(ng.minSize));
       else if (ng.desiredSize < ng.minSize || ng.desiredSize > ng.maxSize)
-        problem(`cluster.nodeGroups.${name}.desiredSize`, `a size from minSize (${ng.minSize}) to maxSize (${ng.maxSize})`, String(ng.desiredSize));
+        problem(
+          `cluster.nodeGroups.${name}.desiredSize`,
+          `a size from minSize (${ng.minSize}) to maxSize (${ng.maxSize})`,
+          String(ng.desiredSize),
+        );
     }
-    if (Object.keys(cluster.nodeGroups).length === 0) problem("cluster.nodeGroups", "at least one managed node group", "none");
+    if (Object.keys(cluster.nodeGroups).length === 0)
+      problem("cluster.nodeGroups", "at least one managed node group", "none");
     if (stage === "production" && cluster.adminRoleArns.length === 0)
-      problem("cluster.adminRoleArns", "at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster)", "none");
+      problem(
+        "cluster.adminRoleArns",
+        "at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster)",
+        "none",
+      );
   }
-  for (const [key, section] of [["database", database], ["cache", cache], ["broker", broker]] as const) {
+  for (const [key, section] of [
+    ["database", database],
+    ["cache", cache],
+    ["broker", broker],
+  ] as const) {
     if (section.backend === "aws" && clusterProvider === "existing" && usable(key) && usable("cluster"))
-      problem(`${key}.backend`, '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")', '"aws"');
+      problem(
+        `${key}.backend`,
+        '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")',
+        '"aws"',
+      );
   }
   if (usable("database")) {
     for (const catalog of catalogs) {
       const extensions = catalog.data.postgres?.extensions ?? [];
       if (database.backendByCatalog[catalog.name] === "aws" && extensions.includes("timescaledb")) {
-        const key = byCatalog?.[catalog.name] ? `database.byCatalog.${catalog.name}.backend` : "database.backend";
+        const key = byCatalog?.[catalog.name]
+          ? `database.byCatalog.${catalog.name}.backend`
+          : "database.backend";
         problem(
           key,
           `"inCluster" for catalog "${catalog.name}": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.${catalog.name}.backend to "inCluster")`,
@@ -324,54 +411,124 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       }
     }
     for (const name of Object.keys(byCatalog ?? {})) {
-      if (!catalogNames.includes(name as CatalogName)) problem(`database.byCatalog.${name}`, `a deployed catalog (${catalogNames.join(", ")})`, JSON.stringify(name));
+      if (!catalogNames.includes(name as CatalogName))
+        problem(
+          `database.byCatalog.${name}`,
+          `a deployed catalog (${catalogNames.join(", ")})`,
+          JSON.stringify(name),
+        );
     }
   }
   if (usable("database") && database.maxAllocatedStorageGb < database.allocatedStorageGb)
-    problem("database.maxAllocatedStorageGb", `at least database.allocatedStorageGb (${database.allocatedStorageGb})`, String(database.maxAllocatedStorageGb));
-  if (stage === "production" && valid.has("database") && raw.database?.backupRetentionDays !== undefined && raw.database.backupRetentionDays < 14)
-    problem("database.backupRetentionDays", "at least 14 days in production", String(raw.database.backupRetentionDays));
+    problem(
+      "database.maxAllocatedStorageGb",
+      `at least database.allocatedStorageGb (${database.allocatedStorageGb})`,
+      String(database.maxAllocatedStorageGb),
+    );
+  if (
+    stage === "production" &&
+    valid.has("database") &&
+    raw.database?.backupRetentionDays !== undefined &&
+    raw.database.backupRetentionDays < 14
+  )
+    problem(
+      "database.backupRetentionDays",
+      "at least 14 days in production",
+      String(raw.database.backupRetentionDays),
+    );
   if (usable("cache") && cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
-    problem("cache.replicasPerShard", "at least 1 in production (automatic failover needs a replica)", String(cache.replicasPerShard));
-  if (usable("ingress") && ingress.enabled && stage !== "local" && !ingress.domain) problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
+    problem(
+      "cache.replicasPerShard",
+      "at least 1 in production (automatic failover needs a replica)",
+      String(cache.replicasPerShard),
+    );
+  if (usable("ingress") && ingress.enabled && stage !== "local" && !ingress.domain)
+    problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
   if (usable("ingress") && ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
-    problem("ingress.tls.acmeEmail", 'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"', "nothing");
-  if (usable("observability") && usable("alertWebhookUrl") && observability.alertReceiver !== "none" && !settings.hasAlertWebhook)
-    problem("alertWebhookUrl", `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`, "nothing");
+    problem(
+      "ingress.tls.acmeEmail",
+      'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"',
+      "nothing",
+    );
+  if (
+    usable("observability") &&
+    usable("alertWebhookUrl") &&
+    observability.alertReceiver !== "none" &&
+    !settings.hasAlertWebhook
+  )
+    problem(
+      "alertWebhookUrl",
+      `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`,
+      "nothing",
+    );
   if (obs.enabled === false && obs.alertReceiver !== undefined && obs.alertReceiver !== "none")
-    problem("observability.alertReceiver", 'no receiver when platform:observability.enabled is false', JSON.stringify(obs.alertReceiver));
+    problem(
+      "observability.alertReceiver",
+      "no receiver when platform:observability.enabled is false",
+      JSON.stringify(obs.alertReceiver),
+    );
 
   // Per-service overrides must name a deployed service and respect the stage's replica rules.
   const deployed = new Set(catalogs.flatMap((cat) => cat.services.map((s) => `${cat.name}/${s.name}`)));
   for (const [id, override] of Object.entries(settings.services)) {
     if (!deployed.has(id)) {
-      problem(`services.${id}`, `a deployed service as <catalog>/<service> (${[...deployed].sort().join(", ") || "no catalog deployed"})`, JSON.stringify(id));
+      problem(
+        `services.${id}`,
+        `a deployed service as <catalog>/<service> (${[...deployed].sort().join(", ") || "no catalog deployed"})`,
+        JSON.stringify(id),
+      );
       continue;
     }
     if (override.replicas) {
-      if (override.replicas.min > override.replicas.max) problem(`services.${id}.replicas.min`, `at most replicas.max (${override.replicas.max})`, String(override.replicas.min));
-      if (stage === "production" && override.replicas.max < 2) problem(`services.${id}.replicas.max`, "at least 2 in production", String(override.replicas.max));
-      if (stage === "production" && override.replicas.min < 2) problem(`services.${id}.replicas.min`, "at least 2 in production (a single replica cannot survive a node drain)", String(override.replicas.min));
+      if (override.replicas.min > override.replicas.max)
+        problem(
+          `services.${id}.replicas.min`,
+          `at most replicas.max (${override.replicas.max})`,
+          String(override.replicas.min),
+        );
+      if (stage === "production" && override.replicas.max < 2)
+        problem(`services.${id}.replicas.max`, "at least 2 in production", String(override.replicas.max));
+      if (stage === "production" && override.replicas.min < 2)
+        problem(
+          `services.${id}.replicas.min`,
+          "at least 2 in production (a single replica cannot survive a node drain)",
+          String(override.replicas.min),
+        );
     }
   }
   // External credentials: keys must name a declared external secret of a deployed catalog.
   const declaredExternal = new Set(
     catalogs.flatMap((cat) =>
-      cat.services.flatMap((s) => Object.entries(s.secretEnv).filter(([, v]) => v.source === "external").map(([env]) => `${cat.name}.${env}`)),
+      cat.services.flatMap((s) =>
+        Object.entries(s.secretEnv)
+          .filter(([, v]) => v.source === "external")
+          .map(([env]) => `${cat.name}.${env}`),
+      ),
     ),
   );
   for (const key of settings.externalSecretKeys) {
-    if (!declaredExternal.has(key)) problem(`secrets.${key}`, `an external secret a deployed service declares (${[...declaredExternal].sort().join(", ") || "none"})`, "an undeclared key");
+    if (!declaredExternal.has(key))
+      problem(
+        `secrets.${key}`,
+        `an external secret a deployed service declares (${[...declaredExternal].sort().join(", ") || "none"})`,
+        "an undeclared key",
+      );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     settings,
-    secrets: { externalSecrets: raw.secrets ?? {}, ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}) },
+    secrets: {
+      externalSecrets: raw.secrets ?? {},
+      ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}),
+    },
   };
 }
 
-function resolveNodeGroups(given: Record<string, NodeGroupConfig> | undefined, profile: StageProfile): Record<string, NodeGroupSettings> {
+function resolveNodeGroups(
+  given: Record<string, NodeGroupConfig> | undefined,
+  profile: StageProfile,
+): Record<string, NodeGroupSettings> {
   // A stack that names node groups replaces the profile's pools entirely (no silent extra pools).
   const source: Record<string, NodeGroupConfig> = given ?? profile.nodeGroups;
   return Object.fromEntries(
@@ -420,13 +577,19 @@ function describeFound(value: unknown, secret = false): string {
 }
 
 function unknownKeyExpectation(key: string, known: string[]): string {
-  if (/password|passwd/i.test(key)) return "no password key: every password is generated with @pulumi/random and kept as a Pulumi secret; remove it";
+  if (/password|passwd/i.test(key))
+    return "no password key: every password is generated with @pulumi/random and kept as a Pulumi secret; remove it";
   return `a known key (${[...known].sort().join(", ")})`;
 }
 
 type Issue = z.core.$ZodIssue;
 
-function issueToProblems(top: TopLevelKey, issue: Issue, schema: z.ZodType, secret: boolean): { key: string; expected: string; found: string }[] {
+function issueToProblems(
+  top: TopLevelKey,
+  issue: Issue,
+  schema: z.ZodType,
+  secret: boolean,
+): { key: string; expected: string; found: string }[] {
   const path = [top, ...issue.path.map(String)];
   const input = "input" in issue ? issue.input : undefined;
   if (issue.code === "unrecognized_keys") {
@@ -441,7 +604,15 @@ function issueToProblems(top: TopLevelKey, issue: Issue, schema: z.ZodType, secr
   return [{ key: path.join("."), expected: expectation(issue), found: describeFound(input, secret) }];
 }
 
-const TYPE_NAMES: Record<string, string> = { number: "a number", int: "a whole number", string: "a string", boolean: "true or false", array: "a list", object: "a map", record: "a map" };
+const TYPE_NAMES: Record<string, string> = {
+  number: "a number",
+  int: "a whole number",
+  string: "a string",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map",
+  record: "a map",
+};
 
 function expectation(issue: Issue): string {
   const custom = !/^(Invalid|Too (small|big)|Expected)/.test(issue.message);
@@ -461,7 +632,11 @@ function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
   let current: unknown = schema;
   for (const segment of path) {
     current = unwrap(current);
-    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown } }).def;
+    const def = (
+      current as {
+        def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
+      }
+    ).def;
     if (def?.type === "object" && def.shape) current = def.shape[String(segment)];
     else if (def?.type === "record") current = def.valueType;
     else if (def?.type === "array") current = def.element;
@@ -473,7 +648,10 @@ function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
 
 function unwrap(s: unknown): unknown {
   let current = s as { def?: { type?: string; innerType?: unknown } };
-  while (current?.def && (current.def.type === "optional" || current.def.type === "default" || current.def.type === "nullable")) {
+  while (
+    current?.def &&
+    (current.def.type === "optional" || current.def.type === "default" || current.def.type === "nullable")
+  ) {
     current = current.def.innerType as typeof current;
   }
   return current;

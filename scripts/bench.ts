@@ -22,14 +22,21 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-async function timeRender(stack: string, overrides: Parameters<typeof runStack>[1] = {}): Promise<{ ms: number; resources: number }> {
+async function timeRender(
+  stack: string,
+  overrides: Parameters<typeof runStack>[1] = {},
+): Promise<{ ms: number; resources: number }> {
   const start = performance.now();
   const run = await runStack(stack, overrides);
   renderRun(stack, run);
   return { ms: performance.now() - start, resources: run.resources.length };
 }
 
-async function measure(label: string, stack: string, overrides: Parameters<typeof runStack>[1] = {}): Promise<{ median: number; resources: number }> {
+async function measure(
+  label: string,
+  stack: string,
+  overrides: Parameters<typeof runStack>[1] = {},
+): Promise<{ median: number; resources: number }> {
   await timeRender(stack, overrides); // warm-up: module compilation and JIT
   const times: number[] = [];
   let resources = 0;
@@ -39,14 +46,17 @@ async function measure(label: string, stack: string, overrides: Parameters<typeo
     resources = r.resources;
   }
   const m = median(times);
-  console.log(`${label.padEnd(28)} median ${m.toFixed(0).padStart(6)} ms over ${RUNS} runs   ${String(resources).padStart(6)} resources   (min ${Math.min(...times).toFixed(0)} / max ${Math.max(...times).toFixed(0)} ms)`);
+  console.log(
+    `${label.padEnd(28)} median ${m.toFixed(0).padStart(6)} ms over ${RUNS} runs   ${String(resources).padStart(6)} resources   (min ${Math.min(...times).toFixed(0)} / max ${Math.max(...times).toFixed(0)} ms)`,
+  );
   return { median: m, resources };
 }
 
 async function main(): Promise<void> {
   console.log(`Render benchmark (${RUNS} timed runs each after a warm-up; node ${process.version})\n`);
   const stacks: Record<string, number> = {};
-  for (const stack of ["local", "staging", "production"]) stacks[stack] = (await measure(`stack ${stack}`, stack)).median;
+  for (const stack of ["local", "staging", "production"])
+    stacks[stack] = (await measure(`stack ${stack}`, stack)).median;
 
   console.log("\nSynthetic catalogs on the production stack (one catalog in place of the three):");
   const perService: { size: number; ms: number; resources: number }[] = [];
@@ -60,16 +70,22 @@ async function main(): Promise<void> {
   }
   console.log("");
   for (const p of perService) {
-    console.log(`  ${String(p.size).padStart(4)} services: ${(p.ms / p.size).toFixed(2)} ms/service, ${(p.resources / p.size).toFixed(1)} resources/service`);
+    console.log(
+      `  ${String(p.size).padStart(4)} services: ${(p.ms / p.size).toFixed(2)} ms/service, ${(p.resources / p.size).toFixed(1)} resources/service`,
+    );
   }
   const first = perService[0];
   const last = perService[perService.length - 1];
   if (first && last && last.size > first.size) {
     const growth = last.ms / last.size / (first.ms / first.size);
-    console.log(`  time per service at ${last.size} vs ${first.size}: x${growth.toFixed(2)} (1.0 = perfectly linear)`);
+    console.log(
+      `  time per service at ${last.size} vs ${first.size}: x${growth.toFixed(2)} (1.0 = perfectly linear)`,
+    );
   }
   const production = stacks.production ?? Infinity;
-  console.log(`\nproduction median ${production.toFixed(0)} ms: ${production < PRODUCTION_TARGET_MS ? "within" : "OVER"} the ${PRODUCTION_TARGET_MS} ms target`);
+  console.log(
+    `\nproduction median ${production.toFixed(0)} ms: ${production < PRODUCTION_TARGET_MS ? "within" : "OVER"} the ${PRODUCTION_TARGET_MS} ms target`,
+  );
 }
 
 main().catch((error: unknown) => {

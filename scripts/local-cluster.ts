@@ -33,7 +33,12 @@ let passed = 0;
 let failed = 0;
 
 function kubectl(args: string[], input?: string): string {
-  return execFileSync("kubectl", args, { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
+  return execFileSync("kubectl", args, {
+    encoding: "utf8",
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
 function check(name: string, ok: boolean, detail = ""): void {
@@ -52,9 +57,16 @@ async function step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; stringData?: Record<string, string> };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  stringData?: Record<string, string>;
+};
 
-async function renderObjects(config?: Record<string, unknown>): Promise<{ dir: string; objects: K8sObject[] }> {
+async function renderObjects(
+  config?: Record<string, unknown>,
+): Promise<{ dir: string; objects: K8sObject[] }> {
   const rendered = renderRun(STACK, await runStack(STACK, config ? { config } : {}));
   const dir = mkdtempSync(path.join(tmpdir(), "platform-e2e-"));
   const objects: K8sObject[] = [];
@@ -63,21 +75,51 @@ async function renderObjects(config?: Record<string, unknown>): Promise<{ dir: s
     for (const doc of parseAllDocuments(content)) objects.push(doc.toJS() as K8sObject);
   }
   // Namespaces first (everything else lives in them), then the rest in render order.
-  const ordered = [...objects.filter((o) => o.kind === "Namespace"), ...objects.filter((o) => o.kind !== "Namespace")];
-  writeFileSync(path.join(dir, "namespaces.yaml"), ordered.filter((o) => o.kind === "Namespace").map((o) => JSON.stringify(o)).join("\n"));
-  writeFileSync(path.join(dir, "objects.json"), JSON.stringify({ apiVersion: "v1", kind: "List", items: ordered.filter((o) => o.kind !== "Namespace") }));
+  const ordered = [
+    ...objects.filter((o) => o.kind === "Namespace"),
+    ...objects.filter((o) => o.kind !== "Namespace"),
+  ];
+  writeFileSync(
+    path.join(dir, "namespaces.yaml"),
+    ordered
+      .filter((o) => o.kind === "Namespace")
+      .map((o) => JSON.stringify(o))
+      .join("\n"),
+  );
+  writeFileSync(
+    path.join(dir, "objects.json"),
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: ordered.filter((o) => o.kind !== "Namespace") }),
+  );
   return { dir, objects: ordered };
 }
 
 function apply(dir: string): void {
   for (const file of ["namespaces.yaml", "objects.json"]) {
-    kubectl(["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", path.join(dir, file)]);
+    kubectl([
+      "apply",
+      "--server-side",
+      "--force-conflicts",
+      `--field-manager=${FIELD_MANAGER}`,
+      "-f",
+      path.join(dir, file),
+    ]);
   }
 }
 
 /** `kubectl diff` against the live objects: "" when nothing would change. */
 function diff(dir: string): string {
-  const result = spawnSync("kubectl", ["diff", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", path.join(dir, "objects.json")], { encoding: "utf8" });
+  const result = spawnSync(
+    "kubectl",
+    [
+      "diff",
+      "--server-side",
+      `--field-manager=${FIELD_MANAGER}`,
+      "--force-conflicts",
+      "-f",
+      path.join(dir, "objects.json"),
+    ],
+    { encoding: "utf8" },
+  );
   if (result.status !== 0 && result.status !== 1) throw new Error(`kubectl diff failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -85,10 +127,21 @@ function diff(dir: string): string {
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? "e2e";
   if (mode !== "up" && mode !== "e2e") throw new Error(`unknown mode "${mode}" (up | e2e)`);
-  console.log(`${mode}: the ${STACK} stack on ${kubectl(["config", "current-context"]).trim()} (${kubectl(["version", "-o", "json"]).match(/"gitVersion": "([^"]+)"/g)?.pop() ?? "?"})`);
-  const namespaces = (await renderObjects()).objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name);
+  console.log(
+    `${mode}: the ${STACK} stack on ${kubectl(["config", "current-context"]).trim()} (${
+      kubectl(["version", "-o", "json"])
+        .match(/"gitVersion": "([^"]+)"/g)
+        ?.pop() ?? "?"
+    })`,
+  );
+  const namespaces = (await renderObjects()).objects
+    .filter((o) => o.kind === "Namespace")
+    .map((o) => o.metadata.name);
   // The test starts from a clean slate so "nothing left behind" below means something.
-  if (mode === "e2e") spawnSync("kubectl", ["delete", "namespace", "--wait=true", "--ignore-not-found", ...namespaces], { stdio: "ignore" });
+  if (mode === "e2e")
+    spawnSync("kubectl", ["delete", "namespace", "--wait=true", "--ignore-not-found", ...namespaces], {
+      stdio: "ignore",
+    });
 
   const first = await step("render the local stack and apply it (server-side)", async () => {
     const r = await renderObjects();
@@ -100,28 +153,78 @@ async function main(): Promise<void> {
   await step("wait for workloads, Jobs and Secrets", () => {
     const workloads = first.objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
     for (const w of workloads) {
-      const r = spawnSync("kubectl", ["rollout", "status", `${w.kind.toLowerCase()}/${w.metadata.name}`, "-n", w.metadata.namespace ?? "", "--timeout=180s"], { encoding: "utf8" });
-      check(`${w.kind} ${w.metadata.namespace}/${w.metadata.name} available`, r.status === 0, r.status === 0 ? "" : (r.stderr || r.stdout).trim().split("\n").pop());
+      const r = spawnSync(
+        "kubectl",
+        [
+          "rollout",
+          "status",
+          `${w.kind.toLowerCase()}/${w.metadata.name}`,
+          "-n",
+          w.metadata.namespace ?? "",
+          "--timeout=180s",
+        ],
+        { encoding: "utf8" },
+      );
+      check(
+        `${w.kind} ${w.metadata.namespace}/${w.metadata.name} available`,
+        r.status === 0,
+        r.status === 0 ? "" : (r.stderr || r.stdout).trim().split("\n").pop(),
+      );
     }
     for (const j of first.objects.filter((o) => o.kind === "Job")) {
-      const r = spawnSync("kubectl", ["wait", "--for=condition=complete", `job/${j.metadata.name}`, "-n", j.metadata.namespace ?? "", "--timeout=180s"], { encoding: "utf8" });
-      check(`Job ${j.metadata.namespace}/${j.metadata.name} complete`, r.status === 0, r.status === 0 ? "" : r.stderr.trim());
+      const r = spawnSync(
+        "kubectl",
+        [
+          "wait",
+          "--for=condition=complete",
+          `job/${j.metadata.name}`,
+          "-n",
+          j.metadata.namespace ?? "",
+          "--timeout=180s",
+        ],
+        { encoding: "utf8" },
+      );
+      check(
+        `Job ${j.metadata.namespace}/${j.metadata.name} complete`,
+        r.status === 0,
+        r.status === 0 ? "" : r.stderr.trim(),
+      );
     }
     for (const s of first.objects.filter((o) => o.kind === "Secret")) {
-      const live = JSON.parse(kubectl(["get", "secret", s.metadata.name, "-n", s.metadata.namespace ?? "", "-o", "json"])) as { data?: Record<string, string> };
+      const live = JSON.parse(
+        kubectl(["get", "secret", s.metadata.name, "-n", s.metadata.namespace ?? "", "-o", "json"]),
+      ) as { data?: Record<string, string> };
       const expected = Object.keys(s.stringData ?? {}).sort();
       const actual = Object.keys(live.data ?? {}).sort();
-      check(`Secret ${s.metadata.namespace}/${s.metadata.name} has keys ${expected.join(",")}`, JSON.stringify(expected) === JSON.stringify(actual), actual.join(","));
+      check(
+        `Secret ${s.metadata.namespace}/${s.metadata.name} has keys ${expected.join(",")}`,
+        JSON.stringify(expected) === JSON.stringify(actual),
+        actual.join(","),
+      );
     }
-    for (const kind of ["NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler", "ResourceQuota", "LimitRange"]) {
+    for (const kind of [
+      "NetworkPolicy",
+      "PodDisruptionBudget",
+      "HorizontalPodAutoscaler",
+      "ResourceQuota",
+      "LimitRange",
+    ]) {
       const want = first.objects.filter((o) => o.kind === kind).length;
-      const live = namespaces.reduce((n, ns) => n + (JSON.parse(kubectl(["get", kind.toLowerCase(), "-n", ns, "-o", "json"])) as { items: unknown[] }).items.length, 0);
+      const live = namespaces.reduce(
+        (n, ns) =>
+          n +
+          (JSON.parse(kubectl(["get", kind.toLowerCase(), "-n", ns, "-o", "json"])) as { items: unknown[] })
+            .items.length,
+        0,
+      );
       check(`${want} ${kind} objects live`, live === want && want > 0, `found ${live}`);
     }
   });
 
   if (mode === "up") {
-    console.log(`\nup: ${passed} passed, ${failed} failed — namespaces ${namespaces.join(", ")} on ${kubectl(["config", "current-context"]).trim()}`);
+    console.log(
+      `\nup: ${passed} passed, ${failed} failed — namespaces ${namespaces.join(", ")} on ${kubectl(["config", "current-context"]).trim()}`,
+    );
     process.exit(failed === 0 ? 0 : 1);
   }
 
@@ -131,20 +234,36 @@ async function main(): Promise<void> {
   });
 
   await step("one-line config change: fintech/backend-api replica floor 1 → 2", async () => {
-    const changed = await renderObjects({ "platform:services": { "fintech/backend-api": { replicas: { min: 2, max: 4 } } } });
+    const changed = await renderObjects({
+      "platform:services": { "fintech/backend-api": { replicas: { min: 2, max: 4 } } },
+    });
     const text = diff(changed.dir);
     const touched = [...text.matchAll(/^\+\+\+ \S+\/([^/\s]+)\s/gm)].map((m) => m[1]);
-    check("the diff touches exactly the backend-api HPA", touched.length === 1 && /HorizontalPodAutoscaler.*backend-api/.test(touched[0] ?? ""), touched.join(", "));
+    check(
+      "the diff touches exactly the backend-api HPA",
+      touched.length === 1 && /HorizontalPodAutoscaler.*backend-api/.test(touched[0] ?? ""),
+      touched.join(", "),
+    );
     check("and changes its minReplicas to 2", /^\+\s+minReplicas: 2$/m.test(text));
     apply(changed.dir);
-    const hpa = JSON.parse(kubectl(["get", "hpa", "backend-api", "-n", "fintech", "-o", "json"])) as { spec: { minReplicas: number } };
+    const hpa = JSON.parse(kubectl(["get", "hpa", "backend-api", "-n", "fintech", "-o", "json"])) as {
+      spec: { minReplicas: number };
+    };
     check("applied: live HPA minReplicas is 2", hpa.spec.minReplicas === 2);
     apply(first.dir);
   });
 
   await step("delete: nothing of ours left behind", () => {
     kubectl(["delete", "namespace", "--wait=true", ...namespaces]);
-    const left = kubectl(["get", "all,secrets,configmaps,networkpolicies,pdb,hpa,pvc", "-A", "-l", "app.kubernetes.io/managed-by=pulumi", "-o", "name"]).trim();
+    const left = kubectl([
+      "get",
+      "all,secrets,configmaps,networkpolicies,pdb,hpa,pvc",
+      "-A",
+      "-l",
+      "app.kubernetes.io/managed-by=pulumi",
+      "-o",
+      "name",
+    ]).trim();
     check("no labelled object remains", left === "", left.split("\n").slice(0, 5).join(", "));
   });
 

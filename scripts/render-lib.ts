@@ -44,7 +44,8 @@ export interface RenderSummary {
 export function redact(value: unknown): unknown {
   if (isSecretValue(value)) return SECRET_PLACEHOLDER;
   if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
   return value;
 }
 
@@ -72,7 +73,8 @@ export function kubernetesObject(r: RecordedResource): Record<string, unknown> |
     // Secret payloads never reach a rendered file, whatever their secrecy marking.
     for (const field of ["data", "stringData"]) {
       const payload = object[field] as Record<string, unknown> | undefined;
-      if (payload) object[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, SECRET_PLACEHOLDER]));
+      if (payload)
+        object[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, SECRET_PLACEHOLDER]));
     }
   }
   return object;
@@ -105,7 +107,8 @@ function kindRank(kind: string): number {
 function owningComponent(r: RecordedResource, byUrn: Map<string, RecordedResource>): string {
   let current = byUrn.get(r.parent);
   while (current) {
-    if (current.type.startsWith("platform:index:")) return `${current.type.slice("platform:index:".length)}-${current.name}`;
+    if (current.type.startsWith("platform:index:"))
+      return `${current.type.slice("platform:index:".length)}-${current.name}`;
     current = byUrn.get(current.parent);
   }
   return "stack";
@@ -118,7 +121,8 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
     const object = kubernetesObject(r);
     if (!object) continue;
     const metadata = object.metadata as { name?: string; namespace?: string };
-    const namespace = metadata.namespace ?? (object.kind === "Namespace" ? String(metadata.name) : "_cluster");
+    const namespace =
+      metadata.namespace ?? (object.kind === "Namespace" ? String(metadata.name) : "_cluster");
     const file = `manifests/${namespace}/${owningComponent(r, byUrn)}.yaml`;
     const list = groups.get(file) ?? [];
     list.push({ kind: String(object.kind), name: String(metadata.name), object });
@@ -127,9 +131,15 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
   const files = new Map<string, string>();
   let kubernetesObjectCount = 0;
   for (const file of [...groups.keys()].sort()) {
-    const objects = (groups.get(file) ?? []).sort((a, b) => kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+    const objects = (groups.get(file) ?? []).sort(
+      (a, b) =>
+        kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+    );
     kubernetesObjectCount += objects.length;
-    files.set(file, objects.map((o) => stringify(o.object, { sortMapEntries: true, lineWidth: 0 })).join("---\n"));
+    files.set(
+      file,
+      objects.map((o) => stringify(o.object, { sortMapEntries: true, lineWidth: 0 })).join("---\n"),
+    );
   }
   const inventory: InventoryEntry[] = [...run.resources]
     .sort((a, b) => a.urn.localeCompare(b.urn))
@@ -175,7 +185,9 @@ export function longestDependencyChain(resources: readonly RecordedResource[]): 
     const providerUrn = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
     const inherited: string[] = [];
     for (let p = byUrn.get(r.parent); p; p = byUrn.get(p.parent)) inherited.push(...p.dependencies);
-    const deps = [...new Set([...r.dependencies, ...inherited, ...(providerUrn ? [providerUrn] : [])])].filter((d) => custom.has(d) && d !== r.urn).sort();
+    const deps = [...new Set([...r.dependencies, ...inherited, ...(providerUrn ? [providerUrn] : [])])]
+      .filter((d) => custom.has(d) && d !== r.urn)
+      .sort();
     edges.set(r.urn, deps);
   }
   const memo = new Map<string, string[]>();
@@ -206,7 +218,11 @@ export function longestDependencyChain(resources: readonly RecordedResource[]): 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value === UNKNOWN ? UNKNOWN : value;
 }

@@ -19,7 +19,9 @@ function parseArgs(argv: string[]): { stacks: string[]; out: string } {
     if (arg === "--stack" || arg === "-s") stacks.push(argv[++i] ?? "");
     else if (arg === "--out" || arg === "-o") out = path.resolve(argv[++i] ?? "");
     else if (arg === "--help" || arg === "-h") {
-      console.log("usage: npm run render -- --stack <local|staging|production|all> [--stack ...] [--out <dir>]");
+      console.log(
+        "usage: npm run render -- --stack <local|staging|production|all> [--stack ...] [--out <dir>]",
+      );
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}" (try --help)`);
   }
@@ -29,7 +31,10 @@ function parseArgs(argv: string[]): { stacks: string[]; out: string } {
     .sort();
   const wanted = stacks.length === 0 || stacks.includes("all") ? available : stacks;
   const unknown = wanted.filter((s) => !available.includes(s));
-  if (unknown.length) throw new Error(`no stack file for ${unknown.map((s) => `"${s}"`).join(", ")}; stacks: ${available.join(", ")}`);
+  if (unknown.length)
+    throw new Error(
+      `no stack file for ${unknown.map((s) => `"${s}"`).join(", ")}; stacks: ${available.join(", ")}`,
+    );
   return { stacks: wanted, out };
 }
 

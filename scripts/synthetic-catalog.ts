@@ -5,7 +5,10 @@
  */
 import { type CatalogInput, type ServiceSpecInput } from "../services/schema";
 
-export function syntheticCatalog(count: number, slot: "ecommerce" | "fintech" | "trading" = "fintech"): CatalogInput {
+export function syntheticCatalog(
+  count: number,
+  slot: "ecommerce" | "fintech" | "trading" = "fintech",
+): CatalogInput {
   const name = (i: number) => `svc-${String(i).padStart(4, "0")}`;
   const services: ServiceSpecInput[] = [];
   for (let i = 0; i < count; i++) {
@@ -17,9 +20,13 @@ export function syntheticCatalog(count: number, slot: "ecommerce" | "fintech" | 
       port: 10000 + i,
       protocol: i % 3 === 0 ? "grpc" : "http",
       env: { LOG_LEVEL: "info" },
-      secretEnv: i % 2 === 0 ? { SERVICE_API_KEY: { source: "generated", id: "service-api-key", length: 48 } } : {},
+      secretEnv:
+        i % 2 === 0 ? { SERVICE_API_KEY: { source: "generated", id: "service-api-key", length: 48 } } : {},
       dependsOn: deps,
-      uses: { ...(i % 4 === 0 ? { postgres: { database: "bench" } } : {}), ...(i % 5 === 0 ? { redis: true } : {}) },
+      uses: {
+        ...(i % 4 === 0 ? { postgres: { database: "bench" } } : {}),
+        ...(i % 5 === 0 ? { redis: true } : {}),
+      },
       ...(i === count - 1 ? { entryPoint: true, expose: { pathPrefixes: ["/"] } } : {}),
     });
   }

@@ -13,7 +13,7 @@ step "dependencies"
 ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
 
-step "lint";      npm run --silent lint
+step "lint";      npm run --silent lint && npx prettier --check . >/dev/null && echo "prettier: all files formatted"
 step "typecheck"; npm run --silent typecheck
 
 step "unit tests"

@@ -8,7 +8,10 @@
 import { type CatalogInput } from "./schema";
 
 const image = (name: string) => ({ repository: `ghcr.io/acme-shop/${name}`, tag: "1.0.0" });
-const grpcResources = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+const grpcResources = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "512Mi" },
+};
 const jwtSecret = { source: "generated", id: "jwt-secret", length: 64 } as const;
 
 export const ecommerce: CatalogInput = {
@@ -28,7 +31,12 @@ export const ecommerce: CatalogInput = {
       port: 9001,
       protocol: "grpc",
       metrics: { port: 9101 },
-      env: { JWT_EXPIRATION: "24h", REFRESH_TOKEN_EXPIRATION: "168h", JWKS_HTTP_PORT: "9101", LOG_LEVEL: "info" },
+      env: {
+        JWT_EXPIRATION: "24h",
+        REFRESH_TOKEN_EXPIRATION: "168h",
+        JWKS_HTTP_PORT: "9101",
+        LOG_LEVEL: "info",
+      },
       secretEnv: { JWT_SECRET: jwtSecret },
       uses: { postgres: { database: "users_db" }, redis: true, broker: true },
       resources: grpcResources,
@@ -133,7 +141,12 @@ export const ecommerce: CatalogInput = {
           issuer: "https://shop.example.com",
           issuerService: "user-service",
           jwksPath: "/.well-known/jwks.json",
-          exemptPathPrefixes: ["/api/v1/users/login", "/api/v1/users/register", "/api/v1/users/refresh", "/api/v1/payments/webhook"],
+          exemptPathPrefixes: [
+            "/api/v1/users/login",
+            "/api/v1/users/register",
+            "/api/v1/users/refresh",
+            "/api/v1/payments/webhook",
+          ],
         },
       },
       resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },

@@ -73,9 +73,22 @@ export const fintech: CatalogInput = {
       port: 3000,
       protocol: "http",
       entryPoint: true,
-      env: { NODE_ENV: "production", LOG_LEVEL: "info", RATE_LIMIT_WINDOW_MS: "900000", RATE_LIMIT_MAX_REQUESTS: "100" },
-      secretEnv: { JWT_SECRET: { source: "generated", id: "jwt-secret", length: 64 }, SERVICE_API_KEY: serviceApiKey },
-      dependsOn: ["python-risk-engine", "portfolio-simulation", "market-data-ingestion", "ai-microservice-engine"],
+      env: {
+        NODE_ENV: "production",
+        LOG_LEVEL: "info",
+        RATE_LIMIT_WINDOW_MS: "900000",
+        RATE_LIMIT_MAX_REQUESTS: "100",
+      },
+      secretEnv: {
+        JWT_SECRET: { source: "generated", id: "jwt-secret", length: 64 },
+        SERVICE_API_KEY: serviceApiKey,
+      },
+      dependsOn: [
+        "python-risk-engine",
+        "portfolio-simulation",
+        "market-data-ingestion",
+        "ai-microservice-engine",
+      ],
       dependencyEnv: {
         "python-risk-engine": "RISK_ENGINE_URL",
         "portfolio-simulation": "PORTFOLIO_SERVICE_URL",

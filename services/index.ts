@@ -19,7 +19,9 @@ export class CatalogError extends Error {
     readonly catalog: string,
     readonly problems: string[],
   ) {
-    super(`Service catalog "${catalog}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    super(
+      `Service catalog "${catalog}" is invalid (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
     this.name = "CatalogError";
   }
 }
@@ -31,7 +33,10 @@ export function loadCatalog(input: CatalogInput): Catalog {
   if (!parsed.success) {
     throw new CatalogError(
       label,
-      parsed.error.issues.map((i) => `${describePath(input, i.path)}: ${i.message}${"input" in i && i.input !== undefined && i.code !== "unrecognized_keys" ? ` (found ${JSON.stringify(i.input)})` : ""}`),
+      parsed.error.issues.map(
+        (i) =>
+          `${describePath(input, i.path)}: ${i.message}${"input" in i && i.input !== undefined && i.code !== "unrecognized_keys" ? ` (found ${JSON.stringify(i.input)})` : ""}`,
+      ),
     );
   }
   const problems = catalogProblems(parsed.data);
@@ -56,27 +61,42 @@ export function catalogProblems(catalog: Catalog): string[] {
   for (const [port, names] of byPort) {
     if (names.size < 2) continue;
     const quoted = [...names].map((n) => `"${n}"`);
-    problems.push(`services ${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} ${names.size === 2 ? "both" : "all"} use port ${port}`);
+    problems.push(
+      `services ${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} ${names.size === 2 ? "both" : "all"} use port ${port}`,
+    );
   }
   for (const svc of catalog.services) {
     const where = `service "${svc.name}"`;
     for (const dep of svc.dependsOn) {
-      if (!byName.has(dep)) problems.push(`${where} depends on "${dep}", which is not a service of catalog "${catalog.name}"`);
+      if (!byName.has(dep))
+        problems.push(`${where} depends on "${dep}", which is not a service of catalog "${catalog.name}"`);
       if (dep === svc.name) problems.push(`${where} depends on itself`);
     }
     for (const dep of Object.keys(svc.dependencyEnv)) {
-      if (!svc.dependsOn.includes(dep)) problems.push(`${where} names an env var for "${dep}", which is not in its dependsOn`);
+      if (!svc.dependsOn.includes(dep))
+        problems.push(`${where} names an env var for "${dep}", which is not in its dependsOn`);
     }
-    if (svc.uses.postgres && !catalog.data.postgres) problems.push(`${where} uses postgres, but catalog "${catalog.name}" declares no postgres`);
-    if (svc.uses.redis && !catalog.data.redis) problems.push(`${where} uses redis, but catalog "${catalog.name}" declares no redis`);
-    if (svc.uses.broker && !catalog.data.broker) problems.push(`${where} uses a broker, but catalog "${catalog.name}" declares no broker`);
+    if (svc.uses.postgres && !catalog.data.postgres)
+      problems.push(`${where} uses postgres, but catalog "${catalog.name}" declares no postgres`);
+    if (svc.uses.redis && !catalog.data.redis)
+      problems.push(`${where} uses redis, but catalog "${catalog.name}" declares no redis`);
+    if (svc.uses.broker && !catalog.data.broker)
+      problems.push(`${where} uses a broker, but catalog "${catalog.name}" declares no broker`);
     const imageProblem = imageReferenceProblem(svc.image.repository, svc.image.tag);
     if (imageProblem) problems.push(`${where}: ${imageProblem}`);
     if (svc.scaling && svc.scaling.minReplicas > svc.scaling.maxReplicas)
-      problems.push(`${where}: scaling.minReplicas (${svc.scaling.minReplicas}) is greater than scaling.maxReplicas (${svc.scaling.maxReplicas})`);
+      problems.push(
+        `${where}: scaling.minReplicas (${svc.scaling.minReplicas}) is greater than scaling.maxReplicas (${svc.scaling.maxReplicas})`,
+      );
     const jwt = svc.expose?.jwt;
-    if (jwt && !byName.has(jwt.issuerService)) problems.push(`${where}: expose.jwt.issuerService "${jwt.issuerService}" is not a service of catalog "${catalog.name}"`);
-    if (svc.metrics.port === svc.port) problems.push(`${where}: metrics.port equals the service port; leave it out to scrape the service port`);
+    if (jwt && !byName.has(jwt.issuerService))
+      problems.push(
+        `${where}: expose.jwt.issuerService "${jwt.issuerService}" is not a service of catalog "${catalog.name}"`,
+      );
+    if (svc.metrics.port === svc.port)
+      problems.push(
+        `${where}: metrics.port equals the service port; leave it out to scrape the service port`,
+      );
   }
   const cycle = findCycle(catalog.services);
   if (cycle) problems.push(`dependency cycle: ${cycle.join(" -> ")}`);
@@ -88,13 +108,17 @@ export function imageReferenceProblem(repository: string, tag: string): string |
   if (repository.trim() === "") return "image repository is empty";
   if (tag.trim() === "") return `image "${repository}" has an empty tag; pin a version or a digest`;
   if (tag === "latest") return `image "${repository}:latest" is not reproducible; pin a version or a digest`;
-  if (tag.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(tag)) return `image digest "${tag}" is not a sha256 digest of 64 hex digits`;
-  if (!tag.startsWith("sha256:") && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `image tag "${tag}" is not a valid tag`;
+  if (tag.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(tag))
+    return `image digest "${tag}" is not a sha256 digest of 64 hex digits`;
+  if (!tag.startsWith("sha256:") && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+    return `image tag "${tag}" is not a valid tag`;
   return undefined;
 }
 
 /** Returns one dependency cycle as a closed path (a -> b -> a), or undefined. Deterministic. */
-export function findCycle(services: readonly Pick<ServiceSpec, "name" | "dependsOn">[]): string[] | undefined {
+export function findCycle(
+  services: readonly Pick<ServiceSpec, "name" | "dependsOn">[],
+): string[] | undefined {
   const deps = new Map(services.map((s) => [s.name, s.dependsOn]));
   const state = new Map<string, "visiting" | "done">();
   const stack: string[] = [];

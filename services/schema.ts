@@ -10,7 +10,9 @@ const serviceName = z
   .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, { error: "a DNS label such as order-service" })
   .max(40, { error: "at most 40 characters (it prefixes Kubernetes object names)" });
 
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: "an environment variable name such as LOG_LEVEL" });
+const envName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, { error: "an environment variable name such as LOG_LEVEL" });
 
 const cpu = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: 'a CPU quantity such as "500m"' });
 const memory = z.string().regex(/^[0-9]+(Ki|Mi|Gi)$/, { error: 'a memory quantity such as "512Mi"' });
@@ -72,7 +74,9 @@ export const exposeSchema = z.strictObject({
     })
     .optional(),
   /** Per-client-IP request budget enforced at the Gateway. */
-  rateLimit: z.strictObject({ requests: z.number().int().min(1), perSeconds: z.number().int().min(1) }).optional(),
+  rateLimit: z
+    .strictObject({ requests: z.number().int().min(1), perSeconds: z.number().int().min(1) })
+    .optional(),
 });
 
 export const serviceSpecSchema = z.strictObject({
@@ -113,7 +117,9 @@ export const serviceSpecSchema = z.strictObject({
   expose: exposeSchema.optional(),
   /** A public entry point (higher replica floor). */
   entryPoint: z.boolean().default(false),
-  scaling: z.strictObject({ minReplicas: z.number().int().min(1), maxReplicas: z.number().int().min(1) }).optional(),
+  scaling: z
+    .strictObject({ minReplicas: z.number().int().min(1), maxReplicas: z.number().int().min(1) })
+    .optional(),
   resources: containerResourcesSchema.optional(),
   /** Persistent volume: turns the workload into a StatefulSet. */
   persistence: z
@@ -150,12 +156,23 @@ export const catalogSchema = z.strictObject({
       .optional(),
     redis: z
       .strictObject({
-        maxmemoryPolicy: z.enum(["noeviction", "allkeys-lru", "volatile-lru", "allkeys-lfu", "volatile-lfu", "allkeys-random", "volatile-ttl"]),
+        maxmemoryPolicy: z.enum([
+          "noeviction",
+          "allkeys-lru",
+          "volatile-lru",
+          "allkeys-lfu",
+          "volatile-lfu",
+          "allkeys-random",
+          "volatile-ttl",
+        ]),
         resources: containerResourcesSchema.optional(),
       })
       .optional(),
     broker: z
-      .strictObject({ exchanges: z.array(z.string().min(1)).default([]), resources: containerResourcesSchema.optional() })
+      .strictObject({
+        exchanges: z.array(z.string().min(1)).default([]),
+        resources: containerResourcesSchema.optional(),
+      })
       .optional(),
   }),
   services: z.array(serviceSpecSchema).min(1),

@@ -32,7 +32,8 @@ export const trading: CatalogInput = {
       persistence: {
         size: "10Gi",
         mountPath: "/chroma/chroma",
-        singletonReason: "ChromaDB runs as a single-node server: a second replica would hold its own, diverging index",
+        singletonReason:
+          "ChromaDB runs as a single-node server: a second replica would hold its own, diverging index",
       },
       resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
     },

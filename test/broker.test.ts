@@ -30,12 +30,21 @@ const consumers = [
   { service: "order-service", namespace: "ecommerce" },
   { service: "notification-service", namespace: "ecommerce" },
 ];
-const awsNetwork = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b", "subnet-c"], subnetCidrs: ["10.30.0.0/16"], allowedSecurityGroupIds: ["sg-0cluster"] };
+const awsNetwork = {
+  vpcId: "vpc-0abc",
+  subnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+  subnetCidrs: ["10.30.0.0/16"],
+  allowedSecurityGroupIds: ["sg-0cluster"],
+};
 
 async function run(name: string, args: MessageBrokerArgs): Promise<RunResult> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider });
+    const ns = new k8s.core.v1.Namespace(
+      "ns",
+      { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
+      { provider },
+    );
     const broker = new MessageBroker(name, args, { provider, dependsOn: [ns] });
     return {
       host: broker.host,
@@ -48,7 +57,8 @@ async function run(name: string, args: MessageBrokerArgs): Promise<RunResult> {
   });
 }
 const job = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
-const password = (r: RunResult, name: string) => reveal(byName(r, "random:index/randomPassword:RandomPassword", name).state.result) as string;
+const password = (r: RunResult, name: string) =>
+  reveal(byName(r, "random:index/randomPassword:RandomPassword", name).state.result) as string;
 
 describe("MessageBroker, inCluster backend", () => {
   const args: MessageBrokerArgs = {
@@ -68,18 +78,39 @@ describe("MessageBroker, inCluster backend", () => {
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq");
     const c = container(sts);
     expect(c.image).toBe("rabbitmq:3.13.7-management");
-    expect(c.ports).toEqual([{ name: "amqp", containerPort: 5672 }, { name: "management", containerPort: 15672 }]);
-    const data = byName(r, "kubernetes:core/v1:ConfigMap", "shop-mq-config").inputs.data as Record<string, string>;
+    expect(c.ports).toEqual([
+      { name: "amqp", containerPort: 5672 },
+      { name: "management", containerPort: 15672 },
+    ]);
+    const data = byName(r, "kubernetes:core/v1:ConfigMap", "shop-mq-config").inputs.data as Record<
+      string,
+      string
+    >;
     expect(data.enabled_plugins).toBe("[rabbitmq_management,rabbitmq_prometheus].\n");
     expect(data["10-platform.conf"]).toContain("listeners.tcp.default = 5672\nmanagement.tcp.port = 15672\n");
     expect(data["10-platform.conf"]).toContain(`total_memory_available_override_value = ${1024 ** 3}\n`);
     const credentials = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-credentials"));
     const admin = password(r, "shop-mq-admin-password");
-    expect(credentials["20-credentials.conf"]).toBe(`default_user = platform_admin\ndefault_pass = ${admin}\n`);
+    expect(credentials["20-credentials.conf"]).toBe(
+      `default_user = platform_admin\ndefault_pass = ${admin}\n`,
+    );
     const config = podSpec(sts).volumes.find((v) => v.name === "config")!;
     expect(config.projected.sources).toEqual([
-      { configMap: { name: "shop-mq-config", items: [{ key: "10-platform.conf", path: "conf.d/10-platform.conf" }, { key: "enabled_plugins", path: "enabled_plugins" }] } },
-      { secret: { name: "shop-mq-credentials", items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }] } },
+      {
+        configMap: {
+          name: "shop-mq-config",
+          items: [
+            { key: "10-platform.conf", path: "conf.d/10-platform.conf" },
+            { key: "enabled_plugins", path: "enabled_plugins" },
+          ],
+        },
+      },
+      {
+        secret: {
+          name: "shop-mq-credentials",
+          items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }],
+        },
+      },
     ]);
     expect(Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.name]))).toEqual({
       "/var/lib/rabbitmq": "data",
@@ -93,9 +124,16 @@ describe("MessageBroker, inCluster backend", () => {
     expect(c.livenessProbe.timeoutSeconds).toBe(15);
     expect(c.env).toBeUndefined();
     expect(podSpec(sts).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999 });
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(statefulSetSpec(sts).volumeClaimTemplates[0]!.spec.resources.requests).toEqual({ storage: "1Gi" });
-    expect(c.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+    expect(c.resources).toEqual({
+      requests: { cpu: "250m", memory: "512Mi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
   });
 
   it("admits consumers on AMQP and only its bootstrap Job on the management port", async () => {
@@ -106,7 +144,9 @@ describe("MessageBroker, inCluster backend", () => {
       [["ecommerce/order-service", "ecommerce/notification-service"], [{ protocol: "TCP", port: 5672 }]],
       [["ecommerce/shop-mq-bootstrap"], [{ protocol: "TCP", port: 15672 }]],
     ]);
-    const jobPolicy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"));
+    const jobPolicy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"),
+    );
     expect(peerNames(jobPolicy.egress[0]!.to)).toEqual(["ecommerce/shop-mq"]);
     expect(jobPolicy.egress[0]!.ports).toEqual([{ protocol: "TCP", port: 15672 }]);
   });
@@ -114,35 +154,68 @@ describe("MessageBroker, inCluster backend", () => {
   it("declares the exchanges and one user per consumer through the management API, after the server", async () => {
     const r = await get();
     const j = job(r);
-    expect(j.dependencies).toEqual(expect.arrayContaining([byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq").urn, byName(r, "kubernetes:core/v1:Namespace", "ns").urn]));
+    expect(j.dependencies).toEqual(
+      expect.arrayContaining([
+        byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq").urn,
+        byName(r, "kubernetes:core/v1:Namespace", "ns").urn,
+      ]),
+    );
     expect(r.outputs.bootstrapUrn).toBe(j.urn);
     const c = container(j);
     expect(c.image).toBe("curlimages/curl:8.16.0");
     const script = c.command[2]!;
-    expect(script).toContain(`api -X PUT -H 'content-type: application/json' --data '{"type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}' "$MANAGEMENT_URL/api/exchanges/%2F/ecommerce_events"`);
-    expect(script).toContain(`printf '{"password":"%s","tags":""}' "$PASSWORD_ORDER_SERVICE" | api -X PUT -H 'content-type: application/json' --data-binary @- "$MANAGEMENT_URL/api/users/order-service"`);
+    expect(script).toContain(
+      `api -X PUT -H 'content-type: application/json' --data '{"type":"topic","durable":true,"auto_delete":false,"internal":false,"arguments":{}}' "$MANAGEMENT_URL/api/exchanges/%2F/ecommerce_events"`,
+    );
+    expect(script).toContain(
+      `printf '{"password":"%s","tags":""}' "$PASSWORD_ORDER_SERVICE" | api -X PUT -H 'content-type: application/json' --data-binary @- "$MANAGEMENT_URL/api/users/order-service"`,
+    );
     expect(script).toContain(`"$MANAGEMENT_URL/api/permissions/%2F/notification-service"`);
     expect(script).toContain("--config /etc/broker/curlrc");
     expect(env(c)).toMatchObject({
       MANAGEMENT_URL: "http://shop-mq.ecommerce.svc.cluster.local:15672",
-      PASSWORD_ORDER_SERVICE: { secretKeyRef: { name: "shop-mq-credentials", key: "PASSWORD_ORDER_SERVICE" } },
+      PASSWORD_ORDER_SERVICE: {
+        secretKeyRef: { name: "shop-mq-credentials", key: "PASSWORD_ORDER_SERVICE" },
+      },
     });
-    expect(secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-credentials")).curlrc).toBe(`user = "platform_admin:${password(r, "shop-mq-admin-password")}"\n`);
-    expect(podSpec(j).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } });
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-credentials")).curlrc).toBe(
+      `user = "platform_admin:${password(r, "shop-mq-admin-password")}"\n`,
+    );
+    expect(podSpec(j).securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 100,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
   });
 
   it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
     const r = await get();
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq");
     const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-mq-pdb");
-    expect(metadataOf(pdb)).toEqual({ name: "shop-mq-pdb", namespace: "ecommerce", labels: metadataOf(sts).labels });
-    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "shop-mq", "app.kubernetes.io/component": "message-broker", "platform.example.com/stage": "local" });
+    expect(metadataOf(pdb)).toEqual({
+      name: "shop-mq-pdb",
+      namespace: "ecommerce",
+      labels: metadataOf(sts).labels,
+    });
+    expect(metadataOf(pdb).labels).toMatchObject({
+      "app.kubernetes.io/name": "shop-mq",
+      "app.kubernetes.io/component": "message-broker",
+      "platform.example.com/stage": "local",
+    });
     // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(pdbSpec(pdb)).toEqual({
+      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
     expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
     expect(statefulSetSpec(sts).replicas).toBe(1);
-    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    for (const stage of ["local", "staging", "production"] as const)
+      expect(policyFindings(r, stage), stage).toEqual([]);
     expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
       '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-mq" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
     ]);
@@ -154,18 +227,24 @@ describe("MessageBroker, inCluster backend", () => {
     expect(revision.inputs.keepers).toEqual({
       password: { secret: true, value: password(r, "shop-mq-admin-password") },
       PASSWORD_ORDER_SERVICE: { secret: true, value: password(r, "shop-mq-order-service-password") },
-      PASSWORD_NOTIFICATION_SERVICE: { secret: true, value: password(r, "shop-mq-notification-service-password") },
+      PASSWORD_NOTIFICATION_SERVICE: {
+        secret: true,
+        value: password(r, "shop-mq-notification-service-password"),
+      },
     });
     expect(revision.state.keepers).toMatchObject({ secret: true });
     expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
     const hex = revision.state.hex as string;
     expect(hex).toMatch(/^[0-9a-f]{8}$/);
     const j = job(r);
-    expect(jobSpec(j).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(jobSpec(j).template.metadata.annotations).toEqual({
+      "platform.example.com/credentials-revision": hex,
+    });
     expect(j.dependencies).toContain(revision.urn);
     expect(metadataOf(j).name).toBeUndefined();
     const rendered = JSON.stringify(reveal(j.inputs));
-    for (const p of byType(r, "random:index/randomPassword:RandomPassword")) expect(rendered).not.toContain(reveal(p.state.result) as string);
+    for (const p of byType(r, "random:index/randomPassword:RandomPassword"))
+      expect(rendered).not.toContain(reveal(p.state.result) as string);
   });
 
   it("exports the shared contract and writes RABBITMQ_URL per consumer with its own user", async () => {
@@ -174,7 +253,10 @@ describe("MessageBroker, inCluster backend", () => {
       host: "shop-mq.ecommerce.svc.cluster.local",
       port: 5672,
       tls: false,
-      connectionSecretNames: { "order-service": "order-service-shop-mq", "notification-service": "notification-service-shop-mq" },
+      connectionSecretNames: {
+        "order-service": "order-service-shop-mq",
+        "notification-service": "notification-service-shop-mq",
+      },
       egressPeer: { pod: { name: "shop-mq", namespace: "ecommerce" }, port: 5672 },
     });
     const secret = byName(r, "kubernetes:core/v1:Secret", "shop-mq-order-service-connection");
@@ -196,14 +278,24 @@ describe("MessageBroker, inCluster backend", () => {
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
     // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
+      expect.arrayContaining([
+        "kubernetes:batch/v1:Job",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+      ]),
+    );
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
   });
 
   it("protects the StatefulSet when asked", async () => {
     const r = await run("prod-mq", { ...args, protect: true });
-    expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => [k.name, k.retainOnDelete])).toEqual([["prod-mq", true]]);
+    expect(
+      kubernetesObjects(r)
+        .filter((k) => k.protect)
+        .map((k) => [k.name, k.retainOnDelete]),
+    ).toEqual([["prod-mq", true]]);
     expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
@@ -255,9 +347,18 @@ describe("MessageBroker, aws backend", () => {
     const endpoint = (broker.state.instances as { endpoints: string[] }[])[0]!.endpoints[0]!;
     const host = endpoint.replace(/^amqps:\/\//, "").replace(/:5671$/, "");
     expect(host).toMatch(/^b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/);
-    expect(reveal(r.outputs)).toMatchObject({ host, port: 5671, tls: true, egressPeer: { cidrs: ["10.30.0.0/16"], port: 5671 } });
-    const data = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-mq-notification-service-connection"));
-    expect(data.RABBITMQ_URL).toBe(`amqps://notification-service:${password(r, "shop-mq-notification-service-password")}@${host}:5671/%2F`);
+    expect(reveal(r.outputs)).toMatchObject({
+      host,
+      port: 5671,
+      tls: true,
+      egressPeer: { cidrs: ["10.30.0.0/16"], port: 5671 },
+    });
+    const data = secretData(
+      byName(r, "kubernetes:core/v1:Secret", "shop-mq-notification-service-connection"),
+    );
+    expect(data.RABBITMQ_URL).toBe(
+      `amqps://notification-service:${password(r, "shop-mq-notification-service-password")}@${host}:5671/%2F`,
+    );
     expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toEqual([]);
   });
 
@@ -267,10 +368,19 @@ describe("MessageBroker, aws backend", () => {
     const broker = byName(r, "aws:mq/broker:Broker", "shop-mq-broker");
     expect(j.dependencies).toContain(broker.urn);
     const revision = byName(r, "random:index/randomId:RandomId", "shop-mq-credentials-revision");
-    expect(jobSpec(j).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": revision.state.hex });
-    expect(String(env(container(j)).MANAGEMENT_URL)).toMatch(/^https:\/\/b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/);
-    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"));
-    expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 443 }] });
+    expect(jobSpec(j).template.metadata.annotations).toEqual({
+      "platform.example.com/credentials-revision": revision.state.hex,
+    });
+    expect(String(env(container(j)).MANAGEMENT_URL)).toMatch(
+      /^https:\/\/b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/,
+    );
+    const policy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-mq-bootstrap"),
+    );
+    expect(policy.egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: "10.30.0.0/16" } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    });
   });
 
   it("keeps every password secret and renders valid Kubernetes objects", async () => {
@@ -289,27 +399,58 @@ describe("MessageBroker, aws backend", () => {
 
 describe("MessageBroker, bad input", () => {
   const base: MessageBrokerArgs = { backend: "aws", namespace: "ecommerce", consumers, aws: awsNetwork };
-  const message = (args: Partial<MessageBrokerArgs>) => thrownMessage(() => new MessageBroker("mq", { ...base, ...args }));
+  const message = (args: Partial<MessageBrokerArgs>) =>
+    thrownMessage(() => new MessageBroker("mq", { ...base, ...args }));
   const expected = (...problems: string[]) => argsErrorMessage("MessageBroker", "mq", problems);
 
   it.each([
-    [{ instanceType: "cache.t3.micro" }, 'instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "cache.t3.micro"'],
-    [{ instanceType: "mq.t3.micro", deploymentMode: "CLUSTER_MULTI_AZ" }, 'deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)'],
-    [{ deploymentMode: "ACTIVE_STANDBY_MULTI_AZ" as never }, 'deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "ACTIVE_STANDBY_MULTI_AZ"'],
+    [
+      { instanceType: "cache.t3.micro" },
+      'instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "cache.t3.micro"',
+    ],
+    [
+      { instanceType: "mq.t3.micro", deploymentMode: "CLUSTER_MULTI_AZ" },
+      'deploymentMode: "CLUSTER_MULTI_AZ" needs an mq.m5 or larger instance type (mq.t3.micro runs as a single instance only)',
+    ],
+    [
+      { deploymentMode: "ACTIVE_STANDBY_MULTI_AZ" as never },
+      'deploymentMode: expected "SINGLE_INSTANCE" or "CLUSTER_MULTI_AZ", found "ACTIVE_STANDBY_MULTI_AZ"',
+    ],
     [{ engineVersion: "3.12" }, 'engineVersion: expected one of "3.13", found "3.12"'],
-    [{ exchanges: ["amq.topic"] }, 'exchanges[0]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "amq.topic"'],
+    [
+      { exchanges: ["amq.topic"] },
+      'exchanges[0]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "amq.topic"',
+    ],
     [{ exchanges: ["events", "events"] }, 'exchanges[1]: "events" is listed more than once'],
-    [{ consumers: [{ service: "guest", namespace: "ecommerce" }] }, 'consumers[0].service: "guest" is a reserved RabbitMQ user name'],
-    [{ aws: undefined }, 'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)'],
-    [{ backend: "inCluster" }, 'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)'],
-    [{ backend: "inCluster", aws: undefined, image: "rabbitmq" }, 'image: image "rabbitmq" has no tag; pin a version or a digest'],
+    [
+      { consumers: [{ service: "guest", namespace: "ecommerce" }] },
+      'consumers[0].service: "guest" is a reserved RabbitMQ user name',
+    ],
+    [
+      { aws: undefined },
+      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
+    ],
+    [
+      { backend: "inCluster" },
+      'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
+    ],
+    [
+      { backend: "inCluster", aws: undefined, image: "rabbitmq" },
+      'image: image "rabbitmq" has no tag; pin a version or a digest',
+    ],
     [{ namespace: "E-Commerce" }, 'namespace: expected a DNS label such as "ecommerce", found "E-Commerce"'],
   ] as [Partial<MessageBrokerArgs>, string][])("rejects %j", (args, problem) => {
     expect(message(args)).toBe(expected(problem));
   });
 
   it("does not hold Amazon MQ sizing against the inCluster backend (the local profile carries it)", async () => {
-    const r = await run("local-mq", { ...base, backend: "inCluster", aws: undefined, instanceType: "mq.t3.micro", deploymentMode: "CLUSTER_MULTI_AZ" });
+    const r = await run("local-mq", {
+      ...base,
+      backend: "inCluster",
+      aws: undefined,
+      instanceType: "mq.t3.micro",
+      deploymentMode: "CLUSTER_MULTI_AZ",
+    });
     expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
   });
 });

@@ -22,7 +22,14 @@ const PRODUCTION: KubernetesClusterArgs = {
   adminRoleArns: [ADMIN],
   requireAdminRoles: true,
   nodeGroups: {
-    general: { instanceTypes: ["m5.large"], minSize: 3, maxSize: 10, desiredSize: 3, diskSizeGb: 100, labels: { "platform/pool": "general" } },
+    general: {
+      instanceTypes: ["m5.large"],
+      minSize: 3,
+      maxSize: 10,
+      desiredSize: 3,
+      diskSizeGb: 100,
+      labels: { "platform/pool": "general" },
+    },
     memory: {
       instanceTypes: ["r5.large"],
       minSize: 1,
@@ -72,7 +79,8 @@ const one = (run: RunResult, type: string): RecordedResource => {
   expect(found, type).toHaveLength(1);
   return found[0] as RecordedResource;
 };
-const isDefaultProvider = (provider: string) => provider === "" || provider.includes("pulumi:providers:kubernetes::default");
+const isDefaultProvider = (provider: string) =>
+  provider === "" || provider.includes("pulumi:providers:kubernetes::default");
 
 describe("KubernetesCluster aws (production profile)", () => {
   let run: RunResult;
@@ -83,16 +91,29 @@ describe("KubernetesCluster aws (production profile)", () => {
     expect(eks.inputs).toMatchObject({
       name: "platform-production",
       version: "1.33",
-      vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"], subnetIds: ["subnet-a", "subnet-b", "subnet-c"] },
+      vpcConfig: {
+        endpointPrivateAccess: true,
+        endpointPublicAccess: true,
+        publicAccessCidrs: ["203.0.113.0/24"],
+        subnetIds: ["subnet-a", "subnet-b", "subnet-c"],
+      },
       encryptionConfig: { provider: { keyArn: key.state.arn }, resources: ["secrets"] },
       accessConfig: { authenticationMode: "API" },
       bootstrapSelfManagedAddons: false,
       deletionProtection: true,
       tags: TAGS,
     });
-    expect([...(eks.inputs.enabledClusterLogTypes as string[])].sort()).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+    expect([...(eks.inputs.enabledClusterLogTypes as string[])].sort()).toEqual([
+      "api",
+      "audit",
+      "authenticator",
+      "controllerManager",
+      "scheduler",
+    ]);
     expect(key.inputs).toMatchObject({ enableKeyRotation: true });
-    const logs = byType(run, "aws:cloudwatch/logGroup:LogGroup").find((g) => g.inputs.name === "/aws/eks/platform-production/cluster");
+    const logs = byType(run, "aws:cloudwatch/logGroup:LogGroup").find(
+      (g) => g.inputs.name === "/aws/eks/platform-production/cluster",
+    );
     expect(logs?.inputs.retentionInDays).toBe(90);
     expect(eks.dependencies).toContain(logs?.urn);
   });
@@ -106,7 +127,11 @@ describe("KubernetesCluster aws (production profile)", () => {
 
   it("grants each admin role cluster admin through an access entry and AmazonEKSClusterAdminPolicy", () => {
     const entry = one(run, "aws:eks/accessEntry:AccessEntry");
-    expect(entry.inputs).toMatchObject({ clusterName: "platform-production", principalArn: ADMIN, type: "STANDARD" });
+    expect(entry.inputs).toMatchObject({
+      clusterName: "platform-production",
+      principalArn: ADMIN,
+      type: "STANDARD",
+    });
     const assoc = one(run, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
     expect(assoc.inputs).toMatchObject({
       principalArn: ADMIN,
@@ -127,22 +152,41 @@ describe("KubernetesCluster aws (production profile)", () => {
   it("installs the managed add-ons: networking before the nodes, CoreDNS and EBS CSI (with its Pod Identity role) after", () => {
     const addons = byType(run, "aws:eks/addon:Addon");
     const byName = Object.fromEntries(addons.map((a) => [a.inputs.addonName as string, a]));
-    expect(Object.keys(byName).sort()).toEqual(["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
-    expect(JSON.parse(byName["vpc-cni"]?.inputs.configurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
+    expect(Object.keys(byName).sort()).toEqual([
+      "aws-ebs-csi-driver",
+      "coredns",
+      "eks-pod-identity-agent",
+      "kube-proxy",
+      "vpc-cni",
+    ]);
+    expect(JSON.parse(byName["vpc-cni"]?.inputs.configurationValues as string)).toEqual({
+      enableNetworkPolicy: "true",
+    });
     const nodeGroupUrns = byType(run, "aws:eks/nodeGroup:NodeGroup").map((n) => n.urn);
     for (const n of byType(run, "aws:eks/nodeGroup:NodeGroup")) {
-      for (const early of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]) expect(n.dependencies).toContain(byName[early]?.urn);
+      for (const early of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
+        expect(n.dependencies).toContain(byName[early]?.urn);
     }
-    for (const late of ["coredns", "aws-ebs-csi-driver"]) expect(byName[late]?.dependencies).toEqual(expect.arrayContaining(nodeGroupUrns));
+    for (const late of ["coredns", "aws-ebs-csi-driver"])
+      expect(byName[late]?.dependencies).toEqual(expect.arrayContaining(nodeGroupUrns));
 
     const ebs = byName["aws-ebs-csi-driver"] as RecordedResource;
     const [association] = ebs.inputs.podIdentityAssociations as { roleArn: string; serviceAccount: string }[];
     expect(association?.serviceAccount).toBe("ebs-csi-controller-sa");
-    const role = byType(run, "aws:iam/role:Role").find((r) => r.state.arn === association?.roleArn) as RecordedResource;
+    const role = byType(run, "aws:iam/role:Role").find(
+      (r) => r.state.arn === association?.roleArn,
+    ) as RecordedResource;
     const trust = JSON.parse(role.inputs.assumeRolePolicy as string);
-    expect(trust.Statement[0]).toMatchObject({ Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] });
-    const attachments = byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === role.state.name);
-    expect(attachments.map((a) => a.inputs.policyArn)).toEqual(["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]);
+    expect(trust.Statement[0]).toMatchObject({
+      Principal: { Service: "pods.eks.amazonaws.com" },
+      Action: ["sts:AssumeRole", "sts:TagSession"],
+    });
+    const attachments = byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
+      (a) => a.inputs.role === role.state.name,
+    );
+    expect(attachments.map((a) => a.inputs.policyArn)).toEqual([
+      "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+    ]);
   });
 
   it("creates the managed node groups from args: sizes, labels, taints, private subnets, IMDSv2 launch templates with encrypted gp3", () => {
@@ -169,16 +213,27 @@ describe("KubernetesCluster aws (production profile)", () => {
     expect(templates).toHaveLength(2);
     for (const t of templates) {
       expect(t.inputs.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
-      expect((t.inputs.blockDeviceMappings as { ebs: unknown }[])[0]?.ebs).toMatchObject({ volumeSize: 100, volumeType: "gp3", encrypted: "true" });
+      expect((t.inputs.blockDeviceMappings as { ebs: unknown }[])[0]?.ebs).toMatchObject({
+        volumeSize: 100,
+        volumeType: "gp3",
+        encrypted: "true",
+      });
     }
     expect(general.inputs.diskSize).toBeUndefined();
     expect((general.inputs.launchTemplate as { id: string }).id).toMatch(/^cluster-general-nodes-/);
 
-    const nodeRole = byType(run, "aws:iam/role:Role").find((r) => r.state.arn === general.inputs.nodeRoleArn) as RecordedResource;
+    const nodeRole = byType(run, "aws:iam/role:Role").find(
+      (r) => r.state.arn === general.inputs.nodeRoleArn,
+    ) as RecordedResource;
     const policies = byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
       .filter((a) => a.inputs.role === nodeRole.state.name)
       .map((a) => String(a.inputs.policyArn).split("/").pop());
-    expect(policies.sort()).toEqual(["AmazonEC2ContainerRegistryReadOnly", "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonSSMManagedInstanceCore"]);
+    expect(policies.sort()).toEqual([
+      "AmazonEC2ContainerRegistryReadOnly",
+      "AmazonEKSWorkerNodePolicy",
+      "AmazonEKS_CNI_Policy",
+      "AmazonSSMManagedInstanceCore",
+    ]);
   });
 
   it("builds a Kubernetes provider from a secret kubeconfig that gets tokens with aws eks get-token", () => {
@@ -187,19 +242,38 @@ describe("KubernetesCluster aws (production profile)", () => {
     expect(isSecretValue(run.outputs.kubeconfig)).toBe(true);
     const kubeconfig = parseYaml(reveal(run.outputs.kubeconfig) as string);
     const eks = one(run, "aws:eks/cluster:Cluster");
-    expect(kubeconfig.clusters[0].cluster).toEqual({ server: eks.state.endpoint, "certificate-authority-data": (eks.state.certificateAuthority as { data: string }).data });
+    expect(kubeconfig.clusters[0].cluster).toEqual({
+      server: eks.state.endpoint,
+      "certificate-authority-data": (eks.state.certificateAuthority as { data: string }).data,
+    });
     expect(kubeconfig.users[0].user.exec).toMatchObject({
       command: "aws",
-      args: ["eks", "get-token", "--cluster-name", "platform-production", "--region", "eu-west-1", "--output", "json"],
+      args: [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        "platform-production",
+        "--region",
+        "eu-west-1",
+        "--output",
+        "json",
+      ],
     });
     expect(JSON.stringify(kubeconfig)).not.toMatch(/aws_secret_access_key|token:/i);
-    expect(run.outputs).toMatchObject({ clusterName: "platform-production", endpoint: eks.state.endpoint, clusterSecurityGroupId: expect.stringMatching(/^sg-/) });
+    expect(run.outputs).toMatchObject({
+      clusterName: "platform-production",
+      endpoint: eks.state.endpoint,
+      clusterSecurityGroupId: expect.stringMatching(/^sg-/),
+    });
   });
 
   it("makes an encrypted gp3 StorageClass the default, deployed through the cluster's provider (Retain when protected)", async () => {
     const sc = one(run, "kubernetes:storage.k8s.io/v1:StorageClass");
     expect(sc.inputs).toMatchObject({
-      metadata: { name: "gp3-encrypted", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      metadata: {
+        name: "gp3-encrypted",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
       provisioner: "ebs.csi.aws.com",
       parameters: { type: "gp3", encrypted: "true" },
       reclaimPolicy: "Retain",
@@ -232,7 +306,10 @@ describe("KubernetesCluster aws (staging profile)", () => {
 
 describe("KubernetesCluster existing", () => {
   it("creates only a Kubernetes provider for the kubeconfig/context, with the kubeconfig kept secret", async () => {
-    const run = await build({ provider: "existing", kubeconfig: "/home/me/.kube/config", context: "kind-platform" }, "local");
+    const run = await build(
+      { provider: "existing", kubeconfig: "/home/me/.kube/config", context: "kind-platform" },
+      "local",
+    );
     expect(run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
     const provider = one(run, "pulumi:providers:kubernetes");
     expect(provider.inputs.context).toBe("kind-platform");
@@ -250,34 +327,51 @@ describe("KubernetesCluster existing", () => {
 });
 
 describe("KubernetesCluster arg errors", () => {
-  const bad = (args: Partial<KubernetesClusterArgs>) => () => new KubernetesCluster("cluster", { ...PRODUCTION, ...args });
+  const bad = (args: Partial<KubernetesClusterArgs>) => () =>
+    new KubernetesCluster("cluster", { ...PRODUCTION, ...args });
   const group = PRODUCTION.nodeGroups?.general as NonNullable<KubernetesClusterArgs["nodeGroups"]>[string];
 
   it("rejects an unknown Kubernetes version", () => {
     expect(bad({ kubernetesVersion: "1.29" })).toThrow(ComponentArgsError);
-    expect(bad({ kubernetesVersion: "1.29" })).toThrow(/kubernetesVersion: one of 1\.32, 1\.33, 1\.34 .* found "1\.29"/);
+    expect(bad({ kubernetesVersion: "1.29" })).toThrow(
+      /kubernetesVersion: one of 1\.32, 1\.33, 1\.34 .* found "1\.29"/,
+    );
     expect(bad({ kubernetesVersion: undefined })).toThrow(/kubernetesVersion: required/);
   });
 
   it("rejects a node group with min > max, a desired size out of range, or mixed architectures", () => {
-    expect(bad({ nodeGroups: { general: { ...group, minSize: 5, maxSize: 3, desiredSize: undefined } } })).toThrow(/nodeGroups\.general\.minSize: at most maxSize \(3\), found 5/);
-    expect(bad({ nodeGroups: { general: { ...group, desiredSize: 20 } } })).toThrow(/nodeGroups\.general\.desiredSize/);
-    expect(bad({ nodeGroups: { general: { ...group, instanceTypes: ["m5.large", "m7g.large"] } } })).toThrow(/mixes ARM/);
+    expect(
+      bad({ nodeGroups: { general: { ...group, minSize: 5, maxSize: 3, desiredSize: undefined } } }),
+    ).toThrow(/nodeGroups\.general\.minSize: at most maxSize \(3\), found 5/);
+    expect(bad({ nodeGroups: { general: { ...group, desiredSize: 20 } } })).toThrow(
+      /nodeGroups\.general\.desiredSize/,
+    );
+    expect(bad({ nodeGroups: { general: { ...group, instanceTypes: ["m5.large", "m7g.large"] } } })).toThrow(
+      /mixes ARM/,
+    );
     expect(bad({ nodeGroups: {} })).toThrow(/nodeGroups: at least one managed node group/);
   });
 
   it("rejects no admin role when admin roles are required (production)", () => {
-    expect(bad({ adminRoleArns: [] })).toThrow(/adminRoleArns: at least one IAM role \(requireAdminRoles is set/);
-    expect(bad({ adminRoleArns: ["arn:aws:iam::123:user/bob"] })).toThrow(/adminRoleArns\[0\]: an IAM role ARN/);
+    expect(bad({ adminRoleArns: [] })).toThrow(
+      /adminRoleArns: at least one IAM role \(requireAdminRoles is set/,
+    );
+    expect(bad({ adminRoleArns: ["arn:aws:iam::123:user/bob"] })).toThrow(
+      /adminRoleArns\[0\]: an IAM role ARN/,
+    );
   });
 
   it("rejects a public access CIDR that is not a CIDR, or one open to the internet", () => {
-    expect(bad({ publicAccessCidrs: ["203.0.113.0"] })).toThrow(/publicAccessCidrs\[0\]: "203\.0\.113\.0" is not an IPv4 CIDR block/);
+    expect(bad({ publicAccessCidrs: ["203.0.113.0"] })).toThrow(
+      /publicAccessCidrs\[0\]: "203\.0\.113\.0" is not an IPv4 CIDR block/,
+    );
     expect(bad({ publicAccessCidrs: ["0.0.0.0/0"] })).toThrow(/opens the API endpoint to the internet/);
   });
 
   it("rejects mixing the existing and aws arg sets, and too few subnets", () => {
-    expect(() => new KubernetesCluster("c", { provider: "existing", kubernetesVersion: "1.33", nodeGroups: {} })).toThrow(/kubernetesVersion: no value when provider is "existing"/);
+    expect(
+      () => new KubernetesCluster("c", { provider: "existing", kubernetesVersion: "1.33", nodeGroups: {} }),
+    ).toThrow(/kubernetesVersion: no value when provider is "existing"/);
     expect(bad({ context: "kind" })).toThrow(/context: no value when provider is "aws"/);
     expect(bad({ subnetIds: ["subnet-a"] })).toThrow(/subnetIds: at least two subnets/);
   });
@@ -285,7 +379,12 @@ describe("KubernetesCluster arg errors", () => {
   it("lists every problem at once, before anything is registered", async () => {
     const run = await runProgram(() => {
       try {
-        new KubernetesCluster("cluster", { ...PRODUCTION, kubernetesVersion: "9.9", adminRoleArns: [], publicAccessCidrs: ["x"] });
+        new KubernetesCluster("cluster", {
+          ...PRODUCTION,
+          kubernetesVersion: "9.9",
+          adminRoleArns: [],
+          publicAccessCidrs: ["x"],
+        });
       } catch (e) {
         expect((e as Error).message).toMatch(/invalid arguments \(3\)/);
       }

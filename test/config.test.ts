@@ -9,16 +9,30 @@ import { readStackConfig, runStack } from "./harness";
 const PRODUCTION_BASE = {
   "platform:stage": "production",
   "platform:catalogs": '["fintech"]',
-  "platform:cluster": JSON.stringify({ provider: "aws", adminRoleArns: ["arn:aws:iam::123456789012:role/admins"] }),
+  "platform:cluster": JSON.stringify({
+    provider: "aws",
+    adminRoleArns: ["arn:aws:iam::123456789012:role/admins"],
+  }),
   "platform:ingress": JSON.stringify({ domain: "example.com", tls: { acmeEmail: "ops@example.com" } }),
 };
 
-function source(values: Record<string, string>, opts: { stack?: string; secret?: string[] } = {}): ConfigSource {
-  return { project: "platform", stack: opts.stack ?? "production", values, secretKeys: new Set(opts.secret ?? []) };
+function source(
+  values: Record<string, string>,
+  opts: { stack?: string; secret?: string[] } = {},
+): ConfigSource {
+  return {
+    project: "platform",
+    stack: opts.stack ?? "production",
+    values,
+    secretKeys: new Set(opts.secret ?? []),
+  };
 }
 
 /** Resolves and returns the formatted problems (empty when the config is valid). */
-function problems(values: Record<string, string>, opts: { stack?: string; secret?: string[] } = {}): string[] {
+function problems(
+  values: Record<string, string>,
+  opts: { stack?: string; secret?: string[] } = {},
+): string[] {
   try {
     resolveSettings(source(values, opts));
     return [];
@@ -32,7 +46,9 @@ describe("stack config: valid", () => {
   it("accepts every committed stack file", () => {
     for (const stack of ["local", "staging", "production"]) {
       const { config, secretKeys } = readStackConfig(stack);
-      const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+      const values = Object.fromEntries(
+        Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+      );
       const { settings } = resolveSettings(source(values, { stack, secret: secretKeys }));
       expect(settings.stage).toBe(stack);
       expect(settings.catalogs.map((c) => c.name)).toEqual(["ecommerce", "fintech", "trading"]);
@@ -41,37 +57,73 @@ describe("stack config: valid", () => {
 
   it("fills what the stack does not say from its stage profile", () => {
     const { settings } = resolveSettings(source(PRODUCTION_BASE));
-    expect(settings.database).toMatchObject({ backend: "aws", instanceClass: "db.r6g.large", multiAz: true, deletionProtection: true, backupRetentionDays: 30 });
+    expect(settings.database).toMatchObject({
+      backend: "aws",
+      instanceClass: "db.r6g.large",
+      multiAz: true,
+      deletionProtection: true,
+      backupRetentionDays: 30,
+    });
     expect(settings.network).toMatchObject({ availabilityZoneCount: 3, natGateways: "perZone" });
     expect(settings.profile.protectStateful).toBe(true);
     expect(settings.cluster.provider).toBe("aws");
-    const staging = resolveSettings(source({ ...PRODUCTION_BASE, "platform:stage": "staging" }, { stack: "staging" })).settings;
-    expect(staging.database).toMatchObject({ multiAz: false, deletionProtection: false, backupRetentionDays: 7 });
+    const staging = resolveSettings(
+      source({ ...PRODUCTION_BASE, "platform:stage": "staging" }, { stack: "staging" }),
+    ).settings;
+    expect(staging.database).toMatchObject({
+      multiAz: false,
+      deletionProtection: false,
+      backupRetentionDays: 7,
+    });
     expect(staging.network).toMatchObject({ availabilityZoneCount: 2, natGateways: "single" });
   });
 
   it("lets the stack override the profile", () => {
     const { settings } = resolveSettings(
-      source({ ...PRODUCTION_BASE, "platform:database": JSON.stringify({ instanceClass: "db.r7g.xlarge", backupRetentionDays: 35 }) }),
+      source({
+        ...PRODUCTION_BASE,
+        "platform:database": JSON.stringify({ instanceClass: "db.r7g.xlarge", backupRetentionDays: 35 }),
+      }),
     );
     expect(settings.database.instanceClass).toBe("db.r7g.xlarge");
     expect(settings.database.backupRetentionDays).toBe(35);
   });
 
   it("leaves Helm-chart components out of the local stack unless a chart path is given, and says so", () => {
-    const local = resolveSettings(source({ "platform:stage": "local", "platform:catalogs": '["trading"]' }, { stack: "local" })).settings;
+    const local = resolveSettings(
+      source({ "platform:stage": "local", "platform:catalogs": '["trading"]' }, { stack: "local" }),
+    ).settings;
     expect(local.ingress.enabled).toBe(false);
     expect(local.observability.enabled).toBe(false);
-    expect(local.warnings.join("\n")).toContain("kube-prometheus-stack (ObservabilityStack) is left out of the local stack");
+    expect(local.warnings.join("\n")).toContain(
+      "kube-prometheus-stack (ObservabilityStack) is left out of the local stack",
+    );
     const withChart = resolveSettings(
-      source({ "platform:stage": "local", "platform:catalogs": '["trading"]', "platform:observability": '{"chart":{"path":"/charts/kps"}}' }, { stack: "local" }),
+      source(
+        {
+          "platform:stage": "local",
+          "platform:catalogs": '["trading"]',
+          "platform:observability": '{"chart":{"path":"/charts/kps"}}',
+        },
+        { stack: "local" },
+      ),
     ).settings;
-    expect(withChart.observability).toMatchObject({ enabled: true, chart: { source: "localPath", path: "/charts/kps" } });
+    expect(withChart.observability).toMatchObject({
+      enabled: true,
+      chart: { source: "localPath", path: "/charts/kps" },
+    });
   });
 
   it("wraps nothing secret into plain settings", () => {
     const result = resolveSettings(
-      source({ ...PRODUCTION_BASE, "platform:catalogs": '["ecommerce"]', "platform:secrets": '{"ecommerce.STRIPE_API_KEY":"sk_live_abc"}' }, { secret: ["platform:secrets"] }),
+      source(
+        {
+          ...PRODUCTION_BASE,
+          "platform:catalogs": '["ecommerce"]',
+          "platform:secrets": '{"ecommerce.STRIPE_API_KEY":"sk_live_abc"}',
+        },
+        { secret: ["platform:secrets"] },
+      ),
     );
     expect(JSON.stringify(result.settings)).not.toContain("sk_live_abc");
     expect(result.settings.externalSecretKeys).toEqual(["ecommerce.STRIPE_API_KEY"]);
@@ -93,9 +145,11 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("3. unknown nested key", () => {
-    expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceclass":"db.r6g.large"}' })).toEqual([
-      'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, storageSize), found "db.r6g.large"',
-    ]);
+    expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceclass":"db.r6g.large"}' })).toEqual(
+      [
+        'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, storageSize), found "db.r6g.large"',
+      ],
+    );
   });
 
   it("4. out-of-range number", () => {
@@ -111,22 +165,55 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("6. contradictory options: AWS-managed database on an existing cluster", () => {
-    expect(problems({ "platform:stage": "local", "platform:catalogs": '["fintech"]', "platform:database": '{"backend":"aws"}' }, { stack: "local" })).toEqual([
+    expect(
+      problems(
+        {
+          "platform:stage": "local",
+          "platform:catalogs": '["fintech"]',
+          "platform:database": '{"backend":"aws"}',
+        },
+        { stack: "local" },
+      ),
+    ).toEqual([
       'platform:database.backend: expected "inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws"), found "aws"',
     ]);
   });
 
   it("7. contradictory options: EKS settings with an existing cluster, kubeconfig with aws", () => {
-    expect(problems({ "platform:stage": "local", "platform:catalogs": '["fintech"]', "platform:cluster": '{"provider":"existing","kubernetesVersion":"1.33"}' }, { stack: "local" })).toEqual([
+    expect(
+      problems(
+        {
+          "platform:stage": "local",
+          "platform:catalogs": '["fintech"]',
+          "platform:cluster": '{"provider":"existing","kubernetesVersion":"1.33"}',
+        },
+        { stack: "local" },
+      ),
+    ).toEqual([
       'platform:cluster.kubernetesVersion: expected no value when platform:cluster.provider is "existing" (it configures an EKS cluster this stack does not create), found "1.33"',
     ]);
     expect(
-      problems({ ...PRODUCTION_BASE, "platform:cluster": JSON.stringify({ provider: "aws", kubeconfig: "~/.kube/config", adminRoleArns: ["arn:aws:iam::123456789012:role/a"] }) }),
-    ).toEqual(['platform:cluster.kubeconfig: expected no value when platform:cluster.provider is "aws" (the program builds the kubeconfig from the EKS cluster it creates), found "~/.kube/config"']);
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:cluster": JSON.stringify({
+          provider: "aws",
+          kubeconfig: "~/.kube/config",
+          adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+        }),
+      }),
+    ).toEqual([
+      'platform:cluster.kubeconfig: expected no value when platform:cluster.provider is "aws" (the program builds the kubeconfig from the EKS cluster it creates), found "~/.kube/config"',
+    ]);
   });
 
   it("8. instance class of the wrong family", () => {
-    expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceClass":"m5.large"}', "platform:cache": '{"nodeType":"db.r6g.large"}' })).toEqual([
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:database": '{"instanceClass":"m5.large"}',
+        "platform:cache": '{"nodeType":"db.r6g.large"}',
+      }),
+    ).toEqual([
       'platform:cache.nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "db.r6g.large"',
       'platform:database.instanceClass: expected an RDS instance class such as "db.r6g.large", found "m5.large"',
     ]);
@@ -150,7 +237,12 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("11. a CIDR that is not a CIDR, an unknown Kubernetes version", () => {
-    const cluster = { provider: "aws", adminRoleArns: ["arn:aws:iam::123456789012:role/a"], publicAccessCidrs: ["10.0.0.0/33"], kubernetesVersion: "1.19" };
+    const cluster = {
+      provider: "aws",
+      adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+      publicAccessCidrs: ["10.0.0.0/33"],
+      kubernetesVersion: "1.19",
+    };
     expect(problems({ ...PRODUCTION_BASE, "platform:cluster": JSON.stringify(cluster) })).toEqual([
       'platform:cluster.kubernetesVersion: expected one of "1.32", "1.33", "1.34", found "1.19"',
       'platform:cluster.publicAccessCidrs.0: expected an IPv4 CIDR such as 203.0.113.0/24, found "10.0.0.0/33"',
@@ -158,8 +250,13 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("12. a secret-bearing key set in plaintext, without echoing the value", () => {
-    const found = problems({ ...PRODUCTION_BASE, "platform:alertWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX" });
-    expect(found).toEqual(["platform:alertWebhookUrl: expected a secret (set it with `pulumi config set --secret platform:alertWebhookUrl …`), found a plaintext value"]);
+    const found = problems({
+      ...PRODUCTION_BASE,
+      "platform:alertWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX",
+    });
+    expect(found).toEqual([
+      "platform:alertWebhookUrl: expected a secret (set it with `pulumi config set --secret platform:alertWebhookUrl …`), found a plaintext value",
+    ]);
     expect(found.join()).not.toContain("hooks.slack.com");
   });
 
@@ -192,7 +289,11 @@ describe("stack config: every bad config gets an exact message", () => {
 
   it("16. ACME without an account e-mail; alert receiver without a webhook", () => {
     expect(
-      problems({ ...PRODUCTION_BASE, "platform:ingress": '{"domain":"example.com"}', "platform:observability": '{"alertReceiver":"slack"}' }),
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:ingress": '{"domain":"example.com"}',
+        "platform:observability": '{"alertReceiver":"slack"}',
+      }),
     ).toEqual([
       'platform:ingress.tls.acmeEmail: expected an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme", found nothing',
       'platform:alertWebhookUrl: expected a secret webhook URL when platform:observability.alertReceiver is "slack", found nothing',
@@ -200,7 +301,12 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("17. image tag override that is not a tag", () => {
-    expect(problems({ ...PRODUCTION_BASE, "platform:services": '{"fintech/backend-api":{"imageTag":"latest version"}}' })).toEqual([
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:services": '{"fintech/backend-api":{"imageTag":"latest version"}}',
+      }),
+    ).toEqual([
       'platform:services.fintech/backend-api.imageTag: expected an image tag such as "1.4.2" or a digest "sha256:…", found "latest version"',
     ]);
   });
@@ -209,10 +315,22 @@ describe("stack config: every bad config gets an exact message", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:catalogs": '["trading"]' })).toEqual([
       'platform:database.backend: expected "inCluster" for catalog "trading": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.trading.backend to "inCluster"), found "aws"',
     ]);
-    expect(problems({ ...PRODUCTION_BASE, "platform:catalogs": '["trading"]', "platform:database": '{"byCatalog":{"trading":{"backend":"aws"}}}' })).toEqual([
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["trading"]',
+        "platform:database": '{"byCatalog":{"trading":{"backend":"aws"}}}',
+      }),
+    ).toEqual([
       'platform:database.byCatalog.trading.backend: expected "inCluster" for catalog "trading": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.trading.backend to "inCluster"), found "aws"',
     ]);
-    const ok = resolveSettings(source({ ...PRODUCTION_BASE, "platform:catalogs": '["trading","fintech"]', "platform:database": '{"byCatalog":{"trading":{"backend":"inCluster"}}}' }));
+    const ok = resolveSettings(
+      source({
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["trading","fintech"]',
+        "platform:database": '{"byCatalog":{"trading":{"backend":"inCluster"}}}',
+      }),
+    );
     expect(ok.settings.database.backendByCatalog).toEqual({ trading: "inCluster", fintech: "aws" });
   });
 
@@ -248,10 +366,12 @@ describe("stack config: the program registers nothing when config is invalid", (
   it("fails before any resource but the stack itself", async () => {
     const registered: string[] = [];
     await expect(
-      runStack("production", { config: { "platform:database": { backupRetentionDays: 1 } } }).catch((e: Error & { recorded?: { type: string }[] }) => {
-        registered.push(...(e.recorded ?? []).map((r) => r.type));
-        throw e;
-      }),
+      runStack("production", { config: { "platform:database": { backupRetentionDays: 1 } } }).catch(
+        (e: Error & { recorded?: { type: string }[] }) => {
+          registered.push(...(e.recorded ?? []).map((r) => r.type));
+          throw e;
+        },
+      ),
     ).rejects.toThrow("platform:database.backupRetentionDays: expected a whole number from 7 to 35, found 1");
     expect(registered.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
     // Positive control: the same stack with valid config does register resources.

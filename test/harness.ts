@@ -16,7 +16,12 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeState from "@pulumi/pulumi/runtime/state";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
-import type { RegisterResourceOutputsRequest, RegisterResourceRequest, RegisterResourceResponse, ResourceInvokeRequest } from "@pulumi/pulumi/proto/resource_pb";
+import type {
+  RegisterResourceOutputsRequest,
+  RegisterResourceRequest,
+  RegisterResourceResponse,
+  ResourceInvokeRequest,
+} from "@pulumi/pulumi/proto/resource_pb";
 import { parse as parseYaml } from "yaml";
 import { platformMocks, unmockedInvokes } from "./mocks";
 import type { CatalogInput } from "../services/schema";
@@ -84,8 +89,15 @@ class RecordingMonitor extends MockMonitor {
   readonly recorded: RecordedResource[] = [];
   readonly invokes: RecordedInvoke[] = [];
 
-  override async registerResource(req: RegisterResourceRequest, callback: (err: unknown, res: RegisterResourceResponse | undefined) => void): Promise<void> {
-    const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
+  override async registerResource(
+    req: RegisterResourceRequest,
+    callback: (err: unknown, res: RegisterResourceResponse | undefined) => void,
+  ): Promise<void> {
+    const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(
+      req.getParent(),
+      req.getType(),
+      req.getName(),
+    );
     const index = this.recorded.length;
     this.recorded.push({
       type: req.getType(),
@@ -114,7 +126,8 @@ class RecordingMonitor extends MockMonitor {
         if (secretOutputs.length > 0) {
           const object = (res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
           for (const key of secretOutputs) {
-            if (key in object) object[key] = { [rpc.specialSigKey]: rpc.specialSecretSig, value: object[key] };
+            if (key in object)
+              object[key] = { [rpc.specialSigKey]: rpc.specialSecretSig, value: object[key] };
           }
           res.setObject(Struct.fromJavaScript(object as never));
         }
@@ -128,12 +141,21 @@ class RecordingMonitor extends MockMonitor {
   /** Outputs registered per URN (the stack's are the stack outputs), secrets still marked. */
   readonly registeredOutputs = new Map<string, Record<string, unknown>>();
 
-  override registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: (err: unknown, res: unknown) => void): void {
-    this.registeredOutputs.set(req.getUrn(), decode(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>);
+  override registerResourceOutputs(
+    req: RegisterResourceOutputsRequest,
+    callback: (err: unknown, res: unknown) => void,
+  ): void {
+    this.registeredOutputs.set(
+      req.getUrn(),
+      decode(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    );
     super.registerResourceOutputs(req, callback);
   }
 
-  override async invoke(req: ResourceInvokeRequest, callback: (err: unknown, res: unknown) => void): Promise<void> {
+  override async invoke(
+    req: ResourceInvokeRequest,
+    callback: (err: unknown, res: unknown) => void,
+  ): Promise<void> {
     const args = decode(req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown>;
     this.invokes.push({ token: req.getTok(), args, provider: req.getProvider() });
     await super.invoke(req, callback);
@@ -147,13 +169,15 @@ function decode(value: unknown): unknown {
   if (value && typeof value === "object") {
     const o = value as Record<string, unknown>;
     const sig = o[rpc.specialSigKey];
-    if (sig === rpc.specialSecretSig) return { secret: true, value: decode(o["value"]) } satisfies SecretValue;
+    if (sig === rpc.specialSecretSig)
+      return { secret: true, value: decode(o["value"]) } satisfies SecretValue;
     if (sig === rpc.specialResourceSig) return o["urn"];
     if (sig === rpc.specialOutputValueSig) {
       const inner = "value" in o ? decode(o["value"]) : UNKNOWN;
       return o["secret"] ? { secret: true, value: inner } : inner;
     }
-    if (sig === rpc.specialAssetSig || sig === rpc.specialArchiveSig) return { asset: o["path"] ?? o["uri"] ?? "[inline]" };
+    if (sig === rpc.specialAssetSig || sig === rpc.specialArchiveSig)
+      return { asset: o["path"] ?? o["uri"] ?? "[inline]" };
     return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
   }
   return value;
@@ -167,7 +191,8 @@ export function isSecretValue(v: unknown): v is SecretValue {
 export function reveal(v: unknown): unknown {
   if (isSecretValue(v)) return reveal(v.value);
   if (Array.isArray(v)) return v.map(reveal);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
   return v;
 }
 
@@ -197,7 +222,10 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     const store = (runtimeState as unknown as { getStore(): { logErrorCount: number } }).getStore();
     store.logErrorCount = 0;
     const config = Object.fromEntries(
-      Object.entries(options.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+      Object.entries(options.config ?? {}).map(([k, v]) => [
+        k,
+        typeof v === "string" ? v : JSON.stringify(v),
+      ]),
     );
     pulumi.runtime.setAllConfig(config, options.secretKeys ?? []);
     (pulumi.log as { warn: (msg: string) => Promise<void> }).warn = (msg: string) => {
@@ -226,7 +254,10 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
       if (unmockedInvokes.length > 0) throw new Error(unmockedInvokes.join("\n"));
     } catch (error) {
       // An unmocked invoke is the root cause of whatever failed after it: report it first.
-      const failure = unmockedInvokes.length > 0 && !(error instanceof Error && error.message.startsWith("Unmocked invoke")) ? new Error(unmockedInvokes.join("\n")) : error;
+      const failure =
+        unmockedInvokes.length > 0 && !(error instanceof Error && error.message.startsWith("Unmocked invoke"))
+          ? new Error(unmockedInvokes.join("\n"))
+          : error;
       if (failure instanceof Error) {
         // Let callers see what had been registered before the failure (for "nothing was created").
         Object.assign(failure, { recorded: monitor.recorded });
@@ -293,7 +324,12 @@ const INDEX = path.join(REPO_ROOT, "index.ts");
  */
 export async function runStack(
   stack: string,
-  overrides: { config?: Record<string, unknown>; secretKeys?: string[]; preview?: boolean; catalogs?: Record<string, CatalogInput> } = {},
+  overrides: {
+    config?: Record<string, unknown>;
+    secretKeys?: string[];
+    preview?: boolean;
+    catalogs?: Record<string, CatalogInput>;
+  } = {},
 ): Promise<RunResult> {
   const base = readStackConfig(stack);
   const config = { ...base.config };
@@ -301,8 +337,15 @@ export async function runStack(
     if (v === undefined) delete config[k];
     else config[k] = v;
   }
-  const secretKeys = [...new Set([...base.secretKeys, ...(overrides.secretKeys ?? [])])].filter((k) => k in config);
-  return runProgram(() => loadProgramModule(overrides.catalogs), { stack, config, secretKeys, preview: overrides.preview ?? false });
+  const secretKeys = [...new Set([...base.secretKeys, ...(overrides.secretKeys ?? [])])].filter(
+    (k) => k in config,
+  );
+  return runProgram(() => loadProgramModule(overrides.catalogs), {
+    stack,
+    config,
+    secretKeys,
+    preview: overrides.preview ?? false,
+  });
 }
 
 const nodeRequire = createRequire(__filename);
@@ -333,7 +376,9 @@ function loadProgramModule(catalogs?: Record<string, CatalogInput>): unknown {
   catalogsPatched = catalogs !== undefined;
   if (catalogs) {
     // Benchmarks swap in synthetic catalogs; the registry object is patched before index.ts loads.
-    const registry = (nodeRequire(path.join(REPO_ROOT, "services", "index.ts")) as { CATALOGS: Record<string, CatalogInput> }).CATALOGS;
+    const registry = (
+      nodeRequire(path.join(REPO_ROOT, "services", "index.ts")) as { CATALOGS: Record<string, CatalogInput> }
+    ).CATALOGS;
     Object.assign(registry, catalogs);
   }
   const exported = nodeRequire(INDEX) as Record<string, unknown>;
@@ -347,6 +392,13 @@ export function byType(run: RunResult, type: string): RecordedResource[] {
 
 export function byName(run: RunResult, type: string, name: string): RecordedResource {
   const found = run.resources.find((r) => r.type === type && r.name === name);
-  if (!found) throw new Error(`no ${type} named ${name}; have: ${byType(run, type).map((r) => r.name).join(", ") || "none"}`);
+  if (!found)
+    throw new Error(
+      `no ${type} named ${name}; have: ${
+        byType(run, type)
+          .map((r) => r.name)
+          .join(", ") || "none"
+      }`,
+    );
   return found;
 }

@@ -7,7 +7,13 @@
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
 import { byType, runProgram, type RecordedResource, type RunResult } from "./harness";
-import { IngressGateway, NLB_SERVICE_ANNOTATIONS, rateLimitRule, type GatewayRouteArgs, type IngressGatewayArgs } from "../components/IngressGateway";
+import {
+  IngressGateway,
+  NLB_SERVICE_ANNOTATIONS,
+  rateLimitRule,
+  type GatewayRouteArgs,
+  type IngressGatewayArgs,
+} from "../components/IngressGateway";
 import { ComponentArgsError } from "../components/lib";
 import { validateKubernetesObject } from "./validate";
 
@@ -41,9 +47,18 @@ const ECOMMERCE: GatewayRouteArgs = {
     exemptPathPrefixes: ["/api/v1/users/login", "/api/v1/payments/webhook"],
   },
 };
-const FINTECH: GatewayRouteArgs = { namespace: "fintech", port: 3000, pathPrefixes: ["/"], rateLimit: { requests: 100, perSeconds: 900 } };
+const FINTECH: GatewayRouteArgs = {
+  namespace: "fintech",
+  port: 3000,
+  pathPrefixes: ["/"],
+  rateLimit: { requests: 100, perSeconds: 900 },
+};
 
-async function build(args: IngressGatewayArgs, stack: string, routes: [string, GatewayRouteArgs][] = []): Promise<RunResult & { urls: Record<string, string> }> {
+async function build(
+  args: IngressGatewayArgs,
+  stack: string,
+  routes: [string, GatewayRouteArgs][] = [],
+): Promise<RunResult & { urls: Record<string, string> }> {
   let urls: Record<string, string> = {};
   const run = await runProgram(
     () => {
@@ -69,13 +84,20 @@ interface ProxySpec {
 }
 
 const kindOf = (r: RecordedResource) => r.type.split(":").pop() as string;
-const objects = (run: RunResult, kind: string) => run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && kindOf(r) === kind);
+const objects = (run: RunResult, kind: string) =>
+  run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && kindOf(r) === kind);
 const objectNamed = (run: RunResult, kind: string, name: string) => {
   const found = objects(run, kind).find((r) => (r.inputs.metadata as { name?: string }).name === name);
-  if (!found) throw new Error(`no ${kind} ${name}: ${objects(run, kind).map((r) => (r.inputs.metadata as { name?: string }).name).join(", ")}`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name}: ${objects(run, kind)
+        .map((r) => (r.inputs.metadata as { name?: string }).name)
+        .join(", ")}`,
+    );
   return found;
 };
-const release = (run: RunResult, name: string) => byType(run, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === name) as RecordedResource;
+const release = (run: RunResult, name: string) =>
+  byType(run, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === name) as RecordedResource;
 const asObject = (r: RecordedResource) => {
   const [, apiVersion] = r.type.split(":");
   return { ...r.inputs, apiVersion: String(apiVersion).replace(/^core\//, ""), kind: kindOf(r) };
@@ -89,15 +111,37 @@ describe("IngressGateway (production profile)", () => {
       ["backend-api", FINTECH],
     ]);
     const eg = release(run, "envoy-gateway");
-    expect(eg.inputs).toMatchObject({ chart: "oci://docker.io/envoyproxy/gateway-helm", version: "v1.5.4", namespace: "envoy-gateway-system" });
+    expect(eg.inputs).toMatchObject({
+      chart: "oci://docker.io/envoyproxy/gateway-helm",
+      version: "v1.5.4",
+      namespace: "envoy-gateway-system",
+    });
     expect(eg.inputs.repositoryOpts).toBeUndefined();
     expect(eg.inputs.values).toMatchObject({
       deployment: { replicas: 2 },
-      config: { envoyGateway: { rateLimit: { backend: { type: "Redis", redis: { url: "edge-ratelimit-redis.envoy-gateway-system.svc.cluster.local:6379" } } } } },
+      config: {
+        envoyGateway: {
+          rateLimit: {
+            backend: {
+              type: "Redis",
+              redis: { url: "edge-ratelimit-redis.envoy-gateway-system.svc.cluster.local:6379" },
+            },
+          },
+        },
+      },
     });
     const cm = release(run, "cert-manager");
-    expect(cm.inputs).toMatchObject({ chart: "cert-manager", version: "v1.18.2", repositoryOpts: { repo: "https://charts.jetstack.io" }, namespace: "cert-manager" });
-    expect(cm.inputs.values).toMatchObject({ crds: { enabled: true }, config: { kind: "ControllerConfiguration", enableGatewayAPI: true }, replicaCount: 2 });
+    expect(cm.inputs).toMatchObject({
+      chart: "cert-manager",
+      version: "v1.18.2",
+      repositoryOpts: { repo: "https://charts.jetstack.io" },
+      namespace: "cert-manager",
+    });
+    expect(cm.inputs.values).toMatchObject({
+      crds: { enabled: true },
+      config: { kind: "ControllerConfiguration", enableGatewayAPI: true },
+      replicaCount: 2,
+    });
     // cert-manager starts after the Gateway API CRDs exist.
     expect(cm.dependencies).toContain(eg.urn);
   });
@@ -114,13 +158,27 @@ describe("IngressGateway (production profile)", () => {
       acme: {
         server: "https://acme-v02.api.letsencrypt.org/directory",
         email: "platform@example.com",
-        solvers: [{ http01: { gatewayHTTPRoute: { parentRefs: [{ kind: "Gateway", name: "edge", namespace: "envoy-gateway-system", sectionName: "http" }] } } }],
+        solvers: [
+          {
+            http01: {
+              gatewayHTTPRoute: {
+                parentRefs: [
+                  { kind: "Gateway", name: "edge", namespace: "envoy-gateway-system", sectionName: "http" },
+                ],
+              },
+            },
+          },
+        ],
       },
     });
     const cert = objectNamed(run, "Certificate", "edge-tls");
     expect(cert.inputs).toMatchObject({
       metadata: { namespace: "envoy-gateway-system" },
-      spec: { secretName: "edge-tls", dnsNames: ["platform.example.com"], issuerRef: { kind: "ClusterIssuer", name: "edge-acme" } },
+      spec: {
+        secretName: "edge-tls",
+        dnsNames: ["platform.example.com"],
+        issuerRef: { kind: "ClusterIssuer", name: "edge-acme" },
+      },
     });
     await validateKubernetesObject(asObject(issuer));
     await validateKubernetesObject(asObject(cert));
@@ -135,18 +193,42 @@ describe("IngressGateway (production profile)", () => {
       protocol: "HTTPS",
       port: 443,
       tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: "edge-tls" }] },
-      allowedRoutes: { namespaces: { from: "Selector", selector: { matchExpressions: [{ key: "platform.example.com/platform", operator: "Exists" }] } } },
+      allowedRoutes: {
+        namespaces: {
+          from: "Selector",
+          selector: { matchExpressions: [{ key: "platform.example.com/platform", operator: "Exists" }] },
+        },
+      },
     });
-    expect(http).toMatchObject({ protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } });
+    expect(http).toMatchObject({
+      protocol: "HTTP",
+      port: 80,
+      allowedRoutes: { namespaces: { from: "Same" } },
+    });
     const redirect = objectNamed(run, "HTTPRoute", "edge-https-redirect");
     expect(redirect.inputs.spec).toEqual({
-      parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "edge", namespace: "envoy-gateway-system", sectionName: "http" }],
-      rules: [{ filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] }],
+      parentRefs: [
+        {
+          group: "gateway.networking.k8s.io",
+          kind: "Gateway",
+          name: "edge",
+          namespace: "envoy-gateway-system",
+          sectionName: "http",
+        },
+      ],
+      rules: [
+        { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+      ],
     });
     const gatewayClass = objectNamed(run, "GatewayClass", spec.gatewayClassName);
     expect(gatewayClass.inputs.spec).toMatchObject({
       controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
-      parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: "edge-proxy", namespace: "envoy-gateway-system" },
+      parametersRef: {
+        group: "gateway.envoyproxy.io",
+        kind: "EnvoyProxy",
+        name: "edge-proxy",
+        namespace: "envoy-gateway-system",
+      },
     });
     for (const r of [gateway, redirect, gatewayClass]) await validateKubernetesObject(asObject(r));
   });
@@ -161,7 +243,9 @@ describe("IngressGateway (production profile)", () => {
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     });
     expect(kube.envoyDeployment.replicas).toBe(3);
-    expect(kube.envoyDeployment.pod.topologySpreadConstraints[0]?.topologyKey).toBe("topology.kubernetes.io/zone");
+    expect(kube.envoyDeployment.pod.topologySpreadConstraints[0]?.topologyKey).toBe(
+      "topology.kubernetes.io/zone",
+    );
     expect(kube.envoyPDB).toEqual({ maxUnavailable: 1 });
     await validateKubernetesObject(asObject(proxy));
   });
@@ -169,19 +253,39 @@ describe("IngressGateway (production profile)", () => {
   it("routes e-commerce prefixes to the api-gateway behind JWT validation, with exempt prefixes on a route of their own", async () => {
     const protectedRoute = objectNamed(run, "HTTPRoute", "api-gateway");
     const publicRoute = objectNamed(run, "HTTPRoute", "api-gateway-public");
-    const parentRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "edge", namespace: "envoy-gateway-system", sectionName: "https" }];
+    const parentRefs = [
+      {
+        group: "gateway.networking.k8s.io",
+        kind: "Gateway",
+        name: "edge",
+        namespace: "envoy-gateway-system",
+        sectionName: "https",
+      },
+    ];
     const backendRefs = [{ group: "", kind: "Service", name: "api-gateway", port: 8000 }];
     expect(protectedRoute.inputs).toMatchObject({
       metadata: { namespace: "ecommerce" },
       spec: {
         parentRefs,
         hostnames: ["platform.example.com"],
-        rules: [{ matches: ECOMMERCE.pathPrefixes?.map((value) => ({ path: { type: "PathPrefix", value } })), backendRefs }],
+        rules: [
+          {
+            matches: ECOMMERCE.pathPrefixes?.map((value) => ({ path: { type: "PathPrefix", value } })),
+            backendRefs,
+          },
+        ],
       },
     });
     expect(publicRoute.inputs.spec).toMatchObject({
       parentRefs,
-      rules: [{ matches: ECOMMERCE.jwt?.exemptPathPrefixes?.map((value) => ({ path: { type: "PathPrefix", value } })), backendRefs }],
+      rules: [
+        {
+          matches: ECOMMERCE.jwt?.exemptPathPrefixes?.map((value) => ({
+            path: { type: "PathPrefix", value },
+          })),
+          backendRefs,
+        },
+      ],
     });
     const policy = objectNamed(run, "SecurityPolicy", "api-gateway-jwt");
     expect(policy.inputs).toMatchObject({
@@ -193,7 +297,9 @@ describe("IngressGateway (production profile)", () => {
             {
               name: "user-service",
               issuer: "https://shop.example.com",
-              remoteJWKS: { uri: "http://user-service.ecommerce.svc.cluster.local:9001/.well-known/jwks.json" },
+              remoteJWKS: {
+                uri: "http://user-service.ecommerce.svc.cluster.local:9001/.well-known/jwks.json",
+              },
             },
           ],
         },
@@ -213,20 +319,39 @@ describe("IngressGateway (production profile)", () => {
         targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "backend-api" }],
         rateLimit: {
           type: "Global",
-          global: { rules: [{ clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }], limit: { requests: 6, unit: "Minute" } }] },
+          global: {
+            rules: [
+              {
+                clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
+                limit: { requests: 6, unit: "Minute" },
+              },
+            ],
+          },
         },
       },
     });
     expect(objects(run, "BackendTrafficPolicy")).toHaveLength(1);
     await validateKubernetesObject(asObject(policy));
-    const redis = run.resources.filter((r) => (r.inputs.metadata as { name?: string } | undefined)?.name === "edge-ratelimit-redis");
+    const redis = run.resources.filter(
+      (r) => (r.inputs.metadata as { name?: string } | undefined)?.name === "edge-ratelimit-redis",
+    );
     expect(redis.map(kindOf).sort()).toEqual(["Deployment", "NetworkPolicy", "Service"]);
     for (const r of redis) await validateKubernetesObject(asObject(r));
     const deployment = redis.find((r) => kindOf(r) === "Deployment") as RecordedResource;
-    const container = (deployment.inputs.spec as { template: { spec: { containers: { securityContext: unknown; args: string[] }[] } } }).template.spec.containers[0];
-    expect(container?.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    const container = (
+      deployment.inputs.spec as {
+        template: { spec: { containers: { securityContext: unknown; args: string[] }[] } };
+      }
+    ).template.spec.containers[0];
+    expect(container?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
     expect(container?.args).toEqual(expect.arrayContaining(["--save", "", "--appendonly", "no"]));
-    expect(release(run, "envoy-gateway").dependencies).toEqual(expect.arrayContaining(redis.map((r) => r.urn)));
+    expect(release(run, "envoy-gateway").dependencies).toEqual(
+      expect.arrayContaining(redis.map((r) => r.urn)),
+    );
   });
 
   it("outputs the Gateway address and a public URL per route", () => {
@@ -244,35 +369,65 @@ describe("IngressGateway (production profile)", () => {
     const provider = byType(run, "pulumi:providers:kubernetes")[0] as RecordedResource;
     const kubernetes = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
     expect(kubernetes.length).toBeGreaterThan(15);
-    for (const r of kubernetes) expect(r.provider.startsWith(`${provider.urn}::`), `${r.type} ${r.name}`).toBe(true);
+    for (const r of kubernetes)
+      expect(r.provider.startsWith(`${provider.urn}::`), `${r.type} ${r.name}`).toBe(true);
   });
 });
 
 describe("IngressGateway (local profile)", () => {
   it("issues from a self-signed CA chain, installs charts from local paths and uses a plain LoadBalancer", async () => {
-    const run = await build(LOCAL, "local", [["app", { namespace: "trading", port: 8000, pathPrefixes: ["/"] }]]);
+    const run = await build(LOCAL, "local", [
+      ["app", { namespace: "trading", port: 8000, pathPrefixes: ["/"] }],
+    ]);
     const bootstrap = objectNamed(run, "ClusterIssuer", "edge-selfsigned-bootstrap");
     expect(bootstrap.inputs.spec).toEqual({ selfSigned: {} });
     const ca = objectNamed(run, "Certificate", "edge-root-ca");
-    expect(ca.inputs).toMatchObject({ metadata: { namespace: "cert-manager" }, spec: { isCA: true, secretName: "edge-root-ca", issuerRef: { name: "edge-selfsigned-bootstrap" } } });
+    expect(ca.inputs).toMatchObject({
+      metadata: { namespace: "cert-manager" },
+      spec: { isCA: true, secretName: "edge-root-ca", issuerRef: { name: "edge-selfsigned-bootstrap" } },
+    });
     const issuer = objectNamed(run, "ClusterIssuer", "edge-selfsigned");
     expect(issuer.inputs.spec).toEqual({ ca: { secretName: "edge-root-ca" } });
-    expect(objectNamed(run, "Certificate", "edge-tls").inputs.spec).toMatchObject({ issuerRef: { name: "edge-selfsigned" } });
+    expect(objectNamed(run, "Certificate", "edge-tls").inputs.spec).toMatchObject({
+      issuerRef: { name: "edge-selfsigned" },
+    });
     for (const r of [bootstrap, ca, issuer]) await validateKubernetesObject(asObject(r));
 
-    expect(release(run, "envoy-gateway").inputs).toMatchObject({ chart: "./charts/gateway-helm", version: "v1.5.4" });
+    expect(release(run, "envoy-gateway").inputs).toMatchObject({
+      chart: "./charts/gateway-helm",
+      version: "v1.5.4",
+    });
     expect(release(run, "cert-manager").inputs.chart).toBe("./charts/cert-manager.tgz");
     expect(release(run, "cert-manager").inputs.repositoryOpts).toBeUndefined();
     const proxy = objectNamed(run, "EnvoyProxy", "edge-proxy");
-    expect((proxy.inputs.spec as ProxySpec).provider.kubernetes.envoyService).toEqual({ type: "LoadBalancer" });
+    expect((proxy.inputs.spec as ProxySpec).provider.kubernetes.envoyService).toEqual({
+      type: "LoadBalancer",
+    });
     expect(objects(run, "BackendTrafficPolicy")).toHaveLength(0);
     expect(objects(run, "SecurityPolicy")).toHaveLength(0);
   });
 
   it("routes a gRPC service with a GRPCRoute", async () => {
-    const run = await build(LOCAL, "local", [["orders", { namespace: "ecommerce", port: 9004, protocol: "grpc", grpcServices: ["shop.order.v1.OrderService"] }]]);
+    const run = await build(LOCAL, "local", [
+      [
+        "orders",
+        {
+          namespace: "ecommerce",
+          port: 9004,
+          protocol: "grpc",
+          grpcServices: ["shop.order.v1.OrderService"],
+        },
+      ],
+    ]);
     const route = objectNamed(run, "GRPCRoute", "orders");
-    expect(route.inputs.spec).toMatchObject({ rules: [{ matches: [{ method: { type: "Exact", service: "shop.order.v1.OrderService" } }], backendRefs: [{ name: "orders", port: 9004 }] }] });
+    expect(route.inputs.spec).toMatchObject({
+      rules: [
+        {
+          matches: [{ method: { type: "Exact", service: "shop.order.v1.OrderService" } }],
+          backendRefs: [{ name: "orders", port: 9004 }],
+        },
+      ],
+    });
     await validateKubernetesObject(asObject(route));
     expect(run.urls).toEqual({ "ecommerce/orders": "https://platform.localtest.me/" });
   });
@@ -290,19 +445,30 @@ describe("rateLimitRule (window conversion, never more permissive than asked)", 
 });
 
 describe("IngressGateway arg errors", () => {
-  const bad = (args: Partial<IngressGatewayArgs>) => () => new IngressGateway("edge", { ...PRODUCTION, ...args });
+  const bad = (args: Partial<IngressGatewayArgs>) => () =>
+    new IngressGateway("edge", { ...PRODUCTION, ...args });
 
   it("rejects ACME without an e-mail, wildcards with HTTP-01, and ACME fields on a self-signed issuer", () => {
     expect(bad({ tls: { issuer: "acme" } })).toThrow(ComponentArgsError);
     expect(bad({ tls: { issuer: "acme" } })).toThrow(/tls\.acmeEmail: required when tls\.issuer is "acme"/);
-    expect(bad({ additionalHostnames: ["*.platform.example.com"] })).toThrow(/ACME HTTP-01 cannot validate wildcards/);
-    expect(bad({ tls: { issuer: "selfSigned", acmeEmail: "a@b.co" } })).toThrow(/tls\.acmeEmail: no value when tls\.issuer is "selfSigned"/);
+    expect(bad({ additionalHostnames: ["*.platform.example.com"] })).toThrow(
+      /ACME HTTP-01 cannot validate wildcards/,
+    );
+    expect(bad({ tls: { issuer: "selfSigned", acmeEmail: "a@b.co" } })).toThrow(
+      /tls\.acmeEmail: no value when tls\.issuer is "selfSigned"/,
+    );
   });
 
   it("rejects unpinned or contradictory chart sources and a bad domain", () => {
-    expect(bad({ envoyGatewayChart: { version: "latest", source: "repository" } })).toThrow(/envoyGatewayChart\.version: a pinned chart version/);
-    expect(bad({ certManagerChart: { version: "v1.18.2", source: "localPath" } })).toThrow(/certManagerChart\.path: required when source is "localPath"/);
-    expect(bad({ certManagerChart: { version: "v1.18.2", source: "repository", path: "./x" } })).toThrow(/certManagerChart\.path: no value when source is "repository"/);
+    expect(bad({ envoyGatewayChart: { version: "latest", source: "repository" } })).toThrow(
+      /envoyGatewayChart\.version: a pinned chart version/,
+    );
+    expect(bad({ certManagerChart: { version: "v1.18.2", source: "localPath" } })).toThrow(
+      /certManagerChart\.path: required when source is "localPath"/,
+    );
+    expect(bad({ certManagerChart: { version: "v1.18.2", source: "repository", path: "./x" } })).toThrow(
+      /certManagerChart\.path: no value when source is "repository"/,
+    );
     expect(bad({ domain: "not a domain" })).toThrow(/domain: a DNS name/);
     expect(bad({ proxyReplicas: 0 })).toThrow(/proxyReplicas: a whole number from 1 to 50/);
   });
@@ -319,7 +485,10 @@ describe("IngressGateway arg errors", () => {
           messages.push((e as Error).message);
         }
       };
-      attempt("api-gateway", { ...ECOMMERCE, jwt: { ...(ECOMMERCE.jwt as NonNullable<GatewayRouteArgs["jwt"]>), exemptPathPrefixes: ["/health"] } });
+      attempt("api-gateway", {
+        ...ECOMMERCE,
+        jwt: { ...(ECOMMERCE.jwt as NonNullable<GatewayRouteArgs["jwt"]>), exemptPathPrefixes: ["/health"] },
+      });
       attempt("backend-api", FINTECH);
       attempt("orders", { namespace: "ecommerce", port: 9004, protocol: "grpc", pathPrefixes: ["/api"] });
       gw.addRoutes("app", { namespace: "trading", port: 8000 });
@@ -337,10 +506,19 @@ describe("IngressGateway namespaces", () => {
   it("state why the third-party namespaces enforce baseline rather than restricted", async () => {
     const run = await build(LOCAL, "local");
     const namespaces = objects(run, "Namespace");
-    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["cert-manager", "envoy-gateway-system"]);
+    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual([
+      "cert-manager",
+      "envoy-gateway-system",
+    ]);
     for (const ns of namespaces) {
-      const metadata = ns.inputs.metadata as { labels: Record<string, string>; annotations: Record<string, string> };
-      expect(metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/warn": "restricted" });
+      const metadata = ns.inputs.metadata as {
+        labels: Record<string, string>;
+        annotations: Record<string, string>;
+      };
+      expect(metadata.labels).toMatchObject({
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+      });
       expect(metadata.labels["platform.example.com/platform"]).toBeUndefined();
       expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/upstream chart/);
     }

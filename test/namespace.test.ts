@@ -25,7 +25,8 @@ async function render(args: PlatformNamespaceArgs, name = "fintech"): Promise<Ru
 
 function only(run: RunResult, type: string, name?: string): RecordedResource {
   const found = run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
-  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` ${name}` : ""}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${type}${name ? ` ${name}` : ""}, found ${found.length}`);
   return found[0]!;
 }
 const spec = (r: RecordedResource) => r.inputs.spec as Record<string, unknown>;
@@ -59,7 +60,8 @@ describe("PlatformNamespace", () => {
     const run = await render({ name: "shop" }, "ecommerce-namespace");
     expect(only(run, T.namespace).inputs.metadata).toMatchObject({ name: "shop" });
     expect(labels(only(run, T.namespace))["pod-security.kubernetes.io/enforce-version"]).toBe("latest");
-    for (const r of run.resources.filter((x) => x.type !== T.namespace && x.custom)) expect(r.inputs.metadata).toMatchObject({ namespace: "shop" });
+    for (const r of run.resources.filter((x) => x.type !== T.namespace && x.custom))
+      expect(r.inputs.metadata).toMatchObject({ namespace: "shop" });
     expect(run.outputs.name).toBe("shop");
   });
 
@@ -67,21 +69,27 @@ describe("PlatformNamespace", () => {
     ["local", { cpu: "4", memory: "8Gi" }, { cpu: "8", memory: "16Gi" }, "50"],
     ["staging", { cpu: "16", memory: "32Gi" }, { cpu: "32", memory: "64Gi" }, "150"],
     ["production", { cpu: "64", memory: "128Gi" }, { cpu: "128", memory: "256Gi" }, "400"],
-  ] as const)("sizes the ResourceQuota for %s and allows no LoadBalancer or NodePort Services", async (stage, requests, limits, pods) => {
-    const run = await render({ stage });
-    expect(hard(run)).toMatchObject({
-      "requests.cpu": requests.cpu,
-      "requests.memory": requests.memory,
-      "limits.cpu": limits.cpu,
-      "limits.memory": limits.memory,
-      pods,
-      "services.loadbalancers": "0",
-      "services.nodeports": "0",
-    });
-  });
+  ] as const)(
+    "sizes the ResourceQuota for %s and allows no LoadBalancer or NodePort Services",
+    async (stage, requests, limits, pods) => {
+      const run = await render({ stage });
+      expect(hard(run)).toMatchObject({
+        "requests.cpu": requests.cpu,
+        "requests.memory": requests.memory,
+        "limits.cpu": limits.cpu,
+        "limits.memory": limits.memory,
+        pods,
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+      });
+    },
+  );
 
   it("lets the caller override single quota fields", async () => {
-    const run = await render({ stage: "staging", quota: { pods: 60, loadBalancers: 1, requestsStorage: "2Ti" } });
+    const run = await render({
+      stage: "staging",
+      quota: { pods: 60, loadBalancers: 1, requestsStorage: "2Ti" },
+    });
     expect(hard(run)).toEqual({
       "requests.cpu": "16",
       "requests.memory": "32Gi",
@@ -98,17 +106,37 @@ describe("PlatformNamespace", () => {
   it("gives containers default requests and limits through a LimitRange", async () => {
     const run = await render({});
     expect(spec(only(run, T.limitRange))).toEqual({
-      limits: [{ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" } }],
+      limits: [
+        {
+          type: "Container",
+          defaultRequest: { cpu: "100m", memory: "128Mi" },
+          default: { cpu: "500m", memory: "512Mi" },
+        },
+      ],
     });
-    const custom = await render({ containerDefaults: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } });
+    const custom = await render({
+      containerDefaults: {
+        requests: { cpu: "50m", memory: "64Mi" },
+        limits: { cpu: "250m", memory: "256Mi" },
+      },
+    });
     expect(spec(only(custom, T.limitRange))).toEqual({
-      limits: [{ type: "Container", defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { cpu: "250m", memory: "256Mi" } }],
+      limits: [
+        {
+          type: "Container",
+          defaultRequest: { cpu: "50m", memory: "64Mi" },
+          default: { cpu: "250m", memory: "256Mi" },
+        },
+      ],
     });
   });
 
   it("denies all ingress and egress by default and allows DNS out for every pod", async () => {
     const run = await render({});
-    expect(spec(only(run, T.networkPolicy, "fintech-default-deny"))).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(spec(only(run, T.networkPolicy, "fintech-default-deny"))).toEqual({
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+    });
     expect(spec(only(run, T.networkPolicy, "fintech-allow-dns"))).toEqual({
       podSelector: {},
       policyTypes: ["Egress"],
@@ -133,10 +161,15 @@ describe("PlatformNamespace", () => {
     const run = await render({ platform: "fintech", stage: "staging" });
     const ns = only(run, T.namespace);
     const others = run.resources.filter((r) => r.custom && r.type !== T.namespace);
-    expect(others.map((r) => r.type).sort()).toEqual([T.limitRange, T.networkPolicy, T.networkPolicy, T.quota].sort());
+    expect(others.map((r) => r.type).sort()).toEqual(
+      [T.limitRange, T.networkPolicy, T.networkPolicy, T.quota].sort(),
+    );
     for (const r of others) {
       expect(r.dependencies, r.name).toContain(ns.urn);
-      expect(labels(r), r.name).toMatchObject({ "app.kubernetes.io/part-of": "fintech", "platform.example.com/stage": "staging" });
+      expect(labels(r), r.name).toMatchObject({
+        "app.kubernetes.io/part-of": "fintech",
+        "platform.example.com/stage": "staging",
+      });
     }
   });
 
@@ -167,23 +200,59 @@ describe("PlatformNamespace rejects bad args with every problem listed", () => {
   };
 
   it.each<[string, PlatformNamespaceArgs, string[]]>([
-    ["a name that is not a DNS label", { name: "Fin_Tech" }, ['namespace name "Fin_Tech" must be a DNS label of at most 63 characters']],
-    ["a reserved namespace", { name: "kube-system" }, ['namespace name "kube-system" is reserved by Kubernetes']],
-    ["an unknown PSS version", { podSecurityVersion: "1.33" }, ['podSecurityVersion must be "latest" or a minor version such as "v1.33", found "1.33"']],
-    ["quota requests above limits", { quota: { requests: { cpu: "64", memory: "32Gi" } } }, ["quota: CPU request 64 exceeds its limit 32"]],
-    ["a negative pod count", { quota: { pods: -1 } }, ["quota.pods must be a whole number of at least 0, found -1"]],
-    ["a storage size without unit", { quota: { requestsStorage: "500" } }, ['quota.requestsStorage must be a storage size such as "500Gi", found "500"']],
+    [
+      "a name that is not a DNS label",
+      { name: "Fin_Tech" },
+      ['namespace name "Fin_Tech" must be a DNS label of at most 63 characters'],
+    ],
+    [
+      "a reserved namespace",
+      { name: "kube-system" },
+      ['namespace name "kube-system" is reserved by Kubernetes'],
+    ],
+    [
+      "an unknown PSS version",
+      { podSecurityVersion: "1.33" },
+      ['podSecurityVersion must be "latest" or a minor version such as "v1.33", found "1.33"'],
+    ],
+    [
+      "quota requests above limits",
+      { quota: { requests: { cpu: "64", memory: "32Gi" } } },
+      ["quota: CPU request 64 exceeds its limit 32"],
+    ],
+    [
+      "a negative pod count",
+      { quota: { pods: -1 } },
+      ["quota.pods must be a whole number of at least 0, found -1"],
+    ],
+    [
+      "a storage size without unit",
+      { quota: { requestsStorage: "500" } },
+      ['quota.requestsStorage must be a storage size such as "500Gi", found "500"'],
+    ],
     [
       "container defaults above their limits",
-      { containerDefaults: { requests: { cpu: "1", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } } },
+      {
+        containerDefaults: {
+          requests: { cpu: "1", memory: "128Mi" },
+          limits: { cpu: "500m", memory: "512Mi" },
+        },
+      },
       ["containerDefaults: CPU request 1 exceeds its limit 500m"],
     ],
     [
       "container defaults above the quota",
-      { stage: "local", containerDefaults: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "16", memory: "1Gi" } } },
-      ["containerDefaults.limits (16 CPU, 1Gi) exceed quota.limits (8 CPU, 16Gi): no pod relying on the defaults could start"],
+      {
+        stage: "local",
+        containerDefaults: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "16", memory: "1Gi" } },
+      },
+      [
+        "containerDefaults.limits (16 CPU, 1Gi) exceed quota.limits (8 CPU, 16Gi): no pod relying on the defaults could start",
+      ],
     ],
   ])("%s", (_label, args, problems) => {
-    expect(rejection(args)).toBe(`PlatformNamespace "fintech": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    expect(rejection(args)).toBe(
+      `PlatformNamespace "fintech": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
   });
 });

@@ -9,15 +9,39 @@ import { ComponentArgsError } from "../components/lib";
 import { MOCK_ZONES } from "./mocks/common";
 
 const TAGS = { project: "microservices-platform", stack: "production", owner: "team-platform" };
-const PRODUCTION: NetworkArgs = { cidr: "10.30.0.0/16", availabilityZoneCount: 3, natGateways: "perZone", flowLogRetentionDays: 365, clusterName: "platform-production", tags: TAGS };
-const STAGING: NetworkArgs = { cidr: "10.20.0.0/16", availabilityZoneCount: 2, natGateways: "single", flowLogRetentionDays: 30, clusterName: "platform-staging", tags: { ...TAGS, stack: "staging" } };
+const PRODUCTION: NetworkArgs = {
+  cidr: "10.30.0.0/16",
+  availabilityZoneCount: 3,
+  natGateways: "perZone",
+  flowLogRetentionDays: 365,
+  clusterName: "platform-production",
+  tags: TAGS,
+};
+const STAGING: NetworkArgs = {
+  cidr: "10.20.0.0/16",
+  availabilityZoneCount: 2,
+  natGateways: "single",
+  flowLogRetentionDays: 30,
+  clusterName: "platform-staging",
+  tags: { ...TAGS, stack: "staging" },
+};
 
-async function build(args: NetworkArgs, stack: string): Promise<{ run: RunResult; network: { privateSubnetCidrs: string[]; outputs: Record<string, unknown> } }> {
+async function build(
+  args: NetworkArgs,
+  stack: string,
+): Promise<{ run: RunResult; network: { privateSubnetCidrs: string[]; outputs: Record<string, unknown> } }> {
   let net: Network | undefined;
   const run = await runProgram(
     () => {
       net = new Network("net", args);
-      return { vpcId: net.vpcId, publicSubnetIds: net.publicSubnetIds, privateSubnetIds: net.privateSubnetIds, availabilityZones: net.availabilityZones, natPublicIps: net.natPublicIps, vpcCidr: net.vpcCidr };
+      return {
+        vpcId: net.vpcId,
+        publicSubnetIds: net.publicSubnetIds,
+        privateSubnetIds: net.privateSubnetIds,
+        availabilityZones: net.availabilityZones,
+        natPublicIps: net.natPublicIps,
+        vpcCidr: net.vpcCidr,
+      };
     },
     { stack },
   );
@@ -32,7 +56,9 @@ describe("Network (production profile)", () => {
     prod = await build(PRODUCTION, "production");
     const { run } = prod;
     expect(run.invokes.map((i) => i.token)).toContain("aws:index/getAvailabilityZones:getAvailabilityZones");
-    const zonesInvoke = run.invokes.find((i) => i.token === "aws:index/getAvailabilityZones:getAvailabilityZones");
+    const zonesInvoke = run.invokes.find(
+      (i) => i.token === "aws:index/getAvailabilityZones:getAvailabilityZones",
+    );
     expect(zonesInvoke?.args.state).toBe("available");
     expect(run.outputs.availabilityZones).toEqual(MOCK_ZONES.slice(0, 3));
 
@@ -67,7 +93,11 @@ describe("Network (production profile)", () => {
   it("computes subnet CIDRs deterministically from the VPC CIDR, without overlaps", () => {
     expect(prod.network.privateSubnetCidrs).toEqual(["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]);
     const cidrs = byType(prod.run, "aws:ec2/subnet:Subnet").map((s) => s.inputs.cidrBlock as string);
-    expect(cidrs.filter((c) => c.endsWith("/22")).sort()).toEqual(["10.30.192.0/22", "10.30.196.0/22", "10.30.200.0/22"]);
+    expect(cidrs.filter((c) => c.endsWith("/22")).sort()).toEqual([
+      "10.30.192.0/22",
+      "10.30.196.0/22",
+      "10.30.200.0/22",
+    ]);
     expect(new Set(cidrs).size).toBe(6);
     // Public /22s live in 10.30.192.0/19, which no private subnet uses.
     expect(prod.network.privateSubnetCidrs).not.toContain("10.30.192.0/19");
@@ -92,9 +122,15 @@ describe("Network (production profile)", () => {
     const { run } = prod;
     const [flowLog] = byType(run, "aws:ec2/flowLog:FlowLog");
     const [group] = byType(run, "aws:cloudwatch/logGroup:LogGroup");
-    expect(flowLog?.inputs).toMatchObject({ trafficType: "ALL", logDestinationType: "cloud-watch-logs", logDestination: group?.state.arn });
+    expect(flowLog?.inputs).toMatchObject({
+      trafficType: "ALL",
+      logDestinationType: "cloud-watch-logs",
+      logDestination: group?.state.arn,
+    });
     expect(group?.inputs.retentionInDays).toBe(365);
-    const role = byType(run, "aws:iam/role:Role").find((r) => r.inputs.arn === undefined && flowLog?.inputs.iamRoleArn === r.state.arn);
+    const role = byType(run, "aws:iam/role:Role").find(
+      (r) => r.inputs.arn === undefined && flowLog?.inputs.iamRoleArn === r.state.arn,
+    );
     expect(role).toBeDefined();
     const trust = JSON.parse(role?.inputs.assumeRolePolicy as string);
     expect(trust.Statement[0].Principal.Service).toBe("vpc-flow-logs.amazonaws.com");
@@ -106,16 +142,28 @@ describe("Network (production profile)", () => {
   });
 
   it("tags every taggable resource with project, stack, owner and a Name", () => {
-    const taggable = prod.run.resources.filter((r) => r.custom && r.type.startsWith("aws:") && !/route:Route$|routeTableAssociation|rolePolicy:RolePolicy/.test(r.type));
+    const taggable = prod.run.resources.filter(
+      (r) =>
+        r.custom &&
+        r.type.startsWith("aws:") &&
+        !/route:Route$|routeTableAssociation|rolePolicy:RolePolicy/.test(r.type),
+    );
     expect(taggable.length).toBeGreaterThan(15);
     for (const r of taggable) {
-      expect(tagsOf(r), `${r.type} ${r.name}`).toMatchObject({ ...TAGS, Name: expect.stringMatching(/^net-/) });
+      expect(tagsOf(r), `${r.type} ${r.name}`).toMatchObject({
+        ...TAGS,
+        Name: expect.stringMatching(/^net-/),
+      });
     }
   });
 
   it("enables VPC DNS (EKS needs it) and strips the default security group", () => {
     const [vpc] = byType(prod.run, "aws:ec2/vpc:Vpc");
-    expect(vpc?.inputs).toMatchObject({ cidrBlock: "10.30.0.0/16", enableDnsHostnames: true, enableDnsSupport: true });
+    expect(vpc?.inputs).toMatchObject({
+      cidrBlock: "10.30.0.0/16",
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    });
     const [sg] = byType(prod.run, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");
     expect(sg?.inputs.ingress ?? []).toEqual([]);
     expect(sg?.inputs.egress ?? []).toEqual([]);
@@ -147,7 +195,9 @@ describe("Network arg errors", () => {
   });
 
   it("rejects perZone NAT with one zone, bad zone counts and retention periods CloudWatch does not offer", () => {
-    expect(bad({ availabilityZoneCount: 1, natGateways: "perZone" })).toThrow(/"perZone" needs at least 2 availability zones/);
+    expect(bad({ availabilityZoneCount: 1, natGateways: "perZone" })).toThrow(
+      /"perZone" needs at least 2 availability zones/,
+    );
     expect(bad({ availabilityZoneCount: 7 })).toThrow(/availabilityZoneCount: a whole number from 1 to 6/);
     expect(bad({ flowLogRetentionDays: 10 })).toThrow(/flowLogRetentionDays: a CloudWatch retention period/);
   });

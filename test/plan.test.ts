@@ -10,8 +10,14 @@ function settingsFor(stage: "local" | "staging" | "production", extra: Record<st
     ...(stage === "local"
       ? {}
       : {
-          "platform:cluster": JSON.stringify({ provider: "aws", adminRoleArns: ["arn:aws:iam::123456789012:role/a"] }),
-          "platform:ingress": JSON.stringify({ domain: "example.com", tls: { acmeEmail: "ops@example.com" } }),
+          "platform:cluster": JSON.stringify({
+            provider: "aws",
+            adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+          }),
+          "platform:ingress": JSON.stringify({
+            domain: "example.com",
+            tls: { acmeEmail: "ops@example.com" },
+          }),
           "platform:database": JSON.stringify({ byCatalog: { trading: { backend: "inCluster" } } }),
         }),
     ...extra,
@@ -36,7 +42,9 @@ describe("deployment plan", () => {
   });
 
   it("fintech: callers are the reverse edges", () => {
-    const byName = Object.fromEntries((plans("staging").fintech?.services ?? []).map((s) => [s.spec.name, s.callers]));
+    const byName = Object.fromEntries(
+      (plans("staging").fintech?.services ?? []).map((s) => [s.spec.name, s.callers]),
+    );
     expect(byName).toEqual({
       "market-data-ingestion": ["python-risk-engine", "backend-api"],
       "python-risk-engine": ["portfolio-simulation", "backend-api"],
@@ -50,10 +58,16 @@ describe("deployment plan", () => {
     const order = plans("local").ecommerce?.startOrder ?? [];
     const at = (n: string) => order.indexOf(n);
     for (const core of ["user-service", "product-service", "inventory-service"]) {
-      for (const business of ["order-service", "payment-service", "notification-service"]) expect(at(core), `${core} < ${business}`).toBeLessThan(at(business));
+      for (const business of ["order-service", "payment-service", "notification-service"])
+        expect(at(core), `${core} < ${business}`).toBeLessThan(at(business));
     }
     expect(order[order.length - 1]).toBe("api-gateway");
-    expect(startOrder([{ name: "a", dependsOn: ["b"] }, { name: "b", dependsOn: [] }])).toEqual(["b", "a"]);
+    expect(
+      startOrder([
+        { name: "a", dependsOn: ["b"] },
+        { name: "b", dependsOn: [] },
+      ]),
+    ).toEqual(["b", "a"]);
   });
 
   it("replica floors follow the stage: production >= 2, public entry points >= 3", () => {
@@ -68,7 +82,10 @@ describe("deployment plan", () => {
     }
     const local = plans("local").fintech?.services.find((s) => s.spec.name === "backend-api");
     expect(local?.replicas).toEqual({ min: 1, max: 2 });
-    expect(plans("staging").fintech?.services.find((s) => s.spec.name === "backend-api")?.replicas).toEqual({ min: 2, max: 4 });
+    expect(plans("staging").fintech?.services.find((s) => s.spec.name === "backend-api")?.replicas).toEqual({
+      min: 2,
+      max: 4,
+    });
   });
 
   it("a service with a per-pod volume runs a fixed count and is not autoscaled", () => {
@@ -89,12 +106,18 @@ describe("deployment plan", () => {
     }).fintech?.services.find((s) => s.spec.name === "backend-api");
     expect(overridden?.image).toBe(`ghcr.io/acme-fintech/backend-api@sha256:${"a".repeat(64)}`);
     expect(overridden?.replicas).toEqual({ min: 4, max: 12 });
-    expect(overridden?.resources).toEqual({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "2", memory: "1Gi" } });
+    expect(overridden?.resources).toEqual({
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "2", memory: "1Gi" },
+    });
   });
 
   it("trading: the seed's resource figures are honoured", () => {
     const app = plans("production").trading?.services.find((s) => s.spec.name === "trading-api");
-    expect(app?.resources).toEqual({ requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "4Gi" } });
+    expect(app?.resources).toEqual({
+      requests: { cpu: "500m", memory: "512Mi" },
+      limits: { cpu: "2", memory: "4Gi" },
+    });
   });
 
   it("secrets: generated ones shared by id, external ones keyed by catalog and env", () => {
@@ -102,11 +125,24 @@ describe("deployment plan", () => {
     const payment = ecommerce?.services.find((s) => s.spec.name === "payment-service");
     expect(payment?.externalSecrets).toEqual([
       { env: "STRIPE_API_KEY", id: "stripe-api-key", configKey: "ecommerce.STRIPE_API_KEY" },
-      { env: "STRIPE_WEBHOOK_SECRET", id: "stripe-webhook-secret", configKey: "ecommerce.STRIPE_WEBHOOK_SECRET" },
+      {
+        env: "STRIPE_WEBHOOK_SECRET",
+        id: "stripe-webhook-secret",
+        configKey: "ecommerce.STRIPE_WEBHOOK_SECRET",
+      },
     ]);
-    const jwtUsers = ecommerce?.services.filter((s) => s.generatedSecrets.some((g) => g.id === "jwt-secret")).map((s) => s.spec.name);
+    const jwtUsers = ecommerce?.services
+      .filter((s) => s.generatedSecrets.some((g) => g.id === "jwt-secret"))
+      .map((s) => s.spec.name);
     expect(jwtUsers).toEqual(["user-service", "api-gateway"]);
-    expect(ecommerce?.databases.map((d) => d.database)).toEqual(["users_db", "products_db", "inventory_db", "orders_db", "payments_db", "notifications_db"]);
+    expect(ecommerce?.databases.map((d) => d.database)).toEqual([
+      "users_db",
+      "products_db",
+      "inventory_db",
+      "orders_db",
+      "payments_db",
+      "notifications_db",
+    ]);
   });
 
   it("names URL env vars after the dependency by default", () => {

@@ -45,11 +45,24 @@ interface Run extends RunResult {
 }
 
 /** Runs the component under an explicit Kubernetes provider and exports its outputs as the stack's. */
-async function run(name: string, args: ManagedPostgresArgs, opts: { dependsOnNamespace?: boolean } = {}): Promise<Run> {
+async function run(
+  name: string,
+  args: ManagedPostgresArgs,
+  opts: { dependsOnNamespace?: boolean } = {},
+): Promise<Run> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
     const ns = opts.dependsOnNamespace
-      ? new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider })
+      ? new k8s.core.v1.Namespace(
+          "ns",
+          {
+            metadata: {
+              name: args.namespace,
+              labels: { "pod-security.kubernetes.io/enforce": "restricted" },
+            },
+          },
+          { provider },
+        )
       : undefined;
     const db = new ManagedPostgres(name, args, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
     return {
@@ -86,17 +99,36 @@ describe("ManagedPostgres, inCluster backend", () => {
     const spec = statefulSetSpec(sts);
     expect(spec.replicas).toBe(1);
     expect(spec.serviceName).toBe("shop-pg");
-    expect(spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "shop-pg", "app.kubernetes.io/instance": "shop-pg" });
+    expect(spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "shop-pg",
+      "app.kubernetes.io/instance": "shop-pg",
+    });
     expect(spec.volumeClaimTemplates).toEqual([
-      { metadata: { name: "data", labels: spec.selector.matchLabels }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } } },
+      {
+        metadata: { name: "data", labels: spec.selector.matchLabels },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "2Gi" } } },
+      },
     ]);
-    expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Delete", whenScaled: "Retain" });
+    expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: "Delete",
+      whenScaled: "Retain",
+    });
     const pod = podSpec(sts);
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 999,
+      fsGroup: 999,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     const c = container(sts);
     expect(c.image).toBe("postgres:16.10-bookworm");
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsUser: 999 });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      runAsUser: 999,
+    });
     expect(c.resources).toEqual(args.resources);
     expect(c.args).toEqual(["-c", "shared_preload_libraries=pg_stat_statements"]);
     const e = env(c);
@@ -105,11 +137,26 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(e.POSTGRES_PASSWORD).toEqual({ secretKeyRef: { name: "shop-pg-credentials", key: "password" } });
     // Writable paths under the read-only root: the data volume, the socket directory and /tmp.
     const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.name]));
-    expect(mounts).toEqual({ "/var/lib/postgresql/data": "data", "/var/run/postgresql": "scratch-0", "/tmp": "scratch-1" });
-    expect(pod.volumes.map((v) => Object.keys(v).sort().join(","))).toEqual(["emptyDir,name", "emptyDir,name"]);
+    expect(mounts).toEqual({
+      "/var/lib/postgresql/data": "data",
+      "/var/run/postgresql": "scratch-0",
+      "/tmp": "scratch-1",
+    });
+    expect(pod.volumes.map((v) => Object.keys(v).sort().join(","))).toEqual([
+      "emptyDir,name",
+      "emptyDir,name",
+    ]);
     const isReady = ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "platform_admin", "-d", "postgres"];
-    for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(probe.exec.command).toEqual(isReady);
-    expect(c.lifecycle.preStop.exec.command).toEqual(["pg_ctl", "stop", "-m", "fast", "-D", "/var/lib/postgresql/data/pgdata"]);
+    for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe])
+      expect(probe.exec.command).toEqual(isReady);
+    expect(c.lifecycle.preStop.exec.command).toEqual([
+      "pg_ctl",
+      "stop",
+      "-m",
+      "fast",
+      "-D",
+      "/var/lib/postgresql/data/pgdata",
+    ]);
     expect(sts.protect).toBe(false);
     expect(sts.retainOnDelete).toBe(false);
   });
@@ -126,25 +173,46 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(policy.ingress).toHaveLength(1);
     expect(policy.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 5432 }]);
-    expect(peerNames(policy.ingress[0]!.from)).toEqual(["ecommerce/user-service", "ecommerce/order-service", "analytics/reporting", "ecommerce/shop-pg-bootstrap"]);
+    expect(peerNames(policy.ingress[0]!.from)).toEqual([
+      "ecommerce/user-service",
+      "ecommerce/order-service",
+      "analytics/reporting",
+      "ecommerce/shop-pg-bootstrap",
+    ]);
     // Egress only to DNS: the server initiates nothing.
     expect(policy.egress).toHaveLength(1);
-    expect(policy.egress[0]!.ports).toEqual([{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }]);
+    expect(policy.egress[0]!.ports).toEqual([
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ]);
   });
 
   it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
     const r = await get();
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-pg");
     const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-pg-pdb");
-    expect(metadataOf(pdb)).toEqual({ name: "shop-pg-pdb", namespace: "ecommerce", labels: metadataOf(sts).labels });
-    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "shop-pg", "app.kubernetes.io/component": "database", "platform.example.com/stage": "local" });
+    expect(metadataOf(pdb)).toEqual({
+      name: "shop-pg-pdb",
+      namespace: "ecommerce",
+      labels: metadataOf(sts).labels,
+    });
+    expect(metadataOf(pdb).labels).toMatchObject({
+      "app.kubernetes.io/name": "shop-pg",
+      "app.kubernetes.io/component": "database",
+      "platform.example.com/stage": "local",
+    });
     // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(pdbSpec(pdb)).toEqual({
+      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
     expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
     expect(statefulSetSpec(sts).replicas).toBe(1);
     expect(pdb.protect).toBe(false);
     // The whole policy pack passes on every stage, and without the PDB its coverage rule fails the StatefulSet.
-    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    for (const stage of ["local", "staging", "production"] as const)
+      expect(policyFindings(r, stage), stage).toEqual([]);
     expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
       '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-pg" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
     ]);
@@ -156,7 +224,11 @@ describe("ManagedPostgres, inCluster backend", () => {
       host: "shop-pg.ecommerce.svc.cluster.local",
       port: 5432,
       tls: false,
-      connectionSecretNames: { "user-service": "user-service-shop-pg", "order-service": "order-service-shop-pg", reporting: "reporting-shop-pg" },
+      connectionSecretNames: {
+        "user-service": "user-service-shop-pg",
+        "order-service": "order-service-shop-pg",
+        reporting: "reporting-shop-pg",
+      },
       egressPeer: { pod: { name: "shop-pg", namespace: "ecommerce" }, port: 5432 },
     });
   });
@@ -167,7 +239,9 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(metadataOf(secret)).toMatchObject({ name: "reporting-shop-pg", namespace: "analytics" });
     expect(secret.inputs.stringData).toMatchObject({ secret: true });
     const data = secretData(secret);
-    const password = reveal(byName(r, "random:index/randomPassword:RandomPassword", "shop-pg-reporting-password").state.result) as string;
+    const password = reveal(
+      byName(r, "random:index/randomPassword:RandomPassword", "shop-pg-reporting-password").state.result,
+    ) as string;
     expect(data).toEqual({
       DATABASE_URL: `postgresql://reporting:${password}@shop-pg.ecommerce.svc.cluster.local:5432/orders_db?sslmode=disable`,
       host: "shop-pg.ecommerce.svc.cluster.local",
@@ -178,9 +252,15 @@ describe("ManagedPostgres, inCluster backend", () => {
       sslmode: "disable",
     });
     // Each consumer has its own password.
-    const passwords = byType(r, "random:index/randomPassword:RandomPassword").map((p) => reveal(p.state.result));
+    const passwords = byType(r, "random:index/randomPassword:RandomPassword").map((p) =>
+      reveal(p.state.result),
+    );
     expect(new Set(passwords).size).toBe(4);
-    expect(byType(r, "random:index/randomPassword:RandomPassword").every((p) => p.inputs.length === 32 && p.inputs.special === false)).toBe(true);
+    expect(
+      byType(r, "random:index/randomPassword:RandomPassword").every(
+        (p) => p.inputs.length === 32 && p.inputs.special === false,
+      ),
+    ).toBe(true);
   });
 
   it("bootstraps databases, owner roles, login roles and extensions idempotently from inside the cluster", async () => {
@@ -191,10 +271,16 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(script).toContain("until pg_isready -q");
     expect(script).toContain("psql -v ON_ERROR_STOP=1 --no-psqlrc -f - <<'SQL'");
     for (const db of ["ecommerce", "orders_db", "users_db"]) {
-      expect(script).toContain(`SELECT 'CREATE ROLE ${db}_owner NOLOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}_owner')\\gexec`);
-      expect(script).toContain(`SELECT 'CREATE DATABASE ${db} OWNER ${db}_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`);
+      expect(script).toContain(
+        `SELECT 'CREATE ROLE ${db}_owner NOLOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}_owner')\\gexec`,
+      );
+      expect(script).toContain(
+        `SELECT 'CREATE DATABASE ${db} OWNER ${db}_owner' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`,
+      );
       expect(script).toContain(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC;`);
-      expect(script).toContain(`\\connect ${db}\nCREATE EXTENSION IF NOT EXISTS "pg_stat_statements";\nCREATE EXTENSION IF NOT EXISTS "pgcrypto";\n\\connect postgres`);
+      expect(script).toContain(
+        `\\connect ${db}\nCREATE EXTENSION IF NOT EXISTS "pg_stat_statements";\nCREATE EXTENSION IF NOT EXISTS "pgcrypto";\n\\connect postgres`,
+      );
     }
     expect(script).toContain(
       [
@@ -207,11 +293,24 @@ describe("ManagedPostgres, inCluster backend", () => {
     );
     expect(script).toContain("ALTER ROLE user_service SET role = 'users_db_owner';");
     const e = env(container(job));
-    expect(e).toMatchObject({ PGHOST: "shop-pg.ecommerce.svc.cluster.local", PGPORT: "5432", PGUSER: "platform_admin", PGSSLMODE: "disable" });
+    expect(e).toMatchObject({
+      PGHOST: "shop-pg.ecommerce.svc.cluster.local",
+      PGPORT: "5432",
+      PGUSER: "platform_admin",
+      PGSSLMODE: "disable",
+    });
     expect(e.PGPASSWORD).toEqual({ secretKeyRef: { name: "shop-pg-credentials", key: "password" } });
-    expect(e.PASSWORD_ORDER_SERVICE).toEqual({ secretKeyRef: { name: "shop-pg-credentials", key: "PASSWORD_ORDER_SERVICE" } });
+    expect(e.PASSWORD_ORDER_SERVICE).toEqual({
+      secretKeyRef: { name: "shop-pg-credentials", key: "PASSWORD_ORDER_SERVICE" },
+    });
     const credentials = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-pg-credentials"));
-    expect(Object.keys(credentials).sort()).toEqual(["PASSWORD_ORDER_SERVICE", "PASSWORD_REPORTING", "PASSWORD_USER_SERVICE", "password", "username"]);
+    expect(Object.keys(credentials).sort()).toEqual([
+      "PASSWORD_ORDER_SERVICE",
+      "PASSWORD_REPORTING",
+      "PASSWORD_USER_SERVICE",
+      "password",
+      "username",
+    ]);
   });
 
   it("runs the bootstrap Job after the server, restricted, and lets it reach only the server and DNS", async () => {
@@ -223,21 +322,39 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(job.dependencies).toEqual(expect.arrayContaining([sts.urn, credentials.urn, ns.urn]));
     expect(r.outputs.bootstrapUrn).toBe(job.urn);
     // The component's dependsOn reaches every child, not only the component.
-    for (const child of kubernetesObjects(r).filter((k) => k.name !== "ns")) expect(child.dependencies).toContain(ns.urn);
+    for (const child of kubernetesObjects(r).filter((k) => k.name !== "ns"))
+      expect(child.dependencies).toContain(ns.urn);
     const spec = jobSpec(job);
     expect(spec.backoffLimit).toBe(6);
     expect(spec.template.spec.restartPolicy).toBe("Never");
     expect(spec.template.spec.automountServiceAccountToken).toBe(false);
-    expect(spec.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, seccompProfile: { type: "RuntimeDefault" } });
-    expect(container(job).securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(spec.template.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 999,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container(job).securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(container(job).image).toBe("postgres:16.10-bookworm");
-    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-pg-bootstrap"));
+    const policy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-pg-bootstrap"),
+    );
     expect(policy.podSelector.matchLabels["app.kubernetes.io/name"]).toBe("shop-pg-bootstrap");
     expect(spec.template.metadata.labels["app.kubernetes.io/name"]).toBe("shop-pg-bootstrap");
     expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(policy.ingress).toBeUndefined();
     expect(policy.egress[0]).toEqual({
-      to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "shop-pg", "app.kubernetes.io/instance": "shop-pg" } }, namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ecommerce" } } }],
+      to: [
+        {
+          podSelector: {
+            matchLabels: { "app.kubernetes.io/name": "shop-pg", "app.kubernetes.io/instance": "shop-pg" },
+          },
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ecommerce" } },
+        },
+      ],
       ports: [{ protocol: "TCP", port: 5432 }],
     });
   });
@@ -247,7 +364,10 @@ describe("ManagedPostgres, inCluster backend", () => {
     const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
     const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
     const passwords = byType(r, "random:index/randomPassword:RandomPassword");
-    const password = (name: string) => reveal(byName(r, "random:index/randomPassword:RandomPassword", `shop-pg-${name}-password`).state.result) as string;
+    const password = (name: string) =>
+      reveal(
+        byName(r, "random:index/randomPassword:RandomPassword", `shop-pg-${name}-password`).state.result,
+      ) as string;
     // The keepers are the passwords themselves (a replaced RandomPassword keeps its URN, and its id is
     // a constant), under the credentials Secret's keys, secret in the inputs and in the state.
     expect(reveal(revision.inputs.keepers)).toEqual({
@@ -256,14 +376,17 @@ describe("ManagedPostgres, inCluster backend", () => {
       PASSWORD_ORDER_SERVICE: password("order-service"),
       PASSWORD_REPORTING: password("reporting"),
     });
-    for (const value of Object.values(revision.inputs.keepers as Record<string, unknown>)) expect(value).toMatchObject({ secret: true });
+    for (const value of Object.values(revision.inputs.keepers as Record<string, unknown>))
+      expect(value).toMatchObject({ secret: true });
     expect(revision.state.keepers).toMatchObject({ secret: true });
     expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
     expect(revision.dependencies).toEqual(passwords.map((p) => p.urn).sort());
     // The Job's pod template carries the revision (a template change replaces a Job), plain and random.
     const hex = revision.state.hex as string;
     expect(hex).toMatch(/^[0-9a-f]{8}$/);
-    expect(jobSpec(job).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(jobSpec(job).template.metadata.annotations).toEqual({
+      "platform.example.com/credentials-revision": hex,
+    });
     expect(job.dependencies).toContain(revision.urn);
     // Auto-named, so the replacement is created before the old Job is deleted.
     expect(metadataOf(job).name).toBeUndefined();
@@ -276,7 +399,13 @@ describe("ManagedPostgres, inCluster backend", () => {
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
     // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
+      expect.arrayContaining([
+        "kubernetes:batch/v1:Job",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+      ]),
+    );
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
   });
@@ -305,7 +434,11 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect([sts.protect, sts.retainOnDelete]).toEqual([true, true]);
     expect(statefulSetSpec(sts).persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Retain");
     // Only the stateful child is protected: Secrets, policies, the PDB and the Job stay replaceable.
-    expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => k.name)).toEqual(["prod-pg"]);
+    expect(
+      kubernetesObjects(r)
+        .filter((k) => k.protect)
+        .map((k) => k.name),
+    ).toEqual(["prod-pg"]);
     expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
@@ -372,7 +505,13 @@ describe("ManagedPostgres, aws backend", () => {
     expect(db.inputs.password).toMatchObject({ secret: true });
     expect(kms.inputs).toMatchObject({ enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(subnets.inputs.subnetIds).toEqual(["subnet-a", "subnet-b", "subnet-c"]);
-    expect(params.inputs).toMatchObject({ family: "postgres15", parameters: [{ name: "rds.force_ssl", value: "1" }, { name: "log_min_duration_statement", value: "1000" }] });
+    expect(params.inputs).toMatchObject({
+      family: "postgres15",
+      parameters: [
+        { name: "rds.force_ssl", value: "1" },
+        { name: "log_min_duration_statement", value: "1000" },
+      ],
+    });
   });
 
   it("names the final snapshot uniquely per instance, so a second delete cannot collide", async () => {
@@ -386,9 +525,18 @@ describe("ManagedPostgres, aws backend", () => {
     // A new suffix with every input change that replaces the instance (its engine, master user, encryption, key).
     expect(suffix.inputs).toEqual({
       byteLength: 4,
-      keepers: { engine: "postgres", username: "platform_admin", storageEncrypted: "true", kmsKeyId: byName(r, "aws:kms/key:Key", "shop-pg-kms").state.arn },
+      keepers: {
+        engine: "postgres",
+        username: "platform_admin",
+        storageEncrypted: "true",
+        kmsKeyId: byName(r, "aws:kms/key:Key", "shop-pg-kms").state.arn,
+      },
     });
-    expect(db.inputs).toMatchObject({ engine: "postgres", username: "platform_admin", storageEncrypted: true });
+    expect(db.inputs).toMatchObject({
+      engine: "postgres",
+      username: "platform_admin",
+      storageEncrypted: true,
+    });
   });
 
   it("admits only the cluster's workloads on 5432", async () => {
@@ -397,31 +545,58 @@ describe("ManagedPostgres, aws backend", () => {
     expect(sg.inputs).toMatchObject({ vpcId: "vpc-0abc" });
     expect(sg.inputs.egress).toBeUndefined();
     expect(sg.inputs.ingress).toEqual([
-      { protocol: "tcp", fromPort: 5432, toPort: 5432, securityGroups: ["sg-0cluster"], description: "clients on 5432 (security groups)" },
-      { protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: ["10.30.64.0/18"], description: "clients on 5432 (CIDRs)" },
+      {
+        protocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        securityGroups: ["sg-0cluster"],
+        description: "clients on 5432 (security groups)",
+      },
+      {
+        protocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        cidrBlocks: ["10.30.64.0/18"],
+        description: "clients on 5432 (CIDRs)",
+      },
     ]);
   });
 
   it("protects and retains the instance and its KMS key, and nothing else", async () => {
     const r = await get();
-    const protectedNames = r.resources.filter((x) => x.protect).map((x) => x.name).sort();
+    const protectedNames = r.resources
+      .filter((x) => x.protect)
+      .map((x) => x.name)
+      .sort();
     expect(protectedNames).toEqual(["shop-pg-db", "shop-pg-kms"]);
-    expect(r.resources.filter((x) => x.retainOnDelete).map((x) => x.name).sort()).toEqual(["shop-pg-db", "shop-pg-kms"]);
+    expect(
+      r.resources
+        .filter((x) => x.retainOnDelete)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["shop-pg-db", "shop-pg-kms"]);
   });
 
   it("exports the RDS endpoint with TLS and the subnets as the egress peer", async () => {
     const r = await get();
     const db = byName(r, "aws:rds/instance:Instance", "shop-pg-db");
-    expect(db.state.address).toMatch(/^shop-pg-db-[0-9a-f]{7}\.c[0-9a-f]{11}\.eu-west-1\.rds\.amazonaws\.com$/);
+    expect(db.state.address).toMatch(
+      /^shop-pg-db-[0-9a-f]{7}\.c[0-9a-f]{11}\.eu-west-1\.rds\.amazonaws\.com$/,
+    );
     expect(reveal(r.outputs)).toMatchObject({
       host: db.state.address,
       port: 5432,
       tls: true,
-      connectionSecretNames: { "user-service": "user-service-shop-pg", "order-service": "order-service-shop-pg" },
+      connectionSecretNames: {
+        "user-service": "user-service-shop-pg",
+        "order-service": "order-service-shop-pg",
+      },
       egressPeer: { cidrs: ["10.30.0.0/16"], port: 5432 },
     });
     const data = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-pg-order-service-connection"));
-    expect(data.DATABASE_URL).toBe(`postgresql://order_service:${data.password}@${String(db.state.address)}:5432/orders_db?sslmode=require`);
+    expect(data.DATABASE_URL).toBe(
+      `postgresql://order_service:${data.password}@${String(db.state.address)}:5432/orders_db?sslmode=require`,
+    );
     expect(data.sslmode).toBe("require");
   });
 
@@ -431,14 +606,29 @@ describe("ManagedPostgres, aws backend", () => {
     const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
     expect(job.dependencies).toContain(db.urn);
     expect(container(job).image).toBe("postgres:15.14-bookworm");
-    expect(env(container(job))).toMatchObject({ PGHOST: db.state.address, PGPORT: "5432", PGSSLMODE: "require" });
+    expect(env(container(job))).toMatchObject({
+      PGHOST: db.state.address,
+      PGPORT: "5432",
+      PGSSLMODE: "require",
+    });
     expect(jobScript(job)).toContain('CREATE EXTENSION IF NOT EXISTS "vector";');
     // A replaced password (the RDS master password included) reruns it.
     const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
-    expect(jobSpec(job).template.metadata.annotations["platform.example.com/credentials-revision"]).toBe(revision.state.hex);
-    expect(Object.keys(reveal(revision.inputs.keepers) as object).sort()).toEqual(["PASSWORD_ORDER_SERVICE", "PASSWORD_USER_SERVICE", "password"]);
-    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-pg-bootstrap"));
-    expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.30.0.0/16" } }], ports: [{ protocol: "TCP", port: 5432 }] });
+    expect(jobSpec(job).template.metadata.annotations["platform.example.com/credentials-revision"]).toBe(
+      revision.state.hex,
+    );
+    expect(Object.keys(reveal(revision.inputs.keepers) as object).sort()).toEqual([
+      "PASSWORD_ORDER_SERVICE",
+      "PASSWORD_USER_SERVICE",
+      "password",
+    ]);
+    const policy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "shop-pg-bootstrap"),
+    );
+    expect(policy.egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: "10.30.0.0/16" } }],
+      ports: [{ protocol: "TCP", port: 5432 }],
+    });
     // No in-cluster server objects on this backend.
     expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toEqual([]);
     expect(byType(r, "kubernetes:core/v1:Service")).toEqual([]);
@@ -451,40 +641,100 @@ describe("ManagedPostgres, aws backend", () => {
   });
 
   it("leaves Performance Insights off on classes that lack it, and skips the final snapshot unless protected", async () => {
-    const r = await run("small-pg", { ...args, protect: false, instanceClass: "db.t4g.micro", allocatedStorageGb: 20, maxAllocatedStorageGb: 22 });
+    const r = await run("small-pg", {
+      ...args,
+      protect: false,
+      instanceClass: "db.t4g.micro",
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 22,
+    });
     const i = byName(r, "aws:rds/instance:Instance", "small-pg-db").inputs;
     expect(i.performanceInsightsEnabled).toBe(false);
     expect(i.performanceInsightsKmsKeyId).toBeUndefined();
     expect(i.skipFinalSnapshot).toBe(true);
     expect(i.finalSnapshotIdentifier).toBeUndefined();
-    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual(["small-pg-credentials-revision"]);
+    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual([
+      "small-pg-credentials-revision",
+    ]);
     expect(r.resources.filter((x) => x.protect)).toEqual([]);
   });
 });
 
 describe("ManagedPostgres, bad input", () => {
-  const base: ManagedPostgresArgs = { backend: "aws", namespace: "ecommerce", consumers: ecommerceConsumers, aws: awsNetwork };
-  const message = (args: Partial<ManagedPostgresArgs> | ((b: ManagedPostgresArgs) => ManagedPostgresArgs), name = "pg") =>
-    thrownMessage(() => new ManagedPostgres(name, typeof args === "function" ? args(base) : { ...base, ...args }));
+  const base: ManagedPostgresArgs = {
+    backend: "aws",
+    namespace: "ecommerce",
+    consumers: ecommerceConsumers,
+    aws: awsNetwork,
+  };
+  const message = (
+    args: Partial<ManagedPostgresArgs> | ((b: ManagedPostgresArgs) => ManagedPostgresArgs),
+    name = "pg",
+  ) =>
+    thrownMessage(
+      () => new ManagedPostgres(name, typeof args === "function" ? args(base) : { ...base, ...args }),
+    );
   const expected = (...problems: string[]) => argsErrorMessage("ManagedPostgres", "pg", problems);
 
   it.each([
-    [{ instanceClass: "cache.t4g.micro" }, 'instanceClass: expected an RDS instance class such as "db.r6g.large", found "cache.t4g.micro"'],
-    [{ allocatedStorageGb: 10, maxAllocatedStorageGb: 100 }, "allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found 10"],
-    [{ allocatedStorageGb: 100, maxAllocatedStorageGb: 100 }, "maxAllocatedStorageGb: expected a whole number from 110 (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found 100"],
-    [{ backupRetentionDays: 3 }, "backupRetentionDays: expected a whole number of days from 7 to 35, found 3"],
-    [{ backupRetentionDays: 36 }, "backupRetentionDays: expected a whole number of days from 7 to 35, found 36"],
-    [{ extensions: ["timescaledb"] }, 'extensions: "timescaledb" is not offered by the aws backend (RDS for PostgreSQL has no timescaledb); use backend "inCluster" or drop the extension'],
-    [{ extensions: ["pg_cron"] }, 'extensions: "pg_cron" is not an allowed extension (allowed: timescaledb, pg_stat_statements, pgcrypto, uuid-ossp, citext, hstore, pg_trgm, postgis, vector)'],
+    [
+      { instanceClass: "cache.t4g.micro" },
+      'instanceClass: expected an RDS instance class such as "db.r6g.large", found "cache.t4g.micro"',
+    ],
+    [
+      { allocatedStorageGb: 10, maxAllocatedStorageGb: 100 },
+      "allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found 10",
+    ],
+    [
+      { allocatedStorageGb: 100, maxAllocatedStorageGb: 100 },
+      "maxAllocatedStorageGb: expected a whole number from 110 (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found 100",
+    ],
+    [
+      { backupRetentionDays: 3 },
+      "backupRetentionDays: expected a whole number of days from 7 to 35, found 3",
+    ],
+    [
+      { backupRetentionDays: 36 },
+      "backupRetentionDays: expected a whole number of days from 7 to 35, found 36",
+    ],
+    [
+      { extensions: ["timescaledb"] },
+      'extensions: "timescaledb" is not offered by the aws backend (RDS for PostgreSQL has no timescaledb); use backend "inCluster" or drop the extension',
+    ],
+    [
+      { extensions: ["pg_cron"] },
+      'extensions: "pg_cron" is not an allowed extension (allowed: timescaledb, pg_stat_statements, pgcrypto, uuid-ossp, citext, hstore, pg_trgm, postgis, vector)',
+    ],
     [{ engineVersion: "14" as never }, 'engineVersion: expected one of "15", "16", "17", found "14"'],
     [{ backupWindow: "2am" }, 'backupWindow: expected a UTC window such as "02:00-03:00", found "2am"'],
-    [{ aws: undefined }, 'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)'],
-    [{ aws: { ...awsNetwork, allowedSecurityGroupIds: [], allowedCidrs: [] } }, "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)"],
-    [{ aws: { ...awsNetwork, subnetCidrs: ["10.30.1.0/16"] } }, 'aws.subnetCidrs[0]: "10.30.1.0/16" has host bits set; the block starts at 10.30.0.0/16'],
-    [{ consumers: [{ service: "Order_Service", namespace: "ecommerce", database: "orders_db" }] }, 'consumers[0].service: expected a DNS label of at most 40 characters, found "Order_Service"'],
-    [{ consumers: [{ service: "order-service", namespace: "ecommerce", database: "Orders-DB" }] }, 'consumers[0].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "Orders-DB"'],
-    [{ consumers: [{ service: "pg-admin", namespace: "ecommerce", database: "admin_db" }] }, 'consumers[0].service: "pg-admin" would become the reserved role name "pg_admin"'],
-    [{ databases: ["template1"] }, 'databases[0]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "template1"'],
+    [
+      { aws: undefined },
+      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
+    ],
+    [
+      { aws: { ...awsNetwork, allowedSecurityGroupIds: [], allowedCidrs: [] } },
+      "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)",
+    ],
+    [
+      { aws: { ...awsNetwork, subnetCidrs: ["10.30.1.0/16"] } },
+      'aws.subnetCidrs[0]: "10.30.1.0/16" has host bits set; the block starts at 10.30.0.0/16',
+    ],
+    [
+      { consumers: [{ service: "Order_Service", namespace: "ecommerce", database: "orders_db" }] },
+      'consumers[0].service: expected a DNS label of at most 40 characters, found "Order_Service"',
+    ],
+    [
+      { consumers: [{ service: "order-service", namespace: "ecommerce", database: "Orders-DB" }] },
+      'consumers[0].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "Orders-DB"',
+    ],
+    [
+      { consumers: [{ service: "pg-admin", namespace: "ecommerce", database: "admin_db" }] },
+      'consumers[0].service: "pg-admin" would become the reserved role name "pg_admin"',
+    ],
+    [
+      { databases: ["template1"] },
+      'databases[0]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "template1"',
+    ],
   ] as [Partial<ManagedPostgresArgs>, string][])("rejects %j", (args, problem) => {
     expect(message(args)).toBe(expected(problem));
   });
@@ -496,21 +746,47 @@ describe("ManagedPostgres, bad input", () => {
         'extensions: "postgis" is not offered by the inCluster backend (the in-cluster images do not carry it); use backend "aws" or drop the extension',
       ),
     );
-    expect(message({ backend: "inCluster", aws: undefined, storageSize: "2GB", image: "postgres:latest" })).toBe(
-      expected('storageSize: expected a volume size such as "10Gi", found "2GB"', 'image: image "postgres:latest" is not reproducible; pin a version or a digest'),
+    expect(
+      message({ backend: "inCluster", aws: undefined, storageSize: "2GB", image: "postgres:latest" }),
+    ).toBe(
+      expected(
+        'storageSize: expected a volume size such as "10Gi", found "2GB"',
+        'image: image "postgres:latest" is not reproducible; pin a version or a digest',
+      ),
     );
     expect(
-      message({ backend: "inCluster", aws: undefined, resources: { requests: { cpu: "2", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } }),
+      message({
+        backend: "inCluster",
+        aws: undefined,
+        resources: { requests: { cpu: "2", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+      }),
     ).toBe(expected("resources: CPU request 2 exceeds its limit 1"));
   });
 
   it("does not hold sizes only RDS reads against the inCluster backend (the local profile carries them)", async () => {
-    const r = await run("pg", { ...base, backend: "inCluster", aws: undefined, allocatedStorageGb: 20, maxAllocatedStorageGb: 20, backupRetentionDays: 1 });
+    const r = await run("pg", {
+      ...base,
+      backend: "inCluster",
+      aws: undefined,
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 20,
+      backupRetentionDays: 1,
+    });
     expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
   });
 
   it("lists every problem at once, with the component's name", () => {
-    expect(message((b) => ({ ...b, instanceClass: "m5.large", backupRetentionDays: 0, consumers: [...b.consumers, b.consumers[0]!] }), "Bad Name")).toBe(
+    expect(
+      message(
+        (b) => ({
+          ...b,
+          instanceClass: "m5.large",
+          backupRetentionDays: 0,
+          consumers: [...b.consumers, b.consumers[0]!],
+        }),
+        "Bad Name",
+      ),
+    ).toBe(
       argsErrorMessage("ManagedPostgres", "Bad Name", [
         'name: expected a DNS label of at most 40 characters (it names the Kubernetes objects), found "Bad Name"',
         'consumers[3].service: "user-service" is listed more than once',
@@ -522,7 +798,12 @@ describe("ManagedPostgres, bad input", () => {
 });
 
 describe("the checks these tests rely on", () => {
-  const resource = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = {}): RecordedResource => ({
+  const resource = (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    state: Record<string, unknown> = {},
+  ): RecordedResource => ({
     type,
     name,
     urn: `urn:pulumi:test::p::${type}::${name}`,
@@ -540,25 +821,42 @@ describe("the checks these tests rely on", () => {
     aliases: [],
     version: "",
   });
-  const password = resource("random:index/randomPassword:RandomPassword", "pw", { length: 32 }, { result: { secret: true, value: "mock-0123456789abcdef" } });
+  const password = resource(
+    "random:index/randomPassword:RandomPassword",
+    "pw",
+    { length: 32 },
+    { result: { secret: true, value: "mock-0123456789abcdef" } },
+  );
 
   it("finds a generated password outside a secret marker, and only there", () => {
     const leaky: RunResult = {
       resources: [
         password,
-        resource("kubernetes:core/v1:ConfigMap", "cm", { data: { URL: "postgresql://u:mock-0123456789abcdef@h/db" } }),
-        resource("kubernetes:core/v1:Secret", "s", { stringData: { secret: true, value: { URL: "postgresql://u:mock-0123456789abcdef@h/db" } } }),
+        resource("kubernetes:core/v1:ConfigMap", "cm", {
+          data: { URL: "postgresql://u:mock-0123456789abcdef@h/db" },
+        }),
+        resource("kubernetes:core/v1:Secret", "s", {
+          stringData: { secret: true, value: { URL: "postgresql://u:mock-0123456789abcdef@h/db" } },
+        }),
       ],
       invokes: [],
       outputs: { url: "mock-0123456789abcdef" },
       warnings: [],
     };
-    expect(unmarkedSecrets(leaky)).toEqual(["kubernetes:core/v1:ConfigMap cm inputs.data.URL", "stack outputs.url"]);
+    expect(unmarkedSecrets(leaky)).toEqual([
+      "kubernetes:core/v1:ConfigMap cm inputs.data.URL",
+      "stack outputs.url",
+    ]);
   });
 
   it("rejects a Kubernetes object that breaks its schema", async () => {
     const bad: RunResult = {
-      resources: [resource("kubernetes:core/v1:Service", "svc", { metadata: { name: "svc" }, spec: { ports: [{ port: "http" }] } })],
+      resources: [
+        resource("kubernetes:core/v1:Service", "svc", {
+          metadata: { name: "svc" },
+          spec: { ports: [{ port: "http" }] },
+        }),
+      ],
       invokes: [],
       outputs: {},
       warnings: [],

@@ -32,7 +32,9 @@ describe("Pulumi.yaml", () => {
 
   it("declares exactly the keys the program accepts, typed, with secrets marked", () => {
     expect(project.runtime.name).toBe("nodejs");
-    const declared = Object.keys(project.config).map((k) => k.replace(/^platform:/, "")).sort();
+    const declared = Object.keys(project.config)
+      .map((k) => k.replace(/^platform:/, ""))
+      .sort();
     expect(declared).toEqual(Object.keys(topLevelSchemas).sort());
     for (const [key, decl] of Object.entries(project.config)) {
       expect(decl.type, key).toMatch(/^(string|array|object|integer|boolean)$/);
@@ -49,7 +51,9 @@ describe("stack files", () => {
 
   for (const file of stackFiles) {
     it(`${file} sets only keys the program accepts, of the declared types`, () => {
-      const doc = parseYaml(readFileSync(path.join(REPO_ROOT, file), "utf8")) as { config: Record<string, unknown> };
+      const doc = parseYaml(readFileSync(path.join(REPO_ROOT, file), "utf8")) as {
+        config: Record<string, unknown>;
+      };
       for (const [key, value] of Object.entries(doc.config)) {
         if (!key.startsWith("platform:")) {
           // Provider config the program relies on; nothing else from other namespaces.
@@ -63,7 +67,11 @@ describe("stack files", () => {
           expect(value, `${file}: ${key} must be set with --secret`).toHaveProperty("secure");
           continue;
         }
-        const kind = Array.isArray(value) ? "array" : typeof value === "object" && value !== null ? "object" : typeof value;
+        const kind = Array.isArray(value)
+          ? "array"
+          : typeof value === "object" && value !== null
+            ? "object"
+            : typeof value;
         expect(kind, `${file}: ${key}`).toBe(decl?.type === "integer" ? "number" : decl?.type);
       }
     });

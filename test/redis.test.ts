@@ -31,12 +31,21 @@ const consumers = [
   { service: "python-risk-engine", namespace: "fintech" },
   { service: "batch-reports", namespace: "reports" },
 ];
-const awsNetwork = { vpcId: "vpc-0abc", subnetIds: ["subnet-a", "subnet-b"], subnetCidrs: ["10.20.0.0/19", "10.20.32.0/19"], allowedSecurityGroupIds: ["sg-0cluster"] };
+const awsNetwork = {
+  vpcId: "vpc-0abc",
+  subnetIds: ["subnet-a", "subnet-b"],
+  subnetCidrs: ["10.20.0.0/19", "10.20.32.0/19"],
+  allowedSecurityGroupIds: ["sg-0cluster"],
+};
 
 async function run(name: string, args: RedisCacheArgs): Promise<RunResult> {
   return runProgram(() => {
     const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } }, { provider });
+    const ns = new k8s.core.v1.Namespace(
+      "ns",
+      { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
+      { provider },
+    );
     const cache = new RedisCache(name, args, { provider, dependsOn: [ns] });
     return {
       host: cache.host,
@@ -49,7 +58,10 @@ async function run(name: string, args: RedisCacheArgs): Promise<RunResult> {
   });
 }
 const job = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
-const token = (r: RunResult, name: string) => reveal(byName(r, "random:index/randomPassword:RandomPassword", `${name}-auth-token`).state.result) as string;
+const token = (r: RunResult, name: string) =>
+  reveal(
+    byName(r, "random:index/randomPassword:RandomPassword", `${name}-auth-token`).state.result,
+  ) as string;
 
 describe("RedisCache, inCluster backend", () => {
   const args: RedisCacheArgs = {
@@ -68,9 +80,21 @@ describe("RedisCache, inCluster backend", () => {
 
   it("runs redis with password auth, append-only persistence and maxmemory from a mounted config", async () => {
     const r = await get();
-    const conf = (byName(r, "kubernetes:core/v1:ConfigMap", "fin-redis-config").inputs.data as Record<string, string>)["redis.conf"];
+    const conf = (
+      byName(r, "kubernetes:core/v1:ConfigMap", "fin-redis-config").inputs.data as Record<string, string>
+    )["redis.conf"];
     expect(conf).toBe(
-      ["bind * -::*", "port 6379", "dir /data", "appendonly yes", "appendfsync everysec", "maxmemory 192mb", "maxmemory-policy allkeys-lru", "include /etc/redis/auth/auth.conf", ""].join("\n"),
+      [
+        "bind * -::*",
+        "port 6379",
+        "dir /data",
+        "appendonly yes",
+        "appendfsync everysec",
+        "maxmemory 192mb",
+        "maxmemory-policy allkeys-lru",
+        "include /etc/redis/auth/auth.conf",
+        "",
+      ].join("\n"),
     );
     const credentials = secretData(byName(r, "kubernetes:core/v1:Secret", "fin-redis-credentials"));
     expect(credentials["auth.conf"]).toBe(`requirepass ${token(r, "fin-redis")}\n`);
@@ -79,8 +103,11 @@ describe("RedisCache, inCluster backend", () => {
     expect(c.image).toBe("redis:7.4.5-alpine");
     expect(c.command).toEqual(["redis-server", "/etc/redis/conf/redis.conf"]);
     expect(c.resources).toEqual(args.resources);
-    expect(env(c).REDISCLI_AUTH).toEqual({ secretKeyRef: { name: "fin-redis-credentials", key: "password" } });
-    for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect(probe.exec.command).toEqual(["/bin/sh", "-c", "redis-cli ping | grep -q PONG"]);
+    expect(env(c).REDISCLI_AUTH).toEqual({
+      secretKeyRef: { name: "fin-redis-credentials", key: "password" },
+    });
+    for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe])
+      expect(probe.exec.command).toEqual(["/bin/sh", "-c", "redis-cli ping | grep -q PONG"]);
     expect(Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.name]))).toEqual({
       "/data": "data",
       "/etc/redis/conf": "config",
@@ -88,9 +115,21 @@ describe("RedisCache, inCluster backend", () => {
       "/tmp": "scratch-0",
     });
     const pod = podSpec(sts);
-    expect(pod.volumes.find((v) => v.name === "auth")?.secret).toEqual({ secretName: "fin-redis-credentials", items: [{ key: "auth.conf", path: "auth.conf" }] });
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } });
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    expect(pod.volumes.find((v) => v.name === "auth")?.secret).toEqual({
+      secretName: "fin-redis-credentials",
+      items: [{ key: "auth.conf", path: "auth.conf" }],
+    });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 999,
+      fsGroup: 999,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
     const spec = statefulSetSpec(sts);
     expect(spec.replicas).toBe(1);
     expect(spec.volumeClaimTemplates[0]!.spec.resources.requests).toEqual({ storage: "1Gi" });
@@ -100,10 +139,18 @@ describe("RedisCache, inCluster backend", () => {
 
   it("serves through a headless Service and admits only consumers and its bootstrap Job", async () => {
     const r = await get();
-    expect(serviceSpec(byName(r, "kubernetes:core/v1:Service", "fin-redis"))).toMatchObject({ clusterIP: "None", ports: [{ name: "redis", port: 6379, targetPort: "redis" }] });
+    expect(serviceSpec(byName(r, "kubernetes:core/v1:Service", "fin-redis"))).toMatchObject({
+      clusterIP: "None",
+      ports: [{ name: "redis", port: 6379, targetPort: "redis" }],
+    });
     const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "fin-redis"));
     expect(policy.policyTypes).toEqual(["Ingress", "Egress"]);
-    expect(peerNames(policy.ingress[0]!.from)).toEqual(["fintech/backend-api", "fintech/python-risk-engine", "reports/batch-reports", "fintech/fin-redis-bootstrap"]);
+    expect(peerNames(policy.ingress[0]!.from)).toEqual([
+      "fintech/backend-api",
+      "fintech/python-risk-engine",
+      "reports/batch-reports",
+      "fintech/fin-redis-bootstrap",
+    ]);
     expect(policy.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 6379 }]);
   });
 
@@ -111,13 +158,26 @@ describe("RedisCache, inCluster backend", () => {
     const r = await get();
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
     const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "fin-redis-pdb");
-    expect(metadataOf(pdb)).toEqual({ name: "fin-redis-pdb", namespace: "fintech", labels: metadataOf(sts).labels });
-    expect(metadataOf(pdb).labels).toMatchObject({ "app.kubernetes.io/name": "fin-redis", "app.kubernetes.io/component": "cache", "platform.example.com/platform": "fintech" });
+    expect(metadataOf(pdb)).toEqual({
+      name: "fin-redis-pdb",
+      namespace: "fintech",
+      labels: metadataOf(sts).labels,
+    });
+    expect(metadataOf(pdb).labels).toMatchObject({
+      "app.kubernetes.io/name": "fin-redis",
+      "app.kubernetes.io/component": "cache",
+      "platform.example.com/platform": "fintech",
+    });
     // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({ selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels }, maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(pdbSpec(pdb)).toEqual({
+      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
+      maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
     expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
     expect(statefulSetSpec(sts).replicas).toBe(1);
-    for (const stage of ["local", "staging", "production"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+    for (const stage of ["local", "staging", "production"] as const)
+      expect(policyFindings(r, stage), stage).toEqual([]);
     expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
       '[k8s-pdb-coverage] StatefulSet "fintech/fin-redis" is not covered by a PodDisruptionBudget (none in namespace "fintech" selects its pod labels).',
     ]);
@@ -138,9 +198,12 @@ describe("RedisCache, inCluster backend", () => {
       "platform.example.com/config-hash": expect.stringMatching(/^[0-9a-f]{16}$/),
       "platform.example.com/credentials-revision": hex,
     });
-    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": hex });
+    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({
+      "platform.example.com/credentials-revision": hex,
+    });
     expect(metadataOf(job(r)).name).toBeUndefined();
-    for (const workload of [sts, job(r)]) expect(JSON.stringify(reveal(workload.inputs))).not.toContain(token(r, "fin-redis"));
+    for (const workload of [sts, job(r)])
+      expect(JSON.stringify(reveal(workload.inputs))).not.toContain(token(r, "fin-redis"));
   });
 
   it("exports the shared contract and writes REDIS_URL per consumer, in the consumer's namespace", async () => {
@@ -149,29 +212,50 @@ describe("RedisCache, inCluster backend", () => {
       host: "fin-redis.fintech.svc.cluster.local",
       port: 6379,
       tls: false,
-      connectionSecretNames: { "backend-api": "backend-api-fin-redis", "python-risk-engine": "python-risk-engine-fin-redis", "batch-reports": "batch-reports-fin-redis" },
+      connectionSecretNames: {
+        "backend-api": "backend-api-fin-redis",
+        "python-risk-engine": "python-risk-engine-fin-redis",
+        "batch-reports": "batch-reports-fin-redis",
+      },
       egressPeer: { pod: { name: "fin-redis", namespace: "fintech" }, port: 6379 },
     });
     const secret = byName(r, "kubernetes:core/v1:Secret", "fin-redis-batch-reports-connection");
     expect(metadataOf(secret)).toMatchObject({ name: "batch-reports-fin-redis", namespace: "reports" });
     expect(secret.inputs.stringData).toMatchObject({ secret: true });
     const pw = token(r, "fin-redis");
-    expect(secretData(secret)).toEqual({ REDIS_URL: `redis://:${pw}@fin-redis.fintech.svc.cluster.local:6379/0`, host: "fin-redis.fintech.svc.cluster.local", port: "6379", password: pw, tls: "false" });
+    expect(secretData(secret)).toEqual({
+      REDIS_URL: `redis://:${pw}@fin-redis.fintech.svc.cluster.local:6379/0`,
+      host: "fin-redis.fintech.svc.cluster.local",
+      port: "6379",
+      password: pw,
+      tls: "false",
+    });
   });
 
   it("runs a restricted readiness Job after the server that reaches only the server and DNS", async () => {
     const r = await get();
     const j = job(r);
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
-    expect(j.dependencies).toEqual(expect.arrayContaining([sts.urn, byName(r, "kubernetes:core/v1:Secret", "fin-redis-credentials").urn, byName(r, "kubernetes:core/v1:Namespace", "ns").urn]));
+    expect(j.dependencies).toEqual(
+      expect.arrayContaining([
+        sts.urn,
+        byName(r, "kubernetes:core/v1:Secret", "fin-redis-credentials").urn,
+        byName(r, "kubernetes:core/v1:Namespace", "ns").urn,
+      ]),
+    );
     expect(r.outputs.bootstrapUrn).toBe(j.urn);
     const c = container(j);
     expect(c.command[2]).toContain('reply=$(redis-cli -h "$CACHE_HOST" -p "$CACHE_PORT" ping 2>&1) || true');
     expect(c.command[2]).not.toContain("--tls");
     expect(env(c)).toMatchObject({ CACHE_HOST: "fin-redis.fintech.svc.cluster.local", CACHE_PORT: "6379" });
     expect(podSpec(j).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999 });
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
-    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "fin-redis-bootstrap"));
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    const policy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "fin-redis-bootstrap"),
+    );
     expect(peerNames(policy.egress[0]!.to)).toEqual(["fintech/fin-redis"]);
   });
 
@@ -180,7 +264,13 @@ describe("RedisCache, inCluster backend", () => {
     const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
     for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
     // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(expect.arrayContaining(["kubernetes:batch/v1:Job", "kubernetes:apps/v1:StatefulSet", "kubernetes:policy/v1:PodDisruptionBudget"]));
+    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
+      expect.arrayContaining([
+        "kubernetes:batch/v1:Job",
+        "kubernetes:apps/v1:StatefulSet",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+      ]),
+    );
     expect(await invalidKubernetesObjects(r)).toEqual([]);
     expect(unmarkedSecrets(r)).toEqual([]);
     // The password is only ever referenced from the Secret, never in a ConfigMap or an env value.
@@ -196,7 +286,11 @@ describe("RedisCache, inCluster backend", () => {
     expect(container(job(r)).command[2]).toContain("valkey-cli");
     expect([sts.protect, sts.retainOnDelete]).toEqual([true, true]);
     expect(statefulSetSpec(sts).persistentVolumeClaimRetentionPolicy.whenDeleted).toBe("Retain");
-    expect(kubernetesObjects(r).filter((k) => k.protect).map((k) => k.name)).toEqual(["val"]);
+    expect(
+      kubernetesObjects(r)
+        .filter((k) => k.protect)
+        .map((k) => k.name),
+    ).toEqual(["val"]);
     expect(await invalidKubernetesObjects(r)).toEqual([]);
   });
 });
@@ -248,10 +342,21 @@ describe("RedisCache, aws backend", () => {
       tags: { owner: "platform-team", Name: "fin-redis-cache" },
     });
     expect(group.inputs.authToken).toMatchObject({ secret: true });
-    expect(params.inputs).toMatchObject({ family: "redis7", parameters: [{ name: "maxmemory-policy", value: "allkeys-lru" }] });
+    expect(params.inputs).toMatchObject({
+      family: "redis7",
+      parameters: [{ name: "maxmemory-policy", value: "allkeys-lru" }],
+    });
     expect(subnets.inputs.subnetIds).toEqual(["subnet-a", "subnet-b"]);
     const sg = byName(r, "aws:ec2/securityGroup:SecurityGroup", "fin-redis-sg");
-    expect(sg.inputs.ingress).toEqual([{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-0cluster"], description: "clients on 6379 (security groups)" }]);
+    expect(sg.inputs.ingress).toEqual([
+      {
+        protocol: "tcp",
+        fromPort: 6379,
+        toPort: 6379,
+        securityGroups: ["sg-0cluster"],
+        description: "clients on 6379 (security groups)",
+      },
+    ]);
   });
 
   it("names the final snapshot uniquely per replication group, so a second delete cannot collide", async () => {
@@ -274,13 +379,25 @@ describe("RedisCache, aws backend", () => {
     });
     // The readiness Job reruns on a new auth token on this backend too.
     const revision = byName(r, "random:index/randomId:RandomId", "fin-redis-credentials-revision");
-    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({ "platform.example.com/credentials-revision": revision.state.hex });
+    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({
+      "platform.example.com/credentials-revision": revision.state.hex,
+    });
   });
 
   it("protects and retains the replication group and its key, and nothing else", async () => {
     const r = await get();
-    expect(r.resources.filter((x) => x.protect).map((x) => x.name).sort()).toEqual(["fin-redis-cache", "fin-redis-kms"]);
-    expect(r.resources.filter((x) => x.retainOnDelete).map((x) => x.name).sort()).toEqual(["fin-redis-cache", "fin-redis-kms"]);
+    expect(
+      r.resources
+        .filter((x) => x.protect)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["fin-redis-cache", "fin-redis-kms"]);
+    expect(
+      r.resources
+        .filter((x) => x.retainOnDelete)
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(["fin-redis-cache", "fin-redis-kms"]);
   });
 
   it("exports the primary endpoint with TLS, rediss:// URLs and the subnets as egress peer", async () => {
@@ -288,7 +405,12 @@ describe("RedisCache, aws backend", () => {
     const group = byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "fin-redis-cache");
     const host = group.state.primaryEndpointAddress as string;
     expect(host).toMatch(/^master\.fin-redis-cache-[0-9a-f]{7}\.[0-9a-f]{6}\.euw1\.cache\.amazonaws\.com$/);
-    expect(reveal(r.outputs)).toMatchObject({ host, port: 6379, tls: true, egressPeer: { cidrs: ["10.20.0.0/19", "10.20.32.0/19"], port: 6379 } });
+    expect(reveal(r.outputs)).toMatchObject({
+      host,
+      port: 6379,
+      tls: true,
+      egressPeer: { cidrs: ["10.20.0.0/19", "10.20.32.0/19"], port: 6379 },
+    });
     const data = secretData(byName(r, "kubernetes:core/v1:Secret", "fin-redis-backend-api-connection"));
     expect(data.REDIS_URL).toBe(`rediss://:${token(r, "fin-redis")}@${host}:6379/0`);
     expect(data.tls).toBe("true");
@@ -300,10 +422,19 @@ describe("RedisCache, aws backend", () => {
   it("checks the cache over verified TLS from inside the cluster after the group exists", async () => {
     const r = await get();
     const j = job(r);
-    expect(j.dependencies).toContain(byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "fin-redis-cache").urn);
-    expect(container(j).command[2]).toContain('redis-cli -h "$CACHE_HOST" -p "$CACHE_PORT" --tls --cacert /etc/ssl/certs/ca-certificates.crt ping');
-    const policy = networkPolicySpec(byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "fin-redis-bootstrap"));
-    expect(policy.egress[0]).toEqual({ to: [{ ipBlock: { cidr: "10.20.0.0/19" } }, { ipBlock: { cidr: "10.20.32.0/19" } }], ports: [{ protocol: "TCP", port: 6379 }] });
+    expect(j.dependencies).toContain(
+      byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "fin-redis-cache").urn,
+    );
+    expect(container(j).command[2]).toContain(
+      'redis-cli -h "$CACHE_HOST" -p "$CACHE_PORT" --tls --cacert /etc/ssl/certs/ca-certificates.crt ping',
+    );
+    const policy = networkPolicySpec(
+      byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "fin-redis-bootstrap"),
+    );
+    expect(policy.egress[0]).toEqual({
+      to: [{ ipBlock: { cidr: "10.20.0.0/19" } }, { ipBlock: { cidr: "10.20.32.0/19" } }],
+      ports: [{ protocol: "TCP", port: 6379 }],
+    });
   });
 
   it("keeps the auth token secret and renders valid Kubernetes objects", async () => {
@@ -313,42 +444,106 @@ describe("RedisCache, aws backend", () => {
   });
 
   it("uses a valkey parameter family, and no failover without replicas", async () => {
-    const r = await run("small", { ...args, protect: false, engine: "valkey", replicasPerShard: 0, snapshotRetentionDays: 0 });
+    const r = await run("small", {
+      ...args,
+      protect: false,
+      engine: "valkey",
+      replicasPerShard: 0,
+      snapshotRetentionDays: 0,
+    });
     const group = byName(r, "aws:elasticache/replicationGroup:ReplicationGroup", "small-cache");
-    expect(group.inputs).toMatchObject({ engine: "valkey", engineVersion: "8.0", numCacheClusters: 1, automaticFailoverEnabled: false, multiAzEnabled: false, snapshotRetentionLimit: 0 });
+    expect(group.inputs).toMatchObject({
+      engine: "valkey",
+      engineVersion: "8.0",
+      numCacheClusters: 1,
+      automaticFailoverEnabled: false,
+      multiAzEnabled: false,
+      snapshotRetentionLimit: 0,
+    });
     expect(group.inputs.finalSnapshotIdentifier).toBeUndefined();
-    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual(["small-credentials-revision"]);
-    expect(byName(r, "aws:elasticache/parameterGroup:ParameterGroup", "small-params").inputs.family).toBe("valkey8");
+    expect(byType(r, "random:index/randomId:RandomId").map((x) => x.name)).toEqual([
+      "small-credentials-revision",
+    ]);
+    expect(byName(r, "aws:elasticache/parameterGroup:ParameterGroup", "small-params").inputs.family).toBe(
+      "valkey8",
+    );
   });
 });
 
 describe("RedisCache, bad input", () => {
   const base: RedisCacheArgs = { backend: "aws", namespace: "fintech", consumers, aws: awsNetwork };
-  const message = (args: Partial<RedisCacheArgs>) => thrownMessage(() => new RedisCache("cache", { ...base, ...args }));
+  const message = (args: Partial<RedisCacheArgs>) =>
+    thrownMessage(() => new RedisCache("cache", { ...base, ...args }));
   const expected = (...problems: string[]) => argsErrorMessage("RedisCache", "cache", problems);
 
   it.each([
-    [{ nodeType: "db.t4g.micro" }, 'nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "db.t4g.micro"'],
+    [
+      { nodeType: "db.t4g.micro" },
+      'nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "db.t4g.micro"',
+    ],
     [{ replicasPerShard: 6 }, "replicasPerShard: expected a whole number from 0 to 5, found 6"],
-    [{ replicasPerShard: 0, multiAz: true }, "multiAz: needs replicasPerShard of at least 1 (Multi-AZ fails over to a replica in another zone)"],
-    [{ snapshotRetentionDays: 40 }, "snapshotRetentionDays: expected a whole number of days from 0 to 35, found 40"],
+    [
+      { replicasPerShard: 0, multiAz: true },
+      "multiAz: needs replicasPerShard of at least 1 (Multi-AZ fails over to a replica in another zone)",
+    ],
+    [
+      { snapshotRetentionDays: 40 },
+      "snapshotRetentionDays: expected a whole number of days from 0 to 35, found 40",
+    ],
     [{ engineVersion: "6.2" }, 'engineVersion: expected one of "7.0", "7.1" for redis, found "6.2"'],
-    [{ engine: "valkey", engineVersion: "7.1" }, 'engineVersion: expected one of "7.2", "8.0" for valkey, found "7.1"'],
-    [{ maxmemoryPolicy: "lru" as never }, "maxmemoryPolicy: expected one of noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl, found \"lru\""],
-    [{ aws: undefined }, 'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)'],
-    [{ aws: { ...awsNetwork, allowedSecurityGroupIds: undefined } }, "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)"],
-    [{ aws: { ...awsNetwork, allowedCidrs: ["10.0.0.0/33"] } }, 'aws.allowedCidrs[0]: "10.0.0.0/33" is not an IPv4 CIDR block such as 10.0.0.0/16'],
-    [{ backend: "inCluster" }, 'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)'],
-    [{ backend: "inCluster", aws: undefined, maxmemoryMb: 400 }, "maxmemoryMb: expected at most 75 % of the memory limit 512Mi (384; an append-only rewrite forks the process), found 400"],
-    [{ backend: "inCluster", aws: undefined, maxmemoryMb: 8 }, "maxmemoryMb: expected a whole number of MiB, at least 32, found 8"],
-    [{ backend: "inCluster", aws: undefined, storageSize: "0Gi" }, 'storageSize: expected a volume size such as "10Gi", found "0Gi"'],
-    [{ consumers: [consumers[0]!, consumers[0]!] }, 'consumers[1].service: "backend-api" is listed more than once'],
+    [
+      { engine: "valkey", engineVersion: "7.1" },
+      'engineVersion: expected one of "7.2", "8.0" for valkey, found "7.1"',
+    ],
+    [
+      { maxmemoryPolicy: "lru" as never },
+      'maxmemoryPolicy: expected one of noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl, found "lru"',
+    ],
+    [
+      { aws: undefined },
+      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
+    ],
+    [
+      { aws: { ...awsNetwork, allowedSecurityGroupIds: undefined } },
+      "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)",
+    ],
+    [
+      { aws: { ...awsNetwork, allowedCidrs: ["10.0.0.0/33"] } },
+      'aws.allowedCidrs[0]: "10.0.0.0/33" is not an IPv4 CIDR block such as 10.0.0.0/16',
+    ],
+    [
+      { backend: "inCluster" },
+      'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
+    ],
+    [
+      { backend: "inCluster", aws: undefined, maxmemoryMb: 400 },
+      "maxmemoryMb: expected at most 75 % of the memory limit 512Mi (384; an append-only rewrite forks the process), found 400",
+    ],
+    [
+      { backend: "inCluster", aws: undefined, maxmemoryMb: 8 },
+      "maxmemoryMb: expected a whole number of MiB, at least 32, found 8",
+    ],
+    [
+      { backend: "inCluster", aws: undefined, storageSize: "0Gi" },
+      'storageSize: expected a volume size such as "10Gi", found "0Gi"',
+    ],
+    [
+      { consumers: [consumers[0]!, consumers[0]!] },
+      'consumers[1].service: "backend-api" is listed more than once',
+    ],
   ] as [Partial<RedisCacheArgs>, string][])("rejects %j", (args, problem) => {
     expect(message(args)).toBe(expected(problem));
   });
 
   it("does not hold ElastiCache sizing against the inCluster backend, nor memory sizing against aws", async () => {
-    const local = await run("local-cache", { ...base, backend: "inCluster", aws: undefined, nodeType: "cache.t4g.micro", replicasPerShard: 0, snapshotRetentionDays: 0 });
+    const local = await run("local-cache", {
+      ...base,
+      backend: "inCluster",
+      aws: undefined,
+      nodeType: "cache.t4g.micro",
+      replicasPerShard: 0,
+      snapshotRetentionDays: 0,
+    });
     expect(byType(local, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
     const cloud = await run("cloud-cache", { ...base, maxmemoryMb: 4096 });
     expect(byType(cloud, "aws:elasticache/replicationGroup:ReplicationGroup")).toHaveLength(1);

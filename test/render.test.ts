@@ -61,7 +61,8 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
         await validateKubernetesObject(object);
         const metadata = object.metadata as { name?: string; namespace?: string };
         expect(metadata.name, file).toBeTruthy();
-        if (object.kind !== "Namespace" && !file.startsWith("manifests/_cluster/")) expect(file).toContain(`manifests/${metadata.namespace}/`);
+        if (object.kind !== "Namespace" && !file.startsWith("manifests/_cluster/"))
+          expect(file).toContain(`manifests/${metadata.namespace}/`);
         count++;
       }
     }
@@ -85,7 +86,11 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
     const { summary, files } = renderRun(stack, run);
     expect(summary.resourceCount).toBe(run.resources.length);
     expect(files.get("summary.txt")).toBe(`${summaryLine(summary)}\n`);
-    expect(summaryLine(summary)).toMatch(new RegExp(`^${stack}: ${run.resources.length} resources \\(\\d+ Kubernetes objects\\); longest dependency chain: \\d+ \\(`));
+    expect(summaryLine(summary)).toMatch(
+      new RegExp(
+        `^${stack}: ${run.resources.length} resources \\(\\d+ Kubernetes objects\\); longest dependency chain: \\d+ \\(`,
+      ),
+    );
   });
 });
 
@@ -123,9 +128,9 @@ describe("longest dependency chain", () => {
 
 describe("mock harness", () => {
   it("fails loudly on an invoke nobody mocked", async () => {
-    await expect(runProgram(() => pulumi.runtime.invoke("aws:ec2/getVpc:getVpc", { default: true }))).rejects.toThrow(
-      'Unmocked invoke "aws:ec2/getVpc:getVpc"',
-    );
+    await expect(
+      runProgram(() => pulumi.runtime.invoke("aws:ec2/getVpc:getVpc", { default: true })),
+    ).rejects.toThrow('Unmocked invoke "aws:ec2/getVpc:getVpc"');
   });
 
   it("records parent, dependencies and options as the engine receives them", async () => {

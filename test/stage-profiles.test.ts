@@ -10,10 +10,14 @@ import { byType, runStack, type RecordedResource, type RunResult } from "./harne
 import { CATALOGS, loadCatalog } from "../services";
 
 const catalogs = Object.values(CATALOGS).map(loadCatalog);
-const entryPoints = new Set(catalogs.flatMap((c) => c.services.filter((s) => s.entryPoint).map((s) => `${c.namespace}/${s.name}`)));
+const entryPoints = new Set(
+  catalogs.flatMap((c) => c.services.filter((s) => s.entryPoint).map((s) => `${c.namespace}/${s.name}`)),
+);
 const catalogServices = catalogs.flatMap((c) => c.services.map((s) => `${c.namespace}/${s.name}`));
 /** Services with a per-pod volume run a fixed count (a second replica would be a second, empty store): no floor. */
-const persistentServices = new Set(catalogs.flatMap((c) => c.services.filter((s) => s.persistence).map((s) => `${c.namespace}/${s.name}`)));
+const persistentServices = new Set(
+  catalogs.flatMap((c) => c.services.filter((s) => s.persistence).map((s) => `${c.namespace}/${s.name}`)),
+);
 
 /** Each stack runs once, on first use (runs are serialised: tests in a file run one after another). */
 const runs = new Map<string, Promise<RunResult>>();
@@ -52,13 +56,21 @@ const STATEFUL = [
 function replicaFloors(run: RunResult): Map<string, number> {
   const floors = new Map<string, number>();
   const key = (r: RecordedResource) => `${meta(r).namespace}/${meta(r).name}`;
-  const hpas = new Map(byType(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((h) => [key(h), h]));
-  const workloads = new Map([...byType(run, "kubernetes:apps/v1:Deployment"), ...byType(run, "kubernetes:apps/v1:StatefulSet")].map((w) => [key(w), w]));
+  const hpas = new Map(
+    byType(run, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").map((h) => [key(h), h]),
+  );
+  const workloads = new Map(
+    [...byType(run, "kubernetes:apps/v1:Deployment"), ...byType(run, "kubernetes:apps/v1:StatefulSet")].map(
+      (w) => [key(w), w],
+    ),
+  );
   for (const service of catalogServices.filter((s) => !persistentServices.has(s))) {
     const workload = workloads.get(service);
     if (!workload) continue;
     const hpa = hpas.get(service);
-    const floor = hpa ? (hpa.inputs.spec as { minReplicas: number }).minReplicas : (workload.inputs.spec as { replicas?: number }).replicas;
+    const floor = hpa
+      ? (hpa.inputs.spec as { minReplicas: number }).minReplicas
+      : (workload.inputs.spec as { replicas?: number }).replicas;
     floors.set(service, floor ?? 1);
   }
   return floors;
@@ -66,10 +78,14 @@ function replicaFloors(run: RunResult): Map<string, number> {
 
 /** Whether a PodDisruptionBudget in the workload's namespace selects its pods. */
 function hasPdb(run: RunResult, workload: RecordedResource): boolean {
-  const podLabels = ((workload.inputs.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template?.metadata?.labels ?? {});
+  const podLabels =
+    (workload.inputs.spec as { template?: { metadata?: { labels?: Record<string, string> } } }).template
+      ?.metadata?.labels ?? {};
   return byType(run, "kubernetes:policy/v1:PodDisruptionBudget").some((pdb) => {
     if (meta(pdb).namespace !== meta(workload).namespace) return false;
-    const selector = ((pdb.inputs.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {});
+    const selector =
+      (pdb.inputs.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ??
+      {};
     return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
   });
 }
@@ -79,15 +95,30 @@ describe("production vs staging: same shape", () => {
   it("registers the same set of resource types", () => {
     const prod = [...types(production)].sort();
     const stag = [...types(staging)].sort();
-    expect(prod.filter((t) => !stag.includes(t)), "only in production").toEqual([]);
-    expect(stag.filter((t) => !prod.includes(t)), "only in staging").toEqual([]);
-    for (const t of ["aws:eks/cluster:Cluster", "aws:ec2/vpc:Vpc", "aws:rds/instance:Instance", "kubernetes:helm.sh/v3:Release", "kubernetes:gateway.networking.k8s.io/v1:Gateway"]) {
+    expect(
+      prod.filter((t) => !stag.includes(t)),
+      "only in production",
+    ).toEqual([]);
+    expect(
+      stag.filter((t) => !prod.includes(t)),
+      "only in staging",
+    ).toEqual([]);
+    for (const t of [
+      "aws:eks/cluster:Cluster",
+      "aws:ec2/vpc:Vpc",
+      "aws:rds/instance:Instance",
+      "kubernetes:helm.sh/v3:Release",
+      "kubernetes:gateway.networking.k8s.io/v1:Gateway",
+    ]) {
       expect(prod, t).toContain(t);
     }
   });
 
   it("deploys the same catalog workloads, routes and policies", () => {
-    const names = (run: RunResult, type: string) => byType(run, type).map((r) => `${meta(r).namespace}/${meta(r).name}`).sort();
+    const names = (run: RunResult, type: string) =>
+      byType(run, type)
+        .map((r) => `${meta(r).namespace}/${meta(r).name}`)
+        .sort();
     for (const type of [
       "kubernetes:apps/v1:Deployment",
       "kubernetes:policy/v1:PodDisruptionBudget",
@@ -98,7 +129,10 @@ describe("production vs staging: same shape", () => {
     ]) {
       expect(names(production, type), type).toEqual(names(staging, type));
     }
-    const releases = (run: RunResult) => byType(run, "kubernetes:helm.sh/v3:Release").map((r) => `${String(r.inputs.chart)}@${String(r.inputs.version)}`).sort();
+    const releases = (run: RunResult) =>
+      byType(run, "kubernetes:helm.sh/v3:Release")
+        .map((r) => `${String(r.inputs.chart)}@${String(r.inputs.version)}`)
+        .sort();
     expect(releases(production)).toEqual(releases(staging));
   });
 });
@@ -108,7 +142,8 @@ describe("production vs staging: each difference", () => {
   it("spreads over 3 zones in production and 2 in staging", () => {
     expect(count(production, "aws:ec2/subnet:Subnet")).toBe(6);
     expect(count(staging, "aws:ec2/subnet:Subnet")).toBe(4);
-    const zones = (run: RunResult) => new Set(byType(run, "aws:ec2/subnet:Subnet").map((s) => s.inputs.availabilityZone));
+    const zones = (run: RunResult) =>
+      new Set(byType(run, "aws:ec2/subnet:Subnet").map((s) => s.inputs.availabilityZone));
     expect(zones(production).size).toBe(3);
     expect(zones(staging).size).toBe(2);
   });
@@ -116,17 +151,34 @@ describe("production vs staging: each difference", () => {
   it("has a NAT gateway per zone in production and one shared in staging", () => {
     expect(count(production, "aws:ec2/natGateway:NatGateway")).toBe(3);
     expect(count(staging, "aws:ec2/natGateway:NatGateway")).toBe(1);
-    const natTargets = (run: RunResult) => new Set(byType(run, "aws:ec2/route:Route").map((r) => r.inputs.natGatewayId).filter(Boolean));
+    const natTargets = (run: RunResult) =>
+      new Set(
+        byType(run, "aws:ec2/route:Route")
+          .map((r) => r.inputs.natGatewayId)
+          .filter(Boolean),
+      );
     expect(natTargets(production).size).toBe(3);
     expect(natTargets(staging).size).toBe(1);
   });
 
   it("runs larger node groups in production", () => {
     const sizes = (run: RunResult) =>
-      Object.fromEntries(byType(run, "aws:eks/nodeGroup:NodeGroup").map((g) => [(g.inputs.labels as Record<string, string>)["platform.example.com/node-group"], g.inputs.scalingConfig]));
-    expect(sizes(production)).toEqual({ general: { minSize: 3, maxSize: 10, desiredSize: 3 }, memory: { minSize: 1, maxSize: 5, desiredSize: 2 } });
-    expect(sizes(staging)).toEqual({ general: { minSize: 2, maxSize: 4, desiredSize: 2 }, memory: { minSize: 1, maxSize: 2, desiredSize: 1 } });
-    const types = (run: RunResult) => byType(run, "aws:eks/nodeGroup:NodeGroup").map((g) => g.inputs.instanceTypes);
+      Object.fromEntries(
+        byType(run, "aws:eks/nodeGroup:NodeGroup").map((g) => [
+          (g.inputs.labels as Record<string, string>)["platform.example.com/node-group"],
+          g.inputs.scalingConfig,
+        ]),
+      );
+    expect(sizes(production)).toEqual({
+      general: { minSize: 3, maxSize: 10, desiredSize: 3 },
+      memory: { minSize: 1, maxSize: 5, desiredSize: 2 },
+    });
+    expect(sizes(staging)).toEqual({
+      general: { minSize: 2, maxSize: 4, desiredSize: 2 },
+      memory: { minSize: 1, maxSize: 2, desiredSize: 1 },
+    });
+    const types = (run: RunResult) =>
+      byType(run, "aws:eks/nodeGroup:NodeGroup").map((g) => g.inputs.instanceTypes);
     expect(types(production)).toEqual(types(staging));
   });
 
@@ -134,26 +186,42 @@ describe("production vs staging: each difference", () => {
     const rds = (run: RunResult) => byType(run, "aws:rds/instance:Instance");
     expect(rds(production).length).toBeGreaterThan(0);
     for (const db of rds(production)) {
-      expect(db.inputs, db.name).toMatchObject({ multiAz: true, deletionProtection: true, skipFinalSnapshot: false, finalSnapshotIdentifier: expect.any(String) });
+      expect(db.inputs, db.name).toMatchObject({
+        multiAz: true,
+        deletionProtection: true,
+        skipFinalSnapshot: false,
+        finalSnapshotIdentifier: expect.any(String),
+      });
     }
     for (const db of rds(staging)) {
-      expect(db.inputs, db.name).toMatchObject({ multiAz: false, deletionProtection: false, skipFinalSnapshot: true });
+      expect(db.inputs, db.name).toMatchObject({
+        multiAz: false,
+        deletionProtection: false,
+        skipFinalSnapshot: true,
+      });
       expect(db.inputs.finalSnapshotIdentifier).toBeUndefined();
     }
     for (const cache of byType(production, "aws:elasticache/replicationGroup:ReplicationGroup")) {
-      expect(cache.inputs, cache.name).toMatchObject({ multiAzEnabled: true, automaticFailoverEnabled: true, finalSnapshotIdentifier: expect.any(String) });
+      expect(cache.inputs, cache.name).toMatchObject({
+        multiAzEnabled: true,
+        automaticFailoverEnabled: true,
+        finalSnapshotIdentifier: expect.any(String),
+      });
     }
     for (const cache of byType(staging, "aws:elasticache/replicationGroup:ReplicationGroup")) {
       expect(cache.inputs.finalSnapshotIdentifier, cache.name).toBeUndefined();
     }
-    for (const broker of byType(production, "aws:mq/broker:Broker")) expect(broker.inputs.deploymentMode).toBe("CLUSTER_MULTI_AZ");
-    for (const broker of byType(staging, "aws:mq/broker:Broker")) expect(broker.inputs.deploymentMode).toBe("SINGLE_INSTANCE");
+    for (const broker of byType(production, "aws:mq/broker:Broker"))
+      expect(broker.inputs.deploymentMode).toBe("CLUSTER_MULTI_AZ");
+    for (const broker of byType(staging, "aws:mq/broker:Broker"))
+      expect(broker.inputs.deploymentMode).toBe("SINGLE_INSTANCE");
   });
 
   it("protects (and retains) the cluster and every stateful resource in production, none in staging", () => {
     const stateful = (run: RunResult) => run.resources.filter((r) => STATEFUL.includes(r.type));
     expect(stateful(production).map((r) => r.type)).toContain("aws:eks/cluster:Cluster");
-    for (const r of stateful(production)) expect([r.protect, r.retainOnDelete], `${r.type} ${r.name}`).toEqual([true, true]);
+    for (const r of stateful(production))
+      expect([r.protect, r.retainOnDelete], `${r.type} ${r.name}`).toEqual([true, true]);
     expect(one(production, "aws:eks/cluster:Cluster").inputs.deletionProtection).toBe(true);
     // The KMS keys guarding stateful data are protected with it.
     for (const key of byType(production, "aws:kms/key:Key")) expect(key.protect, key.name).toBe(true);
@@ -173,17 +241,21 @@ describe("production vs staging: each difference", () => {
     for (const [key, floor] of prod) expect(floor, key).toBeGreaterThanOrEqual(2);
     for (const [key, floor] of stag) expect(floor, key).toBeGreaterThanOrEqual(2);
     const proxyReplicas = (run: RunResult) =>
-      (one(run, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy").inputs.spec as { provider: { kubernetes: { envoyDeployment: { replicas: number } } } }).provider.kubernetes.envoyDeployment
-        .replicas;
+      (
+        one(run, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy").inputs.spec as {
+          provider: { kubernetes: { envoyDeployment: { replicas: number } } };
+        }
+      ).provider.kubernetes.envoyDeployment.replicas;
     expect(proxyReplicas(production)).toBe(3);
     expect(proxyReplicas(staging)).toBe(2);
   });
 
   it("keeps a PodDisruptionBudget for every catalog service in both stages", () => {
     for (const run of [production, staging]) {
-      const workloads = [...byType(run, "kubernetes:apps/v1:Deployment"), ...byType(run, "kubernetes:apps/v1:StatefulSet")].filter((w) =>
-        catalogServices.includes(`${meta(w).namespace}/${meta(w).name}`),
-      );
+      const workloads = [
+        ...byType(run, "kubernetes:apps/v1:Deployment"),
+        ...byType(run, "kubernetes:apps/v1:StatefulSet"),
+      ].filter((w) => catalogServices.includes(`${meta(w).namespace}/${meta(w).name}`));
       expect(workloads.length).toBe(catalogServices.length);
       for (const w of workloads) expect(hasPdb(run, w), `${meta(w).namespace}/${meta(w).name}`).toBe(true);
     }
@@ -205,26 +277,48 @@ describe("local stack", () => {
 describe("local stack with the gateway charts on disk", () => {
   it("installs the IngressGateway with a self-signed CA chain and a plain LoadBalancer, through the cluster's provider", async () => {
     const run = await runStack("local", {
-      config: { "platform:ingress": { charts: { envoyGateway: { path: "./charts/gateway-helm" }, certManager: { path: "./charts/cert-manager" } } } },
+      config: {
+        "platform:ingress": {
+          charts: {
+            envoyGateway: { path: "./charts/gateway-helm" },
+            certManager: { path: "./charts/cert-manager" },
+          },
+        },
+      },
     });
-    const issuers = byType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer").map((r) => Object.keys(r.inputs.spec as object)[0]);
+    const issuers = byType(run, "kubernetes:cert-manager.io/v1:ClusterIssuer").map(
+      (r) => Object.keys(r.inputs.spec as object)[0],
+    );
     expect(issuers.sort()).toEqual(["ca", "selfSigned"]);
     const releases = byType(run, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
     expect(releases.sort()).toEqual(["./charts/cert-manager", "./charts/gateway-helm"]);
     const proxy = one(run, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy");
-    expect((proxy.inputs.spec as { provider: { kubernetes: { envoyService: unknown } } }).provider.kubernetes.envoyService).toEqual({ type: "LoadBalancer" });
+    expect(
+      (proxy.inputs.spec as { provider: { kubernetes: { envoyService: unknown } } }).provider.kubernetes
+        .envoyService,
+    ).toEqual({ type: "LoadBalancer" });
     const provider = one(run, "pulumi:providers:kubernetes");
-    expect(run.resources.filter(isKubernetesObject).filter((r) => !r.provider.startsWith(`${provider.urn}::`))).toEqual([]);
+    expect(
+      run.resources.filter(isKubernetesObject).filter((r) => !r.provider.startsWith(`${provider.urn}::`)),
+    ).toEqual([]);
   });
 });
 
 describe("explicit Kubernetes provider", () => {
-  it.each(["production", "staging", "local"])("every Kubernetes resource of %s goes through the cluster's provider", async (stack) => {
-    const run = await stackRun(stack);
-    const provider = one(run, "pulumi:providers:kubernetes");
-    const objects = run.resources.filter(isKubernetesObject);
-    expect(objects.length).toBeGreaterThan(20);
-    const offenders = objects.filter((r) => !r.provider || r.provider.includes("pulumi:providers:kubernetes::default") || !r.provider.startsWith(`${provider.urn}::`));
-    expect(offenders.map((r) => `${r.type} ${r.name} → ${r.provider || "(default)"}`)).toEqual([]);
-  });
+  it.each(["production", "staging", "local"])(
+    "every Kubernetes resource of %s goes through the cluster's provider",
+    async (stack) => {
+      const run = await stackRun(stack);
+      const provider = one(run, "pulumi:providers:kubernetes");
+      const objects = run.resources.filter(isKubernetesObject);
+      expect(objects.length).toBeGreaterThan(20);
+      const offenders = objects.filter(
+        (r) =>
+          !r.provider ||
+          r.provider.includes("pulumi:providers:kubernetes::default") ||
+          !r.provider.startsWith(`${provider.urn}::`),
+      );
+      expect(offenders.map((r) => `${r.type} ${r.name} → ${r.provider || "(default)"}`)).toEqual([]);
+    },
+  );
 });

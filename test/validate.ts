@@ -3,12 +3,24 @@
  * (generated from the Kubernetes OpenAPI spec and each project's CRDs) by apiVersion/kind.
  */
 const PACKAGES: { group: RegExp; module: (group: string, version: string, kind: string) => string }[] = [
-  { group: /^monitoring\.coreos\.com$/, module: (g, v, k) => `@kubernetes-models/prometheus-operator/${g}/${v}/${k}` },
-  { group: /^gateway\.networking\.k8s\.io$/, module: (g, v, k) => `@kubernetes-models/gateway-api/${g}/${v}/${k}` },
-  { group: /^gateway\.envoyproxy\.io$/, module: (g, v, k) => `@kubernetes-models/envoy-gateway/${g}/${v}/${k}` },
+  {
+    group: /^monitoring\.coreos\.com$/,
+    module: (g, v, k) => `@kubernetes-models/prometheus-operator/${g}/${v}/${k}`,
+  },
+  {
+    group: /^gateway\.networking\.k8s\.io$/,
+    module: (g, v, k) => `@kubernetes-models/gateway-api/${g}/${v}/${k}`,
+  },
+  {
+    group: /^gateway\.envoyproxy\.io$/,
+    module: (g, v, k) => `@kubernetes-models/envoy-gateway/${g}/${v}/${k}`,
+  },
   { group: /cert-manager\.io$/, module: (g, v, k) => `@kubernetes-models/cert-manager/${g}/${v}/${k}` },
   { group: /^core$/, module: (_g, v, k) => `kubernetes-models/${v}/${k}` },
-  { group: /\.k8s\.io$|^apps$|^batch$|^autoscaling$|^policy$/, module: (g, v, k) => `kubernetes-models/${g}/${v}/${k}` },
+  {
+    group: /\.k8s\.io$|^apps$|^batch$|^autoscaling$|^policy$/,
+    module: (g, v, k) => `kubernetes-models/${g}/${v}/${k}`,
+  },
 ];
 
 export function modelModule(apiVersion: string, kind: string): string | undefined {
@@ -32,6 +44,8 @@ export async function validateKubernetesObject(object: Record<string, unknown>):
   try {
     new Ctor(object).validate();
   } catch (error) {
-    throw new Error(`${kind} ${metadata?.namespace ?? ""}/${metadata?.name ?? ""} is invalid: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `${kind} ${metadata?.namespace ?? ""}/${metadata?.name ?? ""} is invalid: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -6,9 +6,11 @@
 import { MOCK_ACCOUNT, MOCK_REGION, stableHex } from "./common";
 import { type MockDomain } from "./types";
 
-const arn = (service: string, resource: string) => `arn:aws:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${resource}`;
+const arn = (service: string, resource: string) =>
+  `arn:aws:${service}:${MOCK_REGION}:${MOCK_ACCOUNT}:${resource}`;
 /** The physical name the provider would choose: the given one, or the logical name plus a random suffix. */
-const physical = (name: string, given: unknown) => (typeof given === "string" && given !== "" ? given : `${name}-${stableHex(`autoname/${name}`, 7)}`);
+const physical = (name: string, given: unknown) =>
+  typeof given === "string" && given !== "" ? given : `${name}-${stableHex(`autoname/${name}`, 7)}`;
 
 export const awsDataMocks: MockDomain = {
   resources: {
@@ -23,7 +25,11 @@ export const awsDataMocks: MockDomain = {
     // RDS
     "aws:rds/subnetGroup:SubnetGroup": ({ name, inputs }) => {
       const groupName = physical(name, inputs.name);
-      return { name: groupName, arn: arn("rds", `subgrp:${groupName}`), vpcId: `vpc-${stableHex("vpc", 17)}` };
+      return {
+        name: groupName,
+        arn: arn("rds", `subgrp:${groupName}`),
+        vpcId: `vpc-${stableHex("vpc", 17)}`,
+      };
     },
     "aws:rds/parameterGroup:ParameterGroup": ({ name, inputs }) => {
       const groupName = physical(name, inputs.name);
@@ -41,7 +47,8 @@ export const awsDataMocks: MockDomain = {
         arn: arn("rds", `db:${identifier}`),
         resourceId: `db-${stableHex(`rds/${name}`, 26).toUpperCase()}`,
         hostedZoneId: "Z29XKXDKYMONMX",
-        engineVersionActual: inputs.engineVersion === "15" ? "15.14" : inputs.engineVersion === "17" ? "17.6" : "16.10",
+        engineVersionActual:
+          inputs.engineVersion === "15" ? "15.14" : inputs.engineVersion === "17" ? "17.6" : "16.10",
         status: "available",
       };
     },
@@ -65,7 +72,10 @@ export const awsDataMocks: MockDomain = {
         readerEndpointAddress: `replica.${groupId}.${suffix}`,
         port: Number(inputs.port ?? 6379),
         engineVersionActual: inputs.engine === "valkey" ? "8.0.1" : "7.1.0",
-        memberClusters: Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${groupId}-00${i + 1}`),
+        memberClusters: Array.from(
+          { length: Number(inputs.numCacheClusters ?? 1) },
+          (_, i) => `${groupId}-00${i + 1}`,
+        ),
       };
     },
 

@@ -22,10 +22,16 @@ export const unmockedInvokes: string[] = [];
 export const platformMocks: pulumi.runtime.Mocks = {
   newResource(args) {
     const specific = resourceMocks[args.type];
-    const isKubernetesObject = args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:helm.sh");
+    const isKubernetesObject =
+      args.type.startsWith("kubernetes:") && !args.type.startsWith("kubernetes:helm.sh");
     const base = isKubernetesObject ? kubernetesObject(args) : { ...args.inputs };
     const state = { ...base, ...(specific ? specific(args) : {}) };
-    const id = isKubernetesObject ? `${String((state.metadata as { namespace?: string }).namespace ?? "")}/${String((state.metadata as { name: string }).name)}`.replace(/^\//, "") : `${args.name}-${stableHex(`${args.type}/${args.name}`, 8)}`;
+    const id = isKubernetesObject
+      ? `${String((state.metadata as { namespace?: string }).namespace ?? "")}/${String((state.metadata as { name: string }).name)}`.replace(
+          /^\//,
+          "",
+        )
+      : `${args.name}-${stableHex(`${args.type}/${args.name}`, 8)}`;
     // The monitor passes the import id, "" when not importing: only a non-empty one is a real id.
     return { id: args.id || id, state };
   },
@@ -34,7 +40,9 @@ export const platformMocks: pulumi.runtime.Mocks = {
     if (!mock) {
       // Throwing here would surface as an anonymous rejection deep in the SDK; instead the harness
       // fails the whole run with this message once the program settles.
-      unmockedInvokes.push(`Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`);
+      unmockedInvokes.push(
+        `Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`,
+      );
       return {};
     }
     return mock(args);

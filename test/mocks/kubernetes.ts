@@ -25,9 +25,13 @@ export const kubernetesObject: ResourceMock = ({ type, name, inputs }) => {
   const out: Record<string, unknown> = { ...inputs, metadata };
   if (type === "kubernetes:core/v1:Service") {
     const spec = { ...((inputs.spec as Record<string, unknown> | undefined) ?? {}) };
-    if (spec.clusterIP !== "None") spec.clusterIP = `10.96.${parseInt(stableHex(name, 2), 16)}.${parseInt(stableHex(`${name}x`, 2), 16)}`;
+    if (spec.clusterIP !== "None")
+      spec.clusterIP = `10.96.${parseInt(stableHex(name, 2), 16)}.${parseInt(stableHex(`${name}x`, 2), 16)}`;
     out.spec = spec;
-    if (spec.type === "LoadBalancer") out.status = { loadBalancer: { ingress: [{ hostname: `${stableHex(name, 16)}.elb.eu-west-1.amazonaws.com` }] } };
+    if (spec.type === "LoadBalancer")
+      out.status = {
+        loadBalancer: { ingress: [{ hostname: `${stableHex(name, 16)}.elb.eu-west-1.amazonaws.com` }] },
+      };
   }
   return out;
 };
@@ -37,12 +41,23 @@ export const kubernetesMocks: MockDomain = {
     "pulumi:providers:kubernetes": ({ inputs }) => ({ ...inputs }),
     // Envoy Gateway publishes the proxy's load balancer address in the Gateway's status.
     "kubernetes:gateway.networking.k8s.io/v1:Gateway": ({ name }) => ({
-      status: { addresses: [{ type: "Hostname", value: `${stableHex(`${name}-lb`, 16)}.elb.eu-west-1.amazonaws.com` }] },
+      status: {
+        addresses: [
+          { type: "Hostname", value: `${stableHex(`${name}-lb`, 16)}.elb.eu-west-1.amazonaws.com` },
+        ],
+      },
     }),
     "kubernetes:helm.sh/v3:Release": ({ name, inputs }) => ({
       ...inputs,
       name: inputs.name ?? `${name}-${stableHex(name, 8)}`,
-      status: { name: inputs.name ?? name, namespace: inputs.namespace ?? "default", status: "deployed", version: inputs.version, chart: inputs.chart, revision: 1 },
+      status: {
+        name: inputs.name ?? name,
+        namespace: inputs.namespace ?? "default",
+        status: "deployed",
+        version: inputs.version,
+        chart: inputs.chart,
+        revision: 1,
+      },
     }),
   },
   invokes: {},

@@ -30,6 +30,13 @@ describe("Pulumi.yaml", () => {
     expect(validate({ ...project, runtime: 42 })).toBe(false);
   });
 
+  it("the example consumer stack's Pulumi.yaml is valid YAML and validates too", () => {
+    const schema = JSON.parse(readFileSync(projectSchemaPath(REPO_ROOT), "utf8")) as object;
+    const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    const example = parseYaml(readFileSync(path.join(REPO_ROOT, "examples", "consumer-stack", "Pulumi.yaml"), "utf8")) as unknown;
+    expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
+  });
+
   it("declares exactly the keys the program accepts, typed, with secrets marked", () => {
     expect(project.runtime.name).toBe("nodejs");
     const declared = Object.keys(project.config)

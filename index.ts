@@ -103,7 +103,10 @@ const gateway = settings.ingress.enabled
         controllerReplicas: settings.stage === "local" ? 1 : 2,
         labels: { stage: settings.stage },
       },
-      onCluster,
+      // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
+      cluster.loadBalancerController
+        ? { ...onCluster, dependsOn: [cluster.loadBalancerController] }
+        : onCluster,
     )
   : undefined;
 
@@ -231,8 +234,9 @@ function deployCatalog(plan: CatalogPlan) {
 
   // Services in start order, so each one's dependencies already exist to depend on.
   const services = new Map<string, MicroService>();
+  const planByName = new Map(plan.services.map((s) => [s.spec.name, s]));
   for (const name of plan.startOrder) {
-    const svc = plan.services.find((s) => s.spec.name === name);
+    const svc = planByName.get(name);
     if (!svc) continue;
     const { spec } = svc;
     const secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }> = {};
@@ -277,9 +281,7 @@ function deployCatalog(plan: CatalogPlan) {
     const expose = svc.spec.expose;
     const service = services.get(svc.spec.name);
     if (!expose || !gateway || !service) continue;
-    const issuer = expose.jwt
-      ? plan.services.find((s) => s.spec.name === expose.jwt?.issuerService)
-      : undefined;
+    const issuer = expose.jwt ? planByName.get(expose.jwt.issuerService) : undefined;
     Object.assign(
       publicUrls,
       gateway.addRoutes(
@@ -351,7 +353,6 @@ function microServiceArgs(
   egress: EgressPeer[],
 ): ConstructorParameters<typeof MicroService>[1] {
   const { spec } = svc;
-  const issuesJwtFor = isJwtIssuer(svc);
   return {
     namespace: namespace.name,
     serviceName: spec.name,
@@ -390,7 +391,7 @@ function microServiceArgs(
           ]
         : []),
       // The Gateway's proxies fetch the JWKS from the issuer's HTTP side port.
-      ...(issuesJwtFor && gateway
+      ...(svc.jwtIssuer && gateway
         ? [
             {
               namespace: gateway.gatewayNamespace,
@@ -413,12 +414,6 @@ function microServiceArgs(
     runAsUser: spec.runAsUser,
     ...(spec.migration ? { migration: { command: spec.migration.command } } : {}),
   };
-}
-
-/** Whether another service of the catalog validates JWTs issued by this one. */
-function isJwtIssuer(svc: ServicePlan): boolean {
-  const catalog = settings.catalogs.find((c) => c.name === svc.catalog);
-  return !!catalog?.services.some((s) => s.expose?.jwt?.issuerService === svc.spec.name);
 }
 
 /**

@@ -23,6 +23,8 @@ export interface ServicePlan {
   dependencies: { name: string; port: number; protocol: "http" | "grpc"; env: string }[];
   /** Services that call this one (allowed in by its NetworkPolicy). */
   callers: string[];
+  /** Another service's public route validates JWTs this one issues (the Gateway fetches its JWKS). */
+  jwtIssuer: boolean;
   /** Secret env vars grouped by where their value comes from. */
   generatedSecrets: { env: string; id: string; length: number }[];
   externalSecrets: { env: string; id: string; configKey: string }[];
@@ -47,6 +49,13 @@ export function defaultUrlEnv(service: string): string {
 
 export function planCatalog(settings: PlatformSettings, catalog: Catalog): CatalogPlan {
   const byName = new Map(catalog.services.map((s) => [s.name, s]));
+  // Reverse edges and JWT issuers, computed once (catalogs can be large; see the benchmark).
+  const callersOf = new Map<string, string[]>();
+  for (const s of catalog.services)
+    for (const dep of s.dependsOn) callersOf.set(dep, [...(callersOf.get(dep) ?? []), s.name]);
+  const jwtIssuers = new Set(
+    catalog.services.flatMap((s) => (s.expose?.jwt ? [s.expose.jwt.issuerService] : [])),
+  );
   const services = catalog.services.map((spec): ServicePlan => {
     const override = settings.services[`${catalog.name}/${spec.name}`] ?? {};
     const replicas = planReplicas(settings, spec, override.replicas);
@@ -71,7 +80,8 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
           env: spec.dependencyEnv[dep] ?? defaultUrlEnv(dep),
         };
       }),
-      callers: catalog.services.filter((s) => s.dependsOn.includes(spec.name)).map((s) => s.name),
+      callers: callersOf.get(spec.name) ?? [],
+      jwtIssuer: jwtIssuers.has(spec.name),
       generatedSecrets: secretsOf(spec.secretEnv, "generated").map(([env, s]) => ({
         env,
         id: s.id,

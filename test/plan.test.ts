@@ -145,6 +145,14 @@ describe("deployment plan", () => {
     ]);
   });
 
+  it("marks the JWT issuer whose keys the Gateway fetches (e-commerce: user-service)", () => {
+    const issuers = (plans("production").ecommerce?.services ?? [])
+      .filter((s) => s.jwtIssuer)
+      .map((s) => s.spec.name);
+    expect(issuers).toEqual(["user-service"]);
+    expect((plans("production").fintech?.services ?? []).some((s) => s.jwtIssuer)).toBe(false);
+  });
+
   it("names URL env vars after the dependency by default", () => {
     expect(defaultUrlEnv("order-service")).toBe("ORDER_SERVICE_URL");
   });

@@ -15,6 +15,11 @@
  * service's namespace, a SecurityPolicy validating JWTs against the issuer's in-cluster JWKS (exempt
  * prefixes get their own route without it), and a BackendTrafficPolicy for its rate limit.
  *
+ * `opts.dependsOn` holds back only what makes the proxy's LoadBalancer Service exist (the Envoy
+ * Gateway release, the EnvoyProxy and the Gateway): on EKS, pass the AWS Load Balancer Controller
+ * (`KubernetesCluster.loadBalancerController`) so the NLB has a controller when the Service appears,
+ * and so that on destroy the Gateway goes before the controller that must delete its NLB.
+ *
  * Rate limits are global (shared by all proxy replicas, counted in Redis), per client IP: Envoy
  * Gateway's local limiter counts per replica (3 replicas would allow 3x the budget) and does not key
  * buckets per client IP. Envoy Gateway limits are fixed windows of one Second/Minute/Hour/Day, so a
@@ -26,8 +31,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  chartProblems,
+  chartRef,
   childName,
   ComponentArgsError,
+  type HelmChartSource,
   LABEL,
   POD_SECURITY_EXEMPTION_ANNOTATION,
   restrictedContainerSecurityContext,
@@ -35,30 +43,16 @@ import {
   scratchVolumes,
   selectorLabels,
   serviceHost,
+  splitDependsOn,
   standardLabels,
   standardProbes,
   typeToken,
   type PlatformLabels,
+  withDependsOn,
 } from "./lib";
 
-/** Where a third-party Helm chart comes from. */
-export interface HelmChartSource {
-  /**
-   * Chart version, pinned.
-   * @example "v1.5.4"
-   */
-  version: string;
-  /**
-   * `repository`: fetch from the chart's registry (online). `localPath`: a chart directory or .tgz on disk.
-   * @example "repository"
-   */
-  source: "repository" | "localPath";
-  /**
-   * Chart directory or .tgz (`localPath` only).
-   * @example "./charts/gateway-helm-v1.5.4.tgz"
-   */
-  path?: string;
-}
+/** Where a third-party Helm chart comes from (defined in lib.ts, shared with KubernetesCluster). */
+export type { HelmChartSource } from "./lib";
 
 export interface IngressGatewayArgs {
   /**
@@ -102,7 +96,8 @@ export interface IngressGatewayArgs {
   certManagerChart: HelmChartSource;
   /**
    * How the proxy Service is exposed. `nlb`: an internet-facing AWS Network Load Balancer with IP
-   * targets and client IP preservation (needs the AWS Load Balancer Controller in the cluster).
+   * targets and client IP preservation (needs the AWS Load Balancer Controller in the cluster:
+   * KubernetesCluster installs it on EKS; pass it in `opts.dependsOn`).
    * `default`: a plain `LoadBalancer` Service, as the cluster provides it (kind, k3d, minikube tunnel).
    * @default "default"
    * @example "nlb"
@@ -255,7 +250,11 @@ export class IngressGateway extends pulumi.ComponentResource {
   constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
     validateGatewayArgs(name, args);
-    super(typeToken("IngressGateway"), name, {}, opts);
+    // `opts.dependsOn` (e.g. the AWS Load Balancer Controller that must serve the proxy's NLB) holds
+    // back what makes the proxy Service exist: Envoy Gateway, the EnvoyProxy and the Gateway. The
+    // controllers' namespaces, cert-manager and the issuers do not wait for it.
+    const { options, dependsOn: external } = splitDependsOn(opts);
+    super(typeToken("IngressGateway"), name, {}, options);
     this.componentName = name;
     this.domain = args.domain;
     this.rateLimiting = args.rateLimiting ?? true;
@@ -332,7 +331,7 @@ export class IngressGateway extends pulumi.ComponentResource {
         maxHistory: 10,
         cleanupOnFail: true,
       },
-      { parent: this, dependsOn: redis },
+      { parent: this, dependsOn: withDependsOn(external, ...redis) },
     );
     const certManagerValues: Record<string, unknown> = {
       crds: { enabled: true, keep: true },
@@ -492,7 +491,7 @@ export class IngressGateway extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: [envoyGateway] },
+      { parent: this, dependsOn: withDependsOn(external, envoyGateway) },
     );
     const gatewayClass = new k8s.apiextensions.CustomResource(
       childName(name, "class"),
@@ -561,7 +560,7 @@ export class IngressGateway extends pulumi.ComponentResource {
         status: undefined,
       },
       // The Gateway must not wait for the certificate: ACME HTTP-01 is answered through this Gateway.
-      { parent: this, dependsOn: [gatewayClass, gatewayNs] },
+      { parent: this, dependsOn: withDependsOn(external, gatewayClass, gatewayNs) },
     );
     const redirect = new k8s.apiextensions.CustomResource(
       childName(name, "https-redirect"),
@@ -826,39 +825,6 @@ export function rateLimitRule(limit: { requests: number; perSeconds: number }): 
   return { requests: limit.requests, unit: longer[0] };
 }
 
-function chartRef(
-  chart: HelmChartSource,
-  repositoryChart: string,
-  repository?: string,
-): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
-  if (chart.source === "localPath") return { chart: chart.path as string, version: chart.version };
-  return {
-    chart: repositoryChart,
-    version: chart.version,
-    ...(repository ? { repositoryOpts: { repo: repository } } : {}),
-  };
-}
-
-function chartProblems(key: string, chart: HelmChartSource | undefined): string[] {
-  if (!chart) return [`${key}: required ({ version, source })`];
-  const problems: string[] = [];
-  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version ?? ""))
-    problems.push(
-      `${key}.version: a pinned chart version such as v1.5.4, found ${JSON.stringify(chart.version)}`,
-    );
-  if (chart.source === "localPath" && !chart.path)
-    problems.push(`${key}.path: required when source is "localPath"`);
-  else if (chart.source === "repository" && chart.path !== undefined)
-    problems.push(
-      `${key}.path: no value when source is "repository" (the chart is fetched from its registry)`,
-    );
-  else if (chart.source !== "localPath" && chart.source !== "repository")
-    problems.push(
-      `${key}.source: "repository" or "localPath", found ${JSON.stringify(chart.source)} (leave the IngressGateway out instead of skipping its charts)`,
-    );
-  return problems;
-}
-
 function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
   const problems: string[] = [];
   if (!DNS_LABEL.test(name) || name.length > 40)
@@ -891,8 +857,8 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
     }
   } else problems.push(`tls.issuer: "acme" or "selfSigned", found ${JSON.stringify(issuer)}`);
   problems.push(
-    ...chartProblems("envoyGatewayChart", args.envoyGatewayChart),
-    ...chartProblems("certManagerChart", args.certManagerChart),
+    ...chartProblems("envoyGatewayChart", args.envoyGatewayChart, "leave the IngressGateway out"),
+    ...chartProblems("certManagerChart", args.certManagerChart, "leave the IngressGateway out"),
   );
   if (args.loadBalancer !== undefined && args.loadBalancer !== "nlb" && args.loadBalancer !== "default")
     problems.push(`loadBalancer: "nlb" or "default", found ${JSON.stringify(args.loadBalancer)}`);

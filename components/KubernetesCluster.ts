@@ -9,8 +9,12 @@
  *   managed add-ons (VPC CNI with NetworkPolicy enforcement, kube-proxy, EKS Pod Identity agent,
  *   CoreDNS, EBS CSI driver with its own Pod Identity role), managed node groups from `nodeGroups`
  *   (IMDSv2-only launch templates with encrypted gp3 root volumes), a default encrypted gp3
- *   StorageClass, and a Kubernetes provider whose kubeconfig (a secret output) gets tokens with
- *   `aws eks get-token`.
+ *   StorageClass, a Kubernetes provider whose kubeconfig (a secret output) gets tokens with
+ *   `aws eks get-token`, and (unless `loadBalancerController: false`) the AWS Load Balancer
+ *   Controller: a pinned Helm release in kube-system whose IAM role reaches its service account
+ *   through EKS Pod Identity. It is what turns the IngressGateway's annotated LoadBalancer Service
+ *   into an internet-facing NLB; with its Service mutator webhook off, only Services that ask for it
+ *   (annotation `aws-load-balancer-type: external`) get one.
  * - `provider: "existing"` creates no cloud resources: only a Kubernetes provider for the given
  *   `kubeconfig` / `context` (or the ambient kubeconfig when both are left out).
  *
@@ -21,16 +25,31 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
+  chartProblems,
+  chartRef,
   childName,
   CLOUDWATCH_RETENTION_DAYS,
   ComponentArgsError,
+  EKS_KUBERNETES_VERSIONS,
+  type HelmChartSource,
   ipv4CidrProblem,
   statefulOptions,
   typeToken,
 } from "./lib";
 
-/** Kubernetes versions this component is tested against on EKS (standard support). */
-export const EKS_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+/** Kubernetes versions this component is tested against on EKS (the list lives in lib.ts). */
+export { EKS_KUBERNETES_VERSIONS };
+
+/**
+ * The AWS Load Balancer Controller chart (`aws-load-balancer-controller` from EKS_CHARTS_REPOSITORY),
+ * pinned: chart 1.13.4 is controller v2.13.4, the last patch of the 2.13 line. The IAM policy below
+ * (`loadBalancerControllerPolicy`) follows that version's published iam_policy.json: bump both together.
+ */
+export const AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION = "1.13.4";
+export const EKS_CHARTS_REPOSITORY = "https://aws.github.io/eks-charts";
+/** Namespace and service account of the controller; its Pod Identity association names both. */
+export const LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system";
+export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
 
 /** The managed add-ons this component installs. */
 export const EKS_ADDONS = [
@@ -173,6 +192,22 @@ export interface KubernetesClusterArgs {
    */
   kubeconfigRoleArn?: string;
   /**
+   * Install the AWS Load Balancer Controller (`aws` only; refused with `existing`, whose cluster is
+   * not this component's to equip). Without it, no Service of type LoadBalancer annotated for the
+   * controller (the IngressGateway's `nlb`) ever gets a load balancer.
+   * @default true (with `aws`)
+   * @example false
+   */
+  loadBalancerController?: boolean;
+  /**
+   * The controller's chart (`aws-load-balancer-controller` from https://aws.github.io/eks-charts),
+   * pinned (`aws` only). A different version needs the matching IAM policy: see
+   * AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION.
+   * @default { version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION, source: "repository" }
+   * @example { version: "1.13.4", source: "localPath", path: "./charts/aws-load-balancer-controller-1.13.4.tgz" }
+   */
+  loadBalancerControllerChart?: HelmChartSource;
+  /**
    * Protect the cluster and its KMS key: `protect` + `retainOnDelete`, EKS deletion protection, and a
    * `Retain` reclaim policy on the default StorageClass. Set it for production.
    * @default false
@@ -214,6 +249,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   public readonly nodeRoleArn: pulumi.Output<string | undefined>;
   /** Name of the default StorageClass this component created (`aws` only). */
   public readonly storageClassName: pulumi.Output<string | undefined>;
+  /**
+   * The AWS Load Balancer Controller's Helm release (`aws` unless `loadBalancerController: false`;
+   * otherwise undefined). Put it in the `dependsOn` of whatever creates load-balanced Services
+   * (the IngressGateway), so they wait for it and are deleted before it.
+   */
+  public readonly loadBalancerController: k8s.helm.v3.Release | undefined;
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
@@ -238,6 +279,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       this.oidcIssuerUrl = none;
       this.nodeRoleArn = none;
       this.storageClassName = none;
+      this.loadBalancerController = undefined;
     } else {
       const eks = this.createEks(name, args);
       this.provider = eks.provider;
@@ -249,6 +291,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       this.oidcIssuerUrl = eks.oidc.url;
       this.nodeRoleArn = eks.nodeRole.arn;
       this.storageClassName = eks.storageClass.metadata.name;
+      this.loadBalancerController = eks.loadBalancerController;
     }
 
     this.registerOutputs({
@@ -260,6 +303,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       oidcIssuerUrl: this.oidcIssuerUrl,
       nodeRoleArn: this.nodeRoleArn,
       storageClassName: this.storageClassName,
+      loadBalancerControllerRelease: this.loadBalancerController?.name,
     });
   }
 
@@ -407,12 +451,16 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         { parent: this, dependsOn },
       );
     // Networking add-ons first: nodes only become Ready once the CNI runs on them.
-    const networkAddons = [
-      // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
-      addon("vpc-cni", { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }, [cluster]),
-      addon("kube-proxy", {}, [cluster]),
-      addon("eks-pod-identity-agent", {}, [cluster]),
-    ];
+    // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+    const vpcCni = addon(
+      "vpc-cni",
+      { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
+      [cluster],
+    );
+    const kubeProxy = addon("kube-proxy", {}, [cluster]);
+    // The Pod Identity agent (a DaemonSet) hands pods the credentials of their association's role.
+    const podIdentityAgent = addon("eks-pod-identity-agent", {}, [cluster]);
+    const networkAddons = [vpcCni, kubeProxy, podIdentityAgent];
 
     // Nodes.
     const nodeRole = serviceRole(
@@ -495,7 +543,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       `EBS CSI controller of ${clusterName} (Pod Identity)`,
     );
     const ebsCsiPolicies = attach(ebsCsiRole, "ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"]);
-    addon("coredns", {}, nodeGroups);
+    const coredns = addon("coredns", {}, nodeGroups);
     const ebsCsi = addon(
       "aws-ebs-csi-driver",
       { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
@@ -540,7 +588,115 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       { parent: this, provider, dependsOn: [ebsCsi] },
     );
 
-    return { cluster, oidc, nodeRole, provider, kubeconfig, storageClass };
+    const loadBalancerController =
+      (args.loadBalancerController ?? true)
+        ? this.createLoadBalancerController(name, {
+            cluster,
+            clusterName,
+            vpcId: args.vpcId as pulumi.Input<string>,
+            region,
+            partition,
+            tags,
+            provider,
+            chart: args.loadBalancerControllerChart ?? {
+              version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+              source: "repository",
+            },
+            // Credentials come from the Pod Identity agent; the AWS APIs are found through CoreDNS.
+            dependsOn: [podIdentityAgent, coredns],
+          })
+        : undefined;
+
+    return { cluster, oidc, nodeRole, provider, kubeconfig, storageClass, loadBalancerController };
+  }
+
+  /**
+   * The AWS Load Balancer Controller: an IAM role with the controller's policy, bound to its service
+   * account by an EKS Pod Identity association, and its pinned Helm release.
+   *
+   * Pod Identity rather than IRSA: the cluster already runs the Pod Identity agent (the EBS CSI
+   * driver uses it), the role's trust policy names one cluster, namespace and service account through
+   * the session tags EKS sets (no OIDC issuer URL or `sub` condition to get right), and the binding is
+   * an AWS resource Pulumi tracks, not an annotation on a ServiceAccount the chart renders. The
+   * association must exist before the controller's pods start (EKS injects the credentials at pod
+   * creation), so the release waits for it.
+   */
+  private createLoadBalancerController(
+    name: string,
+    ctx: {
+      cluster: aws.eks.Cluster;
+      clusterName: string;
+      vpcId: pulumi.Input<string>;
+      region: pulumi.Output<string>;
+      partition: pulumi.Output<string>;
+      tags: Record<string, string>;
+      provider: k8s.Provider;
+      chart: HelmChartSource;
+      dependsOn: pulumi.Resource[];
+    },
+  ): k8s.helm.v3.Release {
+    const suffix = "lb-controller";
+    const namespace = LOAD_BALANCER_CONTROLLER_NAMESPACE;
+    const serviceAccount = LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT;
+    const role = new aws.iam.Role(
+      childName(name, suffix),
+      {
+        description: `AWS Load Balancer Controller of ${ctx.clusterName} (Pod Identity, ${namespace}/${serviceAccount})`,
+        assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy(ctx.clusterName, namespace, serviceAccount)),
+        tags: ctx.tags,
+      },
+      { parent: this },
+    );
+    // Inline: the policy lives and dies with the role (IAM allows 10,240 characters inline per role).
+    const policy = new aws.iam.RolePolicy(
+      childName(name, suffix),
+      {
+        role: role.name,
+        policy: ctx.partition.apply((p) => JSON.stringify(loadBalancerControllerPolicy(p))),
+      },
+      { parent: this },
+    );
+    const association = new aws.eks.PodIdentityAssociation(
+      childName(name, suffix),
+      { clusterName: ctx.cluster.name, namespace, serviceAccount, roleArn: role.arn, tags: ctx.tags },
+      { parent: this },
+    );
+    return new k8s.helm.v3.Release(
+      childName(name, suffix),
+      {
+        name: "aws-load-balancer-controller",
+        namespace,
+        ...chartRef(ctx.chart, "aws-load-balancer-controller", EKS_CHARTS_REPOSITORY),
+        values: {
+          clusterName: ctx.cluster.name,
+          // Nodes allow one IMDS hop, so pods cannot look these up from instance metadata.
+          region: ctx.region,
+          vpcId: ctx.vpcId,
+          replicaCount: 2,
+          podDisruptionBudget: { maxUnavailable: 1 },
+          serviceAccount: { create: true, name: serviceAccount },
+          resources: {
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "500m", memory: "256Mi" },
+          },
+          // Only Services that ask (the aws-load-balancer-type annotation) get an NLB; the mutator
+          // would claim every LoadBalancer Service, and its failurePolicy Fail blocks Service
+          // creation whenever the controller is down.
+          enableServiceMutatorWebhook: false,
+          // Services/NLB only: the IAM policy leaves out what ALB Ingresses need (WAF, Shield, rules).
+          createIngressClassResource: false,
+          enableShield: false,
+          enableWaf: false,
+          enableWafv2: false,
+          // Tags on the NLBs, target groups and security groups the controller creates.
+          defaultTags: ctx.tags,
+        },
+        timeout: 600,
+        maxHistory: 10,
+        cleanupOnFail: true,
+      },
+      { parent: this, provider: ctx.provider, dependsOn: [association, policy, ...ctx.dependsOn] },
+    );
   }
 }
 
@@ -558,6 +714,7 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
     "addonVersions",
     "controlPlaneLogRetentionDays",
     "kubeconfigRoleArn",
+    "loadBalancerControllerChart",
   ] as const;
   if (args.provider === "existing") {
     for (const key of awsOnly) {
@@ -569,6 +726,10 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
     if (args.requireAdminRoles)
       problems.push(
         'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+      );
+    if (args.loadBalancerController)
+      problems.push(
+        'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
       );
     if (args.context !== undefined && args.context.trim() === "")
       problems.push("context: a kubeconfig context name, found an empty string");
@@ -629,6 +790,18 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
       );
     if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
       problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
+    if (args.loadBalancerControllerChart !== undefined) {
+      if (args.loadBalancerController === false)
+        problems.push("loadBalancerControllerChart: no value when loadBalancerController is false");
+      else
+        problems.push(
+          ...chartProblems(
+            "loadBalancerControllerChart",
+            args.loadBalancerControllerChart,
+            "set loadBalancerController to false",
+          ),
+        );
+    }
   } else {
     problems.push(`provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`);
   }
@@ -679,6 +852,212 @@ function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
       );
   }
   return problems;
+}
+
+/**
+ * Trust policy of a Pod Identity role: only EKS Pod Identity may assume it, and only for
+ * `namespace`/`serviceAccount` on `clusterName` (session tags EKS sets on every assumption).
+ */
+function podIdentityTrustPolicy(clusterName: string, namespace: string, serviceAccount: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            "aws:RequestTag/eks-cluster-name": clusterName,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": serviceAccount,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * IAM policy of the AWS Load Balancer Controller, for Services (NLB with IP or instance targets).
+ *
+ * From the controller's published policy for the pinned version (kubernetes-sigs/
+ * aws-load-balancer-controller, docs/install/iam_policy.json at v2.13.4), kept statement by statement
+ * with its tag conditions: everything the controller creates carries `elbv2.k8s.aws/cluster`, and it
+ * may modify or delete only what carries that tag. Left out, because only ALB Ingresses use them:
+ * Cognito, ACM and IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart
+ * values), listener rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it
+ * from the upstream file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes.
+ */
+export function loadBalancerControllerPolicy(partition: string): {
+  Version: string;
+  Statement: Record<string, unknown>[];
+} {
+  const elb = (resource: string) => `arn:${partition}:elasticloadbalancing:*:*:${resource}`;
+  const securityGroups = `arn:${partition}:ec2:*:*:security-group/*`;
+  const targetGroups = elb("targetgroup/*/*");
+  const networkLoadBalancers = elb("loadbalancer/net/*/*");
+  const requestTagged = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
+  const resourceTagged = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+  const retagOwned = {
+    Null: {
+      "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+      "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+    },
+  };
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "CreateElbServiceLinkedRole",
+        Effect: "Allow",
+        Action: "iam:CreateServiceLinkedRole",
+        Resource: "*",
+        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+      },
+      {
+        Sid: "Describe",
+        Effect: "Allow",
+        Action: [
+          "ec2:DescribeAccountAttributes",
+          "ec2:DescribeAddresses",
+          "ec2:DescribeAvailabilityZones",
+          "ec2:DescribeInternetGateways",
+          "ec2:DescribeVpcs",
+          "ec2:DescribeVpcPeeringConnections",
+          "ec2:DescribeSubnets",
+          "ec2:DescribeSecurityGroups",
+          "ec2:DescribeInstances",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeTags",
+          "ec2:DescribeCoipPools",
+          "ec2:GetCoipPoolUsage",
+          "ec2:GetSecurityGroupsForVpc",
+          "ec2:DescribeIpamPools",
+          "ec2:DescribeRouteTables",
+          "elasticloadbalancing:DescribeLoadBalancers",
+          "elasticloadbalancing:DescribeLoadBalancerAttributes",
+          "elasticloadbalancing:DescribeListeners",
+          "elasticloadbalancing:DescribeListenerCertificates",
+          "elasticloadbalancing:DescribeListenerAttributes",
+          "elasticloadbalancing:DescribeSSLPolicies",
+          "elasticloadbalancing:DescribeRules",
+          "elasticloadbalancing:DescribeTargetGroups",
+          "elasticloadbalancing:DescribeTargetGroupAttributes",
+          "elasticloadbalancing:DescribeTargetHealth",
+          "elasticloadbalancing:DescribeTags",
+          "elasticloadbalancing:DescribeTrustStores",
+          "elasticloadbalancing:DescribeCapacityReservation",
+        ],
+        Resource: "*",
+      },
+      {
+        // Rules from the load balancer's security group on the nodes' and pods' security groups,
+        // which the controller did not create (hence no tag condition, as upstream).
+        Sid: "SecurityGroupIngress",
+        Effect: "Allow",
+        Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+        Resource: "*",
+      },
+      { Sid: "CreateSecurityGroup", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
+      {
+        Sid: "TagSecurityGroupOnCreate",
+        Effect: "Allow",
+        Action: "ec2:CreateTags",
+        Resource: securityGroups,
+        Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...requestTagged },
+      },
+      {
+        Sid: "RetagOwnedSecurityGroups",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+        Resource: securityGroups,
+        Condition: retagOwned,
+      },
+      {
+        Sid: "ManageOwnedSecurityGroups",
+        Effect: "Allow",
+        Action: [
+          "ec2:AuthorizeSecurityGroupIngress",
+          "ec2:RevokeSecurityGroupIngress",
+          "ec2:DeleteSecurityGroup",
+        ],
+        Resource: "*",
+        Condition: resourceTagged,
+      },
+      {
+        Sid: "CreateTaggedLoadBalancers",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+        Resource: "*",
+        Condition: requestTagged,
+      },
+      {
+        Sid: "Listeners",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"],
+        Resource: "*",
+      },
+      {
+        Sid: "RetagOwnedLoadBalancers",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        Resource: [targetGroups, networkLoadBalancers],
+        Condition: retagOwned,
+      },
+      {
+        Sid: "TagListeners",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        Resource: elb("listener/net/*/*/*"),
+      },
+      {
+        Sid: "ManageOwnedLoadBalancers",
+        Effect: "Allow",
+        Action: [
+          "elasticloadbalancing:ModifyLoadBalancerAttributes",
+          "elasticloadbalancing:SetIpAddressType",
+          "elasticloadbalancing:SetSecurityGroups",
+          "elasticloadbalancing:SetSubnets",
+          "elasticloadbalancing:DeleteLoadBalancer",
+          "elasticloadbalancing:ModifyTargetGroup",
+          "elasticloadbalancing:ModifyTargetGroupAttributes",
+          "elasticloadbalancing:DeleteTargetGroup",
+          "elasticloadbalancing:ModifyListenerAttributes",
+          "elasticloadbalancing:ModifyCapacityReservation",
+          "elasticloadbalancing:ModifyIpPools",
+        ],
+        Resource: "*",
+        Condition: resourceTagged,
+      },
+      {
+        Sid: "TagLoadBalancersOnCreate",
+        Effect: "Allow",
+        Action: "elasticloadbalancing:AddTags",
+        Resource: [targetGroups, networkLoadBalancers],
+        Condition: {
+          StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+          ...requestTagged,
+        },
+      },
+      {
+        Sid: "RegisterTargets",
+        Effect: "Allow",
+        Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+        Resource: targetGroups,
+      },
+      {
+        Sid: "ModifyListeners",
+        Effect: "Allow",
+        Action: [
+          "elasticloadbalancing:ModifyListener",
+          "elasticloadbalancing:AddListenerCertificates",
+          "elasticloadbalancing:RemoveListenerCertificates",
+        ],
+        Resource: "*",
+      },
+    ],
+  };
 }
 
 /** Graviton instance families carry a `g` after the generation digit (m7g, c6gn, r8g, t4g). */

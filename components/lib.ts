@@ -376,6 +376,73 @@ function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }
 
+/**
+ * Kubernetes versions EKS offers that this library is tested against (standard support). The single
+ * list: KubernetesCluster validates `kubernetesVersion` against it and the stack config schema
+ * (config/schema.ts) imports it from here.
+ */
+export const EKS_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+
+/** Where a third-party Helm chart comes from. */
+export interface HelmChartSource {
+  /**
+   * Chart version, pinned.
+   * @example "v1.5.4"
+   */
+  version: string;
+  /**
+   * `repository`: fetch from the chart's registry (online). `localPath`: a chart directory or .tgz on disk.
+   * @example "repository"
+   */
+  source: "repository" | "localPath";
+  /**
+   * Chart directory or .tgz (`localPath` only).
+   * @example "./charts/gateway-helm-v1.5.4.tgz"
+   */
+  path?: string;
+}
+
+/**
+ * The chart reference of a Helm Release: the path on disk for `localPath`, else `repositoryChart`
+ * (a chart name in `repository`, or a full `oci://` reference when `repository` is left out).
+ */
+export function chartRef(
+  chart: HelmChartSource,
+  repositoryChart: string,
+  repository?: string,
+): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "version" | "repositoryOpts"> {
+  if (chart.source === "localPath") return { chart: chart.path as string, version: chart.version };
+  return {
+    chart: repositoryChart,
+    version: chart.version,
+    ...(repository ? { repositoryOpts: { repo: repository } } : {}),
+  };
+}
+
+/**
+ * Problems with a chart source arg `key` (for ComponentArgsError). `instead` says what to do rather
+ * than skipping the chart (e.g. "leave the IngressGateway out").
+ */
+export function chartProblems(key: string, chart: HelmChartSource | undefined, instead: string): string[] {
+  if (!chart) return [`${key}: required ({ version, source })`];
+  const problems: string[] = [];
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version ?? ""))
+    problems.push(
+      `${key}.version: a pinned chart version such as v1.5.4, found ${JSON.stringify(chart.version)}`,
+    );
+  if (chart.source === "localPath" && !chart.path)
+    problems.push(`${key}.path: required when source is "localPath"`);
+  else if (chart.source === "repository" && chart.path !== undefined)
+    problems.push(
+      `${key}.path: no value when source is "repository" (the chart is fetched from its registry)`,
+    );
+  else if (chart.source !== "localPath" && chart.source !== "repository")
+    problems.push(
+      `${key}.source: "repository" or "localPath", found ${JSON.stringify(chart.source)} (${instead} instead of skipping its chart)`,
+    );
+  return problems;
+}
+
 /** Retention periods (days) CloudWatch Logs accepts. */
 export const CLOUDWATCH_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,

@@ -7,6 +7,7 @@
  * not say is filled in by its stage profile (`config/profiles.ts`).
  */
 import { z } from "zod";
+import { EKS_KUBERNETES_VERSIONS } from "../components/lib";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -17,8 +18,8 @@ export type CatalogName = (typeof CATALOG_NAMES)[number];
 export const BACKENDS = ["aws", "inCluster"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-/** Kubernetes versions EKS offers that this program is tested against. */
-export const KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
+/** Kubernetes versions EKS offers that this program is tested against (the component library's list). */
+export const KUBERNETES_VERSIONS = EKS_KUBERNETES_VERSIONS;
 
 /** PostgreSQL major versions (RDS and the official image both offer them). */
 export const POSTGRES_VERSIONS = ["15", "16", "17"] as const;

@@ -6,8 +6,12 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { byType, isSecretValue, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
-import { KubernetesCluster, type KubernetesClusterArgs } from "../components/KubernetesCluster";
-import { ComponentArgsError } from "../components/lib";
+import {
+  AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+  KubernetesCluster,
+  type KubernetesClusterArgs,
+} from "../components/KubernetesCluster";
+import { ComponentArgsError, resourceProblems, type ContainerResources } from "../components/lib";
 import { validateKubernetesObject } from "./validate";
 
 const ADMIN = "arn:aws:iam::123456789012:role/platform-admins";
@@ -68,6 +72,7 @@ async function build(args: KubernetesClusterArgs, stack: string): Promise<RunRes
         clusterSecurityGroupId: c.clusterSecurityGroupId,
         oidcProviderArn: c.oidcProviderArn,
         storageClassName: c.storageClassName,
+        loadBalancerControllerUrn: c.loadBalancerController?.urn,
       };
     },
     { stack },
@@ -81,6 +86,31 @@ const one = (run: RunResult, type: string): RecordedResource => {
 };
 const isDefaultProvider = (provider: string) =>
   provider === "" || provider.includes("pulumi:providers:kubernetes::default");
+const named = (run: RunResult, type: string, name: string): RecordedResource => {
+  const found = byType(run, type).filter((r) => r.name === name);
+  expect(found, `${type} ${name}`).toHaveLength(1);
+  return found[0] as RecordedResource;
+};
+const LBC = "cluster-lb-controller";
+
+interface PolicyStatement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+/** The inline policy of the controller's role, parsed. */
+function controllerPolicy(run: RunResult): { json: string; statements: PolicyStatement[] } {
+  const role = named(run, "aws:iam/role:Role", LBC);
+  const inline = named(run, "aws:iam/rolePolicy:RolePolicy", LBC);
+  expect(inline.inputs.role).toBe(role.state.name);
+  const json = inline.inputs.policy as string;
+  const doc = JSON.parse(json) as { Version: string; Statement: PolicyStatement[] };
+  expect(doc.Version).toBe("2012-10-17");
+  return { json, statements: doc.Statement };
+}
 
 describe("KubernetesCluster aws (production profile)", () => {
   let run: RunResult;
@@ -284,6 +314,155 @@ describe("KubernetesCluster aws (production profile)", () => {
     expect(isDefaultProvider(sc.provider)).toBe(false);
     await validateKubernetesObject({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...sc.inputs });
   });
+
+  it("gives the AWS Load Balancer Controller a Pod Identity role only its service account on this cluster can assume", () => {
+    const role = named(run, "aws:iam/role:Role", LBC);
+    const trust = JSON.parse(role.inputs.assumeRolePolicy as string);
+    expect(trust.Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            "aws:RequestTag/eks-cluster-name": "platform-production",
+            "aws:RequestTag/kubernetes-namespace": "kube-system",
+            "aws:RequestTag/kubernetes-service-account": "aws-load-balancer-controller",
+          },
+        },
+      },
+    ]);
+    expect(role.inputs.tags).toEqual(TAGS);
+    const association = one(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+    expect(association.inputs).toMatchObject({
+      clusterName: "platform-production",
+      namespace: "kube-system",
+      serviceAccount: "aws-load-balancer-controller",
+      roleArn: role.state.arn,
+    });
+    // Its permissions are the inline policy below, nothing attached.
+    expect(
+      byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
+        (a) => a.inputs.role === role.state.name,
+      ),
+    ).toEqual([]);
+  });
+
+  it("allows the controller what an NLB with IP targets needs, modifying only what it tagged, and nothing ALB-only", () => {
+    const { json, statements } = controllerPolicy(run);
+    const allowed = new Set(statements.flatMap((st) => list(st.Action)));
+    for (const action of [
+      "iam:CreateServiceLinkedRole",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:CreateSecurityGroup",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:DeleteSecurityGroup",
+      "ec2:CreateTags",
+      "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateTargetGroup",
+      "elasticloadbalancing:CreateListener",
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:RegisterTargets",
+      "elasticloadbalancing:DeregisterTargets",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:AddTags",
+      "elasticloadbalancing:DescribeTargetHealth",
+    ])
+      expect(allowed.has(action), action).toBe(true);
+    expect([...allowed].filter((a) => a.includes("*"))).toEqual([]);
+    expect([...allowed].filter((a) => /^(wafv2?|waf-regional|shield|cognito-idp|acm):/.test(a))).toEqual([]);
+    expect(statements.every((st) => st.Effect === "Allow")).toBe(true);
+
+    const statementsWith = (action: string) => statements.filter((st) => list(st.Action).includes(action));
+    // Creation only with the cluster tag on the request; changes only to what carries it.
+    for (const action of [
+      "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateTargetGroup",
+    ])
+      for (const st of statementsWith(action))
+        expect(st.Condition?.Null?.["aws:RequestTag/elbv2.k8s.aws/cluster"], action).toBe("false");
+    for (const action of [
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "ec2:DeleteSecurityGroup",
+    ])
+      for (const st of statementsWith(action))
+        expect(st.Condition?.Null?.["aws:ResourceTag/elbv2.k8s.aws/cluster"], action).toBe("false");
+    for (const st of statementsWith("ec2:CreateTags")) {
+      expect(st.Resource).toBe("arn:aws:ec2:*:*:security-group/*");
+      expect(st.Condition).toBeDefined();
+    }
+    expect(statementsWith("iam:CreateServiceLinkedRole")[0]?.Condition).toEqual({
+      StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
+    });
+    // Registration only into target groups; ARNs in the account's partition, NLB (net) ones only.
+    expect(statementsWith("elasticloadbalancing:RegisterTargets").map((st) => st.Resource)).toEqual([
+      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+    ]);
+    const arns = statements.flatMap((st) => list(st.Resource)).filter((r) => r !== "*");
+    expect(arns.length).toBeGreaterThan(0);
+    for (const arn of arns) {
+      expect(arn).toMatch(/^arn:aws:(ec2|elasticloadbalancing):/);
+      expect(arn).not.toMatch(/\/app\/|listener-rule/);
+    }
+    // IAM caps a role's inline policies at 10,240 characters.
+    expect(json.length).toBeLessThan(10_240);
+  });
+
+  it("installs the controller's pinned chart in kube-system, for the association's service account, through the cluster's provider", () => {
+    const release = named(run, "kubernetes:helm.sh/v3:Release", LBC);
+    expect(release.inputs).toMatchObject({
+      name: "aws-load-balancer-controller",
+      namespace: "kube-system",
+      chart: "aws-load-balancer-controller",
+      version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+      repositoryOpts: { repo: "https://aws.github.io/eks-charts" },
+    });
+    expect(AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+    const association = one(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+    const values = release.inputs.values as Record<string, unknown> & { resources: ContainerResources };
+    expect(values).toMatchObject({
+      clusterName: "platform-production",
+      region: "eu-west-1",
+      vpcId: "vpc-0123",
+      replicaCount: 2,
+      serviceAccount: { create: true, name: association.inputs.serviceAccount },
+      enableServiceMutatorWebhook: false,
+      createIngressClassResource: false,
+      enableShield: false,
+      enableWaf: false,
+      enableWafv2: false,
+      defaultTags: TAGS,
+    });
+    expect(values.resources.requests).toBeDefined();
+    expect(resourceProblems("controller", values.resources)).toEqual([]);
+    expect(JSON.stringify(values)).not.toMatch(/role-arn|aws_secret|AKIA/i);
+
+    const provider = one(run, "pulumi:providers:kubernetes");
+    expect(release.provider.startsWith(`${provider.urn}::`)).toBe(true);
+    // Credentials exist before its pods start (association, policy, agent); DNS resolves the AWS APIs.
+    const addons = Object.fromEntries(
+      byType(run, "aws:eks/addon:Addon").map((a) => [a.inputs.addonName as string, a.urn]),
+    );
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([
+        association.urn,
+        named(run, "aws:iam/rolePolicy:RolePolicy", LBC).urn,
+        addons["eks-pod-identity-agent"],
+        addons.coredns,
+      ]),
+    );
+    expect(run.outputs.loadBalancerControllerUrn).toBe(release.urn);
+  });
 });
 
 describe("KubernetesCluster aws (staging profile)", () => {
@@ -301,6 +480,33 @@ describe("KubernetesCluster aws (staging profile)", () => {
       { minSize: 1, maxSize: 2, desiredSize: 1 },
     ]);
     expect(one(run, "kubernetes:storage.k8s.io/v1:StorageClass").inputs.reclaimPolicy).toBe("Delete");
+    // The same controller as production, bound to this cluster.
+    expect(named(run, "kubernetes:helm.sh/v3:Release", LBC).inputs).toMatchObject({
+      chart: "aws-load-balancer-controller",
+      version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+      values: { clusterName: "platform-staging", replicaCount: 2, enableServiceMutatorWebhook: false },
+    });
+    const trust = JSON.parse(named(run, "aws:iam/role:Role", LBC).inputs.assumeRolePolicy as string);
+    expect(trust.Statement[0].Condition.StringEquals["aws:RequestTag/eks-cluster-name"]).toBe(
+      "platform-staging",
+    );
+  });
+
+  it("leaves the controller out with loadBalancerController false, and installs a chart from disk", async () => {
+    const without = await build({ ...STAGING, loadBalancerController: false }, "staging");
+    expect(byType(without, "kubernetes:helm.sh/v3:Release")).toEqual([]);
+    expect(byType(without, "aws:eks/podIdentityAssociation:PodIdentityAssociation")).toEqual([]);
+    expect(byType(without, "aws:iam/role:Role").map((r) => r.name)).not.toContain(LBC);
+    expect(without.outputs.loadBalancerControllerUrn).toBeUndefined();
+
+    const path = "./charts/aws-load-balancer-controller-1.13.4.tgz";
+    const local = await build(
+      { ...STAGING, loadBalancerControllerChart: { version: "1.13.4", source: "localPath", path } },
+      "staging",
+    );
+    const release = named(local, "kubernetes:helm.sh/v3:Release", LBC);
+    expect(release.inputs).toMatchObject({ chart: path, version: "1.13.4" });
+    expect(release.inputs.repositoryOpts).toBeUndefined();
   });
 });
 
@@ -316,6 +522,9 @@ describe("KubernetesCluster existing", () => {
     expect(isSecretValue(provider.inputs.kubeconfig)).toBe(true);
     expect(run.resources.filter((r) => r.custom && r.type !== "pulumi:providers:kubernetes")).toEqual([]);
     expect(run.outputs.clusterName).toBe("kind-platform");
+    // No AWS Load Balancer Controller: not this component's cluster to equip.
+    expect(byType(run, "kubernetes:helm.sh/v3:Release")).toEqual([]);
+    expect(run.outputs.loadBalancerControllerUrn).toBeUndefined();
   });
 
   it("uses the ambient kubeconfig when none is given (still an explicit provider resource)", async () => {
@@ -374,6 +583,40 @@ describe("KubernetesCluster arg errors", () => {
     ).toThrow(/kubernetesVersion: no value when provider is "existing"/);
     expect(bad({ context: "kind" })).toThrow(/context: no value when provider is "aws"/);
     expect(bad({ subnetIds: ["subnet-a"] })).toThrow(/subnetIds: at least two subnets/);
+  });
+
+  it("refuses the AWS Load Balancer Controller and its chart on an existing cluster", async () => {
+    expect(() => new KubernetesCluster("c", { provider: "existing", loadBalancerController: true })).toThrow(
+      ComponentArgsError,
+    );
+    expect(() => new KubernetesCluster("c", { provider: "existing", loadBalancerController: true })).toThrow(
+      /loadBalancerController: installed only on clusters this component creates \(provider "aws"\); on an existing cluster, install the AWS Load Balancer Controller with the cluster/,
+    );
+    expect(
+      () =>
+        new KubernetesCluster("c", {
+          provider: "existing",
+          loadBalancerControllerChart: { version: "1.13.4", source: "repository" },
+        }),
+    ).toThrow(/loadBalancerControllerChart: no value when provider is "existing"/);
+    // Saying no is not an error (and creates nothing either).
+    const run = await build({ provider: "existing", loadBalancerController: false }, "local");
+    expect(run.resources.filter((r) => r.custom).map((r) => r.type)).toEqual(["pulumi:providers:kubernetes"]);
+  });
+
+  it("rejects a controller chart that is not pinned, lacks its path, or comes with the controller turned off", () => {
+    expect(bad({ loadBalancerControllerChart: { version: "latest", source: "repository" } })).toThrow(
+      /loadBalancerControllerChart\.version: a pinned chart version/,
+    );
+    expect(bad({ loadBalancerControllerChart: { version: "1.13.4", source: "localPath" } })).toThrow(
+      /loadBalancerControllerChart\.path: required when source is "localPath"/,
+    );
+    expect(
+      bad({
+        loadBalancerController: false,
+        loadBalancerControllerChart: { version: "1.13.4", source: "repository" },
+      }),
+    ).toThrow(/loadBalancerControllerChart: no value when loadBalancerController is false/);
   });
 
   it("lists every problem at once, before anything is registered", async () => {

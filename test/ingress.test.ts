@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
-import { byType, runProgram, type RecordedResource, type RunResult } from "./harness";
+import { byType, runProgram, runStack, type RecordedResource, type RunResult } from "./harness";
 import {
   IngressGateway,
   NLB_SERVICE_ANNOTATIONS,
@@ -522,5 +522,56 @@ describe("IngressGateway namespaces", () => {
       expect(metadata.labels["platform.example.com/platform"]).toBeUndefined();
       expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/upstream chart/);
     }
+  });
+});
+
+describe("IngressGateway dependsOn (the AWS Load Balancer Controller on EKS)", () => {
+  it("holds back what makes the proxy's LoadBalancer Service exist, not cert-manager", async () => {
+    const run = await runProgram(
+      () => {
+        const provider = new k8s.Provider("cluster-k8s", { kubeconfig: "{}" });
+        const controller = new k8s.helm.v3.Release(
+          "lb-controller",
+          { chart: "aws-load-balancer-controller", version: "1.13.4", namespace: "kube-system" },
+          { provider },
+        );
+        const gw = new IngressGateway("edge", PRODUCTION, {
+          providers: { kubernetes: provider },
+          dependsOn: [controller],
+        });
+        gw.addRoutes("backend-api", FINTECH);
+        return { controller: controller.urn };
+      },
+      { stack: "production" },
+    );
+    const controllerUrn = run.outputs.controller as string;
+    expect(controllerUrn).toContain("lb-controller");
+    for (const held of [
+      release(run, "envoy-gateway"),
+      objectNamed(run, "EnvoyProxy", "edge-proxy"),
+      objectNamed(run, "Gateway", "edge"),
+    ])
+      expect(held.dependencies, held.name).toContain(controllerUrn);
+    for (const free of [release(run, "cert-manager"), ...objects(run, "Namespace")])
+      expect(free.dependencies, free.name).not.toContain(controllerUrn);
+    // The component itself is registered without it (the SDK would not pass it on to children anyway).
+    const component = run.resources.find((r) => r.type === "platform:index:IngressGateway");
+    expect(component?.dependencies).toEqual([]);
+  });
+
+  it("waits for the cluster's controller in the production stack, and has none to wait for locally", async () => {
+    const production = await runStack("production");
+    const controller = byType(production, "kubernetes:helm.sh/v3:Release").find(
+      (r) => r.inputs.chart === "aws-load-balancer-controller",
+    ) as RecordedResource;
+    expect(controller.inputs.namespace).toBe("kube-system");
+    const proxy = byType(production, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")[0];
+    expect(proxy?.dependencies).toContain(controller.urn);
+    const local = await runStack("local");
+    expect(
+      byType(local, "kubernetes:helm.sh/v3:Release").filter((r) =>
+        String(r.inputs.chart).includes("aws-load-balancer-controller"),
+      ),
+    ).toEqual([]);
   });
 });

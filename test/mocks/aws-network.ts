@@ -1,4 +1,4 @@
-/** @pulumi/aws: account, region and zones; VPC, EKS, IAM, KMS outputs other resources read. */
+/** @pulumi/aws: account, region and zones; VPC, EKS (incl. Pod Identity associations), IAM, KMS outputs other resources read. */
 import { MOCK_ACCOUNT, MOCK_REGION, MOCK_ZONES, stableHex } from "./common";
 import { type MockDomain } from "./types";
 
@@ -83,6 +83,17 @@ export const awsNetworkMocks: MockDomain = {
     }),
     "aws:eks/accessEntry:AccessEntry": ({ name, inputs }) => ({
       accessEntryArn: arn("eks", `access-entry/${str(inputs.clusterName, "cluster")}/${stableHex(name, 8)}`),
+    }),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ({ name, inputs }) => {
+      const id = `a-${stableHex(name, 17)}`;
+      return {
+        associationId: id,
+        associationArn: arn("eks", `podidentityassociation/${str(inputs.clusterName, "cluster")}/${id}`),
+        disableSessionTags: inputs.disableSessionTags ?? false,
+      };
+    },
+    "aws:iam/rolePolicy:RolePolicy": ({ name, inputs }) => ({
+      name: inputs.name ?? `${name}-${stableHex(name, 7)}`,
     }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ({ inputs }) => ({
       arn: `arn:aws:iam::${MOCK_ACCOUNT}:oidc-provider/${str(inputs.url, "").replace(/^https:\/\//, "")}`,

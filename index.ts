@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import {
+  ContainerImage,
   IngressGateway,
   KubernetesCluster,
   ManagedPostgres,
@@ -265,11 +266,12 @@ function deployCatalog(plan: CatalogPlan) {
       const upstream = services.get(dep);
       if (upstream) waitFor.push(upstream.workload);
     }
+    const built = buildImage(svc);
     services.set(
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        microServiceArgs(svc, namespace, secretEnv, egress),
+        microServiceArgs(svc, namespace, secretEnv, egress, built?.imageRef),
         { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
       ),
     );
@@ -351,6 +353,7 @@ function microServiceArgs(
   namespace: PlatformNamespace,
   secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }>,
   egress: EgressPeer[],
+  image: pulumi.Input<string> = svc.image,
 ): ConstructorParameters<typeof MicroService>[1] {
   const { spec } = svc;
   return {
@@ -358,7 +361,7 @@ function microServiceArgs(
     serviceName: spec.name,
     platform: svc.catalog,
     stage: settings.stage,
-    image: svc.image,
+    image,
     port: spec.port,
     protocol: spec.protocol,
     metrics: {
@@ -414,6 +417,24 @@ function microServiceArgs(
     runAsUser: spec.runAsUser,
     ...(spec.migration ? { migration: { command: spec.migration.command } } : {}),
   };
+}
+
+/**
+ * The image of a service that builds from source: pushed to an ECR repository of its own when the
+ * cluster runs on AWS, loaded into the local Docker daemon otherwise (no registry).
+ */
+function buildImage(svc: ServicePlan): ContainerImage | undefined {
+  if (!svc.build) return undefined;
+  const ecr = settings.cluster.provider === "aws";
+  return new ContainerImage(childName(svc.catalog, `${svc.spec.name}-image`), {
+    repositoryName: svc.build.repositoryName,
+    imageTag: svc.build.imageTag,
+    context: svc.build.context,
+    ...(svc.build.dockerfile ? { dockerfile: svc.build.dockerfile } : {}),
+    ...(svc.build.pinnedDigest ? { pinnedDigest: svc.build.pinnedDigest } : {}),
+    registry: ecr ? "ecr" : "none",
+    ...(ecr ? { tags: settings.tags, protect: settings.profile.protectStateful } : {}),
+  });
 }
 
 /**

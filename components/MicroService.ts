@@ -110,10 +110,12 @@ export interface MicroServiceArgs {
   /**
    * Full, pinned image reference: `repository:tag` or `repository@sha256:<digest>`. Empty, untagged
    * and `:latest` references are rejected because they deploy different code from the same program.
-   * Building images is not this component's job: pass the digest a build step produced.
-   * Example: `"ghcr.io/acme-fintech/backend-api:2.3.0"`.
+   * Building images is not this component's job: pass the reference a build produced, for example
+   * `ContainerImage.imageRef` (an Output). A plain string is checked before anything is created; an
+   * Output is checked when its value is known, and a bad value then fails the deployment with the
+   * same message. Example: `"ghcr.io/acme-fintech/backend-api:2.3.0"` or `image.imageRef`.
    */
-  image: string;
+  image: pulumi.Input<string>;
   /** Port the container serves on (1024–65535: the container runs without privileges). Example: `3000`. */
   port: number;
   /** `http` (HTTP probes on the health paths) or `grpc` (gRPC health-protocol probes on `port`). */
@@ -268,7 +270,10 @@ export class MicroService extends pulumi.ComponentResource {
     // The version label changes with every release, so only objects that change with the image carry it.
     const versionedLabels = { ...labels, [LABEL.version]: c.version };
     const selector = selectorLabels(c.serviceName);
-    const meta = (objectName: string, objectLabels: Record<string, string> = labels) => ({
+    const meta = (
+      objectName: pulumi.Input<string>,
+      objectLabels: Record<string, pulumi.Input<string>> = labels,
+    ) => ({
       name: objectName,
       namespace: ns,
       labels: objectLabels,
@@ -713,8 +718,11 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   if (args.component !== undefined && labelValue(args.component) !== args.component)
     p.push(`component "${args.component}" is not a valid label value`);
 
-  const imageProblem = imageReferenceProblem(args.image ?? "");
-  if (imageProblem) p.push(imageProblem);
+  // An Output (a build's digest) is checked once known, in `resolveImage`.
+  if (typeof args.image === "string" || args.image === undefined || args.image === null) {
+    const imageProblem = imageReferenceProblem(args.image ?? "");
+    if (imageProblem) p.push(imageProblem);
+  }
 
   const portProblem = (where: string, port: unknown) =>
     isWholeIn(port, 1024, 65535)
@@ -902,11 +910,12 @@ function resolve(name: string, args: MicroServiceArgs) {
   const metricsArgs = args.metrics ?? { enabled: true };
   const metricsPort = metricsArgs.port ?? args.port;
   const livenessPath = args.health?.livenessPath ?? "/health";
+  const image = checkedImage(name, args.image);
   return {
     serviceName,
     component: args.component ?? "server",
-    image: args.image.trim(),
-    version: imageVersion(args.image.trim()),
+    image,
+    version: mapImage(image, imageVersion),
     port: args.port,
     protocol: args.protocol,
     metrics: metricsArgs.enabled
@@ -941,13 +950,36 @@ function resolve(name: string, args: MicroServiceArgs) {
           command: args.migration.command,
           timeoutSeconds: args.migration.timeoutSeconds ?? 900,
           awaitTimeout: `${Math.ceil((args.migration.timeoutSeconds ?? 900) / 60) + 1}m`,
-          jobName: `${childName(serviceName, "migrate")}-${stableHash({ image: args.image.trim(), command: args.migration.command }).slice(0, 8)}`,
+          jobName: mapImage(
+            image,
+            (ref) =>
+              `${childName(serviceName, "migrate")}-${stableHash({ image: ref, command: args.migration?.command }).slice(0, 8)}`,
+          ),
         }
       : undefined,
     zoneSpread: args.zoneSpread ?? (args.stage === "local" ? "preferred" : "required"),
     drainSeconds: args.shutdown?.drainSeconds ?? 5,
     gracePeriodSeconds: args.shutdown?.gracePeriodSeconds ?? 30,
   };
+}
+
+/**
+ * The image reference, trimmed: a plain string as is (validated before construction), an Output
+ * validated once its value is known. Throwing inside the apply fails the deployment with the message
+ * construction would have given.
+ */
+export function checkedImage(name: string, image: pulumi.Input<string>): string | pulumi.Output<string> {
+  if (typeof image === "string") return image.trim();
+  return pulumi.output(image).apply((ref) => {
+    const problem = imageReferenceProblem(ref ?? "");
+    if (problem) throw new ComponentArgsError("MicroService", name, [problem]);
+    return ref.trim();
+  });
+}
+
+/** `fn` of the image reference: plain when the reference is plain, an Output otherwise. */
+function mapImage<T>(image: string | pulumi.Output<string>, fn: (ref: string) => T): T | pulumi.Output<T> {
+  return typeof image === "string" ? fn(image) : image.apply(fn);
 }
 
 /** Value of `app.kubernetes.io/version`: the image tag, or the first 12 hex digits of a digest-only reference. */

@@ -11,6 +11,7 @@ export type {
   PlatformLabels,
 } from "./lib";
 export * from "./MicroService";
+export * from "./ContainerImage";
 export * from "./PlatformNamespace";
 export * from "./ManagedPostgres";
 export * from "./RedisCache";

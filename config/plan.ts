@@ -13,8 +13,22 @@ export interface ServicePlan {
   catalog: string;
   namespace: string;
   spec: ServiceSpec;
-  /** `repo:tag` or `repo@sha256:…`, with the stack's override applied. */
+  /**
+   * `repo:tag` or `repo@sha256:…`, with the stack's override applied. For a service with `build`
+   * this is only the nominal reference: the workload runs the built image's reference instead.
+   */
   image: string;
+  /**
+   * Build from source (`spec.build`): the repository and tag to publish under. A digest override
+   * wins over the build and becomes `pinnedDigest` (nothing is built; that digest runs).
+   */
+  build?: {
+    repositoryName: string;
+    imageTag: string;
+    context: string;
+    dockerfile?: string;
+    pinnedDigest?: string;
+  };
   replicas: { min: number; max: number };
   /** Autoscaled (HPA) when the ceiling is above the floor and the workload has no per-pod volume. */
   autoscaled: boolean;
@@ -67,6 +81,7 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
       image: tag.startsWith("sha256:")
         ? `${spec.image.repository}@${tag}`
         : `${spec.image.repository}:${tag}`,
+      ...(spec.build ? { build: planBuild(spec, override.imageTag) } : {}),
       replicas,
       autoscaled: !spec.persistence && replicas.max > replicas.min,
       resources: mergeResources(spec.resources ?? settings.profile.defaultResources, override.resources),
@@ -128,6 +143,19 @@ export function planReplicas(
   const min = Math.max(spec.scaling?.minReplicas ?? floor, floor);
   const max = Math.max(spec.scaling?.maxReplicas ?? settings.profile.replicas.max, min);
   return { min, max };
+}
+
+/** The build of a `spec.build` service: a tag override retags it, a digest override pins it. */
+function planBuild(spec: ServiceSpec, overrideTag: string | undefined): ServicePlan["build"] {
+  if (!spec.build) return undefined;
+  const digest = overrideTag?.startsWith("sha256:") ? overrideTag : undefined;
+  return {
+    repositoryName: spec.image.repository,
+    imageTag: digest ? spec.image.tag : (overrideTag ?? spec.image.tag),
+    context: spec.build.context,
+    ...(spec.build.dockerfile ? { dockerfile: spec.build.dockerfile } : {}),
+    ...(digest ? { pinnedDigest: digest } : {}),
+  };
 }
 
 function mergeResources(

@@ -79,11 +79,35 @@ export const exposeSchema = z.strictObject({
     .optional(),
 });
 
-export const serviceSpecSchema = z.strictObject({
+const serviceSpecFields = z.strictObject({
   name: serviceName,
   description: z.string().min(1),
-  /** Container image repository and tag (or digest). `latest` and empty tags are rejected. */
+  /**
+   * Container image repository and tag (or digest). `latest` and empty tags are rejected. With
+   * `build`, `repository` is the name the build is published as (on AWS the ECR repository's name,
+   * such as `fintech/backend-api`; on a local stack the local image name) and `tag` (not a digest)
+   * the tag it is pushed under.
+   */
   image: z.strictObject({ repository: z.string().min(1), tag: z.string().min(1) }),
+  /**
+   * Build the image from source instead of pulling a published one: on AWS stacks into an ECR
+   * repository per service (the workload runs the pushed digest), on other stacks into the local
+   * Docker daemon only. `context` is a directory relative to the repository root; `dockerfile` is
+   * relative to the context (default `Dockerfile`). A stack's digest override
+   * (`platform:services.<catalog>/<service>.imageTag: sha256:…`) wins over the build: nothing is
+   * built and the workload runs that digest from the service's repository (a pin or a rollback).
+   */
+  build: z
+    .strictObject({
+      context: z
+        .string()
+        .min(1)
+        .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+          error: 'a directory relative to the repository root, inside it, such as "apps/backend-api"',
+        }),
+      dockerfile: z.string().min(1).optional(),
+    })
+    .optional(),
   port: z.number().int().min(1024).max(65535),
   protocol: z.enum(["http", "grpc"]),
   /** Port and path Prometheus scrapes; default: the service port and `/metrics`. */
@@ -137,6 +161,16 @@ export const serviceSpecSchema = z.strictObject({
   /** Migration command run as a Job after the database bootstrap and before the workload. */
   migration: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
 });
+
+/** A service spec; a build is pushed under a tag, so its catalog tag cannot be a digest. */
+export const serviceSpecSchema = serviceSpecFields.refine(
+  (s) => !(s.build && s.image.tag.startsWith("sha256:")),
+  {
+    path: ["image", "tag"],
+    error:
+      "a tag to push the build under, not a digest (pin a built digest with the stack's imageTag override instead)",
+  },
+);
 
 export const catalogSchema = z.strictObject({
   name: z.enum(["ecommerce", "fintech", "trading"]),

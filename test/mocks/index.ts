@@ -7,11 +7,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { stableHex } from "./common";
 import { awsDataMocks } from "./aws-data";
 import { awsNetworkMocks } from "./aws-network";
+import { imageMocks } from "./images";
 import { kubernetesMocks, kubernetesObject } from "./kubernetes";
 import { randomMocks } from "./random";
 import { type MockDomain } from "./types";
 
-const domains: MockDomain[] = [kubernetesMocks, randomMocks, awsNetworkMocks, awsDataMocks];
+const domains: MockDomain[] = [kubernetesMocks, randomMocks, awsNetworkMocks, awsDataMocks, imageMocks];
 const resourceMocks = Object.assign({}, ...domains.map((d) => d.resources)) as MockDomain["resources"];
 const invokeMocks = Object.assign({}, ...domains.map((d) => d.invokes)) as MockDomain["invokes"];
 

@@ -19,31 +19,44 @@
  * // db.connectionSecretNames["order-service"] → Secret with DATABASE_URL, host, port, username, password, database, sslmode
  */
 import * as aws from "@pulumi/aws";
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import type * as random from "@pulumi/random";
+import {
+  DAILY_WINDOW,
+  WEEKLY_WINDOW,
+  awsTags,
+  backendEgressPeer,
+  bootstrapJob,
+  childOptions,
+  clientSecurityGroup,
+  connectionSecrets,
+  consumerPasswordEnv,
+  consumerPasswordKey,
+  contractOutputs,
+  credentialsData,
+  credentialsRevision,
+  credentialsSecret,
+  encryptionKey,
+  finalSnapshotIdentifier,
+  finalSnapshotSuffix,
+  generateCredentials,
+  inClusterServer,
+  labelsFor,
+  privateSubnetGroup,
+  secretKeyEnv,
+  sharedArgProblems,
+  type ChildOptions,
+  type LabelsFor,
+} from "./data-service";
 import {
   ComponentArgsError,
-  URL_SAFE_PASSWORD,
   childName,
-  dataServiceArgProblems,
-  dataServiceIngressRules,
-  dnsEgressRule,
-  egressPeerRule,
-  oneShotJobSpec,
-  podPeer,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolumes,
-  selectorLabels,
-  serviceHost,
   splitDependsOn,
   stableHash,
-  standardLabels,
   standardProbes,
   statefulOptions,
   typeToken,
-  withDependsOn,
   type ContainerResources,
   type DataServiceAwsArgs,
   type DataServiceBackend,
@@ -165,20 +178,11 @@ const DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "250m", memory: "256Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
+/** psql runs the bootstrap's SQL: more than the other engines' one-line client checks. */
 const JOB_RESOURCES: ContainerResources = {
   requests: { cpu: "50m", memory: "64Mi" },
   limits: { cpu: "500m", memory: "256Mi" },
 };
-/**
- * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
- * generated passwords. A Job only sets passwords when it runs, so replacing a password must replace
- * the Job; nothing non-secret about a RandomPassword changes when it is replaced (its URN is stable
- * and its id is a constant), so the keepers hold the passwords themselves, kept secret in state
- * (`additionalSecretOutputs`). The hex is random, not derived from them: it reveals only that the
- * credentials changed. In-cluster, the admin password is read only by initdb: after replacing it the
- * rerun fails (loudly, on authentication) until the server's admin password is changed to match.
- */
-const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
 
 export class ManagedPostgres extends pulumi.ComponentResource {
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
@@ -198,156 +202,73 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("ManagedPostgres"), name, {}, options);
+    const labels = labelsFor(name, p.engineVersion, args);
+    const child = childOptions(this, dependsOn);
 
-    const labels = (component: string, suffix?: string) =>
-      standardLabels({
-        name: suffix ? childName(name, suffix) : name,
-        component,
-        version: p.engineVersion,
-        platform: args.platform,
-        stage: args.stage,
-      });
-    // The component's own dependsOn (e.g. its namespace) holds back every child it creates.
-    const child = (
-      extra: pulumi.CustomResourceOptions = {},
-      ...own: pulumi.Resource[]
-    ): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn: withDependsOn(dependsOn, ...own),
-      ...extra,
-    });
-
-    // Credentials: the admin's and one per consumer role, generated and kept as Pulumi secrets.
-    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, {
-      parent: this,
-    });
-    const rolePasswords = new Map(
-      p.consumers.map((c) => [
-        c.role,
-        new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, {
-          parent: this,
-        }),
-      ]),
+    // Credentials: the admin's and one per consumer role, in the server's namespace, where the server
+    // (in-cluster) and the bootstrap Job read them.
+    const passwords = generateCredentials(name, p.consumers, this);
+    const credentials = credentialsSecret(
+      name,
+      args.namespace,
+      labels("database"),
+      credentialsData(passwords, (byKey) => ({ username: ADMIN_USER, ...byKey })),
+      child,
     );
-
-    // Admin and role passwords in the server's namespace: the server (in-cluster) and the bootstrap Job read them.
-    const credentials = new k8s.core.v1.Secret(
-      childName(name, "credentials"),
-      {
-        metadata: {
-          name: childName(name, "credentials"),
-          namespace: args.namespace,
-          labels: labels("database"),
-        },
-        stringData: pulumi
-          .all([adminPassword.result, ...p.consumers.map((c) => rolePasswords.get(c.role)!.result)])
-          .apply(([admin, ...roles]) => ({
-            username: ADMIN_USER,
-            password: admin!,
-            ...Object.fromEntries(p.consumers.map((c, i) => [passwordKey(c.role), roles[i]!])),
-          })),
-      },
-      child(),
-    );
-    // Changes exactly when a password is replaced (see CREDENTIALS_REVISION), so the bootstrap reruns.
-    const revision = new random.RandomId(
-      childName(name, "credentials-revision"),
-      {
-        byteLength: 4,
-        keepers: {
-          password: adminPassword.result,
-          ...Object.fromEntries(
-            p.consumers.map((c) => [passwordKey(c.role), rolePasswords.get(c.role)!.result]),
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["keepers"] },
-    );
+    // In-cluster, the admin password is read only by initdb: after replacing it the bootstrap's rerun
+    // fails (loudly, on authentication) until the server's admin password is changed to match.
+    const revision = credentialsRevision(name, passwords.byKey, this);
     // The server.
     const server =
       p.backend === "aws"
-        ? this.rds(name, args, p, adminPassword, child)
+        ? this.rds(name, args, p, passwords.admin, child)
         : this.statefulSet(name, args, p, credentials, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.backend === "aws");
-    this.egressPeer =
-      p.backend === "aws"
-        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT }
-        : { pod: { name, namespace: args.namespace }, port: PORT };
+    this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
 
     // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
-    const jobLabels = labels("database-bootstrap", "bootstrap");
-    const jobPolicy = new k8s.networking.v1.NetworkPolicy(
-      childName(name, "bootstrap"),
+    this.bootstrap = bootstrapJob(
       {
-        metadata: { name: childName(name, "bootstrap"), namespace: args.namespace, labels: jobLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(childName(name, "bootstrap")) },
-          policyTypes: ["Ingress", "Egress"],
-          egress: [egressPeerRule(this.egressPeer), dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-    const secretEnv = (envName: string, key: string) => ({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key } },
-    });
-    const jobSpec = oneShotJobSpec({
-      labels: jobLabels,
-      uid: p.uid,
-      container: {
-        name: "bootstrap",
-        image: p.image,
-        command: ["/bin/sh", "-c", bootstrapScript(p)],
-        env: [
-          { name: "PGHOST", value: server.host },
-          { name: "PGPORT", value: server.port.apply(String) },
-          { name: "PGDATABASE", value: "postgres" },
-          { name: "PGUSER", value: ADMIN_USER },
-          secretEnv("PGPASSWORD", "password"),
-          // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
-          { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
-          { name: "PGCONNECT_TIMEOUT", value: "10" },
-          ...p.consumers.map((c) => secretEnv(passwordKey(c.role), passwordKey(c.role))),
-        ],
-        resources: JOB_RESOURCES,
-      },
-    });
-    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
-    // template replaces a Job: a new script or image, and a new credentials revision, rerun it.
-    this.bootstrap = new k8s.batch.v1.Job(
-      childName(name, "bootstrap"),
-      {
-        metadata: { namespace: args.namespace, labels: jobLabels },
-        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: {
-          ...jobSpec,
-          template: {
-            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
-            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+        name,
+        namespace: args.namespace,
+        labels: labels("database-bootstrap", "bootstrap"),
+        reach: this.egressPeer,
+        revision: revision.hex,
+        job: {
+          uid: p.uid,
+          container: {
+            name: "bootstrap",
+            image: p.image,
+            command: ["/bin/sh", "-c", bootstrapScript(p)],
+            env: [
+              { name: "PGHOST", value: server.host },
+              { name: "PGPORT", value: server.port.apply(String) },
+              { name: "PGDATABASE", value: "postgres" },
+              { name: "PGUSER", value: ADMIN_USER },
+              secretKeyEnv("PGPASSWORD", credentials, "password"),
+              // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
+              { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
+              { name: "PGCONNECT_TIMEOUT", value: "10" },
+              ...consumerPasswordEnv(credentials, p.consumers),
+            ],
+            resources: JOB_RESOURCES,
           },
         },
+        after: [server.resource, credentials],
       },
-      child({}, server.resource, credentials, jobPolicy),
+      child,
     );
 
-    // One connection Secret per consumer, in the consumer's namespace.
-    this.connectionSecretNames = {};
-    for (const c of p.consumers) {
-      const secretName = `${c.service}-${name}`;
-      this.connectionSecretNames[c.service] = secretName;
-      const password = rolePasswords.get(c.role)!.result;
-      new k8s.core.v1.Secret(
-        childName(name, `${c.service}-connection`),
-        {
-          metadata: {
-            name: secretName,
-            namespace: c.namespace,
-            labels: { ...labels("database"), "platform.example.com/consumer": c.service },
-          },
-          stringData: pulumi.all([server.host, server.port, password]).apply(([host, port, pw]) => {
+    this.connectionSecretNames = connectionSecrets(
+      name,
+      p.consumers,
+      labels("database"),
+      (c) =>
+        pulumi
+          .all([server.host, server.port, passwords.consumers.get(c.service)!.result])
+          .apply(([host, port, pw]) => {
             const sslmode = p.backend === "aws" ? "require" : "disable";
             return {
               DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?sslmode=${sslmode}`,
@@ -359,19 +280,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
               sslmode,
             };
           }),
-        },
-        child(),
-      );
-    }
+      child,
+    );
 
-    this.registerOutputs({
-      host: this.host,
-      port: this.port,
-      tls: this.tls,
-      bootstrap: this.bootstrap,
-      connectionSecretNames: this.connectionSecretNames,
-      egressPeer: this.egressPeer,
-    });
+    this.registerOutputs(contractOutputs(this));
   }
 
   /** RDS for PostgreSQL in private subnets, TLS forced, KMS-encrypted gp3 with autoscaling. */
@@ -380,36 +292,25 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     args: ManagedPostgresArgs,
     p: Resolved,
     adminPassword: random.RandomPassword,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    child: ChildOptions,
   ): Server {
     const net = args.aws!;
-    const tags = (suffix: string) => ({ ...net.tags, Name: childName(name, suffix) });
-    const stateful = statefulOptions(p.protect);
-    // The key is as stateful as the data: deleting it makes the instance and every snapshot unreadable.
-    const key = new aws.kms.Key(
-      childName(name, "kms"),
-      {
-        description: `Storage and Performance Insights encryption for ${name}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags: tags("kms"),
-      },
-      child(stateful),
+    const tags = awsTags(name, net);
+    const key = encryptionKey(
+      name,
+      `Storage and Performance Insights encryption for ${name}`,
+      tags,
+      p.protect,
+      child,
     );
-    const subnetGroup = new aws.rds.SubnetGroup(
-      childName(name, "subnets"),
-      { description: `Private subnets of ${name}`, subnetIds: net.subnetIds, tags: tags("subnets") },
-      child(),
-    );
-    const securityGroup = new aws.ec2.SecurityGroup(
-      childName(name, "sg"),
-      {
-        description: `PostgreSQL clients of ${name}`,
-        vpcId: net.vpcId,
-        ingress: dataServiceIngressRules(net, [PORT]),
-        tags: tags("sg"),
-      },
-      child(),
+    const subnetGroup = privateSubnetGroup(aws.rds.SubnetGroup, name, net, tags, child);
+    const securityGroup = clientSecurityGroup(
+      name,
+      `PostgreSQL clients of ${name}`,
+      net,
+      [PORT],
+      tags,
+      child,
     );
     const parameterGroup = new aws.rds.ParameterGroup(
       childName(name, "params"),
@@ -425,25 +326,13 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(),
     );
-    // Final snapshot names are unique per account and region, so a fixed one collides the second time
-    // an instance of this name is deleted (a replacement, or the stack destroyed and deployed again).
-    // The suffix lives as long as the instance: a new stack draws a new one, and so does every change
-    // of an input that replaces the instance (the keepers). The deleted instance keeps the name it had.
-    const snapshotSuffix = p.finalSnapshot
-      ? new random.RandomId(
-          childName(name, "final-snapshot-suffix"),
-          {
-            byteLength: 4,
-            keepers: {
-              engine: "postgres",
-              username: ADMIN_USER,
-              storageEncrypted: "true",
-              kmsKeyId: key.arn,
-            },
-          },
-          { parent: this },
-        )
-      : undefined;
+    // The inputs that replace the instance.
+    const snapshotSuffix = finalSnapshotSuffix(
+      name,
+      p.finalSnapshot,
+      { engine: "postgres", username: ADMIN_USER, storageEncrypted: "true", kmsKeyId: key.arn },
+      this,
+    );
     const instance = new aws.rds.Instance(
       childName(name, "db"),
       {
@@ -473,9 +362,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         multiAz: p.multiAz,
         deletionProtection: p.deletionProtection,
         skipFinalSnapshot: !p.finalSnapshot,
-        ...(snapshotSuffix
-          ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` }
-          : {}),
+        ...finalSnapshotIdentifier(name, snapshotSuffix),
         performanceInsightsEnabled: p.performanceInsights,
         ...(p.performanceInsights
           ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 }
@@ -484,146 +371,60 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         tags: tags("db"),
       },
-      child(stateful),
+      child(statefulOptions(p.protect)),
     );
     return { host: instance.address, port: instance.port, resource: instance };
   }
 
-  /** A single-replica StatefulSet with a headless Service, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
+  /** The in-cluster server (see inClusterServer) running the official or TimescaleDB image. */
   private statefulSet(
     name: string,
     args: ManagedPostgresArgs,
     p: Resolved,
     credentials: k8s.core.v1.Secret,
-    labels: (component: string, suffix?: string) => Record<string, string>,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    labels: LabelsFor,
+    child: ChildOptions,
   ): Server {
-    const serverLabels = labels("database");
-    const service = new k8s.core.v1.Service(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          clusterIP: "None",
-          selector: selectorLabels(name),
-          ports: [{ name: "postgres", port: PORT, targetPort: "postgres" }],
-        },
-      },
-      child(),
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(name) },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [
-            {
-              from: [
-                ...p.consumers.map((c) => podPeer(c.service, c.namespace)),
-                podPeer(childName(name, "bootstrap"), args.namespace),
-              ],
-              ports: [{ protocol: "TCP", port: PORT }],
-            },
-          ],
-          egress: [dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-
     const pgdata = `${PGDATA_MOUNT}/pgdata`;
-    const scratch = scratchVolumes(["/var/run/postgresql", "/tmp"]);
     const ready = ["pg_isready", "-h", "127.0.0.1", "-p", String(PORT), "-U", ADMIN_USER, "-d", "postgres"];
     const serverArgs = p.preload.length > 0 ? ["-c", `shared_preload_libraries=${p.preload.join(",")}`] : [];
-    const statefulSet = new k8s.apps.v1.StatefulSet(
+    const server = inClusterServer(
       name,
+      args,
+      p,
       {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          replicas: 1,
-          serviceName: service.metadata.name,
-          selector: { matchLabels: selectorLabels(name) },
-          podManagementPolicy: "OrderedReady",
-          updateStrategy: { type: "RollingUpdate" },
-          // A protected database keeps its volume even if the StatefulSet itself is deleted.
-          persistentVolumeClaimRetentionPolicy: {
-            whenDeleted: p.protect ? "Retain" : "Delete",
-            whenScaled: "Retain",
-          },
-          template: {
-            metadata: {
-              labels: serverLabels,
-              annotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(p.uid),
-              terminationGracePeriodSeconds: 60,
-              volumes: scratch.volumes,
-              containers: [
-                {
-                  name: "postgres",
-                  image: p.image,
-                  args: serverArgs,
-                  ports: [{ name: "postgres", containerPort: PORT }],
-                  env: [
-                    { name: "POSTGRES_USER", value: ADMIN_USER },
-                    {
-                      name: "POSTGRES_PASSWORD",
-                      valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: "password" } },
-                    },
-                    { name: "POSTGRES_DB", value: "postgres" },
-                    // A subdirectory: the volume's root holds lost+found, which initdb refuses.
-                    { name: "PGDATA", value: pgdata },
-                  ],
-                  ...standardProbes({ check: { exec: { command: ready } } }),
-                  // SIGTERM is a "smart" shutdown that waits for every client; stop fast so the pod
-                  // ends cleanly within its grace period instead of being killed mid-write.
-                  lifecycle: {
-                    preStop: { exec: { command: ["pg_ctl", "stop", "-m", "fast", "-D", pgdata] } },
-                  },
-                  resources: p.resources,
-                  securityContext: restrictedContainerSecurityContext(p.uid),
-                  volumeMounts: [{ name: "data", mountPath: PGDATA_MOUNT }, ...scratch.mounts],
-                },
-              ],
-            },
-          },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: selectorLabels(name) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
-                resources: { requests: { storage: p.storageSize } },
-              },
-            },
+        labels: labels("database"),
+        ports: [{ name: "postgres", port: PORT }],
+        admit: { consumers: PORT, bootstrap: PORT },
+        uid: p.uid,
+        podAnnotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) },
+        podManagementPolicy: "OrderedReady",
+        terminationGracePeriodSeconds: 60,
+        dataMountPath: PGDATA_MOUNT,
+        scratchPaths: ["/var/run/postgresql", "/tmp"],
+        container: {
+          name: "postgres",
+          image: p.image,
+          args: serverArgs,
+          env: [
+            { name: "POSTGRES_USER", value: ADMIN_USER },
+            secretKeyEnv("POSTGRES_PASSWORD", credentials, "password"),
+            { name: "POSTGRES_DB", value: "postgres" },
+            // A subdirectory: the volume's root holds lost+found, which initdb refuses.
+            { name: "PGDATA", value: pgdata },
           ],
+          ...standardProbes({ check: { exec: { command: ready } } }),
+          // SIGTERM is a "smart" shutdown that waits for every client; stop fast so the pod
+          // ends cleanly within its grace period instead of being killed mid-write.
+          lifecycle: {
+            preStop: { exec: { command: ["pg_ctl", "stop", "-m", "fast", "-D", pgdata] } },
+          },
+          resources: p.resources,
         },
       },
-      child(statefulOptions(p.protect)),
+      child,
     );
-    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
-    // and an unhealthy pod never counts against the budget.
-    new k8s.policy.v1.PodDisruptionBudget(
-      childName(name, "pdb"),
-      {
-        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: {
-          selector: { matchLabels: selectorLabels(name) },
-          maxUnavailable: 1,
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-      child(),
-    );
-    return {
-      host: pulumi.output(serviceHost(name, args.namespace)),
-      port: pulumi.output(PORT),
-      resource: statefulSet,
-    };
+    return { host: pulumi.output(server.host), port: pulumi.output(PORT), resource: server.statefulSet };
   }
 }
 
@@ -694,16 +495,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),
   };
 
-  const problems = dataServiceArgProblems({
-    name,
-    backend: args.backend,
-    namespace: args.namespace,
-    consumers: args.consumers,
-    aws: args.aws,
-    resources: args.resources,
-    storageSize: args.storageSize,
-    image: args.image,
-  });
+  const problems = sharedArgProblems(name, args);
   if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(engineVersion))
     problems.push(
       `engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`,
@@ -764,24 +556,15 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
       problems.push(
         `backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`,
       );
-    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.backupWindow))
+    if (!DAILY_WINDOW.test(r.backupWindow))
       problems.push(`backupWindow: expected a UTC window such as "02:00-03:00", found "${r.backupWindow}"`);
-    if (
-      !/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(
-        r.maintenanceWindow,
-      )
-    )
+    if (!WEEKLY_WINDOW.test(r.maintenanceWindow))
       problems.push(
         `maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`,
       );
   }
   if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
   return r;
-}
-
-/** Env var (and credentials Secret key) holding a role's password. */
-function passwordKey(role: string): string {
-  return `PASSWORD_${role.toUpperCase()}`;
 }
 
 /**
@@ -820,7 +603,7 @@ function bootstrapScript(p: Resolved): string {
     sql.push(
       `-- role ${c.role} (${c.service}, ${c.namespace})`,
       `SELECT 'CREATE ROLE ${c.role} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c.role}')\\gexec`,
-      `\\getenv role_password ${passwordKey(c.role)}`,
+      `\\getenv role_password ${consumerPasswordKey(c.service)}`,
       `ALTER ROLE ${c.role} WITH LOGIN PASSWORD :'role_password';`,
       `GRANT ${c.database}_owner TO ${c.role};`,
       `ALTER ROLE ${c.role} SET role = '${c.database}_owner';`,

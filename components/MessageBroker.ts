@@ -20,30 +20,37 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import type * as random from "@pulumi/random";
+import {
+  CLIENT_JOB_RESOURCES,
+  awsTags,
+  backendEgressPeer,
+  bootstrapJob,
+  childOptions,
+  clientSecurityGroup,
+  connectionSecrets,
+  consumerPasswordEnv,
+  consumerPasswordKey,
+  contractOutputs,
+  credentialsData,
+  credentialsRevision,
+  credentialsSecret,
+  generateCredentials,
+  inClusterServer,
+  labelsFor,
+  sharedArgProblems,
+  type ChildOptions,
+  type LabelsFor,
+} from "./data-service";
 import {
   ComponentArgsError,
-  URL_SAFE_PASSWORD,
   childName,
-  dataServiceArgProblems,
-  dataServiceIngressRules,
-  dnsEgressRule,
-  egressPeerRule,
   memoryBytes,
-  oneShotJobSpec,
-  podPeer,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolumes,
-  selectorLabels,
-  serviceHost,
   splitDependsOn,
   stableHash,
-  standardLabels,
   standardProbes,
   statefulOptions,
   typeToken,
-  withDependsOn,
   type ContainerResources,
   type DataServiceAwsArgs,
   type DataServiceBackend,
@@ -103,21 +110,6 @@ const DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "250m", memory: "512Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
-const JOB_RESOURCES: ContainerResources = {
-  requests: { cpu: "10m", memory: "16Mi" },
-  limits: { cpu: "100m", memory: "64Mi" },
-};
-/**
- * Pod-template annotation of the bootstrap Job: the `hex` of a RandomId whose `keepers` are the
- * generated passwords. The Job sets the users' passwords only when it runs, so replacing a password
- * must replace the Job; nothing non-secret about a RandomPassword changes when it is replaced (its
- * URN is stable, its id a constant), so the keepers hold the passwords themselves, kept secret in
- * state (`additionalSecretOutputs`). The hex is random, not derived from them: it reveals only that
- * the credentials changed. In-cluster, RabbitMQ applies the admin's `default_pass` only to an empty
- * node: after replacing it the rerun fails (loudly, on authentication) until the admin's password on
- * the broker is changed to match.
- */
-const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
 
 export class MessageBroker extends pulumi.ComponentResource {
   /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
@@ -138,175 +130,90 @@ export class MessageBroker extends pulumi.ComponentResource {
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("MessageBroker"), name, {}, options);
+    const labels = labelsFor(name, p.engineVersion, args);
+    const child = childOptions(this, dependsOn);
 
-    const labels = (component: string, suffix?: string) =>
-      standardLabels({
-        name: suffix ? childName(name, suffix) : name,
-        component,
-        version: p.engineVersion,
-        platform: args.platform,
-        stage: args.stage,
-      });
-    const child = (
-      extra: pulumi.CustomResourceOptions = {},
-      ...own: pulumi.Resource[]
-    ): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn: withDependsOn(dependsOn, ...own),
-      ...extra,
-    });
-
-    const adminPassword = new random.RandomPassword(childName(name, "admin-password"), URL_SAFE_PASSWORD, {
-      parent: this,
-    });
-    const userPasswords = new Map(
-      args.consumers.map((c) => [
-        c.service,
-        new random.RandomPassword(childName(name, `${c.service}-password`), URL_SAFE_PASSWORD, {
-          parent: this,
-        }),
-      ]),
+    const passwords = generateCredentials(name, args.consumers, this);
+    const credentials = credentialsSecret(
+      name,
+      args.namespace,
+      labels("message-broker"),
+      credentialsData(passwords, ({ password: admin, ...users }) => ({
+        username: ADMIN_USER,
+        password: admin!,
+        // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
+        "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
+        // Read by curl (--config), so the admin password is not on the bootstrap's command line.
+        curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
+        ...users,
+      })),
+      child,
     );
-    const credentials = new k8s.core.v1.Secret(
-      childName(name, "credentials"),
-      {
-        metadata: {
-          name: childName(name, "credentials"),
-          namespace: args.namespace,
-          labels: labels("message-broker"),
-        },
-        stringData: pulumi
-          .all([adminPassword.result, ...args.consumers.map((c) => userPasswords.get(c.service)!.result)])
-          .apply(([admin, ...users]) => ({
-            username: ADMIN_USER,
-            password: admin!,
-            // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
-            "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
-            // Read by curl (--config), so the admin password is not on the bootstrap's command line.
-            curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
-            ...Object.fromEntries(args.consumers.map((c, i) => [passwordKey(c.service), users[i]!])),
-          })),
-      },
-      child(),
-    );
-
-    const revision = new random.RandomId(
-      childName(name, "credentials-revision"),
-      {
-        byteLength: 4,
-        keepers: {
-          password: adminPassword.result,
-          ...Object.fromEntries(
-            args.consumers.map((c) => [passwordKey(c.service), userPasswords.get(c.service)!.result]),
-          ),
-        },
-      },
-      { parent: this, additionalSecretOutputs: ["keepers"] },
-    );
+    // In-cluster, RabbitMQ applies the admin's `default_pass` only to an empty node: after replacing it
+    // the bootstrap's rerun fails (loudly, on authentication) until the broker's admin password matches.
+    const revision = credentialsRevision(name, passwords.byKey, this);
 
     const server =
       p.backend === "aws"
-        ? this.amazonMq(name, args, p, adminPassword, child)
+        ? this.amazonMq(name, args, p, passwords.admin, child)
         : this.statefulSet(name, args, p, credentials, labels, child);
     this.host = server.host;
     this.port = pulumi.output(p.amqpPort);
     this.tls = pulumi.output(p.tls);
-    this.egressPeer =
-      p.backend === "aws"
-        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: p.amqpPort }
-        : { pod: { name, namespace: args.namespace }, port: p.amqpPort };
+    this.egressPeer = backendEgressPeer(p.backend, name, args, p.amqpPort);
 
-    // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
-    const jobLabels = labels("message-broker-bootstrap", "bootstrap");
-    const jobPolicy = new k8s.networking.v1.NetworkPolicy(
-      childName(name, "bootstrap"),
+    this.bootstrap = bootstrapJob(
       {
-        metadata: { name: childName(name, "bootstrap"), namespace: args.namespace, labels: jobLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(childName(name, "bootstrap")) },
-          policyTypes: ["Ingress", "Egress"],
-          egress: [egressPeerRule({ ...this.egressPeer, port: p.managementPort }), dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-    const jobSpec = oneShotJobSpec({
-      labels: jobLabels,
-      uid: CURL_UID,
-      container: {
-        name: "bootstrap",
-        image: CURL_IMAGE,
-        command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
-        env: [
-          { name: "MANAGEMENT_URL", value: server.managementUrl },
-          ...args.consumers.map((c) => ({
-            name: passwordKey(c.service),
-            valueFrom: { secretKeyRef: { name: credentials.metadata.name, key: passwordKey(c.service) } },
-          })),
-        ],
-        volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
-        resources: JOB_RESOURCES,
-      },
-      volumes: [
-        {
-          name: "curlrc",
-          secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] },
-        },
-      ],
-    });
-    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
-    // template replaces a Job: new exchanges, users or image, and a new credentials revision, rerun it.
-    this.bootstrap = new k8s.batch.v1.Job(
-      childName(name, "bootstrap"),
-      {
-        metadata: { namespace: args.namespace, labels: jobLabels },
-        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: {
-          ...jobSpec,
-          template: {
-            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
-            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+        name,
+        namespace: args.namespace,
+        labels: labels("message-broker-bootstrap", "bootstrap"),
+        // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
+        reach: { ...this.egressPeer, port: p.managementPort },
+        revision: revision.hex,
+        job: {
+          uid: CURL_UID,
+          container: {
+            name: "bootstrap",
+            image: CURL_IMAGE,
+            command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
+            env: [
+              { name: "MANAGEMENT_URL", value: server.managementUrl },
+              ...consumerPasswordEnv(credentials, args.consumers),
+            ],
+            volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
+            resources: CLIENT_JOB_RESOURCES,
           },
+          volumes: [
+            {
+              name: "curlrc",
+              secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] },
+            },
+          ],
         },
+        after: [server.resource, credentials],
       },
-      child({}, server.resource, credentials, jobPolicy),
+      child,
     );
 
-    this.connectionSecretNames = {};
-    for (const c of args.consumers) {
-      const secretName = `${c.service}-${name}`;
-      this.connectionSecretNames[c.service] = secretName;
-      new k8s.core.v1.Secret(
-        childName(name, `${c.service}-connection`),
-        {
-          metadata: {
-            name: secretName,
-            namespace: c.namespace,
-            labels: { ...labels("message-broker"), "platform.example.com/consumer": c.service },
-          },
-          stringData: pulumi.all([server.host, userPasswords.get(c.service)!.result]).apply(([host, pw]) => ({
-            // %2F is the default vhost "/".
-            RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
-            host,
-            port: String(p.amqpPort),
-            username: c.service,
-            password: pw,
-            vhost: "/",
-            tls: String(p.tls),
-          })),
-        },
-        child(),
-      );
-    }
+    this.connectionSecretNames = connectionSecrets(
+      name,
+      args.consumers,
+      labels("message-broker"),
+      (c) =>
+        pulumi.all([server.host, passwords.consumers.get(c.service)!.result]).apply(([host, pw]) => ({
+          // %2F is the default vhost "/".
+          RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
+          host,
+          port: String(p.amqpPort),
+          username: c.service,
+          password: pw,
+          vhost: "/",
+          tls: String(p.tls),
+        })),
+      child,
+    );
 
-    this.registerOutputs({
-      host: this.host,
-      port: this.port,
-      tls: this.tls,
-      bootstrap: this.bootstrap,
-      connectionSecretNames: this.connectionSecretNames,
-      egressPeer: this.egressPeer,
-    });
+    this.registerOutputs(contractOutputs(this));
   }
 
   /** Amazon MQ for RabbitMQ in private subnets, reachable only from the allowed clients. */
@@ -315,19 +222,17 @@ export class MessageBroker extends pulumi.ComponentResource {
     args: MessageBrokerArgs,
     p: Resolved,
     adminPassword: random.RandomPassword,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    child: ChildOptions,
   ): Server {
     const net = args.aws!;
-    const tags = (suffix: string) => ({ ...net.tags, Name: childName(name, suffix) });
-    const securityGroup = new aws.ec2.SecurityGroup(
-      childName(name, "sg"),
-      {
-        description: `AMQPS and management API clients of ${name}`,
-        vpcId: net.vpcId,
-        ingress: dataServiceIngressRules(net, [PORTS.amqps, PORTS.https]),
-        tags: tags("sg"),
-      },
-      child(),
+    const tags = awsTags(name, net);
+    const securityGroup = clientSecurityGroup(
+      name,
+      `AMQPS and management API clients of ${name}`,
+      net,
+      [PORTS.amqps, PORTS.https],
+      tags,
+      child,
     );
     const broker = new aws.mq.Broker(
       childName(name, "broker"),
@@ -360,14 +265,14 @@ export class MessageBroker extends pulumi.ComponentResource {
     return { host, managementUrl: pulumi.interpolate`https://${host}`, resource: broker };
   }
 
-  /** A single-replica RabbitMQ StatefulSet with the management plugin, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
+  /** The in-cluster server (see inClusterServer): the official image with the management plugin. */
   private statefulSet(
     name: string,
     args: MessageBrokerArgs,
     p: Resolved,
     credentials: k8s.core.v1.Secret,
-    labels: (component: string, suffix?: string) => Record<string, string>,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    labels: LabelsFor,
+    child: ChildOptions,
   ): Server {
     const serverLabels = labels("message-broker");
     const conf = [
@@ -391,45 +296,6 @@ export class MessageBroker extends pulumi.ComponentResource {
       },
       child(),
     );
-    const service = new k8s.core.v1.Service(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          clusterIP: "None",
-          selector: selectorLabels(name),
-          ports: [
-            { name: "amqp", port: PORTS.amqp, targetPort: "amqp" },
-            { name: "management", port: PORTS.management, targetPort: "management" },
-          ],
-        },
-      },
-      child(),
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(name) },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [
-            {
-              from: args.consumers.map((c) => podPeer(c.service, c.namespace)),
-              ports: [{ protocol: "TCP", port: PORTS.amqp }],
-            },
-            // Only the bootstrap Job uses the management API.
-            {
-              from: [podPeer(childName(name, "bootstrap"), args.namespace)],
-              ports: [{ protocol: "TCP", port: PORTS.management }],
-            },
-          ],
-          egress: [dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-    const scratch = scratchVolumes(["/tmp", "/var/log/rabbitmq"]);
     const diagnostics = (check: string) => ({ exec: { command: ["rabbitmq-diagnostics", "-q", check] } });
     // The diagnostics CLI boots an Erlang VM per call: give it time, and probe less often.
     const probes = standardProbes({
@@ -438,108 +304,63 @@ export class MessageBroker extends pulumi.ComponentResource {
       readiness: { timeoutSeconds: 15, periodSeconds: 10 },
       startup: { timeoutSeconds: 15, periodSeconds: 10, failureThreshold: 30 },
     });
-    const statefulSet = new k8s.apps.v1.StatefulSet(
+    const server = inClusterServer(
       name,
+      args,
+      p,
       {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          replicas: 1,
-          serviceName: service.metadata.name,
-          selector: { matchLabels: selectorLabels(name) },
-          updateStrategy: { type: "RollingUpdate" },
-          persistentVolumeClaimRetentionPolicy: {
-            whenDeleted: p.protect ? "Retain" : "Delete",
-            whenScaled: "Retain",
-          },
-          template: {
-            metadata: {
-              labels: serverLabels,
-              annotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(UID),
-              // Time to close connections and flush queues; the node name (and so its data) follows the pod's stable hostname.
-              terminationGracePeriodSeconds: 60,
-              volumes: [
-                ...scratch.volumes,
+        labels: serverLabels,
+        ports: [
+          { name: "amqp", port: PORTS.amqp },
+          { name: "management", port: PORTS.management },
+        ],
+        // Only the bootstrap Job uses the management API.
+        admit: { consumers: PORTS.amqp, bootstrap: PORTS.management },
+        uid: UID,
+        podAnnotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) },
+        // Time to close connections and flush queues; the node name (and so its data) follows the pod's stable hostname.
+        terminationGracePeriodSeconds: 60,
+        dataMountPath: "/var/lib/rabbitmq",
+        scratchPaths: ["/tmp", "/var/log/rabbitmq"],
+        volumes: [
+          {
+            name: "config",
+            projected: {
+              sources: [
                 {
-                  name: "config",
-                  projected: {
-                    sources: [
-                      {
-                        configMap: {
-                          name: config.metadata.name,
-                          items: [
-                            { key: "10-platform.conf", path: "conf.d/10-platform.conf" },
-                            { key: "enabled_plugins", path: "enabled_plugins" },
-                          ],
-                        },
-                      },
-                      {
-                        secret: {
-                          name: credentials.metadata.name,
-                          items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }],
-                        },
-                      },
+                  configMap: {
+                    name: config.metadata.name,
+                    items: [
+                      { key: "10-platform.conf", path: "conf.d/10-platform.conf" },
+                      { key: "enabled_plugins", path: "enabled_plugins" },
                     ],
                   },
                 },
-              ],
-              containers: [
                 {
-                  name: "rabbitmq",
-                  image: p.image,
-                  ports: [
-                    { name: "amqp", containerPort: PORTS.amqp },
-                    { name: "management", containerPort: PORTS.management },
-                  ],
-                  ...probes,
-                  readinessProbe: { ...probes.readinessProbe, ...diagnostics("check_port_connectivity") },
-                  resources: p.resources,
-                  securityContext: restrictedContainerSecurityContext(UID),
-                  volumeMounts: [
-                    { name: "data", mountPath: "/var/lib/rabbitmq" },
-                    { name: "config", mountPath: "/etc/rabbitmq", readOnly: true },
-                    ...scratch.mounts,
-                  ],
+                  secret: {
+                    name: credentials.metadata.name,
+                    items: [{ key: "20-credentials.conf", path: "conf.d/20-credentials.conf" }],
+                  },
                 },
               ],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: selectorLabels(name) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
-                resources: { requests: { storage: p.storageSize } },
-              },
-            },
-          ],
+        ],
+        container: {
+          name: "rabbitmq",
+          image: p.image,
+          ...probes,
+          readinessProbe: { ...probes.readinessProbe, ...diagnostics("check_port_connectivity") },
+          resources: p.resources,
+          volumeMounts: [{ name: "config", mountPath: "/etc/rabbitmq", readOnly: true }],
         },
       },
-      child(statefulOptions(p.protect)),
+      child,
     );
-    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
-    // and an unhealthy pod never counts against the budget.
-    new k8s.policy.v1.PodDisruptionBudget(
-      childName(name, "pdb"),
-      {
-        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: {
-          selector: { matchLabels: selectorLabels(name) },
-          maxUnavailable: 1,
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-      child(),
-    );
-    const host = serviceHost(name, args.namespace);
     return {
-      host: pulumi.output(host),
-      managementUrl: pulumi.output(`http://${host}:${PORTS.management}`),
-      resource: statefulSet,
+      host: pulumi.output(server.host),
+      managementUrl: pulumi.output(`http://${server.host}:${PORTS.management}`),
+      resource: server.statefulSet,
     };
   }
 }
@@ -584,16 +405,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     image: args.image ?? RABBITMQ_IMAGES[engineVersion] ?? "",
   };
 
-  const problems = dataServiceArgProblems({
-    name,
-    backend: args.backend,
-    namespace: args.namespace,
-    consumers: args.consumers,
-    aws: args.aws,
-    resources: args.resources,
-    storageSize: args.storageSize,
-    image: args.image,
-  });
+  const problems = sharedArgProblems(name, args);
   if (!(engineVersion in RABBITMQ_IMAGES))
     problems.push(
       `engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES)
@@ -632,11 +444,6 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
   return r;
 }
 
-/** Env var (and credentials Secret key) holding a consumer's password. */
-function passwordKey(service: string): string {
-  return `PASSWORD_${service.replace(/-/g, "_").toUpperCase()}`;
-}
-
 /**
  * Declares exchanges and consumer users through the management HTTP API. Every call is a PUT of the
  * full desired state, so the script can run any number of times: an existing exchange with the same
@@ -660,7 +467,7 @@ function bootstrapScript(p: Resolved, consumers: readonly DataServiceConsumer[])
   for (const c of consumers) {
     lines.push(
       `echo "user ${c.service}"`,
-      `printf '{"password":"%s","tags":""}' "$${passwordKey(c.service)}" | api -X PUT ${json} --data-binary @- "$MANAGEMENT_URL/api/users/${c.service}"`,
+      `printf '{"password":"%s","tags":""}' "$${consumerPasswordKey(c.service)}" | api -X PUT ${json} --data-binary @- "$MANAGEMENT_URL/api/users/${c.service}"`,
       `api -X PUT ${json} --data '{"configure":".*","write":".*","read":".*"}' "$MANAGEMENT_URL/api/permissions/%2F/${c.service}"`,
     );
   }

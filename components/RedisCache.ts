@@ -20,30 +20,42 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
+import type * as random from "@pulumi/random";
+import {
+  CLIENT_JOB_RESOURCES,
+  CREDENTIALS_REVISION,
+  DAILY_WINDOW,
+  WEEKLY_WINDOW,
+  awsTags,
+  backendEgressPeer,
+  bootstrapJob,
+  childOptions,
+  clientSecurityGroup,
+  connectionSecrets,
+  contractOutputs,
+  credentialsRevision,
+  credentialsSecret,
+  encryptionKey,
+  finalSnapshotIdentifier,
+  finalSnapshotSuffix,
+  generatedPassword,
+  inClusterServer,
+  labelsFor,
+  privateSubnetGroup,
+  secretKeyEnv,
+  sharedArgProblems,
+  type ChildOptions,
+  type LabelsFor,
+} from "./data-service";
 import {
   ComponentArgsError,
-  URL_SAFE_PASSWORD,
   childName,
-  dataServiceArgProblems,
-  dataServiceIngressRules,
-  dnsEgressRule,
-  egressPeerRule,
   memoryBytes,
-  oneShotJobSpec,
-  podPeer,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  scratchVolumes,
-  selectorLabels,
-  serviceHost,
   splitDependsOn,
   stableHash,
-  standardLabels,
   standardProbes,
   statefulOptions,
   typeToken,
-  withDependsOn,
   type ContainerResources,
   type DataServiceAwsArgs,
   type DataServiceBackend,
@@ -134,20 +146,6 @@ const DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
 };
-const JOB_RESOURCES: ContainerResources = {
-  requests: { cpu: "10m", memory: "16Mi" },
-  limits: { cpu: "100m", memory: "64Mi" },
-};
-/**
- * Pod-template annotation of the bootstrap Job and the in-cluster server: the `hex` of a RandomId
- * whose `keepers` hold the auth token. Replacing the token changes it, which restarts the server
- * (redis reads `requirepass` only at start) and reruns the Job against the new token. Nothing
- * non-secret about a RandomPassword changes when it is replaced (its URN is stable, its id a
- * constant), so the keepers hold the token itself, kept secret in state (`additionalSecretOutputs`).
- * The hex is random, not derived from it: it reveals only that the token changed.
- */
-const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
-
 export class RedisCache extends pulumi.ComponentResource {
   /** Hostname consumers connect to (primary endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
@@ -166,49 +164,21 @@ export class RedisCache extends pulumi.ComponentResource {
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("RedisCache"), name, {}, options);
+    const labels = labelsFor(name, p.engine, args);
+    const child = childOptions(this, dependsOn);
 
-    const labels = (component: string, suffix?: string) =>
-      standardLabels({
-        name: suffix ? childName(name, suffix) : name,
-        component,
-        version: p.engine,
-        platform: args.platform,
-        stage: args.stage,
-      });
-    const child = (
-      extra: pulumi.CustomResourceOptions = {},
-      ...own: pulumi.Resource[]
-    ): pulumi.CustomResourceOptions => ({
-      parent: this,
-      dependsOn: withDependsOn(dependsOn, ...own),
-      ...extra,
-    });
-
-    const password = new random.RandomPassword(childName(name, "auth-token"), URL_SAFE_PASSWORD, {
-      parent: this,
-    });
-    const credentials = new k8s.core.v1.Secret(
-      childName(name, "credentials"),
-      {
-        metadata: {
-          name: childName(name, "credentials"),
-          namespace: args.namespace,
-          labels: labels("cache"),
-        },
-        // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
-        stringData: {
-          password: password.result,
-          "auth.conf": pulumi.interpolate`requirepass ${password.result}\n`,
-        },
-      },
-      child(),
+    const password = generatedPassword(name, "auth-token", this);
+    const credentials = credentialsSecret(
+      name,
+      args.namespace,
+      labels("cache"),
+      // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
+      { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
+      child,
     );
-
-    const revision = new random.RandomId(
-      childName(name, "credentials-revision"),
-      { byteLength: 4, keepers: { password: password.result } },
-      { parent: this, additionalSecretOutputs: ["keepers"] },
-    );
+    // Replacing the token restarts the in-cluster server (redis reads `requirepass` only at start) and
+    // reruns the Job against the new token: both pod templates carry the revision.
+    const revision = credentialsRevision(name, { password: password.result }, this);
 
     const server =
       p.backend === "aws"
@@ -217,90 +187,52 @@ export class RedisCache extends pulumi.ComponentResource {
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.tls);
-    this.egressPeer =
-      p.backend === "aws"
-        ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port: PORT }
-        : { pod: { name, namespace: args.namespace }, port: PORT };
+    this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
 
-    const jobLabels = labels("cache-bootstrap", "bootstrap");
-    const jobPolicy = new k8s.networking.v1.NetworkPolicy(
-      childName(name, "bootstrap"),
+    this.bootstrap = bootstrapJob(
       {
-        metadata: { name: childName(name, "bootstrap"), namespace: args.namespace, labels: jobLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(childName(name, "bootstrap")) },
-          policyTypes: ["Ingress", "Egress"],
-          egress: [egressPeerRule(this.egressPeer), dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-    const jobSpec = oneShotJobSpec({
-      labels: jobLabels,
-      uid: UID,
-      activeDeadlineSeconds: 600,
-      container: {
-        name: "bootstrap",
-        image: p.image,
-        command: ["/bin/sh", "-c", readinessScript(p)],
-        env: [
-          { name: "CACHE_HOST", value: server.host },
-          { name: "CACHE_PORT", value: server.port.apply(String) },
-          ...authEnv(credentials),
-        ],
-        resources: JOB_RESOURCES,
-      },
-    });
-    // Auto-named, so a replacement is created before the old Job is deleted. Any change to the pod
-    // template replaces a Job: a new script or image, and a new credentials revision, rerun it.
-    this.bootstrap = new k8s.batch.v1.Job(
-      childName(name, "bootstrap"),
-      {
-        metadata: { namespace: args.namespace, labels: jobLabels },
-        // oneShotJobSpec returns plain objects; only the template's metadata is added to.
-        spec: {
-          ...jobSpec,
-          template: {
-            ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
-            metadata: { labels: jobLabels, annotations: { [CREDENTIALS_REVISION]: revision.hex } },
+        name,
+        namespace: args.namespace,
+        labels: labels("cache-bootstrap", "bootstrap"),
+        reach: this.egressPeer,
+        revision: revision.hex,
+        job: {
+          uid: UID,
+          activeDeadlineSeconds: 600,
+          container: {
+            name: "bootstrap",
+            image: p.image,
+            command: ["/bin/sh", "-c", readinessScript(p)],
+            env: [
+              { name: "CACHE_HOST", value: server.host },
+              { name: "CACHE_PORT", value: server.port.apply(String) },
+              ...authEnv(credentials),
+            ],
+            resources: CLIENT_JOB_RESOURCES,
           },
         },
+        after: [server.resource, credentials],
       },
-      child({}, server.resource, credentials, jobPolicy),
+      child,
     );
 
-    this.connectionSecretNames = {};
-    for (const c of args.consumers) {
-      const secretName = `${c.service}-${name}`;
-      this.connectionSecretNames[c.service] = secretName;
-      new k8s.core.v1.Secret(
-        childName(name, `${c.service}-connection`),
-        {
-          metadata: {
-            name: secretName,
-            namespace: c.namespace,
-            labels: { ...labels("cache"), "platform.example.com/consumer": c.service },
-          },
-          stringData: pulumi.all([server.host, server.port, password.result]).apply(([host, port, pw]) => ({
-            REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
-            host,
-            port: String(port),
-            password: pw,
-            tls: String(p.tls),
-          })),
-        },
-        child(),
-      );
-    }
+    // One credential: every consumer's Secret carries the auth token.
+    this.connectionSecretNames = connectionSecrets(
+      name,
+      args.consumers,
+      labels("cache"),
+      () =>
+        pulumi.all([server.host, server.port, password.result]).apply(([host, port, pw]) => ({
+          REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
+          host,
+          port: String(port),
+          password: pw,
+          tls: String(p.tls),
+        })),
+      child,
+    );
 
-    this.registerOutputs({
-      host: this.host,
-      port: this.port,
-      tls: this.tls,
-      bootstrap: this.bootstrap,
-      connectionSecretNames: this.connectionSecretNames,
-      egressPeer: this.egressPeer,
-    });
+    this.registerOutputs(contractOutputs(this));
   }
 
   /** ElastiCache replication group (cluster mode off) in private subnets, encrypted in transit and at rest. */
@@ -309,37 +241,13 @@ export class RedisCache extends pulumi.ComponentResource {
     args: RedisCacheArgs,
     p: Resolved,
     password: random.RandomPassword,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    child: ChildOptions,
   ): Server {
     const net = args.aws!;
-    const tags = (suffix: string) => ({ ...net.tags, Name: childName(name, suffix) });
-    const stateful = statefulOptions(p.protect);
-    // As stateful as the data: without the key, snapshots cannot be restored.
-    const key = new aws.kms.Key(
-      childName(name, "kms"),
-      {
-        description: `At-rest encryption for ${name}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags: tags("kms"),
-      },
-      child(stateful),
-    );
-    const subnetGroup = new aws.elasticache.SubnetGroup(
-      childName(name, "subnets"),
-      { description: `Private subnets of ${name}`, subnetIds: net.subnetIds, tags: tags("subnets") },
-      child(),
-    );
-    const securityGroup = new aws.ec2.SecurityGroup(
-      childName(name, "sg"),
-      {
-        description: `Cache clients of ${name}`,
-        vpcId: net.vpcId,
-        ingress: dataServiceIngressRules(net, [PORT]),
-        tags: tags("sg"),
-      },
-      child(),
-    );
+    const tags = awsTags(name, net);
+    const key = encryptionKey(name, `At-rest encryption for ${name}`, tags, p.protect, child);
+    const subnetGroup = privateSubnetGroup(aws.elasticache.SubnetGroup, name, net, tags, child);
+    const securityGroup = clientSecurityGroup(name, `Cache clients of ${name}`, net, [PORT], tags, child);
     const parameterGroup = new aws.elasticache.ParameterGroup(
       childName(name, "params"),
       {
@@ -350,28 +258,21 @@ export class RedisCache extends pulumi.ComponentResource {
       },
       child(),
     );
-    // Final snapshot names are unique per account and region, so a fixed one collides the second time
-    // a group of this name is deleted (a replacement, or the stack destroyed and deployed again).
-    // The suffix lives as long as the group: a new stack draws a new one, and so does every change of
-    // an input that replaces the group (the keepers). The deleted group keeps the name it had.
-    const snapshotSuffix = p.finalSnapshot
-      ? new random.RandomId(
-          childName(name, "final-snapshot-suffix"),
-          {
-            byteLength: 4,
-            // An engine or version downgrade replaces the group too; an upgrade only renames the future snapshot.
-            keepers: {
-              engine: p.engine,
-              engineVersion: p.engineVersion,
-              port: String(PORT),
-              atRestEncryptionEnabled: "true",
-              kmsKeyId: key.arn,
-              subnetGroupName: subnetGroup.name,
-            },
-          },
-          { parent: this },
-        )
-      : undefined;
+    // The inputs that replace the group. An engine or version downgrade replaces the group too; an
+    // upgrade only renames the future snapshot.
+    const snapshotSuffix = finalSnapshotSuffix(
+      name,
+      p.finalSnapshot,
+      {
+        engine: p.engine,
+        engineVersion: p.engineVersion,
+        port: String(PORT),
+        atRestEncryptionEnabled: "true",
+        kmsKeyId: key.arn,
+        subnetGroupName: subnetGroup.name,
+      },
+      this,
+    );
     const group = new aws.elasticache.ReplicationGroup(
       childName(name, "cache"),
       {
@@ -395,12 +296,10 @@ export class RedisCache extends pulumi.ComponentResource {
         snapshotRetentionLimit: p.snapshotRetentionDays,
         snapshotWindow: p.snapshotWindow,
         maintenanceWindow: p.maintenanceWindow,
-        ...(snapshotSuffix
-          ? { finalSnapshotIdentifier: pulumi.interpolate`${childName(name, "final")}-${snapshotSuffix.hex}` }
-          : {}),
+        ...finalSnapshotIdentifier(name, snapshotSuffix),
         tags: tags("cache"),
       },
-      child(stateful),
+      child(statefulOptions(p.protect)),
     );
     return {
       host: group.primaryEndpointAddress,
@@ -409,15 +308,15 @@ export class RedisCache extends pulumi.ComponentResource {
     };
   }
 
-  /** A single-replica StatefulSet with append-only persistence, a NetworkPolicy admitting only consumers and a PodDisruptionBudget. */
+  /** The in-cluster server (see inClusterServer) with append-only persistence and a mounted config. */
   private statefulSet(
     name: string,
     args: RedisCacheArgs,
     p: Resolved,
     credentials: k8s.core.v1.Secret,
     credentialsRevision: pulumi.Output<string>,
-    labels: (component: string, suffix?: string) => Record<string, string>,
-    child: (extra?: pulumi.CustomResourceOptions, ...own: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    labels: LabelsFor,
+    child: ChildOptions,
   ): Server {
     const serverLabels = labels("cache");
     const conf = [
@@ -440,132 +339,51 @@ export class RedisCache extends pulumi.ComponentResource {
       },
       child(),
     );
-    const service = new k8s.core.v1.Service(
+    const server = inClusterServer(
       name,
+      args,
+      p,
       {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          clusterIP: "None",
-          selector: selectorLabels(name),
-          ports: [{ name: "redis", port: PORT, targetPort: "redis" }],
+        labels: serverLabels,
+        ports: [{ name: "redis", port: PORT }],
+        admit: { consumers: PORT, bootstrap: PORT },
+        uid: UID,
+        // The config is mounted, not templated in: hash it so a change rolls the pod.
+        // The credentials revision restarts the server when the auth token is replaced.
+        podAnnotations: {
+          "platform.example.com/config-hash": stableHash(conf),
+          [CREDENTIALS_REVISION]: credentialsRevision,
         },
-      },
-      child(),
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(name) },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [
-            {
-              from: [
-                ...args.consumers.map((c) => podPeer(c.service, c.namespace)),
-                podPeer(childName(name, "bootstrap"), args.namespace),
-              ],
-              ports: [{ protocol: "TCP", port: PORT }],
-            },
-          ],
-          egress: [dnsEgressRule()],
-        },
-      },
-      child(),
-    );
-    const scratch = scratchVolumes(["/tmp"]);
-    const statefulSet = new k8s.apps.v1.StatefulSet(
-      name,
-      {
-        metadata: { name, namespace: args.namespace, labels: serverLabels },
-        spec: {
-          replicas: 1,
-          serviceName: service.metadata.name,
-          selector: { matchLabels: selectorLabels(name) },
-          updateStrategy: { type: "RollingUpdate" },
-          persistentVolumeClaimRetentionPolicy: {
-            whenDeleted: p.protect ? "Retain" : "Delete",
-            whenScaled: "Retain",
-          },
-          template: {
-            // The config is mounted, not templated in: hash it so a change rolls the pod.
-            // The credentials revision restarts the server when the auth token is replaced.
-            metadata: {
-              labels: serverLabels,
-              annotations: {
-                "platform.example.com/config-hash": stableHash(conf),
-                [CREDENTIALS_REVISION]: credentialsRevision,
-              },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(UID),
-              volumes: [
-                ...scratch.volumes,
-                { name: "config", configMap: { name: config.metadata.name } },
-                {
-                  name: "auth",
-                  secret: {
-                    secretName: credentials.metadata.name,
-                    items: [{ key: "auth.conf", path: "auth.conf" }],
-                  },
-                },
-              ],
-              containers: [
-                {
-                  name: p.engine,
-                  image: p.image,
-                  command: [`${p.engine}-server`, "/etc/redis/conf/redis.conf"],
-                  ports: [{ name: "redis", containerPort: PORT }],
-                  env: authEnv(credentials),
-                  ...standardProbes({
-                    check: { exec: { command: ["/bin/sh", "-c", `${p.engine}-cli ping | grep -q PONG`] } },
-                  }),
-                  resources: p.resources,
-                  securityContext: restrictedContainerSecurityContext(UID),
-                  volumeMounts: [
-                    { name: "data", mountPath: "/data" },
-                    { name: "config", mountPath: "/etc/redis/conf", readOnly: true },
-                    { name: "auth", mountPath: "/etc/redis/auth", readOnly: true },
-                    ...scratch.mounts,
-                  ],
-                },
-              ],
+        dataMountPath: "/data",
+        scratchPaths: ["/tmp"],
+        volumes: [
+          { name: "config", configMap: { name: config.metadata.name } },
+          {
+            name: "auth",
+            secret: {
+              secretName: credentials.metadata.name,
+              items: [{ key: "auth.conf", path: "auth.conf" }],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: selectorLabels(name) },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
-                resources: { requests: { storage: p.storageSize } },
-              },
-            },
+        ],
+        container: {
+          name: p.engine,
+          image: p.image,
+          command: [`${p.engine}-server`, "/etc/redis/conf/redis.conf"],
+          env: authEnv(credentials),
+          ...standardProbes({
+            check: { exec: { command: ["/bin/sh", "-c", `${p.engine}-cli ping | grep -q PONG`] } },
+          }),
+          resources: p.resources,
+          volumeMounts: [
+            { name: "config", mountPath: "/etc/redis/conf", readOnly: true },
+            { name: "auth", mountPath: "/etc/redis/auth", readOnly: true },
           ],
         },
       },
-      child(statefulOptions(p.protect)),
+      child,
     );
-    // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
-    // and an unhealthy pod never counts against the budget.
-    new k8s.policy.v1.PodDisruptionBudget(
-      childName(name, "pdb"),
-      {
-        metadata: { name: childName(name, "pdb"), namespace: args.namespace, labels: serverLabels },
-        spec: {
-          selector: { matchLabels: selectorLabels(name) },
-          maxUnavailable: 1,
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-      child(),
-    );
-    return {
-      host: pulumi.output(serviceHost(name, args.namespace)),
-      port: pulumi.output(PORT),
-      resource: statefulSet,
-    };
+    return { host: pulumi.output(server.host), port: pulumi.output(PORT), resource: server.statefulSet };
   }
 }
 
@@ -621,16 +439,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     image: args.image ?? IMAGES[engine] ?? IMAGES.redis,
   };
 
-  const problems = dataServiceArgProblems({
-    name,
-    backend: args.backend,
-    namespace: args.namespace,
-    consumers: args.consumers,
-    aws: args.aws,
-    resources: args.resources,
-    storageSize: args.storageSize,
-    image: args.image,
-  });
+  const problems = sharedArgProblems(name, args);
   if (engine !== "redis" && engine !== "valkey")
     problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);
   if (!(MAXMEMORY_POLICIES as readonly string[]).includes(r.maxmemoryPolicy))
@@ -662,15 +471,11 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
       problems.push(
         `snapshotRetentionDays: expected a whole number of days from 0 to 35, found ${r.snapshotRetentionDays}`,
       );
-    if (!/^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/.test(r.snapshotWindow))
+    if (!DAILY_WINDOW.test(r.snapshotWindow))
       problems.push(
         `snapshotWindow: expected a UTC window such as "03:00-04:00", found "${r.snapshotWindow}"`,
       );
-    if (
-      !/^(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]-(mon|tue|wed|thu|fri|sat|sun):([01][0-9]|2[0-3]):[0-5][0-9]$/.test(
-        r.maintenanceWindow,
-      )
-    )
+    if (!WEEKLY_WINDOW.test(r.maintenanceWindow))
       problems.push(
         `maintenanceWindow: expected a UTC window such as "sun:05:00-sun:06:00", found "${r.maintenanceWindow}"`,
       );
@@ -689,10 +494,9 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
 
 /** The password for `redis-cli`/`valkey-cli` through the environment, so it never appears in argv. */
 function authEnv(credentials: k8s.core.v1.Secret): k8s.types.input.core.v1.EnvVar[] {
-  const ref = { secretKeyRef: { name: credentials.metadata.name, key: "password" } };
   return [
-    { name: "REDISCLI_AUTH", valueFrom: ref },
-    { name: "VALKEYCLI_AUTH", valueFrom: ref },
+    secretKeyEnv("REDISCLI_AUTH", credentials, "password"),
+    secretKeyEnv("VALKEYCLI_AUTH", credentials, "password"),
   ];
 }
 

@@ -2,28 +2,32 @@
  * MessageBroker: both backends from the recorded resources, the exchange/user bootstrap Job and its
  * ordering, connection Secrets, secrecy of every password, protection, and each bad input's message.
  */
-import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { MessageBroker, type MessageBrokerArgs } from "../components/MessageBroker";
-import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import { byName, byType, reveal, type RunResult } from "./harness";
 import {
+  SHARED_ARG_CASES,
   argsErrorMessage,
+  bootstrapJobOf as job,
   envOf as env,
+  expectCredentialsRevision,
+  expectDrainableDisruptionBudget,
+  expectValidInClusterObjects,
+  expectValidObjectsAndSecretPasswords,
   firstContainer as container,
+  generatedPassword as password,
   invalidKubernetesObjects,
   jobSpec,
   kubernetesObjects,
   metadataOf,
   networkPolicySpec,
-  pdbSpec,
   peerNames,
   podSpec,
-  policyFindings,
+  runDataService,
   secretData,
   serviceSpec,
   statefulSetSpec,
   thrownMessage,
-  unmarkedSecrets,
 } from "./dataServiceChecks";
 
 const consumers = [
@@ -37,28 +41,8 @@ const awsNetwork = {
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
 
-async function run(name: string, args: MessageBrokerArgs): Promise<RunResult> {
-  return runProgram(() => {
-    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace(
-      "ns",
-      { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
-      { provider },
-    );
-    const broker = new MessageBroker(name, args, { provider, dependsOn: [ns] });
-    return {
-      host: broker.host,
-      port: broker.port,
-      tls: broker.tls,
-      connectionSecretNames: broker.connectionSecretNames,
-      egressPeer: broker.egressPeer,
-      bootstrapUrn: broker.bootstrap.urn,
-    };
-  });
-}
-const job = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
-const password = (r: RunResult, name: string) =>
-  reveal(byName(r, "random:index/randomPassword:RandomPassword", name).state.result) as string;
+const run = (name: string, args: MessageBrokerArgs): Promise<RunResult> =>
+  runDataService((n, a, o) => new MessageBroker(n, a, o), name, args);
 
 describe("MessageBroker, inCluster backend", () => {
   const args: MessageBrokerArgs = {
@@ -193,37 +177,16 @@ describe("MessageBroker, inCluster backend", () => {
   });
 
   it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
-    const r = await get();
-    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-mq");
-    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-mq-pdb");
-    expect(metadataOf(pdb)).toEqual({
-      name: "shop-mq-pdb",
-      namespace: "ecommerce",
-      labels: metadataOf(sts).labels,
-    });
-    expect(metadataOf(pdb).labels).toMatchObject({
+    expectDrainableDisruptionBudget(await get(), "shop-mq", "ecommerce", {
       "app.kubernetes.io/name": "shop-mq",
       "app.kubernetes.io/component": "message-broker",
       "platform.example.com/stage": "local",
     });
-    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({
-      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
-      maxUnavailable: 1,
-      unhealthyPodEvictionPolicy: "AlwaysAllow",
-    });
-    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
-    expect(statefulSetSpec(sts).replicas).toBe(1);
-    for (const stage of ["local", "staging", "production"] as const)
-      expect(policyFindings(r, stage), stage).toEqual([]);
-    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
-      '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-mq" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
-    ]);
   });
 
   it("reruns the bootstrap Job when a password is replaced, with no secret in the Job", async () => {
     const r = await get();
-    const revision = byName(r, "random:index/randomId:RandomId", "shop-mq-credentials-revision");
+    const { revision } = expectCredentialsRevision(r, "shop-mq");
     expect(revision.inputs.keepers).toEqual({
       password: { secret: true, value: password(r, "shop-mq-admin-password") },
       PASSWORD_ORDER_SERVICE: { secret: true, value: password(r, "shop-mq-order-service-password") },
@@ -232,19 +195,6 @@ describe("MessageBroker, inCluster backend", () => {
         value: password(r, "shop-mq-notification-service-password"),
       },
     });
-    expect(revision.state.keepers).toMatchObject({ secret: true });
-    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
-    const hex = revision.state.hex as string;
-    expect(hex).toMatch(/^[0-9a-f]{8}$/);
-    const j = job(r);
-    expect(jobSpec(j).template.metadata.annotations).toEqual({
-      "platform.example.com/credentials-revision": hex,
-    });
-    expect(j.dependencies).toContain(revision.urn);
-    expect(metadataOf(j).name).toBeUndefined();
-    const rendered = JSON.stringify(reveal(j.inputs));
-    for (const p of byType(r, "random:index/randomPassword:RandomPassword"))
-      expect(rendered).not.toContain(reveal(p.state.result) as string);
   });
 
   it("exports the shared contract and writes RABBITMQ_URL per consumer with its own user", async () => {
@@ -274,19 +224,7 @@ describe("MessageBroker, inCluster backend", () => {
   });
 
   it("inherits the provider, renders valid objects and keeps every password secret", async () => {
-    const r = await get();
-    const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
-    for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
-    // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
-      expect.arrayContaining([
-        "kubernetes:batch/v1:Job",
-        "kubernetes:apps/v1:StatefulSet",
-        "kubernetes:policy/v1:PodDisruptionBudget",
-      ]),
-    );
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
-    expect(unmarkedSecrets(r)).toEqual([]);
+    await expectValidInClusterObjects(await get());
   });
 
   it("protects the StatefulSet when asked", async () => {
@@ -384,9 +322,7 @@ describe("MessageBroker, aws backend", () => {
   });
 
   it("keeps every password secret and renders valid Kubernetes objects", async () => {
-    const r = await get();
-    expect(unmarkedSecrets(r)).toEqual([]);
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
+    await expectValidObjectsAndSecretPasswords(await get());
   });
 
   it("places a single instance in one subnet", async () => {
@@ -426,14 +362,7 @@ describe("MessageBroker, bad input", () => {
       { consumers: [{ service: "guest", namespace: "ecommerce" }] },
       'consumers[0].service: "guest" is a reserved RabbitMQ user name',
     ],
-    [
-      { aws: undefined },
-      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
-    ],
-    [
-      { backend: "inCluster" },
-      'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
-    ],
+    ...SHARED_ARG_CASES,
     [
       { backend: "inCluster", aws: undefined, image: "rabbitmq" },
       'image: image "rabbitmq" has no tag; pin a version or a digest',

@@ -1,12 +1,187 @@
 /**
- * Checks shared by the data-service tests (ManagedPostgres, RedisCache, MessageBroker): secrecy of
- * every generated credential across a whole run, validation of rendered Kubernetes objects against
- * the Kubernetes schemas, the policy pack's findings, and the exact message of a ComponentArgsError.
+ * Checks shared by the data-service tests (ManagedPostgres, RedisCache, MessageBroker): running one
+ * under mocks, secrecy of every generated credential across a whole run, validation of rendered
+ * Kubernetes objects against the Kubernetes schemas, the policy pack's findings, the parts of the
+ * contract every data service keeps the same way (disruption budget, credentials revision,
+ * protection), and the exact message of a ComponentArgsError.
  */
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { expect } from "vitest";
+import type { DataServiceOutputs } from "../components/data-service";
 import { evaluate, type RuleResource, type Stage } from "../policy/rules";
-import { isSecretValue, reveal, type RecordedResource, type RunResult } from "./harness";
+import {
+  byName,
+  byType,
+  isSecretValue,
+  reveal,
+  runProgram,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 import { validateKubernetesObject } from "./validate";
+
+/**
+ * Runs one data service under an explicit Kubernetes provider and exports its contract as the
+ * stack's outputs (`bootstrapUrn` for the Job). With `namespace` (the default), it first creates the
+ * service's namespace (Pod Security "restricted") and passes it as the component's `dependsOn`.
+ */
+export async function runDataService<A extends { namespace: string }>(
+  create: (name: string, args: A, opts: pulumi.ComponentResourceOptions) => DataServiceOutputs,
+  name: string,
+  args: A,
+  options: { namespace?: boolean } = {},
+): Promise<RunResult> {
+  return runProgram(() => {
+    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
+    const ns =
+      (options.namespace ?? true)
+        ? new k8s.core.v1.Namespace(
+            "ns",
+            {
+              metadata: {
+                name: args.namespace,
+                labels: { "pod-security.kubernetes.io/enforce": "restricted" },
+              },
+            },
+            { provider },
+          )
+        : undefined;
+    const service = create(name, args, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
+    return {
+      host: service.host,
+      port: service.port,
+      tls: service.tls,
+      connectionSecretNames: service.connectionSecretNames,
+      egressPeer: service.egressPeer,
+      bootstrapUrn: service.bootstrap.urn,
+    };
+  });
+}
+
+/** The bootstrap Job of a run (each data service has exactly one). */
+export const bootstrapJobOf = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
+
+/** The value the RandomPassword `name` generated, revealed. */
+export const generatedPassword = (r: RunResult, name: string): string =>
+  reveal(byName(r, "random:index/randomPassword:RandomPassword", name).state.result) as string;
+
+/** Fails if any password the run generated appears, revealed, anywhere in the inputs of `resources`. */
+export function expectNoGeneratedPasswordIn(r: RunResult, ...resources: RecordedResource[]): void {
+  const passwords = byType(r, "random:index/randomPassword:RandomPassword");
+  expect(passwords.length).toBeGreaterThan(0);
+  for (const resource of resources) {
+    const rendered = JSON.stringify(reveal(resource.inputs));
+    for (const p of passwords)
+      expect(rendered, resource.name).not.toContain(reveal(p.state.result) as string);
+  }
+}
+
+/**
+ * The in-cluster server's PodDisruptionBudget `<name>-pdb`: labelled like the StatefulSet (`labels`
+ * among them), selecting exactly its pods, and never blocking a node drain (one replica: only
+ * maxUnavailable 1 lets a drain evict it). The policy pack passes on every stage, and without the
+ * budget its coverage rule fails the StatefulSet. Returns the budget.
+ */
+export function expectDrainableDisruptionBudget(
+  r: RunResult,
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+): RecordedResource {
+  const sts = byName(r, "kubernetes:apps/v1:StatefulSet", name);
+  const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", `${name}-pdb`);
+  expect(metadataOf(pdb)).toEqual({ name: `${name}-pdb`, namespace, labels: metadataOf(sts).labels });
+  expect(metadataOf(pdb).labels).toMatchObject(labels);
+  expect(pdbSpec(pdb)).toEqual({
+    selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
+    maxUnavailable: 1,
+    unhealthyPodEvictionPolicy: "AlwaysAllow",
+  });
+  expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
+  expect(statefulSetSpec(sts).replicas).toBe(1);
+  for (const stage of ["local", "staging", "production"] as const)
+    expect(policyFindings(r, stage), stage).toEqual([]);
+  expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
+    `[k8s-pdb-coverage] StatefulSet "${namespace}/${name}" is not covered by a PodDisruptionBudget (none in namespace "${namespace}" selects its pod labels).`,
+  ]);
+  return pdb;
+}
+
+/**
+ * The credentials revision `<name>-credentials-revision`: its keepers are secret in state, its hex
+ * is 8 random hex digits, and the bootstrap Job's pod template carries exactly that hex (so a new
+ * password replaces the Job); the Job is auto-named and holds no password. Returns the revision and
+ * its hex, for the keepers (which differ per engine) and any other pod template carrying it.
+ */
+export function expectCredentialsRevision(
+  r: RunResult,
+  name: string,
+): { revision: RecordedResource; hex: string } {
+  const revision = byName(r, "random:index/randomId:RandomId", `${name}-credentials-revision`);
+  expect(revision.state.keepers).toMatchObject({ secret: true });
+  expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
+  const hex = revision.state.hex as string;
+  expect(hex).toMatch(/^[0-9a-f]{8}$/);
+  const job = bootstrapJobOf(r);
+  expect(jobSpec(job).template.metadata.annotations).toEqual({
+    "platform.example.com/credentials-revision": hex,
+  });
+  expect(job.dependencies).toContain(revision.urn);
+  // Auto-named, so the replacement is created before the old Job is deleted.
+  expect(metadataOf(job).name).toBeUndefined();
+  expectNoGeneratedPasswordIn(r, job);
+  return { revision, hex };
+}
+
+/**
+ * An in-cluster run: every Kubernetes object uses the run's provider and is valid (the Job, the
+ * StatefulSet and its PodDisruptionBudget among them), and every generated password stays secret.
+ */
+export async function expectValidInClusterObjects(r: RunResult): Promise<void> {
+  const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
+  for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
+  expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
+    expect.arrayContaining([
+      "kubernetes:batch/v1:Job",
+      "kubernetes:apps/v1:StatefulSet",
+      "kubernetes:policy/v1:PodDisruptionBudget",
+    ]),
+  );
+  await expectValidObjectsAndSecretPasswords(r);
+}
+
+/** Every generated password stays secret and every Kubernetes object is valid. */
+export async function expectValidObjectsAndSecretPasswords(r: RunResult): Promise<void> {
+  expect(unmarkedSecrets(r)).toEqual([]);
+  expect(await invalidKubernetesObjects(r)).toEqual([]);
+}
+
+/** Exactly `names` are protected, and exactly they are retained on delete. */
+export function expectProtectedAndRetained(r: RunResult, names: string[]): void {
+  const where = (flag: (x: RecordedResource) => boolean) =>
+    r.resources
+      .filter(flag)
+      .map((x) => x.name)
+      .sort();
+  expect(where((x) => x.protect)).toEqual([...names].sort());
+  expect(where((x) => x.retainOnDelete)).toEqual([...names].sort());
+}
+
+/**
+ * Args problems every data service reports the same way (from the shared validation), for each
+ * component's table of bad input: its base args have backend "aws" and valid `aws` placement.
+ */
+export const SHARED_ARG_CASES: [Record<string, unknown>, string][] = [
+  [
+    { aws: undefined },
+    'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
+  ],
+  [
+    { backend: "inCluster" },
+    'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
+  ],
+];
 
 /**
  * Every place a generated value (a RandomPassword's `result`) appears in a run outside a

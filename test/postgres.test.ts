@@ -2,23 +2,29 @@
  * ManagedPostgres: both backends from the recorded resources, the bootstrap Job and its ordering,
  * connection Secrets, secrecy of every password, protection, and each bad input's exact message.
  */
-import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
-import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import { byName, byType, reveal, type RecordedResource, type RunResult } from "./harness";
 import {
+  SHARED_ARG_CASES,
   argsErrorMessage,
+  bootstrapJobOf,
   envOf as env,
+  expectCredentialsRevision,
+  expectDrainableDisruptionBudget,
+  expectProtectedAndRetained,
+  expectValidInClusterObjects,
+  expectValidObjectsAndSecretPasswords,
   firstContainer as container,
+  generatedPassword,
   invalidKubernetesObjects,
   jobSpec,
   kubernetesObjects,
   metadataOf,
   networkPolicySpec,
-  pdbSpec,
   peerNames,
   podSpec,
-  policyFindings,
+  runDataService,
   secretData,
   serviceSpec,
   statefulSetSpec,
@@ -40,41 +46,15 @@ const awsNetwork = {
   tags: { owner: "platform-team" },
 };
 
-interface Run extends RunResult {
-  outputs: Record<string, unknown>;
-}
-
-/** Runs the component under an explicit Kubernetes provider and exports its outputs as the stack's. */
-async function run(
+/** Runs the component; only with `dependsOnNamespace` does it depend on a namespace of its own. */
+const run = (
   name: string,
   args: ManagedPostgresArgs,
   opts: { dependsOnNamespace?: boolean } = {},
-): Promise<Run> {
-  return runProgram(() => {
-    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = opts.dependsOnNamespace
-      ? new k8s.core.v1.Namespace(
-          "ns",
-          {
-            metadata: {
-              name: args.namespace,
-              labels: { "pod-security.kubernetes.io/enforce": "restricted" },
-            },
-          },
-          { provider },
-        )
-      : undefined;
-    const db = new ManagedPostgres(name, args, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
-    return {
-      host: db.host,
-      port: db.port,
-      tls: db.tls,
-      connectionSecretNames: db.connectionSecretNames,
-      egressPeer: db.egressPeer,
-      bootstrapUrn: db.bootstrap.urn,
-    };
+): Promise<RunResult> =>
+  runDataService((n, a, o) => new ManagedPostgres(n, a, o), name, args, {
+    namespace: opts.dependsOnNamespace ?? false,
   });
-}
 
 const jobScript = (r: RecordedResource): string => container(r).command[2]!;
 
@@ -90,7 +70,7 @@ describe("ManagedPostgres, inCluster backend", () => {
     storageSize: "2Gi",
     resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
   };
-  let result: Run;
+  let result: RunResult;
   const get = async () => (result ??= await run("shop-pg", args, { dependsOnNamespace: true }));
 
   it("runs the pinned official image as a hardened single-replica StatefulSet with a volume claim", async () => {
@@ -188,34 +168,12 @@ describe("ManagedPostgres, inCluster backend", () => {
   });
 
   it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
-    const r = await get();
-    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-pg");
-    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "shop-pg-pdb");
-    expect(metadataOf(pdb)).toEqual({
-      name: "shop-pg-pdb",
-      namespace: "ecommerce",
-      labels: metadataOf(sts).labels,
-    });
-    expect(metadataOf(pdb).labels).toMatchObject({
+    const pdb = expectDrainableDisruptionBudget(await get(), "shop-pg", "ecommerce", {
       "app.kubernetes.io/name": "shop-pg",
       "app.kubernetes.io/component": "database",
       "platform.example.com/stage": "local",
     });
-    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({
-      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
-      maxUnavailable: 1,
-      unhealthyPodEvictionPolicy: "AlwaysAllow",
-    });
-    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
-    expect(statefulSetSpec(sts).replicas).toBe(1);
     expect(pdb.protect).toBe(false);
-    // The whole policy pack passes on every stage, and without the PDB its coverage rule fails the StatefulSet.
-    for (const stage of ["local", "staging", "production"] as const)
-      expect(policyFindings(r, stage), stage).toEqual([]);
-    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
-      '[k8s-pdb-coverage] StatefulSet "ecommerce/shop-pg" is not covered by a PodDisruptionBudget (none in namespace "ecommerce" selects its pod labels).',
-    ]);
   });
 
   it("exports the same contract as the aws backend, with in-cluster values", async () => {
@@ -239,9 +197,7 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(metadataOf(secret)).toMatchObject({ name: "reporting-shop-pg", namespace: "analytics" });
     expect(secret.inputs.stringData).toMatchObject({ secret: true });
     const data = secretData(secret);
-    const password = reveal(
-      byName(r, "random:index/randomPassword:RandomPassword", "shop-pg-reporting-password").state.result,
-    ) as string;
+    const password = generatedPassword(r, "shop-pg-reporting-password");
     expect(data).toEqual({
       DATABASE_URL: `postgresql://reporting:${password}@shop-pg.ecommerce.svc.cluster.local:5432/orders_db?sslmode=disable`,
       host: "shop-pg.ecommerce.svc.cluster.local",
@@ -265,7 +221,7 @@ describe("ManagedPostgres, inCluster backend", () => {
 
   it("bootstraps databases, owner roles, login roles and extensions idempotently from inside the cluster", async () => {
     const r = await get();
-    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
+    const job = bootstrapJobOf(r);
     const script = jobScript(job);
     expect(container(job).command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
     expect(script).toContain("until pg_isready -q");
@@ -315,7 +271,7 @@ describe("ManagedPostgres, inCluster backend", () => {
 
   it("runs the bootstrap Job after the server, restricted, and lets it reach only the server and DNS", async () => {
     const r = await get();
-    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
+    const job = bootstrapJobOf(r);
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "shop-pg");
     const credentials = byName(r, "kubernetes:core/v1:Secret", "shop-pg-credentials");
     const ns = byName(r, "kubernetes:core/v1:Namespace", "ns");
@@ -361,13 +317,9 @@ describe("ManagedPostgres, inCluster backend", () => {
 
   it("reruns the bootstrap Job when a password is replaced, with no secret in the Job", async () => {
     const r = await get();
-    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
-    const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
-    const passwords = byType(r, "random:index/randomPassword:RandomPassword");
-    const password = (name: string) =>
-      reveal(
-        byName(r, "random:index/randomPassword:RandomPassword", `shop-pg-${name}-password`).state.result,
-      ) as string;
+    // The Job's pod template carries the revision (a template change replaces a Job), plain and random.
+    const { revision } = expectCredentialsRevision(r, "shop-pg");
+    const password = (name: string) => generatedPassword(r, `shop-pg-${name}-password`);
     // The keepers are the passwords themselves (a replaced RandomPassword keeps its URN, and its id is
     // a constant), under the credentials Secret's keys, secret in the inputs and in the state.
     expect(reveal(revision.inputs.keepers)).toEqual({
@@ -378,36 +330,15 @@ describe("ManagedPostgres, inCluster backend", () => {
     });
     for (const value of Object.values(revision.inputs.keepers as Record<string, unknown>))
       expect(value).toMatchObject({ secret: true });
-    expect(revision.state.keepers).toMatchObject({ secret: true });
-    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
-    expect(revision.dependencies).toEqual(passwords.map((p) => p.urn).sort());
-    // The Job's pod template carries the revision (a template change replaces a Job), plain and random.
-    const hex = revision.state.hex as string;
-    expect(hex).toMatch(/^[0-9a-f]{8}$/);
-    expect(jobSpec(job).template.metadata.annotations).toEqual({
-      "platform.example.com/credentials-revision": hex,
-    });
-    expect(job.dependencies).toContain(revision.urn);
-    // Auto-named, so the replacement is created before the old Job is deleted.
-    expect(metadataOf(job).name).toBeUndefined();
-    const rendered = JSON.stringify(reveal(job.inputs));
-    for (const p of passwords) expect(rendered).not.toContain(reveal(p.state.result) as string);
+    expect(revision.dependencies).toEqual(
+      byType(r, "random:index/randomPassword:RandomPassword")
+        .map((p) => p.urn)
+        .sort(),
+    );
   });
 
   it("inherits the Kubernetes provider, renders valid Kubernetes objects and keeps every password secret", async () => {
-    const r = await get();
-    const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
-    for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
-    // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
-      expect.arrayContaining([
-        "kubernetes:batch/v1:Job",
-        "kubernetes:apps/v1:StatefulSet",
-        "kubernetes:policy/v1:PodDisruptionBudget",
-      ]),
-    );
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
-    expect(unmarkedSecrets(r)).toEqual([]);
+    await expectValidInClusterObjects(await get());
   });
 
   it("uses the TimescaleDB image, its UID and preloads the extension when timescaledb is requested", async () => {
@@ -422,7 +353,7 @@ describe("ManagedPostgres, inCluster backend", () => {
     expect(container(sts).image).toBe("timescale/timescaledb:2.21.3-pg15");
     expect(container(sts).args).toEqual(["-c", "shared_preload_libraries=timescaledb,pg_stat_statements"]);
     expect(podSpec(sts).securityContext.runAsUser).toBe(70);
-    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
+    const job = bootstrapJobOf(r);
     expect(container(job).image).toBe("timescale/timescaledb:2.21.3-pg15");
     expect(jobScript(job)).toContain('\\connect trading\nCREATE EXTENSION IF NOT EXISTS "timescaledb";');
     expect(await invalidKubernetesObjects(r)).toEqual([]);
@@ -461,7 +392,7 @@ describe("ManagedPostgres, aws backend", () => {
     deletionProtection: true,
     aws: awsNetwork,
   };
-  let result: Run;
+  let result: RunResult;
   const get = async () => (result ??= await run("shop-pg", args));
 
   it("creates an RDS instance with every production property", async () => {
@@ -563,18 +494,7 @@ describe("ManagedPostgres, aws backend", () => {
   });
 
   it("protects and retains the instance and its KMS key, and nothing else", async () => {
-    const r = await get();
-    const protectedNames = r.resources
-      .filter((x) => x.protect)
-      .map((x) => x.name)
-      .sort();
-    expect(protectedNames).toEqual(["shop-pg-db", "shop-pg-kms"]);
-    expect(
-      r.resources
-        .filter((x) => x.retainOnDelete)
-        .map((x) => x.name)
-        .sort(),
-    ).toEqual(["shop-pg-db", "shop-pg-kms"]);
+    expectProtectedAndRetained(await get(), ["shop-pg-db", "shop-pg-kms"]);
   });
 
   it("exports the RDS endpoint with TLS and the subnets as the egress peer", async () => {
@@ -603,7 +523,7 @@ describe("ManagedPostgres, aws backend", () => {
   it("bootstraps the RDS instance from a Job in the cluster, after the instance, over TLS", async () => {
     const r = await get();
     const db = byName(r, "aws:rds/instance:Instance", "shop-pg-db");
-    const job = byType(r, "kubernetes:batch/v1:Job")[0]!;
+    const job = bootstrapJobOf(r);
     expect(job.dependencies).toContain(db.urn);
     expect(container(job).image).toBe("postgres:15.14-bookworm");
     expect(env(container(job))).toMatchObject({
@@ -635,9 +555,7 @@ describe("ManagedPostgres, aws backend", () => {
   });
 
   it("keeps every password secret and renders valid Kubernetes objects", async () => {
-    const r = await get();
-    expect(unmarkedSecrets(r)).toEqual([]);
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
+    await expectValidObjectsAndSecretPasswords(await get());
   });
 
   it("leaves Performance Insights off on classes that lack it, and skips the final snapshot unless protected", async () => {
@@ -707,10 +625,7 @@ describe("ManagedPostgres, bad input", () => {
     ],
     [{ engineVersion: "14" as never }, 'engineVersion: expected one of "15", "16", "17", found "14"'],
     [{ backupWindow: "2am" }, 'backupWindow: expected a UTC window such as "02:00-03:00", found "2am"'],
-    [
-      { aws: undefined },
-      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
-    ],
+    ...SHARED_ARG_CASES,
     [
       { aws: { ...awsNetwork, allowedSecurityGroupIds: [], allowedCidrs: [] } },
       "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)",

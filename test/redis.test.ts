@@ -2,28 +2,34 @@
  * RedisCache: both backends from the recorded resources, the readiness bootstrap Job and its
  * ordering, connection Secrets, secrecy of the auth token, protection, and each bad input's message.
  */
-import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import { RedisCache, type RedisCacheArgs } from "../components/RedisCache";
-import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import { byName, byType, reveal, type RunResult } from "./harness";
 import {
+  SHARED_ARG_CASES,
   argsErrorMessage,
+  bootstrapJobOf as job,
   envOf as env,
+  expectCredentialsRevision,
+  expectDrainableDisruptionBudget,
+  expectNoGeneratedPasswordIn,
+  expectProtectedAndRetained,
+  expectValidInClusterObjects,
+  expectValidObjectsAndSecretPasswords,
   firstContainer as container,
+  generatedPassword,
   invalidKubernetesObjects,
+  jobSpec,
   kubernetesObjects,
   metadataOf,
-  jobSpec,
   networkPolicySpec,
-  pdbSpec,
   peerNames,
   podSpec,
-  policyFindings,
+  runDataService,
   secretData,
   serviceSpec,
   statefulSetSpec,
   thrownMessage,
-  unmarkedSecrets,
 } from "./dataServiceChecks";
 
 const consumers = [
@@ -38,30 +44,9 @@ const awsNetwork = {
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
 
-async function run(name: string, args: RedisCacheArgs): Promise<RunResult> {
-  return runProgram(() => {
-    const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
-    const ns = new k8s.core.v1.Namespace(
-      "ns",
-      { metadata: { name: args.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } } },
-      { provider },
-    );
-    const cache = new RedisCache(name, args, { provider, dependsOn: [ns] });
-    return {
-      host: cache.host,
-      port: cache.port,
-      tls: cache.tls,
-      connectionSecretNames: cache.connectionSecretNames,
-      egressPeer: cache.egressPeer,
-      bootstrapUrn: cache.bootstrap.urn,
-    };
-  });
-}
-const job = (r: RunResult): RecordedResource => byType(r, "kubernetes:batch/v1:Job")[0]!;
-const token = (r: RunResult, name: string) =>
-  reveal(
-    byName(r, "random:index/randomPassword:RandomPassword", `${name}-auth-token`).state.result,
-  ) as string;
+const run = (name: string, args: RedisCacheArgs): Promise<RunResult> =>
+  runDataService((n, a, o) => new RedisCache(n, a, o), name, args);
+const token = (r: RunResult, name: string) => generatedPassword(r, `${name}-auth-token`);
 
 describe("RedisCache, inCluster backend", () => {
   const args: RedisCacheArgs = {
@@ -155,55 +140,25 @@ describe("RedisCache, inCluster backend", () => {
   });
 
   it("covers the StatefulSet with a PodDisruptionBudget that never blocks a node drain", async () => {
-    const r = await get();
-    const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
-    const pdb = byName(r, "kubernetes:policy/v1:PodDisruptionBudget", "fin-redis-pdb");
-    expect(metadataOf(pdb)).toEqual({
-      name: "fin-redis-pdb",
-      namespace: "fintech",
-      labels: metadataOf(sts).labels,
-    });
-    expect(metadataOf(pdb).labels).toMatchObject({
+    expectDrainableDisruptionBudget(await get(), "fin-redis", "fintech", {
       "app.kubernetes.io/name": "fin-redis",
       "app.kubernetes.io/component": "cache",
       "platform.example.com/platform": "fintech",
     });
-    // Selects exactly the StatefulSet's pods; with one replica, only maxUnavailable 1 lets a drain evict it.
-    expect(pdbSpec(pdb)).toEqual({
-      selector: { matchLabels: statefulSetSpec(sts).selector.matchLabels },
-      maxUnavailable: 1,
-      unhealthyPodEvictionPolicy: "AlwaysAllow",
-    });
-    expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
-    expect(statefulSetSpec(sts).replicas).toBe(1);
-    for (const stage of ["local", "staging", "production"] as const)
-      expect(policyFindings(r, stage), stage).toEqual([]);
-    expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
-      '[k8s-pdb-coverage] StatefulSet "fintech/fin-redis" is not covered by a PodDisruptionBudget (none in namespace "fintech" selects its pod labels).',
-    ]);
   });
 
   it("restarts the server and reruns the readiness Job when the auth token is replaced, with no secret in either", async () => {
     const r = await get();
-    const revision = byName(r, "random:index/randomId:RandomId", "fin-redis-credentials-revision");
-    expect(revision.inputs.keepers).toEqual({ password: { secret: true, value: token(r, "fin-redis") } });
-    expect(revision.state.keepers).toMatchObject({ secret: true });
-    expect(revision.additionalSecretOutputs).toEqual(["keepers"]);
-    const hex = revision.state.hex as string;
-    expect(hex).toMatch(/^[0-9a-f]{8}$/);
     // redis reads requirepass only at start: the server's pod template changes with the token, and so
     // does the Job's (a template change replaces a Job; it is auto-named, so the new one comes first).
+    const { revision, hex } = expectCredentialsRevision(r, "fin-redis");
+    expect(revision.inputs.keepers).toEqual({ password: { secret: true, value: token(r, "fin-redis") } });
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
     expect(statefulSetSpec(sts).template.metadata.annotations).toEqual({
       "platform.example.com/config-hash": expect.stringMatching(/^[0-9a-f]{16}$/),
       "platform.example.com/credentials-revision": hex,
     });
-    expect(jobSpec(job(r)).template.metadata.annotations).toEqual({
-      "platform.example.com/credentials-revision": hex,
-    });
-    expect(metadataOf(job(r)).name).toBeUndefined();
-    for (const workload of [sts, job(r)])
-      expect(JSON.stringify(reveal(workload.inputs))).not.toContain(token(r, "fin-redis"));
+    expectNoGeneratedPasswordIn(r, sts);
   });
 
   it("exports the shared contract and writes REDIS_URL per consumer, in the consumer's namespace", async () => {
@@ -261,18 +216,7 @@ describe("RedisCache, inCluster backend", () => {
 
   it("inherits the provider, renders valid objects and keeps the password secret everywhere", async () => {
     const r = await get();
-    const provider = byType(r, "pulumi:providers:kubernetes")[0]!;
-    for (const k of kubernetesObjects(r)) expect(k.provider.startsWith(`${provider.urn}::`)).toBe(true);
-    // Every object is validated, the workloads and their PodDisruptionBudget among them.
-    expect(kubernetesObjects(r).map((k) => k.type)).toEqual(
-      expect.arrayContaining([
-        "kubernetes:batch/v1:Job",
-        "kubernetes:apps/v1:StatefulSet",
-        "kubernetes:policy/v1:PodDisruptionBudget",
-      ]),
-    );
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
-    expect(unmarkedSecrets(r)).toEqual([]);
+    await expectValidInClusterObjects(r);
     // The password is only ever referenced from the Secret, never in a ConfigMap or an env value.
     const cm = JSON.stringify(byName(r, "kubernetes:core/v1:ConfigMap", "fin-redis-config").inputs);
     expect(cm).not.toContain(token(r, "fin-redis"));
@@ -385,19 +329,7 @@ describe("RedisCache, aws backend", () => {
   });
 
   it("protects and retains the replication group and its key, and nothing else", async () => {
-    const r = await get();
-    expect(
-      r.resources
-        .filter((x) => x.protect)
-        .map((x) => x.name)
-        .sort(),
-    ).toEqual(["fin-redis-cache", "fin-redis-kms"]);
-    expect(
-      r.resources
-        .filter((x) => x.retainOnDelete)
-        .map((x) => x.name)
-        .sort(),
-    ).toEqual(["fin-redis-cache", "fin-redis-kms"]);
+    expectProtectedAndRetained(await get(), ["fin-redis-cache", "fin-redis-kms"]);
   });
 
   it("exports the primary endpoint with TLS, rediss:// URLs and the subnets as egress peer", async () => {
@@ -438,9 +370,7 @@ describe("RedisCache, aws backend", () => {
   });
 
   it("keeps the auth token secret and renders valid Kubernetes objects", async () => {
-    const r = await get();
-    expect(unmarkedSecrets(r)).toEqual([]);
-    expect(await invalidKubernetesObjects(r)).toEqual([]);
+    await expectValidObjectsAndSecretPasswords(await get());
   });
 
   it("uses a valkey parameter family, and no failover without replicas", async () => {
@@ -499,10 +429,7 @@ describe("RedisCache, bad input", () => {
       { maxmemoryPolicy: "lru" as never },
       'maxmemoryPolicy: expected one of noeviction, allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, allkeys-random, volatile-random, volatile-ttl, found "lru"',
     ],
-    [
-      { aws: undefined },
-      'aws: required when backend is "aws" (vpcId, subnetIds, subnetCidrs and who may connect)',
-    ],
+    ...SHARED_ARG_CASES,
     [
       { aws: { ...awsNetwork, allowedSecurityGroupIds: undefined } },
       "aws: expected allowedSecurityGroupIds or allowedCidrs (the security group would admit nobody)",
@@ -510,10 +437,6 @@ describe("RedisCache, bad input", () => {
     [
       { aws: { ...awsNetwork, allowedCidrs: ["10.0.0.0/33"] } },
       'aws.allowedCidrs[0]: "10.0.0.0/33" is not an IPv4 CIDR block such as 10.0.0.0/16',
-    ],
-    [
-      { backend: "inCluster" },
-      'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
     ],
     [
       { backend: "inCluster", aws: undefined, maxmemoryMb: 400 },

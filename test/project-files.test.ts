@@ -33,7 +33,9 @@ describe("Pulumi.yaml", () => {
   it("the example consumer stack's Pulumi.yaml is valid YAML and validates too", () => {
     const schema = JSON.parse(readFileSync(projectSchemaPath(REPO_ROOT), "utf8")) as object;
     const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
-    const example = parseYaml(readFileSync(path.join(REPO_ROOT, "examples", "consumer-stack", "Pulumi.yaml"), "utf8")) as unknown;
+    const example = parseYaml(
+      readFileSync(path.join(REPO_ROOT, "examples", "consumer-stack", "Pulumi.yaml"), "utf8"),
+    ) as unknown;
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
   });
 

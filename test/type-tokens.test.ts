@@ -11,6 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import {
+  ContainerImage,
   IngressGateway,
   KubernetesCluster,
   ManagedPostgres,
@@ -25,6 +26,7 @@ import {
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
 
 const COMPONENTS = [
+  "ContainerImage",
   "IngressGateway",
   "KubernetesCluster",
   "ManagedPostgres",
@@ -159,6 +161,13 @@ function referenceProgram(): void {
     },
     { providers: { kubernetes: provider } },
   );
+  new ContainerImage("ref-image", {
+    repositoryName: "shop/orders",
+    imageTag: "1.0.0",
+    context: "apps/orders",
+    registry: "ecr",
+    tags: TAGS,
+  });
   new ServiceMonitoring(
     "ref-monitoring",
     {

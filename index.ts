@@ -17,12 +17,13 @@ import {
   ManagedPostgres,
   MessageBroker,
   MicroService,
+  metricsPortNameFor,
   Network,
   ObservabilityStack,
   PlatformNamespace,
   RedisCache,
 } from "./components";
-import { childName, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
+import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
 
@@ -321,12 +322,14 @@ function deployCatalog(plan: CatalogPlan) {
           namespace: plan.namespace,
           platform: catalog.name,
           protocol: svc.spec.protocol,
-          metricsPortName: svc.spec.metrics.port ? "metrics" : svc.spec.protocol,
+          metricsPortName:
+            metricsPortNameFor({
+              port: svc.spec.port,
+              protocol: svc.spec.protocol,
+              metrics: svc.spec.metrics,
+            }) ?? svc.spec.protocol,
           metricsPath: svc.spec.metrics.path,
-          selectorLabels: {
-            "app.kubernetes.io/name": svc.spec.name,
-            "app.kubernetes.io/instance": svc.spec.name,
-          },
+          selectorLabels: selectorLabels(svc.spec.name),
           resources: svc.resources,
         },
         { parent: service },

@@ -83,6 +83,19 @@ export type MicroServiceEgress =
       port: number;
     };
 
+/**
+ * Name of the port Prometheus scrapes: `metrics` when metrics have their own port, else the service
+ * port's name (the protocol). Undefined when metrics are off. Exported so callers that build
+ * ServiceMonitors before the component's Outputs resolve use the same rule.
+ */
+export function metricsPortNameFor(
+  args: Pick<MicroServiceArgs, "port" | "protocol" | "metrics">,
+): string | undefined {
+  if (args.metrics?.enabled === false) return undefined;
+  const port = args.metrics?.port ?? args.port;
+  return port !== args.port ? "metrics" : args.protocol;
+}
+
 /** Annotation carrying why a production StatefulSet runs a single replica (see `singleton`). */
 export const SINGLETON_ANNOTATION = "platform.example.com/singleton-reason";
 
@@ -633,7 +646,7 @@ export class MicroService extends pulumi.ComponentResource {
     this.port = pulumi.output(c.port);
     this.metricsPort = pulumi.output(c.metrics?.port);
     this.metricsPath = pulumi.output(c.metrics?.path);
-    this.metricsPortName = pulumi.output(c.metrics ? (c.metrics.separate ? "metrics" : portName) : undefined);
+    this.metricsPortName = pulumi.output(metricsPortNameFor(args));
     this.selectorLabels = pulumi.output(selector);
     this.workloadKind = pulumi.output(c.persistence ? ("StatefulSet" as const) : ("Deployment" as const));
 

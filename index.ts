@@ -27,117 +27,143 @@ import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } f
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
 
-const { settings, secrets } = loadSettings();
-for (const warning of settings.warnings) void pulumi.log.warn(warning);
+/**
+ * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
+ * Node.js language host (`pulumi up` with Pulumi.yaml: a program module whose export is a function
+ * is called, and its result becomes the stack outputs) and our inline runner (scripts/pulumi.ts,
+ * which hands it to the Automation API). The mock harness calls it too.
+ */
+function platformProgram() {
+  const { settings, secrets } = loadSettings();
+  for (const warning of settings.warnings) void pulumi.log.warn(warning);
 
-// ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
-const network =
-  settings.cluster.provider === "aws"
-    ? new Network("platform", {
-        cidr: settings.network.cidr,
-        availabilityZoneCount: settings.network.availabilityZoneCount,
-        natGateways: settings.network.natGateways,
-        flowLogRetentionDays: settings.network.flowLogRetentionDays,
-        clusterName: `platform-${settings.stack}`,
-        tags: settings.tags,
-      })
+  // ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
+  const network =
+    settings.cluster.provider === "aws"
+      ? new Network("platform", {
+          cidr: settings.network.cidr,
+          availabilityZoneCount: settings.network.availabilityZoneCount,
+          natGateways: settings.network.natGateways,
+          flowLogRetentionDays: settings.network.flowLogRetentionDays,
+          clusterName: `platform-${settings.stack}`,
+          tags: settings.tags,
+        })
+      : undefined;
+
+  const cluster =
+    settings.cluster.provider === "aws" && network
+      ? new KubernetesCluster("platform", {
+          provider: "aws",
+          clusterName: `platform-${settings.stack}`,
+          kubernetesVersion: settings.cluster.kubernetesVersion,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          publicAccessCidrs: settings.cluster.publicAccessCidrs,
+          adminRoleArns: settings.cluster.adminRoleArns,
+          requireAdminRoles: settings.stage === "production",
+          nodeGroups: settings.cluster.nodeGroups,
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+        })
+      : new KubernetesCluster("platform", {
+          provider: "existing",
+          ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
+            ? { kubeconfig: settings.cluster.kubeconfig }
+            : {}),
+          ...(settings.cluster.provider === "existing" && settings.cluster.context
+            ? { context: settings.cluster.context }
+            : {}),
+        });
+
+  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+  const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+
+  // ── Shared platform services: public entry and observability ───────────────────────────────────
+  const observability = settings.observability.enabled
+    ? new ObservabilityStack(
+        "observability",
+        {
+          chart: chartSource(settings.observability.chart),
+          monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
+          scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
+          retentionDays: settings.observability.retentionDays,
+          prometheusStorageSize: settings.observability.prometheusStorageSize,
+          grafanaStorageSize: settings.observability.grafanaStorageSize,
+          alertReceiver: settings.observability.alertReceiver,
+          ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
+          stage: settings.stage,
+          protect: settings.profile.protectStateful,
+        },
+        onCluster,
+      )
     : undefined;
 
-const cluster =
-  settings.cluster.provider === "aws" && network
-    ? new KubernetesCluster("platform", {
-        provider: "aws",
-        clusterName: `platform-${settings.stack}`,
-        kubernetesVersion: settings.cluster.kubernetesVersion,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        publicAccessCidrs: settings.cluster.publicAccessCidrs,
-        adminRoleArns: settings.cluster.adminRoleArns,
-        requireAdminRoles: settings.stage === "production",
-        nodeGroups: settings.cluster.nodeGroups,
-        protect: settings.profile.protectStateful,
-        tags: settings.tags,
-      })
-    : new KubernetesCluster("platform", {
-        provider: "existing",
-        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
-          ? { kubeconfig: settings.cluster.kubeconfig }
-          : {}),
-        ...(settings.cluster.provider === "existing" && settings.cluster.context
-          ? { context: settings.cluster.context }
-          : {}),
-      });
+  const gateway = settings.ingress.enabled
+    ? new IngressGateway(
+        "gateway",
+        {
+          domain: settings.ingress.domain,
+          // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
+          tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
+          envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
+          certManagerChart: chartSource(settings.ingress.certManagerChart),
+          loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
+          proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
+          controllerReplicas: settings.stage === "local" ? 1 : 2,
+          labels: { stage: settings.stage },
+        },
+        // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
+        cluster.loadBalancerController
+          ? { ...onCluster, dependsOn: [cluster.loadBalancerController] }
+          : onCluster,
+      )
+    : undefined;
 
-/** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
-const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+  // ── One namespace per catalog, its data services and its services ──────────────────────────────
+  const platform: Platform = { settings, secrets, network, cluster, onCluster, observability, gateway };
+  const deployed = settings.catalogs.map((catalog) => deployCatalog(platform, planCatalog(settings, catalog)));
 
-// ── Shared platform services: public entry and observability ───────────────────────────────────
-const observability = settings.observability.enabled
-  ? new ObservabilityStack(
-      "observability",
-      {
-        chart: chartSource(settings.observability.chart),
-        monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
-        scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
-        retentionDays: settings.observability.retentionDays,
-        prometheusStorageSize: settings.observability.prometheusStorageSize,
-        grafanaStorageSize: settings.observability.grafanaStorageSize,
-        alertReceiver: settings.observability.alertReceiver,
-        ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
-        stage: settings.stage,
-        protect: settings.profile.protectStateful,
-      },
-      onCluster,
-    )
-  : undefined;
+  // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
+  // Grouped so that what a stage does not deploy is simply absent, not an undefined output.
+  return {
+    stage: settings.stage,
+    platform: {
+    cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
+    ...(settings.cluster.provider === "aws"
+      ? {
+          clusterName: cluster.clusterName,
+          clusterEndpoint: cluster.endpoint,
+          vpcId: network?.vpcId,
+          kubeconfig: pulumi.secret(cluster.kubeconfig),
+        }
+      : {}),
+    ...(gateway ? { gatewayAddress: gateway.address } : {}),
+    ...(observability
+      ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
+      : {}),
+  },
+    publicUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls])),
+    serviceUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls])),
+    dataEndpoints: Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints])),
+  };
+}
 
-const gateway = settings.ingress.enabled
-  ? new IngressGateway(
-      "gateway",
-      {
-        domain: settings.ingress.domain,
-        // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
-        tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
-        envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
-        certManagerChart: chartSource(settings.ingress.certManagerChart),
-        loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
-        proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
-        controllerReplicas: settings.stage === "local" ? 1 : 2,
-        labels: { stage: settings.stage },
-      },
-      // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
-      cluster.loadBalancerController
-        ? { ...onCluster, dependsOn: [cluster.loadBalancerController] }
-        : onCluster,
-    )
-  : undefined;
+export = platformProgram;
 
-// ── One namespace per catalog, its data services and its services ──────────────────────────────
-const deployed = settings.catalogs.map((catalog) => deployCatalog(planCatalog(settings, catalog)));
+/** What the composition steps share: the validated settings and the platform-wide components. */
+interface Platform {
+  settings: PlatformSettings;
+  secrets: SecretInputs;
+  network: Network | undefined;
+  cluster: KubernetesCluster;
+  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+  onCluster: pulumi.ComponentResourceOptions;
+  observability: ObservabilityStack | undefined;
+  gateway: IngressGateway | undefined;
+}
 
-// ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
-// Grouped so that what a stage does not deploy is simply absent, not an undefined output.
-export const stage = settings.stage;
-export const platform = {
-  cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
-  ...(settings.cluster.provider === "aws"
-    ? {
-        clusterName: cluster.clusterName,
-        clusterEndpoint: cluster.endpoint,
-        vpcId: network?.vpcId,
-        kubeconfig: pulumi.secret(cluster.kubeconfig),
-      }
-    : {}),
-  ...(gateway ? { gatewayAddress: gateway.address } : {}),
-  ...(observability
-    ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
-    : {}),
-};
-export const publicUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls]));
-export const serviceUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls]));
-export const dataEndpoints = Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints]));
-
-function deployCatalog(plan: CatalogPlan) {
+function deployCatalog(ctx: Platform, plan: CatalogPlan) {
+  const { settings, secrets, network, cluster, onCluster, observability, gateway } = ctx;
   const { catalog } = plan;
   const namespace = new PlatformNamespace(
     catalog.name,
@@ -151,7 +177,7 @@ function deployCatalog(plan: CatalogPlan) {
   );
   // Components that take a plain namespace name wait for the Namespace through dependsOn.
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
-  const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster) : undefined;
+  const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
   const backendOf = (backend: "aws" | "inCluster") => ({
     backend,
     ...(backend === "aws" && awsData ? { aws: awsData } : {}),
@@ -232,7 +258,7 @@ function deployCatalog(plan: CatalogPlan) {
       )
     : undefined;
 
-  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace);
+  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace, cluster.provider);
 
   // Services in start order, so each one's dependencies already exist to depend on.
   const services = new Map<string, MicroService>();
@@ -267,12 +293,12 @@ function deployCatalog(plan: CatalogPlan) {
       const upstream = services.get(dep);
       if (upstream) waitFor.push(upstream.workload);
     }
-    const built = buildImage(svc);
+    const built = buildImage(settings, svc);
     services.set(
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        microServiceArgs(svc, namespace, secretEnv, egress, built?.imageRef),
+        microServiceArgs(ctx, svc, namespace, secretEnv, egress, built?.imageRef),
         { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
       ),
     );
@@ -352,6 +378,7 @@ function deployCatalog(plan: CatalogPlan) {
 }
 
 function microServiceArgs(
+  { settings, gateway, observability }: Platform,
   svc: ServicePlan,
   namespace: PlatformNamespace,
   secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }>,
@@ -426,7 +453,7 @@ function microServiceArgs(
  * The image of a service that builds from source: pushed to an ECR repository of its own when the
  * cluster runs on AWS, loaded into the local Docker daemon otherwise (no registry).
  */
-function buildImage(svc: ServicePlan): ContainerImage | undefined {
+function buildImage(settings: PlatformSettings, svc: ServicePlan): ContainerImage | undefined {
   if (!svc.build) return undefined;
   const ecr = settings.cluster.provider === "aws";
   return new ContainerImage(childName(svc.catalog, `${svc.spec.name}-image`), {
@@ -451,6 +478,7 @@ function generateAppSecrets(
   s: PlatformSettings,
   inputs: SecretInputs,
   namespace: PlatformNamespace,
+  provider: k8s.Provider,
 ): Map<string, k8s.core.v1.Secret> {
   const values = new Map<string, pulumi.Output<string>>();
   const valueFor = (id: string, length: number) => {
@@ -492,7 +520,7 @@ function generateAppSecrets(
           type: "Opaque",
           stringData: pulumi.secret(data),
         },
-        { provider: cluster.provider, parent: namespace },
+        { provider, parent: namespace },
       ),
     );
   }
@@ -508,13 +536,17 @@ function connectionSecret(
   return name;
 }
 
-function awsDataArgs(net: Network, k8sCluster: KubernetesCluster): DataServiceAwsArgs {
+function awsDataArgs(
+  net: Network,
+  k8sCluster: KubernetesCluster,
+  tags: Record<string, string>,
+): DataServiceAwsArgs {
   return {
     vpcId: net.vpcId,
     subnetIds: net.privateSubnetIds,
     subnetCidrs: net.privateSubnetCidrs,
     allowedSecurityGroupIds: [k8sCluster.clusterSecurityGroupId.apply((id) => id ?? "")],
-    tags: settings.tags,
+    tags,
   };
 }
 

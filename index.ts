@@ -121,30 +121,34 @@ function platformProgram() {
 
   // ── One namespace per catalog, its data services and its services ──────────────────────────────
   const platform: Platform = { settings, secrets, network, cluster, onCluster, observability, gateway };
-  const deployed = settings.catalogs.map((catalog) => deployCatalog(platform, planCatalog(settings, catalog)));
+  const deployed = settings.catalogs.map((catalog) =>
+    deployCatalog(platform, planCatalog(settings, catalog)),
+  );
 
   // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
   // Grouped so that what a stage does not deploy is simply absent, not an undefined output.
   return {
     stage: settings.stage,
     platform: {
-    cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
-    ...(settings.cluster.provider === "aws"
-      ? {
-          clusterName: cluster.clusterName,
-          clusterEndpoint: cluster.endpoint,
-          vpcId: network?.vpcId,
-          kubeconfig: pulumi.secret(cluster.kubeconfig),
-        }
-      : {}),
-    ...(gateway ? { gatewayAddress: gateway.address } : {}),
-    ...(observability
-      ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
-      : {}),
-  },
+      cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
+      ...(settings.cluster.provider === "aws"
+        ? {
+            clusterName: cluster.clusterName,
+            clusterEndpoint: cluster.endpoint,
+            vpcId: network?.vpcId,
+            kubeconfig: pulumi.secret(cluster.kubeconfig),
+          }
+        : {}),
+      ...(gateway ? { gatewayAddress: gateway.address } : {}),
+      ...(observability
+        ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
+        : {}),
+    },
     publicUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls])),
     serviceUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls])),
     dataEndpoints: Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints])),
+    /** The public entry services of each catalog, to reach them where there is no gateway (`kubectl port-forward`). */
+    entryServices: Object.fromEntries(deployed.map((d) => [d.catalog, d.entryServices])),
   };
 }
 
@@ -177,7 +181,8 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   );
   // Components that take a plain namespace name wait for the Namespace through dependsOn.
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
-  const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
+  const awsData =
+    network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
   const backendOf = (backend: "aws" | "inCluster") => ({
     backend,
     ...(backend === "aws" && awsData ? { aws: awsData } : {}),
@@ -368,6 +373,9 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   return {
     catalog: catalog.name,
     publicUrls,
+    entryServices: plan.services
+      .filter((svc) => svc.spec.expose)
+      .map((svc) => ({ service: svc.spec.name, namespace: plan.namespace, port: svc.spec.port })),
     serviceUrls: Object.fromEntries([...services].map(([name, s]) => [name, s.url])),
     dataEndpoints: {
       ...(postgres ? { postgres: pulumi.interpolate`${postgres.host}:${postgres.port}` } : {}),

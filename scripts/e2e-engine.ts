@@ -1,5 +1,5 @@
 /**
- * `npm run test:e2e`: the local stack through the real Pulumi engine (the CLI and plugins that
+^ * `npm run test:e2e`: the local stack through the real Pulumi engine (the CLI and plugins that
  * scripts/engine/toolchain.sh built, the program run inline), against the embedded cluster or the
  * current kube context. What mocks cannot see is checked here: state, diffs, secrets, ordering and
  * recovery.

@@ -9,6 +9,7 @@
  *   preview    [--diff] [--expect-no-changes] [--refresh] [--policy-pack <dir>] [--target <urn>]
  *   refresh    [--expect-no-changes] [--clear-pending-creates] [--preview-only]
  *   destroy    [--target <urn>]
+ * `reach` prints how to reach the entry services from the stack outputs.
  * Every other command goes to the CLI unchanged, with the same environment, e.g.
  *   stack output [name] · config set <key> <value> [--secret] [--path] · cancel · stack export
  * and gets `--stack local` when it takes a stack and none was given.
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return command ? 0 : 2;
   }
+  if (command === "reach") return reach(parseProgramFlags(command, rest).stack);
   if (!PROGRAM_COMMANDS.has(command)) return passThrough(argv);
   const flags = parseProgramFlags(command, rest);
   const stack = await openStack(flags.stack);
@@ -187,11 +189,36 @@ function printOutputs(outputs: OutputMap): void {
   console.log(`\nOutputs:\n${JSON.stringify(shown, null, 2)}`);
 }
 
+/** How to reach each catalog's entry services: through the gateway, or by port-forward without one. */
+async function reach(stackName: string): Promise<number> {
+  const outputs = await (await openStack(stackName)).outputs();
+  const publicUrls = (outputs.publicUrls?.value ?? {}) as Record<string, Record<string, string>>;
+  const entries = (outputs.entryServices?.value ?? {}) as Record<
+    string,
+    { service: string; namespace: string; port: number }[]
+  >;
+  console.log(`\nReaching the entry services of stack ${stackName}:`);
+  for (const [catalog, services] of Object.entries(entries)) {
+    const urls = Object.values(publicUrls[catalog] ?? {});
+    if (urls.length) {
+      console.log(`  ${catalog}: ${urls.join(", ")}`);
+      continue;
+    }
+    for (const s of services) {
+      console.log(`  ${catalog}/${s.service} (no gateway on this stack):`);
+      console.log(`    kubectl -n ${s.namespace} port-forward svc/${s.service} ${s.port}:${s.port}`);
+      console.log(`    curl http://localhost:${s.port}/health`);
+    }
+  }
+  return 0;
+}
+
 class UsageError extends Error {}
 
 function usage(): string {
   return `usage: npm run pulumi -- <command> [--stack <name>] [options]   (stack defaults to ${DEFAULT_STACK})
   up | preview | refresh | destroy   run the program inline (see scripts/pulumi.ts for options)
+  reach                              how to reach the entry services (gateway URLs or port-forward)
   <any other pulumi command>         passed to the CLI, e.g. stack output, config set, cancel`;
 }
 

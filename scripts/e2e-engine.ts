@@ -37,6 +37,7 @@ import {
 import { openStack, pulumiBinary, REPO_ROOT } from "./engine/workspace";
 
 const STACK = "local";
+const NAMESPACES = ["ecommerce", "fintech", "trading"];
 const STACK_FILE = path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`);
 const WORK_DIR = path.join(REPO_ROOT, ".pulumi-state", "e2e");
 /** The Pulumi marker of a secret value in exported state. */
@@ -64,6 +65,13 @@ async function main(): Promise<void> {
   await step("start from an empty stack", async () => {
     await stack.destroy({ onOutput: output.sink("destroy (clean slate)") });
     check("stack holds no resources", resources(await exported(stack)).length === 0);
+    // Objects another run left without state (a killed run, the apply e2e) would be adopted silently.
+    tryKubectl(["delete", "namespace", "--wait=true", "--ignore-not-found", ...NAMESPACES]);
+    check(
+      "the cluster holds no object of ours",
+      leftovers().length === 0,
+      leftovers().slice(0, 3).join(", "),
+    );
   });
 
   const first = await step("up", async () => {
@@ -78,7 +86,12 @@ async function main(): Promise<void> {
   const state = await step("the cluster holds what the state says", async () => {
     const deployment = await exported(stack, { showSecrets: true });
     const all = resources(deployment);
-    check("state records every created resource", all.length >= first.created, `${all.length} in state`);
+    const recorded = deployment.resources?.length ?? 0;
+    check(
+      "state records every created resource",
+      recorded === first.created,
+      `${recorded} in state, ${first.created} created`,
+    );
     checkLiveObjects(all);
     checkOrdering(all, first.events);
     return all;
@@ -229,17 +242,17 @@ function checkLiveObjects(all: StateResource[]): void {
   );
 
   const secrets = all.filter((r) => r.type === "kubernetes:core/v1:Secret");
+  // The provider stores stringData as base64 `data`, as the API server does: compare those.
   const mismatched = secrets.filter((r) => {
     const { name, namespace } = live(r);
     const got = JSON.parse(kubectl(["get", "secret", name, "-n", namespace, "-o", "json"])) as KubeObject;
-    const want = plain(r.inputs?.stringData) as Record<string, string> | undefined;
-    const have = Object.fromEntries(
-      Object.entries(got.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
-    );
+    const want = (plain(r.outputs?.data) ?? {}) as Record<string, string>;
+    const have = got.data ?? {};
+    const keys = Object.keys(want).sort();
     return (
-      !want ||
-      JSON.stringify(Object.keys(want).sort()) !== JSON.stringify(Object.keys(have).sort()) ||
-      Object.keys(want).some((k) => want[k] !== have[k])
+      keys.length === 0 ||
+      JSON.stringify(keys) !== JSON.stringify(Object.keys(have).sort()) ||
+      keys.some((k) => want[k] !== have[k])
     );
   });
   check(

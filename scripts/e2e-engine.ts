@@ -34,7 +34,7 @@ import {
   tryKubectl,
   type KubeObject,
 } from "./lib/checks";
-import { openStack, pulumiBinary, REPO_ROOT } from "./engine/workspace";
+import { openStack, pulumiBinary, repairState, REPO_ROOT } from "./engine/workspace";
 
 const STACK = "local";
 const NAMESPACES = ["ecommerce", "fintech", "trading"];
@@ -63,6 +63,11 @@ async function main(): Promise<void> {
   const output = new CapturedOutput();
 
   await step("start from an empty stack", async () => {
+    // A previous run that died mid-operation leaves a lock and pending operations: clear both first.
+    if ((((await exported(stack)).pending_operations ?? []) as unknown[]).length > 0) {
+      await stack.cancel().catch(() => undefined);
+      await stack.refresh({ clearPendingCreates: true, onOutput: output.sink("refresh (clean slate)") });
+    }
     await stack.destroy({ onOutput: output.sink("destroy (clean slate)") });
     check("stack holds no resources", resources(await exported(stack)).length === 0);
     // Objects another run left without state (a killed run, the apply e2e) would be adopted silently.
@@ -78,9 +83,10 @@ async function main(): Promise<void> {
     const events: EngineEvent[] = [];
     const result = await stack.up({ onOutput: output.sink("up"), onEvent: (e) => events.push(e) });
     const created = result.summary.resourceChanges?.create ?? 0;
+    const total = created + (result.summary.resourceChanges?.same ?? 0);
     check("up succeeded", result.summary.result === "succeeded", result.summary.result);
     check("up created resources", created > 100, `${created} created`);
-    return { events, created, outputs: result.outputs };
+    return { events, created, total, outputs: result.outputs };
   });
 
   const state = await step("the cluster holds what the state says", async () => {
@@ -88,9 +94,9 @@ async function main(): Promise<void> {
     const all = resources(deployment);
     const recorded = deployment.resources?.length ?? 0;
     check(
-      "state records every created resource",
-      recorded === first.created,
-      `${recorded} in state, ${first.created} created`,
+      "state records every resource of the up",
+      recorded === first.total,
+      `${recorded} in state, ${first.total} in the up`,
     );
     checkLiveObjects(all);
     checkOrdering(all, first.events);
@@ -168,6 +174,7 @@ async function main(): Promise<void> {
       killedAfter !== undefined,
       killedAfter ?? "the up finished first",
     );
+    repairState(); // what `npm run pulumi` does before every command
     const broken = await exported(stack);
     console.log(
       `    state after the kill: ${resources(broken).length} resources, ${(broken.pending_operations ?? []).length} pending operations`,
@@ -327,8 +334,24 @@ async function killUpMidway(output: CapturedOutput): Promise<string | undefined>
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.on("exit", () => resolve(killedAt));
+    child.on("exit", () => {
+      killOrphanedPlugins();
+      resolve(killedAt);
+    });
   });
+}
+
+/**
+ * The CLI starts its plugins in process groups of their own, so they outlive a SIGKILL of the CLI's
+ * group (as they would not outlive the crash of a machine); end the ones the killed run left behind.
+ */
+function killOrphanedPlugins(): void {
+  const pluginDir = path.join(process.env.PULUMI_HOME ?? "", "plugins");
+  const ps = spawnSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" }).stdout;
+  for (const line of ps.split("\n")) {
+    const [pid, ppid, cmd] = line.trim().split(/\s+/, 3);
+    if (ppid === "1" && cmd?.startsWith(pluginDir)) process.kill(Number(pid), "SIGKILL");
+  }
 }
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────

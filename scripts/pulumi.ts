@@ -18,7 +18,7 @@
  */
 import { spawnSync } from "node:child_process";
 import type { OutputMap } from "@pulumi/pulumi/automation";
-import { openStack, pulumiBinary, REPO_ROOT } from "./engine/workspace";
+import { openStack, pulumiBinary, repairState, REPO_ROOT } from "./engine/workspace";
 
 const DEFAULT_STACK = "local";
 const PROGRAM_COMMANDS = new Set(["up", "update", "preview", "pre", "refresh", "destroy", "down"]);
@@ -173,6 +173,7 @@ function parseProgramFlags(command: string, args: string[]): ProgramFlags {
 
 /** Everything that needs no program: the CLI itself, with the default stack filled in. */
 function passThrough(argv: string[]): number {
+  repairState();
   const args = [...argv];
   const takesStack = STACK_COMMANDS.has(argv[0] as string) || STACK_COMMANDS.has(argv.slice(0, 2).join(" "));
   const hasStack = argv.some((a) => a === "--stack" || a === "-s" || a.startsWith("--stack="));

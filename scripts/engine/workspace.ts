@@ -13,6 +13,7 @@
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import platformProgram from "../../index";
+import { fileBackendDir, repairFileBackend } from "./state-repair";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT_NAME = "platform";
@@ -34,6 +35,7 @@ export function pulumiRoot(): string {
  * workspace rooted at the repository, so Pulumi.yaml and Pulumi.<stack>.yaml are the project's own.
  */
 export async function openStack(stackName: string): Promise<Stack> {
+  repairState();
   const pulumiCommand = await PulumiCommand.get({ root: pulumiRoot() });
   return LocalWorkspace.createOrSelectStack(
     { stackName, projectName: PROJECT_NAME, program: () => Promise.resolve(platformProgram()) },
@@ -44,4 +46,15 @@ export async function openStack(stackName: string): Promise<Stack> {
 /** The path of the CLI binary, for the commands that need no program. */
 export function pulumiBinary(): string {
   return path.join(pulumiRoot(), "bin", "pulumi");
+}
+
+/** Repairs what a killed CLI can leave in a file backend (see state-repair.ts), saying so. */
+export function repairState(): void {
+  const dir = fileBackendDir(process.env.PULUMI_BACKEND_URL);
+  if (!dir) return;
+  for (const file of repairFileBackend(path.join(dir, ".pulumi"))) {
+    console.error(
+      `[engine] removed ${file}: an empty metadata sidecar a killed CLI left behind (see scripts/engine/state-repair.ts)`,
+    );
+  }
 }

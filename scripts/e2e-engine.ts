@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 
   await step("start from an empty stack", async () => {
     // A previous run that died mid-operation leaves a lock and pending operations: clear both first.
-    if ((((await exported(stack)).pending_operations ?? []) as unknown[]).length > 0) {
+    if (((await exported(stack)).pending_operations ?? []).length > 0) {
       await stack.cancel().catch(() => undefined);
       await stack.refresh({ clearPendingCreates: true, onOutput: output.sink("refresh (clean slate)") });
     }

@@ -11,6 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as path from "node:path";
 import { tryKubectl } from "./lib/checks";
 import { openStack, REPO_ROOT } from "./engine/workspace";
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     ["pulumi destroy", `${s(destroy)} s`],
     ...coldBuilds(),
   ];
+  rows.push(["load average during the run (1 min, at the end)", loadavg()[0]?.toFixed(1) ?? "?"]);
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log(`\nengine benchmark (${new Date().toISOString().slice(0, 10)}, ${cores()} cores)`);
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

@@ -13,15 +13,18 @@ step "dependencies"
 ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
 
-step "lint";      npm run --silent lint && npx prettier --check . >/dev/null && echo "prettier: all files formatted"
-step "typecheck"; npm run --silent typecheck
+# Every step runs even after one fails, and any failure fails the run. (A failure inside an `a && b`
+# list does not stop a `set -e` script, which once let lint errors pass.)
+status=0
+step "lint"
+npm run --silent lint || status=1
+if npx prettier --check . >/dev/null 2>&1; then echo "prettier: all files formatted"; else npx prettier --check . || true; status=1; fi
+step "typecheck"
+npm run --silent typecheck || status=1
 
 step "unit tests"
 report=$(mktemp -d)/vitest.json
-set +e
-npx vitest run --reporter=default --reporter=json --outputFile="$report"
-status=$?
-set -e
+npx vitest run --reporter=default --reporter=json --outputFile="$report" || status=1
 
 step "offline render is deterministic"
 out=$(mktemp -d)

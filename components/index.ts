@@ -24,3 +24,4 @@ export * from "./ServiceMonitoring";
 export * from "./metrics";
 export * from "./monitoring-rules";
 export * from "./dashboards";
+export * from "./PostgresOperator";

@@ -15,6 +15,11 @@ const physical = (name: string, given: unknown) =>
 export const awsDataMocks: MockDomain = {
   resources: {
     // The id itself is the registry's generic mock id (`<logical name>-<hex>`).
+    // S3 bucket names are global: an auto-named bucket gets the logical name plus a random suffix.
+    "aws:s3/bucket:Bucket": ({ name, inputs }) => {
+      const bucket = physical(name, inputs.bucket);
+      return { bucket, arn: `arn:aws:s3:::${bucket}`, region: MOCK_REGION };
+    },
     "aws:ec2/securityGroup:SecurityGroup": ({ name, inputs }) => ({
       arn: arn("ec2", `security-group/sg-${stableHex(`sg/${name}`, 17)}`),
       name: physical(name, inputs.name),

@@ -21,6 +21,7 @@ import {
   Network,
   ObservabilityStack,
   PlatformNamespace,
+  PostgresOperator,
   RedisCache,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
@@ -112,6 +113,17 @@ const gateway = settings.ingress.enabled
     )
   : undefined;
 
+// In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
+const postgresOperator =
+  settings.database.operator.enabled &&
+  settings.catalogs.some((c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster")
+    ? new PostgresOperator(
+        "postgres-operator",
+        { chart: chartSource(settings.database.operator.chart) },
+        onCluster,
+      )
+    : undefined;
+
 // ── One namespace per catalog, its data services and its services ──────────────────────────────
 const deployed = settings.catalogs.map((catalog) => deployCatalog(planCatalog(settings, catalog)));
 
@@ -158,11 +170,16 @@ function deployCatalog(plan: CatalogPlan) {
   });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
 
+  const postgresBackend = settings.database.backendByCatalog[catalog.name] ?? settings.database.backend;
+  const onOperator = postgresBackend === "inCluster" && postgresOperator !== undefined;
+  const restore = settings.database.restoreByCatalog[catalog.name];
   const postgres = catalog.data.postgres
     ? new ManagedPostgres(
         childName(catalog.name, "postgres"),
         {
-          ...backendOf(settings.database.backendByCatalog[catalog.name] ?? settings.database.backend),
+          ...backendOf(postgresBackend),
+          ...(onOperator ? { cloudNativePg: cloudNativePgArgs() } : {}),
+          ...(onOperator && restore ? { restore } : {}),
           namespace: plan.namespace,
           platform: catalog.name,
           stage: settings.stage,
@@ -184,7 +201,7 @@ function deployCatalog(plan: CatalogPlan) {
           storageSize: settings.database.storageSize,
           ...(catalog.data.postgres.resources ? { resources: catalog.data.postgres.resources } : {}),
         },
-        inNamespace,
+        postgresOperator ? { ...onCluster, dependsOn: [namespace, postgresOperator] } : inNamespace,
       )
     : undefined;
 
@@ -248,8 +265,11 @@ function deployCatalog(plan: CatalogPlan) {
     }
     const egress: EgressPeer[] = [];
     const waitFor: pulumi.Resource[] = [];
+    const secretFiles: { secretName: string; key: string; mountPath: string }[] = [];
     if (spec.uses.postgres && postgres) {
       secretEnv.DATABASE_URL = { secretName: connectionSecret(postgres, spec.name), key: "DATABASE_URL" };
+      // The server's CA, which DATABASE_URL's sslrootcert names (CloudNativePG: verify-full).
+      if (postgres.serverCa) secretFiles.push(postgres.serverCa);
       egress.push(postgres.egressPeer);
       waitFor.push(postgres.bootstrap);
     }
@@ -272,7 +292,7 @@ function deployCatalog(plan: CatalogPlan) {
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        microServiceArgs(svc, namespace, secretEnv, egress, built?.imageRef),
+        { ...microServiceArgs(svc, namespace, secretEnv, egress, built?.imageRef), secretFiles },
         { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
       ),
     );
@@ -344,7 +364,14 @@ function deployCatalog(plan: CatalogPlan) {
     publicUrls,
     serviceUrls: Object.fromEntries([...services].map(([name, s]) => [name, s.url])),
     dataEndpoints: {
-      ...(postgres ? { postgres: pulumi.interpolate`${postgres.host}:${postgres.port}` } : {}),
+      ...(postgres
+        ? {
+            postgres: pulumi.interpolate`${postgres.host}:${postgres.port}`,
+            // "statefulSet" says it plainly: no replicas, no backups (the offline local stack).
+            postgresEngine: postgres.engine,
+            ...(postgres.backupServerName ? { postgresBackupServerName: postgres.backupServerName } : {}),
+          }
+        : {}),
       ...(redis ? { redis: pulumi.interpolate`${redis.host}:${redis.port}` } : {}),
       ...(broker ? { rabbitmq: pulumi.interpolate`${broker.host}:${broker.port}` } : {}),
     },
@@ -506,6 +533,18 @@ function connectionSecret(
   const name = component.connectionSecretNames[service];
   if (!name) throw new Error(`no connection Secret for ${service}`);
   return name;
+}
+
+/** CloudNativePG settings of the stage: instances, replication, backup retention, the IRSA issuer. */
+function cloudNativePgArgs(): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
+  return {
+    instances: settings.database.operator.instances,
+    synchronousReplication: settings.database.operator.synchronousReplication,
+    backupRetentionDays: settings.database.backupRetentionDays,
+    oidcProviderArn: cluster.oidcProviderArn.apply((arn) => arn ?? ""),
+    oidcIssuerUrl: cluster.oidcIssuerUrl.apply((url) => url ?? ""),
+    tags: settings.tags,
+  };
 }
 
 function awsDataArgs(net: Network, k8sCluster: KubernetesCluster): DataServiceAwsArgs {

@@ -75,6 +75,7 @@ import {
 import {
   ComponentArgsError,
   childName,
+  secretKeyFile,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -337,7 +338,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     this.backupServerName = server.backup?.serverName;
     this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
     const tls = clientTls(p.engine);
-    const caVolume = server.ca ? serverCaVolume(server.ca) : undefined;
+    const caVolume = server.ca ? secretKeyFile("postgres-ca", server.ca) : undefined;
 
     // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
     this.bootstrap = bootstrapJob(
@@ -646,20 +647,6 @@ function clientTls(engine: PostgresEngine): { sslmode: string; sslrootcert?: str
     };
   const sslmode = engine === "rds" ? "require" : "disable";
   return { sslmode, query: `sslmode=${sslmode}` };
-}
-
-/** The CA Secret's one key as a read-only volume (the Secret also holds the CA's private key: not mounted). */
-export function serverCaVolume(ca: { secretName: string; key: string; mountPath: string }): {
-  volume: k8s.types.input.core.v1.Volume;
-  mount: k8s.types.input.core.v1.VolumeMount;
-} {
-  return {
-    volume: {
-      name: "postgres-ca",
-      secret: { secretName: ca.secretName, items: [{ key: ca.key, path: "ca.crt" }] },
-    },
-    mount: { name: "postgres-ca", mountPath: ca.mountPath, readOnly: true },
-  };
 }
 
 interface Resolved {

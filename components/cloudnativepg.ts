@@ -102,13 +102,13 @@ export function backupStore(
   );
   const ownership = new aws.s3.BucketOwnershipControls(
     childName(name, "backups"),
-    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    { bucket: bucket.bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
     child(),
   );
   const publicAccess = new aws.s3.BucketPublicAccessBlock(
     childName(name, "backups"),
     {
-      bucket: bucket.id,
+      bucket: bucket.bucket,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
@@ -118,13 +118,13 @@ export function backupStore(
   );
   const versioning = new aws.s3.BucketVersioning(
     childName(name, "backups"),
-    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    { bucket: bucket.bucket, versioningConfiguration: { status: "Enabled" } },
     child(),
   );
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
     childName(name, "backups"),
     {
-      bucket: bucket.id,
+      bucket: bucket.bucket,
       rules: [
         {
           applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
@@ -136,12 +136,12 @@ export function backupStore(
   );
   const lifecycle = new aws.s3.BucketLifecycleConfiguration(
     childName(name, "backups"),
-    { bucket: bucket.id, rules: backupLifecycleRules(backup.retentionDays) },
+    { bucket: bucket.bucket, rules: backupLifecycleRules(backup.retentionDays) },
     child({}, versioning),
   );
   const policy = new aws.s3.BucketPolicy(
     childName(name, "backups"),
-    { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
+    { bucket: bucket.bucket, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
     // A bucket policy is refused while the public access block is being set up.
     child({}, publicAccess),
   );

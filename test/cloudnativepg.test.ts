@@ -7,7 +7,16 @@ import { describe, expect, it } from "vitest";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
 import { PostgresOperator } from "../components/PostgresOperator";
 import { LIFECYCLE_MARGIN_DAYS, POSTGRES_CA_FILE } from "../components/cloudnativepg";
-import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import {
+  byName,
+  byType,
+  readStackConfig,
+  reveal,
+  runProgram,
+  runStack,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 import {
   argsErrorMessage,
   bootstrapJobOf,
@@ -448,5 +457,89 @@ describe("PostgresOperator", () => {
         "replicas: expected a whole number from 1 to 5, found 0",
       ]),
     );
+  });
+});
+
+describe("the stacks: in-cluster PostgreSQL on CloudNativePG in staging and production, restore as stack config", () => {
+  it("production runs trading's database on the operator, and the app mounts the CA its URL verifies with", async () => {
+    const r = await runStack("production");
+    const release = byType(r, "kubernetes:helm.sh/v3:Release").find(
+      (x) => x.name === "postgres-operator-chart",
+    )!;
+    expect(release.inputs).toMatchObject({ chart: "cloudnative-pg", version: "0.26.1" });
+    const cluster = clusterOf(r);
+    expect(metadataOf(cluster)).toMatchObject({ name: "trading-postgres", namespace: "trading" });
+    expect(specOf(cluster)).toMatchObject({ instances: 3, backup: { retentionPolicy: "30d" } });
+    expect(specOf(cluster).postgresql.synchronous).toBeDefined();
+    // The Cluster waits for the operator (its CRDs and webhooks).
+    expect(cluster.dependencies).toContain(release.urn);
+    // No StatefulSet for PostgreSQL any more; RDS for the others.
+    expect(byType(r, "kubernetes:apps/v1:StatefulSet").map((x) => x.name)).not.toContain("trading-postgres");
+    // The trading API's pods and its migration Job mount only ca.crt of the cluster's CA Secret,
+    // where their DATABASE_URL looks.
+    type Pod = {
+      volumes: { name: string; secret?: unknown }[];
+      containers: { volumeMounts: { name: string; mountPath: string }[] }[];
+    };
+    const podOf = (x: RecordedResource) => (x.inputs.spec as { template: { spec: Pod } }).template.spec;
+    const deployment = byType(r, "kubernetes:apps/v1:Deployment").find(
+      (x) => metadataOf(x).name === "trading-api",
+    )!;
+    const migration = byType(r, "kubernetes:batch/v1:Job").find((x) =>
+      metadataOf(x).name?.startsWith("trading-api-migrate-"),
+    )!;
+    for (const workload of [deployment, migration]) {
+      const pod = podOf(workload);
+      const ca = pod.volumes.find((v) => JSON.stringify(v.secret ?? {}).includes("trading-postgres-ca"))!;
+      expect(ca.secret).toEqual({
+        secretName: "trading-postgres-ca",
+        items: [{ key: "ca.crt", path: "ca.crt" }],
+      });
+      const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === ca.name)!;
+      expect(`${mount.mountPath}/ca.crt`).toBe(POSTGRES_CA_FILE);
+    }
+    expect(reveal(r.outputs.dataEndpoints)).toMatchObject({
+      trading: { postgresEngine: "cloudnativepg", postgresBackupServerName: "trading-postgres" },
+      fintech: { postgresEngine: "rds" },
+    });
+  });
+
+  it("database.byCatalog.trading.restore renders a recovery bootstrap from the named archive at the given time", async () => {
+    const { config } = readStackConfig("production");
+    const database = config["platform:database"] as { byCatalog: Record<string, Record<string, unknown>> };
+    const r = await runStack("production", {
+      config: {
+        "platform:database": {
+          ...database,
+          byCatalog: {
+            ...database.byCatalog,
+            trading: {
+              ...database.byCatalog.trading,
+              restore: { from: "trading-postgres", targetTime: "2026-11-30T09:15:00Z" },
+            },
+          },
+        },
+      },
+    });
+    const spec = specOf(clusterOf(r));
+    expect(spec.bootstrap).toEqual({
+      recovery: { source: "origin", recoveryTarget: { targetTime: "2026-11-30T09:15:00Z" } },
+    });
+    expect(spec.externalClusters![0]!.barmanObjectStore).toMatchObject({ serverName: "trading-postgres" });
+    const name = metadataOf(clusterOf(r)).name;
+    expect(name).not.toBe("trading-postgres");
+    expect(reveal(r.outputs.dataEndpoints)).toMatchObject({ trading: { postgresBackupServerName: name } });
+  });
+
+  it("the local stack keeps the StatefulSet and says so, in a warning and in its outputs", async () => {
+    const r = await runStack("local");
+    expect(byType(r, "kubernetes:postgresql.cnpg.io/v1:Cluster")).toEqual([]);
+    expect(byType(r, "kubernetes:apps/v1:StatefulSet").map((x) => x.name)).toContain("trading-postgres");
+    expect(
+      r.warnings.some((w) =>
+        w.includes("runs as a single StatefulSet: no replicas, no failover, no backups"),
+      ),
+    ).toBe(true);
+    expect(reveal(r.outputs.dataEndpoints)).toMatchObject({ trading: { postgresEngine: "statefulSet" } });
   });
 });

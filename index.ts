@@ -357,6 +357,26 @@ function deployCatalog(plan: CatalogPlan) {
       monitored.push(svc.spec.name);
     }
     if (monitored.length) observability.addPlatformOverview(catalog.name, monitored);
+    // The catalog's volumes and StatefulSets, and its PostgreSQL cluster when on CloudNativePG.
+    observability.monitorDataStores(
+      {
+        namespace: plan.namespace,
+        platform: catalog.name,
+        postgresClusters:
+          postgres?.engine === "cloudnativepg" && postgres.backupServerName
+            ? [
+                {
+                  store: childName(catalog.name, "postgres"),
+                  clusterName: postgres.backupServerName,
+                  instances: settings.database.operator.instances,
+                  // Daily base backups: one missed run plus two hours' margin.
+                  backupMaxAgeHours: 26,
+                },
+              ]
+            : [],
+      },
+      { parent: namespace },
+    );
   }
 
   return {

@@ -25,3 +25,5 @@ export * from "./metrics";
 export * from "./monitoring-rules";
 export * from "./dashboards";
 export * from "./PostgresOperator";
+export * from "./DataStoreMonitoring";
+export * from "./datastore-rules";

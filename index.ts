@@ -23,6 +23,7 @@ import {
   PlatformNamespace,
   PostgresOperator,
   RedisCache,
+  VolumeBackup,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
@@ -68,6 +69,17 @@ const cluster =
           ? { context: settings.cluster.context }
           : {}),
       });
+
+// Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
+// cluster's StorageClass puts on every volume; kept for the stage's retention.
+const volumeBackup =
+  settings.cluster.provider === "aws"
+    ? new VolumeBackup("volume-backup", {
+        retentionDays: settings.database.backupRetentionDays,
+        protect: settings.profile.protectStateful,
+        tags: settings.tags,
+      })
+    : undefined;
 
 /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
 const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
@@ -138,6 +150,7 @@ export const platform = {
         clusterEndpoint: cluster.endpoint,
         vpcId: network?.vpcId,
         kubeconfig: pulumi.secret(cluster.kubeconfig),
+        ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
       }
     : {}),
   ...(gateway ? { gatewayAddress: gateway.address } : {}),

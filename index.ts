@@ -29,140 +29,183 @@ import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } f
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
 
-const { settings, secrets } = loadSettings();
-for (const warning of settings.warnings) void pulumi.log.warn(warning);
+/**
+ * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
+ * Node.js language host (`pulumi up` with Pulumi.yaml: a program module whose export is a function
+ * is called, and its result becomes the stack outputs) and our inline runner (scripts/pulumi.ts,
+ * which hands it to the Automation API). The mock harness calls it too.
+ */
+function platformProgram() {
+  const { settings, secrets } = loadSettings();
+  for (const warning of settings.warnings) void pulumi.log.warn(warning);
 
-// ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
-const network =
-  settings.cluster.provider === "aws"
-    ? new Network("platform", {
-        cidr: settings.network.cidr,
-        availabilityZoneCount: settings.network.availabilityZoneCount,
-        natGateways: settings.network.natGateways,
-        flowLogRetentionDays: settings.network.flowLogRetentionDays,
-        clusterName: `platform-${settings.stack}`,
-        tags: settings.tags,
-      })
-    : undefined;
+  // ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
+  const network =
+    settings.cluster.provider === "aws"
+      ? new Network("platform", {
+          cidr: settings.network.cidr,
+          availabilityZoneCount: settings.network.availabilityZoneCount,
+          natGateways: settings.network.natGateways,
+          flowLogRetentionDays: settings.network.flowLogRetentionDays,
+          clusterName: `platform-${settings.stack}`,
+          tags: settings.tags,
+        })
+      : undefined;
 
-const cluster =
-  settings.cluster.provider === "aws" && network
-    ? new KubernetesCluster("platform", {
-        provider: "aws",
-        clusterName: `platform-${settings.stack}`,
-        kubernetesVersion: settings.cluster.kubernetesVersion,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        publicAccessCidrs: settings.cluster.publicAccessCidrs,
-        adminRoleArns: settings.cluster.adminRoleArns,
-        requireAdminRoles: settings.stage === "production",
-        nodeGroups: settings.cluster.nodeGroups,
-        protect: settings.profile.protectStateful,
-        tags: settings.tags,
-      })
-    : new KubernetesCluster("platform", {
-        provider: "existing",
-        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
-          ? { kubeconfig: settings.cluster.kubeconfig }
-          : {}),
-        ...(settings.cluster.provider === "existing" && settings.cluster.context
-          ? { context: settings.cluster.context }
-          : {}),
-      });
+  const cluster =
+    settings.cluster.provider === "aws" && network
+      ? new KubernetesCluster("platform", {
+          provider: "aws",
+          clusterName: `platform-${settings.stack}`,
+          kubernetesVersion: settings.cluster.kubernetesVersion,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          publicAccessCidrs: settings.cluster.publicAccessCidrs,
+          adminRoleArns: settings.cluster.adminRoleArns,
+          requireAdminRoles: settings.stage === "production",
+          nodeGroups: settings.cluster.nodeGroups,
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+        })
+      : new KubernetesCluster("platform", {
+          provider: "existing",
+          ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
+            ? { kubeconfig: settings.cluster.kubeconfig }
+            : {}),
+          ...(settings.cluster.provider === "existing" && settings.cluster.context
+            ? { context: settings.cluster.context }
+            : {}),
+        });
 
-// Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
-// cluster's StorageClass puts on every volume; kept for the stage's retention.
-const volumeBackup =
-  settings.cluster.provider === "aws"
-    ? new VolumeBackup("volume-backup", {
-        retentionDays: settings.database.backupRetentionDays,
-        protect: settings.profile.protectStateful,
-        tags: settings.tags,
-      })
-    : undefined;
+  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+  const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
 
-/** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
-const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
-
-// ── Shared platform services: public entry and observability ───────────────────────────────────
-const observability = settings.observability.enabled
-  ? new ObservabilityStack(
-      "observability",
-      {
-        chart: chartSource(settings.observability.chart),
-        monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
-        scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
-        retentionDays: settings.observability.retentionDays,
-        prometheusStorageSize: settings.observability.prometheusStorageSize,
-        grafanaStorageSize: settings.observability.grafanaStorageSize,
-        alertReceiver: settings.observability.alertReceiver,
-        ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
-        stage: settings.stage,
-        protect: settings.profile.protectStateful,
-      },
-      onCluster,
-    )
-  : undefined;
-
-const gateway = settings.ingress.enabled
-  ? new IngressGateway(
-      "gateway",
-      {
-        domain: settings.ingress.domain,
-        // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
-        tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
-        envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
-        certManagerChart: chartSource(settings.ingress.certManagerChart),
-        loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
-        proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
-        controllerReplicas: settings.stage === "local" ? 1 : 2,
-        labels: { stage: settings.stage },
-      },
-      // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
-      cluster.loadBalancerController
-        ? { ...onCluster, dependsOn: [cluster.loadBalancerController] }
-        : onCluster,
-    )
-  : undefined;
-
-// In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
-const postgresOperator =
-  settings.database.operator.enabled &&
-  settings.catalogs.some((c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster")
-    ? new PostgresOperator(
-        "postgres-operator",
-        { chart: chartSource(settings.database.operator.chart) },
+  // ── Shared platform services: public entry and observability ───────────────────────────────────
+  const observability = settings.observability.enabled
+    ? new ObservabilityStack(
+        "observability",
+        {
+          chart: chartSource(settings.observability.chart),
+          monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
+          scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
+          retentionDays: settings.observability.retentionDays,
+          prometheusStorageSize: settings.observability.prometheusStorageSize,
+          grafanaStorageSize: settings.observability.grafanaStorageSize,
+          alertReceiver: settings.observability.alertReceiver,
+          ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
+          stage: settings.stage,
+          protect: settings.profile.protectStateful,
+        },
         onCluster,
       )
     : undefined;
 
-// ── One namespace per catalog, its data services and its services ──────────────────────────────
-const deployed = settings.catalogs.map((catalog) => deployCatalog(planCatalog(settings, catalog)));
+  const gateway = settings.ingress.enabled
+    ? new IngressGateway(
+        "gateway",
+        {
+          domain: settings.ingress.domain,
+          // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
+          tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
+          envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
+          certManagerChart: chartSource(settings.ingress.certManagerChart),
+          loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
+          proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
+          controllerReplicas: settings.stage === "local" ? 1 : 2,
+          labels: { stage: settings.stage },
+        },
+        // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
+        cluster.loadBalancerController
+          ? { ...onCluster, dependsOn: [cluster.loadBalancerController] }
+          : onCluster,
+      )
+    : undefined;
 
-// ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
-// Grouped so that what a stage does not deploy is simply absent, not an undefined output.
-export const stage = settings.stage;
-export const platform = {
-  cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
-  ...(settings.cluster.provider === "aws"
-    ? {
-        clusterName: cluster.clusterName,
-        clusterEndpoint: cluster.endpoint,
-        vpcId: network?.vpcId,
-        kubeconfig: pulumi.secret(cluster.kubeconfig),
-        ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
-      }
-    : {}),
-  ...(gateway ? { gatewayAddress: gateway.address } : {}),
-  ...(observability
-    ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
-    : {}),
-};
-export const publicUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls]));
-export const serviceUrls = Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls]));
-export const dataEndpoints = Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints]));
+  // ── Data protection ────────────────────────────────────────────────────────────────────────────
+  // Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
+  // cluster's StorageClass puts on every volume; kept for the stage's retention.
+  const volumeBackup =
+    settings.cluster.provider === "aws"
+      ? new VolumeBackup("volume-backup", {
+          retentionDays: settings.database.backupRetentionDays,
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+        })
+      : undefined;
+  // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
+  const postgresOperator =
+    settings.database.operator.enabled &&
+    settings.catalogs.some(
+      (c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster",
+    )
+      ? new PostgresOperator(
+          "postgres-operator",
+          { chart: chartSource(settings.database.operator.chart) },
+          onCluster,
+        )
+      : undefined;
 
-function deployCatalog(plan: CatalogPlan) {
+  // ── One namespace per catalog, its data services and its services ──────────────────────────────
+  const platform: Platform = {
+    settings,
+    secrets,
+    network,
+    cluster,
+    onCluster,
+    observability,
+    gateway,
+    postgresOperator,
+  };
+  const deployed = settings.catalogs.map((catalog) =>
+    deployCatalog(platform, planCatalog(settings, catalog)),
+  );
+
+  // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
+  // Grouped so that what a stage does not deploy is simply absent, not an undefined output.
+  return {
+    stage: settings.stage,
+    platform: {
+      cluster: cluster.provider.urn.apply(() => (settings.cluster.provider === "aws" ? "eks" : "existing")),
+      ...(settings.cluster.provider === "aws"
+        ? {
+            clusterName: cluster.clusterName,
+            clusterEndpoint: cluster.endpoint,
+            vpcId: network?.vpcId,
+            kubeconfig: pulumi.secret(cluster.kubeconfig),
+            ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
+          }
+        : {}),
+      ...(gateway ? { gatewayAddress: gateway.address } : {}),
+      ...(observability
+        ? { grafanaUrl: observability.grafanaUrl, grafanaAdminSecret: observability.grafanaAdminSecretName }
+        : {}),
+    },
+    publicUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.publicUrls])),
+    serviceUrls: Object.fromEntries(deployed.map((d) => [d.catalog, d.serviceUrls])),
+    dataEndpoints: Object.fromEntries(deployed.map((d) => [d.catalog, d.dataEndpoints])),
+    /** The public entry services of each catalog, to reach them where there is no gateway (`kubectl port-forward`). */
+    entryServices: Object.fromEntries(deployed.map((d) => [d.catalog, d.entryServices])),
+  };
+}
+
+export = platformProgram;
+
+/** What the composition steps share: the validated settings and the platform-wide components. */
+interface Platform {
+  settings: PlatformSettings;
+  secrets: SecretInputs;
+  network: Network | undefined;
+  cluster: KubernetesCluster;
+  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+  onCluster: pulumi.ComponentResourceOptions;
+  observability: ObservabilityStack | undefined;
+  gateway: IngressGateway | undefined;
+  /** The CloudNativePG operator, where in-cluster PostgreSQL runs on it. */
+  postgresOperator: PostgresOperator | undefined;
+}
+
+function deployCatalog(ctx: Platform, plan: CatalogPlan) {
+  const { settings, secrets, network, cluster, onCluster, observability, gateway, postgresOperator } = ctx;
   const { catalog } = plan;
   const namespace = new PlatformNamespace(
     catalog.name,
@@ -176,7 +219,8 @@ function deployCatalog(plan: CatalogPlan) {
   );
   // Components that take a plain namespace name wait for the Namespace through dependsOn.
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
-  const awsData = network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster) : undefined;
+  const awsData =
+    network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
   const backendOf = (backend: "aws" | "inCluster") => ({
     backend,
     ...(backend === "aws" && awsData ? { aws: awsData } : {}),
@@ -191,7 +235,7 @@ function deployCatalog(plan: CatalogPlan) {
         childName(catalog.name, "postgres"),
         {
           ...backendOf(postgresBackend),
-          ...(onOperator ? { cloudNativePg: cloudNativePgArgs() } : {}),
+          ...(onOperator ? { cloudNativePg: cloudNativePgArgs(ctx) } : {}),
           ...(onOperator && restore ? { restore } : {}),
           namespace: plan.namespace,
           platform: catalog.name,
@@ -262,7 +306,7 @@ function deployCatalog(plan: CatalogPlan) {
       )
     : undefined;
 
-  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace);
+  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace, cluster.provider);
 
   // Services in start order, so each one's dependencies already exist to depend on.
   const services = new Map<string, MicroService>();
@@ -281,7 +325,7 @@ function deployCatalog(plan: CatalogPlan) {
     const secretFiles: { secretName: string; key: string; mountPath: string }[] = [];
     if (spec.uses.postgres && postgres) {
       secretEnv.DATABASE_URL = { secretName: connectionSecret(postgres, spec.name), key: "DATABASE_URL" };
-      // The server's CA, which DATABASE_URL's sslrootcert names (CloudNativePG: verify-full).
+      // The server's CA, which DATABASE_URL's sslrootcert names (verify-full).
       if (postgres.serverCa) secretFiles.push(postgres.serverCa);
       egress.push(postgres.egressPeer);
       waitFor.push(postgres.bootstrap);
@@ -300,12 +344,12 @@ function deployCatalog(plan: CatalogPlan) {
       const upstream = services.get(dep);
       if (upstream) waitFor.push(upstream.workload);
     }
-    const built = buildImage(svc);
+    const built = buildImage(settings, svc);
     services.set(
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        { ...microServiceArgs(svc, namespace, secretEnv, egress, built?.imageRef), secretFiles },
+        { ...microServiceArgs(ctx, svc, namespace, secretEnv, egress, built?.imageRef), secretFiles },
         { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
       ),
     );
@@ -396,6 +440,9 @@ function deployCatalog(plan: CatalogPlan) {
   return {
     catalog: catalog.name,
     publicUrls,
+    entryServices: plan.services
+      .filter((svc) => svc.spec.expose)
+      .map((svc) => ({ service: svc.spec.name, namespace: plan.namespace, port: svc.spec.port })),
     serviceUrls: Object.fromEntries([...services].map(([name, s]) => [name, s.url])),
     dataEndpoints: {
       ...(postgres
@@ -413,6 +460,7 @@ function deployCatalog(plan: CatalogPlan) {
 }
 
 function microServiceArgs(
+  { settings, gateway, observability }: Platform,
   svc: ServicePlan,
   namespace: PlatformNamespace,
   secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }>,
@@ -487,7 +535,7 @@ function microServiceArgs(
  * The image of a service that builds from source: pushed to an ECR repository of its own when the
  * cluster runs on AWS, loaded into the local Docker daemon otherwise (no registry).
  */
-function buildImage(svc: ServicePlan): ContainerImage | undefined {
+function buildImage(settings: PlatformSettings, svc: ServicePlan): ContainerImage | undefined {
   if (!svc.build) return undefined;
   const ecr = settings.cluster.provider === "aws";
   return new ContainerImage(childName(svc.catalog, `${svc.spec.name}-image`), {
@@ -512,6 +560,7 @@ function generateAppSecrets(
   s: PlatformSettings,
   inputs: SecretInputs,
   namespace: PlatformNamespace,
+  provider: k8s.Provider,
 ): Map<string, k8s.core.v1.Secret> {
   const values = new Map<string, pulumi.Output<string>>();
   const valueFor = (id: string, length: number) => {
@@ -553,7 +602,7 @@ function generateAppSecrets(
           type: "Opaque",
           stringData: pulumi.secret(data),
         },
-        { provider: cluster.provider, parent: namespace },
+        { provider, parent: namespace },
       ),
     );
   }
@@ -570,7 +619,10 @@ function connectionSecret(
 }
 
 /** CloudNativePG settings of the stage: instances, replication, backup retention, the IRSA issuer. */
-function cloudNativePgArgs(): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
+function cloudNativePgArgs({
+  settings,
+  cluster,
+}: Platform): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
   return {
     instances: settings.database.operator.instances,
     synchronousReplication: settings.database.operator.synchronousReplication,
@@ -581,13 +633,17 @@ function cloudNativePgArgs(): NonNullable<ConstructorParameters<typeof ManagedPo
   };
 }
 
-function awsDataArgs(net: Network, k8sCluster: KubernetesCluster): DataServiceAwsArgs {
+function awsDataArgs(
+  net: Network,
+  k8sCluster: KubernetesCluster,
+  tags: Record<string, string>,
+): DataServiceAwsArgs {
   return {
     vpcId: net.vpcId,
     subnetIds: net.privateSubnetIds,
     subnetCidrs: net.privateSubnetCidrs,
     allowedSecurityGroupIds: [k8sCluster.clusterSecurityGroupId.apply((id) => id ?? "")],
-    tags: settings.tags,
+    tags,
   };
 }
 

@@ -1,14 +1,11 @@
 /**
- * The local stack against a real Kubernetes API server (the embedded kwok control plane, or the
- * current context).
+ * The local stack's offline render applied to a real Kubernetes API server with server-side apply:
+ * the baseline the engine benchmark compares `pulumi up` against, and a second e2e that needs no
+ * Pulumi engine. It is not a Pulumi deployment (no state; Secret values are placeholders, never the
+ * generated secrets). The real deployment is `npm run pulumi -- up` (scripts/e2e-engine.ts tests it).
  *
  *   tsx scripts/local-cluster.ts up    render, apply, wait until everything is available
- *   tsx scripts/local-cluster.ts e2e   `npm run test:e2e`: the full cycle below, then clean up
- *
- * The Pulumi engine cannot be built on this project's machines (the Go module proxy refuses the
- * Pulumi CLI, language host and provider modules; see docs/local-engine.md), so this drives the
- * program's offline render — the same index.ts, under the mock harness — into the cluster with
- * server-side apply, and checks what the API server and its controllers make of it:
+ *   tsx scripts/local-cluster.ts e2e   `npm run test:e2e:apply`: the cycle below, then clean up
  *
  *  1. every object is accepted (schema, admission, Pod Security "restricted" enforcement);
  *  2. every Deployment and StatefulSet becomes available, every Job completes;
@@ -16,53 +13,29 @@
  *  4. re-applying the same render changes nothing (`kubectl diff` is empty);
  *  5. a one-line config change (one service's replica floor) changes exactly that object;
  *  6. deleting the namespaces leaves no object of ours behind.
- * Each step prints its time. Secret values in the render are placeholders (`[secret]`), never the
- * generated values: the program's secrets do not leave Pulumi.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { runStack } from "../test/harness";
 import { renderRun } from "./render-lib";
+import {
+  check,
+  checkWorkloadsReady,
+  kubectl,
+  leftovers,
+  step,
+  summary,
+  tally,
+  type KubeObject,
+} from "./lib/checks";
 
 const STACK = "local";
 const FIELD_MANAGER = "platform-e2e";
-let passed = 0;
-let failed = 0;
 
-function kubectl(args: string[], input?: string): string {
-  return execFileSync("kubectl", args, {
-    encoding: "utf8",
-    input,
-    maxBuffer: 64 * 1024 * 1024,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-}
-
-function check(name: string, ok: boolean, detail = ""): void {
-  if (ok) passed++;
-  else failed++;
-  console.log(`  ${ok ? "ok  " : "FAIL"} ${name}${detail ? ` — ${detail}` : ""}`);
-}
-
-async function step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-  const started = Date.now();
-  console.log(`\n==> ${name}`);
-  try {
-    return await fn();
-  } finally {
-    console.log(`    (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  }
-}
-
-type K8sObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  stringData?: Record<string, string>;
-};
+type K8sObject = KubeObject;
 
 async function renderObjects(
   config?: Record<string, unknown>,
@@ -151,45 +124,7 @@ async function main(): Promise<void> {
   });
 
   await step("wait for workloads, Jobs and Secrets", () => {
-    const workloads = first.objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
-    for (const w of workloads) {
-      const r = spawnSync(
-        "kubectl",
-        [
-          "rollout",
-          "status",
-          `${w.kind.toLowerCase()}/${w.metadata.name}`,
-          "-n",
-          w.metadata.namespace ?? "",
-          "--timeout=180s",
-        ],
-        { encoding: "utf8" },
-      );
-      check(
-        `${w.kind} ${w.metadata.namespace}/${w.metadata.name} available`,
-        r.status === 0,
-        r.status === 0 ? "" : (r.stderr || r.stdout).trim().split("\n").pop(),
-      );
-    }
-    for (const j of first.objects.filter((o) => o.kind === "Job")) {
-      const r = spawnSync(
-        "kubectl",
-        [
-          "wait",
-          "--for=condition=complete",
-          `job/${j.metadata.name}`,
-          "-n",
-          j.metadata.namespace ?? "",
-          "--timeout=180s",
-        ],
-        { encoding: "utf8" },
-      );
-      check(
-        `Job ${j.metadata.namespace}/${j.metadata.name} complete`,
-        r.status === 0,
-        r.status === 0 ? "" : r.stderr.trim(),
-      );
-    }
+    checkWorkloadsReady(first.objects);
     for (const s of first.objects.filter((o) => o.kind === "Secret")) {
       const live = JSON.parse(
         kubectl(["get", "secret", s.metadata.name, "-n", s.metadata.namespace ?? "", "-o", "json"]),
@@ -223,9 +158,9 @@ async function main(): Promise<void> {
 
   if (mode === "up") {
     console.log(
-      `\nup: ${passed} passed, ${failed} failed — namespaces ${namespaces.join(", ")} on ${kubectl(["config", "current-context"]).trim()}`,
+      `\n${summary("up")} — namespaces ${namespaces.join(", ")} on ${kubectl(["config", "current-context"]).trim()}`,
     );
-    process.exit(failed === 0 ? 0 : 1);
+    process.exit(tally.failed === 0 ? 0 : 1);
   }
 
   await step("re-apply the same render: no changes", () => {
@@ -255,24 +190,17 @@ async function main(): Promise<void> {
 
   await step("delete: nothing of ours left behind", () => {
     kubectl(["delete", "namespace", "--wait=true", ...namespaces]);
-    const left = kubectl([
-      "get",
-      "all,secrets,configmaps,networkpolicies,pdb,hpa,pvc",
-      "-A",
-      "-l",
-      "app.kubernetes.io/managed-by=pulumi",
-      "-o",
-      "name",
-    ]).trim();
+    const left = leftovers().join("\n");
     check("no labelled object remains", left === "", left.split("\n").slice(0, 5).join(", "));
   });
 
-  console.log(`\ne2e: ${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  console.log(`\n${summary("e2e")}`);
+  process.exit(tally.failed === 0 ? 0 : 1);
 }
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  console.log(`\ne2e: ${passed} passed, ${failed + 1} failed`);
+  tally.failed++;
+  console.log(`\n${summary("e2e")}`);
   process.exit(1);
 });

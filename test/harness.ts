@@ -319,8 +319,8 @@ const INDEX = path.join(REPO_ROOT, "index.ts");
 
 /**
  * Runs the real composition root (`index.ts`) for a stack file, optionally with config overrides
- * (merged over the file; `undefined` deletes a key). The module is loaded afresh each run so its
- * top-level code executes against this run's config.
+ * (merged over the file; `undefined` deletes a key). The module is loaded afresh each run and its
+ * program function is called against this run's config.
  */
 export async function runStack(
   stack: string,
@@ -353,7 +353,8 @@ let tsxRegistered = false;
 let catalogsPatched = false;
 
 /**
- * Loads index.ts afresh so its top-level code runs against this run's config. TypeScript is compiled
+ * Loads index.ts afresh and calls the program function it exports, as the Pulumi Node.js language
+ * host and our inline runner do. TypeScript is compiled
  * by tsx's CommonJS hook (registered once), as the Pulumi Node language host compiles the program.
  * Only the composition root is re-evaluated: the other modules hold no per-run state, so keeping
  * them cached avoids recompiling the component library on every run (the benchmark's synthetic
@@ -381,8 +382,9 @@ function loadProgramModule(catalogs?: Record<string, CatalogInput>): unknown {
     ).CATALOGS;
     Object.assign(registry, catalogs);
   }
-  const exported = nodeRequire(INDEX) as Record<string, unknown>;
-  return { ...exported };
+  const program = nodeRequire(INDEX) as unknown;
+  if (typeof program !== "function") throw new Error(`${INDEX} must export the program as a function (export =)`);
+  return (program as () => unknown)();
 }
 
 /** Convenience lookups over a run. */

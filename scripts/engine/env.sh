@@ -1,13 +1,26 @@
 # shellcheck shell=bash
 # Source me: `. scripts/engine/env.sh`
 #
-# Puts the cached Pulumi toolchain (built or adopted by toolchain.sh) on PATH
-# and configures the CLI for a local, offline stack:
-#   - PULUMI_HOME in the toolchain cache (plugins installed there with --file),
-#   - no update check and no automatic plugin download,
-#   - the file backend in <repo>/.pulumi-state (gitignored),
-#   - a default passphrase for the local stack's secrets,
+# Points this shell at the cached Pulumi toolchain (built by toolchain.sh) for
+# the local, offline stack:
+#   - the CLI on PATH; the provider plugins only in PULUMI_HOME (installed there
+#     with --file), never on PATH, so the engine uses exactly the versions the
+#     SDK asks for and never looks for "ambient" plugins;
+#   - no update check and no automatic plugin download;
+#   - the file backend in <repo>/.pulumi-state (git-ignored);
+#   - the passphrase secrets provider (see below);
 #   - KUBECONFIG of the embedded cluster when cluster.sh started it.
+#
+# Passphrase: the local stack's encryptionsalt is committed in Pulumi.local.yaml,
+# made with the passphrase `local-engine`, the default here, so every clone
+# can deploy the local stack without a shared secret. It keeps the generated
+# secrets out of the state file in plaintext; it is not a security boundary,
+# and it needs none: the local stack's secrets exist only in an offline local
+# cluster, where anyone with its kubeconfig reads the Secrets anyway. Set
+# PULUMI_CONFIG_PASSPHRASE (or _FILE) to use your own, then run
+# `npm run pulumi -- stack change-secrets-provider passphrase` and keep the
+# salt it writes out of commits. Staging and production use a KMS key
+# (docs/delivery.md).
 # It changes nothing else and builds nothing; run toolchain.sh first.
 
 _engine_env_main() {
@@ -16,26 +29,28 @@ _engine_env_main() {
   # shellcheck source=lib.sh
   . "$here/lib.sh" || return 1
 
-  local d
-  for d in "$PULUMI_TOOL_DIR/bin" "$PULUMI_KUBERNETES_TOOL_DIR/bin" "$PULUMI_RANDOM_TOOL_DIR/bin"; do
-    case ":$PATH:" in *":$d:"*) ;; *) PATH=$d:$PATH ;; esac
-  done
+  case ":$PATH:" in *":$PULUMI_TOOL_DIR/bin:"*) ;; *) PATH=$PULUMI_TOOL_DIR/bin:$PATH ;; esac
   export PATH
+  # The inline runner (scripts/pulumi.ts) drives this CLI installation.
+  export PLATFORM_PULUMI_ROOT=$PULUMI_TOOL_DIR
   export PULUMI_HOME=$ENGINE_PULUMI_HOME
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+  export PULUMI_IGNORE_AMBIENT_PLUGINS=true
   export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state}
-  # Only for the local file-backend stack; real stacks set their own.
-  export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-local-engine}
   mkdir -p "$PULUMI_HOME" "$REPO_ROOT/.pulumi-state"
+
+  if [[ -z ${PULUMI_CONFIG_PASSPHRASE+x} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
+    export PULUMI_CONFIG_PASSPHRASE=local-engine
+  fi
 
   if [[ $(cat "$CLUSTER_DIR/mode" 2>/dev/null) == kwok && -f $CLUSTER_KUBECONFIG ]]; then
     export KUBECONFIG=$CLUSTER_KUBECONFIG
   fi
 
   if [[ ! -x $PULUMI_TOOL_DIR/bin/pulumi ]]; then
-    printf '[engine] warning: no pulumi v%s in %s (run scripts/engine/toolchain.sh pulumi)\n' \
-      "$PULUMI_VERSION" "$PULUMI_TOOL_DIR/bin" >&2
+    printf '[engine] warning: no pulumi %s in %s (run scripts/engine/toolchain.sh pulumi)\n' \
+      "$PULUMI_CLI_VERSION" "$PULUMI_TOOL_DIR/bin" >&2
   fi
 }
 

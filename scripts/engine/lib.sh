@@ -1,8 +1,9 @@
 # shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 # Shared settings for scripts/engine/*.sh. Sourced, never executed.
 #
-# Versions: the Pulumi ones come from package.json (single source of truth for
-# the SDK and the plugins it talks to); the control plane ones from versions.env.
+# Versions: the Pulumi SDK packages (and so the plugin versions the program asks
+# for) come from package.json; the engine's sources and the control plane from
+# versions.env.
 
 ENGINE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$ENGINE_DIR/../.." && pwd)
@@ -28,9 +29,10 @@ TOOLCHAIN_CACHE=${PLATFORM_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/plat
 
 # One cache directory per tool and version, so that bumping one version only
 # rebuilds that tool. Each holds bin/ and a build log.
-PULUMI_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-v$PULUMI_VERSION
-PULUMI_KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-kubernetes-v$PULUMI_KUBERNETES_VERSION
-PULUMI_RANDOM_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-random-v$PULUMI_RANDOM_VERSION
+# A plugin's directory also names its source, so a new source is a new build.
+PULUMI_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-$PULUMI_CLI_VERSION
+PULUMI_KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-kubernetes-v$PULUMI_KUBERNETES_VERSION-${PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION##*-}
+PULUMI_RANDOM_TOOL_DIR=$TOOLCHAIN_CACHE/pulumi-resource-random-v$PULUMI_RANDOM_VERSION-${TERRAFORM_PROVIDER_RANDOM_VERSION##*-}
 KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/kubernetes-$KUBERNETES_VERSION
 ETCD_TOOL_DIR=$TOOLCHAIN_CACHE/etcd-$ETCD_VERSION
 KWOK_TOOL_DIR=$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION

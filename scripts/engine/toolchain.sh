@@ -4,16 +4,16 @@
 #
 #   scripts/engine/toolchain.sh [all|pulumi|cluster|status]
 #
-#   pulumi   Pulumi CLI + Node.js language host (version of @pulumi/pulumi),
-#            kubernetes and random provider plugins (versions of @pulumi/kubernetes
-#            and @pulumi/random), installed into PULUMI_HOME with --file so the
-#            CLI never downloads a plugin.
+#   pulumi   the Pulumi CLI and the kubernetes and random provider plugins, from
+#            the sources in versions.env, the plugins labelled with the versions of
+#            @pulumi/kubernetes and @pulumi/random in package.json and installed
+#            into PULUMI_HOME with --file, so the CLI never downloads a plugin.
 #   cluster  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
 #            kwokctl at the versions in scripts/engine/versions.env.
 #
 # For every binary: a cached binary whose version matches is kept; else one on
-# PATH (or in $ENGINE_PREBUILT_DIR, ~/.pulumi/bin, ~/.pulumi/plugins) whose
-# version matches is linked in; else it is built with `go build` from the wrapper
+# PATH (or in $ENGINE_PREBUILT_DIR, ~/.pulumi/bin) whose version matches is
+# linked in (not plugins: they state no version); else it is built with `go build` from the wrapper
 # module under tools/<tool>/ through the Go module proxy. Timings are printed and
 # appended to platform-toolchain/timings.tsv.
 set -euo pipefail
@@ -75,6 +75,8 @@ go_build() {
 # adopt NAME TOOLDIR CHECK: link an installed NAME whose version passes CHECK.
 adopt() {
   local name=$1 tooldir=$2 check=$3 cand
+  # A plugin binary states no version, so an installed one cannot be matched.
+  [[ $check != check_plugin ]] || return 1
   for cand in "${ENGINE_PREBUILT_DIR:+$ENGINE_PREBUILT_DIR/$name}" "$(command -v "$name" || true)" "$HOME/.pulumi/bin/$name"; do
     [[ -n $cand && -x $cand && $cand != "$tooldir/bin/$name" ]] || continue
     if "$check" "$cand"; then
@@ -189,16 +191,24 @@ toolchain_cluster() {
 }
 
 # ----------------------------------------------------------------------- pulumi
+#
+# The CLI and two provider plugins, built from modules the Go proxy serves (see
+# versions.env for the sources and why each plugin's version label is honest).
+# No Node.js language host is built: the proxy refuses it at every version, and
+# our runner (scripts/pulumi.ts) runs the program inline through the Automation
+# API, which serves the language runtime from inside Node and hands the CLI
+# `--client`. A normal Pulumi install brings its own language host and runs the
+# same index.ts through Pulumi.yaml.
 
 PULUMI_VERSION_PKG=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
 
-check_pulumi() { [[ $(first_line "$1" version) == "v$PULUMI_VERSION" ]]; }
-# The language host has no version flag; it is accepted when it sits next to a
-# pulumi CLI of the right version (adopted together) or was built here.
-check_language_host() {
-  local dir
-  dir=$(dirname "$(readlink -f "$1")")
-  [[ -f $PULUMI_TOOL_DIR/bin/.language-host-built ]] || { [[ -x $dir/pulumi ]] && check_pulumi "$dir/pulumi"; }
+check_pulumi() { [[ $(first_line "$1" version) == "$PULUMI_CLI_VERSION" ]]; }
+build_pulumi() {
+  fail_unless_module github.com/pulumi/pulumi/pkg/v3 "$PULUMI_CLI_VERSION" || return 1
+  # Without the version stamp the Automation API fails with "Failed to get Pulumi version".
+  go_build "$PULUMI_TOOL_DIR" pulumi "-X $PULUMI_VERSION_PKG=$PULUMI_CLI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi pulumi \
+    -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_CLI_VERSION" -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION"
 }
 
 # fail_unless_module MODULE VERSION: sets ENSURE_REASON and fails when the Go
@@ -213,87 +223,72 @@ fail_unless_module() {
   fi
 }
 
-build_pulumi() {
-  fail_unless_module github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" || return 1
-  go_build "$PULUMI_TOOL_DIR" pulumi "-X $PULUMI_VERSION_PKG=v$PULUMI_VERSION" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi pulumi \
-    -require="github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION"
+# A plugin binary answers no version flag; its version is the directory it was
+# built into (named for version and source), so a binary there is current.
+check_plugin() { [[ -x $1 ]]; }
+
+# Upstream's main embeds schema-embed.json and terraform-mapping-embed.json, made
+# at release time and absent from the module zip. The zip ships schema.json and
+# terraform-mapping.json, so we write the embed files from those, stamping the
+# version into the schema as upstream's generate.go does, and build our main.go
+# (tools/pulumi-resource-kubernetes), which serves the provider exactly as
+# upstream's does.
+build_kubernetes_plugin() {
+  local dir=$PULUMI_KUBERNETES_TOOL_DIR src=$PULUMI_KUBERNETES_TOOL_DIR/src module_dir
+  fail_unless_module "$PULUMI_KUBERNETES_PROVIDER_MODULE" "$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" || return 1
+  rm -rf "$src"
+  mkdir -p "$src"
+  cp -R "$REPO_ROOT/tools/pulumi-resource-kubernetes/." "$src/"
+  (cd "$src" && go mod edit -require="$PULUMI_KUBERNETES_PROVIDER_MODULE@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION")
+  module_dir=$(cd "$src" && GOFLAGS=-mod=mod go mod download -json \
+    "$PULUMI_KUBERNETES_PROVIDER_MODULE@$PULUMI_KUBERNETES_PROVIDER_MODULE_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -f $module_dir/cmd/pulumi-resource-kubernetes/schema.json ]] || {
+    ENSURE_REASON="no schema.json in $module_dir/cmd/pulumi-resource-kubernetes"
+    return 1
+  }
+  node -e '
+    const fs = require("fs");
+    const [from, to, version] = process.argv.slice(1);
+    const schema = JSON.parse(fs.readFileSync(`${from}/schema.json`, "utf8"));
+    schema.version = version;
+    fs.writeFileSync(`${to}/schema-embed.json`, JSON.stringify(schema));
+    const mapping = JSON.parse(fs.readFileSync(`${from}/terraform-mapping.json`, "utf8"));
+    fs.writeFileSync(`${to}/terraform-mapping-embed.json`, JSON.stringify(mapping));
+  ' "$module_dir/cmd/pulumi-resource-kubernetes" "$src" "$PULUMI_KUBERNETES_VERSION"
+  touch "$src/.prepared"
+  go_build "$dir" pulumi-resource-kubernetes \
+    "-X $PULUMI_KUBERNETES_PROVIDER_MODULE/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" . pulumi-resource-kubernetes
 }
 
-build_language_host() {
-  local mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  fail_unless_module "$mod" "v$PULUMI_VERSION" || return 1
-  go_build "$PULUMI_TOOL_DIR/language-host" pulumi-language-nodejs "-X $PULUMI_VERSION_PKG=v$PULUMI_VERSION" \
-    "$mod" pulumi-language-nodejs \
-    -require="$mod@v$PULUMI_VERSION" -require="github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" \
-    -require="github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" || return 1
-  mkdir -p "$PULUMI_TOOL_DIR/bin"
-  mv -f "$PULUMI_TOOL_DIR/language-host/bin/pulumi-language-nodejs" "$PULUMI_TOOL_DIR/bin/"
-  touch "$PULUMI_TOOL_DIR/bin/.language-host-built"
+# tools/pulumi-resource-random/build.sh: the Terraform provider behind a bridge
+# shim, with a schema generated at build time (see that directory's go.mod).
+build_random_plugin() {
+  mkdir -p "$PULUMI_RANDOM_TOOL_DIR/bin"
+  ENGINE_BUILD_PROCS=$ENGINE_BUILD_PROCS bash "$REPO_ROOT/tools/pulumi-resource-random/build.sh" \
+    "$PULUMI_RANDOM_TOOL_DIR/bin" "$PULUMI_RANDOM_VERSION" >>"$PULUMI_RANDOM_TOOL_DIR/build.log" 2>&1 || {
+    tail -n 30 "$PULUMI_RANDOM_TOOL_DIR/build.log" >&2
+    return 1
+  }
 }
 
-# Shim scripts the Node.js runtime expects on PATH next to the language host;
-# they ship inside the sdk/v3 module (nodejs/dist), which the proxy does serve.
-install_nodejs_shims() {
-  local dir
-  dir=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" 2>/dev/null |
-    sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  [[ -n $dir && -d $dir/nodejs/dist ]] || return 0
-  mkdir -p "$PULUMI_TOOL_DIR/bin"
-  local f
-  for f in "$dir"/nodejs/dist/pulumi-*; do
-    [[ $f == *.cmd ]] && continue
-    install -m 0755 "$f" "$PULUMI_TOOL_DIR/bin/$(basename "$f")"
-  done
-}
-
-# Provider plugins: a plugin dir in ~/.pulumi/plugins or $ENGINE_PREBUILT_DIR
-# named for the exact version is adopted; else built from the provider module.
-provider_plugin() { # provider_plugin NAME VERSION TOOLDIR MODULE VERSIONPKG
-  local name=$1 version=$2 tooldir=$3 module=$4 vpkg=$5 t0 bin=pulumi-resource-$1 cand
-  t0=$(now)
-  if [[ -x $tooldir/bin/$bin ]]; then
-    record "$bin" "$version" 0 "cached"
-    return 0
-  fi
-  for cand in "${ENGINE_PREBUILT_DIR:+$ENGINE_PREBUILT_DIR/resource-$name-v$version/$bin}" \
-    "$HOME/.pulumi/plugins/resource-$name-v$version/$bin"; do
-    if [[ -n $cand && -x $cand ]]; then
-      mkdir -p "$tooldir/bin"
-      ln -sf "$(readlink -f "$cand")" "$tooldir/bin/$bin"
-      record "$bin" "$version" $(($(now) - t0)) "adopted installed plugin"
-      return 0
-    fi
-  done
-  if fail_unless_module "$module" "v$version" &&
-    go_build "$tooldir" "$bin" "-X $vpkg=$version" "$module/cmd/$bin" "$bin" -require="$module@v$version"; then
-    record "$bin" "$version" $(($(now) - t0)) "built"
-    return 0
-  fi
-  record "$bin" "$version" $(($(now) - t0)) "FAILED: ${ENSURE_REASON:-build failed, see $tooldir/build.log}"
-  ENSURE_REASON=
-  FAILED=1
-  return 1
-}
-
+# Registers a plugin binary in PULUMI_HOME under the version the SDK asks for, so
+# the CLI finds it without PATH lookups and never tries to download one.
 install_plugin() { # install_plugin NAME VERSION BINARY
-  local pulumi=$PULUMI_TOOL_DIR/bin/pulumi
-  [[ -x $pulumi && -x $3 ]] || return 0
-  if PULUMI_HOME=$ENGINE_PULUMI_HOME "$pulumi" plugin ls 2>/dev/null | awk -v n="$1" -v v="$2" '$1==n && $3==v {f=1} END {exit !f}'; then
-    return 0
-  fi
+  local pulumi=$PULUMI_TOOL_DIR/bin/pulumi target
+  [[ -x $pulumi && -x $3 ]] || return 1
+  target=$ENGINE_PULUMI_HOME/plugins/resource-$1-v$2/pulumi-resource-$1
+  if [[ -x $target ]] && cmp -s "$target" "$3"; then return 0; fi
+  rm -rf "$ENGINE_PULUMI_HOME/plugins/resource-$1-v$2" "$ENGINE_PULUMI_HOME/plugins/resource-$1-v$2.lock"
   PULUMI_HOME=$ENGINE_PULUMI_HOME PULUMI_SKIP_UPDATE_CHECK=true \
-    "$pulumi" plugin install resource "$1" "$2" --file "$3"
+    "$pulumi" plugin install resource "$1" "$2" --file "$3" >/dev/null
 }
 
 toolchain_pulumi() {
-  ensure pulumi "v$PULUMI_VERSION" "$PULUMI_TOOL_DIR" check_pulumi build_pulumi || true
-  ensure pulumi-language-nodejs "v$PULUMI_VERSION" "$PULUMI_TOOL_DIR" check_language_host build_language_host || true
-  install_nodejs_shims
-  provider_plugin kubernetes "$PULUMI_KUBERNETES_VERSION" "$PULUMI_KUBERNETES_TOOL_DIR" \
-    github.com/pulumi/pulumi-kubernetes/provider/v4 github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version || true
-  provider_plugin random "$PULUMI_RANDOM_VERSION" "$PULUMI_RANDOM_TOOL_DIR" \
-    github.com/pulumi/pulumi-random/provider/v4 github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version || true
+  ensure pulumi "$PULUMI_CLI_VERSION" "$PULUMI_TOOL_DIR" check_pulumi build_pulumi || true
+  ensure pulumi-resource-kubernetes "v$PULUMI_KUBERNETES_VERSION" "$PULUMI_KUBERNETES_TOOL_DIR" \
+    check_plugin build_kubernetes_plugin || true
+  ensure pulumi-resource-random "v$PULUMI_RANDOM_VERSION" "$PULUMI_RANDOM_TOOL_DIR" \
+    check_plugin build_random_plugin || true
   install_plugin kubernetes "$PULUMI_KUBERNETES_VERSION" "$PULUMI_KUBERNETES_TOOL_DIR/bin/pulumi-resource-kubernetes" || FAILED=1
   install_plugin random "$PULUMI_RANDOM_VERSION" "$PULUMI_RANDOM_TOOL_DIR/bin/pulumi-resource-random" || FAILED=1
 }

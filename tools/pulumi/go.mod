@@ -1,14 +1,15 @@
 // Wrapper module for the Pulumi CLI (github.com/pulumi/pulumi/pkg/v3/cmd/pulumi).
-// toolchain.sh pins both requires to the @pulumi/pulumi version in package.json
-// with `go mod edit` before building. UNVERIFIED: the Go module proxy reachable
-// from this project's machines refuses github.com/pulumi/pulumi/pkg/v3 (HTTP 403
-// "This module version is not available"), so this has never resolved here;
-// see docs/local-engine.md.
+// pkg/v3 cannot be `go install`ed: its go.mod has replace directives, which only
+// apply in the main module. This module restates the one that is not local
+// (clipboard); toolchain.sh pins both requires to PULUMI_CLI_VERSION from
+// scripts/engine/versions.env with `go mod edit` before building.
 module platform.local/tools/pulumi
 
-go 1.24.0
+go 1.26.6
 
 require (
-	github.com/pulumi/pulumi/pkg/v3 v3.241.0
-	github.com/pulumi/pulumi/sdk/v3 v3.241.0
+	github.com/pulumi/pulumi/pkg/v3 v3.276.0
+	github.com/pulumi/pulumi/sdk/v3 v3.276.0
 )
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e

@@ -1,2 +1,0 @@
-// Package pulumilanguagenodejstools only anchors this wrapper module.
-package pulumilanguagenodejstools

@@ -1,2 +1,0 @@
-// Package pulumiresourcekubernetestools only anchors this wrapper module.
-package pulumiresourcekubernetestools

@@ -1,2 +1,0 @@
-// Package pulumiresourcerandomtools only anchors this wrapper module.
-package pulumiresourcerandomtools

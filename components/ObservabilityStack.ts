@@ -15,6 +15,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { dashboardFileName, DEFAULT_DATASOURCE_UID, platformOverviewDashboard } from "./dashboards";
+import { DataStoreMonitoring, type DataStoreMonitoringArgs } from "./DataStoreMonitoring";
 import {
   childName,
   ComponentArgsError,
@@ -315,6 +316,31 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       prometheusUrl: this.prometheusUrl,
       alertmanagerUrl: this.alertmanagerUrl,
     });
+  }
+
+  /**
+   * Monitors the data stores of one namespace: a DataStoreMonitoring (volume and StatefulSet alerts,
+   * and per CloudNativePG cluster a PodMonitor and its backup, archiving, lag, volume and instance
+   * alerts) carrying this stack's labels, whose children wait for the Helm release. Named
+   * `<platform>-datastores-monitoring`.
+   */
+  monitorDataStores(
+    args: Omit<DataStoreMonitoringArgs, "monitorLabels" | "stage">,
+    opts?: pulumi.ComponentResourceOptions,
+  ): DataStoreMonitoring {
+    if (
+      this.monitoredNamespaces &&
+      args.namespace !== this.namespaceName &&
+      !this.monitoredNamespaces.includes(args.namespace)
+    )
+      throw new ComponentArgsError("ObservabilityStack", this.namespaceName, [
+        `monitorDataStores: namespace "${args.namespace}" is not read by Prometheus (monitoredNamespaces: ${this.monitoredNamespaces.join(", ")})`,
+      ]);
+    return new DataStoreMonitoring(
+      childName(`${args.platform}-datastores`, "monitoring"),
+      { ...args, monitorLabels: this.plainSelectorLabels, ...(this.stage ? { stage: this.stage } : {}) },
+      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
+    );
   }
 
   /**

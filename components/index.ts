@@ -24,3 +24,7 @@ export * from "./ServiceMonitoring";
 export * from "./metrics";
 export * from "./monitoring-rules";
 export * from "./dashboards";
+export * from "./PostgresOperator";
+export * from "./DataStoreMonitoring";
+export * from "./datastore-rules";
+export * from "./VolumeBackup";

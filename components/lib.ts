@@ -662,3 +662,26 @@ export function oneShotJobSpec(args: {
  * pack exempts namespaces that give a reason). Infrastructure namespaces only.
  */
 export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";
+
+/**
+ * One key of a Secret as a read-only file `<mountPath>/<key>`: only that key is projected, never the
+ * rest of the Secret (a CA Secret also holds the CA's private key).
+ */
+export function secretKeyFile(
+  volumeName: string,
+  file: { secretName: string; key: string; mountPath: string },
+): { volume: k8s.types.input.core.v1.Volume; mount: k8s.types.input.core.v1.VolumeMount } {
+  return {
+    volume: {
+      name: volumeName,
+      secret: { secretName: file.secretName, items: [{ key: file.key, path: file.key }] },
+    },
+    mount: { name: volumeName, mountPath: file.mountPath, readOnly: true },
+  };
+}
+
+/**
+ * The tag the platform's StorageClass puts on every EBS volume it provisions, and that VolumeBackup's
+ * AWS Backup selection picks volumes by: one fact, stated here for both sides.
+ */
+export const VOLUME_BACKUP_TAG = { key: "platform.example.com/backup", value: "aws-backup" } as const;

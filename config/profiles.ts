@@ -42,6 +42,9 @@ export interface StageProfile {
     multiAz: boolean;
     deletionProtection: boolean;
     storageSize: string;
+    /** In-cluster PostgreSQL on CloudNativePG: instances per cluster, and whether commits wait for a standby. */
+    inClusterInstances: number;
+    synchronousReplication: boolean;
   };
   cache: {
     nodeType: string;
@@ -82,6 +85,8 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       multiAz: false,
       deletionProtection: false,
       storageSize: "2Gi",
+      inClusterInstances: 1,
+      synchronousReplication: false,
     },
     cache: {
       nodeType: "cache.t4g.micro",
@@ -136,6 +141,8 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       multiAz: false,
       deletionProtection: false,
       storageSize: "10Gi",
+      inClusterInstances: 2,
+      synchronousReplication: false,
     },
     cache: {
       nodeType: "cache.t4g.small",
@@ -187,6 +194,8 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
       multiAz: true,
       deletionProtection: true,
       storageSize: "50Gi",
+      inClusterInstances: 3,
+      synchronousReplication: true,
     },
     cache: {
       nodeType: "cache.r7g.large",

@@ -98,6 +98,23 @@ export const networkSchema = z.strictObject({
   flowLogRetentionDays: int(1, 3653).optional(),
 });
 
+const chartSourceSchema = z.strictObject({
+  /** A chart directory or .tgz already on disk (offline installs). */
+  path: z.string().min(1).optional(),
+  version: z
+    .string()
+    .regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" })
+    .optional(),
+});
+
+/** A point-in-time restore: the archive (a cluster's `backupServerName`) and the instant to stop at. */
+const restoreSchema = z.strictObject({
+  from: dnsLabel,
+  targetTime: z.iso
+    .datetime({ offset: true, error: 'an RFC 3339 instant with offset such as "2026-11-30T09:15:00Z"' })
+    .optional(),
+});
+
 export const databaseSchema = z.strictObject({
   backend: z.enum(BACKENDS).optional(),
   engineVersion: z.enum(POSTGRES_VERSIONS).optional(),
@@ -112,10 +129,24 @@ export const databaseSchema = z.strictObject({
   deletionProtection: z.boolean().optional(),
   storageSize: storageSize.optional(),
   /**
-   * Per-catalog backend, for a catalog whose needs one backend cannot meet (the trading catalog's
-   * TimescaleDB is not offered by RDS). Example: `{ trading: { backend: inCluster } }`.
+   * Per catalog: the backend, for a catalog whose needs one backend cannot meet (the trading catalog's
+   * TimescaleDB is not offered by RDS), and a point-in-time restore (CloudNativePG only; see
+   * docs/restore.md). Example: `{ trading: { backend: inCluster, restore: { from: trading-postgres,
+   * targetTime: "2026-11-30T09:15:00Z" } } }`.
    */
-  byCatalog: z.partialRecord(z.enum(CATALOG_NAMES), z.strictObject({ backend: z.enum(BACKENDS) })).optional(),
+  byCatalog: z
+    .partialRecord(
+      z.enum(CATALOG_NAMES),
+      z.strictObject({ backend: z.enum(BACKENDS).optional(), restore: restoreSchema.optional() }),
+    )
+    .optional(),
+  /**
+   * In-cluster PostgreSQL on the CloudNativePG operator (staging and production on EKS): the chart,
+   * and instances per cluster (the stage profile's: 2 in staging, 3 in production).
+   */
+  operator: z
+    .strictObject({ chart: chartSourceSchema.optional(), instances: int(1, 9).optional() })
+    .optional(),
 });
 
 export const cacheSchema = z.strictObject({
@@ -142,15 +173,6 @@ export const brokerSchema = z.strictObject({
     .regex(/^[0-9]+\.[0-9]+$/, { error: 'a RabbitMQ version such as "3.13"' })
     .optional(),
   storageSize: storageSize.optional(),
-});
-
-const chartSourceSchema = z.strictObject({
-  /** A chart directory or .tgz already on disk (offline installs). */
-  path: z.string().min(1).optional(),
-  version: z
-    .string()
-    .regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" })
-    .optional(),
 });
 
 export const ingressSchema = z.strictObject({

@@ -9,6 +9,7 @@
 import { type z } from "zod";
 import { CATALOGS, loadCatalog, type Catalog } from "../services";
 import { STAGE_PROFILES, type StageProfile } from "./profiles";
+import { CLOUDNATIVE_PG_CHART_VERSION } from "../components/PostgresOperator";
 import {
   topLevelSchemas,
   SECRET_KEYS,
@@ -101,6 +102,13 @@ export interface PlatformSettings {
     engineVersion: string;
     /** Effective backend per deployed catalog (the stack-wide backend unless byCatalog says otherwise). */
     backendByCatalog: Record<string, Backend>;
+    /** Point-in-time restores asked for, per catalog (CloudNativePG only). */
+    restoreByCatalog: Record<string, { from: string; targetTime?: string }>;
+    /**
+     * In-cluster PostgreSQL on CloudNativePG. `enabled` only on EKS with the chart available (not the
+     * offline local stack): otherwise in-cluster PostgreSQL is a single StatefulSet, and a warning says so.
+     */
+    operator: { enabled: boolean; chart: ChartSettings; instances: number; synchronousReplication: boolean };
   };
   cache: StageProfile["cache"] & { backend: Backend; engine: "redis" | "valkey" };
   broker: StageProfile["broker"] & { backend: Backend; engineVersion: string };
@@ -141,6 +149,7 @@ export const CHART_VERSIONS = {
   envoyGateway: "v1.5.4",
   certManager: "v1.18.2",
   kubePrometheusStack: "77.5.0",
+  cloudNativePg: CLOUDNATIVE_PG_CHART_VERSION,
 } as const;
 
 export const POSTGRES_DEFAULT_VERSION = "15";
@@ -224,8 +233,17 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
 
   const backendDefault = (explicit: Backend | undefined): Backend =>
     explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
-  const { byCatalog, ...databaseRaw } = raw.database ?? {};
+  const { byCatalog, operator: operatorRaw, ...databaseRaw } = raw.database ?? {};
   const databaseBackend = backendDefault(raw.database?.backend);
+  const warnings: string[] = [];
+  const operatorChart = chartSettings(
+    stage,
+    warnings,
+    "CloudNativePG (in-cluster PostgreSQL: replicas, failover, backups, point-in-time restore)",
+    `${prefix}database.operator.chart`,
+    CHART_VERSIONS.cloudNativePg,
+    operatorRaw?.chart,
+  );
   const database = {
     ...profile.database,
     ...definedOnly(databaseRaw),
@@ -234,7 +252,27 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     backendByCatalog: Object.fromEntries(
       catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend]),
     ),
+    restoreByCatalog: Object.fromEntries(
+      Object.entries(byCatalog ?? {}).flatMap(([name, c]) => (c?.restore ? [[name, c.restore]] : [])),
+    ),
+    operator: {
+      // Backups go to S3 through IRSA: only on the EKS cluster this program creates.
+      enabled: operatorChart.source !== "skipped" && clusterProvider === "aws",
+      chart: operatorChart,
+      instances: operatorRaw?.instances ?? profile.database.inClusterInstances,
+      synchronousReplication: profile.database.synchronousReplication,
+    },
   };
+  const statefulPostgres = catalogs
+    .filter((cat) => cat.data.postgres && database.backendByCatalog[cat.name] === "inCluster")
+    .map((cat) => cat.name);
+  if (statefulPostgres.length > 0 && !database.operator.enabled)
+    warnings.push(
+      `In-cluster PostgreSQL (${statefulPostgres.join(", ")}) runs as a single StatefulSet: no replicas, no failover, no backups, no point-in-time restore. ` +
+        (clusterProvider === "aws"
+          ? `Give ${prefix}database.operator.chart.path to run it on CloudNativePG.`
+          : `CloudNativePG needs ${prefix}cluster.provider "aws" (its backups go to S3 through IRSA).`),
+    );
   const cache = {
     ...profile.cache,
     ...definedOnly(raw.cache ?? {}),
@@ -250,22 +288,12 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
 
   const ing = raw.ingress ?? {};
   const obs = raw.observability ?? {};
-  const warnings: string[] = [];
   const chart = (
     name: string,
     key: string,
     version: string,
     given: { path?: string; version?: string } | undefined,
-  ): ChartSettings => {
-    if (given?.path) return { version: given.version ?? version, source: "localPath", path: given.path };
-    if (stage === "local") {
-      warnings.push(
-        `${name} is left out of the local stack: its Helm chart cannot be fetched offline. Set ${prefix}${key}.path to a chart on disk to include it.`,
-      );
-      return { version: given?.version ?? version, source: "skipped" };
-    }
-    return { version: given?.version ?? version, source: "repository" };
-  };
+  ): ChartSettings => chartSettings(stage, warnings, name, `${prefix}${key}`, version, given);
   const ingress: PlatformSettings["ingress"] = {
     enabled: ing.enabled ?? true,
     domain: ing.domain ?? (stage === "local" ? "platform.localtest.me" : ""),
@@ -410,6 +438,31 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
         );
       }
     }
+    for (const [name, target] of Object.entries(database.restoreByCatalog)) {
+      const key = `database.byCatalog.${name}.restore`;
+      const catalog = catalogs.find((cat) => cat.name === name);
+      if (!catalog) continue; // reported below as an undeployed catalog
+      if (!catalog.data.postgres)
+        problem(key, `no restore: catalog "${name}" has no PostgreSQL database`, JSON.stringify(target));
+      else if (database.backendByCatalog[name] === "aws")
+        problem(
+          key,
+          `no restore for backend "aws" (restore RDS with its own point-in-time restore, see docs/restore.md)`,
+          JSON.stringify(target),
+        );
+      else if (!database.operator.enabled)
+        problem(
+          key,
+          `no restore on this stack: in-cluster PostgreSQL here is a StatefulSet without backups (restores need CloudNativePG: stage staging or production with ${prefix}cluster.provider "aws")`,
+          JSON.stringify(target),
+        );
+    }
+    if (stage === "production" && database.operator.instances < 3)
+      problem(
+        "database.operator.instances",
+        "at least 3 in production (synchronous replication keeps a second standby for failover)",
+        String(database.operator.instances),
+      );
     for (const name of Object.keys(byCatalog ?? {})) {
       if (!catalogNames.includes(name as CatalogName))
         problem(
@@ -523,6 +576,28 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}),
     },
   };
+}
+
+/**
+ * Where a third-party chart comes from: a path on disk when given; otherwise its repository, except in
+ * the offline local stack, which leaves it out (and says so in `warnings`).
+ */
+function chartSettings(
+  stage: Stage,
+  warnings: string[],
+  name: string,
+  fullKey: string,
+  version: string,
+  given: { path?: string; version?: string } | undefined,
+): ChartSettings {
+  if (given?.path) return { version: given.version ?? version, source: "localPath", path: given.path };
+  if (stage === "local") {
+    warnings.push(
+      `${name} is left out of the local stack: its Helm chart cannot be fetched offline. Set ${fullKey}.path to a chart on disk to include it.`,
+    );
+    return { version: given?.version ?? version, source: "skipped" };
+  }
+  return { version: given?.version ?? version, source: "repository" };
 }
 
 function resolveNodeGroups(

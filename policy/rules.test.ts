@@ -17,7 +17,11 @@ import {
   networkPolicyCoverage,
   noPlaintextSecretEnv,
   pdbCoverage,
+  plaintextConnection,
   podSecurityRestricted,
+  productionBackups,
+  productionEncryptedConnections,
+  productionReplicas,
   probesDefined,
   rdsBackups,
   rdsEncrypted,
@@ -751,12 +755,206 @@ describe("aws-vpc-flow-logs", () => {
   });
 });
 
+// ---- Data stores in production ---------------------------------------------------------------
+
+const BACKUP_TAG = "platform.example.com/backup=aws-backup";
+const storageClass = (patch: unknown = {}) =>
+  res(
+    "kubernetes:storage.k8s.io/v1:StorageClass",
+    "platform-gp3",
+    merge(
+      {
+        metadata: {
+          name: "gp3-encrypted",
+          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true", tagSpecification_1: BACKUP_TAG },
+      },
+      patch,
+    ),
+  );
+const selection = (patch: unknown = {}) =>
+  res(
+    "aws:backup/selection:Selection",
+    "volume-backup-volumes",
+    merge(
+      {
+        resources: ["arn:*:ec2:*:*:volume/*"],
+        selectionTags: [{ type: "STRINGEQUALS", key: "platform.example.com/backup", value: "aws-backup" }],
+      },
+      patch,
+    ),
+  );
+const dataStatefulSet = (patch: unknown = {}) =>
+  res(
+    "kubernetes:apps/v1:StatefulSet",
+    "trading-chromadb-sts",
+    merge(
+      {
+        metadata: {
+          name: "chromadb",
+          namespace: "trading",
+          annotations: { "platform.example.com/singleton-reason": "ChromaDB has no replication" },
+        },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: podSpec },
+          volumeClaimTemplates: [
+            { metadata: { name: "data" }, spec: { resources: { requests: { storage: "10Gi" } } } },
+          ],
+        },
+      },
+      patch,
+    ),
+  );
+const cnpgCluster = (patch: unknown = {}) =>
+  res(
+    "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    "trading-postgres-cluster",
+    merge(
+      {
+        metadata: { name: "trading-postgres", namespace: "trading" },
+        spec: {
+          instances: 3,
+          postgresql: { pg_hba: ["hostnossl all all all reject"] },
+          backup: { retentionPolicy: "30d", barmanObjectStore: { destinationPath: "s3://b/trading" } },
+        },
+      },
+      patch,
+    ),
+  );
+const scheduledBackup = (clusterName = "trading-postgres") =>
+  res("kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "trading-postgres-scheduled-backup", {
+    metadata: { name: clusterName, namespace: "trading" },
+    spec: { schedule: "0 0 2 * * *", cluster: { name: clusterName } },
+  });
+const connectionSecret = (stringData: Record<string, string>) =>
+  res("kubernetes:core/v1:Secret", "trading-postgres-trading-api-connection", {
+    metadata: { name: "trading-api-trading-postgres", namespace: "trading" },
+    stringData,
+  });
+
+describe("data-production-backup", () => {
+  const backedUp = [storageClass(), selection(), dataStatefulSet(), cnpgCluster(), scheduledBackup()];
+  it("passes volumes an AWS Backup selection picks by their StorageClass's tag, and archiving clusters with a schedule", () => {
+    expect(stackCheck(productionBackups, backedUp)).toEqual([]);
+    // A named class works like the default one.
+    const named = dataStatefulSet({
+      spec: {
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { storageClassName: "gp3-encrypted" } }],
+      },
+    });
+    expect(stackCheck(productionBackups, [storageClass(), selection(), named])).toEqual([]);
+  });
+
+  it("fails volumes no selection picks, a class the stack does not define, and clusters without archive or schedule", () => {
+    expect(
+      stackCheck(productionBackups, [
+        storageClass({ parameters: { tagSpecification_1: "team=data" } }),
+        selection(),
+        dataStatefulSet(),
+        cnpgCluster({ spec: { backup: { barmanObjectStore: { destinationPath: undefined } } } }),
+      ]),
+    ).toEqual([
+      'StatefulSet "trading/chromadb" keeps data in volume claim "data" of StorageClass "gp3-encrypted", whose volumes no AWS Backup selection picks (volume tags: team=data).',
+      'CloudNativePG Cluster "trading/trading-postgres" archives no WAL: it has no backup.barmanObjectStore (or backup plugin).',
+      'CloudNativePG Cluster "trading/trading-postgres" has no ScheduledBackup: no base backups, so WAL alone cannot restore it.',
+    ]);
+    expect(stackCheck(productionBackups, [dataStatefulSet(), selection()])).toEqual([
+      'StatefulSet "trading/chromadb" keeps data in volume claim "data" of the cluster\'s default StorageClass, which this stack does not define: nothing shows its volumes are backed up.',
+    ]);
+    // A selection of other resource types does not cover EBS volumes.
+    expect(
+      stackCheck(productionBackups, [
+        storageClass(),
+        selection({ resources: ["arn:aws:rds:*:*:db:*"] }),
+        dataStatefulSet(),
+      ]),
+    ).toHaveLength(1);
+  });
+
+  it("applies to production only", () => {
+    expect(stackCheck(productionBackups, [dataStatefulSet()], staging)).toEqual([]);
+  });
+});
+
+describe("data-production-replicas", () => {
+  it("passes replicated stores and a single replica with a recorded reason", () => {
+    expect(stackCheck(productionReplicas, [dataStatefulSet(), cnpgCluster()])).toEqual([]);
+  });
+
+  it("fails a single replica without a reason, and a one-instance cluster", () => {
+    expect(
+      stackCheck(productionReplicas, [
+        dataStatefulSet({ metadata: { annotations: { "platform.example.com/singleton-reason": " " } } }),
+        cnpgCluster({ spec: { instances: 1 } }),
+      ]),
+    ).toEqual([
+      'StatefulSet "trading/chromadb" is a single-replica data store in production without a recorded reason (annotation platform.example.com/singleton-reason).',
+      'CloudNativePG Cluster "trading/trading-postgres" runs 1 instance in production without a recorded reason (annotation platform.example.com/singleton-reason): no failover.',
+    ]);
+    expect(stackCheck(productionReplicas, [cnpgCluster({ spec: { instances: 1 } })], staging)).toEqual([]);
+  });
+});
+
+describe("data-production-tls", () => {
+  it("passes verified or required TLS in connection Secrets and a cluster that rejects plain text", () => {
+    expect(
+      stackCheck(productionEncryptedConnections, [
+        connectionSecret({
+          DATABASE_URL:
+            "postgresql://u:p@db-rw.trading.svc:5432/trading?sslmode=verify-full&sslrootcert=/etc/ca.crt",
+          REDIS_URL: "rediss://:p@cache:6379/0",
+          RABBITMQ_URL: "amqps://u:p@mq:5671/%2F",
+        }),
+        cnpgCluster(),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("fails plain-text URLs in Secrets (stringData and base64 data) and env values, and a cluster accepting plain text", () => {
+    const encoded = Buffer.from("redis://:p@cache:6379/0").toString("base64");
+    expect(
+      stackCheck(productionEncryptedConnections, [
+        connectionSecret({ DATABASE_URL: "postgresql://u:p@db:5432/trading?sslmode=disable" }),
+        res("kubernetes:core/v1:Secret", "cache", {
+          metadata: { name: "cache", namespace: "trading" },
+          data: { REDIS_URL: encoded },
+        }),
+        deployment(withContainer({ env: [{ name: "AMQP_URL", value: "amqp://mq:5672/" }] })),
+        cnpgCluster({ spec: { postgresql: { pg_hba: ["host all all all scram-sha-256"] } } }),
+      ]),
+    ).toEqual([
+      'Secret "trading/trading-api-trading-postgres" key DATABASE_URL is a plain-text connection: sslmode=disable.',
+      'Secret "trading/cache" key REDIS_URL is a plain-text connection: redis:// (use rediss://).',
+      'Deployment "shop/api" container "app" env AMQP_URL is a plain-text connection: amqp:// (use amqps://).',
+      'CloudNativePG Cluster "trading/trading-postgres" accepts plain-text clients: its pg_hba has no "hostnossl all all all reject".',
+    ]);
+    expect(
+      stackCheck(
+        productionEncryptedConnections,
+        [connectionSecret({ DATABASE_URL: "postgres://u@db/x" })],
+        local,
+      ),
+    ).toEqual([]);
+  });
+
+  it("reads sslmode like libpq: unset and prefer are plain text when the server allows it", () => {
+    expect(plaintextConnection("postgres://u@db/x")).toBe("sslmode=(unset: libpq falls back to plain text)");
+    expect(plaintextConnection("postgres://u@db/x?sslmode=prefer")).toBe("sslmode=prefer");
+    expect(plaintextConnection("postgres://u@db/x?application_name=a&sslmode=require")).toBeUndefined();
+    expect(plaintextConnection("https://example.com")).toBeUndefined();
+  });
+});
+
 describe("the baseline", () => {
   it("has one uniquely named rule per concern, and every rule is exported for the pack", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(17);
+    expect(names).toHaveLength(20);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {

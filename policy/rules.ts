@@ -807,6 +807,216 @@ export const vpcFlowLogs: StackRule = {
 };
 
 // ------------------------------------------------------------------------------------------------
+// Data stores in production: backups, replicas, encrypted connections
+// ------------------------------------------------------------------------------------------------
+
+export const DATA = {
+  storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",
+  secret: "kubernetes:core/v1:Secret",
+  cnpgCluster: "kubernetes:postgresql.cnpg.io/v1:Cluster",
+  cnpgScheduledBackup: "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+  backupSelection: "aws:backup/selection:Selection",
+} as const;
+/** Why a production data store runs a single replica (MicroService's `singleton`). */
+export const SINGLETON_REASON_ANNOTATION = "platform.example.com/singleton-reason";
+const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
+
+/** StatefulSets that keep data in volume claims: the stateful workloads Kubernetes runs. */
+function persistentStatefulSets(resources: readonly RuleResource[]): Workload[] {
+  return workloads(resources, [K8S.statefulSet]).filter(
+    (w) => arr(get(w.resource.props, "spec", "volumeClaimTemplates")).length > 0,
+  );
+}
+
+/** The `key=value` tags an EBS CSI StorageClass puts on the volumes it provisions (`tagSpecification_N`). */
+function storageClassVolumeTags(storageClass: RuleResource): string[] {
+  return Object.entries(strRecord(storageClass.props["parameters"]))
+    .filter(([k]) => /^tagSpecification_[0-9]+$/.test(k))
+    .map(([, v]) => v);
+}
+
+/** Whether an AWS Backup selection picks EBS volumes carrying all of `tags`. */
+function selectionPicksVolumesTagged(selection: RuleResource, tags: readonly string[]): boolean {
+  const resourcesSelected = arr(selection.props["resources"]).filter(
+    (x): x is string => typeof x === "string",
+  );
+  const ebs =
+    resourcesSelected.length === 0 ||
+    resourcesSelected.some((arn) => /:ec2:[^:]*:[^:]*:volume\/\*$/.test(arn) || arn === "*");
+  const conditions = arr(selection.props["selectionTags"]).map(obj);
+  return (
+    ebs &&
+    conditions.length > 0 &&
+    conditions.every(
+      (c) => c["type"] === "STRINGEQUALS" && tags.includes(`${str(c["key"])}=${str(c["value"])}`),
+    )
+  );
+}
+
+export const productionBackups: StackRule = {
+  kind: "stack",
+  name: "data-production-backup",
+  description:
+    "In production every stateful workload is backed up: StatefulSet volumes are selected by an AWS Backup plan (through the tags of their StorageClass), CloudNativePG clusters archive to an object store and have a ScheduledBackup, ElastiCache keeps snapshots.",
+  check(resources, ctx) {
+    if (ctx.stage !== "production") return [];
+    const violations: StackViolation[] = [];
+    const classes = resources.filter((r) => r.type === DATA.storageClass);
+    const selections = resources.filter((r) => r.type === DATA.backupSelection);
+    for (const w of persistentStatefulSets(resources)) {
+      for (const claim of arr(get(w.resource.props, "spec", "volumeClaimTemplates"))) {
+        const className =
+          str(get(claim, "spec", "storageClassName")) ??
+          classes
+            .map((c) => ({ c, a: strRecord(get(c.props, "metadata", "annotations")) }))
+            .filter(({ a }) => a[DEFAULT_CLASS_ANNOTATION] === "true")
+            .map(({ c }) => metadataName(c))[0];
+        const claimName = str(get(claim, "metadata", "name")) ?? "data";
+        const storageClass = classes.find((c) => metadataName(c) === className);
+        if (!storageClass) {
+          violations.push({
+            urn: w.resource.urn,
+            message: `${w.label} keeps data in volume claim "${claimName}" of ${className ? `StorageClass "${className}", which this stack does not define` : "the cluster's default StorageClass, which this stack does not define"}: nothing shows its volumes are backed up.`,
+          });
+          continue;
+        }
+        const tags = storageClassVolumeTags(storageClass);
+        if (!selections.some((s) => selectionPicksVolumesTagged(s, tags)))
+          violations.push({
+            urn: w.resource.urn,
+            message: `${w.label} keeps data in volume claim "${claimName}" of StorageClass "${metadataName(storageClass)}", whose volumes no AWS Backup selection picks (volume tags: ${tags.length ? tags.join(", ") : "none"}).`,
+          });
+      }
+    }
+    for (const cluster of resources.filter((r) => r.type === DATA.cnpgCluster)) {
+      const name = metadataName(cluster);
+      const namespace = namespaceOf(cluster);
+      const label = `CloudNativePG Cluster "${namespace}/${name}"`;
+      const archives =
+        str(get(cluster.props, "spec", "backup", "barmanObjectStore", "destinationPath")) !== undefined ||
+        arr(get(cluster.props, "spec", "plugins")).length > 0;
+      if (!archives)
+        violations.push({
+          urn: cluster.urn,
+          message: `${label} archives no WAL: it has no backup.barmanObjectStore (or backup plugin).`,
+        });
+      const scheduled = resources.some(
+        (r) =>
+          r.type === DATA.cnpgScheduledBackup &&
+          namespaceOf(r) === namespace &&
+          str(get(r.props, "spec", "cluster", "name")) === name,
+      );
+      if (!scheduled)
+        violations.push({
+          urn: cluster.urn,
+          message: `${label} has no ScheduledBackup: no base backups, so WAL alone cannot restore it.`,
+        });
+    }
+    for (const group of resources.filter((r) => r.type === AWS.cacheReplicationGroup)) {
+      if ((num(group.props["snapshotRetentionLimit"]) ?? 0) < 1)
+        violations.push({
+          urn: group.urn,
+          message: `ElastiCache replication group "${group.name}" keeps no snapshots (snapshotRetentionLimit 0).`,
+        });
+    }
+    return violations;
+  },
+};
+
+export const productionReplicas: StackRule = {
+  kind: "stack",
+  name: "data-production-replicas",
+  description: `In production no data store runs a single replica unless it records why (annotation ${SINGLETON_REASON_ANNOTATION}): StatefulSets with volume claims and CloudNativePG clusters.`,
+  check(resources, ctx) {
+    if (ctx.stage !== "production") return [];
+    const reason = (r: RuleResource) =>
+      (strRecord(get(r.props, "metadata", "annotations"))[SINGLETON_REASON_ANNOTATION] ?? "").trim();
+    const statefulSets = persistentStatefulSets(resources)
+      .filter((w) => (num(get(w.resource.props, "spec", "replicas")) ?? 1) <= 1 && !reason(w.resource))
+      .map((w) => ({
+        urn: w.resource.urn,
+        message: `${w.label} is a single-replica data store in production without a recorded reason (annotation ${SINGLETON_REASON_ANNOTATION}).`,
+      }));
+    const clusters = resources
+      .filter((r) => r.type === DATA.cnpgCluster)
+      .filter((r) => (num(get(r.props, "spec", "instances")) ?? 1) < 2 && !reason(r))
+      .map((r) => ({
+        urn: r.urn,
+        message: `CloudNativePG Cluster "${namespaceOf(r)}/${metadataName(r)}" runs ${num(get(r.props, "spec", "instances")) ?? 1} instance in production without a recorded reason (annotation ${SINGLETON_REASON_ANNOTATION}): no failover.`,
+      }));
+    return [...statefulSets, ...clusters];
+  },
+};
+
+/** Why a data-store connection URL is plain text, or undefined when it is encrypted (or not a data-store URL). */
+export function plaintextConnection(url: string): string | undefined {
+  const match = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim());
+  if (!match) return undefined;
+  const scheme = match[1]!.toLowerCase();
+  if (scheme === "postgres" || scheme === "postgresql") {
+    const sslmode = /[?&]sslmode=([^&#]*)/.exec(url)?.[1];
+    return sslmode && ["require", "verify-ca", "verify-full"].includes(sslmode)
+      ? undefined
+      : `sslmode=${sslmode ?? "(unset: libpq falls back to plain text)"}`;
+  }
+  if (scheme === "redis") return "redis:// (use rediss://)";
+  if (scheme === "amqp") return "amqp:// (use amqps://)";
+  if (scheme === "mongodb" && !/[?&](tls|ssl)=true/.test(url)) return "mongodb:// without tls=true";
+  return undefined;
+}
+
+export const productionEncryptedConnections: StackRule = {
+  kind: "stack",
+  name: "data-production-tls",
+  description:
+    "In production no database connection is plain text: connection URLs in Secrets and env values use TLS (PostgreSQL sslmode require or stricter, rediss://, amqps://), and CloudNativePG clusters reject non-TLS clients in pg_hba.",
+  check(resources, ctx) {
+    if (ctx.stage !== "production") return [];
+    const violations: StackViolation[] = [];
+    for (const secret of resources.filter((r) => r.type === DATA.secret)) {
+      const values: [string, string][] = [
+        ...Object.entries(strRecord(secret.props["stringData"])),
+        ...Object.entries(strRecord(secret.props["data"])).map(
+          ([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")] as [string, string],
+        ),
+      ];
+      for (const [key, value] of values) {
+        const why = plaintextConnection(value);
+        if (why)
+          violations.push({
+            urn: secret.urn,
+            message: `Secret "${namespaceOf(secret)}/${metadataName(secret)}" key ${key} is a plain-text connection: ${why}.`,
+          });
+      }
+    }
+    for (const w of workloads(resources)) {
+      for (const c of containersOf(w.podSpec)) {
+        for (const e of arr(c.spec["env"]).map(obj)) {
+          const value = str(e["value"]);
+          const why = value !== undefined ? plaintextConnection(value) : undefined;
+          if (why)
+            violations.push({
+              urn: w.resource.urn,
+              message: `${w.label} ${containerLabel(c)} env ${str(e["name"])} is a plain-text connection: ${why}.`,
+            });
+        }
+      }
+    }
+    for (const cluster of resources.filter((r) => r.type === DATA.cnpgCluster)) {
+      const hba = arr(get(cluster.props, "spec", "postgresql", "pg_hba")).filter(
+        (x): x is string => typeof x === "string",
+      );
+      if (!hba.some((line) => /^hostnossl\s+all\s+all\s+\S+\s+reject$/.test(line.trim())))
+        violations.push({
+          urn: cluster.urn,
+          message: `CloudNativePG Cluster "${namespaceOf(cluster)}/${metadataName(cluster)}" accepts plain-text clients: its pg_hba has no "hostnossl all all all reject".`,
+        });
+    }
+    return violations;
+  },
+};
+
+// ------------------------------------------------------------------------------------------------
 // The baseline
 // ------------------------------------------------------------------------------------------------
 
@@ -828,6 +1038,9 @@ export const RULES: readonly Rule[] = [
   elasticacheFailover,
   eksHardened,
   vpcFlowLogs,
+  productionBackups,
+  productionReplicas,
+  productionEncryptedConnections,
 ];
 
 /**

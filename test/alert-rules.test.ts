@@ -4,12 +4,7 @@
  * below it, for an HTTP and a gRPC service. promtool is required: without it this file fails and
  * says how to install it (scripts/install-promtool.sh), it never skips.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { describe, expect, it } from "vitest";
 import { selectorLabels } from "../components/lib";
 import { REQUEST_METRICS, type MonitoredService, type ServiceProtocol } from "../components/metrics";
 import {
@@ -19,37 +14,11 @@ import {
   type AlertingRule,
 } from "../components/monitoring-rules";
 import { CATALOGS, loadCatalog } from "../services";
+import { series, usePromtool } from "./promtool";
 
-let workDir = "";
-
-function promtool(args: string[]): { status: number | null; output: string } {
-  const run = spawnSync("promtool", args, { cwd: workDir, encoding: "utf8", timeout: 30_000 });
-  return {
-    status: run.status,
-    output: `${run.stdout ?? ""}${run.stderr ?? ""}${run.error ? String(run.error) : ""}`,
-  };
-}
-
-beforeAll(() => {
-  const version = spawnSync("promtool", ["--version"], { encoding: "utf8" });
-  if (version.error || version.status !== 0) {
-    throw new Error(
-      "promtool is not installed, so the alert rules cannot be verified. Run `bash scripts/install-promtool.sh` " +
-        "(installs Debian's prometheus package, which ships promtool) and run the tests again.",
-    );
-  }
-  workDir = mkdtempSync(path.join(tmpdir(), "alert-rules-"));
-});
-
-afterAll(() => {
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
-});
-
-/** Writes a rule file and returns its name (relative to workDir). */
-function writeRules(file: string, groups: unknown): string {
-  writeFileSync(path.join(workDir, file), stringify({ groups }));
-  return file;
-}
+const tool = usePromtool("alert-rules-");
+const promtool = (args: string[]) => tool.run(args);
+const writeRules = (file: string, groups: unknown) => tool.writeRules(file, groups);
 
 describe("promtool check rules", () => {
   const catalogs = Object.values(CATALOGS).map(loadCatalog);
@@ -106,13 +75,6 @@ function service(protocol: ServiceProtocol): MonitoredService {
     protocol,
     selectorLabels: selectorLabels("checkout"),
   };
-}
-
-/** A promtool series selector string from a metric name and labels. */
-function series(metric: string, labels: Record<string, string>): string {
-  return `${metric}{${Object.entries(labels)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-    .join(",")}}`;
 }
 
 /** Labels the ServiceMonitor's podTargetLabels put on the service's own series. */
@@ -318,21 +280,7 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
         ]
       : [];
     const testFile = `test-${protocol}-${c.alert}-${c.fires ? "fires" : "silent"}-${c.evalTime}.yaml`;
-    writeFileSync(
-      path.join(workDir, testFile),
-      stringify({
-        rule_files: [ruleFile],
-        evaluation_interval: "1m",
-        tests: [
-          {
-            interval: "1m",
-            input_series: c.inputs,
-            alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: expected }],
-          },
-        ],
-      }),
-    );
-    const result = promtool(["test", "rules", testFile]);
+    const result = tool.testAlert(testFile, ruleFile, { ...c, expected });
     expect(result.status, result.output).toBe(0);
     expect(result.output).toMatch(/SUCCESS/);
   });
@@ -342,21 +290,7 @@ describe.each(["http", "grpc"] as const)("promtool test rules: %s service", (pro
     const [firing] = cases(protocol).filter((c) => c.fires);
     if (!firing) throw new Error("no firing case");
     const testFile = `test-${protocol}-negative-control.yaml`;
-    writeFileSync(
-      path.join(workDir, testFile),
-      stringify({
-        rule_files: [ruleFile],
-        evaluation_interval: "1m",
-        tests: [
-          {
-            interval: "1m",
-            input_series: firing.inputs,
-            alert_rule_test: [{ eval_time: firing.evalTime, alertname: firing.alert, exp_alerts: [] }],
-          },
-        ],
-      }),
-    );
-    const result = promtool(["test", "rules", testFile]);
+    const result = tool.testAlert(testFile, ruleFile, { ...firing, expected: [] });
     expect(result.status).not.toBe(0);
     expect(result.output).toMatch(/FAILED/);
   });

@@ -114,6 +114,50 @@ describe("stack config: valid", () => {
     });
   });
 
+  it("runs in-cluster PostgreSQL on CloudNativePG on EKS (3 synchronous instances in production, 2 in staging), and says when it cannot", () => {
+    const staging = resolveSettings(
+      source(
+        {
+          ...PRODUCTION_BASE,
+          "platform:stage": "staging",
+          "platform:catalogs": '["trading"]',
+          "platform:database": '{"byCatalog":{"trading":{"backend":"inCluster"}}}',
+        },
+        { stack: "staging" },
+      ),
+    ).settings;
+    expect(staging.database.operator).toMatchObject({
+      enabled: true,
+      instances: 2,
+      synchronousReplication: false,
+      chart: { source: "repository" },
+    });
+    const production = resolveSettings(
+      source({
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["trading"]',
+        "platform:database":
+          '{"byCatalog":{"trading":{"backend":"inCluster","restore":{"from":"trading-postgres","targetTime":"2026-11-30T09:15:00Z"}}}}',
+      }),
+    ).settings;
+    expect(production.database.operator).toMatchObject({
+      enabled: true,
+      instances: 3,
+      synchronousReplication: true,
+    });
+    expect(production.database.restoreByCatalog).toEqual({
+      trading: { from: "trading-postgres", targetTime: "2026-11-30T09:15:00Z" },
+    });
+    expect(production.warnings.join("\n")).not.toContain("single StatefulSet");
+    const local = resolveSettings(
+      source({ "platform:stage": "local", "platform:catalogs": '["trading"]' }, { stack: "local" }),
+    ).settings;
+    expect(local.database.operator.enabled).toBe(false);
+    expect(local.warnings).toContain(
+      'In-cluster PostgreSQL (trading) runs as a single StatefulSet: no replicas, no failover, no backups, no point-in-time restore. CloudNativePG needs platform:cluster.provider "aws" (its backups go to S3 through IRSA).',
+    );
+  });
+
   it("wraps nothing secret into plain settings", () => {
     const result = resolveSettings(
       source(
@@ -147,7 +191,7 @@ describe("stack config: every bad config gets an exact message", () => {
   it("3. unknown nested key", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceclass":"db.r6g.large"}' })).toEqual(
       [
-        'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, storageSize), found "db.r6g.large"',
+        'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, operator, storageSize), found "db.r6g.large"',
       ],
     );
   });
@@ -332,6 +376,60 @@ describe("stack config: every bad config gets an exact message", () => {
       }),
     );
     expect(ok.settings.database.backendByCatalog).toEqual({ trading: "inCluster", fintech: "aws" });
+  });
+
+  it("19. a point-in-time restore the stack cannot do, a malformed target, too few instances: all at once", () => {
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["trading","fintech"]',
+        "platform:database": JSON.stringify({
+          operator: { instances: 2 },
+          byCatalog: {
+            trading: {
+              backend: "inCluster",
+              restore: { from: "trading-postgres", targetTime: "2026-11-30 09:15" },
+            },
+            fintech: { restore: { from: "fintech-postgres" } },
+          },
+        }),
+      }),
+    ).toEqual([
+      'platform:database.byCatalog.trading.restore.targetTime: expected an RFC 3339 instant with offset such as "2026-11-30T09:15:00Z", found "2026-11-30 09:15"',
+    ]);
+    // Once the target parses, the cross-key checks run: RDS restores itself; production needs 3 instances.
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["trading","fintech"]',
+        "platform:database": JSON.stringify({
+          operator: { instances: 2 },
+          byCatalog: {
+            trading: {
+              backend: "inCluster",
+              restore: { from: "trading-postgres", targetTime: "2026-11-30T09:15:00Z" },
+            },
+            fintech: { restore: { from: "fintech-postgres" } },
+          },
+        }),
+      }),
+    ).toEqual([
+      'platform:database.byCatalog.fintech.restore: expected no restore for backend "aws" (restore RDS with its own point-in-time restore, see docs/restore.md), found {"from":"fintech-postgres"}',
+      "platform:database.operator.instances: expected at least 3 in production (synchronous replication keeps a second standby for failover), found 2",
+    ]);
+    // The local stack has no operator, so no backups to restore from.
+    expect(
+      problems(
+        {
+          "platform:stage": "local",
+          "platform:catalogs": '["trading"]',
+          "platform:database": '{"byCatalog":{"trading":{"restore":{"from":"trading-postgres"}}}}',
+        },
+        { stack: "local" },
+      ),
+    ).toEqual([
+      'platform:database.byCatalog.trading.restore: expected no restore on this stack: in-cluster PostgreSQL here is a StatefulSet without backups (restores need CloudNativePG: stage staging or production with platform:cluster.provider "aws"), found {"from":"trading-postgres"}',
+    ]);
   });
 
   it("reports every problem at once, in one error naming the stack file", () => {

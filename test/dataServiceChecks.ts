@@ -100,8 +100,14 @@ export function expectDrainableDisruptionBudget(
   });
   expect(statefulSetSpec(sts).template.metadata.labels).toMatchObject(pdbSpec(pdb).selector.matchLabels);
   expect(statefulSetSpec(sts).replicas).toBe(1);
-  for (const stage of ["local", "staging", "production"] as const)
-    expect(policyFindings(r, stage), stage).toEqual([]);
+  for (const stage of ["local", "staging"] as const) expect(policyFindings(r, stage), stage).toEqual([]);
+  // Production holds a data store to more than a drainable budget: a single unreplicated, unbacked
+  // StatefulSet (the local stack's backend) is refused there, by the data-store rules and only them.
+  const production = policyFindings(r, "production");
+  expect(production.every((f) => f.startsWith("[data-production-")), production.join("\n")).toBe(true);
+  expect(production).toContain(
+    `[data-production-replicas] StatefulSet "${namespace}/${name}" is a single-replica data store in production without a recorded reason (annotation platform.example.com/singleton-reason).`,
+  );
   expect(policyFindings(r, "local", [{ type: pdb.type, name: pdb.name }])).toEqual([
     `[k8s-pdb-coverage] StatefulSet "${namespace}/${name}" is not covered by a PodDisruptionBudget (none in namespace "${namespace}" selects its pod labels).`,
   ]);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
-import { byType, runProgram, runStack, type RecordedResource, type RunResult } from "./harness";
+import { byType, reveal, runProgram, runStack, type RecordedResource, type RunResult } from "./harness";
 import {
   IngressGateway,
   NLB_SERVICE_ANNOTATIONS,
@@ -16,6 +16,12 @@ import {
 } from "../components/IngressGateway";
 import { ComponentArgsError } from "../components/lib";
 import { validateKubernetesObject } from "./validate";
+
+/** The value a RandomPassword generated in a run. */
+const generated = (run: RunResult, name: string): string =>
+  reveal(
+    byType(run, "random:index/randomPassword:RandomPassword").find((r) => r.name === name)!.state.result,
+  ) as string;
 
 const PRODUCTION: IngressGatewayArgs = {
   domain: "platform.example.com",
@@ -146,9 +152,17 @@ describe("IngressGateway (production profile)", () => {
     expect(cm.dependencies).toContain(eg.urn);
   });
 
-  it("keeps secrets out of Helm values", () => {
+  it("keeps secrets out of Helm values (a secretKeyRef names a Secret, it holds no value)", () => {
+    const generatedValues = byType(run, "random:index/randomPassword:RandomPassword").map(
+      (r) => reveal(r.state.result) as string,
+    );
+    expect(generatedValues.length).toBeGreaterThan(0);
     for (const r of byType(run, "kubernetes:helm.sh/v3:Release")) {
-      expect(JSON.stringify(r.inputs.values)).not.toMatch(/"secret"\s*:\s*true|password|apikey|token/i);
+      const values = JSON.stringify(r.inputs.values, (key, v: unknown) =>
+        key === "secretKeyRef" ? "[ref]" : v,
+      );
+      expect(values).not.toMatch(/"secret"\s*:\s*true|password|apikey|token/i);
+      for (const g of generatedValues) expect(values).not.toContain(g);
     }
   });
 
@@ -335,20 +349,82 @@ describe("IngressGateway (production profile)", () => {
     const redis = run.resources.filter(
       (r) => (r.inputs.metadata as { name?: string } | undefined)?.name === "edge-ratelimit-redis",
     );
-    expect(redis.map(kindOf).sort()).toEqual(["Deployment", "NetworkPolicy", "Service"]);
+    expect(redis.map(kindOf).sort()).toEqual([
+      "Deployment",
+      "NetworkPolicy",
+      "PodDisruptionBudget",
+      "Service",
+    ]);
     for (const r of redis) await validateKubernetesObject(asObject(r));
     const deployment = redis.find((r) => kindOf(r) === "Deployment") as RecordedResource;
     const container = (
       deployment.inputs.spec as {
-        template: { spec: { containers: { securityContext: unknown; args: string[] }[] } };
+        template: {
+          spec: {
+            containers: {
+              securityContext: unknown;
+              command: string[];
+              env: { name: string; valueFrom: unknown }[];
+              volumeMounts: { name: string; mountPath: string }[];
+            }[];
+          };
+        };
       }
-    ).template.spec.containers[0];
-    expect(container?.securityContext).toMatchObject({
+    ).template.spec.containers[0]!;
+    expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,
     });
-    expect(container?.args).toEqual(expect.arrayContaining(["--save", "", "--appendonly", "no"]));
+    // Protected mode on, a generated password required, nothing persisted: all in a Secret-held config.
+    expect(container.command).toEqual(["redis-server", "/etc/redis/redis.conf"]);
+    const auth = run.resources.find(
+      (r) => (r.inputs.metadata as { name?: string } | undefined)?.name === "edge-ratelimit-redis-auth",
+    )!;
+    expect(auth.inputs.stringData).toMatchObject({ secret: true });
+    const { password, "redis.conf": conf } = reveal(auth.inputs.stringData) as Record<string, string>;
+    expect(password).toBe(generated(run, "edge-ratelimit-redis-password"));
+    const lines = conf!.split("\n");
+    expect(lines).toEqual(
+      expect.arrayContaining(["protected-mode yes", `requirepass ${password}`, 'save ""', "appendonly no"]),
+    );
+    expect(lines).not.toContain("protected-mode no");
+    expect(container.env).toEqual([
+      {
+        name: "REDISCLI_AUTH",
+        valueFrom: { secretKeyRef: { name: "edge-ratelimit-redis-auth", key: "password" } },
+      },
+    ]);
+    expect(container.volumeMounts).toContainEqual({
+      name: "config",
+      mountPath: "/etc/redis",
+      readOnly: true,
+    });
+    // The rate limit service authenticates with the same Secret's password, by reference.
+    expect(
+      (release(run, "envoy-gateway").inputs.values as { config: { envoyGateway: { provider: unknown } } })
+        .config.envoyGateway.provider,
+    ).toEqual({
+      kubernetes: {
+        rateLimitDeployment: {
+          container: {
+            env: [
+              {
+                name: "REDIS_AUTH",
+                valueFrom: { secretKeyRef: { name: "edge-ratelimit-redis-auth", key: "password" } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    // A drain may evict the single replica (the limiter fails open while it restarts).
+    const pdb = redis.find((r) => kindOf(r) === "PodDisruptionBudget")!;
+    expect(pdb.inputs.spec).toMatchObject({
+      maxUnavailable: 1,
+      selector: { matchLabels: { "app.kubernetes.io/name": "edge-ratelimit-redis" } },
+    });
+    expect(JSON.stringify(release(run, "envoy-gateway").inputs.values)).not.toContain(password!);
     expect(release(run, "envoy-gateway").dependencies).toEqual(
       expect.arrayContaining(redis.map((r) => r.urn)),
     );

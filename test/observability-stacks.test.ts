@@ -21,6 +21,8 @@ import {
 const T = {
   stack: "platform:index:ObservabilityStack",
   monitoring: "platform:index:ServiceMonitoring",
+  dataStoreMonitoring: "platform:index:DataStoreMonitoring",
+  podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
   release: "kubernetes:helm.sh/v3:Release",
   service: "kubernetes:core/v1:Service",
   configMap: "kubernetes:core/v1:ConfigMap",
@@ -236,10 +238,10 @@ describe.each(STACKS)("%s stack: observability off", (stack) => {
     off = await runStack(stack, { config: { "platform:observability": { enabled: false } } });
   });
 
-  /** Every resource registered under the ObservabilityStack or a ServiceMonitoring (at any depth). */
+  /** Every resource registered under the ObservabilityStack, a ServiceMonitoring or a DataStoreMonitoring (at any depth). */
   function monitoringUrns(run: RunResult): Set<string> {
     const roots = run.resources
-      .filter((r) => r.type === T.stack || r.type === T.monitoring)
+      .filter((r) => r.type === T.stack || r.type === T.monitoring || r.type === T.dataStoreMonitoring)
       .map((r) => r.urn);
     const found = new Set(roots);
     let grew = true;
@@ -262,7 +264,14 @@ describe.each(STACKS)("%s stack: observability off", (stack) => {
     expect(monitoring.size).toBeGreaterThan(monitoredServices.length * 4);
     expect([...onUrns].filter((u) => !offUrns.has(u)).sort()).toEqual([...monitoring].sort());
     expect([...offUrns].filter((u) => !onUrns.has(u))).toEqual([]);
-    for (const type of [T.serviceMonitor, T.prometheusRule, T.stack, T.monitoring])
+    for (const type of [
+      T.serviceMonitor,
+      T.podMonitor,
+      T.prometheusRule,
+      T.stack,
+      T.monitoring,
+      T.dataStoreMonitoring,
+    ])
       expect(byType(off, type), type).toEqual([]);
   });
 

@@ -78,3 +78,27 @@ describe.each(STACKS)("stack %s", (stack) => {
     expect(rules).toEqual(expect.arrayContaining(["k8s-probes", "k8s-image-pinned"]));
   });
 });
+
+describe("production: the data-store rules reach the stack", () => {
+  it("would fail the pack if a data store lost its backup or its TLS", async () => {
+    const resources = (await runStack("production")).resources.filter((r) => r.custom).map(toRuleResource);
+    const rulesFired = (rs: RuleResource[]) => [
+      ...new Set(evaluate(rs, { stage: "production" }).map((f) => f.rule)),
+    ];
+    expect(rulesFired(resources)).toEqual([]);
+    const withoutBackupPlan = resources.filter((r) => r.type !== "aws:backup/selection:Selection");
+    expect(rulesFired(withoutBackupPlan)).toEqual(["data-production-backup"]);
+    const plainUrl = resources.map((r) =>
+      r.type === "kubernetes:core/v1:Secret" && r.name === "trading-postgres-trading-api-connection"
+        ? {
+            ...r,
+            props: {
+              ...r.props,
+              stringData: { DATABASE_URL: "postgresql://u:p@h:5432/trading?sslmode=disable" },
+            },
+          }
+        : r,
+    );
+    expect(rulesFired(plainUrl)).toEqual(["data-production-tls"]);
+  });
+});

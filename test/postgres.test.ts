@@ -2,7 +2,9 @@
  * ManagedPostgres: both backends from the recorded resources, the bootstrap Job and its ordering,
  * connection Secrets, secrecy of every password, protection, and each bad input's exact message.
  */
+import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { POSTGRES_CA_FILE } from "../components/cloudnativepg";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
 import { byName, byType, reveal, type RecordedResource, type RunResult } from "./harness";
 import {
@@ -515,9 +517,34 @@ describe("ManagedPostgres, aws backend", () => {
     });
     const data = secretData(byName(r, "kubernetes:core/v1:Secret", "shop-pg-order-service-connection"));
     expect(data.DATABASE_URL).toBe(
-      `postgresql://order_service:${data.password}@${String(db.state.address)}:5432/orders_db?sslmode=require`,
+      `postgresql://order_service:${data.password}@${String(db.state.address)}:5432/orders_db?sslmode=verify-full&sslrootcert=${POSTGRES_CA_FILE}`,
     );
-    expect(data.sslmode).toBe("require");
+    expect(data.sslmode).toBe("verify-full");
+  });
+
+  it("gives clients the RDS CA bundle to verify the server with (verify-full), mounted key by key", async () => {
+    const r = await get();
+    const ca = byName(r, "kubernetes:core/v1:Secret", "shop-pg-rds-ca");
+    expect(metadataOf(ca)).toMatchObject({ name: "shop-pg-rds-ca", namespace: "ecommerce" });
+    const bundle = (reveal(ca.inputs.stringData) as Record<string, string>)["ca.crt"]!;
+    // Real X.509 certificates, every one of them, among them the CA the instance is pinned to.
+    const pems = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    expect(pems.length).toBeGreaterThan(20);
+    const subjects = pems.map((pem) => new X509Certificate(pem).subject);
+    const db = byName(r, "aws:rds/instance:Instance", "shop-pg-db");
+    expect(db.inputs.caCertIdentifier).toBe("rds-ca-rsa2048-g1");
+    expect(subjects.some((subject) => subject.includes("CN=Amazon RDS eu-west-1 Root CA RSA2048 G1"))).toBe(
+      true,
+    );
+    expect(reveal(r.outputs)).toMatchObject({ tls: true });
+    // The bootstrap Job verifies too, and waits for the bundle.
+    const job = bootstrapJobOf(r);
+    expect(env(container(job))).toMatchObject({ PGSSLMODE: "verify-full", PGSSLROOTCERT: POSTGRES_CA_FILE });
+    expect(jobSpec(job).template.spec.volumes.find((v) => v.secret)?.secret).toEqual({
+      secretName: "shop-pg-rds-ca",
+      items: [{ key: "ca.crt", path: "ca.crt" }],
+    });
+    expect(job.dependencies).toContain(ca.urn);
   });
 
   it("bootstraps the RDS instance from a Job in the cluster, after the instance, over TLS", async () => {
@@ -529,7 +556,7 @@ describe("ManagedPostgres, aws backend", () => {
     expect(env(container(job))).toMatchObject({
       PGHOST: db.state.address,
       PGPORT: "5432",
-      PGSSLMODE: "require",
+      PGSSLMODE: "verify-full",
     });
     expect(jobScript(job)).toContain('CREATE EXTENSION IF NOT EXISTS "vector";');
     // A replaced password (the RDS master password included) reruns it.

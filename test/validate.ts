@@ -15,6 +15,10 @@ const PACKAGES: { group: RegExp; module: (group: string, version: string, kind: 
     group: /^gateway\.envoyproxy\.io$/,
     module: (g, v, k) => `@kubernetes-models/envoy-gateway/${g}/${v}/${k}`,
   },
+  {
+    group: /^postgresql\.cnpg\.io$/,
+    module: (g, v, k) => `@kubernetes-models/cloudnative-pg/${g}/${v}/${k}`,
+  },
   { group: /cert-manager\.io$/, module: (g, v, k) => `@kubernetes-models/cert-manager/${g}/${v}/${k}` },
   { group: /^core$/, module: (_g, v, k) => `kubernetes-models/${v}/${k}` },
   {

@@ -15,6 +15,19 @@ const physical = (name: string, given: unknown) =>
 export const awsDataMocks: MockDomain = {
   resources: {
     // The id itself is the registry's generic mock id (`<logical name>-<hex>`).
+    // S3 bucket names are global: an auto-named bucket gets the logical name plus a random suffix.
+    "aws:s3/bucket:Bucket": ({ name, inputs }) => {
+      const bucket = physical(name, inputs.bucket);
+      return { bucket, arn: `arn:aws:s3:::${bucket}`, region: MOCK_REGION };
+    },
+    "aws:backup/vault:Vault": ({ name, inputs }) => {
+      const vaultName = physical(name, inputs.name);
+      return { name: vaultName, arn: arn("backup", `backup-vault:${vaultName}`), recoveryPoints: 0 };
+    },
+    "aws:backup/plan:Plan": ({ name }) => ({
+      arn: arn("backup", `backup-plan:${stableHex(name, 8)}-0000-4000-8000-${stableHex(name, 12)}`),
+      version: stableHex(`${name}-version`, 32),
+    }),
     "aws:ec2/securityGroup:SecurityGroup": ({ name, inputs }) => ({
       arn: arn("ec2", `security-group/sg-${stableHex(`sg/${name}`, 17)}`),
       name: physical(name, inputs.name),

@@ -1,0 +1,92 @@
+/**
+ * PostgresOperator: the CloudNativePG operator, from its Helm chart at a pinned version, in its own
+ * namespace (`cnpg-system`). ManagedPostgres's in-cluster servers run on it in staging and production
+ * (`cloudNativePg`): HA with automated failover, continuous backup to S3, point-in-time restore.
+ *
+ * Pass the component in the `dependsOn` of every ManagedPostgres that uses the operator: its `Cluster`
+ * needs the CRDs and the operator's admission webhooks.
+ *
+ * @example
+ * const operator = new PostgresOperator("postgres-operator", {
+ *   chart: { version: CLOUDNATIVE_PG_CHART_VERSION, source: "repository" },
+ * }, { provider: k8sProvider });
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CNPG_OPERATOR_NAMESPACE } from "./cloudnativepg";
+import {
+  chartProblems,
+  chartRef,
+  childName,
+  ComponentArgsError,
+  splitDependsOn,
+  typeToken,
+  withDependsOn,
+  type HelmChartSource,
+} from "./lib";
+
+/** The chart repository of CloudNativePG. */
+export const CLOUDNATIVE_PG_REPOSITORY = "https://cloudnative-pg.github.io/charts";
+/**
+ * The pinned chart: `cloudnative-pg` 0.26.1 is operator 1.27.1 (the CRD schemas the tests validate
+ * against, @kubernetes-models/cloudnative-pg, are of the same line). Bump both together.
+ */
+export const CLOUDNATIVE_PG_CHART_VERSION = "0.26.1";
+
+export interface PostgresOperatorArgs {
+  /**
+   * The operator's chart (`cloudnative-pg` from https://cloudnative-pg.github.io/charts).
+   * @example { version: "0.26.1", source: "repository" }
+   */
+  chart: HelmChartSource;
+  /** Operator replicas (leader election; a drain never leaves clusters without one). Default `2`. */
+  replicas?: number;
+}
+
+export class PostgresOperator extends pulumi.ComponentResource {
+  /** Namespace the operator runs in (ManagedPostgres's NetworkPolicies admit it). */
+  public readonly namespace: string;
+  /** The operator's Helm release: a Cluster waits for it (its CRDs and webhooks). */
+  public readonly release: k8s.helm.v3.Release;
+
+  constructor(name: string, args: PostgresOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    const replicas = args.replicas ?? 2;
+    const problems = chartProblems("chart", args.chart, "leave the PostgresOperator out");
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+      problems.push(`replicas: expected a whole number from 1 to 5, found ${replicas}`);
+    if (problems.length > 0) throw new ComponentArgsError("PostgresOperator", name, problems);
+    const { options, dependsOn } = splitDependsOn(opts);
+    super(typeToken("PostgresOperator"), name, {}, options);
+
+    this.namespace = CNPG_OPERATOR_NAMESPACE;
+    this.release = new k8s.helm.v3.Release(
+      childName(name, "chart"),
+      {
+        name: "cloudnative-pg",
+        namespace: CNPG_OPERATOR_NAMESPACE,
+        createNamespace: true,
+        ...chartRef(args.chart, "cloudnative-pg", CLOUDNATIVE_PG_REPOSITORY),
+        values: operatorValues(replicas),
+        timeout: 600,
+        maxHistory: 10,
+        cleanupOnFail: true,
+      },
+      { parent: this, dependsOn: withDependsOn(dependsOn) },
+    );
+    this.registerOutputs({ namespace: this.namespace, release: this.release });
+  }
+}
+
+/** Chart values: replicas with a budget, resources, CRDs installed and kept on uninstall. */
+function operatorValues(replicas: number): Record<string, unknown> {
+  return {
+    replicaCount: replicas,
+    crds: { create: true },
+    resources: {
+      requests: { cpu: "100m", memory: "200Mi" },
+      limits: { cpu: "500m", memory: "500Mi" },
+    },
+    // The operator's own metrics; the database clusters are scraped through ManagedPostgres's PodMonitor.
+    monitoring: { podMonitorEnabled: false },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * VolumeBackup: AWS Backup for the EBS volumes the operator does not back up (ChromaDB, Prometheus,
+ * Grafana, Alertmanager, any StatefulSet volume). A backup vault encrypted with its own KMS key, a
+ * daily plan keeping recovery points for the stage's retention, and a selection of every EBS volume
+ * carrying VOLUME_BACKUP_TAG, which KubernetesCluster's StorageClass puts on every volume it
+ * provisions. RDS and ElastiCache keep their own backups; CloudNativePG's volumes are tagged too
+ * (crash-consistent snapshots on top of its WAL archive).
+ *
+ * @example
+ * new VolumeBackup("volume-backup", { retentionDays: 35, protect: true, tags: { owner: "platform-team" } });
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { childName, ComponentArgsError, statefulOptions, typeToken, VOLUME_BACKUP_TAG } from "./lib";
+
+export interface VolumeBackupArgs {
+  /** Days a recovery point is kept (AWS Backup `deleteAfter`). Default `7`. */
+  retentionDays?: number;
+  /** When the daily backup starts, an AWS Backup cron expression (UTC). Default `"cron(0 3 * * ? *)"` (03:00). */
+  schedule?: string;
+  /** `protect` + `retainOnDelete` on the vault and its key (recovery points die with them). Default `false`. */
+  protect?: boolean;
+  /** Tags on every AWS resource. Default `{}`. */
+  tags?: Record<string, string>;
+}
+
+export class VolumeBackup extends pulumi.ComponentResource {
+  /** The vault's name (where recovery points are listed and restored from). */
+  public readonly vaultName: pulumi.Output<string>;
+  /** The plan's id. */
+  public readonly planId: pulumi.Output<string>;
+  /** The tag (`key=value`) a volume must carry to be backed up. */
+  public readonly selectionTag: string;
+
+  constructor(name: string, args: VolumeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
+    const retentionDays = args.retentionDays ?? 7;
+    const schedule = args.schedule ?? "cron(0 3 * * ? *)";
+    const problems: string[] = [];
+    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 36500)
+      problems.push(`retentionDays: expected a whole number of days from 1 to 36500, found ${retentionDays}`);
+    if (!/^cron\(\S+( \S+){5}\)$/.test(schedule))
+      problems.push(
+        `schedule: expected an AWS Backup cron expression such as "cron(0 3 * * ? *)", found "${schedule}"`,
+      );
+    if (problems.length > 0) throw new ComponentArgsError("VolumeBackup", name, problems);
+    super(typeToken("VolumeBackup"), name, {}, opts);
+    const protect = args.protect ?? false;
+    const tags = (suffix: string) => ({ ...args.tags, Name: childName(name, suffix) });
+
+    const key = new aws.kms.Key(
+      childName(name, "kms"),
+      {
+        description: `AWS Backup vault ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: tags("kms"),
+      },
+      { parent: this, ...statefulOptions(protect) },
+    );
+    const vault = new aws.backup.Vault(
+      childName(name, "vault"),
+      { kmsKeyArn: key.arn, forceDestroy: false, tags: tags("vault") },
+      { parent: this, ...statefulOptions(protect) },
+    );
+    const plan = new aws.backup.Plan(
+      childName(name, "plan"),
+      {
+        rules: [
+          {
+            ruleName: "daily",
+            targetVaultName: vault.name,
+            schedule,
+            startWindow: 60,
+            completionWindow: 360,
+            lifecycle: { deleteAfter: retentionDays },
+            recoveryPointTags: tags("recovery-point"),
+          },
+        ],
+        tags: tags("plan"),
+      },
+      { parent: this },
+    );
+    const role = this.serviceRole(name, tags("role"));
+    new aws.backup.Selection(
+      childName(name, "volumes"),
+      {
+        planId: plan.id,
+        iamRoleArn: role.arn,
+        // EBS volumes only, and only those the platform's StorageClass tagged.
+        resources: ["arn:*:ec2:*:*:volume/*"],
+        selectionTags: [{ type: "STRINGEQUALS", key: VOLUME_BACKUP_TAG.key, value: VOLUME_BACKUP_TAG.value }],
+      },
+      { parent: this },
+    );
+    this.vaultName = vault.name;
+    this.planId = plan.id;
+    this.selectionTag = `${VOLUME_BACKUP_TAG.key}=${VOLUME_BACKUP_TAG.value}`;
+    this.registerOutputs({ vaultName: this.vaultName, planId: this.planId, selectionTag: this.selectionTag });
+  }
+
+  /** The role AWS Backup assumes to snapshot and restore volumes (AWS's managed policies for both). */
+  private serviceRole(name: string, tags: Record<string, string>): aws.iam.Role {
+    const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const role = new aws.iam.Role(
+      childName(name, "role"),
+      {
+        description: `AWS Backup for ${name}`,
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+        tags,
+      },
+      { parent: this },
+    );
+    for (const [suffix, policy] of [
+      ["backup", "AWSBackupServiceRolePolicyForBackup"],
+      ["restore", "AWSBackupServiceRolePolicyForRestores"],
+    ] as const)
+      new aws.iam.RolePolicyAttachment(
+        childName(name, suffix),
+        {
+          role: role.name,
+          policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${policy}`,
+        },
+        { parent: this },
+      );
+    return role;
+  }
+}

@@ -70,14 +70,25 @@ export function kubernetesObject(r: RecordedResource): Record<string, unknown> |
   if (resolved.namespace) metadata.namespace = resolved.namespace;
   const object: Record<string, unknown> = { ...inputs, ...kind, metadata };
   if (kind.kind === "Secret") {
-    // Secret payloads never reach a rendered file, whatever their secrecy marking.
+    // Secret payloads never reach a rendered file, whatever their secrecy marking. Key names are not
+    // secret: a reviewer checks every secretKeyRef against them.
     for (const field of ["data", "stringData"]) {
-      const payload = object[field] as Record<string, unknown> | undefined;
-      if (payload)
-        object[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, SECRET_PLACEHOLDER]));
+      const keys = secretPayloadKeys(r.inputs[field]);
+      if (keys) object[field] = Object.fromEntries(keys.map((k) => [k, SECRET_PLACEHOLDER]));
     }
   }
   return object;
+}
+
+/**
+ * The key names of a Secret's `data`/`stringData`, looking through a secret marking of the whole map
+ * (`stringData: pulumi.secret({...})` arrives as one secret value). Undefined when the field is absent;
+ * an empty list when its keys are unknown (a payload still computing in a preview).
+ */
+export function secretPayloadKeys(payload: unknown): string[] | undefined {
+  if (payload === undefined) return undefined;
+  const map = isSecretValue(payload) ? payload.value : payload;
+  return map && typeof map === "object" && !Array.isArray(map) ? Object.keys(map).sort() : [];
 }
 
 const KIND_ORDER = [
@@ -136,10 +147,7 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
         kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
     );
     kubernetesObjectCount += objects.length;
-    files.set(
-      file,
-      objects.map((o) => stringify(o.object, { sortMapEntries: true, lineWidth: 0 })).join("---\n"),
-    );
+    files.set(file, objects.map((o) => manifestYaml(o.object)).join("---\n"));
   }
   const inventory: InventoryEntry[] = [...run.resources]
     .sort((a, b) => a.urn.localeCompare(b.urn))
@@ -163,6 +171,15 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
   };
   files.set("summary.txt", `${summaryLine(summary)}\n`);
   return { files, inventory, summary };
+}
+
+/**
+ * One object as YAML that YAML 1.1 readers (kubectl, kube-score, PyYAML) read back unchanged: the 1.1
+ * schema quotes strings such as `no`, `on`, `y` or `0777` that 1.1 would take for booleans or numbers.
+ * YAML 1.2 readers read the same text identically.
+ */
+export function manifestYaml(object: unknown): string {
+  return stringify(object, { version: "1.1", sortMapEntries: true, lineWidth: 0 });
 }
 
 export function summaryLine(s: RenderSummary): string {

@@ -12,6 +12,7 @@ step "dependencies"
 . scripts/lib/ensure-deps.sh
 ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
+bash scripts/install-kube-score.sh >/dev/null   # built from its Go module (render read as kubectl reads it)
 
 step "lint";      npm run --silent lint && npx prettier --check . >/dev/null && echo "prettier: all files formatted"
 step "typecheck"; npm run --silent typecheck

@@ -30,7 +30,29 @@ const PICTURES: { title: string; build: (inventory: readonly InventoryResource[]
   { title: "Topology", build: topologyDiagram },
 ];
 
-export function reviewMarkdown(stacks: readonly StackRenders[], prices: PriceTable): string {
+export interface ReviewOptions {
+  /**
+   * Longest review in characters; above it the pictures are left out (their text diff stays), so the
+   * comment keeps within GitHub's limit with the manifest diffs after it.
+   * @default 30000
+   */
+  maxChars?: number;
+}
+
+export function reviewMarkdown(
+  stacks: readonly StackRenders[],
+  prices: PriceTable,
+  options: ReviewOptions = {},
+): string {
+  const full = review(stacks, prices, true);
+  if (full.length <= (options.maxChars ?? 30_000)) return full;
+  return review(stacks, prices, false).replace(
+    "\n\n",
+    "\n\n_Pictures left out to keep the comment within GitHub's size limit: each stack's `diagrams/` in the render artifact has them._\n\n",
+  );
+}
+
+function review(stacks: readonly StackRenders[], prices: PriceTable, pictures: boolean): string {
   const lines = ["## Cost, images and pictures", ""];
   lines.push(
     `Monthly estimate from the sizes each commit renders, both priced with the head's table (${prices.region}, ${prices.currency}, dated ${prices.date}; assumptions in each stack's \`cost.md\`).`,
@@ -52,7 +74,7 @@ export function reviewMarkdown(stacks: readonly StackRenders[], prices: PriceTab
     const section = [
       ...costSection(before, after),
       ...imageSection(imageUses(s.base ?? []), imageUses(s.head ?? [])),
-      ...pictureSection(s),
+      ...pictureSection(s, pictures),
     ];
     if (section.length) lines.push(`### ${s.stack}`, "", ...section);
   }
@@ -94,7 +116,7 @@ function imageSection(before: readonly ImageUse[], after: readonly ImageUse[]): 
   ];
 }
 
-function pictureSection(s: StackRenders): string[] {
+function pictureSection(s: StackRenders, drawn: boolean): string[] {
   const changed = changedUrns(s.base ?? [], s.head ?? []);
   const lines: string[] = [];
   for (const picture of PICTURES) {
@@ -103,10 +125,7 @@ function pictureSection(s: StackRenders): string[] {
     lines.push(
       `<details><summary>${picture.title}: ${changeCounts(diff.diagram)}</summary>`,
       "",
-      "```mermaid",
-      toMermaid(diff.diagram).trimEnd(),
-      "```",
-      "",
+      ...(drawn ? ["```mermaid", toMermaid(diff.diagram).trimEnd(), "```", ""] : []),
       ...textDiff(diff.diagram),
       "</details>",
       "",

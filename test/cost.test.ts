@@ -275,8 +275,8 @@ describe("cost arithmetic, against figures worked out by hand", () => {
     const delta = costDelta(before, costReport("test", bigger, PRICES));
     expect(delta.changes.map((c) => [c.item, c.beforeCents, c.afterCents])).toEqual([
       // one more node: 730 h × $0.10 and 100 GB × $0.08 more
-      ["4 × 100 GB gp3 node root volume", 2400, 3200],
-      ["4 × m5.large (desired; scales 2–6)", 21900, 29200],
+      ["3 × m5.large (desired; scales 2–6) → 4 × m5.large (desired; scales 2–6)", 21900, 29200],
+      ["3 × 100 GB gp3 node root volume → 4 × 100 GB gp3 node root volume", 2400, 3200],
       ["3 × mq.m5.large broker nodes", 65700, 0],
     ]);
     expect(delta.afterCents - delta.beforeCents).toBe(7300 + 800 - 65700);

@@ -19,12 +19,9 @@ export interface CostDelta {
   changes: LineItemChange[];
 }
 
-/**
- * A line item's identity across commits: owner, resource and what is billed, with the figures in the
- * description blanked, so "2 × m5.large" → "3 × m5.large" is one item whose amount changed.
- */
-export function lineItemKey(i: Pick<LineItem, "component" | "resource" | "item">): string {
-  return [i.component, i.resource, i.item.replace(/\d+(\.\d+)?/g, "#")].join("\u0000");
+/** A line item's identity across commits: owner, resource and which of its charges it is. */
+export function lineItemKey(i: Pick<LineItem, "component" | "resource" | "kind">): string {
+  return [i.component, i.resource, i.kind].join("\u0000");
 }
 
 export function costDelta(before: CostReport, after: CostReport): CostDelta {
@@ -46,10 +43,12 @@ export function costDelta(before: CostReport, after: CostReport): CostDelta {
     const afterCents = y?.cents ?? 0;
     const shown = (y ?? x)?.item;
     if (!shown || (beforeCents === afterCents && x?.item.item === y?.item.item)) continue;
+    // "3 × cache.r7g.large cache nodes → 3 × cache.t4g.small cache nodes" when what is billed changed.
+    const item = x && y && x.item.item !== y.item.item ? `${x.item.item} → ${y.item.item}` : shown.item;
     changes.push({
       component: shown.component,
       resource: shown.resource,
-      item: shown.item,
+      item,
       beforeCents,
       afterCents,
     });

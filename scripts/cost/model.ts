@@ -26,6 +26,8 @@ export interface LineItem {
   resource: string;
   /** What is billed, e.g. `3 × m5.large (desired; scales 3–10)`. */
   item: string;
+  /** Which charge of its resource this is (`instances`, `storage`...): its identity across commits. */
+  kind: string;
   quantity: number;
   unit: string;
   unitPrice: number;
@@ -78,6 +80,7 @@ export function costReport(
         component,
         resource: charge.path ? `${r.name} ${charge.path}` : r.name,
         item: charge.item,
+        kind: charge.kind,
         quantity: charge.quantity,
         unit: charge.unit,
         unitPrice: charge.unitPrice,
@@ -115,7 +118,8 @@ export function componentTotals(report: CostReport): { component: string; monthl
 // ── Pricers: one per billed resource type ────────────────────────────────────────────────────────
 
 type Charge =
-  { item: string; quantity: number; unit: string; unitPrice: number; path?: string } | { unpriced: string };
+  | { kind: string; item: string; quantity: number; unit: string; unitPrice: number; path?: string }
+  | { unpriced: string };
 
 interface PricingContext {
   prices: PriceTable;
@@ -133,6 +137,7 @@ const PRICERS: Record<string, Pricer> = {
       (inputs.upgradePolicy as { supportType?: string } | undefined)?.supportType === "EXTENDED";
     return [
       hourly(
+        "control plane",
         extended ? "EKS control plane (extended support)" : "EKS control plane",
         1,
         extended ? prices.eks.extendedSupportClusterHour : prices.eks.clusterHour,
@@ -144,8 +149,9 @@ const PRICERS: Record<string, Pricer> = {
   "aws:ec2/natGateway:NatGateway": (_r, _inputs, { prices }) => {
     const gb = prices.assumptions.natGatewayGbPerMonth;
     return [
-      hourly("NAT gateway", 1, prices.vpc.natGatewayHour, prices),
+      hourly("gateway hours", "NAT gateway", 1, prices.vpc.natGatewayHour, prices),
       {
+        kind: "data processed",
         item: `NAT data processed (assumed ${gb} GB)`,
         quantity: gb,
         unit: "GB",
@@ -154,10 +160,16 @@ const PRICERS: Record<string, Pricer> = {
     ];
   },
   "aws:ec2/eip:Eip": (_r, _inputs, { prices }) => [
-    hourly("public IPv4 address", 1, prices.vpc.publicIpv4Hour, prices),
+    hourly("address hours", "public IPv4 address", 1, prices.vpc.publicIpv4Hour, prices),
   ],
   "aws:kms/key:Key": (_r, _inputs, { prices }) => [
-    { item: "KMS customer managed key", quantity: 1, unit: "key-month", unitPrice: prices.kms.keyMonth },
+    {
+      kind: "key",
+      item: "KMS customer managed key",
+      quantity: 1,
+      unit: "key-month",
+      unitPrice: prices.kms.keyMonth,
+    },
   ],
   "aws:rds/instance:Instance": priceRdsInstance,
   "aws:elasticache/replicationGroup:ReplicationGroup": (_r, inputs, { prices }) => {
@@ -165,7 +177,9 @@ const PRICERS: Record<string, Pricer> = {
     const nodes = elastiCacheNodeCount(inputs);
     const price = prices.elasticache.nodeHour[nodeType];
     if (price === undefined) return [missingPrice("elasticache.nodeHour", nodeType)];
-    return [hourly(`${nodes} × ${nodeType} cache node${nodes === 1 ? "" : "s"}`, nodes, price, prices)];
+    return [
+      hourly("nodes", `${nodes} × ${nodeType} cache node${nodes === 1 ? "" : "s"}`, nodes, price, prices),
+    ];
   },
   "aws:mq/broker:Broker": (_r, inputs, { prices }) => {
     const type = String(inputs.hostInstanceType);
@@ -173,7 +187,7 @@ const PRICERS: Record<string, Pricer> = {
     const nodes = inputs.deploymentMode === "CLUSTER_MULTI_AZ" ? 3 : 1;
     const price = prices.mq.rabbitmqInstanceHour[type];
     if (price === undefined) return [missingPrice("mq.rabbitmqInstanceHour", type)];
-    return [hourly(`${nodes} × ${type} broker node${nodes === 1 ? "" : "s"}`, nodes, price, prices)];
+    return [hourly("nodes", `${nodes} × ${type} broker node${nodes === 1 ? "" : "s"}`, nodes, price, prices)];
   },
   "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy": (_r, inputs, ctx) => {
     const service = (inputs.spec as { provider?: { kubernetes?: { envoyService?: unknown } } } | undefined)
@@ -199,8 +213,8 @@ const PRICERS: Record<string, Pricer> = {
     helmVolumes(inputs.values).flatMap((v) => volumeCharges(v.path, v.spec, v.replicas, ctx)),
 };
 
-function hourly(item: string, count: number, price: number, prices: PriceTable): Charge {
-  return { item, quantity: count * prices.hoursPerMonth, unit: "hour", unitPrice: price };
+function hourly(kind: string, item: string, count: number, price: number, prices: PriceTable): Charge {
+  return { kind, item, quantity: count * prices.hoursPerMonth, unit: "hour", unitPrice: price };
 }
 
 function missingPrice(table: string, size: string): Charge {
@@ -222,12 +236,13 @@ function priceNodeGroup(r: PricedResource, inputs: Inputs, ctx: PricingContext):
   const price = prices.ec2.instanceHour[type];
   if (spot) charges.push({ unpriced: `${type} spot capacity (spot prices vary; not modelled)` });
   else if (price === undefined) charges.push(missingPrice("ec2.instanceHour", type));
-  else charges.push(hourly(`${nodes} × ${type} (${range})`, nodes, price, prices));
+  else charges.push(hourly("nodes", `${nodes} × ${type} (${range})`, nodes, price, prices));
   const root = nodeRootVolume(r, inputs, ctx.resources);
   const ebs = prices.ebs.gbMonth[root.type];
   if (ebs === undefined) charges.push(missingPrice("ebs.gbMonth", root.type));
   else
     charges.push({
+      kind: "root volumes",
       item: `${nodes} × ${root.sizeGb} GB ${root.type} node root volume`,
       quantity: nodes * root.sizeGb,
       unit: "GB-month",
@@ -266,11 +281,12 @@ function priceRdsInstance(_r: PricedResource, inputs: Inputs, { prices }: Pricin
   const charges: Charge[] = [];
   const instance = prices.rds.postgresInstanceHour[cls];
   if (instance === undefined) charges.push(missingPrice("rds.postgresInstanceHour", cls));
-  else charges.push(hourly(`${cls} PostgreSQL, ${deployment}`, factor, instance, prices));
+  else charges.push(hourly("instance", `${cls} PostgreSQL, ${deployment}`, factor, instance, prices));
   const storage = prices.rds.storageGbMonth[storageType];
   if (storage === undefined) charges.push(missingPrice("rds.storageGbMonth", storageType));
   else
     charges.push({
+      kind: "storage",
       item: `${storageGb} GB ${storageType} storage, ${deployment}`,
       quantity: storageGb * factor,
       unit: "GB-month",
@@ -279,6 +295,7 @@ function priceRdsInstance(_r: PricedResource, inputs: Inputs, { prices }: Pricin
   const backupGb = storageGb * prices.assumptions.rdsBackupBeyondFreeFraction;
   if (backupGb > 0)
     charges.push({
+      kind: "backups",
       item: `backup storage beyond the free allowance (assumed ${formatNumber(backupGb)} GB)`,
       quantity: backupGb,
       unit: "GB-month",
@@ -297,8 +314,8 @@ export function elastiCacheNodeCount(inputs: Inputs): number {
 function networkLoadBalancer(prices: PriceTable): Charge[] {
   const nlcu = prices.assumptions.nlcuPerLoadBalancer;
   return [
-    hourly("Network Load Balancer", 1, prices.elb.nlbHour, prices),
-    hourly(`NLB capacity units (assumed ${nlcu} NLCU)`, nlcu, prices.elb.nlcuHour, prices),
+    hourly("load balancer", "Network Load Balancer", 1, prices.elb.nlbHour, prices),
+    hourly("capacity units", `NLB capacity units (assumed ${nlcu} NLCU)`, nlcu, prices.elb.nlcuHour, prices),
   ];
 }
 
@@ -328,6 +345,7 @@ function volumeCharges(
   return [
     {
       path,
+      kind: "volumes",
       item: `${replicas} × ${size} ${type} volume`,
       quantity: replicas * gb,
       unit: "GB-month",
@@ -349,6 +367,7 @@ function backupCharges(
   return [
     {
       path,
+      kind: "backups",
       item: `S3 backups (assumed ${formatNumber(copies)} full cop${copies === 1 ? "y" : "ies"} of ${replicas} × ${size})`,
       quantity: copies * replicas * quantityToGiB(size),
       unit: "GB-month",

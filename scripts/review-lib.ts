@@ -76,7 +76,7 @@ function review(stacks: readonly StackRenders[], prices: PriceTable, pictures: b
       ...imageSection(imageUses(s.base ?? []), imageUses(s.head ?? [])),
       ...pictureSection(s, pictures),
     ];
-    if (section.length) lines.push(`### ${s.stack}`, "", ...section);
+    if (section.length) lines.push(`### ${s.stack}: cost, images, pictures`, "", ...section);
   }
   return `${lines.join("\n").trimEnd()}\n`;
 }

@@ -66,6 +66,7 @@ changed=0
   if [[ $changed -eq 0 ]]; then
     printf 'No rendered changes in any stack.\n'
   else
+    printf '## Manifest and inventory diffs\n\n'
     for s in $stacks; do
       [[ -s $tmp/$s.inventory.diff || -s $tmp/$s.manifests.diff ]] || continue
       printf '### %s\n\n' "$s"

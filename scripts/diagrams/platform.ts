@@ -159,7 +159,10 @@ function classify(r: InventoryResource, owner: string): Classified | undefined {
         topologyOwner: owner,
       };
     }
-    return { node: { id: owner, label: `gateway ${ownerName}`, shape: "gateway" }, topologyOwner: owner };
+    return {
+      node: { id: owner, label: `${ownerName} (Envoy Gateway)`, shape: "gateway" },
+      topologyOwner: owner,
+    };
   }
   return undefined;
 }

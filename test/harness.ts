@@ -383,7 +383,8 @@ function loadProgramModule(catalogs?: Record<string, CatalogInput>): unknown {
     Object.assign(registry, catalogs);
   }
   const program = nodeRequire(INDEX) as unknown;
-  if (typeof program !== "function") throw new Error(`${INDEX} must export the program as a function (export =)`);
+  if (typeof program !== "function")
+    throw new Error(`${INDEX} must export the program as a function (export =)`);
   return (program as () => unknown)();
 }
 

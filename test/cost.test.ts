@@ -306,6 +306,7 @@ describe("the price table", () => {
       ...PRICES,
       date: "last year",
       eks: { clusterHour: -1, extendedSupportClusterHour: 0.6 },
+      ec2: { instanceHour: { "m5.large": "cheap" } },
       extra: 1,
     };
     let error: unknown;
@@ -316,10 +317,11 @@ describe("the price table", () => {
     }
     expect(error).toBeInstanceOf(PriceTableError);
     const message = (error as Error).message;
-    expect(message).toContain("Invalid price table my-prices.json (3 problems)");
+    expect(message).toContain("Invalid price table my-prices.json (4 problems)");
+    expect(message).toContain('ec2.instanceHour.m5.large: expected a number, found "cheap"');
     expect(message).toContain('date: expected a date as YYYY-MM-DD, found "last year"');
-    expect(message).toMatch(/eks\.clusterHour: expected .*>=0.*, found -1/);
-    expect(message).toContain("extra: expected no such key");
+    expect(message).toContain("eks.clusterHour: expected a number of at least 0, found -1");
+    expect(message).toContain("extra: expected no such key (the price table has none), found one");
   });
 });
 

@@ -76,14 +76,22 @@ export function validatePrices(value: unknown, file: string): PriceTable {
   if (result.success) return result.data;
   throw new PriceTableError(
     file,
-    result.error.issues.map((issue) => {
-      const key = issue.path.map(String).join(".") || "(top level)";
-      const found = "input" in issue ? JSON.stringify(issue.input) : "nothing";
+    result.error.issues.flatMap((issue) => {
+      const at = (...extra: string[]) => [...issue.path.map(String), ...extra].join(".") || "(top level)";
       if (issue.code === "unrecognized_keys")
-        return `${[key === "(top level)" ? "" : key, issue.keys.join(", ")].filter(Boolean).join(".")}: expected no such key, found one`;
-      return `${key}: expected ${issue.message.replace(/^Invalid input: expected /, "")}, found ${found ?? "nothing"}`;
+        return issue.keys.map((k) => `${at(k)}: expected no such key (the price table has none), found one`);
+      const found = "input" in issue && issue.input !== undefined ? JSON.stringify(issue.input) : "nothing";
+      return [`${at()}: expected ${expectation(issue)}, found ${found}`];
     }),
   );
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type") return `a ${issue.expected}`;
+  if (issue.code === "too_small") return `a number of at least ${String(issue.minimum)}`;
+  if (issue.code === "invalid_value")
+    return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return issue.message; // the schema's own wording (e.g. "a date as YYYY-MM-DD")
 }
 
 function readJson(file: string): unknown {

@@ -72,8 +72,7 @@ describe("Pulumi.yaml", () => {
       const plaintextSecrets = Object.entries(project.config)
         .filter(
           ([key, decl]) =>
-            decl.secret &&
-            !(config[key] && typeof config[key] === "object" && "secure" in (config[key] as object)),
+            decl.secret && !(config[key] && typeof config[key] === "object" && "secure" in config[key]),
         )
         .map(([key]) => key);
       expect(plaintextSecrets, `${file}: declared secrets must be set encrypted`).toEqual([]);

@@ -12,8 +12,11 @@ import {
   evaluate,
   hpaCoverage,
   imageTag,
+  imagesDigestPinnedInProduction,
   imagesPinned,
+  isDigestPinned,
   looksSecret,
+  parseImageReference,
   networkPolicyCoverage,
   noPlaintextSecretEnv,
   pdbCoverage,
@@ -373,6 +376,60 @@ describe("k8s-image-pinned", () => {
     ).toEqual([
       'Deployment "shop/api" container "app" image "registry.local:5000/api" has no tag; pin a version tag or a digest.',
     ]);
+  });
+});
+
+describe("k8s-image-digest-pinned-production", () => {
+  const digest = `sha256:${"ab12".repeat(16)}`;
+
+  it("passes digest references (with or without a tag) in production", () => {
+    for (const image of [`ghcr.io/acme-shop/api@${digest}`, `postgres:15.14-bookworm@${digest}`])
+      expect(
+        resourceCheck(imagesDigestPinnedInProduction, deployment(withContainer({ image }))),
+        image,
+      ).toEqual([]);
+  });
+
+  it("rejects tag-only images and malformed digests in production, naming each", () => {
+    expect(
+      resourceCheck(
+        imagesDigestPinnedInProduction,
+        deployment(withContainer({ image: "redis:7.4.5-alpine" })),
+      ),
+    ).toEqual([
+      'Deployment "shop/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production runs only `name@sha256:<digest>` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…).',
+    ]);
+    expect(
+      resourceCheck(imagesDigestPinnedInProduction, deployment(withContainer({ image: "redis@sha256:abc" }))),
+    ).toHaveLength(1);
+  });
+
+  it("leaves tag-only images to the other stages", () => {
+    const tagOnly = deployment(withContainer({ image: "redis:7.4.5-alpine" }));
+    expect(imagesDigestPinnedInProduction.check(tagOnly, staging)).toEqual([]);
+    expect(imagesDigestPinnedInProduction.check(tagOnly, local)).toEqual([]);
+  });
+
+  it("parses references the way runtimes resolve them", () => {
+    expect(parseImageReference("postgres:15")).toEqual({
+      registry: "docker.io",
+      repository: "library/postgres",
+      tag: "15",
+    });
+    expect(parseImageReference("chromadb/chroma:0.5.20")).toEqual({
+      registry: "docker.io",
+      repository: "chromadb/chroma",
+      tag: "0.5.20",
+    });
+    expect(parseImageReference(`registry.local:5000/team/api:2.0@${digest}`)).toEqual({
+      registry: "registry.local:5000",
+      repository: "team/api",
+      tag: "2.0",
+      digest,
+    });
+    expect(parseImageReference("localhost/api")).toEqual({ registry: "localhost", repository: "api" });
+    expect(isDigestPinned(`api@${digest}`)).toBe(true);
+    expect(isDigestPinned("api:1.0")).toBe(false);
   });
 });
 
@@ -954,7 +1011,7 @@ describe("the baseline", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(20);
+    expect(names).toHaveLength(21);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {
@@ -965,6 +1022,7 @@ describe("the baseline", () => {
     expect(findings.map((f) => f.rule).sort()).toEqual([
       "aws-rds-storage-encrypted",
       "k8s-hpa-coverage",
+      "k8s-image-digest-pinned-production",
       "k8s-image-pinned",
       "k8s-networkpolicy-coverage",
       "k8s-pdb-coverage",

@@ -456,6 +456,60 @@ export const imagesPinned: ResourceRule = {
   },
 };
 
+/** An image reference split into its parts; `registry` is `docker.io` when the reference names none. */
+export interface ImageReference {
+  registry: string;
+  /** Path inside the registry, e.g. `library/postgres`, `acme-shop/user-service`. */
+  repository: string;
+  tag?: string;
+  /** `sha256:<64 hex>` when the reference pins one. */
+  digest?: string;
+}
+
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Parses `[registry/]path[:tag][@digest]` the way container runtimes resolve it (Docker Hub by default). */
+export function parseImageReference(image: string): ImageReference {
+  const at = image.indexOf("@");
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const named = at >= 0 ? image.slice(0, at) : image;
+  const { tag } = imageTag(named);
+  const name = tag === undefined ? named : named.slice(0, named.length - tag.length - 1);
+  const [first = "", ...rest] = name.split("/");
+  // A first segment with a dot or a port, or "localhost", is a registry host; otherwise Docker Hub.
+  const hasRegistry = rest.length > 0 && (/[.:]/.test(first) || first === "localhost");
+  const registry = hasRegistry ? first : "docker.io";
+  const path = hasRegistry ? rest.join("/") : name;
+  const repository = registry === "docker.io" && !path.includes("/") ? `library/${path}` : path;
+  return { registry, repository, ...(tag !== undefined ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** Whether the reference pins a sha256 digest (a tag beside it is only a label then). */
+export function isDigestPinned(image: string): boolean {
+  const { digest } = parseImageReference(image);
+  return digest !== undefined && SHA256_DIGEST.test(digest);
+}
+
+export const imagesDigestPinnedInProduction: ResourceRule = {
+  kind: "resource",
+  name: "k8s-image-digest-pinned-production",
+  description:
+    "Production: every container image is pinned by digest (`repo:tag@sha256:…`), so what was reviewed is what runs; a tag can be moved.",
+  resourceTypes: WORKLOAD_TYPES,
+  check(resource, ctx) {
+    if (ctx.stage !== "production") return [];
+    const w = workloadOf(resource);
+    if (!w) return [];
+    return containersOf(w.podSpec).flatMap((c) => {
+      const image = str(c.spec["image"]);
+      if (image === undefined || isDigestPinned(image)) return [];
+      return [
+        `${w.label} ${containerLabel(c)} image "${image}" is not pinned by digest; production runs only \`name@sha256:<digest>\` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…).`,
+      ];
+    });
+  },
+};
+
 /** Name segments that mark an environment variable as secret. */
 const SECRET_WORDS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIALS"];
 /** Trailing segments that describe a secret without being one (JWT_SECRET_EXPIRATION, API_KEY_HEADER...). */
@@ -1025,6 +1079,7 @@ export const RULES: readonly Rule[] = [
   probesDefined,
   resourcesDefined,
   imagesPinned,
+  imagesDigestPinnedInProduction,
   noPlaintextSecretEnv,
   pdbCoverage,
   hpaCoverage,

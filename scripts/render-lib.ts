@@ -5,11 +5,16 @@
  *    per namespace and owning component;
  *  - `inventory.json`: every resource with type, name, parent, dependencies and inputs, secrets
  *    shown as `[secret]`;
- *  - a summary line: resource count and the longest dependency chain.
+ *  - `summary.txt`: resource count, the longest dependency chain, and every container image with its
+ *    registry and whether it is pinned by digest;
+ *  - the review views of scripts/views.ts (cost, diagrams, images).
  * Deterministic: sorted keys, sorted files, sorted resources, stable mock ids.
  */
 import { stringify } from "yaml";
 import { isSecretValue, UNKNOWN, type RecordedResource, type RunResult } from "../test/harness";
+import { dependencyEdges, indexByUrn, owningComponent, withoutId } from "./resource-graph";
+import { imageSummaryLine, imageUses, type ImageUse } from "./images";
+import { renderViews, type RenderContext } from "./views";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 
@@ -70,14 +75,25 @@ export function kubernetesObject(r: RecordedResource): Record<string, unknown> |
   if (resolved.namespace) metadata.namespace = resolved.namespace;
   const object: Record<string, unknown> = { ...inputs, ...kind, metadata };
   if (kind.kind === "Secret") {
-    // Secret payloads never reach a rendered file, whatever their secrecy marking.
+    // Secret payloads never reach a rendered file, whatever their secrecy marking. Key names are not
+    // secret: a reviewer checks every secretKeyRef against them.
     for (const field of ["data", "stringData"]) {
-      const payload = object[field] as Record<string, unknown> | undefined;
-      if (payload)
-        object[field] = Object.fromEntries(Object.keys(payload).map((k) => [k, SECRET_PLACEHOLDER]));
+      const keys = secretPayloadKeys(r.inputs[field]);
+      if (keys) object[field] = Object.fromEntries(keys.map((k) => [k, SECRET_PLACEHOLDER]));
     }
   }
   return object;
+}
+
+/**
+ * The key names of a Secret's `data`/`stringData`, looking through a secret marking of the whole map
+ * (`stringData: pulumi.secret({...})` arrives as one secret value). Undefined when the field is absent;
+ * an empty list when its keys are unknown (a payload still computing in a preview).
+ */
+export function secretPayloadKeys(payload: unknown): string[] | undefined {
+  if (payload === undefined) return undefined;
+  const map = isSecretValue(payload) ? payload.value : payload;
+  return map && typeof map === "object" && !Array.isArray(map) ? Object.keys(map).sort() : [];
 }
 
 const KIND_ORDER = [
@@ -103,19 +119,8 @@ function kindRank(kind: string): number {
   return i === -1 ? KIND_ORDER.length : i;
 }
 
-/** Nearest ancestor that is one of our components (`platform:index:*`), as `<Class>-<name>`. */
-function owningComponent(r: RecordedResource, byUrn: Map<string, RecordedResource>): string {
-  let current = byUrn.get(r.parent);
-  while (current) {
-    if (current.type.startsWith("platform:index:"))
-      return `${current.type.slice("platform:index:".length)}-${current.name}`;
-    current = byUrn.get(current.parent);
-  }
-  return "stack";
-}
-
-export function renderRun(stack: string, run: RunResult): RenderedStack {
-  const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+export function renderRun(stack: string, run: RunResult, context: RenderContext = {}): RenderedStack {
+  const byUrn = indexByUrn(run.resources);
   const groups = new Map<string, { kind: string; name: string; object: Record<string, unknown> }[]>();
   for (const r of run.resources) {
     const object = kubernetesObject(r);
@@ -136,24 +141,9 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
         kindRank(a.kind) - kindRank(b.kind) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
     );
     kubernetesObjectCount += objects.length;
-    files.set(
-      file,
-      objects.map((o) => stringify(o.object, { sortMapEntries: true, lineWidth: 0 })).join("---\n"),
-    );
+    files.set(file, objects.map((o) => manifestYaml(o.object)).join("---\n"));
   }
-  const inventory: InventoryEntry[] = [...run.resources]
-    .sort((a, b) => a.urn.localeCompare(b.urn))
-    .map((r) => ({
-      type: r.type,
-      name: r.name,
-      urn: r.urn,
-      parent: r.parent,
-      provider: r.provider.split("::").slice(0, -1).join("::"),
-      dependencies: r.dependencies,
-      protect: r.protect,
-      retainOnDelete: r.retainOnDelete,
-      inputs: sortKeys(redact(r.inputs)),
-    }));
+  const inventory = inventoryOf(run);
   files.set("inventory.json", `${JSON.stringify(inventory, null, 2)}\n`);
   const summary: RenderSummary = {
     stack,
@@ -161,8 +151,44 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
     kubernetesObjectCount,
     longestChain: longestDependencyChain(run.resources),
   };
-  files.set("summary.txt", `${summaryLine(summary)}\n`);
+  files.set("summary.txt", summaryText(summary, imageUses(inventory)));
+  for (const [file, content] of renderViews({ stack, inventory, ...context })) files.set(file, content);
   return { files, inventory, summary };
+}
+
+/** Every resource of the run with type, name, parent, dependencies and inputs, secrets as `[secret]`, sorted by URN. */
+export function inventoryOf(run: RunResult): InventoryEntry[] {
+  return [...run.resources]
+    .sort((a, b) => a.urn.localeCompare(b.urn))
+    .map((r) => ({
+      type: r.type,
+      name: r.name,
+      urn: r.urn,
+      parent: r.parent,
+      provider: withoutId(r.provider),
+      dependencies: r.dependencies,
+      protect: r.protect,
+      retainOnDelete: r.retainOnDelete,
+      inputs: sortKeys(redact(r.inputs)),
+    }));
+}
+
+/**
+ * One object as YAML that YAML 1.1 readers (kubectl, kube-score, PyYAML) read back unchanged: the 1.1
+ * schema quotes strings such as `no`, `on`, `y` or `0777` that 1.1 would take for booleans or numbers.
+ * YAML 1.2 readers read the same text identically.
+ */
+export function manifestYaml(object: unknown): string {
+  return stringify(object, { version: "1.1", sortMapEntries: true, lineWidth: 0 });
+}
+
+/** summary.txt: the summary line, then every image the stack runs with its registry and pinning. */
+export function summaryText(s: RenderSummary, images: readonly ImageUse[]): string {
+  const imageLines = images.map(
+    (u) =>
+      `  ${u.image}  registry ${u.registry}, ${u.pinned ? "pinned by digest" : "tag only"}${u.vetted ? "" : `, unvetted namespace ${u.namespace}`}`,
+  );
+  return [summaryLine(s), imageSummaryLine(images), ...imageLines, ""].join("\n");
 }
 
 export function summaryLine(s: RenderSummary): string {
@@ -171,25 +197,15 @@ export function summaryLine(s: RenderSummary): string {
 }
 
 /**
- * Longest chain of custom resources through dependency edges: explicit dependsOn, property
- * dependencies, the provider each resource uses, and its ancestors' dependencies (a child cannot
- * register before its parent, and a component registers only once its own dependencies exist).
- * Component resources are grouping only: an edge to a component stands for its children, which the
- * SDK already expands.
+ * Longest chain of custom resources through dependency edges (see `dependencyEdges`: dependsOn,
+ * property dependencies, providers and ancestors' dependencies).
  */
 export function longestDependencyChain(resources: readonly RecordedResource[]): string[] {
-  const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const custom = new Map(resources.filter((r) => r.custom).map((r) => [r.urn, r]));
-  const edges = new Map<string, string[]>();
-  for (const r of custom.values()) {
-    const providerUrn = r.provider ? r.provider.split("::").slice(0, -1).join("::") : "";
-    const inherited: string[] = [];
-    for (let p = byUrn.get(r.parent); p; p = byUrn.get(p.parent)) inherited.push(...p.dependencies);
-    const deps = [...new Set([...r.dependencies, ...inherited, ...(providerUrn ? [providerUrn] : [])])]
-      .filter((d) => custom.has(d) && d !== r.urn)
-      .sort();
-    edges.set(r.urn, deps);
-  }
+  const customUrns = new Set(resources.filter((r) => r.custom).map((r) => r.urn));
+  const edges = dependencyEdges(
+    resources.map((r) => ({ ...r, providerUrn: withoutId(r.provider) })),
+    (r) => customUrns.has(r.urn),
+  );
   const memo = new Map<string, string[]>();
   const visiting = new Set<string>();
   const chainTo = (urn: string): string[] => {
@@ -208,7 +224,7 @@ export function longestDependencyChain(resources: readonly RecordedResource[]): 
     return result;
   };
   let longest: string[] = [];
-  for (const urn of [...custom.keys()].sort()) {
+  for (const urn of [...edges.keys()].sort()) {
     const chain = chainTo(urn);
     if (chain.length > longest.length) longest = chain;
   }

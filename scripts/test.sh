@@ -12,6 +12,7 @@ step "dependencies"
 . scripts/lib/ensure-deps.sh
 ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
+bash scripts/install-kube-score.sh >/dev/null   # built from its Go module (render read as kubectl reads it)
 
 # Every step runs even after one fails, and any failure fails the run. (A failure inside an `a && b`
 # list does not stop a `set -e` script, which once let lint errors pass.)

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { evaluate, stageFor, type Finding, type RuleResource } from "../policy/rules";
+import { imageUses } from "../scripts/images";
+import { CATALOGS } from "../services";
 import { reveal, runStack, type RecordedResource } from "./harness";
 
 const STACKS = ["local", "staging", "production"] as const;
@@ -22,6 +24,18 @@ function toRuleResource(r: RecordedResource): RuleResource {
     },
     dependencies: r.dependencies,
   };
+}
+
+const DIGEST_RULE = "k8s-image-digest-pinned-production";
+
+/** Every image the stack's workloads run without a digest (read from the workloads, not from the rule). */
+function unpinnedImages(resources: RuleResource[]): string[] {
+  const images = imageUses(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })));
+  return images.filter((u) => !u.pinned).map((u) => u.image);
+}
+
+function imagesNamedIn(findings: Finding[]): string[] {
+  return [...new Set(findings.map((f) => /image "([^"]+)"/.exec(f.message)?.[1] ?? f.message))].sort();
 }
 
 function report(findings: Finding[]): string[] {
@@ -56,10 +70,24 @@ describe.each(STACKS)("stack %s", (stack) => {
     }
   });
 
-  it("passes every rule of the policy pack", () => {
+  it("passes every rule of the policy pack but production's digest pinning", () => {
     expect(resources.length).toBeGreaterThan(0);
-    expect(report(evaluate(resources, { stage: stageFor(stack) }))).toEqual([]);
+    const findings = evaluate(resources, { stage: stageFor(stack) });
+    expect(report(findings.filter((f) => f.rule !== DIGEST_RULE))).toEqual([]);
   });
+
+  it(
+    stack === "production"
+      ? "is held back by every tag-only image it runs (no digest is known offline: pin them before deploying)"
+      : "runs tag-only images, which only production rejects",
+    () => {
+      const findings = evaluate(resources, { stage: stageFor(stack) }).filter((f) => f.rule === DIGEST_RULE);
+      const tagOnly = unpinnedImages(resources);
+      expect(tagOnly.length).toBeGreaterThan(0);
+      if (stack !== "production") expect(findings).toEqual([]);
+      else expect(imagesNamedIn(findings)).toEqual(tagOnly);
+    },
+  );
 
   it("would fail the pack if a workload drifted from the baseline (the mapping reaches the rules)", () => {
     const target = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment");
@@ -83,7 +111,12 @@ describe("production: the data-store rules reach the stack", () => {
   it("would fail the pack if a data store lost its backup or its TLS", async () => {
     const resources = (await runStack("production")).resources.filter((r) => r.custom).map(toRuleResource);
     const rulesFired = (rs: RuleResource[]) => [
-      ...new Set(evaluate(rs, { stage: "production" }).map((f) => f.rule)),
+      // Only the data-store rules: production's tag-only images trip the digest rule on their own.
+      ...new Set(
+        evaluate(rs, { stage: "production" })
+          .map((f) => f.rule)
+          .filter((r) => r.startsWith("data-")),
+      ),
     ];
     expect(rulesFired(resources)).toEqual([]);
     const withoutBackupPlan = resources.filter((r) => r.type !== "aws:backup/selection:Selection");
@@ -100,5 +133,28 @@ describe("production: the data-store rules reach the stack", () => {
         : r,
     );
     expect(rulesFired(plainUrl)).toEqual(["data-production-tls"]);
+  });
+});
+
+describe("production with its catalog images pinned by digest", () => {
+  // An obviously made-up digest: the test proves the override path, it does not claim a real image.
+  const digest = `sha256:${"0".repeat(64)}`;
+
+  it("leaves only the components' own images to pin", async () => {
+    const catalogServices = ["ecommerce", "fintech", "trading"].flatMap((catalog) =>
+      (CATALOGS[catalog as keyof typeof CATALOGS]?.services ?? []).map((s) => `${catalog}/${s.name}`),
+    );
+    const run = await runStack("production", {
+      config: {
+        "platform:services": Object.fromEntries(catalogServices.map((id) => [id, { imageTag: digest }])),
+      },
+    });
+    const resources = run.resources.filter((r) => r.custom).map(toRuleResource);
+    const flagged = imagesNamedIn(
+      evaluate(resources, { stage: "production" }).filter((f) => f.rule === DIGEST_RULE),
+    );
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(flagged.filter((image) => /acme-|maricusco|chromadb/.test(image))).toEqual([]);
+    expect(unpinnedImages(resources)).toEqual(flagged);
   });
 });

@@ -85,7 +85,22 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
     const run = await runStack(stack);
     const { summary, files } = renderRun(stack, run);
     expect(summary.resourceCount).toBe(run.resources.length);
-    expect(files.get("summary.txt")).toBe(`${summaryLine(summary)}\n`);
+    expect(files.get("summary.txt")?.split("\n")[0]).toBe(summaryLine(summary));
+    // Then every image the workloads run, each with its registry and whether a digest pins it.
+    const images = new Set<string>();
+    for (const r of run.resources) {
+      const pod = (r.inputs.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template
+        ?.spec;
+      for (const c of [
+        ...((pod?.containers as { image?: string }[]) ?? []),
+        ...((pod?.initContainers as { image?: string }[]) ?? []),
+      ])
+        if (c.image) images.add(c.image);
+    }
+    expect(images.size).toBeGreaterThan(3);
+    const listed = (files.get("summary.txt") ?? "").split("\n").slice(2).filter(Boolean);
+    expect(listed.map((l) => l.trim().split("  ")[0]).sort()).toEqual([...images].sort());
+    for (const line of listed) expect(line).toMatch(/ {2}registry \S+, (pinned by digest|tag only)/);
     expect(summaryLine(summary)).toMatch(
       new RegExp(
         `^${stack}: ${run.resources.length} resources \\(\\d+ Kubernetes objects\\); longest dependency chain: \\d+ \\(`,

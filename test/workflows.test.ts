@@ -277,6 +277,22 @@ describe("render-diff.yml and render-diff-comment.yml", () => {
     expect(only(stepsUsing(job, "actions/upload-artifact"), "upload").with?.["name"]).toBe("render-diff");
   });
 
+  it("adds the review section (cost delta, images, pictures) computed by the head's code, offline", () => {
+    const diff = only(
+      job.steps.filter((s) => s.run?.includes(".github/scripts/render-diff.sh")),
+      "diff step",
+    );
+    const run = String(diff.run);
+    // The review tool reads only the two render directories and writes the artifact's review.md...
+    expect(run).toMatch(
+      /\(cd head && npx tsx scripts\/review\.ts --base "\$RUNNER_TEMP\/render\/base" --head "\$RUNNER_TEMP\/render\/head"\) > "\$out\/review\.md"/,
+    );
+    // ...which render-diff.sh puts into the comment, before the manifest diffs.
+    expect(run).toMatch(/render-diff\.sh .* "\$out\/review\.md"$/m);
+    expect(run.indexOf("scripts/review.ts")).toBeLessThan(run.indexOf("render-diff.sh"));
+    expect(diff.env ?? {}).not.toHaveProperty("GITHUB_TOKEN");
+  });
+
   it("comments from the base repository's context without running anything from the PR", () => {
     expect(commenter.on).toEqual({ workflow_run: { workflows: [wf.name], types: ["completed"] } });
     expect(commenter.permissions).toEqual({});
@@ -326,6 +342,29 @@ describe("render-diff.yml and render-diff-comment.yml", () => {
     expect(comment).toMatch(/Cut at 15000 of \d+ characters/);
     expect(comment.length).toBeLessThan(65_000);
     expect(existsSync(path.join(dir, "out", "render.diff"))).toBe(true);
+  });
+
+  it("render-diff.sh puts a given review section after the summary table and before the diffs", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "render-diff-review-"));
+    mkdirSync(path.join(dir, "head", "local", "manifests", "shop"), { recursive: true });
+    writeFileSync(path.join(dir, "head", "local", "inventory.json"), "[]\n");
+    writeFileSync(path.join(dir, "head", "local", "manifests", "shop", "api.yaml"), "kind: Service\n");
+    writeFileSync(
+      path.join(dir, "review.md"),
+      "## Cost, images and pictures\n\n| stack | before | after | change |\n",
+    );
+    const script = path.join(REPO_ROOT, ".github", "scripts", "render-diff.sh");
+    execFileSync("bash", [script, `${dir}/base`, `${dir}/head`, `${dir}/out`, "a", "b", `${dir}/review.md`]);
+    const comment = readFileSync(path.join(dir, "out", "comment.md"), "utf8");
+    const table = comment.indexOf("| local | changed | 1 |");
+    const review = comment.indexOf("## Cost, images and pictures");
+    const diffs = comment.indexOf("### local");
+    expect(table).toBeGreaterThan(0);
+    expect(review).toBeGreaterThan(table);
+    expect(diffs).toBeGreaterThan(review);
+    // Without the argument the comment is as before.
+    execFileSync("bash", [script, `${dir}/base`, `${dir}/head`, `${dir}/out2`, "a", "b"]);
+    expect(readFileSync(path.join(dir, "out2", "comment.md"), "utf8")).not.toContain("Cost, images");
   });
 });
 

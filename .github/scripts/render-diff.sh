@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Compares two offline renders (`npm run render -- --stack all --out <dir>`) and writes:
 #   <out>/render.diff   the full unified diff (manifests and inventory.json of every stack),
-#   <out>/comment.md    the pull request comment: per stack, the inventory and manifest diffs,
-#                       each cut to fit GitHub's 65,536-character comment limit.
-# Usage: render-diff.sh <base-render-dir> <head-render-dir> <out-dir> <base-label> <head-label>
+#   <out>/comment.md    the pull request comment: the review section (cost delta, images, changed
+#                       pictures; scripts/review.ts) when given, then per stack the inventory and
+#                       manifest diffs, each cut to fit GitHub's 65,536-character comment limit.
+# Usage: render-diff.sh <base-render-dir> <head-render-dir> <out-dir> <base-label> <head-label> [<review.md>]
 # An empty or missing base directory (the base could not be rendered) diffs against nothing.
 set -euo pipefail
 
-base=$1 head=$2 out=$3 base_label=$4 head_label=$5
+base=$1 head=$2 out=$3 base_label=$4 head_label=$5 review=${6:-}
 mkdir -p "$out" "$base" "$head"
 : > "$out/render.diff"
 
@@ -58,9 +59,14 @@ changed=0
     cat "$tmp/$s.inventory.diff" "$tmp/$s.manifests.diff" >> "$out/render.diff"
   done
   printf '\n'
+  if [[ -n $review && -s $review ]]; then
+    cat "$review"
+    printf '\n'
+  fi
   if [[ $changed -eq 0 ]]; then
     printf 'No rendered changes in any stack.\n'
   else
+    printf '## Manifest and inventory diffs\n\n'
     for s in $stacks; do
       [[ -s $tmp/$s.inventory.diff || -s $tmp/$s.manifests.diff ]] || continue
       printf '### %s\n\n' "$s"

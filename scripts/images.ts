@@ -1,0 +1,110 @@
+/**
+ * Every container image a stack runs, for review: registry, whether it is pinned by digest, and whether
+ * its namespace is a vetted publisher. The render lists them in `images.md` and counts them in the
+ * summary, so a pull request that adds an unpinned image or one from an unknown account shows it.
+ *
+ * "Personal namespace": offline we cannot ask a registry whether an account is a person or an
+ * organisation, so the repository keeps the list of publishers it has vetted (below); an image from
+ * any other namespace is flagged for a reviewer to look at, never silently accepted.
+ */
+import { isDigestPinned, parseImageReference } from "../policy/rules";
+
+/**
+ * Namespaces (`registry/namespace`) whose images this platform has vetted: official Docker Hub images,
+ * upstream projects' own organisations, and our teams' organisations.
+ */
+export const VETTED_IMAGE_NAMESPACES: readonly string[] = [
+  "docker.io/library", // Docker Official Images (postgres, redis, rabbitmq)
+  "docker.io/timescale", // Timescale, Inc. (TimescaleDB)
+  "docker.io/chromadb", // Chroma (ChromaDB)
+  "docker.io/curlimages", // the curl project's official image
+  "ghcr.io/acme-shop", // e-commerce team
+  "ghcr.io/acme-fintech", // fintech team
+  "ghcr.io/maricusco", // trading team (Maricusco)
+];
+
+export interface ImageUse {
+  image: string;
+  registry: string;
+  /** `registry/first path segment`: the account or organisation that publishes the image. */
+  namespace: string;
+  pinned: boolean;
+  vetted: boolean;
+  /** `Kind namespace/name` of every workload running it, sorted. */
+  usedBy: string[];
+}
+
+interface WorkloadResource {
+  type: string;
+  /** Pulumi name, shown when the object's own name is computed at deploy time. */
+  name: string;
+  inputs: unknown;
+}
+
+const WORKLOAD_POD_PATHS: Record<string, string[]> = {
+  "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
+  "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
+  "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
+  "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
+  "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+  "kubernetes:core/v1:Pod": ["spec"],
+};
+
+/** Every image the stack's workloads run (containers and init containers), sorted by reference. */
+export function imageUses(resources: readonly WorkloadResource[]): ImageUse[] {
+  const uses = new Map<string, Set<string>>();
+  for (const r of resources) {
+    const path = WORKLOAD_POD_PATHS[r.type];
+    if (!path) continue;
+    const inputs = r.inputs as { metadata?: { name?: string; namespace?: string } };
+    const pod = path.reduce<unknown>(
+      (node, key) => (node as Record<string, unknown> | undefined)?.[key],
+      r.inputs,
+    ) as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
+    const workload = `${r.type.split(":").pop()} ${inputs.metadata?.namespace ?? "default"}/${inputs.metadata?.name ?? r.name}`;
+    for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+      if (!c.image) continue;
+      const set = uses.get(c.image) ?? new Set<string>();
+      set.add(workload);
+      uses.set(c.image, set);
+    }
+  }
+  return [...uses.keys()].sort().map((image) => {
+    const ref = parseImageReference(image);
+    const namespace = `${ref.registry}/${ref.repository.split("/")[0] ?? ""}`;
+    return {
+      image,
+      registry: ref.registry,
+      namespace,
+      pinned: isDigestPinned(image),
+      vetted: VETTED_IMAGE_NAMESPACES.includes(namespace),
+      usedBy: [...(uses.get(image) ?? [])].sort(),
+    };
+  });
+}
+
+/** One line for the summary: how many images, how many pinned, how many from unvetted namespaces. */
+export function imageSummaryLine(uses: readonly ImageUse[]): string {
+  const pinned = uses.filter((u) => u.pinned).length;
+  const unvetted = uses.filter((u) => !u.vetted).length;
+  return `images: ${uses.length} (${pinned} pinned by digest, ${uses.length - pinned} by tag only; ${unvetted} from an unvetted namespace)`;
+}
+
+export function imagesMarkdown(stack: string, uses: readonly ImageUse[]): string {
+  const lines = [
+    `# Container images: ${stack}`,
+    "",
+    imageSummaryLine(uses),
+    "",
+    "| image | registry | pinned | publisher | used by |",
+    "|---|---|---|---|---|",
+    ...uses.map(
+      (u) =>
+        `| \`${u.image}\` | ${u.registry} | ${u.pinned ? "digest" : "**tag only**"} | ${u.vetted ? u.namespace : `**${u.namespace}: not vetted (personal namespace?)**`} | ${u.usedBy.join("<br>")} |`,
+    ),
+    "",
+    "Images that Helm charts choose (Envoy Gateway, cert-manager, kube-prometheus-stack) are pinned by the chart version and not listed.",
+    "",
+  ];
+  return lines.join("\n");
+}

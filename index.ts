@@ -21,6 +21,7 @@ import {
   Network,
   ObservabilityStack,
   PlatformNamespace,
+  PROMETHEUS_POD_LABELS,
   RedisCache,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
@@ -406,11 +407,13 @@ function microServiceArgs(
             },
           ]
         : []),
+      // Prometheus only: Grafana, Alertmanager and the node exporter share its namespace.
       ...(observability && spec.metrics.enabled
-        ? [{ namespace: "monitoring", port: "metrics" as const }]
+        ? [{ namespace: "monitoring", podLabels: { ...PROMETHEUS_POD_LABELS }, port: "metrics" as const }]
         : []),
     ],
     egress,
+    externalEgress: spec.externalEgress,
     ...(spec.persistence
       ? { persistence: { size: spec.persistence.size, mountPath: spec.persistence.mountPath } }
       : {}),

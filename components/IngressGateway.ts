@@ -267,11 +267,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     const labels = (component: string) => standardLabels({ name, component, ...(stage ? { stage } : {}) });
     this.gatewayNamespace = ns;
     this.gatewayName = name;
-    this.proxyPodLabels = {
-      "app.kubernetes.io/name": "envoy",
-      "gateway.envoyproxy.io/owning-gateway-name": name,
-      "gateway.envoyproxy.io/owning-gateway-namespace": ns,
-    };
+    this.proxyPodLabels = envoyProxyPodLabels(name, ns);
     const parent = { parent: this };
 
     const namespace = (nsName: string, suffix: string, exemption: string) =>
@@ -795,6 +791,15 @@ export class IngressGateway extends pulumi.ComponentResource {
     );
     return [deployment, service, policy];
   }
+}
+
+/** Labels Envoy Gateway puts on the proxy pods of the Gateway `gatewayName` in `namespace`. */
+export function envoyProxyPodLabels(gatewayName: string, namespace: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "envoy",
+    "gateway.envoyproxy.io/owning-gateway-name": gatewayName,
+    "gateway.envoyproxy.io/owning-gateway-namespace": namespace,
+  };
 }
 
 const UNITS = [

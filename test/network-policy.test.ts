@@ -40,7 +40,7 @@ const metadata: Endpoint = { external: { ip: "169.254.169.254", name: "instance 
 
 const policy = (namespace: string, name: string, spec: PolicySpec): Policy => ({ name, namespace, spec });
 const model = (policies: Policy[], pods: Pod[] = [web, api, db, prom]): ClusterModel => ({
-  namespaces: new Map([
+  namespaces: new Map<string, Record<string, string>>([
     ["shop", { team: "shop" }],
     ["data", { team: "data", tier: "storage" }],
     ["monitoring", { team: "ops" }],

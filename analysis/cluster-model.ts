@@ -10,7 +10,6 @@ import {
   type ContainerPort,
   type Pod,
   type Policy,
-  type PolicySpec,
   type Protocol,
 } from "./network-policy";
 
@@ -20,6 +19,7 @@ export type KubernetesObject = Record<string, unknown>;
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const text = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
 
 /** The pod template of a workload object, or undefined for other kinds. */
 export function podTemplateOf(object: KubernetesObject): { metadata?: Obj; spec?: Obj } | undefined {
@@ -45,9 +45,9 @@ export function podOf(object: KubernetesObject): Pod | undefined {
   const template = podTemplateOf(object);
   if (!template) return undefined;
   const metadata = obj(object.metadata);
-  const namespace = String(metadata.namespace ?? "default");
+  const namespace = text(metadata.namespace, "default");
   const labels = obj(obj(template.metadata).labels) as Record<string, string>;
-  const instance = labels[LABEL.instance] ?? String(metadata.name);
+  const instance = labels[LABEL.instance] ?? text(metadata.name);
   const ports: ContainerPort[] = list(obj(template.spec).containers).flatMap((c) =>
     list(obj(c).ports).map((p) => {
       const port = obj(p);
@@ -72,12 +72,12 @@ export function clusterModel(
   for (const object of objects) {
     const metadata = obj(object.metadata);
     if (object.kind === "Namespace")
-      namespaces.set(String(metadata.name), obj(metadata.labels) as Record<string, string>);
+      namespaces.set(text(metadata.name), obj(metadata.labels) as Record<string, string>);
     else if (object.kind === "NetworkPolicy")
       policies.push({
-        name: String(metadata.name),
-        namespace: String(metadata.namespace),
-        spec: obj(object.spec) as PolicySpec,
+        name: text(metadata.name),
+        namespace: text(metadata.namespace),
+        spec: obj(object.spec),
       });
     else {
       const pod = podOf(object);

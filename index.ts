@@ -26,7 +26,7 @@ import {
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
-import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
+import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
 
 const { settings, secrets } = loadSettings();
 for (const warning of settings.warnings) void pulumi.log.warn(warning);
@@ -97,6 +97,8 @@ const gateway = settings.ingress.enabled
       "gateway",
       {
         domain: settings.ingress.domain,
+        // One hostname per platform (config/plan.ts): each keeps its own paths, `/` included.
+        additionalHostnames: settings.catalogs.map((c) => publicHostname(c.name, settings.ingress.domain)),
         // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
         tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
         envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
@@ -292,6 +294,7 @@ function deployCatalog(plan: CatalogPlan) {
         svc.spec.name,
         {
           namespace: plan.namespace,
+          hostname: plan.hostname,
           port: svc.spec.port,
           protocol: svc.spec.protocol,
           pathPrefixes: expose.pathPrefixes,

@@ -26,10 +26,14 @@ import {
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
+import { assertCapacity } from "./analysis/stack";
 import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
 
 const { settings, secrets } = loadSettings();
 for (const warning of settings.warnings) void pulumi.log.warn(warning);
+// Plans first, and a stack that cannot fit its quotas or node groups stops here, before any resource.
+const plans = settings.catalogs.map((catalog) => planCatalog(settings, catalog));
+assertCapacity(settings, plans);
 
 // ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
 const network =
@@ -116,7 +120,7 @@ const gateway = settings.ingress.enabled
   : undefined;
 
 // ── One namespace per catalog, its data services and its services ──────────────────────────────
-const deployed = settings.catalogs.map((catalog) => deployCatalog(planCatalog(settings, catalog)));
+const deployed = plans.map(deployCatalog);
 
 // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
 // Grouped so that what a stage does not deploy is simply absent, not an undefined output.

@@ -174,12 +174,13 @@ const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names PostgreSQL or RDS reserve. */
 const RESERVED = new Set(["postgres", "template0", "template1", "rdsadmin", "public", ADMIN_USER]);
 const PGDATA_MOUNT = "/var/lib/postgresql/data";
-const DEFAULT_RESOURCES: ContainerResources = {
+/** Server container resources when `resources` is not given (in-cluster backend). */
+export const POSTGRES_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "250m", memory: "256Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
 /** psql runs the bootstrap's SQL: more than the other engines' one-line client checks. */
-const JOB_RESOURCES: ContainerResources = {
+export const POSTGRES_BOOTSTRAP_RESOURCES: ContainerResources = {
   requests: { cpu: "50m", memory: "64Mi" },
   limits: { cpu: "500m", memory: "256Mi" },
 };
@@ -253,7 +254,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
               { name: "PGCONNECT_TIMEOUT", value: "10" },
               ...consumerPasswordEnv(credentials, p.consumers),
             ],
-            resources: JOB_RESOURCES,
+            resources: POSTGRES_BOOTSTRAP_RESOURCES,
           },
         },
         after: [server.resource, credentials],
@@ -487,7 +488,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     // Performance Insights is not offered on the micro and small burstable classes.
     performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
     storageSize: args.storageSize ?? "10Gi",
-    resources: args.resources ?? DEFAULT_RESOURCES,
+    resources: args.resources ?? POSTGRES_DEFAULT_RESOURCES,
     image:
       args.image ?? (timescale ? TIMESCALE_IMAGES : POSTGRES_IMAGES)[engineVersion] ?? POSTGRES_IMAGES["16"],
     uid: args.runAsUser ?? (timescale && !args.image ? 70 : 999),

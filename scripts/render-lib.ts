@@ -10,6 +10,8 @@
  */
 import { stringify } from "yaml";
 import { isSecretValue, UNKNOWN, type RecordedResource, type RunResult } from "../test/harness";
+import { type PlatformSettings } from "../config/settings";
+import { stackReport } from "./stack-report";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 
@@ -114,7 +116,11 @@ function owningComponent(r: RecordedResource, byUrn: Map<string, RecordedResourc
   return "stack";
 }
 
-export function renderRun(stack: string, run: RunResult): RenderedStack {
+/**
+ * Renders a run. With the stack's `settings`, the analyses (routes, capacity, connectivity and its
+ * graph: scripts/stack-report.ts) are added to the summary and as files.
+ */
+export function renderRun(stack: string, run: RunResult, settings?: PlatformSettings): RenderedStack {
   const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
   const groups = new Map<string, { kind: string; name: string; object: Record<string, unknown> }[]>();
   for (const r of run.resources) {
@@ -161,7 +167,14 @@ export function renderRun(stack: string, run: RunResult): RenderedStack {
     kubernetesObjectCount,
     longestChain: longestDependencyChain(run.resources),
   };
-  files.set("summary.txt", `${summaryLine(summary)}\n`);
+  const report = settings
+    ? stackReport(
+        settings,
+        run.resources.map(kubernetesObject).filter((o): o is Record<string, unknown> => !!o),
+      )
+    : undefined;
+  for (const [file, content] of report?.files ?? []) files.set(file, content);
+  files.set("summary.txt", [summaryLine(summary), ...(report?.summary ?? [])].join("\n") + "\n");
   return { files, inventory, summary };
 }
 

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, runStack } from "../test/harness";
+import { REPO_ROOT, runStack, stackSettings } from "../test/harness";
 import { renderRun, summaryLine } from "./render-lib";
 
 function parseArgs(argv: string[]): { stacks: string[]; out: string } {
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const { stacks, out } = parseArgs(process.argv.slice(2));
   for (const stack of stacks) {
     const run = await runStack(stack);
-    const rendered = renderRun(stack, run);
+    const rendered = renderRun(stack, run, stackSettings(stack));
     const dir = path.join(out, stack);
     rmSync(dir, { recursive: true, force: true });
     for (const [file, content] of rendered.files) {
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       writeFileSync(target, content);
     }
     for (const warning of run.warnings) console.error(`warning (${stack}): ${warning}`);
-    console.log(summaryLine(rendered.summary));
+    console.log(rendered.files.get("summary.txt")?.trimEnd() ?? summaryLine(rendered.summary));
     console.log(`  written to ${path.relative(process.cwd(), dir) || "."}`);
   }
 }

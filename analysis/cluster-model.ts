@@ -4,7 +4,9 @@
  * labels, and every NetworkPolicy. Workloads that only a Helm chart creates (the Envoy proxies,
  * Prometheus, CoreDNS) are not among the rendered objects: callers add them as `knownPods`.
  */
+import { obj, list, text } from "./plain";
 import { LABEL } from "../components/lib";
+import { podTemplateOf, type KubernetesObject } from "./workloads";
 import {
   type ClusterModel,
   type ContainerPort,
@@ -13,32 +15,7 @@ import {
   type Protocol,
 } from "./network-policy";
 
-/** A Kubernetes object as rendered (`apiVersion`, `kind`, `metadata`, `spec`...). */
-export type KubernetesObject = Record<string, unknown>;
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const text = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
-
-/** The pod template of a workload object, or undefined for other kinds. */
-export function podTemplateOf(object: KubernetesObject): { metadata?: Obj; spec?: Obj } | undefined {
-  const spec = obj(object.spec);
-  switch (object.kind) {
-    case "Deployment":
-    case "StatefulSet":
-    case "DaemonSet":
-    case "ReplicaSet":
-    case "Job":
-      return obj(spec.template);
-    case "CronJob":
-      return obj(obj(obj(spec.jobTemplate).spec).template);
-    case "Pod":
-      return { metadata: obj(object.metadata), spec };
-    default:
-      return undefined;
-  }
-}
+export type { KubernetesObject } from "./workloads";
 
 /** The pod a workload object runs, identified by its namespace and instance label (else its name). */
 export function podOf(object: KubernetesObject): Pod | undefined {

@@ -2,12 +2,11 @@
  * Where the capacity model's workload demand comes from:
  * - `plannedDemand`: the application namespaces from the plan (services, migration Jobs, in-cluster
  *   data servers, bootstrap Jobs), known before anything is registered;
- * - `renderedDemand`: any rendered objects (Deployments, StatefulSets, Jobs, DaemonSets with their
- *   HPAs), what the policy pack and the render see;
+ * - `renderedDemand` (analysis/workloads.ts): rendered objects, what the policy pack sees;
  * - `systemAddOns`: what charts and EKS add-ons run besides (never rendered as objects), with the
  *   requests their charts or our Helm values set, or an estimate where the upstream default sets none.
  */
-import { cpuMillis, memoryBytes, type ContainerResources } from "../components/lib";
+import { type ContainerResources } from "../components/lib";
 import { CLIENT_JOB_RESOURCES } from "../components/data-service";
 import {
   BROKER_DEFAULT_RESOURCES,
@@ -18,9 +17,8 @@ import {
 import { childName } from "../components/lib";
 import { type CatalogPlan } from "../config/plan";
 import { type PlatformSettings } from "../config/settings";
-import { amountsOf, surgePods, type Amount, type WorkloadDemand } from "./capacity";
+import { amountsOf, surgePods, type WorkloadDemand } from "./capacity";
 import { plannedDataServices } from "./intent";
-import { podTemplateOf, type KubernetesObject } from "./cluster-model";
 
 const fixed = (
   id: string,
@@ -77,68 +75,6 @@ export function plannedDemand(settings: PlatformSettings, plans: readonly Catalo
         ),
       );
     }
-  }
-  return demand.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const text = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
-const quantity = (v: unknown): string => (typeof v === "number" ? String(v) : text(v));
-
-/** Requests and limits of a pod template: its containers summed (init containers run before, one at a time). */
-function podAmounts(spec: Obj): { requests: Amount; limits: Amount } {
-  const sum = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
-  for (const c of list(spec.containers)) {
-    const r = obj(obj(c).resources);
-    for (const kind of ["requests", "limits"] as const) {
-      const q = obj(r[kind]);
-      sum[kind].cpu += q.cpu === undefined ? 0 : cpuMillis(quantity(q.cpu));
-      sum[kind].memory += q.memory === undefined ? 0 : memoryBytes(quantity(q.memory));
-    }
-  }
-  return sum;
-}
-
-/** Demand of rendered workload objects; a Deployment or StatefulSet an HPA targets scales in its range. */
-export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDemand[] {
-  const hpas = new Map<string, { min: number; max: number }>();
-  for (const o of objects)
-    if (o.kind === "HorizontalPodAutoscaler") {
-      const spec = obj(o.spec);
-      const target = obj(spec.scaleTargetRef);
-      hpas.set(`${text(obj(o.metadata).namespace)}/${text(target.kind)}/${text(target.name)}`, {
-        min: typeof spec.minReplicas === "number" ? spec.minReplicas : 1,
-        max: typeof spec.maxReplicas === "number" ? spec.maxReplicas : 1,
-      });
-    }
-  const demand: WorkloadDemand[] = [];
-  for (const o of objects) {
-    const kind = o.kind;
-    if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job" && kind !== "DaemonSet") continue;
-    const metadata = obj(o.metadata);
-    const namespace = text(metadata.namespace, "default");
-    const spec = obj(o.spec);
-    const template = podTemplateOf(o) ?? {};
-    const labels = obj(obj(template.metadata).labels);
-    const name = text(labels["app.kubernetes.io/instance"], text(metadata.name));
-    const hpa = hpas.get(`${namespace}/${kind}/${text(metadata.name)}`);
-    const count = typeof spec.replicas === "number" ? spec.replicas : 1;
-    const replicas =
-      kind === "Job" || kind === "DaemonSet" ? { min: 1, max: 1 } : (hpa ?? { min: count, max: count });
-    const maxSurge = obj(obj(spec.strategy).rollingUpdate).maxSurge as string | number | undefined;
-    demand.push({
-      id: `${namespace}/${name}`,
-      namespace,
-      kind,
-      ...podAmounts(obj(template.spec)),
-      replicas,
-      surge:
-        kind === "Deployment"
-          ? { min: surgePods(maxSurge, replicas.min), max: surgePods(maxSurge, replicas.max) }
-          : { min: 0, max: 0 },
-    });
   }
   return demand.sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -7,10 +7,7 @@
  * A route without `hostnames` matches every hostname of its listener (`*`); a rule without `matches`
  * matches every path (`/`) or every gRPC service (`*`).
  */
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const text = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
+import { type Obj, obj, list, text } from "./plain";
 
 export interface RouteRow {
   /** `<gateway namespace>/<gateway>/<section>`, e.g. `envoy-gateway-system/gateway/https`. */

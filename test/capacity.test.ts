@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { allocatable, clusterFit, namespaceFit, surgePods, type WorkloadDemand } from "../analysis/capacity";
-import { plannedDemand, renderedDemand } from "../analysis/demand";
+import { plannedDemand } from "../analysis/demand";
+import { renderedDemand } from "../analysis/workloads";
 import { analyseCapacity } from "../analysis/stack";
 import { planCatalog } from "../config/plan";
 import { kubernetesObject } from "../scripts/render-lib";

@@ -756,7 +756,7 @@ describe("the baseline", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(17);
+    expect(names).toHaveLength(20);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {

@@ -19,6 +19,7 @@
  * limits, pinned images and secret-free env values apply everywhere.
  */
 import { cpuMillis, memoryBytes } from "../components/lib";
+import { externalEgressDeclared, quotaFit, routesUnique } from "./flow-rules";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -828,6 +829,9 @@ export const RULES: readonly Rule[] = [
   elasticacheFailover,
   eksHardened,
   vpcFlowLogs,
+  routesUnique,
+  quotaFit,
+  externalEgressDeclared,
 ];
 
 /**

@@ -78,6 +78,7 @@ export class CapacityError extends Error {
 /** Throws CapacityError, listing every problem, when the planned stack does not fit at minimum. */
 export function assertCapacity(settings: PlatformSettings, plans: readonly CatalogPlan[]): CapacityAnalysis {
   const capacity = analyseCapacity(settings, plans);
-  if (capacity.problems.length > 0) throw new CapacityError(settings.stackFile, capacity.problems);
+  if (capacity.problems.length > 0 && settings.enforceCapacity)
+    throw new CapacityError(settings.stackFile, capacity.problems);
   return capacity;
 }

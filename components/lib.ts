@@ -310,7 +310,10 @@ export function podPeer(name: string, namespace?: string): k8s.types.input.netwo
  * selected by `app.kubernetes.io/name` alone. That is the service's own pods and its migration Job
  * (instance `<name>-migration`), which connects with the same credentials before the service rolls out.
  */
-export function consumerPeer(name: string, namespace: string): k8s.types.input.networking.v1.NetworkPolicyPeer {
+export function consumerPeer(
+  name: string,
+  namespace: string,
+): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
     podSelector: { matchLabels: { [LABEL.name]: name } },
     namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },

@@ -13,6 +13,7 @@ import {
   type Pod,
   type Policy,
   type Protocol,
+  type ServiceInfo,
 } from "./network-policy";
 
 export type { KubernetesObject } from "./workloads";
@@ -46,6 +47,7 @@ export function clusterModel(
   const namespaces = new Map<string, Record<string, string>>();
   const pods: Pod[] = [];
   const policies: Policy[] = [];
+  const services: ServiceInfo[] = [];
   for (const object of objects) {
     const metadata = obj(object.metadata);
     if (object.kind === "Namespace")
@@ -56,7 +58,24 @@ export function clusterModel(
         namespace: text(metadata.namespace),
         spec: obj(object.spec),
       });
-    else {
+    else if (object.kind === "Service") {
+      const spec = obj(object.spec);
+      services.push({
+        name: text(metadata.name),
+        namespace: text(metadata.namespace, "default"),
+        selector: obj(spec.selector) as Record<string, string>,
+        ports: list(spec.ports).map((raw) => {
+          const p = obj(raw);
+          const port = typeof p.port === "number" ? p.port : 0;
+          const target = p.targetPort;
+          return {
+            port,
+            targetPort: typeof target === "number" || typeof target === "string" ? target : port,
+            protocol: (typeof p.protocol === "string" ? p.protocol : "TCP") as Protocol,
+          };
+        }),
+      });
+    } else {
       const pod = podOf(object);
       if (pod) pods.push(pod);
     }
@@ -64,5 +83,5 @@ export function clusterModel(
   for (const pod of knownPods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, {});
   pods.push(...knownPods);
   pods.sort((a, b) => a.id.localeCompare(b.id));
-  return { namespaces, pods, policies };
+  return { namespaces, pods, policies, services };
 }

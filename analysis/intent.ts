@@ -24,6 +24,7 @@ import { type CatalogPlan, type ServicePlan } from "../config/plan";
 import { type PlatformSettings } from "../config/settings";
 import {
   flowVerdict,
+  servicesReaching,
   type ClusterModel,
   type Endpoint,
   type ExternalEndpoint,
@@ -271,6 +272,8 @@ export interface IntentReport {
   leaks: string[];
   /** Intended flows naming a pod the model does not have. */
   missingPods: string[];
+  /** Intended flows to a rendered pod on a port no Service forwards to (callers dial Services). */
+  noService: string[];
 }
 
 function endpointOf(model: ClusterModel, to: FlowSpec["to"]): Endpoint | undefined {
@@ -281,7 +284,7 @@ function endpointOf(model: ClusterModel, to: FlowSpec["to"]): Endpoint | undefin
 const describeTo = (to: FlowSpec["to"]) => ("pod" in to ? to.pod : `${to.external.name} (${to.external.ip})`);
 
 export function checkIntent(model: ClusterModel, intent: Intent): IntentReport {
-  const report: IntentReport = { blocked: [], leaks: [], missingPods: [] };
+  const report: IntentReport = { blocked: [], leaks: [], missingPods: [], noService: [] };
   const byId = new Map(model.pods.map((p) => [p.id, p]));
   for (const f of intent.intended) {
     const source = byId.get(f.from);
@@ -292,6 +295,14 @@ export function checkIntent(model: ClusterModel, intent: Intent): IntentReport {
       );
       continue;
     }
+    if (
+      "pod" in target &&
+      target.pod.kind !== "chart" &&
+      servicesReaching(model, target.pod, f.port, f.protocol).length === 0
+    )
+      report.noService.push(
+        `${f.from} -> ${describeTo(f.to)}:${f.port} (${f.why}): no Service forwards port ${f.port} to it`,
+      );
     const verdict = flowVerdict(model, { pod: source }, target, f.port, f.protocol);
     if (!verdict.allowed)
       report.blocked.push(

@@ -88,6 +88,38 @@ export interface ClusterModel {
   namespaces: Map<string, Record<string, string>>;
   pods: Pod[];
   policies: Policy[];
+  /** Services: how callers address pods (a flow on a port no Service forwards to is never dialled). Default: none. */
+  services?: ServiceInfo[];
+}
+
+export interface ServiceInfo {
+  name: string;
+  namespace: string;
+  /** `spec.selector` (equality on labels). */
+  selector: Record<string, string>;
+  ports: { port: number; targetPort: number | string; protocol: Protocol }[];
+}
+
+/** Services that forward `port` to `pod` (a numbered targetPort, or a name resolved on the pod). */
+export function servicesReaching(
+  model: ClusterModel,
+  pod: Pod,
+  port: number,
+  protocol: Protocol = "TCP",
+): ServiceInfo[] {
+  return (model.services ?? []).filter(
+    (s) =>
+      s.namespace === pod.namespace &&
+      Object.keys(s.selector).length > 0 &&
+      Object.entries(s.selector).every(([k, v]) => pod.labels[k] === v) &&
+      s.ports.some(
+        (p) =>
+          p.protocol === protocol &&
+          (typeof p.targetPort === "number"
+            ? p.targetPort === port
+            : pod.ports.some((c) => c.name === p.targetPort && c.port === port && c.protocol === protocol)),
+      ),
+  );
 }
 
 export type Direction = "Ingress" | "Egress";

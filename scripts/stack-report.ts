@@ -76,6 +76,7 @@ export function stackReport(settings: PlatformSettings, objects: readonly Kubern
     ...report.blocked.map((b) => `  BLOCKED: ${b}`),
     ...report.leaks.map((l) => `  LEAK: ${l}`),
     ...report.missingPods.map((m) => `  MISSING: ${m}`),
+    ...report.noService.map((m) => `  NO SERVICE: ${m}`),
   );
   const files = new Map([
     [

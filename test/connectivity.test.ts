@@ -38,6 +38,7 @@ describe.each(STACKS)("%s: connectivity", (stack) => {
     expect(intent.intended.length).toBeGreaterThan(50);
     expect(report.missingPods).toEqual([]);
     expect(report.blocked).toEqual([]);
+    expect(report.noService).toEqual([]);
   });
 
   it("every must-not flow is denied", () => {

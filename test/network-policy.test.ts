@@ -8,6 +8,7 @@ import {
   effectivePolicyTypes,
   flowVerdict,
   ipInCidr,
+  servicesReaching,
   type ClusterModel,
   type Endpoint,
   type Pod,
@@ -279,6 +280,25 @@ describe("ports", () => {
     expect(allowed(toApi([{ port: 53 }]), web, api, 53, "UDP")).toBe(false);
     expect(allowed(toApi([{ protocol: "UDP" }]), web, api, 5353, "UDP")).toBe(true);
     expect(allowed(toApi([{ protocol: "UDP" }]), web, api, 5353, "TCP")).toBe(false);
+  });
+});
+
+describe("services", () => {
+  it("a Service reaches a pod when its selector matches and a port targets the container port (by number or name)", () => {
+    const m = (
+      targetPort: number | string,
+      selector: Record<string, string> = { app: "api" },
+    ): ClusterModel => ({
+      ...model([]),
+      services: [
+        { name: "api", namespace: "shop", selector, ports: [{ port: 80, targetPort, protocol: "TCP" }] },
+      ],
+    });
+    expect(servicesReaching(m("http"), api, 8080).map((s) => s.name)).toEqual(["api"]);
+    expect(servicesReaching(m(8080), api, 8080)).toHaveLength(1);
+    expect(servicesReaching(m("http"), api, 9090)).toEqual([]);
+    expect(servicesReaching(m("http", { app: "web" }), api, 8080)).toEqual([]);
+    expect(servicesReaching(m("http", {}), api, 8080)).toEqual([]);
   });
 });
 

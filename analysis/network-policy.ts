@@ -196,6 +196,37 @@ export function portsMatch(
   });
 }
 
+/** A policy's rules in one direction, each as its ports and its peers (`from` or `to`). */
+function rulesOf(spec: PolicySpec, direction: Direction): { ports?: PolicyPort[]; peers: PolicyPeer[] }[] {
+  return direction === "Ingress"
+    ? (spec.ingress ?? []).map((r) => ({ ports: r.ports, peers: r.from ?? [] }))
+    : (spec.egress ?? []).map((r) => ({ ports: r.ports, peers: r.to ?? [] }));
+}
+
+/**
+ * Whether `pod`'s policies for `direction` admit `peer` (the other end) on `port`, whose named ports
+ * resolve on `destination`.
+ */
+function admitted(
+  model: ClusterModel,
+  pod: Pod,
+  direction: Direction,
+  peer: Endpoint,
+  destination: Endpoint,
+  port: number,
+  protocol: Protocol,
+): boolean {
+  const policies = isolatingPolicies(model, pod, direction);
+  if (policies.length === 0) return true;
+  return policies.some((p) =>
+    rulesOf(p.spec, direction).some(
+      (rule) =>
+        portsMatch(rule.ports, port, protocol, destination) &&
+        (rule.peers.length === 0 || rule.peers.some((x) => peerMatches(model, x, p.namespace, peer))),
+    ),
+  );
+}
+
 /** Whether `pod` may receive `port`/`protocol` from `source`. */
 export function ingressAllowed(
   model: ClusterModel,
@@ -204,18 +235,7 @@ export function ingressAllowed(
   port: number,
   protocol: Protocol = "TCP",
 ): boolean {
-  const policies = isolatingPolicies(model, pod, "Ingress");
-  if (policies.length === 0) return true;
-  const destination: Endpoint = { pod };
-  return policies.some((p) =>
-    (p.spec.ingress ?? []).some(
-      (rule) =>
-        portsMatch(rule.ports, port, protocol, destination) &&
-        (!rule.from ||
-          rule.from.length === 0 ||
-          rule.from.some((peer) => peerMatches(model, peer, p.namespace, source))),
-    ),
-  );
+  return admitted(model, pod, "Ingress", source, { pod }, port, protocol);
 }
 
 /** Whether `pod` may open `port`/`protocol` to `destination`. */
@@ -226,17 +246,7 @@ export function egressAllowed(
   port: number,
   protocol: Protocol = "TCP",
 ): boolean {
-  const policies = isolatingPolicies(model, pod, "Egress");
-  if (policies.length === 0) return true;
-  return policies.some((p) =>
-    (p.spec.egress ?? []).some(
-      (rule) =>
-        portsMatch(rule.ports, port, protocol, destination) &&
-        (!rule.to ||
-          rule.to.length === 0 ||
-          rule.to.some((peer) => peerMatches(model, peer, p.namespace, destination))),
-    ),
-  );
+  return admitted(model, pod, "Egress", destination, destination, port, protocol);
 }
 
 /** Whether a connection from `source` to `destination` on `port` is allowed by both sides. */

@@ -723,17 +723,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
    */
   private createClusterAutoscaler(
     name: string,
-    ctx: {
-      cluster: aws.eks.Cluster;
-      clusterName: string;
-      kubernetesVersion: (typeof EKS_KUBERNETES_VERSIONS)[number];
-      region: pulumi.Output<string>;
-      partition: pulumi.Output<string>;
-      tags: Record<string, string>;
-      provider: k8s.Provider;
-      chart: HelmChartSource;
-      dependsOn: pulumi.Resource[];
-    },
+    ctx: AddOnContext & { kubernetesVersion: (typeof EKS_KUBERNETES_VERSIONS)[number] },
   ): k8s.helm.v3.Release {
     const namespace = "kube-system";
     const serviceAccount = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
@@ -790,17 +780,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
    */
   private createLoadBalancerController(
     name: string,
-    ctx: {
-      cluster: aws.eks.Cluster;
-      clusterName: string;
-      vpcId: pulumi.Input<string>;
-      region: pulumi.Output<string>;
-      partition: pulumi.Output<string>;
-      tags: Record<string, string>;
-      provider: k8s.Provider;
-      chart: HelmChartSource;
-      dependsOn: pulumi.Resource[];
-    },
+    ctx: AddOnContext & { vpcId: pulumi.Input<string> },
   ): k8s.helm.v3.Release {
     const suffix = "lb-controller";
     const namespace = LOAD_BALANCER_CONTROLLER_NAMESPACE;
@@ -849,6 +829,19 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       { parent: this, provider: ctx.provider, dependsOn: [...identity, ...ctx.dependsOn] },
     );
   }
+}
+
+/** What installing a cluster add-on from a chart needs to know about the EKS cluster. */
+interface AddOnContext {
+  cluster: aws.eks.Cluster;
+  clusterName: string;
+  region: pulumi.Output<string>;
+  partition: pulumi.Output<string>;
+  tags: Record<string, string>;
+  provider: k8s.Provider;
+  chart: HelmChartSource;
+  /** What the release waits for besides its Pod Identity role (the agent, CoreDNS). */
+  dependsOn: pulumi.Resource[];
 }
 
 /** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */

@@ -3,6 +3,7 @@
  * uniqueness, quota fit and declared external egress, each on a passing and a failing fixture.
  */
 import { describe, expect, it } from "vitest";
+import { NON_PUBLIC_IPV4_CIDRS } from "../components/lib";
 import { evaluate, type RuleResource } from "./rules";
 import { externalEgressDeclared, quotaFit, routesUnique } from "./flow-rules";
 
@@ -112,18 +113,7 @@ describe("k8s-quota-fits-rollout", () => {
 });
 
 describe("k8s-external-egress-declared", () => {
-  const PUBLIC = {
-    cidr: "0.0.0.0/0",
-    except: [
-      "10.0.0.0/8",
-      "172.16.0.0/12",
-      "192.168.0.0/16",
-      "100.64.0.0/10",
-      "127.0.0.0/8",
-      "169.254.0.0/16",
-      "224.0.0.0/3",
-    ],
-  };
+  const PUBLIC = { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_IPV4_CIDRS] };
   const policy = (annotations: Record<string, string>, egress: unknown[]) =>
     res("kubernetes:networking.k8s.io/v1:NetworkPolicy", "payments", {
       metadata: { name: "payment-service", namespace: "shop", annotations },

@@ -627,40 +627,40 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       { parent: this, provider, dependsOn: [ebsCsi] },
     );
 
+    // What every chart add-on shares. Credentials come from the Pod Identity agent; the AWS APIs are
+    // found through CoreDNS.
+    const addOn = (chart: HelmChartSource): AddOnContext => ({
+      cluster,
+      clusterName,
+      region,
+      partition,
+      tags,
+      provider,
+      chart,
+      dependsOn: [podIdentityAgent, coredns],
+    });
     const loadBalancerController =
       (args.loadBalancerController ?? true)
         ? this.createLoadBalancerController(name, {
-            cluster,
-            clusterName,
+            ...addOn(
+              args.loadBalancerControllerChart ?? {
+                version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+                source: "repository",
+              },
+            ),
             vpcId: args.vpcId as pulumi.Input<string>,
-            region,
-            partition,
-            tags,
-            provider,
-            chart: args.loadBalancerControllerChart ?? {
-              version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
-              source: "repository",
-            },
-            // Credentials come from the Pod Identity agent; the AWS APIs are found through CoreDNS.
-            dependsOn: [podIdentityAgent, coredns],
           })
         : undefined;
-
     const clusterAutoscaler =
       (args.clusterAutoscaler ?? true)
         ? this.createClusterAutoscaler(name, {
-            cluster,
-            clusterName,
+            ...addOn(
+              args.clusterAutoscalerChart ?? {
+                version: CLUSTER_AUTOSCALER_CHART_VERSION,
+                source: "repository",
+              },
+            ),
             kubernetesVersion: version as (typeof EKS_KUBERNETES_VERSIONS)[number],
-            region,
-            partition,
-            tags,
-            provider,
-            chart: args.clusterAutoscalerChart ?? {
-              version: CLUSTER_AUTOSCALER_CHART_VERSION,
-              source: "repository",
-            },
-            dependsOn: [podIdentityAgent, coredns],
           })
         : undefined;
 

@@ -93,7 +93,7 @@ export function scenarioTotals(workloads: readonly WorkloadDemand[], at: "min" |
     add(total, w, w.kind === "Job" ? 1 : w.replicas[at]);
     const surge = zero();
     add(surge, w, w.surge[at]);
-    // Rollouts go one at a time per namespace's worth of quota: the largest (by CPU, then memory) counts.
+    // One rollout at a time is budgeted: the largest surge (by CPU, then memory) counts.
     if (
       surge.requests.cpu > largestSurge.requests.cpu ||
       (surge.requests.cpu === largestSurge.requests.cpu &&

@@ -162,6 +162,7 @@ export function stackIntent(settings: PlatformSettings, plans: readonly CatalogP
   };
   const appNamespaces = new Set(plans.map((p) => p.namespace));
   const internet = (host: string): ExternalEndpoint => ({ ip: INTERNET_IP, name: host });
+  const declaredEgress = new Set<string>();
 
   for (const plan of plans) {
     const ns = plan.namespace;
@@ -242,17 +243,18 @@ export function stackIntent(settings: PlatformSettings, plans: readonly CatalogP
           sources: (p) => p.namespace === MONITORING_NAMESPACE,
           why: `only Prometheus in monitoring scrapes ${spec.name}`,
         });
-      // Outside the cluster: declared endpoints only, never the node's metadata service.
-      if (spec.externalEgress.length === 0)
-        mustNot.push({
-          to: { external: internet("the internet") },
-          port: 443,
-          allowedFrom: new Set(),
-          sources: (p) => p.id === self,
-          why: `${spec.name} declares no external endpoint`,
-        });
+      if (spec.externalEgress.length > 0) declaredEgress.add(self);
     }
   }
+  // Outside the cluster: only services that declare an endpoint (not their Jobs, not data servers),
+  // and nobody to the node's metadata service.
+  mustNot.push({
+    to: { external: internet("the internet") },
+    port: 443,
+    allowedFrom: declaredEgress,
+    sources: (p) => appNamespaces.has(p.namespace),
+    why: "only services that declare an external endpoint reach the internet",
+  });
   for (const port of [80, 443])
     mustNot.push({
       to: { external: METADATA_SERVICE },

@@ -74,6 +74,10 @@ describe("the defects issue 12 names", () => {
         allowed(stack, "fintech/market-data-ingestion", internet("feeds.market-data.example.com"), 443),
       ).toBe(true);
       expect(allowed(stack, "ecommerce/order-service", internet("anything"), 443)).toBe(false);
+      // Not the migration Job of a service that declares an endpoint.
+      expect(allowed(stack, "ecommerce/payment-service-migration", internet("api.stripe.com"), 443)).toBe(
+        false,
+      );
       // The declared egress is 443 to public addresses: not other ports, not the VPC.
       expect(allowed(stack, "ecommerce/payment-service", internet("api.stripe.com"), 80)).toBe(false);
       expect(

@@ -22,12 +22,14 @@ import {
   ObservabilityStack,
   PlatformNamespace,
   PostgresOperator,
+  PROMETHEUS_POD_LABELS,
   RedisCache,
   VolumeBackup,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
-import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
+import { assertCapacity } from "./analysis/stack";
+import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
 
 /**
  * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
@@ -38,6 +40,9 @@ import { planCatalog, type CatalogPlan, type ServicePlan } from "./config/plan";
 function platformProgram() {
   const { settings, secrets } = loadSettings();
   for (const warning of settings.warnings) void pulumi.log.warn(warning);
+  // Plans first, and a stack that cannot fit its quotas or node groups stops here, before any resource.
+  const plans = settings.catalogs.map((catalog) => planCatalog(settings, catalog));
+  assertCapacity(settings, plans);
 
   // ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
   const network =
@@ -105,6 +110,8 @@ function platformProgram() {
         "gateway",
         {
           domain: settings.ingress.domain,
+          // One hostname per platform (config/plan.ts): each keeps its own paths, `/` included.
+          additionalHostnames: settings.catalogs.map((c) => publicHostname(c.name, settings.ingress.domain)),
           // ACME settings only mean something with the ACME issuer; the component rejects them otherwise.
           tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
           envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
@@ -156,9 +163,7 @@ function platformProgram() {
     gateway,
     postgresOperator,
   };
-  const deployed = settings.catalogs.map((catalog) =>
-    deployCatalog(platform, planCatalog(settings, catalog)),
-  );
+  const deployed = plans.map((plan) => deployCatalog(platform, plan));
 
   // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
   // Grouped so that what a stage does not deploy is simply absent, not an undefined output.
@@ -368,6 +373,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
         svc.spec.name,
         {
           namespace: plan.namespace,
+          hostname: plan.hostname,
           port: svc.spec.port,
           protocol: svc.spec.protocol,
           pathPrefixes: expose.pathPrefixes,
@@ -515,11 +521,13 @@ function microServiceArgs(
             },
           ]
         : []),
+      // Prometheus only: Grafana, Alertmanager and the node exporter share its namespace.
       ...(observability && spec.metrics.enabled
-        ? [{ namespace: "monitoring", port: "metrics" as const }]
+        ? [{ namespace: "monitoring", podLabels: { ...PROMETHEUS_POD_LABELS }, port: "metrics" as const }]
         : []),
     ],
     egress,
+    externalEgress: spec.externalEgress,
     ...(spec.persistence
       ? { persistence: { size: spec.persistence.size, mountPath: spec.persistence.mountPath } }
       : {}),

@@ -164,6 +164,13 @@ export interface IngressGatewayArgs {
 export interface GatewayRouteArgs {
   /** Namespace of the service (it must match `routeNamespaceSelector`). @example "ecommerce" */
   namespace: string;
+  /**
+   * Hostname the routes answer on: `domain` or one of `additionalHostnames` (the certificate covers
+   * only those). Give each platform its own so that two platforms can both serve `/`.
+   * @default the gateway's `domain`
+   * @example "fintech.platform.example.com"
+   */
+  hostname?: string;
   /** Service port the Gateway forwards to. @example 8000 */
   port: number;
   /**
@@ -249,6 +256,10 @@ export class IngressGateway extends pulumi.ComponentResource {
   private readonly rateLimiting: boolean;
   private readonly stage: string | undefined;
   private readonly routed = new Set<string>();
+  /** Hostnames the certificate covers (routes may answer only on these). */
+  private readonly hostnames: readonly string[];
+  /** `<hostname> <match>` → the service that claimed it: a second claim is an error, not a silent shadow. */
+  private readonly claims = new Map<string, string>();
   private readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -261,6 +272,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     super(typeToken("IngressGateway"), name, {}, options);
     this.componentName = name;
     this.domain = args.domain;
+    this.hostnames = [args.domain, ...(args.additionalHostnames ?? [])];
     this.rateLimiting = args.rateLimiting ?? true;
     const ns = args.namespace ?? "envoy-gateway-system";
     const cmNs = args.certManagerNamespace ?? "cert-manager";
@@ -271,11 +283,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     const labels = (component: string) => standardLabels({ name, component, ...(stage ? { stage } : {}) });
     this.gatewayNamespace = ns;
     this.gatewayName = name;
-    this.proxyPodLabels = {
-      "app.kubernetes.io/name": "envoy",
-      "gateway.envoyproxy.io/owning-gateway-name": name,
-      "gateway.envoyproxy.io/owning-gateway-namespace": ns,
-    };
+    this.proxyPodLabels = envoyProxyPodLabels(name, ns);
     const parent = { parent: this };
 
     const namespace = (nsName: string, suffix: string, exemption: string) =>
@@ -624,8 +632,19 @@ export class IngressGateway extends pulumi.ComponentResource {
     args: GatewayRouteArgs,
     opts?: { dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> },
   ): Record<string, string> {
-    validateRouteArgs(this.componentName, serviceName, args, this.rateLimiting, this.routed);
+    const hostname = args.hostname ?? this.domain;
+    const claims = routeClaims(hostname, args);
+    validateRouteArgs(this.componentName, serviceName, args, {
+      rateLimiting: this.rateLimiting,
+      routed: this.routed,
+      hostnames: this.hostnames,
+      claimed: claims.flatMap((c) => {
+        const owner = this.claims.get(c);
+        return owner ? [`${c} is already routed to ${owner}`] : [];
+      }),
+    });
     this.routed.add(`${args.namespace}/${serviceName}`);
+    for (const c of claims) this.claims.set(c, `${args.namespace}/${serviceName}`);
     const name = this.componentName;
     const protocol = args.protocol ?? "http";
     const base = childName(name, `${args.namespace}-${serviceName}`);
@@ -652,7 +671,7 @@ export class IngressGateway extends pulumi.ComponentResource {
           apiVersion: `${GATEWAY_API}/v1`,
           kind,
           metadata: { name: routeName, namespace: args.namespace, labels: routeLabels },
-          spec: { parentRefs, hostnames: [this.domain], rules },
+          spec: { parentRefs, hostnames: [hostname], rules },
         },
         options,
       );
@@ -727,7 +746,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     const added: Record<string, string> = {};
     const keyBase = `${args.namespace}/${serviceName}`;
     for (const prefix of protocol === "grpc" ? ["/"] : prefixes) {
-      added[prefix === "/" ? keyBase : `${keyBase}${prefix}`] = `https://${this.domain}${prefix}`;
+      added[prefix === "/" ? keyBase : `${keyBase}${prefix}`] = `https://${hostname}${prefix}`;
     }
     Object.assign(this.urls, added);
     return added;
@@ -868,6 +887,15 @@ export class IngressGateway extends pulumi.ComponentResource {
   }
 }
 
+/** Labels Envoy Gateway puts on the proxy pods of the Gateway `gatewayName` in `namespace`. */
+export function envoyProxyPodLabels(gatewayName: string, namespace: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": "envoy",
+    "gateway.envoyproxy.io/owning-gateway-name": gatewayName,
+    "gateway.envoyproxy.io/owning-gateway-namespace": namespace,
+  };
+}
+
 const UNITS = [
   ["Day", 86400],
   ["Hour", 3600],
@@ -960,14 +988,33 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
   if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
 }
 
+/** What a service's routes claim on the HTTPS listener: `<hostname> <path prefix>` or `<hostname> gRPC <service>`. */
+export function routeClaims(hostname: string, args: GatewayRouteArgs): string[] {
+  if ((args.protocol ?? "http") === "grpc")
+    return (args.grpcServices?.length ? args.grpcServices : ["*"]).map((s) => `${hostname} gRPC ${s}`);
+  return [...(args.pathPrefixes ?? ["/"]), ...(args.jwt?.exemptPathPrefixes ?? [])].map(
+    (p) => `${hostname} ${p}`,
+  );
+}
+
 function validateRouteArgs(
   gateway: string,
   serviceName: string,
   args: GatewayRouteArgs,
-  rateLimiting: boolean,
-  routed: ReadonlySet<string>,
+  state: {
+    rateLimiting: boolean;
+    routed: ReadonlySet<string>;
+    hostnames: readonly string[];
+    /** Claims other services already hold. */
+    claimed: string[];
+  },
 ): void {
-  const problems: string[] = [];
+  const { rateLimiting, routed } = state;
+  const problems: string[] = [...state.claimed];
+  if (args.hostname !== undefined && !state.hostnames.includes(args.hostname))
+    problems.push(
+      `hostname: one the certificate covers (${state.hostnames.join(", ")}: the domain or additionalHostnames), found ${JSON.stringify(args.hostname)}`,
+    );
   const protocol = args.protocol ?? "http";
   if (!DNS_LABEL.test(serviceName))
     problems.push(`serviceName: a Service name (DNS label), found ${JSON.stringify(serviceName)}`);

@@ -14,7 +14,10 @@
  *   Controller: a pinned Helm release in kube-system whose IAM role reaches its service account
  *   through EKS Pod Identity. It is what turns the IngressGateway's annotated LoadBalancer Service
  *   into an internet-facing NLB; with its Service mutator webhook off, only Services that ask for it
- *   (annotation `aws-load-balancer-type: external`) get one.
+ *   (annotation `aws-load-balancer-type: external`) get one. Unless `clusterAutoscaler: false`, the
+ *   Cluster Autoscaler (pinned Helm release in kube-system, IAM role through EKS Pod Identity) grows
+ *   and shrinks the managed node groups between their `minSize` and `maxSize`, finding them by the
+ *   tags EKS puts on their Auto Scaling groups.
  * - `provider: "existing"` creates no cloud resources: only a Kubernetes provider for the given
  *   `kubeconfig` / `context` (or the ambient kubeconfig when both are left out).
  *
@@ -51,6 +54,22 @@ export const EKS_CHARTS_REPOSITORY = "https://aws.github.io/eks-charts";
 /** Namespace and service account of the controller; its Pod Identity association names both. */
 export const LOAD_BALANCER_CONTROLLER_NAMESPACE = "kube-system";
 export const LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = "aws-load-balancer-controller";
+
+/**
+ * The Cluster Autoscaler chart (`cluster-autoscaler` from CLUSTER_AUTOSCALER_REPOSITORY), pinned. The
+ * autoscaler's image follows the cluster's Kubernetes minor (its scheduler simulation must match the
+ * kube-scheduler): CLUSTER_AUTOSCALER_IMAGE_TAGS.
+ */
+export const CLUSTER_AUTOSCALER_CHART_VERSION = "9.50.0";
+export const CLUSTER_AUTOSCALER_REPOSITORY = "https://kubernetes.github.io/autoscaler";
+export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<
+  Record<(typeof EKS_KUBERNETES_VERSIONS)[number], string>
+> = {
+  "1.32": "v1.32.3",
+  "1.33": "v1.33.1",
+  "1.34": "v1.34.0",
+};
+export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
 /** The managed add-ons this component installs. */
 export const EKS_ADDONS = [
@@ -209,6 +228,21 @@ export interface KubernetesClusterArgs {
    */
   loadBalancerControllerChart?: HelmChartSource;
   /**
+   * Install the Cluster Autoscaler (`aws` only; refused with `existing`). It adds nodes to a managed
+   * node group when pods cannot be scheduled (HPA scale-out, rollout surges, Jobs) up to the group's
+   * `maxSize`, and removes underused nodes down to `minSize`. Without it the groups stay at their
+   * desired size and the HPAs' maxima cannot be reached.
+   * @default true (with `aws`)
+   * @example false
+   */
+  clusterAutoscaler?: boolean;
+  /**
+   * The autoscaler's chart, pinned (`aws` only).
+   * @default { version: CLUSTER_AUTOSCALER_CHART_VERSION, source: "repository" }
+   * @example { version: "9.50.0", source: "localPath", path: "./charts/cluster-autoscaler-9.50.0.tgz" }
+   */
+  clusterAutoscalerChart?: HelmChartSource;
+  /**
    * Protect the cluster and its KMS key: `protect` + `retainOnDelete`, EKS deletion protection, and a
    * `Retain` reclaim policy on the default StorageClass. Set it for production.
    * @default false
@@ -256,6 +290,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
    * (the IngressGateway), so they wait for it and are deleted before it.
    */
   public readonly loadBalancerController: k8s.helm.v3.Release | undefined;
+  /** The Cluster Autoscaler's Helm release (`aws` unless `clusterAutoscaler: false`; otherwise undefined). */
+  public readonly clusterAutoscaler: k8s.helm.v3.Release | undefined;
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
@@ -281,6 +317,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       this.nodeRoleArn = none;
       this.storageClassName = none;
       this.loadBalancerController = undefined;
+      this.clusterAutoscaler = undefined;
     } else {
       const eks = this.createEks(name, args);
       this.provider = eks.provider;
@@ -293,6 +330,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       this.nodeRoleArn = eks.nodeRole.arn;
       this.storageClassName = eks.storageClass.metadata.name;
       this.loadBalancerController = eks.loadBalancerController;
+      this.clusterAutoscaler = eks.clusterAutoscaler;
     }
 
     this.registerOutputs({
@@ -305,6 +343,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       nodeRoleArn: this.nodeRoleArn,
       storageClassName: this.storageClassName,
       loadBalancerControllerRelease: this.loadBalancerController?.name,
+      clusterAutoscalerRelease: this.clusterAutoscaler?.name,
     });
   }
 
@@ -595,26 +634,144 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       { parent: this, provider, dependsOn: [ebsCsi] },
     );
 
+    // What every chart add-on shares. Credentials come from the Pod Identity agent; the AWS APIs are
+    // found through CoreDNS.
+    const addOn = (chart: HelmChartSource): AddOnContext => ({
+      cluster,
+      clusterName,
+      region,
+      partition,
+      tags,
+      provider,
+      chart,
+      dependsOn: [podIdentityAgent, coredns],
+    });
     const loadBalancerController =
       (args.loadBalancerController ?? true)
         ? this.createLoadBalancerController(name, {
-            cluster,
-            clusterName,
+            ...addOn(
+              args.loadBalancerControllerChart ?? {
+                version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+                source: "repository",
+              },
+            ),
             vpcId: args.vpcId as pulumi.Input<string>,
-            region,
-            partition,
-            tags,
-            provider,
-            chart: args.loadBalancerControllerChart ?? {
-              version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
-              source: "repository",
-            },
-            // Credentials come from the Pod Identity agent; the AWS APIs are found through CoreDNS.
-            dependsOn: [podIdentityAgent, coredns],
+          })
+        : undefined;
+    const clusterAutoscaler =
+      (args.clusterAutoscaler ?? true)
+        ? this.createClusterAutoscaler(name, {
+            ...addOn(
+              args.clusterAutoscalerChart ?? {
+                version: CLUSTER_AUTOSCALER_CHART_VERSION,
+                source: "repository",
+              },
+            ),
+            kubernetesVersion: version as (typeof EKS_KUBERNETES_VERSIONS)[number],
           })
         : undefined;
 
-    return { cluster, oidc, nodeRole, provider, kubeconfig, storageClass, loadBalancerController };
+    return {
+      cluster,
+      oidc,
+      nodeRole,
+      provider,
+      kubeconfig,
+      storageClass,
+      loadBalancerController,
+      clusterAutoscaler,
+    };
+  }
+
+  /**
+   * An IAM role for `namespace`/`serviceAccount` with an inline policy, bound by an EKS Pod Identity
+   * association. Returns what a workload using it must wait for (EKS injects the credentials when a
+   * pod is created, so the association must exist first).
+   */
+  private podIdentityRole(
+    name: string,
+    suffix: string,
+    ctx: { cluster: aws.eks.Cluster; clusterName: string; tags: Record<string, string> },
+    account: { namespace: string; serviceAccount: string; description: string },
+    policy: pulumi.Input<string>,
+  ): pulumi.Resource[] {
+    const { namespace, serviceAccount } = account;
+    const role = new aws.iam.Role(
+      childName(name, suffix),
+      {
+        description: `${account.description} of ${ctx.clusterName} (Pod Identity, ${namespace}/${serviceAccount})`,
+        assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy(ctx.clusterName, namespace, serviceAccount)),
+        tags: ctx.tags,
+      },
+      { parent: this },
+    );
+    // Inline: the policy lives and dies with the role (IAM allows 10,240 characters inline per role).
+    const rolePolicy = new aws.iam.RolePolicy(
+      childName(name, suffix),
+      { role: role.name, policy },
+      { parent: this },
+    );
+    const association = new aws.eks.PodIdentityAssociation(
+      childName(name, suffix),
+      { clusterName: ctx.cluster.name, namespace, serviceAccount, roleArn: role.arn, tags: ctx.tags },
+      { parent: this },
+    );
+    return [association, rolePolicy];
+  }
+
+  /**
+   * The Cluster Autoscaler, chosen over Karpenter and EKS Auto Mode (docs/capacity.md): the node
+   * groups are managed node groups with fixed instance types and min/max sizes, which is exactly the
+   * autoscaler's model; EKS tags their Auto Scaling groups for its auto-discovery, so nothing else is
+   * created. Karpenter would replace the node groups with NodePools plus an interruption queue and
+   * event rules; Auto Mode would take over the add-ons and load balancer controller this component
+   * already manages, at a per-instance surcharge. One replica (leader election makes a second idle);
+   * its role may change only Auto Scaling groups tagged as this cluster's.
+   */
+  private createClusterAutoscaler(
+    name: string,
+    ctx: AddOnContext & { kubernetesVersion: (typeof EKS_KUBERNETES_VERSIONS)[number] },
+  ): k8s.helm.v3.Release {
+    const namespace = "kube-system";
+    const serviceAccount = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
+    const identity = this.podIdentityRole(
+      name,
+      "cluster-autoscaler",
+      ctx,
+      { namespace, serviceAccount, description: "Cluster Autoscaler" },
+      JSON.stringify(clusterAutoscalerPolicy(ctx.clusterName)),
+    );
+    return new k8s.helm.v3.Release(
+      childName(name, "cluster-autoscaler"),
+      {
+        name: "cluster-autoscaler",
+        namespace,
+        ...chartRef(ctx.chart, "cluster-autoscaler", CLUSTER_AUTOSCALER_REPOSITORY),
+        values: {
+          cloudProvider: "aws",
+          awsRegion: ctx.region,
+          autoDiscovery: { clusterName: ctx.cluster.name },
+          image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[ctx.kubernetesVersion] },
+          rbac: { serviceAccount: { create: true, name: serviceAccount } },
+          replicaCount: 1,
+          resources: {
+            requests: { cpu: "100m", memory: "300Mi" },
+            limits: { cpu: "500m", memory: "600Mi" },
+          },
+          extraArgs: {
+            // Keep zones even (the workloads spread across zones), and pick the group wasting least.
+            "balance-similar-node-groups": true,
+            expander: "least-waste",
+            // kube-system pods with PDBs (CoreDNS, the controllers) must not pin nodes forever.
+            "skip-nodes-with-system-pods": false,
+          },
+        },
+        timeout: 600,
+        maxHistory: 10,
+        cleanupOnFail: true,
+      },
+      { parent: this, provider: ctx.provider, dependsOn: [...identity, ...ctx.dependsOn] },
+    );
   }
 
   /**
@@ -630,43 +787,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
    */
   private createLoadBalancerController(
     name: string,
-    ctx: {
-      cluster: aws.eks.Cluster;
-      clusterName: string;
-      vpcId: pulumi.Input<string>;
-      region: pulumi.Output<string>;
-      partition: pulumi.Output<string>;
-      tags: Record<string, string>;
-      provider: k8s.Provider;
-      chart: HelmChartSource;
-      dependsOn: pulumi.Resource[];
-    },
+    ctx: AddOnContext & { vpcId: pulumi.Input<string> },
   ): k8s.helm.v3.Release {
     const suffix = "lb-controller";
     const namespace = LOAD_BALANCER_CONTROLLER_NAMESPACE;
     const serviceAccount = LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT;
-    const role = new aws.iam.Role(
-      childName(name, suffix),
-      {
-        description: `AWS Load Balancer Controller of ${ctx.clusterName} (Pod Identity, ${namespace}/${serviceAccount})`,
-        assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy(ctx.clusterName, namespace, serviceAccount)),
-        tags: ctx.tags,
-      },
-      { parent: this },
-    );
-    // Inline: the policy lives and dies with the role (IAM allows 10,240 characters inline per role).
-    const policy = new aws.iam.RolePolicy(
-      childName(name, suffix),
-      {
-        role: role.name,
-        policy: ctx.partition.apply((p) => JSON.stringify(loadBalancerControllerPolicy(p))),
-      },
-      { parent: this },
-    );
-    const association = new aws.eks.PodIdentityAssociation(
-      childName(name, suffix),
-      { clusterName: ctx.cluster.name, namespace, serviceAccount, roleArn: role.arn, tags: ctx.tags },
-      { parent: this },
+    const identity = this.podIdentityRole(
+      name,
+      suffix,
+      ctx,
+      { namespace, serviceAccount, description: "AWS Load Balancer Controller" },
+      ctx.partition.apply((p) => JSON.stringify(loadBalancerControllerPolicy(p))),
     );
     return new k8s.helm.v3.Release(
       childName(name, suffix),
@@ -702,9 +833,22 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         maxHistory: 10,
         cleanupOnFail: true,
       },
-      { parent: this, provider: ctx.provider, dependsOn: [association, policy, ...ctx.dependsOn] },
+      { parent: this, provider: ctx.provider, dependsOn: [...identity, ...ctx.dependsOn] },
     );
   }
+}
+
+/** What installing a cluster add-on from a chart needs to know about the EKS cluster. */
+interface AddOnContext {
+  cluster: aws.eks.Cluster;
+  clusterName: string;
+  region: pulumi.Output<string>;
+  partition: pulumi.Output<string>;
+  tags: Record<string, string>;
+  provider: k8s.Provider;
+  chart: HelmChartSource;
+  /** What the release waits for besides its Pod Identity role (the agent, CoreDNS). */
+  dependsOn: pulumi.Resource[];
 }
 
 /** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */
@@ -722,6 +866,7 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
     "controlPlaneLogRetentionDays",
     "kubeconfigRoleArn",
     "loadBalancerControllerChart",
+    "clusterAutoscalerChart",
   ] as const;
   if (args.provider === "existing") {
     for (const key of awsOnly) {
@@ -737,6 +882,10 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
     if (args.loadBalancerController)
       problems.push(
         'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
+      );
+    if (args.clusterAutoscaler)
+      problems.push(
+        'clusterAutoscaler: installed only on clusters this component creates (provider "aws"); an existing cluster scales its nodes its own way',
       );
     if (args.context !== undefined && args.context.trim() === "")
       problems.push("context: a kubeconfig context name, found an empty string");
@@ -809,6 +958,18 @@ function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
           ),
         );
     }
+    if (args.clusterAutoscalerChart !== undefined) {
+      if (args.clusterAutoscaler === false)
+        problems.push("clusterAutoscalerChart: no value when clusterAutoscaler is false");
+      else
+        problems.push(
+          ...chartProblems(
+            "clusterAutoscalerChart",
+            args.clusterAutoscalerChart,
+            "set clusterAutoscaler to false",
+          ),
+        );
+    }
   } else {
     problems.push(`provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`);
   }
@@ -859,6 +1020,47 @@ function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
       );
   }
   return problems;
+}
+
+/**
+ * IAM policy of the Cluster Autoscaler (the AWS provider's documented least-privilege policy):
+ * describing is global, but changing a group's size or terminating its instances is allowed only on
+ * Auto Scaling groups tagged `k8s.io/cluster-autoscaler/<clusterName>: owned` (EKS tags managed node
+ * groups so), `eks:DescribeNodegroup` lets it learn a group's labels and taints while at zero nodes.
+ */
+export function clusterAutoscalerPolicy(clusterName: string): {
+  Version: string;
+  Statement: Record<string, unknown>[];
+} {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "autoscaling:DescribeAutoScalingGroups",
+          "autoscaling:DescribeAutoScalingInstances",
+          "autoscaling:DescribeLaunchConfigurations",
+          "autoscaling:DescribeScalingActivities",
+          "autoscaling:DescribeTags",
+          "ec2:DescribeImages",
+          "ec2:DescribeInstanceTypes",
+          "ec2:DescribeLaunchTemplateVersions",
+          "ec2:GetInstanceTypesFromInstanceRequirements",
+          "eks:DescribeNodegroup",
+        ],
+        Resource: "*",
+      },
+      {
+        Effect: "Allow",
+        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+        Resource: "*",
+        Condition: {
+          StringEquals: { [`aws:ResourceTag/k8s.io/cluster-autoscaler/${clusterName}`]: "owned" },
+        },
+      },
+    ],
+  };
 }
 
 /**

@@ -262,12 +262,13 @@ const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/;
 /** Names PostgreSQL or RDS reserve. */
 const RESERVED = new Set(["postgres", "template0", "template1", "rdsadmin", "public", ADMIN_USER]);
 const PGDATA_MOUNT = "/var/lib/postgresql/data";
-const DEFAULT_RESOURCES: ContainerResources = {
+/** Server container resources when `resources` is not given (in-cluster backend). */
+export const POSTGRES_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "250m", memory: "256Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
 /** psql runs the bootstrap's SQL: more than the other engines' one-line client checks. */
-const JOB_RESOURCES: ContainerResources = {
+export const POSTGRES_BOOTSTRAP_RESOURCES: ContainerResources = {
   requests: { cpu: "50m", memory: "64Mi" },
   limits: { cpu: "500m", memory: "256Mi" },
 };
@@ -370,7 +371,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
               { name: "PGCONNECT_TIMEOUT", value: "10" },
               ...consumerPasswordEnv(credentials, p.consumers),
             ],
-            resources: JOB_RESOURCES,
+            resources: POSTGRES_BOOTSTRAP_RESOURCES,
             ...(caVolume ? { volumeMounts: [caVolume.mount] } : {}),
           },
           ...(caVolume ? { volumes: [caVolume.volume] } : {}),
@@ -754,7 +755,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     // Performance Insights is not offered on the micro and small burstable classes.
     performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
     storageSize: args.storageSize ?? "10Gi",
-    resources: args.resources ?? DEFAULT_RESOURCES,
+    resources: args.resources ?? POSTGRES_DEFAULT_RESOURCES,
     image: args.image ?? images[engineVersion] ?? images["16"],
     uid: args.runAsUser ?? (args.image && engine !== "cloudnativepg" ? 999 : defaultUid),
     // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.

@@ -106,7 +106,8 @@ const PORTS = { amqp: 5672, amqps: 5671, management: 15672, https: 443 } as cons
 const CURL_IMAGE = "curlimages/curl:8.16.0";
 const CURL_UID = 100;
 const EXCHANGE = /^[A-Za-z0-9_.:-]{1,255}$/;
-const DEFAULT_RESOURCES: ContainerResources = {
+/** Server container resources when `resources` is not given (in-cluster backend). */
+export const BROKER_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "250m", memory: "512Mi" },
   limits: { cpu: "1", memory: "1Gi" },
 };
@@ -401,7 +402,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     instanceType: args.instanceType ?? "mq.m5.large",
     deploymentMode: args.deploymentMode ?? "SINGLE_INSTANCE",
     storageSize: args.storageSize ?? "2Gi",
-    resources: args.resources ?? DEFAULT_RESOURCES,
+    resources: args.resources ?? BROKER_DEFAULT_RESOURCES,
     image: args.image ?? RABBITMQ_IMAGES[engineVersion] ?? "",
   };
 

@@ -19,6 +19,9 @@ import {
   ComponentArgsError,
   childName,
   dnsEgressRule,
+  EXTERNAL_EGRESS_ANNOTATION,
+  externalEgressRules,
+  externalEgressSummary,
   imageReferenceProblem,
   ipv4CidrProblem,
   LABEL,
@@ -39,6 +42,7 @@ import {
   typeToken,
   withDependsOn,
   type ContainerResources,
+  type ExternalEgress,
   type ProbeTiming,
 } from "./lib";
 
@@ -185,6 +189,14 @@ export interface MicroServiceArgs {
   ingressFrom?: MicroServiceIngressFrom[];
   /** Data services this one reaches (in-cluster pods or AWS CIDRs). DNS is always allowed. Default: `[]`. */
   egress?: MicroServiceEgress[];
+  /**
+   * Endpoints outside the cluster the service calls, with why. Each declared port is opened to public
+   * addresses only (never private, link-local or metadata ranges: see `externalEgressRules`), and the
+   * hosts are recorded on the NetworkPolicy (annotation `platform.example.com/external-egress`). Not
+   * given to the migration Job. Default: `[]` (no egress beyond the cluster).
+   * Example: `[{ host: "api.stripe.com", port: 443, reason: "card payments" }]`.
+   */
+  externalEgress?: ExternalEgress[];
   /**
    * A volume per replica, which makes the workload a StatefulSet behind a headless Service. Such a
    * workload is not autoscaled (`replicas.min` must equal `replicas.max`): scaling in would strand a
@@ -425,7 +437,12 @@ export class MicroService extends pulumi.ComponentResource {
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       childName(name, "netpol"),
       {
-        metadata: meta(c.serviceName),
+        metadata: {
+          ...meta(c.serviceName),
+          ...(c.externalEgress.length > 0
+            ? { annotations: { [EXTERNAL_EGRESS_ANNOTATION]: externalEgressSummary(c.externalEgress) } }
+            : {}),
+        },
         spec: {
           podSelector: { matchLabels: selector },
           policyTypes: ["Ingress", "Egress"],
@@ -439,6 +456,7 @@ export class MicroService extends pulumi.ComponentResource {
               ports: [{ protocol: "TCP", port: d.port }],
             })),
             ...egressRules,
+            ...externalEgressRules(c.externalEgress),
           ],
         },
       },
@@ -713,6 +731,7 @@ function spreadConstraints(
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -898,6 +917,14 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
       p.push(`egress[${i}]: pod.namespace "${e.pod.namespace}" must be a DNS label`);
   }
 
+  for (const [i, e] of (args.externalEgress ?? []).entries()) {
+    if (!DNS_NAME.test(e.host ?? ""))
+      p.push(`externalEgress[${i}].host must be a DNS name such as api.stripe.com, found "${e.host}"`);
+    if (!isWholeIn(e.port, 1, 65535))
+      p.push(`externalEgress[${i}].port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+    if (!e.reason?.trim()) p.push(`externalEgress[${i}].reason must say why the service needs ${e.host}`);
+  }
+
   const writable = args.writablePaths ?? ["/tmp"];
   for (const path of writable)
     if (!path.startsWith("/")) p.push(`writablePaths: "${path}" is not an absolute path`);
@@ -974,6 +1001,7 @@ function resolve(name: string, args: MicroServiceArgs) {
     callers: args.callers ?? [],
     ingressFrom: args.ingressFrom ?? [],
     egress: args.egress ?? [],
+    externalEgress: args.externalEgress ?? [],
     persistence: args.persistence,
     protect: args.protect ?? false,
     writablePaths: args.writablePaths ?? ["/tmp"],

@@ -70,10 +70,12 @@ export interface PlatformNamespaceArgs {
   protect?: boolean;
 }
 
-const QUOTA_DEFAULTS: Record<PlatformNamespaceStage, NamespaceQuota> = {
+/** The quota each stage gets when `quota` is not given (see `PlatformNamespaceArgs.quota`). */
+export const NAMESPACE_QUOTA_DEFAULTS: Readonly<Record<PlatformNamespaceStage, NamespaceQuota>> = {
   local: {
+    // Limits overcommit a workstation on purpose: Jobs and rollouts must fit (see analysis/capacity.ts).
     requests: { cpu: "4", memory: "8Gi" },
-    limits: { cpu: "8", memory: "16Gi" },
+    limits: { cpu: "16", memory: "32Gi" },
     pods: 50,
     persistentVolumeClaims: 10,
     requestsStorage: "50Gi",
@@ -122,7 +124,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
       platform: args.platform,
       stage: args.stage,
     });
-    const quota = { ...QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
+    const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
     const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
 
     this.namespace = new k8s.core.v1.Namespace(
@@ -218,7 +220,7 @@ export function platformNamespaceProblems(name: string, args: PlatformNamespaceA
       `podSecurityVersion must be "latest" or a minor version such as "v1.33", found "${args.podSecurityVersion}"`,
     );
 
-  const quota = { ...QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
+  const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
   p.push(...resourceProblems("quota", quota));
   for (const key of ["pods", "persistentVolumeClaims", "loadBalancers", "nodePorts"] as const) {
     const value = quota[key];

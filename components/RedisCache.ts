@@ -142,7 +142,8 @@ const IMAGES: Record<CacheEngine, string> = {
 const UID = 999;
 const PORT = 6379;
 const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
-const DEFAULT_RESOURCES: ContainerResources = {
+/** Server container resources when `resources` is not given (in-cluster backend). */
+export const REDIS_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
 };
@@ -435,7 +436,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     maintenanceWindow: args.maintenanceWindow ?? "sun:05:00-sun:06:00",
     maxmemoryMb: args.maxmemoryMb ?? 128,
     storageSize: args.storageSize ?? "1Gi",
-    resources: args.resources ?? DEFAULT_RESOURCES,
+    resources: args.resources ?? REDIS_DEFAULT_RESOURCES,
     image: args.image ?? IMAGES[engine] ?? IMAGES.redis,
   };
 

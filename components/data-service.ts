@@ -15,6 +15,7 @@ import * as random from "@pulumi/random";
 import {
   URL_SAFE_PASSWORD,
   childName,
+  consumerPeer,
   dataServiceArgProblems,
   dataServiceIngressRules,
   dnsEgressRule,
@@ -446,7 +447,7 @@ export function inClusterServer(
     },
     child(),
   );
-  const consumers = args.consumers.map((c) => podPeer(c.service, c.namespace));
+  const consumers = args.consumers.map((c) => consumerPeer(c.service, c.namespace));
   const bootstrap = podPeer(childName(name, "bootstrap"), namespace);
   new k8s.networking.v1.NetworkPolicy(
     name,

@@ -239,6 +239,62 @@ export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgre
   };
 }
 
+/**
+ * Address ranges that are not the public internet: private (RFC 1918), carrier-grade NAT (RFC 6598,
+ * also used for EKS custom pod networking), loopback, link-local (169.254.0.0/16 holds the EC2
+ * instance metadata service and the Pod Identity agent) and multicast/reserved. External egress
+ * excludes them, so a service allowed out to a third-party API cannot use that rule to reach the
+ * VPC's databases, other pods by IP, or the node's credentials.
+ */
+export const NON_PUBLIC_IPV4_CIDRS: readonly string[] = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "224.0.0.0/3",
+];
+
+/** An endpoint outside the cluster a workload calls, with why (plain data, from a service catalog). */
+export interface ExternalEgress {
+  /** DNS name, e.g. `api.stripe.com`. */
+  host: string;
+  /** TCP port, e.g. `443`. */
+  port: number;
+  /** Why the service needs it, e.g. `card payments (Stripe API)`. */
+  reason: string;
+}
+
+/** Annotation on a NetworkPolicy listing the external endpoints its public egress is for (`host:port`, comma-separated). */
+export const EXTERNAL_EGRESS_ANNOTATION = "platform.example.com/external-egress";
+
+/**
+ * Egress to the declared external endpoints: TCP on their ports to public addresses only. A
+ * NetworkPolicy cannot name hosts (it sees IPs, and a SaaS API's IPs change), so this is the narrowest
+ * rule plain NetworkPolicy can state: the declared ports, every public address, nothing private,
+ * link-local or reserved. Hosts are recorded in `EXTERNAL_EGRESS_ANNOTATION` for reviewers and the
+ * policy pack. Narrowing to the hosts themselves needs an FQDN-aware layer (an egress gateway or a
+ * CNI with DNS policies), which the VPC CNI's policy engine does not offer.
+ */
+export function externalEgressRules(
+  endpoints: readonly ExternalEgress[],
+): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+  const ports = [...new Set(endpoints.map((e) => e.port))].sort((a, b) => a - b);
+  if (ports.length === 0) return [];
+  return [
+    {
+      to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_IPV4_CIDRS] } }],
+      ports: ports.map((port) => ({ protocol: "TCP", port })),
+    },
+  ];
+}
+
+/** `host:port` of each endpoint, sorted and comma-separated (the annotation's value). */
+export function externalEgressSummary(endpoints: readonly ExternalEgress[]): string {
+  return [...new Set(endpoints.map((e) => `${e.host}:${e.port}`))].sort().join(",");
+}
+
 /** A NetworkPolicy peer: pods with `name` in `namespace` (omit namespace for the policy's own). */
 export function podPeer(name: string, namespace?: string): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
@@ -246,6 +302,21 @@ export function podPeer(name: string, namespace?: string): k8s.types.input.netwo
     ...(namespace
       ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } }
       : {}),
+  };
+}
+
+/**
+ * A data service's consumer as a NetworkPolicy peer: every pod of service `name` in `namespace`,
+ * selected by `app.kubernetes.io/name` alone. That is the service's own pods and its migration Job
+ * (instance `<name>-migration`), which connects with the same credentials before the service rolls out.
+ */
+export function consumerPeer(
+  name: string,
+  namespace: string,
+): k8s.types.input.networking.v1.NetworkPolicyPeer {
+  return {
+    podSelector: { matchLabels: { [LABEL.name]: name } },
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
   };
 }
 

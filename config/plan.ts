@@ -47,6 +47,11 @@ export interface ServicePlan {
 export interface CatalogPlan {
   catalog: Catalog;
   namespace: string;
+  /**
+   * Hostname of the catalog's public routes: `<catalog>.<ingress domain>`. Each platform gets its own
+   * hostname, so each keeps its paths as it serves them (two can both own `/`) and nothing rewrites them.
+   */
+  hostname: string;
   services: ServicePlan[];
   /** Services in a valid start order (dependencies first); ties broken by catalog order. */
   startOrder: string[];
@@ -54,6 +59,11 @@ export interface CatalogPlan {
   databases: { service: string; database: string }[];
   redisConsumers: string[];
   brokerConsumers: string[];
+}
+
+/** Public hostname of a catalog's routes on the Gateway: `fintech` + `platform.example.com` → `fintech.platform.example.com`. */
+export function publicHostname(catalog: string, domain: string): string {
+  return `${catalog}.${domain}`;
 }
 
 /** Env var name for a dependency's URL when the catalog does not name one: `order-service` → `ORDER_SERVICE_URL`. */
@@ -112,6 +122,7 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
   return {
     catalog,
     namespace: catalog.namespace,
+    hostname: publicHostname(catalog.name, settings.ingress.domain),
     services,
     startOrder: startOrder(catalog.services),
     databases: catalog.services

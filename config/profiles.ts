@@ -116,11 +116,13 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     },
     kubernetesVersion: "1.33",
     nodeGroups: {
+      // Sized by the capacity model (analysis/capacity.ts): minimum replicas, add-ons and DaemonSets
+      // fit at minSize; the cluster autoscaler grows the groups for rollouts, Jobs and HPA scale-out.
       general: {
         instanceTypes: ["m5.large"],
-        minSize: 2,
-        maxSize: 4,
-        desiredSize: 2,
+        minSize: 5,
+        maxSize: 8,
+        desiredSize: 5,
         diskSizeGb: 50,
         labels: { "platform/pool": "general" },
       },
@@ -169,11 +171,12 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     },
     kubernetesVersion: "1.33",
     nodeGroups: {
+      // Sized by the capacity model (analysis/capacity.ts), as in staging.
       general: {
         instanceTypes: ["m5.large"],
-        minSize: 3,
+        minSize: 5,
         maxSize: 10,
-        desiredSize: 3,
+        desiredSize: 5,
         diskSizeGb: 100,
         labels: { "platform/pool": "general" },
       },

@@ -235,6 +235,12 @@ export const topLevelSchemas = {
   ),
   /** Alertmanager receiver webhook (Slack or PagerDuty). Secret. */
   alertWebhookUrl: z.url({ error: "an https webhook URL" }),
+  /**
+   * The capacity check before anything is created (analysis/capacity.ts). `enforce: false` is an
+   * explicit opt-out (a benchmark of synthetic catalogs that no real quota would admit); the render
+   * still reports what does not fit. Default `{ enforce: true }`.
+   */
+  capacity: z.strictObject({ enforce: z.boolean() }),
 } as const;
 
 export type TopLevelKey = keyof typeof topLevelSchemas;

@@ -134,6 +134,8 @@ export interface PlatformSettings {
   externalSecretKeys: string[];
   /** Whether an alert webhook URL was supplied (the value itself stays in `secretValues`). */
   hasAlertWebhook: boolean;
+  /** Refuse a stack whose workloads do not fit its quotas or node groups at minimum (`platform:capacity.enforce`). */
+  enforceCapacity: boolean;
   /** Warnings to print (not errors): things left out or defaulted that an operator should know. */
   warnings: string[];
 }
@@ -367,6 +369,7 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     services: raw.services ?? {},
     externalSecretKeys: Object.keys(raw.secrets ?? {}).sort(),
     hasAlertWebhook: raw.alertWebhookUrl !== undefined,
+    enforceCapacity: raw.capacity?.enforce ?? true,
     warnings,
   };
 

@@ -1011,7 +1011,7 @@ describe("the baseline", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(21);
+    expect(names).toHaveLength(24);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {

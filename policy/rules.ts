@@ -19,6 +19,7 @@
  * limits, pinned images and secret-free env values apply everywhere.
  */
 import { cpuMillis, memoryBytes } from "../components/lib";
+import { externalEgressDeclared, quotaFit, routesUnique } from "./flow-rules";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -1096,6 +1097,9 @@ export const RULES: readonly Rule[] = [
   productionBackups,
   productionReplicas,
   productionEncryptedConnections,
+  routesUnique,
+  quotaFit,
+  externalEgressDeclared,
 ];
 
 /**

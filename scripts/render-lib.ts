@@ -15,6 +15,7 @@ import { isSecretValue, UNKNOWN, type RecordedResource, type RunResult } from ".
 import { dependencyEdges, indexByUrn, owningComponent, withoutId } from "./resource-graph";
 import { imageSummaryLine, imageUses, type ImageUse } from "./images";
 import { renderViews, type RenderContext } from "./views";
+import { stackReport } from "./stack-report";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 
@@ -119,6 +120,10 @@ function kindRank(kind: string): number {
   return i === -1 ? KIND_ORDER.length : i;
 }
 
+/**
+ * Renders a run. With the stack's `settings` in the context, the analyses (routes, capacity,
+ * connectivity and its graph: scripts/stack-report.ts) are added to the summary and as files.
+ */
 export function renderRun(stack: string, run: RunResult, context: RenderContext = {}): RenderedStack {
   const byUrn = indexByUrn(run.resources);
   const groups = new Map<string, { kind: string; name: string; object: Record<string, unknown> }[]>();
@@ -151,7 +156,14 @@ export function renderRun(stack: string, run: RunResult, context: RenderContext 
     kubernetesObjectCount,
     longestChain: longestDependencyChain(run.resources),
   };
-  files.set("summary.txt", summaryText(summary, imageUses(inventory)));
+  const report = context.settings
+    ? stackReport(
+        context.settings,
+        run.resources.map(kubernetesObject).filter((o): o is Record<string, unknown> => !!o),
+      )
+    : undefined;
+  for (const [file, content] of report?.files ?? []) files.set(file, content);
+  files.set("summary.txt", summaryText(summary, imageUses(inventory), report?.summary ?? []));
   for (const [file, content] of renderViews({ stack, inventory, ...context })) files.set(file, content);
   return { files, inventory, summary };
 }
@@ -183,12 +195,16 @@ export function manifestYaml(object: unknown): string {
 }
 
 /** summary.txt: the summary line, then every image the stack runs with its registry and pinning. */
-export function summaryText(s: RenderSummary, images: readonly ImageUse[]): string {
+export function summaryText(
+  s: RenderSummary,
+  images: readonly ImageUse[],
+  analyses: readonly string[] = [],
+): string {
   const imageLines = images.map(
     (u) =>
       `  ${u.image}  registry ${u.registry}, ${u.pinned ? "pinned by digest" : "tag only"}${u.vetted ? "" : `, unvetted namespace ${u.namespace}`}`,
   );
-  return [summaryLine(s), imageSummaryLine(images), ...imageLines, ""].join("\n");
+  return [summaryLine(s), ...analyses, imageSummaryLine(images), ...imageLines, ""].join("\n");
 }
 
 export function summaryLine(s: RenderSummary): string {

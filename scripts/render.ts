@@ -9,7 +9,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT, runStack } from "../test/harness";
+import { REPO_ROOT, runStack, stackSettings } from "../test/harness";
 import { renderRun, summaryLine } from "./render-lib";
 import { loadPrices } from "./cost/prices";
 import { resolveStacks, stackRegion } from "./stacks";
@@ -39,7 +39,11 @@ async function main(): Promise<void> {
   for (const stack of stacks) {
     const run = await runStack(stack);
     const region = stackRegion(stack);
-    const rendered = renderRun(stack, run, { prices, ...(region ? { region } : {}) });
+    const rendered = renderRun(stack, run, {
+      prices,
+      settings: stackSettings(stack),
+      ...(region ? { region } : {}),
+    });
     const dir = path.join(out, stack);
     rmSync(dir, { recursive: true, force: true });
     for (const [file, content] of rendered.files) {
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
       writeFileSync(target, content);
     }
     for (const warning of run.warnings) console.error(`warning (${stack}): ${warning}`);
-    console.log(summaryLine(rendered.summary));
+    console.log(rendered.files.get("summary.txt")?.trimEnd() ?? summaryLine(rendered.summary));
     console.log(`  written to ${path.relative(process.cwd(), dir) || "."}`);
   }
 }

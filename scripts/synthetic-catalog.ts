@@ -19,8 +19,8 @@ export function syntheticCatalog(
       image: { repository: `ghcr.io/bench/${name(i)}`, tag: "1.0.0" },
       port: 10000 + i,
       protocol: i % 3 === 0 ? "grpc" : "http",
-      // gRPC services expose metrics on a separate HTTP port, as the real ones do.
-      ...(i % 3 === 0 ? { metrics: { port: 20000 + i } } : {}),
+      // gRPC services and the public entry expose metrics on a separate HTTP port, as the real ones do.
+      ...(i % 3 === 0 || i === count - 1 ? { metrics: { port: 20000 + i } } : {}),
       env: { LOG_LEVEL: "info" },
       secretEnv:
         i % 2 === 0 ? { SERVICE_API_KEY: { source: "generated", id: "service-api-key", length: 48 } } : {},

@@ -6,6 +6,7 @@
  *  - `images.md`: every container image, its registry, pinning and publisher.
  * A new view is one more entry in VIEWS.
  */
+import type { PlatformSettings } from "../config/settings";
 import { costReport } from "./cost/model";
 import { costMarkdown } from "./cost/format";
 import { loadPrices, type PriceTable } from "./cost/prices";
@@ -16,6 +17,8 @@ import { imageUses, imagesMarkdown } from "./images";
 export interface RenderContext {
   /** The stack's AWS region (from its stack file), for the cost report's region check. */
   region?: string;
+  /** The stack's validated settings: with them the render adds routes, capacity and connectivity. */
+  settings?: PlatformSettings;
   /** Prices to use instead of the pinned table. */
   prices?: PriceTable;
 }

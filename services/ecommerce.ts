@@ -87,6 +87,9 @@ export const ecommerce: CatalogInput = {
       protocol: "grpc",
       metrics: { port: 9105 },
       env: { LOG_LEVEL: "info" },
+      externalEgress: [
+        { host: "api.stripe.com", port: 443, reason: "creates and confirms card payments (Stripe API)" },
+      ],
       secretEnv: {
         STRIPE_API_KEY: { source: "external", id: "stripe-api-key" },
         STRIPE_WEBHOOK_SECRET: { source: "external", id: "stripe-webhook-secret" },
@@ -104,6 +107,7 @@ export const ecommerce: CatalogInput = {
       protocol: "grpc",
       metrics: { port: 9106 },
       env: { EMAIL_FROM: "noreply@shop.example.com", LOG_LEVEL: "info" },
+      externalEgress: [{ host: "api.sendgrid.com", port: 443, reason: "sends e-mail (SendGrid v3 API)" }],
       secretEnv: { SENDGRID_API_KEY: { source: "external", id: "sendgrid-api-key" } },
       dependsOn: ["user-service"],
       uses: { postgres: { database: "notifications_db" }, broker: true },
@@ -117,7 +121,9 @@ export const ecommerce: CatalogInput = {
       port: 8000,
       protocol: "http",
       entryPoint: true,
-      env: { LOG_LEVEL: "info" },
+      // Metrics on a port of their own: Prometheus never gets to the API port, which only the gateway reaches.
+      metrics: { port: 9100 },
+      env: { LOG_LEVEL: "info", METRICS_PORT: "9100" },
       secretEnv: { JWT_SECRET: jwtSecret },
       dependsOn: [
         "user-service",

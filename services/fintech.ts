@@ -25,6 +25,13 @@ export const fintech: CatalogInput = {
       port: 8002,
       protocol: "http",
       env: { LOG_LEVEL: "info" },
+      externalEgress: [
+        {
+          host: "feeds.market-data.example.com",
+          port: 443,
+          reason: "pulls quotes and trades from the market data provider (HTTPS)",
+        },
+      ],
       secretEnv: { SERVICE_API_KEY: serviceApiKey },
       uses: { postgres: { database: "fintech" }, redis: true },
       resources: pythonResources,
@@ -73,7 +80,10 @@ export const fintech: CatalogInput = {
       port: 3000,
       protocol: "http",
       entryPoint: true,
+      // Metrics on a port of their own: Prometheus never gets to the API port, which only the gateway reaches.
+      metrics: { port: 9464 },
       env: {
+        METRICS_PORT: "9464",
         NODE_ENV: "production",
         LOG_LEVEL: "info",
         RATE_LIMIT_WINDOW_MS: "900000",

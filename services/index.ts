@@ -93,6 +93,10 @@ export function catalogProblems(catalog: Catalog): string[] {
       problems.push(
         `${where}: expose.jwt.issuerService "${jwt.issuerService}" is not a service of catalog "${catalog.name}"`,
       );
+    if ((svc.entryPoint || svc.expose) && svc.metrics.enabled && (svc.metrics.port ?? svc.port) === svc.port)
+      problems.push(
+        `${where}: a public service must serve metrics on a separate metrics.port (or disable metrics): Prometheus may reach only the metrics port, and the API port only through the gateway, which checks JWTs and rate limits`,
+      );
     if (svc.metrics.port === svc.port)
       problems.push(
         `${where}: metrics.port equals the service port; leave it out to scrape the service port`,

@@ -137,6 +137,22 @@ const serviceSpecFields = z.strictObject({
       broker: z.boolean().optional(),
     })
     .default({}),
+  /**
+   * Endpoints outside the cluster this service calls (third-party APIs, market feeds), each with the
+   * reason. Only a service that declares one gets egress beyond the cluster, and only on the declared
+   * ports (see `externalEgressRule` in components/lib.ts for what NetworkPolicy can and cannot narrow).
+   */
+  externalEgress: z
+    .array(
+      z.strictObject({
+        host: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+          error: "a DNS name such as api.stripe.com",
+        }),
+        port: z.number().int().min(1).max(65535),
+        reason: z.string().min(1),
+      }),
+    )
+    .default([]),
   /** Public exposure through the IngressGateway. */
   expose: exposeSchema.optional(),
   /** A public entry point (higher replica floor). */

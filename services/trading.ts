@@ -44,7 +44,9 @@ export const trading: CatalogInput = {
       port: 8000,
       protocol: "http",
       entryPoint: true,
-      env: { UVICORN_WORKERS: "4", UVICORN_RELOAD: "false", LOG_LEVEL: "info" },
+      // Metrics on a port of their own: Prometheus never gets to the API port, which only the gateway reaches.
+      metrics: { port: 9000 },
+      env: { UVICORN_WORKERS: "4", UVICORN_RELOAD: "false", LOG_LEVEL: "info", METRICS_PORT: "9000" },
       dependsOn: ["chromadb"],
       dependencyEnv: { chromadb: "CHROMA_URL" },
       uses: { postgres: { database: "trading" }, redis: true },

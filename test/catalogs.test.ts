@@ -225,6 +225,26 @@ describe("a broken catalog is rejected with every problem named", () => {
     );
   });
 
+  it("a public service scraped on its API port (Prometheus would reach it without the gateway)", () => {
+    const input = broken((c) => {
+      svc(c, "backend-api").metrics = { enabled: true };
+    });
+    expect(rejection(input)).toBe(
+      message(
+        'service "backend-api": a public service must serve metrics on a separate metrics.port (or disable metrics): Prometheus may reach only the metrics port, and the API port only through the gateway, which checks JWTs and rate limits',
+      ),
+    );
+  });
+
+  it("an external endpoint that is not a host name", () => {
+    const input = broken((c) => {
+      svc(c, "market-data-ingestion").externalEgress = [{ host: "not a host", port: 443, reason: "feeds" }];
+    });
+    expect(rejection(input)).toContain(
+      'service "market-data-ingestion" externalEgress.0.host: a DNS name such as api.stripe.com',
+    );
+  });
+
   it("a duplicate name", () => {
     const input = broken((c) => c.services.push({ ...svc(c, "ai-microservice-engine"), port: 8004 }));
     expect(rejection(input)).toBe(message('service "ai-microservice-engine" is declared twice'));

@@ -8,6 +8,9 @@ import { parse as parseYaml } from "yaml";
 import { byType, isSecretValue, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
 import {
   AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+  CLUSTER_AUTOSCALER_CHART_VERSION,
+  CLUSTER_AUTOSCALER_IMAGE_TAGS,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
   KubernetesCluster,
   type KubernetesClusterArgs,
 } from "../components/KubernetesCluster";
@@ -92,6 +95,7 @@ const named = (run: RunResult, type: string, name: string): RecordedResource => 
   return found[0] as RecordedResource;
 };
 const LBC = "cluster-lb-controller";
+const CA = "cluster-cluster-autoscaler";
 
 interface PolicyStatement {
   Sid?: string;
@@ -333,7 +337,7 @@ describe("KubernetesCluster aws (production profile)", () => {
       },
     ]);
     expect(role.inputs.tags).toEqual(TAGS);
-    const association = one(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+    const association = named(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation", LBC);
     expect(association.inputs).toMatchObject({
       clusterName: "platform-production",
       namespace: "kube-system",
@@ -428,7 +432,7 @@ describe("KubernetesCluster aws (production profile)", () => {
       repositoryOpts: { repo: "https://aws.github.io/eks-charts" },
     });
     expect(AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
-    const association = one(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+    const association = named(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation", LBC);
     const values = release.inputs.values as Record<string, unknown> & { resources: ContainerResources };
     expect(values).toMatchObject({
       clusterName: "platform-production",
@@ -494,8 +498,10 @@ describe("KubernetesCluster aws (staging profile)", () => {
 
   it("leaves the controller out with loadBalancerController false, and installs a chart from disk", async () => {
     const without = await build({ ...STAGING, loadBalancerController: false }, "staging");
-    expect(byType(without, "kubernetes:helm.sh/v3:Release")).toEqual([]);
-    expect(byType(without, "aws:eks/podIdentityAssociation:PodIdentityAssociation")).toEqual([]);
+    expect(byType(without, "kubernetes:helm.sh/v3:Release").map((r) => r.name)).toEqual([CA]);
+    expect(
+      byType(without, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((r) => r.name),
+    ).toEqual([CA]);
     expect(byType(without, "aws:iam/role:Role").map((r) => r.name)).not.toContain(LBC);
     expect(without.outputs.loadBalancerControllerUrn).toBeUndefined();
 
@@ -507,6 +513,61 @@ describe("KubernetesCluster aws (staging profile)", () => {
     const release = named(local, "kubernetes:helm.sh/v3:Release", LBC);
     expect(release.inputs).toMatchObject({ chart: path, version: "1.13.4" });
     expect(release.inputs.repositoryOpts).toBeUndefined();
+  });
+});
+
+describe("KubernetesCluster cluster autoscaler", () => {
+  it("installs the autoscaler for the cluster's Kubernetes minor, with a Pod Identity role that may resize only this cluster's groups", async () => {
+    const run = await build(STAGING, "staging");
+    const role = named(run, "aws:iam/role:Role", CA);
+    const trust = JSON.parse(role.inputs.assumeRolePolicy as string) as {
+      Statement: { Condition: unknown }[];
+    };
+    expect(trust.Statement[0]?.Condition).toEqual({
+      StringEquals: {
+        "aws:RequestTag/eks-cluster-name": "platform-staging",
+        "aws:RequestTag/kubernetes-namespace": "kube-system",
+        "aws:RequestTag/kubernetes-service-account": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+      },
+    });
+    const policy = JSON.parse(named(run, "aws:iam/rolePolicy:RolePolicy", CA).inputs.policy as string) as {
+      Statement: { Action: string[]; Condition?: unknown }[];
+    };
+    const resize = policy.Statement.find((st) => st.Action.includes("autoscaling:SetDesiredCapacity"));
+    expect(resize?.Condition).toEqual({
+      StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-staging": "owned" },
+    });
+    const association = named(run, "aws:eks/podIdentityAssociation:PodIdentityAssociation", CA);
+    expect(association.inputs).toMatchObject({
+      namespace: "kube-system",
+      serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    });
+    const release = named(run, "kubernetes:helm.sh/v3:Release", CA);
+    expect(release.inputs).toMatchObject({
+      namespace: "kube-system",
+      chart: "cluster-autoscaler",
+      version: CLUSTER_AUTOSCALER_CHART_VERSION,
+      repositoryOpts: { repo: "https://kubernetes.github.io/autoscaler" },
+      values: {
+        cloudProvider: "aws",
+        autoDiscovery: { clusterName: "platform-staging" },
+        image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS["1.33"] },
+        rbac: { serviceAccount: { create: true, name: association.inputs.serviceAccount } },
+      },
+    });
+    // It gets its credentials at pod start: the association and policy exist before the release.
+    expect(release.dependencies).toEqual(
+      expect.arrayContaining([association.urn, named(run, "aws:iam/rolePolicy:RolePolicy", CA).urn]),
+    );
+  });
+
+  it("is left out with clusterAutoscaler false, and refused on an existing cluster", async () => {
+    const without = await build({ ...STAGING, clusterAutoscaler: false }, "staging");
+    expect(byType(without, "kubernetes:helm.sh/v3:Release").map((r) => r.name)).toEqual([LBC]);
+    expect(byType(without, "aws:iam/role:Role").map((r) => r.name)).not.toContain(CA);
+    await expect(build({ provider: "existing", clusterAutoscaler: true }, "local")).rejects.toThrow(
+      /clusterAutoscaler: installed only on clusters this component creates/,
+    );
   });
 });
 

@@ -184,7 +184,7 @@ describe("stack config: every bad config gets an exact message", () => {
 
   it("2. unknown top-level key (a typo)", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:databse": '{"backend":"aws"}' })).toEqual([
-      'platform:databse: expected a known key (alertWebhookUrl, broker, cache, catalogs, cluster, database, ingress, network, observability, owner, secrets, services, stage), found {"backend":"aws"}',
+      'platform:databse: expected a known key (alertWebhookUrl, broker, cache, capacity, catalogs, cluster, database, ingress, network, observability, owner, secrets, services, stage), found {"backend":"aws"}',
     ]);
   });
 

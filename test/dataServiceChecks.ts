@@ -104,7 +104,10 @@ export function expectDrainableDisruptionBudget(
   // Production holds a data store to more than a drainable budget: a single unreplicated, unbacked
   // StatefulSet (the local stack's backend) is refused there, by the data-store rules and only them.
   const production = policyFindings(r, "production");
-  expect(production.every((f) => f.startsWith("[data-production-")), production.join("\n")).toBe(true);
+  expect(
+    production.every((f) => f.startsWith("[data-production-")),
+    production.join("\n"),
+  ).toBe(true);
   expect(production).toContain(
     `[data-production-replicas] StatefulSet "${namespace}/${name}" is a single-replica data store in production without a recorded reason (annotation platform.example.com/singleton-reason).`,
   );

@@ -25,6 +25,7 @@ import type {
 import { parse as parseYaml } from "yaml";
 import { platformMocks, unmockedInvokes } from "./mocks";
 import type { CatalogInput } from "../services/schema";
+import { resolveSettings, type PlatformSettings } from "../config/settings";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROJECT_NAME = "platform";
@@ -313,6 +314,20 @@ export function readStackConfig(stack: string): { config: Record<string, unknown
     }
   }
   return { config, secretKeys };
+}
+
+/**
+ * The validated settings of a stack file (with `overrides` merged as `runStack` merges them), as the
+ * program resolves them: what the connectivity, route and capacity analyses derive intent from.
+ */
+export function stackSettings(stack: string, overrides: Record<string, unknown> = {}): PlatformSettings {
+  const base = readStackConfig(stack);
+  const config = { ...base.config, ...overrides };
+  const values = Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+  return resolveSettings({ project: PROJECT_NAME, stack, values, secretKeys: new Set(base.secretKeys) })
+    .settings;
 }
 
 const INDEX = path.join(REPO_ROOT, "index.ts");

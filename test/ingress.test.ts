@@ -578,6 +578,56 @@ describe("IngressGateway arg errors", () => {
   });
 });
 
+describe("IngressGateway hostnames", () => {
+  it("routes answer on their own hostname; one the certificate lacks, or a hostname+path another service holds, is rejected", async () => {
+    const messages: string[] = [];
+    const run = await runProgram(() => {
+      const gw = new IngressGateway("edge", {
+        ...PRODUCTION,
+        additionalHostnames: ["fintech.platform.example.com", "trading.platform.example.com"],
+      });
+      gw.addRoutes("backend-api", {
+        namespace: "fintech",
+        port: 3000,
+        hostname: "fintech.platform.example.com",
+      });
+      gw.addRoutes("trading-api", {
+        namespace: "trading",
+        port: 8000,
+        hostname: "trading.platform.example.com",
+      });
+      for (const [service, args] of [
+        ["other-api", { namespace: "fintech", port: 3001, hostname: "fintech.platform.example.com" }],
+        ["shop-api", { namespace: "shop", port: 8000, hostname: "shop.platform.example.com" }],
+      ] as const)
+        try {
+          gw.addRoutes(service, args);
+        } catch (e) {
+          messages.push((e as Error).message);
+        }
+    });
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(
+      /fintech\.platform\.example\.com \/ is already routed to fintech\/backend-api/,
+    );
+    expect(messages[1]).toMatch(
+      /hostname: one the certificate covers .* found "shop\.platform\.example\.com"/,
+    );
+    const hostnames = objects(run, "HTTPRoute")
+      .filter((r) => (r.inputs.metadata as { namespace: string }).namespace !== "envoy-gateway-system")
+      .map((r) => (r.inputs.spec as { hostnames: string[] }).hostnames);
+    expect(hostnames).toEqual([["fintech.platform.example.com"], ["trading.platform.example.com"]]);
+    const cert = objects(run, "Certificate").find(
+      (c) => (c.inputs.metadata as { name: string }).name === "edge-tls",
+    );
+    expect((cert?.inputs.spec as { dnsNames: string[] }).dnsNames).toEqual([
+      "platform.example.com",
+      "fintech.platform.example.com",
+      "trading.platform.example.com",
+    ]);
+  });
+});
+
 describe("IngressGateway namespaces", () => {
   it("state why the third-party namespaces enforce baseline rather than restricted", async () => {
     const run = await build(LOCAL, "local");

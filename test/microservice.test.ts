@@ -645,6 +645,56 @@ describe("MicroService NetworkPolicy", () => {
   });
 });
 
+describe("MicroService external egress", () => {
+  it("opens only the declared ports, to public addresses only, and records the endpoints on the policy", async () => {
+    const run = await render(
+      backendApi({
+        externalEgress: [
+          { host: "api.stripe.com", port: 443, reason: "payments" },
+          { host: "files.example.com", port: 443, reason: "uploads" },
+          { host: "smtp.example.com", port: 587, reason: "mail" },
+        ],
+        migration: { command: ["migrate"] },
+      }),
+    );
+    const policy = only(run, T.networkPolicy, "backend-api-netpol");
+    expect(metadata(policy).annotations).toEqual({
+      "platform.example.com/external-egress": "api.stripe.com:443,files.example.com:443,smtp.example.com:587",
+    });
+    expect(spec<PolicySpec>(policy).egress.at(-1)).toEqual({
+      to: [
+        {
+          ipBlock: {
+            cidr: "0.0.0.0/0",
+            except: [
+              "10.0.0.0/8",
+              "172.16.0.0/12",
+              "192.168.0.0/16",
+              "100.64.0.0/10",
+              "127.0.0.0/8",
+              "169.254.0.0/16",
+              "224.0.0.0/3",
+            ],
+          },
+        },
+      ],
+      ports: [
+        { protocol: "TCP", port: 443 },
+        { protocol: "TCP", port: 587 },
+      ],
+    });
+    // The migration Job does not get it.
+    const migration = only(run, T.networkPolicy, "backend-api-migration-netpol");
+    expect(JSON.stringify(spec(migration))).not.toContain("0.0.0.0/0");
+  });
+
+  it("adds nothing when the service declares no endpoint", async () => {
+    const policy = only(await render(backendApi()), T.networkPolicy, "backend-api-netpol");
+    expect(metadata(policy).annotations).toBeUndefined();
+    expect(JSON.stringify(spec(policy))).not.toContain('ipBlock":{"cidr":"0.0.0.0/0');
+  });
+});
+
 describe("MicroService migration", () => {
   it("runs as a restricted Job named after image and command, before the workload", async () => {
     const run = await render(backendApi());
@@ -938,6 +988,16 @@ describe("MicroService rejects bad args with every problem listed", () => {
       "an empty migration command",
       { migration: { command: [] } },
       "migration.command must be a non-empty list of non-empty strings",
+    ],
+    [
+      "an external endpoint that is not a host name",
+      { externalEgress: [{ host: "https://api.stripe.com", port: 443, reason: "payments" }] },
+      'externalEgress[0].host must be a DNS name such as api.stripe.com, found "https://api.stripe.com"',
+    ],
+    [
+      "an external endpoint without a reason",
+      { externalEgress: [{ host: "api.stripe.com", port: 443, reason: " " }] },
+      "externalEgress[0].reason must say why the service needs api.stripe.com",
     ],
   ])("%s", (_label, overrides, problem) => {
     expect(rejection(backendApi(overrides))).toBe(oneProblem(problem));

@@ -66,7 +66,7 @@ describe("PlatformNamespace", () => {
   });
 
   it.each([
-    ["local", { cpu: "4", memory: "8Gi" }, { cpu: "8", memory: "16Gi" }, "50"],
+    ["local", { cpu: "4", memory: "8Gi" }, { cpu: "16", memory: "32Gi" }, "50"],
     ["staging", { cpu: "16", memory: "32Gi" }, { cpu: "32", memory: "64Gi" }, "150"],
     ["production", { cpu: "64", memory: "128Gi" }, { cpu: "128", memory: "256Gi" }, "400"],
   ] as const)(
@@ -244,10 +244,10 @@ describe("PlatformNamespace rejects bad args with every problem listed", () => {
       "container defaults above the quota",
       {
         stage: "local",
-        containerDefaults: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "16", memory: "1Gi" } },
+        containerDefaults: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "17", memory: "1Gi" } },
       },
       [
-        "containerDefaults.limits (16 CPU, 1Gi) exceed quota.limits (8 CPU, 16Gi): no pod relying on the defaults could start",
+        "containerDefaults.limits (17 CPU, 1Gi) exceed quota.limits (16 CPU, 32Gi): no pod relying on the defaults could start",
       ],
     ],
   ])("%s", (_label, args, problems) => {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { renderRun, summaryLine, longestDependencyChain, SECRET_PLACEHOLDER } from "../scripts/render-lib";
-import { isSecretValue, runProgram, runStack, type RunResult } from "./harness";
+import { isSecretValue, runProgram, runStack, stackSettings, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
 import { parseAllDocuments } from "yaml";
 
@@ -107,6 +107,29 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
       ),
     );
   });
+});
+
+describe("render with the stack's analyses", () => {
+  it("adds the route table, capacity at minimum and maximum, the connectivity verdict and its Mermaid graph", async () => {
+    const rendered = renderRun("production", await runStack("production"), {
+      settings: stackSettings("production"),
+    });
+    const summary = rendered.files.get("summary.txt") ?? "";
+    expect(summary.split("\n")[0]).toBe(summaryLine(rendered.summary));
+    expect(summary).toMatch(
+      /https +fintech\.platform\.example\.com +PathPrefix \/ +fintech\/backend-api:3000/,
+    );
+    expect(summary).toMatch(/cluster at minimum size: requested CPU \d+m, .* of CPU 11580m/);
+    expect(summary).toMatch(/cluster at maximum size: requested/);
+    expect(summary).toMatch(/Connectivity: \d+ intended flows, 0 blocked; \d+ must-not rules, 0 leaks/);
+    const graph = rendered.files.get("connectivity.md") ?? "";
+    expect(graph).toContain("```mermaid\nflowchart LR");
+    expect(graph).toContain("ecommerce_payment_service -->|443| external_api_stripe_com");
+    expect(graph).toContain("envoy_gateway_system_envoy_proxy -->|3000| fintech_backend_api");
+    // Prometheus reaches metrics ports, never an entry service's API port.
+    expect(graph).toContain("monitoring_prometheus -->|9464| fintech_backend_api");
+    expect(graph).not.toMatch(/monitoring_prometheus -->\|[^|]*\b3000\b/);
+  }, 60_000);
 });
 
 describe("longest dependency chain", () => {

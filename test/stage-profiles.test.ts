@@ -170,11 +170,11 @@ describe("production vs staging: each difference", () => {
         ]),
       );
     expect(sizes(production)).toEqual({
-      general: { minSize: 3, maxSize: 10, desiredSize: 3 },
+      general: { minSize: 5, maxSize: 10, desiredSize: 5 },
       memory: { minSize: 1, maxSize: 5, desiredSize: 2 },
     });
     expect(sizes(staging)).toEqual({
-      general: { minSize: 2, maxSize: 4, desiredSize: 2 },
+      general: { minSize: 5, maxSize: 8, desiredSize: 5 },
       memory: { minSize: 1, maxSize: 2, desiredSize: 1 },
     });
     const types = (run: RunResult) =>

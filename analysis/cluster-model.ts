@@ -1,0 +1,87 @@
+/**
+ * Rendered Kubernetes objects → the NetworkPolicy model's inputs: one pod per workload template
+ * (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod), the namespaces with their
+ * labels, and every NetworkPolicy. Workloads that only a Helm chart creates (the Envoy proxies,
+ * Prometheus, CoreDNS) are not among the rendered objects: callers add them as `knownPods`.
+ */
+import { obj, list, text } from "./plain";
+import { LABEL } from "../components/lib";
+import { podTemplateOf, type KubernetesObject } from "./workloads";
+import {
+  type ClusterModel,
+  type ContainerPort,
+  type Pod,
+  type Policy,
+  type Protocol,
+  type ServiceInfo,
+} from "./network-policy";
+
+export type { KubernetesObject } from "./workloads";
+
+/** The pod a workload object runs, identified by its namespace and instance label (else its name). */
+export function podOf(object: KubernetesObject): Pod | undefined {
+  const template = podTemplateOf(object);
+  if (!template) return undefined;
+  const metadata = obj(object.metadata);
+  const namespace = text(metadata.namespace, "default");
+  const labels = obj(obj(template.metadata).labels) as Record<string, string>;
+  const instance = labels[LABEL.instance] ?? text(metadata.name);
+  const ports: ContainerPort[] = list(obj(template.spec).containers).flatMap((c) =>
+    list(obj(c).ports).map((p) => {
+      const port = obj(p);
+      return {
+        ...(typeof port.name === "string" ? { name: port.name } : {}),
+        port: Number(port.containerPort),
+        protocol: (typeof port.protocol === "string" ? port.protocol : "TCP") as Protocol,
+      };
+    }),
+  );
+  return { id: `${namespace}/${instance}`, namespace, labels, ports, kind: String(object.kind) };
+}
+
+/** The model of a rendered stack, plus the chart workloads the caller knows of. */
+export function clusterModel(
+  objects: readonly KubernetesObject[],
+  knownPods: readonly Pod[] = [],
+): ClusterModel {
+  const namespaces = new Map<string, Record<string, string>>();
+  const pods: Pod[] = [];
+  const policies: Policy[] = [];
+  const services: ServiceInfo[] = [];
+  for (const object of objects) {
+    const metadata = obj(object.metadata);
+    if (object.kind === "Namespace")
+      namespaces.set(text(metadata.name), obj(metadata.labels) as Record<string, string>);
+    else if (object.kind === "NetworkPolicy")
+      policies.push({
+        name: text(metadata.name),
+        namespace: text(metadata.namespace),
+        spec: obj(object.spec),
+      });
+    else if (object.kind === "Service") {
+      const spec = obj(object.spec);
+      services.push({
+        name: text(metadata.name),
+        namespace: text(metadata.namespace, "default"),
+        selector: obj(spec.selector) as Record<string, string>,
+        ports: list(spec.ports).map((raw) => {
+          const p = obj(raw);
+          const port = typeof p.port === "number" ? p.port : 0;
+          const target = p.targetPort;
+          return {
+            port,
+            targetPort: typeof target === "number" || typeof target === "string" ? target : port,
+            protocol: (typeof p.protocol === "string" ? p.protocol : "TCP") as Protocol,
+          };
+        }),
+      });
+    } else {
+      const pod = podOf(object);
+      if (pod) pods.push(pod);
+    }
+  }
+  for (const pod of knownPods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, {});
+  pods.push(...knownPods);
+  pods.sort((a, b) => a.id.localeCompare(b.id));
+  return { namespaces, pods, policies, services };
+}

@@ -1,0 +1,88 @@
+/**
+ * Workload objects as rendered (or as the policy pack sees them): their pod templates, and their
+ * demand for the capacity model (`renderedDemand`). Imports nothing but plain helpers, so the policy
+ * pack can load it without the component library.
+ */
+import { type Obj, obj, list, text } from "./plain";
+import { cpuMillis, memoryBytes } from "../components/lib";
+import { surgePods, type Amount, type WorkloadDemand } from "./capacity";
+
+/** A Kubernetes object as rendered (`apiVersion`, `kind`, `metadata`, `spec`...). */
+export type KubernetesObject = Record<string, unknown>;
+
+const quantity = (v: unknown): string => (typeof v === "number" ? String(v) : text(v));
+
+/** The pod template of a workload object, or undefined for other kinds. */
+export function podTemplateOf(object: KubernetesObject): { metadata?: Obj; spec?: Obj } | undefined {
+  const spec = obj(object.spec);
+  switch (object.kind) {
+    case "Deployment":
+    case "StatefulSet":
+    case "DaemonSet":
+    case "ReplicaSet":
+    case "Job":
+      return obj(spec.template);
+    case "CronJob":
+      return obj(obj(obj(spec.jobTemplate).spec).template);
+    case "Pod":
+      return { metadata: obj(object.metadata), spec };
+    default:
+      return undefined;
+  }
+}
+
+/** Requests and limits of a pod template: its containers summed (init containers run before, one at a time). */
+function podAmounts(spec: Obj): { requests: Amount; limits: Amount } {
+  const sum = { requests: { cpu: 0, memory: 0 }, limits: { cpu: 0, memory: 0 } };
+  for (const c of list(spec.containers)) {
+    const r = obj(obj(c).resources);
+    for (const kind of ["requests", "limits"] as const) {
+      const q = obj(r[kind]);
+      sum[kind].cpu += q.cpu === undefined ? 0 : cpuMillis(quantity(q.cpu));
+      sum[kind].memory += q.memory === undefined ? 0 : memoryBytes(quantity(q.memory));
+    }
+  }
+  return sum;
+}
+
+/** Demand of rendered workload objects; a Deployment or StatefulSet an HPA targets scales in its range. */
+export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDemand[] {
+  const hpas = new Map<string, { min: number; max: number }>();
+  for (const o of objects)
+    if (o.kind === "HorizontalPodAutoscaler") {
+      const spec = obj(o.spec);
+      const target = obj(spec.scaleTargetRef);
+      hpas.set(`${text(obj(o.metadata).namespace)}/${text(target.kind)}/${text(target.name)}`, {
+        min: typeof spec.minReplicas === "number" ? spec.minReplicas : 1,
+        max: typeof spec.maxReplicas === "number" ? spec.maxReplicas : 1,
+      });
+    }
+  const demand: WorkloadDemand[] = [];
+  for (const o of objects) {
+    const kind = o.kind;
+    if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job" && kind !== "DaemonSet") continue;
+    const metadata = obj(o.metadata);
+    const namespace = text(metadata.namespace, "default");
+    const spec = obj(o.spec);
+    const template = podTemplateOf(o) ?? {};
+    const labels = obj(obj(template.metadata).labels);
+    const name = text(labels["app.kubernetes.io/instance"], text(metadata.name));
+    const hpa = hpas.get(`${namespace}/${kind}/${text(metadata.name)}`);
+    const count = typeof spec.replicas === "number" ? spec.replicas : 1;
+    const replicas =
+      kind === "Job" || kind === "DaemonSet" ? { min: 1, max: 1 } : (hpa ?? { min: count, max: count });
+    const maxSurge = obj(obj(spec.strategy).rollingUpdate).maxSurge as string | number | undefined;
+    demand.push({
+      id: `${namespace}/${name}`,
+      namespace,
+      kind,
+      ...podAmounts(obj(template.spec)),
+      replicas,
+      surge:
+        kind === "Deployment"
+          ? { min: surgePods(maxSurge, replicas.min), max: surgePods(maxSurge, replicas.max) }
+          : { min: 0, max: 0 },
+    });
+  }
+  return demand.sort((a, b) => a.id.localeCompare(b.id));
+}

@@ -240,7 +240,7 @@ export const topLevelSchemas = {
    * explicit opt-out (a benchmark of synthetic catalogs that no real quota would admit); the render
    * still reports what does not fit. Default `{ enforce: true }`.
    */
-  capacity: z.strictObject({ enforce: z.boolean() }),
+  capacity: z.strictObject({ enforce: z.boolean().optional() }),
 } as const;
 
 export type TopLevelKey = keyof typeof topLevelSchemas;

@@ -57,6 +57,19 @@ describe("Pulumi.yaml", () => {
     }
   });
 
+  // Found by the real engine after a merge: a declared default the config schema refused stopped every
+  // stack that did not set the key (the CLI passes the default to the program).
+  it("every declared default is a value the config schema accepts", () => {
+    const refused = Object.entries(project.config)
+      .filter(([, decl]) => decl.default !== undefined)
+      .filter(([key, decl]) => {
+        const schema = topLevelSchemas[key.replace(/^platform:/, "") as keyof typeof topLevelSchemas];
+        return !schema || !schema.safeParse(decl.default).success;
+      })
+      .map(([key]) => key);
+    expect(refused).toEqual([]);
+  });
+
   // Found by the real engine: the CLI refused every stack ("missing configuration values") because
   // optional keys were declared without a default, and a declared secret must be encrypted in every
   // stack file, so it cannot be optional at all.

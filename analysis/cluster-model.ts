@@ -78,10 +78,25 @@ export function clusterModel(
     } else {
       const pod = podOf(object);
       if (pod) pods.push(pod);
+      if (object.kind === "Cluster" && pod) services.push(cnpgReadWriteService(object));
     }
   }
   for (const pod of knownPods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, {});
   pods.push(...knownPods);
   pods.sort((a, b) => a.id.localeCompare(b.id));
   return { namespaces, pods, policies, services };
+}
+
+/**
+ * The read-write Service CloudNativePG makes for a Cluster (`<name>-rw`, the address consumers use):
+ * the operator's contract, never rendered. It selects the Cluster's instances (the primary, among them).
+ */
+function cnpgReadWriteService(object: KubernetesObject): ServiceInfo {
+  const metadata = obj(object.metadata);
+  return {
+    name: `${text(metadata.name)}-rw`,
+    namespace: text(metadata.namespace, "default"),
+    selector: { "cnpg.io/cluster": text(metadata.name) },
+    ports: [{ port: 5432, targetPort: 5432, protocol: "TCP" }],
+  };
 }

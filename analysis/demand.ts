@@ -64,8 +64,13 @@ export function plannedDemand(settings: PlatformSettings, plans: readonly Catalo
         redis: REDIS_DEFAULT_RESOURCES,
         rabbitmq: BROKER_DEFAULT_RESOURCES,
       }[d.kind];
+      // In-cluster PostgreSQL on an AWS stack runs on CloudNativePG: the Cluster's instances.
+      const instances =
+        d.kind === "postgres" && settings.database.operator.enabled
+          ? settings.database.operator.instances
+          : 1;
       if (d.backend === "inCluster")
-        demand.push(fixed(d.name, ns, "StatefulSet", catalogResources ?? server));
+        demand.push(fixed(d.name, ns, "StatefulSet", catalogResources ?? server, instances));
       demand.push(
         fixed(
           childName(d.name, "bootstrap"),
@@ -103,6 +108,8 @@ export function systemAddOns(settings: PlatformSettings): WorkloadDemand[] {
     fixed("eks-pod-identity-agent", "kube-system", "DaemonSet", r("25m", "32Mi")), // estimate
     fixed("ebs-csi-node", "kube-system", "DaemonSet", r("30m", "120Mi")), // 3 containers × 10m/40Mi
   ];
+  if (settings.database.operator.enabled)
+    out.push(fixed("cloudnative-pg", "cnpg-system", "addon", r("100m", "200Mi"))); // estimate: the chart sets none
   if (settings.ingress.enabled)
     out.push(
       fixed("envoy-gateway", "envoy-gateway-system", "addon", r("100m", "256Mi"), controllers), // chart default

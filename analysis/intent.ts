@@ -175,6 +175,11 @@ export function stackIntent(settings: PlatformSettings, plans: readonly CatalogP
       flow(bootstrap, to, ports.bootstrap, `bootstrap of ${d.name}`);
       dns(bootstrap);
       if (d.backend === "inCluster") dns(id(d.name));
+      // CloudNativePG instances archive WAL and base backups to S3 (through STS): their declared egress.
+      if (d.kind === "postgres" && d.backend === "inCluster" && settings.database.operator.enabled) {
+        flow(id(d.name), { external: internet("S3 and STS (backups)") }, 443, `${d.name} archives to S3`);
+        declaredEgress.add(id(d.name));
+      }
       for (const consumer of d.consumers) {
         flow(id(consumer), to, ports.consumers, `${consumer} uses ${d.name}`);
         const svc = plan.services.find((s) => s.spec.name === consumer);

@@ -26,9 +26,40 @@ export function podTemplateOf(object: KubernetesObject): { metadata?: Obj; spec?
       return obj(obj(obj(spec.jobTemplate).spec).template);
     case "Pod":
       return { metadata: obj(object.metadata), spec };
+    case "Cluster":
+      return object.apiVersion === CNPG_CLUSTER_API ? cnpgInstanceTemplate(object) : undefined;
     default:
       return undefined;
   }
+}
+
+const CNPG_CLUSTER_API = "postgresql.cnpg.io/v1";
+
+/**
+ * The instance pods a CloudNativePG `Cluster` has the operator run: its inherited labels plus the
+ * operator's own, one postgres container with the Cluster's resources on 5432 (the operator's
+ * contract; the pods themselves are never rendered).
+ */
+function cnpgInstanceTemplate(object: KubernetesObject): { metadata: Obj; spec: Obj } {
+  const spec = obj(object.spec);
+  return {
+    metadata: {
+      labels: {
+        ...obj(obj(spec.inheritedMetadata).labels),
+        "cnpg.io/cluster": text(obj(object.metadata).name),
+        "cnpg.io/podRole": "instance",
+      },
+    },
+    spec: {
+      containers: [
+        {
+          name: "postgres",
+          resources: obj(spec.resources),
+          ports: [{ name: "postgresql", containerPort: 5432, protocol: "TCP" }],
+        },
+      ],
+    },
+  };
 }
 
 /** Requests and limits of a pod template: its containers summed (init containers run before, one at a time). */
@@ -60,7 +91,9 @@ export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDe
   const demand: WorkloadDemand[] = [];
   for (const o of objects) {
     const kind = o.kind;
-    if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job" && kind !== "DaemonSet") continue;
+    const cnpg = kind === "Cluster" && o.apiVersion === CNPG_CLUSTER_API;
+    if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job" && kind !== "DaemonSet" && !cnpg)
+      continue;
     const metadata = obj(o.metadata);
     const namespace = text(metadata.namespace, "default");
     const spec = obj(o.spec);
@@ -68,14 +101,20 @@ export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDe
     const labels = obj(obj(template.metadata).labels);
     const name = text(labels["app.kubernetes.io/instance"], text(metadata.name));
     const hpa = hpas.get(`${namespace}/${kind}/${text(metadata.name)}`);
-    const count = typeof spec.replicas === "number" ? spec.replicas : 1;
+    const count =
+      typeof spec.replicas === "number"
+        ? spec.replicas
+        : typeof spec.instances === "number"
+          ? spec.instances
+          : 1;
     const replicas =
       kind === "Job" || kind === "DaemonSet" ? { min: 1, max: 1 } : (hpa ?? { min: count, max: count });
     const maxSurge = obj(obj(spec.strategy).rollingUpdate).maxSurge as string | number | undefined;
     demand.push({
       id: `${namespace}/${name}`,
       namespace,
-      kind,
+      // The operator runs a Cluster's instances as pods it owns, like a StatefulSet's.
+      kind: kind === "Cluster" ? "StatefulSet" : kind,
       ...podAmounts(obj(template.spec)),
       replicas,
       surge:

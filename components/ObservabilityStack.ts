@@ -126,15 +126,8 @@ export const DASHBOARD_LABEL_KEY = "platform.example.com/grafana-dashboard";
 export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";
 const POD_SECURITY_EXEMPTION_REASON =
   "prometheus-node-exporter needs hostNetwork, hostPID and read-only hostPath mounts of /, /proc and /sys to report node metrics; Pod Security baseline forbids them";
-/**
- * Labels the Prometheus Operator puts on every Prometheus server pod (whatever the release is called):
- * the peer a scraped service admits on its metrics port, so that Grafana, Alertmanager and the node
- * exporter in the same namespace are not admitted with it.
- */
-export const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
-  "app.kubernetes.io/name": "prometheus",
-  "app.kubernetes.io/managed-by": "prometheus-operator",
-};
+/** Labels of every Prometheus server pod (defined in lib, where the data stores' policies use them too). */
+export { PROMETHEUS_POD_LABELS } from "./lib";
 /** Labels of the chart's Grafana pods (a monitoring-namespace pod that must not be admitted to scrape). */
 export const GRAFANA_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "grafana" };
 /** Key of the alert webhook URL inside its Secret. */

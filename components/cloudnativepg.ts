@@ -19,8 +19,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ChildOptions } from "./data-service";
 import {
   childName,
+  consumerPeer,
   dnsEgressRule,
+  NON_PUBLIC_IPV4_CIDRS,
   podPeer,
+  PRIVATE_IPV4_CIDRS,
+  PROMETHEUS_POD_LABELS,
   selectorLabels,
   statefulOptions,
   type ContainerResources,
@@ -398,9 +402,9 @@ export function clusterNameFor(name: string, restore: PostgresRestore | undefine
 /**
  * The NetworkPolicy of the cluster's pods: consumers and the bootstrap Job in on 5432; the instances
  * among themselves (replication and the status endpoint); the operator on the status endpoint;
- * Prometheus on the exporter. Out: the other instances, DNS, and HTTPS to anywhere, which is how
- * instances reach the Kubernetes API (the instance manager watches its Cluster), S3 and STS: their
- * addresses are not stable enough for an ipBlock.
+ * Prometheus on the exporter. Out: the other instances, DNS, HTTPS to public addresses (S3 and STS,
+ * whose addresses are not stable enough for a narrower ipBlock) and HTTPS to the private ranges (the
+ * Kubernetes API, which the instance manager watches); never the link-local instance metadata service.
  */
 export function clusterNetworkPolicy(
   name: string,
@@ -422,7 +426,8 @@ export function clusterNetworkPolicy(
         ingress: [
           {
             from: [
-              ...consumers.map((c) => podPeer(c.service, c.namespace)),
+              // Every pod of a consumer: its service and its migration Job (issue 12's rule, shared).
+              ...consumers.map((c) => consumerPeer(c.service, c.namespace)),
               podPeer(childName(name, "bootstrap"), namespace),
             ],
             ports: tcp(port),
@@ -439,14 +444,24 @@ export function clusterNetworkPolicy(
             ports: tcp(CNPG_STATUS_PORT),
           },
           {
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+            // Prometheus only, not the rest of the monitoring namespace.
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+                podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+              },
+            ],
             ports: tcp(CNPG_METRICS_PORT),
           },
         ],
         egress: [
           { to: [self], ports: tcp(port, CNPG_STATUS_PORT) },
           dnsEgressRule(),
-          { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcp(443) },
+          // S3 and STS (WAL archive, base backups): public addresses only, as for declared external egress.
+          { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_IPV4_CIDRS] } }], ports: tcp(443) },
+          // The Kubernetes API (the instance manager watches its Cluster): on EKS its endpoints are
+          // addresses in the VPC's private ranges. Never link-local: no instance metadata service.
+          { to: PRIVATE_IPV4_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(443) },
         ],
       },
     },

@@ -256,6 +256,19 @@ export const NON_PUBLIC_IPV4_CIDRS: readonly string[] = [
   "224.0.0.0/3",
 ];
 
+/** The private (RFC 1918) ranges: where a VPC's own endpoints, the EKS API server's among them, live. */
+export const PRIVATE_IPV4_CIDRS: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * Labels the Prometheus Operator puts on every Prometheus server pod (whatever the release is called):
+ * the peer a scraped workload admits on its metrics port, so that Grafana, Alertmanager and the node
+ * exporter in the same namespace are not admitted with it.
+ */
+export const PROMETHEUS_POD_LABELS: Readonly<Record<string, string>> = {
+  "app.kubernetes.io/name": "prometheus",
+  "app.kubernetes.io/managed-by": "prometheus-operator",
+};
+
 /** An endpoint outside the cluster a workload calls, with why (plain data, from a service catalog). */
 export interface ExternalEgress {
   /** DNS name, e.g. `api.stripe.com`. */

@@ -171,12 +171,13 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     },
     kubernetesVersion: "1.33",
     nodeGroups: {
-      // Sized by the capacity model (analysis/capacity.ts), as in staging.
+      // Sized by the capacity model (analysis/capacity.ts), as in staging; 6, not 5, since the trading
+      // database's three CloudNativePG instances need one more node's worth at minimum.
       general: {
         instanceTypes: ["m5.large"],
-        minSize: 5,
+        minSize: 6,
         maxSize: 10,
-        desiredSize: 5,
+        desiredSize: 6,
         diskSizeGb: 100,
         labels: { "platform/pool": "general" },
       },

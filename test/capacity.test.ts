@@ -141,7 +141,7 @@ describe("a stack that does not fit", () => {
         },
       ),
     ).rejects.toThrow(
-      /Pulumi\.staging\.yaml does not fit \(1 problem\); nothing was created:\n  - node groups at minimum size: CPU requests .* > allocatable 3860m/,
+      /Pulumi\.staging\.yaml does not fit \(\d+ problems?\); nothing was created:\n  - node groups at minimum size: CPU requests .* > allocatable 3860m/,
     );
     expect(registered.filter((t) => t !== "pulumi:pulumi:Stack")).toEqual([]);
     // The explicit opt-out deploys it anyway (the render still reports what does not fit).

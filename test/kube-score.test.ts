@@ -65,6 +65,8 @@ describe.each(["staging", "production"] as const)("kube-score on the %s render",
     const dir = mkdtempSync(path.join(tmpdir(), `kube-score-${stack}-`));
     const manifests: string[] = [];
     const workloads: string[] = [];
+    // Policies for CloudNativePG instances select pods the operator makes, which no manifest holds.
+    const operatorPodPolicies = new Set<string>();
     for (const [file, content] of files) {
       if (!file.startsWith("manifests/")) continue;
       const target = path.join(dir, file);
@@ -75,6 +77,7 @@ describe.each(["staging", "production"] as const)("kube-score on the %s render",
         const o = doc.toJS() as { kind: string; metadata: { name: string; namespace?: string } };
         if (["Deployment", "StatefulSet", "Job"].includes(o.kind))
           workloads.push(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+        if (o.kind === "Cluster") operatorPodPolicies.add(`${o.metadata.namespace}/${o.metadata.name}`);
       }
     }
     const run = spawnSync(kubeScore, ["score", "--output-format", "json", ...manifests.sort()], {
@@ -93,6 +96,14 @@ describe.each(["staging", "production"] as const)("kube-score on the %s render",
     const broken = scored.flatMap((o) =>
       o.checks
         .filter((c) => PROMISED_CHECKS.includes(c.check.id) && !c.skipped && c.grade === CRITICAL)
+        .filter(
+          (c) =>
+            !(
+              c.check.id === "networkpolicy-targets-pod" &&
+              o.type_meta.kind === "NetworkPolicy" &&
+              operatorPodPolicies.has(o.object_name.split("/").slice(-2).join("/"))
+            ),
+        )
         .map((c) => `${o.object_name} ${c.check.id}: ${(c.comments ?? []).map((x) => x.summary).join("; ")}`),
     );
     expect(broken).toEqual([]);

@@ -170,7 +170,7 @@ describe("production vs staging: each difference", () => {
         ]),
       );
     expect(sizes(production)).toEqual({
-      general: { minSize: 5, maxSize: 10, desiredSize: 5 },
+      general: { minSize: 6, maxSize: 10, desiredSize: 6 },
       memory: { minSize: 1, maxSize: 5, desiredSize: 2 },
     });
     expect(sizes(staging)).toEqual({

@@ -21,6 +21,8 @@ import {
   childName,
   consumerPeer,
   dnsEgressRule,
+  EXTERNAL_EGRESS_ANNOTATION,
+  externalEgressSummary,
   NON_PUBLIC_IPV4_CIDRS,
   podPeer,
   PRIVATE_IPV4_CIDRS,
@@ -29,6 +31,7 @@ import {
   statefulOptions,
   type ContainerResources,
   type DataServiceConsumer,
+  type ExternalEgress,
 } from "./lib";
 
 /** Namespace the operator runs in (PostgresOperator installs it there). */
@@ -419,7 +422,13 @@ export function clusterNetworkPolicy(
   return new k8s.networking.v1.NetworkPolicy(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: {
+        name,
+        namespace,
+        labels,
+        // The public egress below is for the backups, declared as the catalogs declare theirs.
+        annotations: { [EXTERNAL_EGRESS_ANNOTATION]: externalEgressSummary(CNPG_BACKUP_ENDPOINTS) },
+      },
       spec: {
         podSelector: { matchLabels: selectorLabels(name) },
         policyTypes: ["Ingress", "Egress"],
@@ -468,6 +477,12 @@ export function clusterNetworkPolicy(
     child(),
   );
 }
+
+/** What the instances reach outside the cluster: the WAL archive and base backups, with STS for IRSA. */
+const CNPG_BACKUP_ENDPOINTS: readonly ExternalEgress[] = [
+  { host: "s3.amazonaws.com", port: 443, reason: "WAL archive and base backups (S3)" },
+  { host: "sts.amazonaws.com", port: 443, reason: "IRSA credentials for the backups (STS)" },
+];
 
 /** The daily base backup (`<clusterName>`); the first one runs as soon as the cluster is ready. */
 export function scheduledBackup(

@@ -3,6 +3,7 @@
  * backup bucket and role (the role may touch exactly where the Cluster writes and restores from),
  * TLS that consumers verify, the recovery bootstrap a restore renders, and bad input.
  */
+import { PROMETHEUS_POD_LABELS } from "../components/lib";
 import { describe, expect, it } from "vitest";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
 import { PostgresOperator } from "../components/PostgresOperator";
@@ -276,7 +277,13 @@ describe("ManagedPostgres on CloudNativePG", () => {
         .filter((p) => !p.podSelector)
         .map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
     expect(namespaces(8000)).toEqual(["cnpg-system"]);
-    expect(namespaces(9187)).toEqual(["monitoring"]);
+    // The exporter: Prometheus's pods in monitoring, not the whole namespace (Grafana, Alertmanager).
+    expect(byPort(9187)).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+        podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } },
+      },
+    ]);
   });
 
   it("schedules a daily base backup of this cluster, the first as soon as it is ready", async () => {

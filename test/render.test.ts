@@ -119,7 +119,8 @@ describe("render with the stack's analyses", () => {
     expect(summary).toMatch(
       /https +fintech\.platform\.example\.com +PathPrefix \/ +fintech\/backend-api:3000/,
     );
-    expect(summary).toMatch(/cluster at minimum size: requested CPU \d+m, .* of CPU 11580m/);
+    // 6 general m5.large + 1 memory r5.large at minimum, each 1930m allocatable: 7 × 1930m.
+    expect(summary).toMatch(/cluster at minimum size: requested CPU \d+m, .* of CPU 13510m/);
     expect(summary).toMatch(/cluster at maximum size: requested/);
     expect(summary).toMatch(/Connectivity: \d+ intended flows, 0 blocked; \d+ must-not rules, 0 leaks/);
     const graph = rendered.files.get("connectivity.md") ?? "";

@@ -199,6 +199,11 @@ async function reach(stackName: string): Promise<number> {
     { service: string; namespace: string; port: number }[]
   >;
   console.log(`\nReaching the entry services of stack ${stackName}:`);
+  if (simulatedNodes())
+    console.log(
+      "  (this cluster's nodes are kwok's simulations: pods are never run, so nothing answers these\n" +
+        "   commands here; on a cluster with real nodes they reach the services)",
+    );
   for (const [catalog, services] of Object.entries(entries)) {
     const urls = Object.values(publicUrls[catalog] ?? {});
     if (urls.length) {
@@ -212,6 +217,19 @@ async function reach(stackName: string): Promise<number> {
     }
   }
   return 0;
+}
+
+/** True when every node of the current cluster is simulated by kwok (kubelet version "fake"). */
+function simulatedNodes(): boolean {
+  const r = spawnSync(
+    "kubectl",
+    ["get", "nodes", "-o", "jsonpath={.items[*].status.nodeInfo.kubeletVersion}"],
+    {
+      encoding: "utf8",
+    },
+  );
+  const versions = r.status === 0 ? r.stdout.trim().split(/\s+/).filter(Boolean) : [];
+  return versions.length > 0 && versions.every((v) => v === "fake");
 }
 
 class UsageError extends Error {}

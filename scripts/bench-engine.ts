@@ -67,13 +67,8 @@ function deleteNamespaces(): void {
 
 /** The newest cold build of each toolchain binary ("built" rows of timings.tsv), and their sum. */
 function coldBuilds(): [string, string][] {
-  const cache =
-    process.env.PLATFORM_TOOLCHAIN_CACHE ??
-    path.join(
-      process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "", ".cache"),
-      "platform-toolchain",
-    );
-  const file = path.join(cache, "timings.tsv");
+  // env.sh puts PULUMI_HOME inside the toolchain cache (scripts/engine/lib.sh), next to timings.tsv.
+  const file = path.join(path.dirname(process.env.PULUMI_HOME ?? ""), "timings.tsv");
   if (!existsSync(file)) return [["toolchain cold build", "no timings.tsv (nothing built here)"]];
   const latest = new Map<string, { version: string; secs: number; when: string }>();
   for (const line of readFileSync(file, "utf8").split("\n")) {

@@ -35,17 +35,15 @@ import {
 const STACK = "local";
 const FIELD_MANAGER = "platform-e2e";
 
-type K8sObject = KubeObject;
-
 async function renderObjects(
   config?: Record<string, unknown>,
-): Promise<{ dir: string; objects: K8sObject[] }> {
+): Promise<{ dir: string; objects: KubeObject[] }> {
   const rendered = renderRun(STACK, await runStack(STACK, config ? { config } : {}));
   const dir = mkdtempSync(path.join(tmpdir(), "platform-e2e-"));
-  const objects: K8sObject[] = [];
+  const objects: KubeObject[] = [];
   for (const [file, content] of rendered.files) {
     if (!file.startsWith("manifests/")) continue;
-    for (const doc of parseAllDocuments(content)) objects.push(doc.toJS() as K8sObject);
+    for (const doc of parseAllDocuments(content)) objects.push(doc.toJS() as KubeObject);
   }
   // Namespaces first (everything else lives in them), then the rest in render order.
   const ordered = [

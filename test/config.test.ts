@@ -379,41 +379,23 @@ describe("stack config: every bad config gets an exact message", () => {
   });
 
   it("19. a point-in-time restore the stack cannot do, a malformed target, too few instances: all at once", () => {
-    expect(
-      problems({
-        ...PRODUCTION_BASE,
-        "platform:catalogs": '["trading","fintech"]',
-        "platform:database": JSON.stringify({
-          operator: { instances: 2 },
-          byCatalog: {
-            trading: {
-              backend: "inCluster",
-              restore: { from: "trading-postgres", targetTime: "2026-11-30 09:15" },
-            },
-            fintech: { restore: { from: "fintech-postgres" } },
-          },
-        }),
+    // Trading restores in-cluster at `targetTime`, fintech asks RDS for a restore, two instances only.
+    const restoreInProduction = (targetTime: string) => ({
+      ...PRODUCTION_BASE,
+      "platform:catalogs": '["trading","fintech"]',
+      "platform:database": JSON.stringify({
+        operator: { instances: 2 },
+        byCatalog: {
+          trading: { backend: "inCluster", restore: { from: "trading-postgres", targetTime } },
+          fintech: { restore: { from: "fintech-postgres" } },
+        },
       }),
-    ).toEqual([
+    });
+    expect(problems(restoreInProduction("2026-11-30 09:15"))).toEqual([
       'platform:database.byCatalog.trading.restore.targetTime: expected an RFC 3339 instant with offset such as "2026-11-30T09:15:00Z", found "2026-11-30 09:15"',
     ]);
     // Once the target parses, the cross-key checks run: RDS restores itself; production needs 3 instances.
-    expect(
-      problems({
-        ...PRODUCTION_BASE,
-        "platform:catalogs": '["trading","fintech"]',
-        "platform:database": JSON.stringify({
-          operator: { instances: 2 },
-          byCatalog: {
-            trading: {
-              backend: "inCluster",
-              restore: { from: "trading-postgres", targetTime: "2026-11-30T09:15:00Z" },
-            },
-            fintech: { restore: { from: "fintech-postgres" } },
-          },
-        }),
-      }),
-    ).toEqual([
+    expect(problems(restoreInProduction("2026-11-30T09:15:00Z"))).toEqual([
       'platform:database.byCatalog.fintech.restore: expected no restore for backend "aws" (restore RDS with its own point-in-time restore, see docs/restore.md), found {"from":"fintech-postgres"}',
       "platform:database.operator.instances: expected at least 3 in production (synchronous replication keeps a second standby for failover), found 2",
     ]);

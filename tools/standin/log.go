@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"sync"
 	"time"
@@ -10,7 +11,7 @@ import (
 var logMu sync.Mutex
 
 // logOut is where JSON log lines go (stdout; tests may swap it).
-var logOut = os.Stdout
+var logOut io.Writer = os.Stdout
 
 // checkLog is one dependency check's log line; field order is fixed for readable logs.
 type checkLog struct {

@@ -253,6 +253,10 @@ func checkAMQP(ctx context.Context, uri, who string, tr *dialTracker) (Result, e
 	case o := <-done:
 		return o.r, o.err
 	case <-ctx.Done():
+		if tr.connected.Load() {
+			return Result{}, fmt.Errorf("connected, but the AMQP handshake did not finish in time: %w "+
+				"(RabbitMQ answers wrong credentials only after a delay)", ctx.Err())
+		}
 		return Result{}, ctx.Err()
 	}
 }

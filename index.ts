@@ -30,6 +30,7 @@ import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } f
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { assertCapacity } from "./analysis/stack";
 import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
+import { dataStoreServerResources } from "./analysis/demand";
 
 /**
  * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
@@ -247,7 +248,9 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           stage: settings.stage,
           protect: settings.profile.protectStateful,
           engineVersion: settings.database.engineVersion as "15" | "16" | "17",
-          extensions: catalog.data.postgres.extensions,
+          extensions: catalog.data.postgres.extensions.filter(
+            (e) => !(settings.database.omittedExtensionsByCatalog[catalog.name] ?? []).includes(e),
+          ),
           consumers: plan.databases.map((d) => ({
             service: d.service,
             namespace: plan.namespace,
@@ -261,7 +264,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           deletionProtection: settings.database.deletionProtection,
           finalSnapshot: settings.profile.protectStateful,
           storageSize: settings.database.storageSize,
-          ...(catalog.data.postgres.resources ? { resources: catalog.data.postgres.resources } : {}),
+          resources: dataStoreServerResources("postgres", catalog.data.postgres.resources, settings),
         },
         postgresOperator ? { ...onCluster, dependsOn: [namespace, postgresOperator] } : inNamespace,
       )
@@ -284,7 +287,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           snapshotRetentionDays: settings.cache.snapshotRetentionDays,
           maxmemoryMb: settings.cache.maxmemoryMb,
           storageSize: settings.cache.storageSize,
-          ...(catalog.data.redis.resources ? { resources: catalog.data.redis.resources } : {}),
+          resources: dataStoreServerResources("redis", catalog.data.redis.resources, settings),
         },
         inNamespace,
       )
@@ -305,7 +308,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           deploymentMode: settings.broker.deploymentMode,
           engineVersion: settings.broker.engineVersion,
           storageSize: settings.broker.storageSize,
-          ...(catalog.data.broker.resources ? { resources: catalog.data.broker.resources } : {}),
+          resources: dataStoreServerResources("rabbitmq", catalog.data.broker.resources, settings),
         },
         inNamespace,
       )

@@ -15,7 +15,7 @@ import {
   REDIS_DEFAULT_RESOURCES,
 } from "../components";
 import { childName } from "../components/lib";
-import { type CatalogPlan } from "../config/plan";
+import { capCpuRequest, type CatalogPlan } from "../config/plan";
 import { type PlatformSettings } from "../config/settings";
 import { amountsOf, surgePods, type WorkloadDemand } from "./capacity";
 import { plannedDataServices } from "./intent";
@@ -37,6 +37,23 @@ const fixed = (
 });
 
 /** Application namespaces' demand, from the plan. */
+/**
+ * A data store's server container resources: the catalog's, else the component's default, with the
+ * stage's CPU request ceiling applied. The composition root passes exactly this to the component.
+ */
+export function dataStoreServerResources(
+  kind: "postgres" | "redis" | "rabbitmq",
+  catalogResources: ContainerResources | undefined,
+  settings: PlatformSettings,
+): ContainerResources {
+  const componentDefault = {
+    postgres: POSTGRES_DEFAULT_RESOURCES,
+    redis: REDIS_DEFAULT_RESOURCES,
+    rabbitmq: BROKER_DEFAULT_RESOURCES,
+  }[kind];
+  return capCpuRequest(catalogResources ?? componentDefault, settings.profile.cpuRequestCeiling);
+}
+
 export function plannedDemand(settings: PlatformSettings, plans: readonly CatalogPlan[]): WorkloadDemand[] {
   const demand: WorkloadDemand[] = [];
   for (const plan of plans) {
@@ -59,18 +76,13 @@ export function plannedDemand(settings: PlatformSettings, plans: readonly Catalo
     }
     for (const d of plannedDataServices(settings, plan)) {
       const catalogResources = plan.catalog.data[d.kind === "rabbitmq" ? "broker" : d.kind]?.resources;
-      const server = {
-        postgres: POSTGRES_DEFAULT_RESOURCES,
-        redis: REDIS_DEFAULT_RESOURCES,
-        rabbitmq: BROKER_DEFAULT_RESOURCES,
-      }[d.kind];
+      const server = dataStoreServerResources(d.kind, catalogResources, settings);
       // In-cluster PostgreSQL on an AWS stack runs on CloudNativePG: the Cluster's instances.
       const instances =
         d.kind === "postgres" && settings.database.operator.enabled
           ? settings.database.operator.instances
           : 1;
-      if (d.backend === "inCluster")
-        demand.push(fixed(d.name, ns, "StatefulSet", catalogResources ?? server, instances));
+      if (d.backend === "inCluster") demand.push(fixed(d.name, ns, "StatefulSet", server, instances));
       demand.push(
         fixed(
           childName(d.name, "bootstrap"),

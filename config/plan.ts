@@ -94,7 +94,10 @@ export function planCatalog(settings: PlatformSettings, catalog: Catalog): Catal
       ...(spec.build ? { build: planBuild(spec, override.imageTag) } : {}),
       replicas,
       autoscaled: !spec.persistence && replicas.max > replicas.min,
-      resources: mergeResources(spec.resources ?? settings.profile.defaultResources, override.resources),
+      resources: capCpuRequest(
+        mergeResources(spec.resources ?? settings.profile.defaultResources, override.resources),
+        settings.profile.cpuRequestCeiling,
+      ),
       dependencies: spec.dependsOn.map((dep) => {
         const target = byName.get(dep);
         if (!target) throw new Error(`catalog ${catalog.name}: ${spec.name} depends on unknown ${dep}`);
@@ -167,6 +170,19 @@ function planBuild(spec: ServiceSpec, overrideTag: string | undefined): ServiceP
     ...(spec.build.dockerfile ? { dockerfile: spec.build.dockerfile } : {}),
     ...(digest ? { pinnedDigest: digest } : {}),
   };
+}
+
+/** CPU quantity in millicores: "250m" → 250, "1" → 1000, "0.5" → 500. */
+export function cpuMillis(quantity: string): number {
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
+/** `resources` with its CPU request lowered to `ceiling` (limits untouched); as given without a ceiling. */
+export function capCpuRequest<
+  R extends { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } },
+>(resources: R, ceiling: string | undefined): R {
+  if (ceiling === undefined || cpuMillis(resources.requests.cpu) <= cpuMillis(ceiling)) return resources;
+  return { ...resources, requests: { ...resources.requests, cpu: ceiling } };
 }
 
 function mergeResources(

@@ -16,6 +16,12 @@ export interface StageProfile {
   replicas: { min: number; max: number; publicMin: number };
   /** Default container resources when a service gives none. */
   defaultResources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
+  /**
+   * Ceiling on the CPU request of every service and data-store container (limits are kept), or
+   * undefined for none. The local stack runs the whole platform on one machine: on the real node
+   * (two cores) the catalogs' production-sized requests, 5 cores in all, left pods Pending.
+   */
+  cpuRequestCeiling?: string;
   network: {
     cidr: string;
     availabilityZoneCount: number;
@@ -69,6 +75,7 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     protectStateful: false,
     replicas: { min: 1, max: 2, publicMin: 1 },
     defaultResources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    cpuRequestCeiling: "25m",
     network: {
       cidr: "10.0.0.0/16",
       availabilityZoneCount: 2,

@@ -133,11 +133,19 @@ export const databaseSchema = z.strictObject({
    * TimescaleDB is not offered by RDS), and a point-in-time restore (CloudNativePG only; see
    * docs/restore.md). Example: `{ trading: { backend: inCluster, restore: { from: trading-postgres,
    * targetTime: "2026-11-30T09:15:00Z" } } }`.
+   *
+   * `omitExtensions` runs the catalog's database without extensions its catalog asks for, for a
+   * stack whose images cannot carry them: the local stack's real node builds PostgreSQL from
+   * Debian, which has no TimescaleDB. The stack warns at every run that it does so. Default `[]`.
    */
   byCatalog: z
     .partialRecord(
       z.enum(CATALOG_NAMES),
-      z.strictObject({ backend: z.enum(BACKENDS).optional(), restore: restoreSchema.optional() }),
+      z.strictObject({
+        backend: z.enum(BACKENDS).optional(),
+        restore: restoreSchema.optional(),
+        omitExtensions: z.array(z.string().min(1)).optional(),
+      }),
     )
     .optional(),
   /**

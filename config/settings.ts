@@ -104,6 +104,8 @@ export interface PlatformSettings {
     backendByCatalog: Record<string, Backend>;
     /** Point-in-time restores asked for, per catalog (CloudNativePG only). */
     restoreByCatalog: Record<string, { from: string; targetTime?: string }>;
+    /** Extensions a catalog asks for that this stack runs its database without (see the schema). */
+    omittedExtensionsByCatalog: Record<string, string[]>;
     /**
      * In-cluster PostgreSQL on CloudNativePG. `enabled` only on EKS with the chart available (not the
      * offline local stack): otherwise in-cluster PostgreSQL is a single StatefulSet, and a warning says so.
@@ -257,6 +259,11 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     restoreByCatalog: Object.fromEntries(
       Object.entries(byCatalog ?? {}).flatMap(([name, c]) => (c?.restore ? [[name, c.restore]] : [])),
     ),
+    omittedExtensionsByCatalog: Object.fromEntries(
+      Object.entries(byCatalog ?? {}).flatMap(([name, c]) =>
+        c?.omitExtensions?.length ? [[name, [...c.omitExtensions]]] : [],
+      ),
+    ),
     operator: {
       // Backups go to S3 through IRSA: only on the EKS cluster this program creates.
       enabled: operatorChart.source !== "skipped" && clusterProvider === "aws",
@@ -275,6 +282,13 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
           ? `Give ${prefix}database.operator.chart.path to run it on CloudNativePG.`
           : `CloudNativePG needs ${prefix}cluster.provider "aws" (its backups go to S3 through IRSA).`),
     );
+  for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
+    if ((catalogNames as string[]).includes(name))
+      warnings.push(
+        `Catalog "${name}"'s PostgreSQL runs WITHOUT ${omitted.join(", ")} (${prefix}database.byCatalog.${name}.omitExtensions): ` +
+          `what depends on ${omitted.length > 1 ? "them" : "it"} is not exercised by this stack.`,
+      );
+  }
   const cache = {
     ...profile.cache,
     ...definedOnly(raw.cache ?? {}),
@@ -440,6 +454,19 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
           '"aws"',
         );
       }
+    }
+    for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
+      const catalog = catalogs.find((c) => c.name === name);
+      const requested = catalog?.data.postgres?.extensions ?? [];
+      const unknown = omitted.filter((e) => !requested.includes(e));
+      if (catalog && unknown.length > 0)
+        problem(
+          `database.byCatalog.${name}.omitExtensions`,
+          requested.length > 0
+            ? `extensions catalog "${name}" asks for (${requested.map((e) => `"${e}"`).join(", ")})`
+            : `nothing: catalog "${name}" asks for no PostgreSQL extension`,
+          JSON.stringify(unknown),
+        );
     }
     for (const [name, target] of Object.entries(database.restoreByCatalog)) {
       const key = `database.byCatalog.${name}.restore`;

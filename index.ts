@@ -139,6 +139,7 @@ function platformProgram() {
           ...(secrets.alertWebhookUrl && settings.observability.alertReceiver !== "none"
             ? { webhookUrl: secrets.alertWebhookUrl }
             : {}),
+          protect: settings.profile.protectStateful,
           tags: settings.tags,
         })
       : undefined;

@@ -21,7 +21,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ALERT_FORWARDER_SOURCE } from "./alert-forwarder";
-import { childName, ComponentArgsError, typeToken } from "./lib";
+import { childName, ComponentArgsError, statefulOptions, typeToken } from "./lib";
 
 /** Receivers AlertTopic can forward to (ObservabilityStack's, `none` aside). */
 export type AlertTopicReceiver = "none" | "slack" | "pagerduty";
@@ -33,6 +33,11 @@ export interface AlertTopicArgs {
   webhookUrl?: pulumi.Input<string>;
   /** Days the forwarder's log is kept. Default `30`. */
   logRetentionDays?: number;
+  /**
+   * `protect` + `retainOnDelete` on the key (production): a key scheduled for deletion silently stops
+   * every notification. Default `false`.
+   */
+  protect?: boolean;
   /** Tags on every AWS resource. Default `{}`. */
   tags?: Record<string, string>;
 }
@@ -83,7 +88,7 @@ export class AlertTopic extends pulumi.ComponentResource {
           .apply(([account, part]) => JSON.stringify(alertKeyPolicy(account, part))),
         tags: tags("kms"),
       },
-      { parent: this },
+      { parent: this, ...statefulOptions(args.protect ?? false) },
     );
     const topic = new aws.sns.Topic(
       childName(name, "topic"),

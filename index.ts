@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import {
+  AlertTopic,
   ContainerImage,
   IngressGateway,
   KubernetesCluster,
@@ -130,6 +131,19 @@ function platformProgram() {
     : undefined;
 
   // ── Data protection ────────────────────────────────────────────────────────────────────────────
+  // Where AWS-side alerts go (CloudWatch alarms of the AWS-managed stores, failed AWS Backup jobs):
+  // one topic per stack, forwarded to Alertmanager's receiver when the stack has a webhook.
+  const alerts =
+    settings.cluster.provider === "aws"
+      ? new AlertTopic("alerts", {
+          receiver: settings.observability.alertReceiver,
+          ...(secrets.alertWebhookUrl && settings.observability.alertReceiver !== "none"
+            ? { webhookUrl: secrets.alertWebhookUrl }
+            : {}),
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+        })
+      : undefined;
   // Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
   // cluster's StorageClass puts on every volume; kept for the stage's retention.
   const volumeBackup =
@@ -138,6 +152,7 @@ function platformProgram() {
           retentionDays: settings.database.backupRetentionDays,
           protect: settings.profile.protectStateful,
           tags: settings.tags,
+          ...(alerts ? { alarms: { topicArn: alerts.topicArn } } : {}),
         })
       : undefined;
   // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
@@ -163,6 +178,7 @@ function platformProgram() {
     observability,
     gateway,
     postgresOperator,
+    alerts,
   };
   const deployed = plans.map((plan) => deployCatalog(platform, plan));
 
@@ -179,6 +195,8 @@ function platformProgram() {
             vpcId: network?.vpcId,
             kubeconfig: pulumi.secret(cluster.kubeconfig),
             ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
+            // "none": the topic has no subscriber (no alert webhook); subscribe to alertTopic yourself.
+            ...(alerts ? { alertTopic: alerts.topicArn, alertTopicDelivery: alerts.delivery } : {}),
           }
         : {}),
       ...(gateway ? { gatewayAddress: gateway.address } : {}),
@@ -208,10 +226,13 @@ interface Platform {
   gateway: IngressGateway | undefined;
   /** The CloudNativePG operator, where in-cluster PostgreSQL runs on it. */
   postgresOperator: PostgresOperator | undefined;
+  /** The topic the AWS-managed stores' alarms notify (AWS stacks only). */
+  alerts: AlertTopic | undefined;
 }
 
 function deployCatalog(ctx: Platform, plan: CatalogPlan) {
-  const { settings, secrets, network, cluster, onCluster, observability, gateway, postgresOperator } = ctx;
+  const { settings, secrets, network, cluster, onCluster, observability, gateway, postgresOperator, alerts } =
+    ctx;
   const { catalog } = plan;
   const namespace = new PlatformNamespace(
     catalog.name,
@@ -227,9 +248,13 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
   const awsData =
     network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
+  // AWS-managed stores get CloudWatch alarms at the stage's sensitivity; in-cluster ones Prometheus rules.
   const backendOf = (backend: "aws" | "inCluster") => ({
     backend,
     ...(backend === "aws" && awsData ? { aws: awsData } : {}),
+    ...(backend === "aws" && alerts
+      ? { alarms: { topicArn: alerts.topicArn, ...settings.profile.alarms } }
+      : {}),
   });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
 

@@ -74,6 +74,13 @@ import {
   type LabelsFor,
 } from "./data-service";
 import {
+  alarmArgProblems,
+  createAlarms,
+  rdsAlarms,
+  resolveAlarmArgs,
+  type DataStoreAlarmArgs,
+} from "./aws-alarms";
+import {
   ComponentArgsError,
   childName,
   secretKeyFile,
@@ -162,6 +169,12 @@ export interface ManagedPostgresArgs {
   maintenanceWindow?: string;
   /** Network placement; required with backend `aws`, forbidden otherwise. */
   aws?: DataServiceAwsArgs;
+  /**
+   * CloudWatch alarms (instance down, storage above the usage share of `allocatedStorageGb`), notifying
+   * `alarms.topicArn` (AlertTopic). Only with backend `aws`; in-cluster stores are watched by
+   * Prometheus (DataStoreMonitoring). Default: none.
+   */
+  alarms?: DataStoreAlarmArgs;
 
   // --- inCluster backend ---
   /** Persistent volume size of the StatefulSet. Default `"10Gi"`. */
@@ -500,6 +513,17 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       },
       child(statefulOptions(p.protect)),
     );
+    if (args.alarms)
+      createAlarms(
+        name,
+        rdsAlarms(
+          { identifier: instance.identifier, allocatedStorageGb: p.allocatedStorageGb },
+          resolveAlarmArgs(args.alarms),
+        ),
+        args.alarms.topicArn,
+        net.tags ?? {},
+        child(),
+      );
     // The RDS CA bundle, for clients to verify the server (verify-full): public certificates, in a
     // Secret because consumers mount single keys of Secrets (MicroService `secretFiles`).
     const caSecret = new k8s.core.v1.Secret(
@@ -802,6 +826,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     problems.push(`runAsUser: expected a non-root UID, found ${args.runAsUser}`);
 
   problems.push(...cloudNativePgProblems(args, cnpg));
+  problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (args.backend === "aws") {
     if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
       problems.push(

@@ -43,6 +43,13 @@ import {
   type LabelsFor,
 } from "./data-service";
 import {
+  alarmArgProblems,
+  amazonMqAlarms,
+  createAlarms,
+  resolveAlarmArgs,
+  type DataStoreAlarmArgs,
+} from "./aws-alarms";
+import {
   ComponentArgsError,
   childName,
   memoryBytes,
@@ -87,6 +94,12 @@ export interface MessageBrokerArgs {
   deploymentMode?: BrokerDeploymentMode;
   /** Network placement; required with backend `aws`, forbidden otherwise. */
   aws?: DataServiceAwsArgs;
+  /**
+   * CloudWatch alarms (instance down, storage above the usage share of RabbitMQ's memory limit, free disk near its limit), notifying
+   * `alarms.topicArn` (AlertTopic). Only with backend `aws`; in-cluster stores are watched by
+   * Prometheus (DataStoreMonitoring). Default: none.
+   */
+  alarms?: DataStoreAlarmArgs;
 
   // --- inCluster backend ---
   /** Persistent volume size (messages and definitions). Default `"2Gi"`. */
@@ -257,6 +270,14 @@ export class MessageBroker extends pulumi.ComponentResource {
       },
       child(statefulOptions(p.protect)),
     );
+    if (args.alarms)
+      createAlarms(
+        name,
+        amazonMqAlarms({ brokerName: broker.brokerName }, resolveAlarmArgs(args.alarms)),
+        args.alarms.topicArn,
+        net.tags ?? {},
+        child(),
+      );
     // endpoints[0] is `amqps://<broker-id>.mq.<region>.amazonaws.com:5671`; a cluster has one endpoint.
     const host = broker.instances.apply((instances) => {
       const endpoint = instances[0]?.endpoints[0];
@@ -407,6 +428,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
+  problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (!(engineVersion in RABBITMQ_IMAGES))
     problems.push(
       `engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES)

@@ -48,6 +48,13 @@ import {
   type LabelsFor,
 } from "./data-service";
 import {
+  alarmArgProblems,
+  createAlarms,
+  elastiCacheAlarms,
+  resolveAlarmArgs,
+  type DataStoreAlarmArgs,
+} from "./aws-alarms";
+import {
   ComponentArgsError,
   childName,
   memoryBytes,
@@ -120,6 +127,12 @@ export interface RedisCacheArgs {
   maintenanceWindow?: string;
   /** Network placement; required with backend `aws`, forbidden otherwise. */
   aws?: DataServiceAwsArgs;
+  /**
+   * CloudWatch alarms (instance down, storage above the usage share of maxmemory per node, replication lag of the replicas), notifying
+   * `alarms.topicArn` (AlertTopic). Only with backend `aws`; in-cluster stores are watched by
+   * Prometheus (DataStoreMonitoring). Default: none.
+   */
+  alarms?: DataStoreAlarmArgs;
 
   // --- inCluster backend (ElastiCache sizes memory by node type) ---
   /** `maxmemory` in MiB; at most 75 % of the memory limit (an AOF rewrite forks the process). Default `128`. */
@@ -302,6 +315,17 @@ export class RedisCache extends pulumi.ComponentResource {
       },
       child(statefulOptions(p.protect)),
     );
+    if (args.alarms)
+      createAlarms(
+        name,
+        elastiCacheAlarms(
+          { replicationGroupId: group.replicationGroupId, nodes: 1 + p.replicasPerShard },
+          resolveAlarmArgs(args.alarms),
+        ),
+        args.alarms.topicArn,
+        net.tags ?? {},
+        child(),
+      );
     return {
       host: group.primaryEndpointAddress,
       port: group.port.apply((port) => port ?? PORT),
@@ -441,6 +465,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
+  problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (engine !== "redis" && engine !== "valkey")
     problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);
   if (!(MAXMEMORY_POLICIES as readonly string[]).includes(r.maxmemoryPolicy))

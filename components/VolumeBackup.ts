@@ -6,6 +6,11 @@
  * provisions. RDS and ElastiCache keep their own backups; CloudNativePG's volumes are tagged too
  * (crash-consistent snapshots on top of its WAL archive).
  *
+ * With `alarms`, the stack hears of a backup that did not happen: an EventBridge rule sends every
+ * backup job of the vault that ends FAILED, ABORTED or EXPIRED to the alert topic, and a CloudWatch
+ * alarm fires when no job has completed for `maxAgeHours` (the newest recovery point is too old,
+ * whatever the reason: the plan stopped, the selection matches nothing, jobs never start).
+ *
  * @example
  * new VolumeBackup("volume-backup", { retentionDays: 35, protect: true, tags: { owner: "platform-team" } });
  */
@@ -22,7 +27,23 @@ export interface VolumeBackupArgs {
   protect?: boolean;
   /** Tags on every AWS resource. Default `{}`. */
   tags?: Record<string, string>;
+  /** Alerts on failed jobs and on a newest recovery point older than `maxAgeHours`. Default: none. */
+  alarms?: VolumeBackupAlarmArgs;
 }
+
+export interface VolumeBackupAlarmArgs {
+  /** The SNS topic (AlertTopic.topicArn) failed jobs and the age alarm notify. */
+  topicArn: pulumi.Input<string>;
+  /**
+   * Hours without a completed backup job before the age alarm fires, 2–168 (CloudWatch evaluates at
+   * most 7 days). Default `32`: the daily schedule's 24 h, its 1 h start window and 6 h completion
+   * window, and an hour's margin.
+   */
+  maxAgeHours?: number;
+}
+
+/** Backup job states that mean no recovery point was made. */
+export const FAILED_BACKUP_JOB_STATES = ["FAILED", "ABORTED", "EXPIRED"] as const;
 
 export class VolumeBackup extends pulumi.ComponentResource {
   /** The vault's name (where recovery points are listed and restored from). */
@@ -41,6 +62,11 @@ export class VolumeBackup extends pulumi.ComponentResource {
     if (!/^cron\(\S+( \S+){5}\)$/.test(schedule))
       problems.push(
         `schedule: expected an AWS Backup cron expression such as "cron(0 3 * * ? *)", found "${schedule}"`,
+      );
+    const maxAgeHours = args.alarms?.maxAgeHours ?? 32;
+    if (args.alarms && (!Number.isInteger(maxAgeHours) || maxAgeHours < 2 || maxAgeHours > 168))
+      problems.push(
+        `alarms.maxAgeHours: expected a whole number of hours from 2 to 168 (CloudWatch evaluates at most 7 days), found ${maxAgeHours}`,
       );
     if (problems.length > 0) throw new ComponentArgsError("VolumeBackup", name, problems);
     super(typeToken("VolumeBackup"), name, {}, opts);
@@ -92,10 +118,65 @@ export class VolumeBackup extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (args.alarms) this.alerts(name, vault, args.alarms.topicArn, maxAgeHours, tags);
     this.vaultName = vault.name;
     this.planId = plan.id;
     this.selectionTag = `${VOLUME_BACKUP_TAG.key}=${VOLUME_BACKUP_TAG.value}`;
     this.registerOutputs({ vaultName: this.vaultName, planId: this.planId, selectionTag: this.selectionTag });
+  }
+
+  /**
+   * Failed jobs through EventBridge (`Backup Job State Change`, this vault, a failed state) to the
+   * topic, and the age alarm: `NumberOfBackupJobsCompleted` of the vault below 1 in every hour of
+   * `maxAgeHours`, an hour without jobs (no datapoint) counting as breaching.
+   */
+  private alerts(
+    name: string,
+    vault: aws.backup.Vault,
+    topicArn: pulumi.Input<string>,
+    maxAgeHours: number,
+    tags: (suffix: string) => Record<string, string>,
+  ): void {
+    const rule = new aws.cloudwatch.EventRule(
+      childName(name, "job-failed"),
+      {
+        description: `AWS Backup jobs of vault ${name} that made no recovery point`,
+        eventPattern: vault.name.apply((vaultName) =>
+          JSON.stringify({
+            source: ["aws.backup"],
+            "detail-type": ["Backup Job State Change"],
+            detail: { state: [...FAILED_BACKUP_JOB_STATES], backupVaultName: [vaultName] },
+          }),
+        ),
+        tags: tags("job-failed"),
+      },
+      { parent: this },
+    );
+    new aws.cloudwatch.EventTarget(
+      childName(name, "job-failed"),
+      { rule: rule.name, arn: topicArn },
+      { parent: this },
+    );
+    new aws.cloudwatch.MetricAlarm(
+      childName(name, "alarm-too-old"),
+      {
+        alarmDescription: `${name}: no AWS Backup job of vault ${name} completed in ${maxAgeHours} h: the newest recovery point is too old (plan stopped, no volume carries the backup tag, or jobs keep failing).`,
+        namespace: "AWS/Backup",
+        metricName: "NumberOfBackupJobsCompleted",
+        dimensions: { BackupVaultName: vault.name },
+        statistic: "Sum",
+        period: 3600,
+        evaluationPeriods: maxAgeHours,
+        datapointsToAlarm: maxAgeHours,
+        comparisonOperator: "LessThanThreshold",
+        threshold: 1,
+        treatMissingData: "breaching",
+        alarmActions: [topicArn],
+        okActions: [topicArn],
+        tags: tags("alarm-too-old"),
+      },
+      { parent: this },
+    );
   }
 
   /** The role AWS Backup assumes to snapshot and restore volumes (AWS's managed policies for both). */

@@ -28,3 +28,5 @@ export * from "./PostgresOperator";
 export * from "./DataStoreMonitoring";
 export * from "./datastore-rules";
 export * from "./VolumeBackup";
+export * from "./AlertTopic";
+export * from "./aws-alarms";

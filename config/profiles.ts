@@ -66,6 +66,11 @@ export interface StageProfile {
   };
   tlsIssuer: "acme" | "selfSigned";
   observability: { prometheusStorageSize: string; grafanaStorageSize: string };
+  /**
+   * CloudWatch alarms of the AWS-managed stores (components/aws-alarms.ts): minutes a condition must
+   * hold, and the replica lag that alarms. Staging waits longer, so deploys and restarts stay quiet.
+   */
+  alarms: { sustainMinutes: number; replicationLagSeconds: number };
 }
 
 export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
@@ -105,6 +110,7 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     broker: { instanceType: "mq.t3.micro", deploymentMode: "SINGLE_INSTANCE", storageSize: "1Gi" },
     tlsIssuer: "selfSigned",
     observability: { prometheusStorageSize: "5Gi", grafanaStorageSize: "1Gi" },
+    alarms: { sustainMinutes: 15, replicationLagSeconds: 300 },
   },
   staging: {
     clusterProvider: "aws",
@@ -163,6 +169,7 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     broker: { instanceType: "mq.m5.large", deploymentMode: "SINGLE_INSTANCE", storageSize: "5Gi" },
     tlsIssuer: "acme",
     observability: { prometheusStorageSize: "20Gi", grafanaStorageSize: "5Gi" },
+    alarms: { sustainMinutes: 15, replicationLagSeconds: 300 },
   },
   production: {
     clusterProvider: "aws",
@@ -218,5 +225,6 @@ export const STAGE_PROFILES: Readonly<Record<Stage, StageProfile>> = {
     broker: { instanceType: "mq.m5.large", deploymentMode: "CLUSTER_MULTI_AZ", storageSize: "20Gi" },
     tlsIssuer: "acme",
     observability: { prometheusStorageSize: "100Gi", grafanaStorageSize: "10Gi" },
+    alarms: { sustainMinutes: 5, replicationLagSeconds: 60 },
   },
 };

@@ -24,6 +24,7 @@ import {
   podSecurityRestricted,
   productionBackups,
   productionEncryptedConnections,
+  productionAlarms,
   productionReplicas,
   probesDefined,
   rdsBackups,
@@ -1011,7 +1012,7 @@ describe("the baseline", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(24);
+    expect(names).toHaveLength(25);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {
@@ -1021,6 +1022,8 @@ describe("the baseline", () => {
     );
     expect(findings.map((f) => f.rule).sort()).toEqual([
       "aws-rds-storage-encrypted",
+      // The instance has no down alarm either.
+      "data-production-alarms",
       "k8s-hpa-coverage",
       "k8s-image-digest-pinned-production",
       "k8s-image-pinned",
@@ -1038,5 +1041,71 @@ describe("the baseline", () => {
     expect(stageFor("dev-alice", "local")).toBe("local");
     expect(stageFor("eu-prod")).toBe("production");
     expect(stageFor("")).toBe("production");
+  });
+});
+
+describe("data-production-alarms", () => {
+  const db = res("aws:rds/instance:Instance", "shop-postgres-db", { identifier: "shop-db-1" });
+  const cache = res("aws:elasticache/replicationGroup:ReplicationGroup", "shop-redis-cache", {
+    replicationGroupId: "shop-redis-1",
+    numCacheClusters: 2,
+  });
+  const broker = res("aws:mq/broker:Broker", "shop-rabbitmq-broker", { brokerName: "shop-mq-1" });
+  const down = (
+    store: RuleResource,
+    namespace: string,
+    dimensions: Record<string, string>,
+    patch: unknown = {},
+  ) =>
+    res(
+      "aws:cloudwatch/metricAlarm:MetricAlarm",
+      `${store.name}-alarm-down-${Object.values(dimensions).join("-")}`,
+      merge(
+        {
+          namespace,
+          dimensions,
+          treatMissingData: "breaching",
+          alarmActions: ["arn:aws:sns:eu-west-1:123456789012:alerts"],
+        },
+        patch,
+      ),
+      { dependencies: [store.urn] },
+    );
+  const watched = [
+    db,
+    cache,
+    broker,
+    down(db, "AWS/RDS", { DBInstanceIdentifier: "shop-db-1" }),
+    down(cache, "AWS/ElastiCache", { CacheClusterId: "shop-redis-1-001" }),
+    down(cache, "AWS/ElastiCache", { CacheClusterId: "shop-redis-1-002" }),
+    down(broker, "AWS/AmazonMQ", { Broker: "shop-mq-1" }),
+  ];
+
+  it("passes stores with a notifying down alarm on their real identifiers (every cache node)", () => {
+    expect(stackCheck(productionAlarms, watched)).toEqual([]);
+  });
+
+  it("fails a store without one, an alarm on another store, a silent alarm and one that ignores missing data", () => {
+    expect(
+      stackCheck(productionAlarms, [
+        db,
+        cache,
+        broker,
+        // Another instance's identifier.
+        down(db, "AWS/RDS", { DBInstanceIdentifier: "other-db" }),
+        // Node 2 has no alarm; node 1's notifies nobody.
+        down(cache, "AWS/ElastiCache", { CacheClusterId: "shop-redis-1-001" }, { alarmActions: [] }),
+        // Missing data not breaching: a stopped broker stays quiet.
+        down(broker, "AWS/AmazonMQ", { Broker: "shop-mq-1" }, { treatMissingData: "notBreaching" }),
+      ]),
+    ).toEqual([
+      'RDS instance "shop-postgres-db" has no CloudWatch alarm that notifies when it stops reporting (AWS/RDS, DBInstanceIdentifier shop-db-1, missing data breaching, an alarm action).',
+      'ElastiCache replication group "shop-redis-cache" (nodes shop-redis-1-001, shop-redis-1-002) has no CloudWatch alarm that notifies when it stops reporting (AWS/ElastiCache, CacheClusterId per node, missing data breaching, an alarm action).',
+      'Amazon MQ broker "shop-rabbitmq-broker" has no CloudWatch alarm that notifies when it stops reporting (AWS/AmazonMQ, Broker shop-mq-1, missing data breaching, an alarm action).',
+    ]);
+  });
+
+  it("applies to production only", () => {
+    expect(stackCheck(productionAlarms, [db, cache, broker], staging)).toEqual([]);
   });
 });

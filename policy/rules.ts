@@ -99,6 +99,8 @@ export const AWS = {
   rdsCluster: "aws:rds/cluster:Cluster",
   cacheReplicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
   cacheCluster: "aws:elasticache/cluster:Cluster",
+  mqBroker: "aws:mq/broker:Broker",
+  metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   eksCluster: "aws:eks/cluster:Cluster",
   vpc: "aws:ec2/vpc:Vpc",
   flowLog: "aws:ec2/flowLog:FlowLog",
@@ -1071,6 +1073,75 @@ export const productionEncryptedConnections: StackRule = {
   },
 };
 
+/**
+ * CloudWatch alarms that fire when a store stops reporting ("down": missing data breaching, with an
+ * alarm action), built from `store` (they depend on it), by the dimension naming it.
+ */
+function downAlarmDimensions(
+  resources: readonly RuleResource[],
+  store: RuleResource,
+  namespace: string,
+  dimension: string,
+): string[] {
+  return resources
+    .filter(
+      (a) =>
+        a.type === AWS.metricAlarm &&
+        (a.dependencies ?? []).includes(store.urn) &&
+        a.props["namespace"] === namespace &&
+        a.props["treatMissingData"] === "breaching" &&
+        arr(a.props["alarmActions"]).length > 0,
+    )
+    .map((a) => strRecord(a.props["dimensions"])[dimension])
+    .filter((d): d is string => d !== undefined);
+}
+
+export const productionAlarms: StackRule = {
+  kind: "stack",
+  name: "data-production-alarms",
+  description:
+    "In production every AWS-managed data store has a CloudWatch alarm that notifies someone when it stops reporting: each RDS instance, each node of an ElastiCache replication group, each Amazon MQ broker (in-cluster stores are covered by Prometheus rules).",
+  check(resources, ctx) {
+    if (ctx.stage !== "production") return [];
+    const violations: StackViolation[] = [];
+    const missing = (r: RuleResource, what: string, expected: string) =>
+      violations.push({
+        urn: r.urn,
+        message: `${what} has no CloudWatch alarm that notifies when it stops reporting (${expected}, missing data breaching, an alarm action).`,
+      });
+    for (const db of resources.filter((r) => r.type === AWS.rdsInstance)) {
+      const id = str(db.props["identifier"]);
+      const dims = downAlarmDimensions(resources, db, "AWS/RDS", "DBInstanceIdentifier");
+      if (!dims.some((d) => id === undefined || d === id))
+        missing(db, `RDS instance "${db.name}"`, `AWS/RDS, DBInstanceIdentifier ${id ?? "(its identifier)"}`);
+    }
+    for (const group of resources.filter((r) => r.type === AWS.cacheReplicationGroup)) {
+      const id = str(group.props["replicationGroupId"]);
+      const nodes = num(group.props["numCacheClusters"]) ?? 1;
+      const members = Array.from(
+        { length: nodes },
+        (_, i) => `${id ?? "<group>"}-${String(i + 1).padStart(3, "0")}`,
+      );
+      const dims = new Set(downAlarmDimensions(resources, group, "AWS/ElastiCache", "CacheClusterId"));
+      const unwatched =
+        id === undefined ? (dims.size >= nodes ? [] : members) : members.filter((m) => !dims.has(m));
+      if (unwatched.length > 0)
+        missing(
+          group,
+          `ElastiCache replication group "${group.name}" (node${unwatched.length > 1 ? "s" : ""} ${unwatched.join(", ")})`,
+          "AWS/ElastiCache, CacheClusterId per node",
+        );
+    }
+    for (const broker of resources.filter((r) => r.type === AWS.mqBroker)) {
+      const id = str(broker.props["brokerName"]);
+      const dims = downAlarmDimensions(resources, broker, "AWS/AmazonMQ", "Broker");
+      if (!dims.some((d) => id === undefined || d === id))
+        missing(broker, `Amazon MQ broker "${broker.name}"`, `AWS/AmazonMQ, Broker ${id ?? "(its name)"}`);
+    }
+    return violations;
+  },
+};
+
 // ------------------------------------------------------------------------------------------------
 // The baseline
 // ------------------------------------------------------------------------------------------------
@@ -1097,6 +1168,7 @@ export const RULES: readonly Rule[] = [
   productionBackups,
   productionReplicas,
   productionEncryptedConnections,
+  productionAlarms,
   routesUnique,
   quotaFit,
   externalEgressDeclared,

@@ -133,6 +133,9 @@ describe("production: the data-store rules reach the stack", () => {
         : r,
     );
     expect(rulesFired(plainUrl)).toEqual(["data-production-tls"]);
+    // One ElastiCache node's down alarm gone: the alarm rule names that node.
+    const oneNodeUnwatched = resources.filter((r) => r.name !== "fintech-redis-alarm-node-2-down");
+    expect(rulesFired(oneNodeUnwatched)).toEqual(["data-production-alarms"]);
   });
 });
 

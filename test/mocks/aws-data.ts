@@ -28,6 +28,26 @@ export const awsDataMocks: MockDomain = {
       arn: arn("backup", `backup-plan:${stableHex(name, 8)}-0000-4000-8000-${stableHex(name, 12)}`),
       version: stableHex(`${name}-version`, 32),
     }),
+    // Alerts: the topic, the forwarder, alarms and EventBridge rules (auto-named like the provider).
+    "aws:sns/topic:Topic": ({ name, inputs }) => {
+      const topicName = physical(name, inputs.name);
+      return { name: topicName, arn: arn("sns", topicName) };
+    },
+    "aws:sns/topicSubscription:TopicSubscription": ({ name, inputs }) => ({
+      arn: `${String(inputs.topic)}:${stableHex(`sub/${name}`, 8)}-0000-4000-8000-${stableHex(`sub/${name}`, 12)}`,
+    }),
+    "aws:lambda/function:Function": ({ name, inputs }) => {
+      const functionName = physical(name, inputs.name);
+      return { name: functionName, arn: arn("lambda", `function:${functionName}`), version: "$LATEST" };
+    },
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ({ name, inputs }) => {
+      const alarmName = physical(name, inputs.name);
+      return { name: alarmName, arn: arn("cloudwatch", `alarm:${alarmName}`) };
+    },
+    "aws:cloudwatch/eventRule:EventRule": ({ name, inputs }) => {
+      const ruleName = physical(name, inputs.name);
+      return { name: ruleName, arn: arn("events", `rule/${ruleName}`) };
+    },
     "aws:ec2/securityGroup:SecurityGroup": ({ name, inputs }) => ({
       arn: arn("ec2", `security-group/sg-${stableHex(`sg/${name}`, 17)}`),
       name: physical(name, inputs.name),

@@ -8,10 +8,16 @@
 # ENGINE_CLUSTER=kwok: always the embedded cluster. ENGINE_CLUSTER=current: never.
 #
 # The embedded cluster is kwokctl's "binary" runtime: etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler and the kwok controller run as local
-# processes from the binaries toolchain.sh built (nothing is downloaded). kwok
-# simulates the nodes and the kubelet: pods become Running/Ready, Job pods
-# Succeeded. Everything lives in platform-toolchain/cluster/, outside the repo.
+# kube-controller-manager and kube-scheduler run as local processes from the
+# binaries toolchain.sh built (nothing is downloaded). Its nodes (ENGINE_NODES):
+#   kwok (default)  the kwok controller simulates nodes and kubelets: pods become
+#                   Running/Ready, Job pods Succeeded, nothing runs. Fast (about a
+#                   minute to start), so it is what CI's engine e2e uses.
+#   real            no kwok controller; scripts/engine/node.sh starts one real
+#                   node (kubelet, containerd, bridge CNI, kube-proxy, CoreDNS,
+#                   NetworkPolicy enforced) in a network namespace of its own,
+#                   with the local images imported (scripts/engine/images.sh).
+# Everything lives in platform-toolchain/cluster/, outside the repo.
 #
 #   eval "$(scripts/engine/cluster.sh env)"   # point kubectl/pulumi at it
 set -euo pipefail
@@ -23,13 +29,15 @@ MODE=${ENGINE_CLUSTER:-auto}
 ZONES=${ENGINE_CLUSTER_ZONES:-"zone-a zone-b zone-c"}
 NODES_PER_ZONE=${ENGINE_CLUSTER_NODES_PER_ZONE:-2}
 KWOKCTL=$KWOK_TOOL_DIR/bin/kwokctl
-MODE_FILE=$CLUSTER_DIR/mode
+MODE_FILE=$CLUSTER_MODE_FILE
 
 kube() { KUBECONFIG=$CLUSTER_KUBECONFIG kubectl "$@"; }
 
 # The current context answers, and it is not our own cluster.
 current_context_ok() {
   [[ $MODE != kwok ]] || return 1
+  # A real node joins only the embedded cluster.
+  [[ $ENGINE_NODES != real ]] || return 1
   [[ ${KUBECONFIG:-} != "$CLUSTER_KUBECONFIG" ]] || return 1
   kubectl config current-context >/dev/null 2>&1 || return 1
   kubectl --request-timeout=5s get --raw=/readyz >/dev/null 2>&1
@@ -138,7 +146,11 @@ bootstrap() {
   nodes_manifest | kube apply -f - >/dev/null
   kube apply -f "$ENGINE_DIR/kwok/storageclass.yaml" >/dev/null
   kube wait --for=condition=Ready node -l type=kwok --timeout=120s >/dev/null
-  # The default ServiceAccount must exist before pods can be admitted.
+  wait_for_default_serviceaccount
+}
+
+# The default ServiceAccount must exist before pods can be admitted.
+wait_for_default_serviceaccount() {
   local i
   for ((i = 0; i < 60; i++)); do
     kube -n default get serviceaccount default >/dev/null 2>&1 && break
@@ -178,17 +190,26 @@ start_kwok() {
     local since
     since=$(date -u +%Y-%m-%dT%H:%M:%S)
     "$KWOKCTL" start cluster --name "$CLUSTER_NAME" --wait 2m
-    reclaim_node_leases "$since"
+    [[ $ENGINE_NODES == real ]] || reclaim_node_leases "$since"
   else
     cfg=$(write_config)
     engine_log "creating embedded cluster '$CLUSTER_NAME' (config $cfg)"
-    "$KWOKCTL" create cluster --name "$CLUSTER_NAME" --runtime binary --config "$cfg" \
+    local disable=()
+    [[ $ENGINE_NODES != real ]] || disable=(--disable kwok-controller)
+    "$KWOKCTL" create cluster --name "$CLUSTER_NAME" --runtime binary --config "$cfg" "${disable[@]}" \
       --kubeconfig "$CLUSTER_KUBECONFIG.kwokctl" --wait 2m
   fi
   cp -f "$KWOK_WORKDIR/clusters/$CLUSTER_NAME/kubeconfig.yaml" "$CLUSTER_KUBECONFIG"
-  bootstrap
-  echo kwok >"$MODE_FILE"
-  engine_log "embedded cluster ready in $(($(date +%s) - t0))s; kubeconfig $CLUSTER_KUBECONFIG"
+  if [[ $ENGINE_NODES == real ]]; then
+    wait_for_default_serviceaccount
+    kube apply -f "$ENGINE_DIR/kwok/storageclass.yaml" >/dev/null
+    "$ENGINE_DIR/toolchain.sh" node >&2
+    "$ENGINE_DIR/node.sh" start
+  else
+    bootstrap
+  fi
+  echo "$ENGINE_NODES" >"$MODE_FILE"
+  engine_log "embedded cluster ($ENGINE_NODES nodes) ready in $(($(date +%s) - t0))s; kubeconfig $CLUSTER_KUBECONFIG"
 }
 
 cmd_start() {
@@ -219,8 +240,9 @@ release_node_leases() {
 }
 
 cmd_stop() {
+  [[ $ENGINE_NODES != real ]] || "$ENGINE_DIR/node.sh" stop
   if cluster_exists; then
-    release_node_leases
+    [[ $ENGINE_NODES == real ]] || release_node_leases
     "$KWOKCTL" stop cluster --name "$CLUSTER_NAME"
   else
     engine_log "no embedded cluster"
@@ -228,6 +250,10 @@ cmd_stop() {
 }
 
 cmd_delete() {
+  if [[ $ENGINE_NODES == real ]]; then
+    "$ENGINE_DIR/node.sh" stop
+    rm -rf "$CLUSTER_DIR/node"
+  fi
   if cluster_exists; then
     "$KWOKCTL" delete cluster --name "$CLUSTER_NAME" --kubeconfig "$CLUSTER_KUBECONFIG.kwokctl" || true
   fi
@@ -245,11 +271,11 @@ cmd_status() {
     return 1
   fi
   if cluster_running; then
-    echo "cluster: embedded kwok cluster '$CLUSTER_NAME' running (Kubernetes $KUBERNETES_VERSION)"
+    echo "cluster: embedded cluster '$CLUSTER_NAME' running, $ENGINE_NODES nodes (Kubernetes $KUBERNETES_VERSION)"
     echo "kubeconfig: $CLUSTER_KUBECONFIG"
     kube get nodes -L topology.kubernetes.io/zone
   else
-    echo "cluster: embedded kwok cluster '$CLUSTER_NAME' stopped (start: scripts/engine/cluster.sh start)"
+    echo "cluster: embedded cluster '$CLUSTER_NAME' stopped (start: scripts/engine/cluster.sh start)"
     return 3
   fi
 }

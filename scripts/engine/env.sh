@@ -37,14 +37,17 @@ _engine_env_main() {
   export PULUMI_SKIP_UPDATE_CHECK=true
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   export PULUMI_IGNORE_AMBIENT_PLUGINS=true
-  export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$REPO_ROOT/.pulumi-state}
-  mkdir -p "$PULUMI_HOME" "$REPO_ROOT/.pulumi-state"
+  # Real-node mode deploys to a cluster of its own, so it keeps its state apart.
+  local state=$REPO_ROOT/.pulumi-state
+  [[ $ENGINE_NODES != real ]] || state=$REPO_ROOT/.pulumi-state/real-node
+  export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$state}
+  mkdir -p "$PULUMI_HOME" "$state"
 
   if [[ -z ${PULUMI_CONFIG_PASSPHRASE+x} && -z ${PULUMI_CONFIG_PASSPHRASE_FILE:-} ]]; then
     export PULUMI_CONFIG_PASSPHRASE=local-engine
   fi
 
-  if [[ $(cat "$CLUSTER_DIR/mode" 2>/dev/null) == kwok && -f $CLUSTER_KUBECONFIG ]]; then
+  if [[ $(cat "$CLUSTER_MODE_FILE" 2>/dev/null) == "$ENGINE_NODES" && -f $CLUSTER_KUBECONFIG ]]; then
     export KUBECONFIG=$CLUSTER_KUBECONFIG
   fi
 

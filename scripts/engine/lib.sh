@@ -37,12 +37,40 @@ KUBERNETES_TOOL_DIR=$TOOLCHAIN_CACHE/kubernetes-$KUBERNETES_VERSION
 ETCD_TOOL_DIR=$TOOLCHAIN_CACHE/etcd-$ETCD_VERSION
 KWOK_TOOL_DIR=$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION
 
+# The real node's pieces and the local images (scripts/engine/node.sh, images.sh).
+KUBE_NETWORK_POLICIES_TOOL_DIR=$TOOLCHAIN_CACHE/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION
+COREDNS_TOOL_DIR=$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION
+IMAGES_DIR=$TOOLCHAIN_CACHE/images
+# Images the node itself needs, built locally like the rest (never pulled).
+PAUSE_IMAGE=localhost/platform/pause:3.10
+COREDNS_IMAGE=localhost/platform/coredns:${COREDNS_VERSION#v}
+
 # PULUMI_HOME holds the installed plugins (plugins/resource-kubernetes-v4.34.2/...).
 ENGINE_PULUMI_HOME=$TOOLCHAIN_CACHE/pulumi-home
-# The kwok cluster: kwokctl's workdir, the kubeconfig and the bootstrap markers.
+# The embedded cluster: kwokctl's workdir, the kubeconfig and the bootstrap markers.
 CLUSTER_DIR=$TOOLCHAIN_CACHE/cluster
-CLUSTER_NAME=${ENGINE_CLUSTER_NAME:-platform}
-CLUSTER_KUBECONFIG=$CLUSTER_DIR/kubeconfig
+# ENGINE_NODES picks the embedded cluster's nodes: `kwok` (the default: simulated,
+# starts in a minute, nothing runs) or `real` (scripts/engine/node.sh: a kubelet
+# running real containers with NetworkPolicy enforced). Each mode is a cluster
+# of its own, with its own kubeconfig and its own Pulumi state (env.sh), so the
+# two never mix.
+ENGINE_NODES=${ENGINE_NODES:-kwok}
+case $ENGINE_NODES in
+kwok)
+  CLUSTER_NAME=${ENGINE_CLUSTER_NAME:-platform}
+  CLUSTER_KUBECONFIG=$CLUSTER_DIR/kubeconfig
+  CLUSTER_MODE_FILE=$CLUSTER_DIR/mode
+  ;;
+real)
+  CLUSTER_NAME=${ENGINE_CLUSTER_NAME:-platform-real}
+  CLUSTER_KUBECONFIG=$CLUSTER_DIR/kubeconfig-real
+  CLUSTER_MODE_FILE=$CLUSTER_DIR/mode-real
+  ;;
+*)
+  printf '[engine] error: ENGINE_NODES must be "kwok" or "real", not "%s"\n' "$ENGINE_NODES" >&2
+  exit 2
+  ;;
+esac
 
 # Builds share two cores with everyone else on the machine.
 ENGINE_BUILD_PROCS=${ENGINE_BUILD_PROCS:-2}

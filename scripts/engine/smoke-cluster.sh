@@ -8,7 +8,7 @@ set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ $(cat "$CLUSTER_DIR/mode" 2>/dev/null) == kwok ]]; then export KUBECONFIG=$CLUSTER_KUBECONFIG; fi
+if [[ $(cat "$CLUSTER_MODE_FILE" 2>/dev/null) == "$ENGINE_NODES" ]]; then export KUBECONFIG=$CLUSTER_KUBECONFIG; fi
 NS=engine-smoke
 PASS=0
 FAIL=0

@@ -10,6 +10,10 @@
 #            into PULUMI_HOME with --file, so the CLI never downloads a plugin.
 #   cluster  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
 #            kwokctl at the versions in scripts/engine/versions.env.
+#   node     the real node (ENGINE_NODES=real): kubelet and kube-proxy,
+#            kube-network-policies and CoreDNS built from Go modules, and
+#            containerd, runc, the CNI plugins, nftables/iptables, debootstrap
+#            and umoci installed from Debian's packages when missing. Not in `all`.
 #
 # For every binary: a cached binary whose version matches is kept; else one on
 # PATH (or in $ENGINE_PREBUILT_DIR, ~/.pulumi/bin) whose version matches is
@@ -190,6 +194,76 @@ toolchain_cluster() {
   install_kwok_stages
 }
 
+# ------------------------------------------------------------------ real node
+
+build_kubelet() { build_kube kubelet; }
+build_kube_proxy() { build_kube kube-proxy; }
+
+# kube-network-policies states no version; its cache directory is per version.
+check_kube_network_policies() { [[ -x $1 && $("$1" --help 2>&1 || true) == *-nfqueue-id* ]]; }
+build_kube_network_policies() {
+  fail_unless_module sigs.k8s.io/kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" || return 1
+  ENGINE_BUILD_PROCS=$ENGINE_BUILD_PROCS bash "$REPO_ROOT/tools/kube-network-policies/build.sh" \
+    "$KUBE_NETWORK_POLICIES_TOOL_DIR/bin/kube-network-policies" "$KUBE_NETWORK_POLICIES_VERSION" \
+    >>"$KUBE_NETWORK_POLICIES_TOOL_DIR/build.log" 2>&1 || {
+    tail -n 30 "$KUBE_NETWORK_POLICIES_TOOL_DIR/build.log" >&2
+    return 1
+  }
+}
+
+check_coredns() { [[ $(first_line "$1" -version) == "CoreDNS-${COREDNS_VERSION#v}" ]]; }
+# Static (the image holds nothing else), built with CoreDNS's own go.mod.
+build_coredns() {
+  fail_unless_module github.com/coredns/coredns "$COREDNS_VERSION" || return 1
+  local tmp
+  tmp=$(mktemp -d)
+  mkdir -p "$COREDNS_TOOL_DIR/bin"
+  (
+    cd "$tmp"
+    CGO_ENABLED=0 GOBIN=$COREDNS_TOOL_DIR/bin GOMAXPROCS=$ENGINE_BUILD_PROCS \
+      go install -p "$ENGINE_BUILD_PROCS" -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
+  ) >>"$COREDNS_TOOL_DIR/build.log" 2>&1 || {
+    tail -n 30 "$COREDNS_TOOL_DIR/build.log" >&2
+    rm -rf "$tmp"
+    return 1
+  }
+  rm -rf "$tmp"
+}
+
+# Debian's packages the node runs (and the image builder uses), installed when missing.
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables nftables conntrack debootstrap umoci)
+ensure_node_packages() {
+  local missing=() p t0
+  t0=$(now)
+  for p in "${NODE_PACKAGES[@]}"; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    record "debian-packages" "-" 0 "installed"
+    return 0
+  fi
+  engine_log "apt-get install ${missing[*]}"
+  if { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+    >>"$TOOLCHAIN_CACHE/apt.log" 2>&1; then
+    # Debian's containerd package starts a system containerd; the node runs its own.
+    systemctl disable --now containerd >/dev/null 2>&1 || true
+    record "debian-packages" "-" $(($(now) - t0)) "installed ${missing[*]}"
+  else
+    tail -n 20 "$TOOLCHAIN_CACHE/apt.log" >&2
+    record "debian-packages" "-" $(($(now) - t0)) "FAILED: apt-get install ${missing[*]} (see $TOOLCHAIN_CACHE/apt.log)"
+    FAILED=1
+  fi
+}
+
+toolchain_node() {
+  ensure_node_packages
+  ensure kubelet "$KUBERNETES_VERSION" "$KUBERNETES_TOOL_DIR" check_kube build_kubelet || true
+  ensure kube-proxy "$KUBERNETES_VERSION" "$KUBERNETES_TOOL_DIR" check_kube build_kube_proxy || true
+  ensure kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" "$KUBE_NETWORK_POLICIES_TOOL_DIR" \
+    check_kube_network_policies build_kube_network_policies || true
+  ensure coredns "$COREDNS_VERSION" "$COREDNS_TOOL_DIR" check_coredns build_coredns || true
+}
+
 # ----------------------------------------------------------------------- pulumi
 #
 # The CLI and two provider plugins, built from modules the Go proxy serves (see
@@ -297,7 +371,7 @@ status() {
   local d
   echo "cache: $TOOLCHAIN_CACHE"
   for d in "$PULUMI_TOOL_DIR" "$PULUMI_KUBERNETES_TOOL_DIR" "$PULUMI_RANDOM_TOOL_DIR" \
-    "$KUBERNETES_TOOL_DIR" "$ETCD_TOOL_DIR" "$KWOK_TOOL_DIR"; do
+    "$KUBERNETES_TOOL_DIR" "$ETCD_TOOL_DIR" "$KWOK_TOOL_DIR" "$KUBE_NETWORK_POLICIES_TOOL_DIR" "$COREDNS_TOOL_DIR"; do
     printf '%s\n' "$d/bin:"
     if [[ -d $d/bin ]]; then ls -1 "$d/bin" | sed 's/^/  /'; else echo "  (missing)"; fi
   done
@@ -314,11 +388,12 @@ all)
   ;;
 cluster) toolchain_cluster ;;
 pulumi) toolchain_pulumi ;;
+node) toolchain_node ;;
 status)
   status
   exit 0
   ;;
-*) engine_die "usage: $0 [all|pulumi|cluster|status]" ;;
+*) engine_die "usage: $0 [all|pulumi|cluster|node|status]" ;;
 esac
 
 echo

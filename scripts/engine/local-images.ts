@@ -1,0 +1,154 @@
+/**
+ * `tsx scripts/engine/local-images.ts [stack]`: the images a stack's pods run, each with the local
+ * recipe that stands in for it on the real node (scripts/engine/images.sh builds them), as JSON.
+ *
+ * The list comes from the program itself (the stack run under the mock harness), so a new image in
+ * the program is either mapped here or fails loudly, never silently pulled. Catalog services run the
+ * stand-in (tools/standin), configured from the ports and probes their own pod spec declares: the
+ * image answers exactly what the Deployment or StatefulSet expects of the real service.
+ */
+import { runStack } from "../../test/harness";
+import { kubernetesObject } from "../render-lib";
+import { CATALOGS } from "../../services";
+
+export type Recipe = "postgres" | "redis" | "rabbitmq" | "curl" | "standin";
+
+export interface StandinPort {
+  name: string;
+  port: number;
+  protocol: "grpc" | "http";
+  healthPath?: string;
+}
+
+export interface StandinConfig {
+  service: string;
+  namespace: string;
+  ports: StandinPort[];
+  dataDir?: string;
+}
+
+export interface LocalImage {
+  /** The reference exactly as the pod spec names it (the kubelet normalises `postgres:…` to docker.io/library). */
+  ref: string;
+  recipe: Recipe;
+  /** The image's user, as the pod runs it (the recipe creates a user with this UID). */
+  uid?: number;
+  standin?: StandinConfig;
+}
+
+interface Container {
+  image: string;
+  ports?: { name?: string; containerPort: number }[];
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  livenessProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
+  securityContext?: { runAsUser?: number };
+}
+interface Probe {
+  grpc?: { port: number };
+  httpGet?: { path?: string; port: number | string };
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: { runAsUser?: number };
+}
+
+const DATA_STORE_RECIPES: [RegExp, Recipe][] = [
+  [/^(docker\.io\/)?(library\/)?postgres:/, "postgres"],
+  [/^(docker\.io\/)?timescale\/timescaledb:/, "postgres"],
+  [/^(docker\.io\/)?(library\/)?redis:/, "redis"],
+  [/^(docker\.io\/)?(library\/)?rabbitmq:/, "rabbitmq"],
+  [/^(docker\.io\/)?curlimages\/curl:/, "curl"],
+];
+
+function podSpecOf(object: Record<string, unknown>): PodSpec | undefined {
+  const kind = object.kind;
+  if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job") return undefined;
+  const spec = object.spec as { template?: { spec?: PodSpec } } | undefined;
+  return spec?.template?.spec;
+}
+
+function standinConfig(service: string, namespace: string, container: Container): StandinConfig {
+  const probes = [container.readinessProbe, container.startupProbe, container.livenessProbe].filter(
+    (p): p is Probe => p !== undefined,
+  );
+  const ports = (container.ports ?? []).map((p): StandinPort => {
+    const name = p.name ?? String(p.containerPort);
+    const grpc = probes.some((probe) => probe.grpc?.port === p.containerPort);
+    const http = probes.find(
+      (probe) => probe.httpGet && (probe.httpGet.port === name || probe.httpGet.port === p.containerPort),
+    );
+    if (grpc) return { name, port: p.containerPort, protocol: "grpc" };
+    return {
+      name,
+      port: p.containerPort,
+      protocol: "http",
+      ...(http?.httpGet?.path ? { healthPath: http.httpGet.path } : {}),
+    };
+  });
+  const data = container.volumeMounts?.find((m) => m.name === "data");
+  return { service, namespace, ports, ...(data ? { dataDir: data.mountPath } : {}) };
+}
+
+export async function localImages(stack = "local"): Promise<LocalImage[]> {
+  const run = await runStack(stack);
+  const serviceImages = new Map<string, string>();
+  for (const catalog of Object.values(CATALOGS)) {
+    for (const svc of catalog.services) serviceImages.set(svc.image.repository, svc.name);
+  }
+  const images = new Map<string, LocalImage>();
+  const unknown: string[] = [];
+  for (const resource of run.resources) {
+    const object = kubernetesObject(resource);
+    const spec = object && podSpecOf(object);
+    if (!spec || !object) continue;
+    const metadata = object.metadata as { name?: string; namespace?: string };
+    const isJob = object.kind === "Job";
+    for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+      const ref = container.image;
+      const uid = container.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
+      const repository = ref.replace(/[:@].*$/, "");
+      const service = serviceImages.get(repository);
+      if (service) {
+        // A migration Job runs the service's own image: the Deployment/StatefulSet states its ports.
+        if (isJob) {
+          if (!images.has(ref)) images.set(ref, { ref, recipe: "standin", ...(uid ? { uid } : {}) });
+          continue;
+        }
+        images.set(ref, {
+          ref,
+          recipe: "standin",
+          ...(uid ? { uid } : {}),
+          standin: standinConfig(service, metadata.namespace ?? "default", container),
+        });
+        continue;
+      }
+      const recipe = DATA_STORE_RECIPES.find(([pattern]) => pattern.test(ref))?.[1];
+      if (!recipe) {
+        unknown.push(`${metadata.namespace}/${metadata.name}: ${ref}`);
+        continue;
+      }
+      const existing = images.get(ref);
+      const uids = new Set([...(existing?.uid ? [existing.uid] : []), ...(uid ? [uid] : [])]);
+      if (uids.size > 1) unknown.push(`${ref}: run as UIDs ${[...uids].join(", ")}; one image has one user`);
+      images.set(ref, { ref, recipe, ...(uid ? { uid } : {}) });
+    }
+  }
+  if (unknown.length > 0) {
+    throw new Error(
+      `stack "${stack}" runs images with no local recipe (map them in scripts/engine/local-images.ts):\n  ${unknown.join("\n  ")}`,
+    );
+  }
+  return [...images.values()].sort((a, b) => a.ref.localeCompare(b.ref));
+}
+
+if (require.main === module) {
+  localImages(process.argv[2] ?? "local")
+    .then((images) => process.stdout.write(`${JSON.stringify(images, null, 2)}\n`))
+    .catch((error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    });
+}

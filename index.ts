@@ -28,6 +28,7 @@ import {
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
+import { PLATFORM_LABEL_DOMAIN as labelDomain } from "./config/label-domain";
 import { assertCapacity } from "./analysis/stack";
 import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
 
@@ -71,9 +72,11 @@ function platformProgram() {
           nodeGroups: settings.cluster.nodeGroups,
           protect: settings.profile.protectStateful,
           tags: settings.tags,
+          labelDomain,
         })
       : new KubernetesCluster("platform", {
           provider: "existing",
+          labelDomain,
           ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
             ? { kubeconfig: settings.cluster.kubeconfig }
             : {}),
@@ -100,6 +103,7 @@ function platformProgram() {
           ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
         },
         onCluster,
       )
@@ -120,6 +124,7 @@ function platformProgram() {
           proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
           controllerReplicas: settings.stage === "local" ? 1 : 2,
           labels: { stage: settings.stage },
+          labelDomain,
         },
         // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
         cluster.loadBalancerController
@@ -137,6 +142,7 @@ function platformProgram() {
           retentionDays: settings.database.backupRetentionDays,
           protect: settings.profile.protectStateful,
           tags: settings.tags,
+          labelDomain,
         })
       : undefined;
   // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
@@ -219,6 +225,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       platform: catalog.name,
       stage: settings.stage,
       protect: settings.profile.protectStateful,
+      labelDomain,
     },
     onCluster,
   );
@@ -246,6 +253,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           engineVersion: settings.database.engineVersion as "15" | "16" | "17",
           extensions: catalog.data.postgres.extensions,
           consumers: plan.databases.map((d) => ({
@@ -276,6 +284,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           engine: settings.cache.engine,
           maxmemoryPolicy: catalog.data.redis.maxmemoryPolicy,
           consumers: consumers(plan.redisConsumers),
@@ -299,6 +308,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           exchanges: catalog.data.broker.exchanges,
           consumers: consumers(plan.brokerConsumers),
           instanceType: settings.broker.instanceType,
@@ -479,6 +489,7 @@ function microServiceArgs(
     serviceName: spec.name,
     platform: svc.catalog,
     stage: settings.stage,
+    labelDomain,
     image,
     port: spec.port,
     protocol: spec.protocol,

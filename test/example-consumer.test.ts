@@ -58,9 +58,9 @@ describe("examples/consumer-stack", () => {
 
   it("depends on this library by its package name, from the repository", () => {
     expect(exampleJson.dependencies).toMatchObject({ [packageJson.name]: "file:../.." });
-    expect(exampleJson.dependencies["@pulumi/pulumi"]).toBe(packageJson.dependencies["@pulumi/pulumi"]);
+    expect(exampleJson.dependencies["@pulumi/pulumi"]).toBe(packageJson.devDependencies["@pulumi/pulumi"]);
     expect(exampleJson.dependencies["@pulumi/kubernetes"]).toBe(
-      packageJson.dependencies["@pulumi/kubernetes"],
+      packageJson.devDependencies["@pulumi/kubernetes"],
     );
   });
 

@@ -14,6 +14,9 @@ export default tseslint.config(
       "**/*.js",
       "**/*.mjs",
       "examples/*/node_modules/**",
+      // Runs only in the consumer test's scratch project (next to a copy of test/mocks), where
+      // scripts/consumer-test.sh type-checks it with the consumer's strict tsconfig.
+      "examples/consumer-stack/mock-run.ts",
     ],
   },
   ...tseslint.configs.recommendedTypeChecked,

@@ -29,6 +29,7 @@ import {
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
+import { PLATFORM_LABEL_DOMAIN as labelDomain } from "./config/label-domain";
 import { assertCapacity } from "./analysis/stack";
 import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
 import { dataStoreServerResources } from "./analysis/demand";
@@ -73,9 +74,11 @@ function platformProgram() {
           nodeGroups: settings.cluster.nodeGroups,
           protect: settings.profile.protectStateful,
           tags: settings.tags,
+          labelDomain,
         })
       : new KubernetesCluster("platform", {
           provider: "existing",
+          labelDomain,
           ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
             ? { kubeconfig: settings.cluster.kubeconfig }
             : {}),
@@ -102,6 +105,7 @@ function platformProgram() {
           ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
         },
         onCluster,
       )
@@ -122,6 +126,7 @@ function platformProgram() {
           proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
           controllerReplicas: settings.stage === "local" ? 1 : 2,
           labels: { stage: settings.stage },
+          labelDomain,
         },
         // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
         cluster.loadBalancerController
@@ -153,6 +158,7 @@ function platformProgram() {
           protect: settings.profile.protectStateful,
           tags: settings.tags,
           ...(alerts ? { alarms: { topicArn: alerts.topicArn } } : {}),
+          labelDomain,
         })
       : undefined;
   // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
@@ -241,6 +247,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       platform: catalog.name,
       stage: settings.stage,
       protect: settings.profile.protectStateful,
+      labelDomain,
     },
     onCluster,
   );
@@ -272,6 +279,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           engineVersion: settings.database.engineVersion as "15" | "16" | "17",
           extensions: catalog.data.postgres.extensions.filter(
             (e) => !(settings.database.omittedExtensionsByCatalog[catalog.name] ?? []).includes(e),
@@ -304,6 +312,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           engine: settings.cache.engine,
           maxmemoryPolicy: catalog.data.redis.maxmemoryPolicy,
           consumers: consumers(plan.redisConsumers),
@@ -327,6 +336,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
+          labelDomain,
           exchanges: catalog.data.broker.exchanges,
           consumers: consumers(plan.brokerConsumers),
           instanceType: settings.broker.instanceType,
@@ -507,6 +517,7 @@ function microServiceArgs(
     serviceName: spec.name,
     platform: svc.catalog,
     stage: settings.stage,
+    labelDomain,
     image,
     port: spec.port,
     protocol: spec.protocol,

@@ -30,9 +30,10 @@ import {
   standardLabels,
   typeToken,
   withDependsOn,
+  type LabelDomainArgs,
 } from "./lib";
 
-export interface DataStoreMonitoringArgs {
+export interface DataStoreMonitoringArgs extends LabelDomainArgs {
   /** Namespace of the stores; the monitoring objects are created there too. Example: `"trading"`. */
   namespace: string;
   /** Platform (catalog) label of the alerts. Example: `"trading"`. */
@@ -60,7 +61,13 @@ export class DataStoreMonitoring extends pulumi.ComponentResource {
     const child = { parent: this, dependsOn: withDependsOn(dependsOn) };
     const { namespace, platform } = args;
     const labels = {
-      ...standardLabels({ name, component: "monitoring", platform, stage: args.stage }),
+      ...standardLabels({
+        name,
+        component: "monitoring",
+        platform,
+        stage: args.stage,
+        labelDomain: args.labelDomain,
+      }),
       ...args.monitorLabels,
     };
 

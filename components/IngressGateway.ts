@@ -36,9 +36,11 @@ import {
   chartRef,
   childName,
   ComponentArgsError,
+  domainKey,
   type HelmChartSource,
-  LABEL,
-  POD_SECURITY_EXEMPTION_ANNOTATION,
+  labelDomainProblem,
+  platformLabelKey,
+  podSecurityExemptionAnnotation,
   secretKeyFile,
   stableHash,
   URL_SAFE_PASSWORD,
@@ -51,6 +53,7 @@ import {
   standardLabels,
   standardProbes,
   typeToken,
+  type LabelDomainArgs,
   type PlatformLabels,
   withDependsOn,
 } from "./lib";
@@ -58,7 +61,7 @@ import {
 /** Where a third-party Helm chart comes from (defined in lib.ts, shared with KubernetesCluster). */
 export type { HelmChartSource } from "./lib";
 
-export interface IngressGatewayArgs {
+export interface IngressGatewayArgs extends LabelDomainArgs {
   /**
    * Public DNS name the Gateway serves; routes are published under it (path-based). Point it (CNAME
    * or alias) at `address` once deployed.
@@ -121,8 +124,8 @@ export interface IngressGatewayArgs {
   controllerReplicas?: number;
   /**
    * Namespaces whose routes may attach to the HTTPS listener.
-   * @default namespaces carrying the `platform.example.com/platform` label
-   * @example { matchLabels: { "platform.example.com/platform": "ecommerce" } }
+   * @default namespaces carrying the `<labelDomain>/platform` label
+   * @example { matchLabels: { "platform.acme.io/platform": "ecommerce" } }
    */
   routeNamespaceSelector?: {
     matchLabels?: Record<string, string>;
@@ -255,6 +258,7 @@ export class IngressGateway extends pulumi.ComponentResource {
   private readonly componentName: string;
   private readonly rateLimiting: boolean;
   private readonly stage: string | undefined;
+  private readonly labelDomain: string | undefined;
   private readonly routed = new Set<string>();
   /** Hostnames the certificate covers (routes may answer only on these). */
   private readonly hostnames: readonly string[];
@@ -280,7 +284,10 @@ export class IngressGateway extends pulumi.ComponentResource {
     const controllerReplicas = args.controllerReplicas ?? 2;
     const stage = args.labels?.stage;
     this.stage = stage;
-    const labels = (component: string) => standardLabels({ name, component, ...(stage ? { stage } : {}) });
+    const labelDomain = args.labelDomain;
+    this.labelDomain = labelDomain;
+    const labels = (component: string) =>
+      standardLabels({ name, component, ...(stage ? { stage } : {}), labelDomain });
     this.gatewayNamespace = ns;
     this.gatewayName = name;
     this.proxyPodLabels = envoyProxyPodLabels(name, ns);
@@ -292,7 +299,7 @@ export class IngressGateway extends pulumi.ComponentResource {
         {
           metadata: {
             name: nsName,
-            annotations: { [POD_SECURITY_EXEMPTION_ANNOTATION]: exemption },
+            annotations: { [podSecurityExemptionAnnotation(labelDomain)]: exemption },
             labels: {
               ...labels(suffix),
               // Third-party controllers: enforce baseline, report anything short of restricted.
@@ -545,7 +552,7 @@ export class IngressGateway extends pulumi.ComponentResource {
       { parent: this, dependsOn: [envoyGateway, envoyProxy] },
     );
     const namespaces = args.routeNamespaceSelector ?? {
-      matchExpressions: [{ key: LABEL.platform, operator: "Exists" as const }],
+      matchExpressions: [{ key: platformLabelKey(this.labelDomain), operator: "Exists" as const }],
     };
     const gateway = new k8s.apiextensions.CustomResource(
       childName(name, "gateway"),
@@ -654,6 +661,7 @@ export class IngressGateway extends pulumi.ComponentResource {
       name: serviceName,
       component: "route",
       ...(this.stage ? { stage: this.stage } : {}),
+      labelDomain: this.labelDomain,
     });
     const parentRefs = [
       { group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" },
@@ -774,6 +782,7 @@ export class IngressGateway extends pulumi.ComponentResource {
       name: redisName,
       component: "rate-limit-store",
       ...(stage ? { stage } : {}),
+      labelDomain: this.labelDomain,
     });
     const opts = { parent: this, dependsOn: [gatewayNs] };
     const scratch = scratchVolumes(["/data"], "128Mi");
@@ -813,7 +822,10 @@ export class IngressGateway extends pulumi.ComponentResource {
           selector: { matchLabels: selectorLabels(redisName) },
           template: {
             // A new configuration restarts the pod (Redis reads it only at start).
-            metadata: { labels, annotations: { "platform.example.com/config-hash": stableHash(config) } },
+            metadata: {
+              labels,
+              annotations: { [domainKey(this.labelDomain, "config-hash")]: stableHash(config) },
+            },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurityContext(REDIS_UID),
@@ -932,6 +944,8 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
     );
   if (!args.domain || !DNS_NAME.test(args.domain) || args.domain.startsWith("*."))
     problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
+  const domainProblem = labelDomainProblem(args.labelDomain);
+  if (domainProblem) problems.push(domainProblem);
   const issuer = args.tls?.issuer;
   for (const [i, host] of (args.additionalHostnames ?? []).entries()) {
     if (!DNS_NAME.test(host))

@@ -38,7 +38,10 @@ import {
   ipv4CidrProblem,
   statefulOptions,
   typeToken,
-  VOLUME_BACKUP_TAG,
+  volumeBackupTag,
+  domainKey,
+  labelDomainProblem,
+  type LabelDomainArgs,
 } from "./lib";
 
 /** Kubernetes versions this component is tested against on EKS (the list lives in lib.ts). */
@@ -125,7 +128,7 @@ export interface NodeGroupArgs {
   taints?: { key: string; value?: string; effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }[];
 }
 
-export interface KubernetesClusterArgs {
+export interface KubernetesClusterArgs extends LabelDomainArgs {
   /**
    * `aws`: create an EKS cluster. `existing`: use a cluster you already have (kubeconfig/context).
    * The two sets of args below are mutually exclusive.
@@ -558,14 +561,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             desiredSize: ng.desiredSize ?? ng.minSize,
           },
           updateConfig: { maxUnavailable: 1 },
-          labels: { ...(ng.labels ?? {}), "platform.example.com/node-group": group },
+          labels: { ...(ng.labels ?? {}), [domainKey(args.labelDomain, "node-group")]: group },
           taints: (ng.taints ?? []).map((t) => ({
             key: t.key,
             ...(t.value !== undefined ? { value: t.value } : {}),
             effect: TAINT_EFFECT[t.effect],
           })),
           launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-          tags: { ...tags, "platform.example.com/node-group": group },
+          tags: { ...tags, [domainKey(args.labelDomain, "node-group")]: group },
         },
         {
           parent: this,
@@ -625,7 +628,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
           encrypted: "true",
           "csi.storage.k8s.io/fstype": "ext4",
           // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
-          tagSpecification_1: `${VOLUME_BACKUP_TAG.key}=${VOLUME_BACKUP_TAG.value}`,
+          tagSpecification_1: `${volumeBackupTag(args.labelDomain).key}=${volumeBackupTag(args.labelDomain).value}`,
         },
         reclaimPolicy: protect ? "Retain" : "Delete",
         volumeBindingMode: "WaitForFirstConsumer",
@@ -854,6 +857,8 @@ interface AddOnContext {
 /** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */
 function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
   const problems: string[] = [];
+  const domainProblem = labelDomainProblem(args.labelDomain);
+  if (domainProblem) problems.push(domainProblem);
   const awsOnly = [
     "clusterName",
     "kubernetesVersion",

@@ -94,6 +94,8 @@ import {
   type DataServiceBackend,
   type DataServiceConsumer,
   type EgressPeer,
+  domainKey,
+  type LabelDomainArgs,
 } from "./lib";
 
 /** PostgreSQL major versions both backends offer. */
@@ -128,12 +130,12 @@ export interface PostgresConsumer extends DataServiceConsumer {
   database: string;
 }
 
-export interface ManagedPostgresArgs {
+export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** `aws` (RDS) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
   namespace: string;
-  /** Platform label value (`platform.example.com/platform`). Example: `"ecommerce"`. */
+  /** Platform label value (`<labelDomain>/platform`). Example: `"ecommerce"`. */
   platform?: string;
   /** Stage label value. Example: `"production"`. */
   stage?: string;
@@ -365,6 +367,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         labels: labels("database-bootstrap", "bootstrap"),
         reach: this.egressPeer,
         revision: revision.hex,
+        labelDomain: args.labelDomain,
         job: {
           uid: p.uid,
           container: {
@@ -414,6 +417,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
             ...(tls.sslrootcert ? { sslrootcert: tls.sslrootcert } : {}),
           })),
       child,
+      args.labelDomain,
     );
 
     this.registerOutputs({
@@ -571,7 +575,15 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       child,
     );
     const serverLabels = labels("database");
-    const policy = clusterNetworkPolicy(name, args.namespace, serverLabels, p.consumers, PORT, child);
+    const policy = clusterNetworkPolicy(
+      name,
+      args.namespace,
+      serverLabels,
+      p.consumers,
+      PORT,
+      child,
+      args.labelDomain,
+    );
     const cluster = new k8s.apiextensions.CustomResource(
       childName(name, "cluster"),
       {
@@ -634,7 +646,9 @@ export class ManagedPostgres extends pulumi.ComponentResource {
         ports: [{ name: "postgres", port: PORT }],
         admit: { consumers: PORT, bootstrap: PORT },
         uid: p.uid,
-        podAnnotations: { "platform.example.com/config-hash": stableHash({ serverArgs, image: p.image }) },
+        podAnnotations: {
+          [domainKey(args.labelDomain, "config-hash")]: stableHash({ serverArgs, image: p.image }),
+        },
         podManagementPolicy: "OrderedReady",
         terminationGracePeriodSeconds: 60,
         dataMountPath: PGDATA_MOUNT,

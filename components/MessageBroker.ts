@@ -63,13 +63,15 @@ import {
   type DataServiceBackend,
   type DataServiceConsumer,
   type EgressPeer,
+  domainKey,
+  type LabelDomainArgs,
 } from "./lib";
 
 /** RabbitMQ versions both backends offer, with the pinned in-cluster image of each (UID 999). */
 export const RABBITMQ_IMAGES: Record<string, string> = { "3.13": "rabbitmq:3.13.7-management" };
 export type BrokerDeploymentMode = "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ";
 
-export interface MessageBrokerArgs {
+export interface MessageBrokerArgs extends LabelDomainArgs {
   /** `aws` (Amazon MQ for RabbitMQ) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
@@ -184,6 +186,7 @@ export class MessageBroker extends pulumi.ComponentResource {
         // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
         reach: { ...this.egressPeer, port: p.managementPort },
         revision: revision.hex,
+        labelDomain: args.labelDomain,
         job: {
           uid: CURL_UID,
           container: {
@@ -225,6 +228,7 @@ export class MessageBroker extends pulumi.ComponentResource {
           tls: String(p.tls),
         })),
       child,
+      args.labelDomain,
     );
 
     this.registerOutputs(contractOutputs(this));
@@ -339,7 +343,7 @@ export class MessageBroker extends pulumi.ComponentResource {
         // Only the bootstrap Job uses the management API.
         admit: { consumers: PORTS.amqp, bootstrap: PORTS.management },
         uid: UID,
-        podAnnotations: { "platform.example.com/config-hash": stableHash({ conf, plugins }) },
+        podAnnotations: { [domainKey(args.labelDomain, "config-hash")]: stableHash({ conf, plugins }) },
         // Time to close connections and flush queues; the node name (and so its data) follows the pod's stable hostname.
         terminationGracePeriodSeconds: 60,
         dataMountPath: "/var/lib/rabbitmq",

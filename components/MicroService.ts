@@ -19,12 +19,14 @@ import {
   ComponentArgsError,
   childName,
   dnsEgressRule,
-  EXTERNAL_EGRESS_ANNOTATION,
+  domainKey,
+  externalEgressAnnotation,
   externalEgressRules,
   externalEgressSummary,
   imageReferenceProblem,
   ipv4CidrProblem,
   LABEL,
+  labelDomainProblem,
   labelValue,
   podPeer,
   resourceProblems,
@@ -43,10 +45,13 @@ import {
   withDependsOn,
   type ContainerResources,
   type ExternalEgress,
+  type LabelDomainArgs,
   type ProbeTiming,
+  type Stage,
 } from "./lib";
 
-export type MicroServiceStage = "local" | "staging" | "production";
+/** @deprecated Use `Stage` (one stage type for every component). */
+export type MicroServiceStage = Stage;
 export type MicroServiceProtocol = "http" | "grpc";
 
 /** A service this one calls. */
@@ -102,9 +107,10 @@ export function metricsPortNameFor(
 }
 
 /** Annotation carrying why a production StatefulSet runs a single replica (see `singleton`). */
-export const SINGLETON_ANNOTATION = "platform.example.com/singleton-reason";
+export const singletonAnnotation = (labelDomain?: string): string =>
+  domainKey(labelDomain, "singleton-reason");
 
-export interface MicroServiceArgs {
+export interface MicroServiceArgs extends LabelDomainArgs {
   /**
    * Namespace to deploy into. Pass the namespace's Output (for example `PlatformNamespace.name`) so
    * that every child waits for the namespace to exist: the component's `dependsOn` holds back only
@@ -122,7 +128,7 @@ export interface MicroServiceArgs {
    * Stage profile. `production` requires `replicas.max` ≥ 2; `local` relaxes zone spreading (see
    * `zoneSpread`). Default: none (production-grade behaviour, no stage label). Example: `"staging"`.
    */
-  stage?: MicroServiceStage;
+  stage?: Stage;
   /** Value of `app.kubernetes.io/component`. Default: `"server"`. Example: `"vector-store"`. */
   component?: string;
   /**
@@ -192,7 +198,7 @@ export interface MicroServiceArgs {
   /**
    * Endpoints outside the cluster the service calls, with why. Each declared port is opened to public
    * addresses only (never private, link-local or metadata ranges: see `externalEgressRules`), and the
-   * hosts are recorded on the NetworkPolicy (annotation `platform.example.com/external-egress`). Not
+   * hosts are recorded on the NetworkPolicy (annotation `<labelDomain>/external-egress`). Not
    * given to the migration Job. Default: `[]` (no egress beyond the cluster).
    * Example: `[{ host: "api.stripe.com", port: 443, reason: "card payments" }]`.
    */
@@ -207,7 +213,7 @@ export interface MicroServiceArgs {
    * Explicit opt-out of the production replica floor for a single-writer store that cannot run a
    * second replica (each replica would hold its own, diverging copy). Needs `persistence` and
    * `replicas: { min: 1, max: 1 }`; the reason is recorded on the workload as the annotation
-   * `platform.example.com/singleton-reason`, so reviewers and policy see why. Default: none.
+   * `<labelDomain>/singleton-reason`, so reviewers and policy see why. Default: none.
    * Example: `{ reason: "ChromaDB runs as a single-node server" }`.
    */
   singleton?: { reason: string };
@@ -299,6 +305,7 @@ export class MicroService extends pulumi.ComponentResource {
       component: c.component,
       platform: args.platform,
       stage: args.stage,
+      labelDomain: args.labelDomain,
     });
     // The version label changes with every release, so only objects that change with the image carry it.
     const versionedLabels = { ...labels, [LABEL.version]: c.version };
@@ -440,7 +447,11 @@ export class MicroService extends pulumi.ComponentResource {
         metadata: {
           ...meta(c.serviceName),
           ...(c.externalEgress.length > 0
-            ? { annotations: { [EXTERNAL_EGRESS_ANNOTATION]: externalEgressSummary(c.externalEgress) } }
+            ? {
+                annotations: {
+                  [externalEgressAnnotation(args.labelDomain)]: externalEgressSummary(c.externalEgress),
+                },
+              }
             : {}),
         },
         spec: {
@@ -506,7 +517,7 @@ export class MicroService extends pulumi.ComponentResource {
         labels: versionedLabels,
         annotations: {
           // ConfigMap edits do not restart pods by themselves; a changed checksum rolls them.
-          "platform.example.com/config-checksum": configData.apply(stableHash),
+          [domainKey(args.labelDomain, "config-checksum")]: configData.apply(stableHash),
           "kubectl.kubernetes.io/default-container": c.serviceName,
         },
       },
@@ -567,7 +578,9 @@ export class MicroService extends pulumi.ComponentResource {
         {
           metadata: {
             ...meta(c.serviceName, versionedLabels),
-            ...(args.singleton ? { annotations: { [SINGLETON_ANNOTATION]: args.singleton.reason } } : {}),
+            ...(args.singleton
+              ? { annotations: { [singletonAnnotation(args.labelDomain)]: args.singleton.reason } }
+              : {}),
           },
           spec: {
             ...fixedReplicas,
@@ -759,6 +772,8 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
   if (args.component !== undefined && labelValue(args.component) !== args.component)
     p.push(`component "${args.component}" is not a valid label value`);
+  const domainProblem = labelDomainProblem(args.labelDomain);
+  if (domainProblem) p.push(domainProblem);
 
   // An Output (a build's digest) is checked once known, in `resolveImage`.
   if (typeof args.image === "string" || args.image === undefined || args.image === null) {

@@ -19,13 +19,17 @@ import { DataStoreMonitoring, type DataStoreMonitoringArgs } from "./DataStoreMo
 import {
   childName,
   ComponentArgsError,
+  domainKey,
+  labelDomainProblem,
   memoryBytes,
+  podSecurityExemptionAnnotation,
   resourceProblems,
   standardLabels,
   statefulOptions,
   typeToken,
   withDependsOn,
   type ContainerResources,
+  type LabelDomainArgs,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
 import {
@@ -51,7 +55,7 @@ export interface ObservabilityChart {
 
 export type AlertReceiver = "none" | "slack" | "pagerduty";
 
-export interface ObservabilityStackArgs {
+export interface ObservabilityStackArgs extends LabelDomainArgs {
   /** The pinned chart and where to get it. Required. */
   chart: ObservabilityChart;
   /** Namespace to create and install into. Default `monitoring`. */
@@ -113,17 +117,16 @@ export interface ObservabilityStackArgs {
 /** What `monitorService` needs per service; the stack supplies labels, datasource and stage. */
 export type MonitorServiceArgs = Omit<
   ServiceMonitoringArgs,
-  "monitorLabels" | "dashboardLabels" | "datasourceUid" | "stage"
+  "monitorLabels" | "dashboardLabels" | "datasourceUid" | "stage" | "labelDomain"
 >;
 
 export const KUBE_PROMETHEUS_STACK_CHART = "kube-prometheus-stack";
 export const PROMETHEUS_COMMUNITY_REPOSITORY = "https://prometheus-community.github.io/helm-charts";
 /** Label key whose value (the stack's name) Prometheus selects monitors, rules and namespaces by. */
-export const MONITORING_LABEL_KEY = "platform.example.com/monitoring";
+export const monitoringLabelKey = (labelDomain?: string): string => domainKey(labelDomain, "monitoring");
 /** Label key whose value (the stack's name) Grafana's sidecar selects dashboard ConfigMaps by. */
-export const DASHBOARD_LABEL_KEY = "platform.example.com/grafana-dashboard";
-/** Annotation where a namespace below Pod Security "restricted" states why (read by the policy pack). */
-export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";
+export const dashboardLabelKey = (labelDomain?: string): string =>
+  domainKey(labelDomain, "grafana-dashboard");
 const POD_SECURITY_EXEMPTION_REASON =
   "prometheus-node-exporter needs hostNetwork, hostPID and read-only hostPath mounts of /, /proc and /sys to report node metrics; Pod Security baseline forbids them";
 /** Labels of every Prometheus server pod (defined in lib, where the data stores' policies use them too). */
@@ -169,6 +172,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly namespaceName: string;
   private readonly monitoredNamespaces: readonly string[] | undefined;
   private readonly stage: string | undefined;
+  private readonly labelDomain: string | undefined;
   /** Services registered through `monitorService`, by platform then service name. */
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
 
@@ -182,10 +186,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.namespaceName = namespaceName;
     this.monitoredNamespaces = args.monitoredNamespaces;
     this.stage = args.stage;
-    const stackLabels = observabilityLabels(name);
+    this.labelDomain = args.labelDomain;
+    const stackLabels = observabilityLabels(name, args.labelDomain);
     this.plainSelectorLabels = stackLabels.selectorLabels;
     this.plainDashboardLabels = stackLabels.dashboardLabels;
-    const labels = (component: string) => standardLabels({ name, component, stage: args.stage });
+    const labels = (component: string) =>
+      standardLabels({ name, component, stage: args.stage, labelDomain: args.labelDomain });
 
     // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
     // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
@@ -196,7 +202,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       {
         metadata: {
           name: namespaceName,
-          annotations: { [POD_SECURITY_EXEMPTION_ANNOTATION]: POD_SECURITY_EXEMPTION_REASON },
+          annotations: { [podSecurityExemptionAnnotation(args.labelDomain)]: POD_SECURITY_EXEMPTION_REASON },
           labels: {
             ...labels("monitoring"),
             "pod-security.kubernetes.io/enforce": "privileged",
@@ -329,7 +335,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
    * `<platform>-datastores-monitoring`.
    */
   monitorDataStores(
-    args: Omit<DataStoreMonitoringArgs, "monitorLabels" | "stage">,
+    args: Omit<DataStoreMonitoringArgs, "monitorLabels" | "stage" | "labelDomain">,
     opts?: pulumi.ComponentResourceOptions,
   ): DataStoreMonitoring {
     if (
@@ -342,7 +348,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       ]);
     return new DataStoreMonitoring(
       childName(`${args.platform}-datastores`, "monitoring"),
-      { ...args, monitorLabels: this.plainSelectorLabels, ...(this.stage ? { stage: this.stage } : {}) },
+      {
+        ...args,
+        monitorLabels: this.plainSelectorLabels,
+        ...(this.stage ? { stage: this.stage } : {}),
+        ...(this.labelDomain ? { labelDomain: this.labelDomain } : {}),
+      },
       { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
     );
   }
@@ -375,6 +386,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         dashboardLabels: this.plainDashboardLabels,
         datasourceUid: DEFAULT_DATASOURCE_UID,
         ...(this.stage ? { stage: this.stage } : {}),
+        ...(this.labelDomain ? { labelDomain: this.labelDomain } : {}),
       },
       { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
     );
@@ -417,6 +429,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
               component: "monitoring",
               platform,
               stage: this.stage,
+              labelDomain: this.labelDomain,
             }),
             ...this.plainDashboardLabels,
           },
@@ -437,6 +450,8 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
     problems.push(
       `name "${name}" must be a DNS label of at most 26 characters (the chart truncates longer names)`,
     );
+  const domainProblem = labelDomainProblem(args.labelDomain);
+  if (domainProblem) problems.push(domainProblem);
   if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace))
     problems.push(`namespace "${args.namespace}" is not a DNS label`);
   for (const ns of args.monitoredNamespaces ?? []) {
@@ -742,12 +757,15 @@ export function retentionSize(volume: string): string {
 }
 
 /** Labels the stack's objects carry, for code that needs them before the stack exists (plain data). */
-export function observabilityLabels(stackName: string): {
+export function observabilityLabels(
+  stackName: string,
+  labelDomain?: string,
+): {
   selectorLabels: Record<string, string>;
   dashboardLabels: Record<string, string>;
 } {
   return {
-    selectorLabels: { [MONITORING_LABEL_KEY]: stackName },
-    dashboardLabels: { [DASHBOARD_LABEL_KEY]: stackName },
+    selectorLabels: { [monitoringLabelKey(labelDomain)]: stackName },
+    dashboardLabels: { [dashboardLabelKey(labelDomain)]: stackName },
   };
 }

@@ -11,15 +11,19 @@ import {
   childName,
   cpuMillis,
   dnsEgressRule,
+  labelDomainProblem,
   memoryBytes,
   resourceProblems,
   standardLabels,
   statefulOptions,
   typeToken,
   type ContainerResources,
+  type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
-export type PlatformNamespaceStage = "local" | "staging" | "production";
+/** @deprecated Use `Stage` (one stage type for every component). */
+export type PlatformNamespaceStage = Stage;
 
 /** Namespace-wide ceilings (ResourceQuota `spec.hard`). */
 export interface NamespaceQuota {
@@ -42,13 +46,13 @@ export interface NamespaceQuota {
   nodePorts?: number;
 }
 
-export interface PlatformNamespaceArgs {
+export interface PlatformNamespaceArgs extends LabelDomainArgs {
   /** Kubernetes name of the namespace. Default: the component's name. Example: `"fintech"`. */
   name?: string;
   /** Platform/catalog label. Default: none. Example: `"fintech"`. */
   platform?: string;
   /** Stage: picks the quota default and the stage label. Default: none (staging-sized quota). Example: `"production"`. */
-  stage?: PlatformNamespaceStage;
+  stage?: Stage;
   /**
    * Pod Security Standards version the labels pin. Pin it to the cluster's minor version (`v1.33`) so
    * a cluster upgrade cannot tighten the policy under running workloads; `latest` follows the cluster.
@@ -123,6 +127,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
       component: "namespace",
       platform: args.platform,
       stage: args.stage,
+      labelDomain: args.labelDomain,
     });
     const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
     const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
@@ -215,6 +220,8 @@ export function platformNamespaceProblems(name: string, args: PlatformNamespaceA
     p.push(`namespace name "${nsName}" is reserved by Kubernetes`);
   if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
     p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
+  const domainProblem = labelDomainProblem(args.labelDomain);
+  if (domainProblem) p.push(domainProblem);
   if (args.podSecurityVersion !== undefined && !PSS_VERSION.test(args.podSecurityVersion))
     p.push(
       `podSecurityVersion must be "latest" or a minor version such as "v1.33", found "${args.podSecurityVersion}"`,

@@ -23,7 +23,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
 import {
   CLIENT_JOB_RESOURCES,
-  CREDENTIALS_REVISION,
+  credentialsRevisionAnnotation,
   DAILY_WINDOW,
   WEEKLY_WINDOW,
   awsTags,
@@ -68,6 +68,8 @@ import {
   type DataServiceBackend,
   type DataServiceConsumer,
   type EgressPeer,
+  domainKey,
+  type LabelDomainArgs,
 } from "./lib";
 
 export const MAXMEMORY_POLICIES = [
@@ -90,7 +92,7 @@ export const CACHE_ENGINE_VERSIONS: Record<CacheEngine, Record<string, string>> 
 };
 const DEFAULT_ENGINE_VERSION: Record<CacheEngine, string> = { redis: "7.1", valkey: "8.0" };
 
-export interface RedisCacheArgs {
+export interface RedisCacheArgs extends LabelDomainArgs {
   /** `aws` (ElastiCache) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"fintech"`. */
@@ -210,6 +212,7 @@ export class RedisCache extends pulumi.ComponentResource {
         labels: labels("cache-bootstrap", "bootstrap"),
         reach: this.egressPeer,
         revision: revision.hex,
+        labelDomain: args.labelDomain,
         job: {
           uid: UID,
           activeDeadlineSeconds: 600,
@@ -244,6 +247,7 @@ export class RedisCache extends pulumi.ComponentResource {
           tls: String(p.tls),
         })),
       child,
+      args.labelDomain,
     );
 
     this.registerOutputs(contractOutputs(this));
@@ -376,8 +380,8 @@ export class RedisCache extends pulumi.ComponentResource {
         // The config is mounted, not templated in: hash it so a change rolls the pod.
         // The credentials revision restarts the server when the auth token is replaced.
         podAnnotations: {
-          "platform.example.com/config-hash": stableHash(conf),
-          [CREDENTIALS_REVISION]: credentialsRevision,
+          [domainKey(args.labelDomain, "config-hash")]: stableHash(conf),
+          [credentialsRevisionAnnotation(args.labelDomain)]: credentialsRevision,
         },
         dataMountPath: "/data",
         scratchPaths: ["/tmp"],

@@ -20,6 +20,7 @@ import {
   typeToken,
   withDependsOn,
   type ContainerResources,
+  type LabelDomainArgs,
 } from "./lib";
 import {
   POD_IDENTITY_LABEL_KEYS,
@@ -29,7 +30,7 @@ import {
 } from "./metrics";
 import { serviceRuleGroups } from "./monitoring-rules";
 
-export interface ServiceMonitoringArgs {
+export interface ServiceMonitoringArgs extends LabelDomainArgs {
   /** Service name, e.g. `order-service`. Required. */
   serviceName: string;
   /** Namespace the service runs in; the monitoring objects are created there too. Required. Example: `ecommerce`. */
@@ -52,7 +53,7 @@ export interface ServiceMonitoringArgs {
   resources: ContainerResources;
   /**
    * Labels Prometheus selects ServiceMonitors and PrometheusRules by (ObservabilityStack's
-   * `selectorLabels`), e.g. `{ "platform.example.com/monitoring": "observability" }`. Required.
+   * `selectorLabels`), e.g. `{ "platform.acme.io/monitoring": "observability" }`. Required.
    */
   monitorLabels: Record<string, string>;
   /** Labels Grafana's dashboard sidecar selects ConfigMaps by (ObservabilityStack's `dashboardLabels`). Required. */
@@ -94,6 +95,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
         component: "monitoring",
         platform: args.platform,
         stage: args.stage,
+        labelDomain: args.labelDomain,
       }),
       ...extra,
     });

@@ -2,7 +2,7 @@
  * VolumeBackup: AWS Backup for the EBS volumes the operator does not back up (ChromaDB, Prometheus,
  * Grafana, Alertmanager, any StatefulSet volume). A backup vault encrypted with its own KMS key, a
  * daily plan keeping recovery points for the stage's retention, and a selection of every EBS volume
- * carrying VOLUME_BACKUP_TAG, which KubernetesCluster's StorageClass puts on every volume it
+ * carrying `volumeBackupTag(labelDomain)`, which KubernetesCluster's StorageClass puts on every volume it
  * provisions. RDS and ElastiCache keep their own backups; CloudNativePG's volumes are tagged too
  * (crash-consistent snapshots on top of its WAL archive).
  *
@@ -16,9 +16,17 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { childName, ComponentArgsError, statefulOptions, typeToken, VOLUME_BACKUP_TAG } from "./lib";
+import {
+  childName,
+  ComponentArgsError,
+  labelDomainProblem,
+  statefulOptions,
+  typeToken,
+  volumeBackupTag,
+  type LabelDomainArgs,
+} from "./lib";
 
-export interface VolumeBackupArgs {
+export interface VolumeBackupArgs extends LabelDomainArgs {
   /** Days a recovery point is kept (AWS Backup `deleteAfter`). Default `7`. */
   retentionDays?: number;
   /** When the daily backup starts, an AWS Backup cron expression (UTC). Default `"cron(0 3 * * ? *)"` (03:00). */
@@ -68,7 +76,10 @@ export class VolumeBackup extends pulumi.ComponentResource {
       problems.push(
         `alarms.maxAgeHours: expected a whole number of hours from 2 to 168 (CloudWatch evaluates at most 7 days), found ${maxAgeHours}`,
       );
+    const domainProblem = labelDomainProblem(args.labelDomain);
+    if (domainProblem) problems.push(domainProblem);
     if (problems.length > 0) throw new ComponentArgsError("VolumeBackup", name, problems);
+    const backupTag = volumeBackupTag(args.labelDomain);
     super(typeToken("VolumeBackup"), name, {}, opts);
     const protect = args.protect ?? false;
     const tags = (suffix: string) => ({ ...args.tags, Name: childName(name, suffix) });
@@ -114,14 +125,14 @@ export class VolumeBackup extends pulumi.ComponentResource {
         iamRoleArn: role.arn,
         // EBS volumes only, and only those the platform's StorageClass tagged.
         resources: ["arn:*:ec2:*:*:volume/*"],
-        selectionTags: [{ type: "STRINGEQUALS", key: VOLUME_BACKUP_TAG.key, value: VOLUME_BACKUP_TAG.value }],
+        selectionTags: [{ type: "STRINGEQUALS", key: backupTag.key, value: backupTag.value }],
       },
       { parent: this },
     );
     if (args.alarms) this.alerts(name, vault, args.alarms.topicArn, maxAgeHours, tags);
     this.vaultName = vault.name;
     this.planId = plan.id;
-    this.selectionTag = `${VOLUME_BACKUP_TAG.key}=${VOLUME_BACKUP_TAG.value}`;
+    this.selectionTag = `${backupTag.key}=${backupTag.value}`;
     this.registerOutputs({ vaultName: this.vaultName, planId: this.planId, selectionTag: this.selectionTag });
   }
 

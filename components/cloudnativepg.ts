@@ -21,7 +21,7 @@ import {
   childName,
   consumerPeer,
   dnsEgressRule,
-  EXTERNAL_EGRESS_ANNOTATION,
+  externalEgressAnnotation,
   externalEgressSummary,
   NON_PUBLIC_IPV4_CIDRS,
   podPeer,
@@ -416,6 +416,7 @@ export function clusterNetworkPolicy(
   consumers: readonly DataServiceConsumer[],
   port: number,
   child: ChildOptions,
+  labelDomain?: string,
 ): k8s.networking.v1.NetworkPolicy {
   const self = podPeer(name);
   const tcp = (...ports: number[]) => ports.map((p) => ({ protocol: "TCP", port: p }));
@@ -427,7 +428,9 @@ export function clusterNetworkPolicy(
         namespace,
         labels,
         // The public egress below is for the backups, declared as the catalogs declare theirs.
-        annotations: { [EXTERNAL_EGRESS_ANNOTATION]: externalEgressSummary(CNPG_BACKUP_ENDPOINTS) },
+        annotations: {
+          [externalEgressAnnotation(labelDomain)]: externalEgressSummary(CNPG_BACKUP_ENDPOINTS),
+        },
       },
       spec: {
         podSelector: { matchLabels: selectorLabels(name) },

@@ -19,7 +19,9 @@ import {
   dataServiceArgProblems,
   dataServiceIngressRules,
   dnsEgressRule,
+  domainKey,
   egressPeerRule,
+  labelDomainProblem,
   oneShotJobSpec,
   podPeer,
   restrictedContainerSecurityContext,
@@ -35,6 +37,7 @@ import {
   type DataServiceBackend,
   type DataServiceConsumer,
   type EgressPeer,
+  type LabelDomainArgs,
   type PlatformLabels,
 } from "./lib";
 
@@ -83,6 +86,7 @@ export interface DataServiceArgs {
   storageClassName?: string;
   resources?: ContainerResources;
   image?: string;
+  labelDomain?: string;
 }
 
 /** Problems with the shared args (see `dataServiceArgProblems`), checked the same way by every component. */
@@ -96,7 +100,7 @@ export function sharedArgProblems(name: string, args: DataServiceArgs): string[]
     resources: args.resources,
     storageSize: args.storageSize,
     image: args.image,
-  });
+  }).concat(labelDomainProblem(args.labelDomain) ?? []);
 }
 
 /** A daily UTC window such as `02:00-03:00` (RDS backups, ElastiCache snapshots). */
@@ -112,7 +116,7 @@ export type LabelsFor = (component: string, suffix?: string) => Record<string, s
  * The standard labels of the service's objects: named after the service (or `<name>-<suffix>`, so
  * the bootstrap Job's pods are selected apart from the server's), versioned by the engine.
  */
-export function labelsFor(name: string, version: string, args: PlatformLabels): LabelsFor {
+export function labelsFor(name: string, version: string, args: PlatformLabels & LabelDomainArgs): LabelsFor {
   return (component, suffix) =>
     standardLabels({
       name: suffix ? childName(name, suffix) : name,
@@ -120,6 +124,7 @@ export function labelsFor(name: string, version: string, args: PlatformLabels): 
       version,
       platform: args.platform,
       stage: args.stage,
+      labelDomain: args.labelDomain,
     });
 }
 
@@ -271,7 +276,8 @@ export function credentialsSecret(
  * replaced when its pod template changes, so the bootstrap reruns; a server that reads a credential
  * only at start restarts when it carries it too.
  */
-export const CREDENTIALS_REVISION = "platform.example.com/credentials-revision";
+export const credentialsRevisionAnnotation = (labelDomain?: string): string =>
+  domainKey(labelDomain, "credentials-revision");
 
 /**
  * A RandomId (`<name>-credentials-revision`) whose `hex` changes exactly when a generated password is
@@ -312,6 +318,8 @@ export function bootstrapJob(
     /** What the Job connects to (the server's peer, on the port the bootstrap uses). */
     reach: EgressPeer;
     revision: pulumi.Output<string>;
+    /** Prefix of the revision annotation's key (the component's `labelDomain`). */
+    labelDomain?: string;
     /** The Job spec; `labels` are set here. */
     job: Omit<Parameters<typeof oneShotJobSpec>[0], "labels">;
     after: pulumi.Resource[];
@@ -341,7 +349,10 @@ export function bootstrapJob(
         ...jobSpec,
         template: {
           ...(jobSpec.template as k8s.types.input.core.v1.PodTemplateSpec),
-          metadata: { labels, annotations: { [CREDENTIALS_REVISION]: args.revision } },
+          metadata: {
+            labels,
+            annotations: { [credentialsRevisionAnnotation(args.labelDomain)]: args.revision },
+          },
         },
       },
     },
@@ -359,6 +370,7 @@ export function connectionSecrets<C extends DataServiceConsumer>(
   labels: Record<string, string>,
   data: (consumer: C) => pulumi.Input<Record<string, string>>,
   child: ChildOptions,
+  labelDomain?: string,
 ): Record<string, string> {
   const names: Record<string, string> = {};
   for (const c of consumers) {
@@ -370,7 +382,7 @@ export function connectionSecrets<C extends DataServiceConsumer>(
         metadata: {
           name: secretName,
           namespace: c.namespace,
-          labels: { ...labels, "platform.example.com/consumer": c.service },
+          labels: { ...labels, [domainKey(labelDomain, "consumer")]: c.service },
         },
         stringData: data(c),
       },

@@ -2,7 +2,15 @@
  * The component library's entry point: every component and its args types. One `export *` line per
  * component file, so concurrent additions never collide.
  */
-export { ComponentArgsError, type ContainerResources, type ProbeTiming } from "./lib";
+export {
+  ComponentArgsError,
+  DEFAULT_LABEL_DOMAIN,
+  STAGES,
+  type ContainerResources,
+  type LabelDomainArgs,
+  type ProbeTiming,
+  type Stage,
+} from "./lib";
 export type {
   DataServiceAwsArgs,
   DataServiceBackend,

@@ -14,6 +14,46 @@ export const typeToken = (className: string): string => `platform:index:${classN
 /** Child resources are named after their parent: `<parent>-<suffix>`. */
 export const childName = (parent: string, suffix: string): string => `${parent}-${suffix}`;
 
+/**
+ * Prefix of the library's own label, annotation and tag keys (`<domain>/platform`,
+ * `<domain>/config-hash`, ...) when a component is given no `labelDomain`. It names the library, not
+ * any organisation: set `labelDomain` to a DNS name your organisation owns (the platform's own
+ * program passes `platform.example.com`).
+ */
+export const DEFAULT_LABEL_DOMAIN = "microservices-platform";
+
+/** Stage profiles the components know: one type for every component's `stage` arg. */
+export type Stage = "local" | "staging" | "production";
+
+/** Every stage, in order of strictness. */
+export const STAGES: readonly Stage[] = ["local", "staging", "production"];
+
+/** The `labelDomain` arg every component that writes its own label or annotation keys accepts. */
+export interface LabelDomainArgs {
+  /**
+   * DNS subdomain that prefixes the keys of the labels, annotations and tags this component writes
+   * beyond the `app.kubernetes.io/*` set (`<labelDomain>/platform`, `<labelDomain>/config-hash`, ...).
+   * Components that must find each other's labels (an ObservabilityStack and the monitoring objects it
+   * selects, a namespace selector on the IngressGateway) need the same value.
+   * Default: `DEFAULT_LABEL_DOMAIN` (`microservices-platform`). Example: `"platform.acme.io"`.
+   */
+  labelDomain?: string;
+}
+
+/** `<domain>/<key>`, with `DEFAULT_LABEL_DOMAIN` when no domain is given. */
+export function domainKey(domain: string | undefined, key: string): string {
+  return `${domain ?? DEFAULT_LABEL_DOMAIN}/${key}`;
+}
+
+/** Why `labelDomain` cannot prefix a label key (a DNS subdomain of at most 253 characters), or undefined. */
+export function labelDomainProblem(domain: string | undefined): string | undefined {
+  if (domain === undefined) return undefined;
+  const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  if (typeof domain !== "string" || domain.length > 253 || !subdomain.test(domain))
+    return `labelDomain: expected a DNS subdomain such as "platform.acme.io", found ${JSON.stringify(domain)}`;
+  return undefined;
+}
+
 /** Labels every component puts on what it creates, beyond its own name. */
 export interface PlatformLabels {
   /** The platform/catalog this belongs to (e.g. `ecommerce`). */
@@ -29,9 +69,10 @@ export const LABEL = {
   partOf: "app.kubernetes.io/part-of",
   version: "app.kubernetes.io/version",
   managedBy: "app.kubernetes.io/managed-by",
-  platform: "platform.example.com/platform",
-  stage: "platform.example.com/stage",
 } as const;
+
+/** Key of the platform label (`<labelDomain>/platform`), which namespace selectors match on. */
+export const platformLabelKey = (domain?: string): string => domainKey(domain, "platform");
 
 /**
  * Selector labels: the immutable subset used in workload selectors and NetworkPolicy peers.
@@ -43,7 +84,7 @@ export function selectorLabels(name: string): Record<string, string> {
 
 /** The recommended `app.kubernetes.io/*` set plus platform and stage. */
 export function standardLabels(
-  args: { name: string; component: string; version?: string } & PlatformLabels,
+  args: { name: string; component: string; version?: string } & PlatformLabels & LabelDomainArgs,
 ): Record<string, string> {
   return {
     ...selectorLabels(args.name),
@@ -51,8 +92,8 @@ export function standardLabels(
     [LABEL.partOf]: args.platform ?? "platform",
     [LABEL.managedBy]: "pulumi",
     ...(args.version ? { [LABEL.version]: labelValue(args.version) } : {}),
-    ...(args.platform ? { [LABEL.platform]: args.platform } : {}),
-    ...(args.stage ? { [LABEL.stage]: args.stage } : {}),
+    ...(args.platform ? { [domainKey(args.labelDomain, "platform")]: args.platform } : {}),
+    ...(args.stage ? { [domainKey(args.labelDomain, "stage")]: args.stage } : {}),
   };
 }
 
@@ -280,7 +321,7 @@ export interface ExternalEgress {
 }
 
 /** Annotation on a NetworkPolicy listing the external endpoints its public egress is for (`host:port`, comma-separated). */
-export const EXTERNAL_EGRESS_ANNOTATION = "platform.example.com/external-egress";
+export const externalEgressAnnotation = (domain?: string): string => domainKey(domain, "external-egress");
 
 /**
  * Egress to the declared external endpoints: TCP on their ports to public addresses only. A
@@ -745,7 +786,8 @@ export function oneShotJobSpec(args: {
  * Namespace annotation stating why a namespace does not enforce Pod Security "restricted" (the policy
  * pack exempts namespaces that give a reason). Infrastructure namespaces only.
  */
-export const POD_SECURITY_EXEMPTION_ANNOTATION = "platform.example.com/pod-security-exemption";
+export const podSecurityExemptionAnnotation = (domain?: string): string =>
+  domainKey(domain, "pod-security-exemption");
 
 /**
  * One key of a Secret as a read-only file `<mountPath>/<key>`: only that key is projected, never the
@@ -768,4 +810,7 @@ export function secretKeyFile(
  * The tag the platform's StorageClass puts on every EBS volume it provisions, and that VolumeBackup's
  * AWS Backup selection picks volumes by: one fact, stated here for both sides.
  */
-export const VOLUME_BACKUP_TAG = { key: "platform.example.com/backup", value: "aws-backup" } as const;
+export const volumeBackupTag = (domain?: string): { key: string; value: "aws-backup" } => ({
+  key: domainKey(domain, "backup"),
+  value: "aws-backup",
+});

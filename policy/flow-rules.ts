@@ -4,7 +4,11 @@
  * They reuse the analyses the tests and the render use (analysis/), on the resources as the pack sees
  * them. Type-only imports from ./rules keep the module graph acyclic (rules.ts lists these in RULES).
  */
-import { EXTERNAL_EGRESS_ANNOTATION, NON_PUBLIC_IPV4_CIDRS, parseIpv4Cidr } from "../components/lib";
+import { externalEgressAnnotation, NON_PUBLIC_IPV4_CIDRS, parseIpv4Cidr } from "../components/lib";
+import { PLATFORM_LABEL_DOMAIN } from "../config/label-domain";
+
+/** The annotation the platform's program writes (with its label domain) on NetworkPolicies with public egress. */
+const EXTERNAL_EGRESS_ANNOTATION = externalEgressAnnotation(PLATFORM_LABEL_DOMAIN);
 import { amountsOf, namespaceFit } from "../analysis/capacity";
 import { routeConflicts, routeRows, type RouteRow } from "../analysis/routes";
 import { renderedDemand } from "../analysis/workloads";

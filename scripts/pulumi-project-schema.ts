@@ -10,9 +10,11 @@ import * as path from "node:path";
 
 export function pinnedPulumiVersion(repoRoot: string): string {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
-    dependencies: Record<string, string>;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
   };
-  const version = pkg.dependencies["@pulumi/pulumi"];
+  // A peer of the published package, pinned in devDependencies for the platform's own program.
+  const version = pkg.dependencies?.["@pulumi/pulumi"] ?? pkg.devDependencies?.["@pulumi/pulumi"];
   if (!version || !/^[0-9]+\.[0-9]+\.[0-9]+$/.test(version))
     throw new Error(`package.json must pin @pulumi/pulumi exactly, found ${String(version)}`);
   return version;

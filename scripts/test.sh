@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README): sets itself up on a fresh machine, then runs everything a change
-# must pass — lint, typecheck, the unit suite (mocks + real validators + promtool), and the offline
-# render of every stack twice to prove it is byte-identical.
+# must pass — lint, typecheck, the unit suite (mocks + real validators + promtool), the offline
+# render of every stack twice to prove it is byte-identical, and the consumer test (the packed library
+# installed into a scratch project, type-checked strictly and run under mocks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
@@ -33,10 +34,17 @@ npm run --silent render -- --stack all --out "$out/a" >/dev/null
 npm run --silent render -- --stack all --out "$out/b"
 if diff -r "$out/a" "$out/b" >/dev/null; then echo "two renders are byte-identical"; else echo "renders differ:"; diff -r "$out/a" "$out/b" | head -40; status=1; fi
 
-# One plain closing line that any CI can read.
+step "consumer test: the packed library in a scratch project (scripts/consumer-test.sh)"
+consumer_log=$(mktemp)
+if ! bash scripts/consumer-test.sh 2>&1 | tee "$consumer_log"; then status=1; fi
+read -r cp cf <<<"$(sed -n 's/^consumer: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$consumer_log" | tail -n1)"
+
+# One plain closing line that any CI can read: the unit suite plus the consumer test's checks (a
+# consumer test that crashed before its own closing line counts as one failure).
 node -e '
 const r = require(process.argv[1]);
-console.log(`\nunit: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
-' "$report"
+const cp = Number(process.argv[2] || 0), cf = process.argv[3] === "" ? 1 : Number(process.argv[3]);
+console.log(`\nunit: ${r.numPassedTests + cp} passed, ${r.numFailedTests + cf} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : "") + ` (vitest ${r.numPassedTests}/${r.numFailedTests}, consumer ${cp}/${cf})`);
+' "$report" "${cp:-0}" "${cf:-}"
 echo "total time: $((SECONDS - started)) s"
 exit $status

@@ -180,7 +180,7 @@ describe("MessageBroker, inCluster backend", () => {
     expectDrainableDisruptionBudget(await get(), "shop-mq", "ecommerce", {
       "app.kubernetes.io/name": "shop-mq",
       "app.kubernetes.io/component": "message-broker",
-      "platform.example.com/stage": "local",
+      "microservices-platform/stage": "local",
     });
   });
 
@@ -307,7 +307,7 @@ describe("MessageBroker, aws backend", () => {
     expect(j.dependencies).toContain(broker.urn);
     const revision = byName(r, "random:index/randomId:RandomId", "shop-mq-credentials-revision");
     expect(jobSpec(j).template.metadata.annotations).toEqual({
-      "platform.example.com/credentials-revision": revision.state.hex,
+      "microservices-platform/credentials-revision": revision.state.hex,
     });
     expect(String(env(container(j)).MANAGEMENT_URL)).toMatch(
       /^https:\/\/b-[0-9a-f-]+\.mq\.eu-west-1\.amazonaws\.com$/,

@@ -134,7 +134,7 @@ export function expectCredentialsRevision(
   expect(hex).toMatch(/^[0-9a-f]{8}$/);
   const job = bootstrapJobOf(r);
   expect(jobSpec(job).template.metadata.annotations).toEqual({
-    "platform.example.com/credentials-revision": hex,
+    "microservices-platform/credentials-revision": hex,
   });
   expect(job.dependencies).toContain(revision.urn);
   // Auto-named, so the replacement is created before the old Job is deleted.

@@ -24,6 +24,7 @@ import type {
 } from "@pulumi/pulumi/proto/resource_pb";
 import { parse as parseYaml } from "yaml";
 import { platformMocks, unmockedInvokes } from "./mocks";
+import { emulateTransforms } from "./mocks/transforms";
 import type { CatalogInput } from "../services/schema";
 import { resolveSettings, type PlatformSettings } from "../config/settings";
 
@@ -218,6 +219,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   try {
     await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
     const monitor = new RecordingMonitor(platformMocks);
+    emulateTransforms(monitor);
     pulumi.runtime.setMockOptions(monitor, project, stack, options.preview ?? false);
     // The store is internal (untyped); reset its error counter so one run's errors don't leak into the next.
     const store = (runtimeState as unknown as { getStore(): { logErrorCount: number } }).getStore();

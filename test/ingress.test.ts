@@ -210,7 +210,7 @@ describe("IngressGateway (production profile)", () => {
       allowedRoutes: {
         namespaces: {
           from: "Selector",
-          selector: { matchExpressions: [{ key: "platform.example.com/platform", operator: "Exists" }] },
+          selector: { matchExpressions: [{ key: "microservices-platform/platform", operator: "Exists" }] },
         },
       },
     });
@@ -645,8 +645,8 @@ describe("IngressGateway namespaces", () => {
         "pod-security.kubernetes.io/enforce": "baseline",
         "pod-security.kubernetes.io/warn": "restricted",
       });
-      expect(metadata.labels["platform.example.com/platform"]).toBeUndefined();
-      expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(/upstream chart/);
+      expect(metadata.labels["microservices-platform/platform"]).toBeUndefined();
+      expect(metadata.annotations["microservices-platform/pod-security-exemption"]).toMatch(/upstream chart/);
     }
   });
 });

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
-import { MicroService, SINGLETON_ANNOTATION, type MicroServiceArgs } from "../components/MicroService";
+import { MicroService, singletonAnnotation, type MicroServiceArgs } from "../components/MicroService";
 import { PlatformNamespace } from "../components/PlatformNamespace";
 import { ComponentArgsError, stableHash } from "../components/lib";
 
@@ -34,8 +34,8 @@ const STANDARD_LABELS = {
   "app.kubernetes.io/component": "server",
   "app.kubernetes.io/part-of": "fintech",
   "app.kubernetes.io/managed-by": "pulumi",
-  "platform.example.com/platform": "fintech",
-  "platform.example.com/stage": "staging",
+  "microservices-platform/platform": "fintech",
+  "microservices-platform/stage": "staging",
 };
 const IMAGE = "ghcr.io/acme-fintech/backend-api:2.3.0";
 const DIGEST = `sha256:${"ab12".repeat(16)}`;
@@ -528,13 +528,13 @@ describe("MicroService configuration and secrets", () => {
     expect(configMap.inputs.metadata).toMatchObject({ name: "backend-api-env", namespace: "fintech" });
     const deployment = only(run, T.deployment);
     expect(mainContainer(deployment).envFrom).toEqual([{ configMapRef: { name: "backend-api-env" } }]);
-    expect(template(deployment).metadata.annotations["platform.example.com/config-checksum"]).toBe(
+    expect(template(deployment).metadata.annotations["microservices-platform/config-checksum"]).toBe(
       stableHash(data),
     );
 
     const checksum = async (overrides: Partial<MicroServiceArgs>) =>
       template(only(await render(backendApi(overrides)), T.deployment)).metadata.annotations[
-        "platform.example.com/config-checksum"
+        "microservices-platform/config-checksum"
       ];
     expect(await checksum({ env: { NODE_ENV: "production", LOG_LEVEL: "debug" } })).not.toBe(
       stableHash(data),
@@ -659,7 +659,8 @@ describe("MicroService external egress", () => {
     );
     const policy = only(run, T.networkPolicy, "backend-api-netpol");
     expect(metadata(policy).annotations).toEqual({
-      "platform.example.com/external-egress": "api.stripe.com:443,files.example.com:443,smtp.example.com:587",
+      "microservices-platform/external-egress":
+        "api.stripe.com:443,files.example.com:443,smtp.example.com:587",
     });
     expect(spec<PolicySpec>(policy).egress.at(-1)).toEqual({
       to: [
@@ -1040,7 +1041,7 @@ describe("MicroService singleton opt-out", () => {
   it("lets a single-writer StatefulSet run one replica in production, and records why", async () => {
     const run = await render(store({ singleton: { reason: "single-node vector store" } }));
     const sts = only(run, "kubernetes:apps/v1:StatefulSet");
-    expect(metadata(sts).annotations).toEqual({ [SINGLETON_ANNOTATION]: "single-node vector store" });
+    expect(metadata(sts).annotations).toEqual({ [singletonAnnotation()]: "single-node vector store" });
     expect(spec<{ replicas: number }>(sts).replicas).toBe(1);
     expect(run.resources.some((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toBe(
       false,

@@ -44,8 +44,8 @@ describe("PlatformNamespace", () => {
       "app.kubernetes.io/component": "namespace",
       "app.kubernetes.io/part-of": "fintech",
       "app.kubernetes.io/managed-by": "pulumi",
-      "platform.example.com/platform": "fintech",
-      "platform.example.com/stage": "production",
+      "microservices-platform/platform": "fintech",
+      "microservices-platform/stage": "production",
       "pod-security.kubernetes.io/enforce": "restricted",
       "pod-security.kubernetes.io/enforce-version": "v1.33",
       "pod-security.kubernetes.io/audit": "restricted",
@@ -168,7 +168,7 @@ describe("PlatformNamespace", () => {
       expect(r.dependencies, r.name).toContain(ns.urn);
       expect(labels(r), r.name).toMatchObject({
         "app.kubernetes.io/part-of": "fintech",
-        "platform.example.com/stage": "staging",
+        "microservices-platform/stage": "staging",
       });
     }
   });

@@ -45,8 +45,8 @@ const T = {
   password: "random:index/randomPassword:RandomPassword",
 } as const;
 
-const SELECTOR_LABELS = { "platform.example.com/monitoring": "observability" };
-const DASHBOARD_LABELS = { "platform.example.com/grafana-dashboard": "observability" };
+const SELECTOR_LABELS = { "microservices-platform/monitoring": "observability" };
+const DASHBOARD_LABELS = { "microservices-platform/grafana-dashboard": "observability" };
 const WEBHOOK_URL = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
 
 const BASE: ObservabilityStackArgs = {
@@ -160,7 +160,7 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
       "pod-security.kubernetes.io/audit": "baseline",
     });
     // The policy pack accepts a namespace below "restricted" only with its reason stated.
-    expect(metadata.annotations["platform.example.com/pod-security-exemption"]).toMatch(
+    expect(metadata.annotations["microservices-platform/pod-security-exemption"]).toMatch(
       /node-exporter.*hostNetwork.*hostPID/,
     );
     expect(values(run)["prometheus-node-exporter"]).toBeDefined();
@@ -233,7 +233,7 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
     expect(grafana.persistence).toMatchObject({ enabled: true, size: "5Gi" });
     expect(grafana.sidecar.dashboards).toMatchObject({
       enabled: true,
-      label: "platform.example.com/grafana-dashboard",
+      label: "microservices-platform/grafana-dashboard",
       labelValue: "observability",
       searchNamespace: "ALL",
     });

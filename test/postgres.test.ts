@@ -173,7 +173,7 @@ describe("ManagedPostgres, inCluster backend", () => {
     const pdb = expectDrainableDisruptionBudget(await get(), "shop-pg", "ecommerce", {
       "app.kubernetes.io/name": "shop-pg",
       "app.kubernetes.io/component": "database",
-      "platform.example.com/stage": "local",
+      "microservices-platform/stage": "local",
     });
     expect(pdb.protect).toBe(false);
   });
@@ -561,7 +561,7 @@ describe("ManagedPostgres, aws backend", () => {
     expect(jobScript(job)).toContain('CREATE EXTENSION IF NOT EXISTS "vector";');
     // A replaced password (the RDS master password included) reruns it.
     const revision = byName(r, "random:index/randomId:RandomId", "shop-pg-credentials-revision");
-    expect(jobSpec(job).template.metadata.annotations["platform.example.com/credentials-revision"]).toBe(
+    expect(jobSpec(job).template.metadata.annotations["microservices-platform/credentials-revision"]).toBe(
       revision.state.hex,
     );
     expect(Object.keys(reveal(revision.inputs.keepers) as object).sort()).toEqual([

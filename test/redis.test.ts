@@ -118,7 +118,9 @@ describe("RedisCache, inCluster backend", () => {
     const spec = statefulSetSpec(sts);
     expect(spec.replicas).toBe(1);
     expect(spec.volumeClaimTemplates[0]!.spec.resources.requests).toEqual({ storage: "1Gi" });
-    expect(spec.template.metadata.annotations["platform.example.com/config-hash"]).toMatch(/^[0-9a-f]{16}$/);
+    expect(spec.template.metadata.annotations["microservices-platform/config-hash"]).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
     expect([sts.protect, sts.retainOnDelete]).toEqual([false, false]);
   });
 
@@ -143,7 +145,7 @@ describe("RedisCache, inCluster backend", () => {
     expectDrainableDisruptionBudget(await get(), "fin-redis", "fintech", {
       "app.kubernetes.io/name": "fin-redis",
       "app.kubernetes.io/component": "cache",
-      "platform.example.com/platform": "fintech",
+      "microservices-platform/platform": "fintech",
     });
   });
 
@@ -155,8 +157,8 @@ describe("RedisCache, inCluster backend", () => {
     expect(revision.inputs.keepers).toEqual({ password: { secret: true, value: token(r, "fin-redis") } });
     const sts = byName(r, "kubernetes:apps/v1:StatefulSet", "fin-redis");
     expect(statefulSetSpec(sts).template.metadata.annotations).toEqual({
-      "platform.example.com/config-hash": expect.stringMatching(/^[0-9a-f]{16}$/),
-      "platform.example.com/credentials-revision": hex,
+      "microservices-platform/config-hash": expect.stringMatching(/^[0-9a-f]{16}$/),
+      "microservices-platform/credentials-revision": hex,
     });
     expectNoGeneratedPasswordIn(r, sts);
   });
@@ -324,7 +326,7 @@ describe("RedisCache, aws backend", () => {
     // The readiness Job reruns on a new auth token on this backend too.
     const revision = byName(r, "random:index/randomId:RandomId", "fin-redis-credentials-revision");
     expect(jobSpec(job(r)).template.metadata.annotations).toEqual({
-      "platform.example.com/credentials-revision": revision.state.hex,
+      "microservices-platform/credentials-revision": revision.state.hex,
     });
   });
 

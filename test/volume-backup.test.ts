@@ -55,7 +55,7 @@ describe("VolumeBackup", () => {
     const sel = reveal(selection.inputs) as Selection;
     expect(sel.resources).toEqual(["arn:*:ec2:*:*:volume/*"]);
     expect(sel.selectionTags).toEqual([
-      { type: "STRINGEQUALS", key: "platform.example.com/backup", value: "aws-backup" },
+      { type: "STRINGEQUALS", key: "microservices-platform/backup", value: "aws-backup" },
     ]);
     const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as { Statement: { Principal: unknown }[] };
     expect(trust.Statement.map((s) => s.Principal)).toEqual([{ Service: "backup.amazonaws.com" }]);

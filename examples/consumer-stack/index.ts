@@ -1,68 +1,279 @@
 /**
- * Another team's stack on the platform library: a namespace with the platform's guard rails, a
- * PostgreSQL database and the service that uses it, on a cluster the team already has. Nothing here
- * comes from the platform's own program (no catalogs, no stage profiles): only the library's
- * components and their documented args.
+ * Another team's stack on the platform library, using every component it exports: a cluster (an
+ * existing one, or EKS in its own VPC with volume backups), the CloudNativePG operator, monitoring and
+ * a public gateway, a namespace with the platform's guard rails, PostgreSQL, Redis and RabbitMQ, and
+ * two services where one calls the other. Nothing here comes from the platform's own program (no
+ * catalogs, no stage profiles, none of its label domain): only the package's components, their
+ * documented args, and Pulumi's `transforms` for what the args don't cover.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ManagedPostgres, MicroService, PlatformNamespace } from "@platform/microservices-platform";
+import {
+  ContainerImage,
+  IngressGateway,
+  KubernetesCluster,
+  ManagedPostgres,
+  MessageBroker,
+  MicroService,
+  Network,
+  ObservabilityStack,
+  PlatformNamespace,
+  PostgresOperator,
+  RedisCache,
+  STAGES,
+  VolumeBackup,
+  type Stage,
+} from "@platform/microservices-platform";
 
 const config = new pulumi.Config();
-const stage = config.get("stage") ?? "local";
-if (stage !== "local" && stage !== "staging" && stage !== "production")
-  throw new Error(`consumer-stack:stage must be local, staging or production, found "${stage}"`);
+const stageValue = config.get("stage") ?? "local";
+if (!(STAGES as readonly string[]).includes(stageValue))
+  throw new Error(`consumer-stack:stage must be local, staging or production, found "${stageValue}"`);
+const stage = stageValue as Stage;
+const cloud = config.get("cloud") ?? "existing";
+if (cloud !== "existing" && cloud !== "aws")
+  throw new Error(`consumer-stack:cloud must be existing or aws, found "${cloud}"`);
 const image = config.require("image");
+/** A source directory to build the image from instead (ContainerImage); default: use `image` as is. */
+const buildContext = config.get("buildContext");
 const production = stage === "production";
+const team = "inventory-team";
+// Our own label domain: every key the components write beyond app.kubernetes.io/* is ours.
+const labelDomain = config.get("labelDomain") ?? "inventory.acme.io";
+const common = { platform: team, stage, labelDomain };
 
-// The cluster is explicit: every component inherits this provider, none falls back to an ambient one.
+// ── The cluster: explicit, and every component gets its provider ────────────────────────────────
+const network =
+  cloud === "aws"
+    ? new Network("inventory", { cidr: "10.40.0.0/16", availabilityZoneCount: 2, clusterName: "inventory" })
+    : undefined;
 const kubeContext = config.get("kubeContext");
-const cluster = new k8s.Provider("cluster", kubeContext ? { context: kubeContext } : {});
+const cluster = network
+  ? new KubernetesCluster("inventory", {
+      provider: "aws",
+      clusterName: "inventory",
+      kubernetesVersion: "1.33",
+      nodeGroups: {
+        general: { instanceTypes: ["m5.large"], minSize: production ? 3 : 2, maxSize: production ? 10 : 4 },
+      },
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      adminRoleArns: config.getObject<string[]>("adminRoleArns") ?? [],
+      requireAdminRoles: production,
+      protect: production,
+      labelDomain,
+    })
+  : new KubernetesCluster("inventory", {
+      provider: "existing",
+      ...(kubeContext ? { context: kubeContext } : {}),
+      labelDomain,
+    });
+const onCluster = { provider: cluster.provider };
+if (cloud === "aws") new VolumeBackup("inventory-volumes", { protect: production, labelDomain });
 
-const ns = new PlatformNamespace(
-  "inventory-team",
-  { platform: "inventory-team", stage, protect: production },
-  { provider: cluster },
+// ── Shared services: monitoring and the public gateway ─────────────────────────────────────────
+const monitoring = new ObservabilityStack(
+  "monitoring",
+  {
+    chart: { version: "77.5.0", source: "repository" },
+    monitoredNamespaces: [team],
+    prometheusStorageSize: production ? "100Gi" : "20Gi",
+    grafanaStorageSize: "5Gi",
+    stage,
+    labelDomain,
+  },
+  onCluster,
 );
+const gateway = new IngressGateway(
+  "edge",
+  {
+    domain: config.get("domain") ?? "stock.acme.io",
+    tls: { issuer: "selfSigned" },
+    envoyGatewayChart: { version: "v1.5.4", source: "repository" },
+    certManagerChart: { version: "v1.18.2", source: "repository" },
+    labels: { stage },
+    labelDomain,
+  },
+  onCluster,
+);
+const operator =
+  cloud === "aws"
+    ? new PostgresOperator("cnpg", { chart: { version: "0.26.1", source: "repository" } }, onCluster)
+    : undefined;
 
+// ── The team's namespace and data services ────────────────────────────────────────────────────
+const ns = new PlatformNamespace(team, { ...common, protect: production }, onCluster);
+const dataBackend =
+  network && cluster.clusterSecurityGroupId
+    ? {
+        backend: "aws" as const,
+        aws: {
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          subnetCidrs: network.privateSubnetCidrs,
+          allowedSecurityGroupIds: [cluster.clusterSecurityGroupId.apply((id) => id ?? "")],
+        },
+      }
+    : { backend: "inCluster" as const };
+// Redis and RabbitMQ: AWS-managed (ElastiCache, Amazon MQ) on EKS, in the cluster otherwise.
+const consumers = ["stock-api", "stock-worker"].map((service) => ({ service, namespace: team }));
+const inNamespace = { ...onCluster, dependsOn: [ns] };
+
+// PostgreSQL in the cluster: on CloudNativePG on EKS (replicas, backups to S3), else one StatefulSet.
 const db = new ManagedPostgres(
   "stock-db",
   {
     backend: "inCluster",
-    namespace: "inventory-team",
-    platform: "inventory-team",
-    stage,
+    ...common,
+    namespace: team,
     protect: production,
     engineVersion: "16",
     extensions: ["pgcrypto"],
-    consumers: [{ service: "stock-api", namespace: "inventory-team", database: "stock" }],
+    consumers: consumers.map((c) => ({ ...c, database: "stock" })),
     storageSize: production ? "50Gi" : "5Gi",
+    ...(operator
+      ? {
+          cloudNativePg: {
+            instances: production ? 3 : 2,
+            oidcProviderArn: cluster.oidcProviderArn.apply((arn) => arn ?? ""),
+            oidcIssuerUrl: cluster.oidcIssuerUrl.apply((url) => url ?? ""),
+          },
+        }
+      : {}),
   },
-  { provider: cluster, dependsOn: [ns] },
+  operator ? { ...onCluster, dependsOn: [ns, operator] } : inNamespace,
+);
+const cache = new RedisCache(
+  "stock-cache",
+  { ...dataBackend, ...common, namespace: team, protect: production, consumers },
+  inNamespace,
+);
+const events = new MessageBroker(
+  "stock-events",
+  { ...dataBackend, ...common, namespace: team, protect: production, exchanges: ["stock_events"], consumers },
+  inNamespace,
 );
 
-const connectionSecret = db.connectionSecretNames["stock-api"];
-if (!connectionSecret) throw new Error("ManagedPostgres created no connection Secret for stock-api");
+// ── The services: the worker calls the API ────────────────────────────────────────────────────
+const built = buildContext
+  ? new ContainerImage("stock-api-image", {
+      repositoryName: "inventory/stock-api",
+      imageTag: "1.0.3",
+      context: buildContext,
+      registry: cloud === "aws" ? "ecr" : "none",
+    })
+  : undefined;
+
+/** `transforms`: the customisation hook. Every Kubernetes object the services create gets our cost-centre label. */
+const costCentre: pulumi.ResourceTransform = ({ props, opts, type }) => {
+  if (!type.startsWith("kubernetes:") || !props["metadata"]) return undefined;
+  const metadata = props["metadata"] as { labels?: Record<string, pulumi.Input<string>> };
+  return {
+    props: {
+      ...props,
+      metadata: { ...metadata, labels: { ...metadata.labels, "acme.io/cost-centre": "inventory" } },
+    },
+    opts,
+  };
+};
+
+const connection = (
+  component: { connectionSecretNames: Record<string, string> },
+  service: string,
+  key: string,
+) => {
+  const secretName = component.connectionSecretNames[service];
+  if (!secretName) throw new Error(`no connection Secret for ${service}`);
+  return { secretName, key };
+};
+const resources = {
+  requests: { cpu: "100m", memory: "128Mi" },
+  limits: { cpu: "500m", memory: "512Mi" },
+};
 
 const api = new MicroService(
   "stock-api",
   {
+    ...common,
     namespace: ns.name,
-    platform: "inventory-team",
-    stage,
-    image,
+    image: built?.imageRef ?? image,
     port: 8080,
     protocol: "http",
     replicas: production ? { min: 2, max: 6 } : { min: 1, max: 2 },
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    resources,
     env: { LOG_LEVEL: production ? "info" : "debug" },
-    secretEnv: { DATABASE_URL: { secretName: connectionSecret, key: "DATABASE_URL" } },
-    egress: [db.egressPeer],
+    secretEnv: {
+      DATABASE_URL: connection(db, "stock-api", "DATABASE_URL"),
+      REDIS_URL: connection(cache, "stock-api", "REDIS_URL"),
+    },
+    ...(db.serverCa ? { secretFiles: [db.serverCa] } : {}),
+    egress: [db.egressPeer, cache.egressPeer],
+    callers: ["stock-worker"],
+    ingressFrom: [
+      { namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "service" },
+      { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
+    ],
     migration: { command: ["./stock-api", "migrate"], timeoutSeconds: 300 },
   },
-  { provider: cluster, dependsOn: [db] },
+  { ...onCluster, dependsOn: [db.bootstrap, cache], transforms: [costCentre] },
 );
+
+const worker = new MicroService(
+  "stock-worker",
+  {
+    ...common,
+    namespace: ns.name,
+    image,
+    port: 8081,
+    protocol: "http",
+    replicas: production ? { min: 2, max: 4 } : { min: 1, max: 1 },
+    resources,
+    secretEnv: {
+      DATABASE_URL: connection(db, "stock-worker", "DATABASE_URL"),
+      REDIS_URL: connection(cache, "stock-worker", "REDIS_URL"),
+      RABBITMQ_URL: connection(events, "stock-worker", "RABBITMQ_URL"),
+    },
+    ...(db.serverCa ? { secretFiles: [db.serverCa] } : {}),
+    dependencies: [{ name: "stock-api", port: 8080, protocol: "http", env: "STOCK_API_URL" }],
+    egress: [db.egressPeer, cache.egressPeer, events.egressPeer],
+    ingressFrom: [
+      { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
+    ],
+  },
+  {
+    ...onCluster,
+    dependsOn: [db.bootstrap, cache, events.bootstrap, api.workload],
+    transforms: [costCentre],
+  },
+);
+
+// ── Routes and monitoring ─────────────────────────────────────────────────────────────────────
+const urls = gateway.addRoutes(
+  "stock-api",
+  { namespace: team, port: 8080, pathPrefixes: ["/stock"] },
+  { dependsOn: [api] },
+);
+for (const [service, svc] of [
+  ["stock-api", api],
+  ["stock-worker", worker],
+] as const) {
+  monitoring.monitorService(
+    {
+      serviceName: service,
+      namespace: team,
+      platform: team,
+      protocol: "http",
+      metricsPortName: "http",
+      selectorLabels: { "app.kubernetes.io/name": service, "app.kubernetes.io/instance": service },
+      resources,
+    },
+    { parent: svc },
+  );
+}
+monitoring.monitorDataStores({ namespace: team, platform: team }, { dependsOn: [ns] });
 
 export const namespace = ns.name;
 export const url = api.url;
+export const publicUrls = urls;
 export const databaseHost = db.host;
+export const cacheHost = cache.host;
+export const brokerHost = events.host;

@@ -85,7 +85,7 @@ plan() {
 
 # jq-free JSON access: node is always here.
 plan_query() { # plan_query PLAN JS-EXPRESSION-over-`images`
-  node -e 'const images = require(process.argv[1]); const r = (0, eval)(process.argv[2])(images); process.stdout.write(Array.isArray(r) ? r.join("\n") : String(r));' "$1" "$2"
+  node -e 'const images = require(process.argv[1]); const r = (0, eval)(process.argv[2])(images); const out = Array.isArray(r) ? r.join("\n") : String(r); if (out) console.log(out);' "$1" "$2"
 }
 
 # ------------------------------------------------------------------ base rootfs
@@ -237,7 +237,7 @@ standin_binary() {
   printf '%s' "$out"
 }
 
-standin_layer() { # the binary, `migrate` beside it, /etc/passwd for the pods' UIDs
+standin_layer() { # the binary, `migrate` and `alembic` beside it, /etc/passwd for the pods' UIDs
   local bin=$1 uids=$2 key layer root
   key=$( (sha256sum "$bin" | cut -d' ' -f1; echo "$uids"; cat "${BASH_SOURCE[0]}") | hash_of)
   layer=$IMAGES_DIR/layer-standin-$key.tar
@@ -247,7 +247,9 @@ standin_layer() { # the binary, `migrate` beside it, /etc/passwd for the pods' U
     mkdir -p "$root/usr/local/bin" "$root/etc/standin" "$root/tmp"
     chmod 1777 "$root/tmp"
     install -m 0755 "$bin" "$root/usr/local/bin/standin"
+    # The catalogs' migration commands (golang-migrate, Alembic) run the stand-in's migration.
     ln -s standin "$root/usr/local/bin/migrate"
+    ln -s standin "$root/usr/local/bin/alembic"
     {
       echo "root:x:0:0:root:/root:/sbin/nologin"
       local uid
@@ -347,7 +349,7 @@ build_all() {
   for recipe in postgres redis rabbitmq curl; do
     [[ $(plan_query "$plan_file" "(i) => i.some(x => x.recipe === '$recipe')") == true ]] || continue
     uids=$(plan_query "$plan_file" "(i) => [...new Set(i.filter(x => x.recipe === '$recipe' && x.uid).map(x => x.uid))].sort((a, b) => b - a)" | tr '\n' ' ')
-    layer=$(build_debian_layer "$recipe" "$uids")
+    layer=$(build_debian_layer "$recipe" "$uids") || engine_die "building the $recipe image failed"
     while IFS=$'\t' read -r ref uid; do
       key=$(printf '%s %s %s' "$ref" "$uid" "$(basename "$layer")" | hash_of)
       archive=$IMAGES_DIR/oci-$recipe-$key.tar
@@ -360,7 +362,7 @@ build_all() {
 
   # Catalog services: the stand-in plus a config layer of the service's own ports.
   local bin standin config uidset
-  bin=$(standin_binary)
+  bin=$(standin_binary) || engine_die "building the stand-in failed"
   uidset=$(plan_query "$plan_file" "(i) => [...new Set(i.filter(x => x.recipe === 'standin').map(x => x.uid ?? 1000))].sort()" | tr '\n' ' ')
   standin=$(standin_layer "$bin" "$uidset")
   while IFS=$'\t' read -r ref uid config; do

@@ -16,6 +16,7 @@ const usage = `usage:
   standin [serve]                      serve the ports in $STANDIN_CONFIG (default /etc/standin/config.json)
   standin migrate -path DIR -database URL up
   migrate -path DIR -database URL up   (argv[0] "migrate": golang-migrate compatible)
+  alembic upgrade head                 (argv[0] "alembic": the database from $DATABASE_URL, as an env.py reads it)
   standin probe KIND TARGET            one-shot check; KIND: tcp http grpc postgres redis amqp
   standin scrape URL                   GET URL and print the body
 `
@@ -33,6 +34,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	args := argv[1:]
 	if base == "migrate" {
 		return runMigrate(args, stdout, stderr)
+	}
+	if base == "alembic" {
+		return runAlembic(args, stdout, stderr)
 	}
 	if len(args) > 0 {
 		switch args[0] {

@@ -214,3 +214,20 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// runAlembic stands in for `alembic upgrade <revision>` (the trading catalog's migration): Alembic
+// reads its database from the project's env.py, which by convention takes $DATABASE_URL, so the
+// stand-in does the same and runs its built-in migration through runMigrate.
+func runAlembic(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "upgrade" {
+		fmt.Fprintf(stderr, "error: the stand-in alembic supports \"upgrade <revision>\", found %q\n", strings.Join(args, " "))
+		return 2
+	}
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		fmt.Fprintln(stderr, "error: DATABASE_URL is not set (the stand-in alembic reads the database from it)")
+		return 2
+	}
+	fmt.Fprintf(stderr, "alembic: upgrade %s through the stand-in's built-in migration\n", args[1])
+	return runMigrate([]string{"-database", url, "up"}, stdout, stderr)
+}

@@ -77,3 +77,23 @@ func TestMigrateUnreachable(t *testing.T) {
 		t.Errorf("stderr leaks the password: %s", e)
 	}
 }
+
+func TestAlembicArguments(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := runAlembic([]string{"downgrade", "base"}, &out, &errb); code != 2 {
+		t.Fatalf("downgrade: exit %d, want 2", code)
+	}
+	if !strings.Contains(errb.String(), `upgrade <revision>`) {
+		t.Fatalf("stderr %q does not say what is supported", errb.String())
+	}
+	errb.Reset()
+	t.Setenv("DATABASE_URL", "")
+	if code := runAlembic([]string{"upgrade", "head"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "DATABASE_URL is not set") {
+		t.Fatalf("no DATABASE_URL: exit %d, stderr %q", code, errb.String())
+	}
+	errb.Reset()
+	t.Setenv("DATABASE_URL", "mysql://x@y/z")
+	if code := runAlembic([]string{"upgrade", "head"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "postgres://") {
+		t.Fatalf("non-postgres URL: exit %d, stderr %q", code, errb.String())
+	}
+}

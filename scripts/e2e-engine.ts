@@ -15,6 +15,12 @@
  *     --clear-pending-creates` and `up` converge, with no pending operation and nothing lost;
  *  6. `destroy` leaves no resource in the stack and no object of ours in the cluster.
  *
+ * With real nodes (ENGINE_NODES=real; scripts/e2e-real-node.ts) steps 3 and 5 give way to what only
+ * running containers show: every declared flow answered (the stand-ins' metrics), a sample of flows
+ * tried from debug pods with the connectivity model's verdicts, data surviving its pods' deaths, and
+ * a node left with no volume or container after `destroy`. Steps 3 and 5 test the engine, which the
+ * kwok run covers.
+ *
  * The run takes the `local` stack over: it destroys what a previous run or `./scripts/up.sh` left.
  * Config changes go to a copy of Pulumi.local.yaml (`--config-file`), never to the tracked file.
  */
@@ -35,6 +41,17 @@ import {
   type KubeObject,
 } from "./lib/checks";
 import { openStack, pulumiBinary, repairState, REPO_ROOT } from "./engine/workspace";
+import {
+  checkDataSurvives,
+  checkDeclaredFlows,
+  checkNodeClean,
+  checkSampledFlows,
+  localModel,
+  sampledProbes,
+} from "./e2e-real-node";
+
+/** The embedded cluster's nodes run real containers (scripts/engine/node.sh). */
+const REAL_NODES = process.env.ENGINE_NODES === "real";
 
 const STACK = "local";
 const NAMESPACES = ["ecommerce", "fintech", "trading"];
@@ -58,7 +75,9 @@ interface Deployment {
 
 async function main(): Promise<void> {
   mkdirSync(WORK_DIR, { recursive: true });
-  console.log(`e2e (real engine): the ${STACK} stack on ${kubectl(["config", "current-context"]).trim()}`);
+  console.log(
+    `e2e (real engine): the ${STACK} stack on ${kubectl(["config", "current-context"]).trim()}, ${REAL_NODES ? "real" : "kwok"} nodes`,
+  );
   const stack = await openStack(STACK);
   const output = new CapturedOutput();
 
@@ -118,38 +137,50 @@ async function main(): Promise<void> {
     check("refresh --expect-no-changes passed", true);
   });
 
-  await step("one-line config change: fintech/backend-api replica floor 1 → 2", async () => {
-    const configFile = stackFileWith({
-      "platform:services": { "fintech/backend-api": { replicas: { min: 2, max: 4 } } },
-    });
-    const events: EngineEvent[] = [];
-    const preview = await stack.preview({
-      configFile,
-      diff: true,
-      onEvent: (e) => events.push(e),
-      onOutput: output.sink("preview --diff"),
-    });
-    const updates = steps(events).filter((s) => s.op !== "same");
-    check(
-      "preview shows exactly one update: the backend-api HPA",
-      updates.length === 1 &&
-        updates[0]?.op === "update" &&
-        /HorizontalPodAutoscaler::fintech-backend-api/.test(updates[0].urn),
-      updates.map((u) => `${u.op} ${u.urn.split("::").slice(-2).join("::")}`).join(", "),
+  if (REAL_NODES) {
+    await step("every declared flow answers, by the stand-ins' own metrics", () =>
+      checkDeclaredFlows(NAMESPACES),
     );
-    check("the diff names minReplicas 1 => 2", /minReplicas\s*:\s*1\s*=>\s*2/.test(preview.stdout), "");
-    const up = await stack.up({ configFile, onOutput: output.sink("up (changed)") });
-    check(
-      "up applied one update",
-      up.summary.resourceChanges?.update === 1,
-      JSON.stringify(up.summary.resourceChanges),
-    );
-    check("live HPA minReplicas is 2", hpaMin("fintech", "backend-api") === 2);
-    await stack.up({ onOutput: output.sink("up (reverted)") });
-    check("reverting the line restores minReplicas 1", hpaMin("fintech", "backend-api") === 1);
-    await stack.preview({ expectNoChanges: true, onOutput: output.sink("preview (reverted)") });
-    check("and converges: no changes", true);
-  });
+    await step("sampled flows from debug pods agree with the connectivity model", async () => {
+      const { model } = await localModel(STACK);
+      checkSampledFlows(model, "ghcr.io/acme-shop/order-service:1.0.0", sampledProbes());
+    });
+    await step("data survives its pods' deaths", () => checkDataSurvives());
+  }
+
+  if (!REAL_NODES)
+    await step("one-line config change: fintech/backend-api replica floor 1 → 2", async () => {
+      const configFile = stackFileWith({
+        "platform:services": { "fintech/backend-api": { replicas: { min: 2, max: 4 } } },
+      });
+      const events: EngineEvent[] = [];
+      const preview = await stack.preview({
+        configFile,
+        diff: true,
+        onEvent: (e) => events.push(e),
+        onOutput: output.sink("preview --diff"),
+      });
+      const updates = steps(events).filter((s) => s.op !== "same");
+      check(
+        "preview shows exactly one update: the backend-api HPA",
+        updates.length === 1 &&
+          updates[0]?.op === "update" &&
+          /HorizontalPodAutoscaler::fintech-backend-api/.test(updates[0].urn),
+        updates.map((u) => `${u.op} ${u.urn.split("::").slice(-2).join("::")}`).join(", "),
+      );
+      check("the diff names minReplicas 1 => 2", /minReplicas\s*:\s*1\s*=>\s*2/.test(preview.stdout), "");
+      const up = await stack.up({ configFile, onOutput: output.sink("up (changed)") });
+      check(
+        "up applied one update",
+        up.summary.resourceChanges?.update === 1,
+        JSON.stringify(up.summary.resourceChanges),
+      );
+      check("live HPA minReplicas is 2", hpaMin("fintech", "backend-api") === 2);
+      await stack.up({ onOutput: output.sink("up (reverted)") });
+      check("reverting the line restores minReplicas 1", hpaMin("fintech", "backend-api") === 1);
+      await stack.preview({ expectNoChanges: true, onOutput: output.sink("preview (reverted)") });
+      check("and converges: no changes", true);
+    });
 
   await step("no generated secret in plaintext in state, output or stack outputs", async () => {
     const secrets = secretValues(state);
@@ -167,51 +198,52 @@ async function main(): Promise<void> {
     check("the state file does hold them encrypted", stateFile.includes('"ciphertext"'));
   });
 
-  await step("kill the CLI in the middle of an up, then recover", async () => {
-    const without = stackFileWith({ "platform:catalogs": ["ecommerce", "trading"] });
-    const removed = await stack.up({ configFile: without, onOutput: output.sink("up (fintech removed)") });
-    check("removing a catalog deletes its resources", (removed.summary.resourceChanges?.delete ?? 0) > 20);
-    const killedAfter = await killUpMidway(output);
-    check(
-      "the CLI was killed while creating",
-      killedAfter !== undefined,
-      killedAfter ?? "the up finished first",
-    );
-    repairState(); // what `npm run pulumi` does before every command
-    const broken = await exported(stack);
-    console.log(
-      `    state after the kill: ${resources(broken).length} resources, ${(broken.pending_operations ?? []).length} pending operations`,
-    );
-    const cancel = spawnSync(pulumiBinary(), ["cancel", "--yes", "--stack", STACK], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
+  if (!REAL_NODES)
+    await step("kill the CLI in the middle of an up, then recover", async () => {
+      const without = stackFileWith({ "platform:catalogs": ["ecommerce", "trading"] });
+      const removed = await stack.up({ configFile: without, onOutput: output.sink("up (fintech removed)") });
+      check("removing a catalog deletes its resources", (removed.summary.resourceChanges?.delete ?? 0) > 20);
+      const killedAfter = await killUpMidway(output);
+      check(
+        "the CLI was killed while creating",
+        killedAfter !== undefined,
+        killedAfter ?? "the up finished first",
+      );
+      repairState(); // what `npm run pulumi` does before every command
+      const broken = await exported(stack);
+      console.log(
+        `    state after the kill: ${resources(broken).length} resources, ${(broken.pending_operations ?? []).length} pending operations`,
+      );
+      const cancel = spawnSync(pulumiBinary(), ["cancel", "--yes", "--stack", STACK], {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      });
+      check(
+        "pulumi cancel releases the stack",
+        cancel.status === 0,
+        (cancel.stderr || cancel.stdout).trim().split("\n").pop(),
+      );
+      await stack.refresh({ clearPendingCreates: true, onOutput: output.sink("refresh (recover)") });
+      const up = await stack.up({ onOutput: output.sink("up (recover)") });
+      check("up after the kill succeeded", up.summary.result === "succeeded");
+      const recovered = await exported(stack);
+      check("no pending operations remain", (recovered.pending_operations ?? []).length === 0);
+      check(
+        "nothing lost: as many resources as the first up",
+        resources(recovered).length === state.length,
+        `${resources(recovered).length} vs ${state.length}`,
+      );
+      await stack.preview({ expectNoChanges: true, onOutput: output.sink("preview (recovered)") });
+      check("converged: preview shows no changes", true);
+      const fintech = JSON.parse(kubectl(["get", "deployments", "-n", "fintech", "-o", "json"])) as {
+        items: { metadata: { name: string }; status?: { availableReplicas?: number } }[];
+      };
+      check(
+        "every fintech Deployment is available again",
+        fintech.items.length >= 5 && fintech.items.every((d) => (d.status?.availableReplicas ?? 0) >= 1),
+        fintech.items.map((d) => d.metadata.name).join(", "),
+      );
     });
-    check(
-      "pulumi cancel releases the stack",
-      cancel.status === 0,
-      (cancel.stderr || cancel.stdout).trim().split("\n").pop(),
-    );
-    await stack.refresh({ clearPendingCreates: true, onOutput: output.sink("refresh (recover)") });
-    const up = await stack.up({ onOutput: output.sink("up (recover)") });
-    check("up after the kill succeeded", up.summary.result === "succeeded");
-    const recovered = await exported(stack);
-    check("no pending operations remain", (recovered.pending_operations ?? []).length === 0);
-    check(
-      "nothing lost: as many resources as the first up",
-      resources(recovered).length === state.length,
-      `${resources(recovered).length} vs ${state.length}`,
-    );
-    await stack.preview({ expectNoChanges: true, onOutput: output.sink("preview (recovered)") });
-    check("converged: preview shows no changes", true);
-    const fintech = JSON.parse(kubectl(["get", "deployments", "-n", "fintech", "-o", "json"])) as {
-      items: { metadata: { name: string }; status?: { availableReplicas?: number } }[];
-    };
-    check(
-      "every fintech Deployment is available again",
-      fintech.items.length >= 5 && fintech.items.every((d) => (d.status?.availableReplicas ?? 0) >= 1),
-      fintech.items.map((d) => d.metadata.name).join(", "),
-    );
-  });
 
   await step("destroy", async () => {
     await stack.destroy({ onOutput: output.sink("destroy") });
@@ -222,6 +254,7 @@ async function main(): Promise<void> {
     check("no namespace of ours remains", namespaces.length === 0, namespaces.join(", "));
     const left = leftovers();
     check("no object of ours remains", left.length === 0, left.slice(0, 5).join(", "));
+    if (REAL_NODES) checkNodeClean();
   });
 }
 
@@ -446,8 +479,11 @@ function hpaMin(namespace: string, name: string): number {
 }
 
 /** The file backend's checkpoint of the stack. */
+/** The stack's state file in the file backend env.sh chose (each node mode keeps its own). */
 function stateFilePath(): string {
-  const root = path.join(REPO_ROOT, ".pulumi-state", ".pulumi", "stacks");
+  const backend =
+    process.env.PULUMI_BACKEND_URL?.replace(/^file:\/\//, "") || path.join(REPO_ROOT, ".pulumi-state");
+  const root = path.join(backend, ".pulumi", "stacks");
   const candidates: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {

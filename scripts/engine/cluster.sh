@@ -85,6 +85,11 @@ componentsPatches:
   extraArgs:
   - key: enable-hostpath-provisioner
     value: "true"
+# A real node's name resolves nowhere: reach its kubelet (logs, exec) by its address.
+- name: kube-apiserver
+  extraArgs:
+  - key: kubelet-preferred-address-types
+    value: "InternalIP,Hostname"
 EOF
     local s
     for s in "$KWOK_TOOL_DIR"/stages/*.yaml "$ENGINE_DIR/kwok/extra-stages.yaml"; do

@@ -253,6 +253,8 @@ wait_for() { # wait_for SECONDS WHAT CMD...
 }
 
 start_containerd() {
+  # Pod namespaces that exist before containerd starts are not the node's (release_pod_netns).
+  running containerd || ip netns list 2>/dev/null | awk '{print $1}' >"$NODE_DIR/netns-before"
   launch containerd containerd --config "$NODE_DIR/containerd.toml"
   wait_for 30 containerd ctr --address "$CONTAINERD_SOCK" version
 }
@@ -431,10 +433,31 @@ cmd_stop() {
   stop_process containerd
   pkill -9 -f "containerd-shim-runc-v2 .*$CONTAINERD_SOCK" 2>/dev/null || true
   stop_process volume-permissions
-  local m
-  while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(awk -v a="$NODE_DIR" -v b="$NODE_RUN" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts | sort -r)
+  release_mounts
+  release_pod_netns
   teardown_netns
   engine_log "real node stopped; netns $NODE_NETNS removed"
+}
+
+# Volumes, rootfs and secrets the kubelet and containerd mounted under the node's directories.
+release_mounts() {
+  local m pass
+  for pass in 1 2 3; do
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(awk -v a="$NODE_DIR" -v b="$NODE_RUN" \
+      'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts | sort -r)
+    awk -v a="$NODE_DIR" -v b="$NODE_RUN" 'index($2, a) == 1 || index($2, b) == 1 {f=1} END {exit !f}' /proc/mounts || return 0
+    sleep "$pass"
+  done
+}
+
+# containerd pins each pod's network namespace under /run/netns (cni-…); those it made, now empty, go.
+release_pod_netns() {
+  local ns
+  [[ -f $NODE_DIR/netns-before ]] || return 0
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ {print $1}'); do
+    grep -qx "$ns" "$NODE_DIR/netns-before" && continue
+    [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && ip netns del "$ns" 2>/dev/null || true
+  done
 }
 
 cmd_status() {

@@ -323,6 +323,7 @@ coredns_layer() {
 
 # archive_for REF: path of the image's OCI archive (built when missing); sets ARCHIVE_TAG.
 IMAGE_ARCHIVES=() # "ref<TAB>archive" lines
+USED=()           # every cached file this build used (prune_cache keeps these)
 build_all() {
   local plan_file t0
   t0=$(now)
@@ -338,11 +339,13 @@ build_all() {
   mapfile -t cfg < <(config_args '["/pause"]' '[]' 65535 "$BASE_PATH")
   [[ -f $archive ]] || oci_archive "$archive" "${PAUSE_IMAGE##*:}" "$layer" -- "${cfg[@]}"
   IMAGE_ARCHIVES+=("$PAUSE_IMAGE	$archive")
+  USED+=("$layer" "$archive")
   layer=$(coredns_layer)
   archive=$IMAGES_DIR/oci-coredns-$(basename "$layer" .tar).tar
   mapfile -t cfg < <(config_args '["/coredns"]' '[]' 0 "$BASE_PATH")
   [[ -f $archive ]] || oci_archive "$archive" "${COREDNS_IMAGE##*:}" "$layer" -- "${cfg[@]}"
   IMAGE_ARCHIVES+=("$COREDNS_IMAGE	$archive")
+  USED+=("$layer" "$archive")
 
   # Data-store images: one layer per recipe (users for every UID its pods run as),
   # one archive per reference (its name and its user).
@@ -357,6 +360,7 @@ build_all() {
         "LANG=C.UTF-8" "PLATFORM_LOCAL_IMAGE=$recipe from Debian $IMAGES_DEBIAN_SUITE, standing in for $ref" ${EXTRA_ENV[$recipe]:-})
       [[ -f $archive ]] || oci_archive "$archive" "$(image_tag "$ref")" "$layer" -- "${cfg[@]}"
       IMAGE_ARCHIVES+=("$ref	$archive")
+      USED+=("$layer" "$archive")
     done < <(plan_query "$plan_file" "(i) => i.filter(x => x.recipe === '$recipe').map(x => x.ref + '\\t' + (x.uid ?? ''))")
   done
 
@@ -365,6 +369,7 @@ build_all() {
   bin=$(standin_binary) || engine_die "building the stand-in failed"
   uidset=$(plan_query "$plan_file" "(i) => [...new Set(i.filter(x => x.recipe === 'standin').map(x => x.uid ?? 1000))].sort()" | tr '\n' ' ')
   standin=$(standin_layer "$bin" "$uidset")
+  USED+=("$bin" "$standin")
   while IFS=$'\t' read -r ref uid config; do
     layer=$(standin_config_layer "$config")
     key=$(printf '%s %s %s %s' "$ref" "$uid" "$(basename "$standin")" "$(basename "$layer")" | hash_of)
@@ -372,10 +377,23 @@ build_all() {
     mapfile -t cfg < <(config_args '["/usr/local/bin/standin"]' '["serve"]' "$uid" "$BASE_PATH" "STANDIN_CONFIG=/etc/standin/config.json")
     [[ -f $archive ]] || oci_archive "$archive" "$(image_tag "$ref")" "$standin" "$layer" -- "${cfg[@]}"
     IMAGE_ARCHIVES+=("$ref	$archive")
+    USED+=("$layer" "$archive")
   done < <(plan_query "$plan_file" "(i) => i.filter(x => x.recipe === 'standin').map(x => x.ref + '\\t' + (x.uid ?? 1000) + '\\t' + JSON.stringify(x.standin ?? { service: x.ref.replace(/^.*\\//, '').replace(/[:@].*$/, ''), namespace: '', ports: [] }))")
 
   printf '%s\n' "${IMAGE_ARCHIVES[@]}" >"$IMAGES_DIR/archives.tsv"
+  prune_cache
   engine_log "images: ${#IMAGE_ARCHIVES[@]} ready in $(($(now) - t0))s (cache $IMAGES_DIR)"
+}
+
+# Layers, archives and stand-in binaries this build did not use (made from older inputs) are
+# deleted, so the cache holds one generation of each image.
+prune_cache() {
+  local f
+  for f in "$IMAGES_DIR"/layer-*.tar "$IMAGES_DIR"/oci-*.tar "$IMAGES_DIR"/standin-*; do
+    [[ -e $f ]] || continue
+    case " ${USED[*]} " in *" $f "*) continue ;; esac
+    rm -f "$f"
+  done
 }
 
 image_tag() { local r=${1##*/}; [[ $r == *:* ]] && printf '%s' "${r##*:}" || printf 'latest'; }

@@ -183,8 +183,25 @@ reclaim_node_leases() { # reclaim_node_leases STARTED_AT(UTC, RFC 3339)
   engine_log "warning: kwok has not taken over all nodes yet (pods may stay Pending for a minute)"
 }
 
+# The two node modes' clusters were each given free ports when created, so they may share
+# them: only one runs at a time, and starting one stops the other.
+stop_other_mode() {
+  local other=kwok
+  [[ $ENGINE_NODES == kwok ]] && other=real
+  local dir pidfile alive=""
+  dir=$(ENGINE_NODES=$other bash -c '. "$1/lib.sh"; printf %s "$CLUSTER_DIR/kwok/clusters/$CLUSTER_NAME/pids"' _ "$ENGINE_DIR")
+  for pidfile in "$dir"/*.pid; do
+    [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null && alive=1
+  done
+  if [[ -n $alive || ($other == real && -e /run/netns/platform-node) ]]; then
+    engine_log "stopping the $other-node cluster first (one embedded cluster runs at a time)"
+    ENGINE_NODES=$other "$ENGINE_DIR/cluster.sh" stop >/dev/null 2>&1 || true
+  fi
+}
+
 start_kwok() {
   ensure_binaries
+  stop_other_mode
   mkdir -p "$CLUSTER_DIR"
   local t0 cfg
   t0=$(date +%s)

@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  AlertTopic,
   ContainerImage,
   IngressGateway,
   KubernetesCluster,
@@ -68,7 +69,11 @@ const cluster = network
       labelDomain,
     });
 const onCluster = { provider: cluster.provider };
-if (cloud === "aws") new VolumeBackup("inventory-volumes", { protect: production, labelDomain });
+// On AWS: one alert topic (its own KMS key, so CloudWatch and EventBridge may publish) that the
+// managed stores' alarms and the volume backups' failures go to.
+const alerts = cloud === "aws" ? new AlertTopic("inventory-alerts", { protect: production }) : undefined;
+const alarms = alerts ? { alarms: { topicArn: alerts.topicArn } } : {};
+if (cloud === "aws") new VolumeBackup("inventory-volumes", { protect: production, labelDomain, ...alarms });
 
 // ── Shared services: monitoring and the public gateway ─────────────────────────────────────────
 const monitoring = new ObservabilityStack(
@@ -144,12 +149,27 @@ const db = new ManagedPostgres(
 );
 const cache = new RedisCache(
   "stock-cache",
-  { ...dataBackend, ...common, namespace: team, protect: production, consumers },
+  {
+    ...dataBackend,
+    ...(dataBackend.backend === "aws" ? alarms : {}),
+    ...common,
+    namespace: team,
+    protect: production,
+    consumers,
+  },
   inNamespace,
 );
 const events = new MessageBroker(
   "stock-events",
-  { ...dataBackend, ...common, namespace: team, protect: production, exchanges: ["stock_events"], consumers },
+  {
+    ...dataBackend,
+    ...(dataBackend.backend === "aws" ? alarms : {}),
+    ...common,
+    namespace: team,
+    protect: production,
+    exchanges: ["stock_events"],
+    consumers,
+  },
   inNamespace,
 );
 

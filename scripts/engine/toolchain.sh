@@ -203,6 +203,7 @@ build_kube_proxy() { build_kube kube-proxy; }
 check_kube_network_policies() { [[ -x $1 && $("$1" --help 2>&1 || true) == *-nfqueue-id* ]]; }
 build_kube_network_policies() {
   fail_unless_module sigs.k8s.io/kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" || return 1
+  mkdir -p "$KUBE_NETWORK_POLICIES_TOOL_DIR/bin"
   ENGINE_BUILD_PROCS=$ENGINE_BUILD_PROCS bash "$REPO_ROOT/tools/kube-network-policies/build.sh" \
     "$KUBE_NETWORK_POLICIES_TOOL_DIR/bin/kube-network-policies" "$KUBE_NETWORK_POLICIES_VERSION" \
     >>"$KUBE_NETWORK_POLICIES_TOOL_DIR/build.log" 2>&1 || {

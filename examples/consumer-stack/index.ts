@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  AlertTopic,
   ContainerImage,
   IngressGateway,
   KubernetesCluster,
@@ -68,7 +69,14 @@ const cluster = network
       labelDomain,
     });
 const onCluster = { provider: cluster.provider };
-if (cloud === "aws") new VolumeBackup("inventory-volumes", { protect: production, labelDomain });
+// AWS-side alerts (failed or missing volume backups) go to one topic; subscribe to its ARN.
+const alerts = cloud === "aws" ? new AlertTopic("inventory-alerts", { protect: production }) : undefined;
+if (alerts)
+  new VolumeBackup("inventory-volumes", {
+    protect: production,
+    labelDomain,
+    alarms: { topicArn: alerts.topicArn },
+  });
 
 // ── Shared services: monitoring and the public gateway ─────────────────────────────────────────
 const monitoring = new ObservabilityStack(

@@ -289,13 +289,18 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
             namespace: plan.namespace,
             database: d.database,
           })),
-          instanceClass: settings.database.instanceClass,
-          allocatedStorageGb: settings.database.allocatedStorageGb,
-          maxAllocatedStorageGb: settings.database.maxAllocatedStorageGb,
-          backupRetentionDays: settings.database.backupRetentionDays,
-          multiAz: settings.database.multiAz,
-          deletionProtection: settings.database.deletionProtection,
-          finalSnapshot: settings.profile.protectStateful,
+          // RDS's settings only for RDS: the component refuses them with backend inCluster.
+          ...(postgresBackend === "aws"
+            ? {
+                instanceClass: settings.database.instanceClass,
+                allocatedStorageGb: settings.database.allocatedStorageGb,
+                maxAllocatedStorageGb: settings.database.maxAllocatedStorageGb,
+                backupRetentionDays: settings.database.backupRetentionDays,
+                multiAz: settings.database.multiAz,
+                deletionProtection: settings.database.deletionProtection,
+                finalSnapshot: settings.profile.protectStateful,
+              }
+            : {}),
           storageSize: settings.database.storageSize,
           resources: dataStoreServerResources("postgres", catalog.data.postgres.resources, settings),
         },
@@ -316,9 +321,13 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           engine: settings.cache.engine,
           maxmemoryPolicy: catalog.data.redis.maxmemoryPolicy,
           consumers: consumers(plan.redisConsumers),
-          nodeType: settings.cache.nodeType,
-          replicasPerShard: settings.cache.replicasPerShard,
-          snapshotRetentionDays: settings.cache.snapshotRetentionDays,
+          ...(settings.cache.backend === "aws"
+            ? {
+                nodeType: settings.cache.nodeType,
+                replicasPerShard: settings.cache.replicasPerShard,
+                snapshotRetentionDays: settings.cache.snapshotRetentionDays,
+              }
+            : {}),
           maxmemoryMb: settings.cache.maxmemoryMb,
           storageSize: settings.cache.storageSize,
           resources: dataStoreServerResources("redis", catalog.data.redis.resources, settings),
@@ -339,8 +348,9 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           labelDomain,
           exchanges: catalog.data.broker.exchanges,
           consumers: consumers(plan.brokerConsumers),
-          instanceType: settings.broker.instanceType,
-          deploymentMode: settings.broker.deploymentMode,
+          ...(settings.broker.backend === "aws"
+            ? { instanceType: settings.broker.instanceType, deploymentMode: settings.broker.deploymentMode }
+            : {}),
           engineVersion: settings.broker.engineVersion,
           storageSize: settings.broker.storageSize,
           resources: dataStoreServerResources("rabbitmq", catalog.data.broker.resources, settings),

@@ -72,6 +72,7 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
+  awsOnlyArgProblems,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -97,6 +98,19 @@ import {
   domainKey,
   type LabelDomainArgs,
 } from "./lib";
+
+/** Args only the aws backend (RDS) reads: an error with backend `inCluster`. */
+const AWS_ONLY_ARGS = [
+  "instanceClass",
+  "allocatedStorageGb",
+  "maxAllocatedStorageGb",
+  "backupRetentionDays",
+  "multiAz",
+  "deletionProtection",
+  "finalSnapshot",
+  "backupWindow",
+  "maintenanceWindow",
+] as const;
 
 /** PostgreSQL major versions both backends offer. */
 export const POSTGRES_MAJOR_VERSIONS = ["15", "16", "17"] as const;
@@ -801,6 +815,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
+  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "RDS"));
   if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(engineVersion))
     problems.push(
       `engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`,

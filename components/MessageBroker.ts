@@ -41,6 +41,7 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
+  awsOnlyArgProblems,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -66,6 +67,9 @@ import {
   domainKey,
   type LabelDomainArgs,
 } from "./lib";
+
+/** Args only the aws backend (Amazon MQ) reads: an error with backend `inCluster`. */
+const AWS_ONLY_ARGS = ["instanceType", "deploymentMode"] as const;
 
 /** RabbitMQ versions both backends offer, with the pinned in-cluster image of each (UID 999). */
 export const RABBITMQ_IMAGES: Record<string, string> = { "3.13": "rabbitmq:3.13.7-management" };
@@ -432,6 +436,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
+  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "Amazon MQ"));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (!(engineVersion in RABBITMQ_IMAGES))
     problems.push(

@@ -46,6 +46,7 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
+  awsOnlyArgProblems,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -72,6 +73,16 @@ import {
   type LabelDomainArgs,
 } from "./lib";
 
+/** Args only the aws backend (ElastiCache) reads: an error with backend `inCluster`. */
+const AWS_ONLY_ARGS = [
+  "nodeType",
+  "replicasPerShard",
+  "multiAz",
+  "snapshotRetentionDays",
+  "finalSnapshot",
+  "snapshotWindow",
+  "maintenanceWindow",
+] as const;
 export const MAXMEMORY_POLICIES = [
   "noeviction",
   "allkeys-lru",
@@ -469,6 +480,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
+  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "ElastiCache"));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (engine !== "redis" && engine !== "valkey")
     problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);

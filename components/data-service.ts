@@ -103,6 +103,22 @@ export function sharedArgProblems(name: string, args: DataServiceArgs): string[]
   }).concat(labelDomainProblem(args.labelDomain) ?? []);
 }
 
+/**
+ * Args that only the aws backend reads, given with backend `inCluster`: one problem each, naming the
+ * arg (the in-cluster server would silently ignore them).
+ */
+export function awsOnlyArgProblems(
+  backend: DataServiceBackend,
+  args: object,
+  keys: readonly string[],
+  service: string,
+): string[] {
+  if (backend !== "inCluster") return [];
+  return keys
+    .filter((key) => (args as Record<string, unknown>)[key] !== undefined)
+    .map((key) => `${key}: applies only to backend "aws" (${service}); remove it with backend "inCluster"`);
+}
+
 /** A daily UTC window such as `02:00-03:00` (RDS backups, ElastiCache snapshots). */
 export const DAILY_WINDOW = /^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$/;
 /** A weekly UTC window such as `sun:04:00-sun:05:00` (maintenance). */

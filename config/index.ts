@@ -4,7 +4,7 @@
  * the config store.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { resolveSettings, CONFIG_NAMESPACE, type PlatformSettings } from "./settings";
+import { resolveSettings, type PlatformSettings } from "./settings";
 
 export * from "./settings";
 export * from "./schema";
@@ -22,11 +22,8 @@ export interface SecretInputs {
 /** Loads the current stack's settings. Throws ConfigError (every problem listed) on bad config. */
 export function loadSettings(): { settings: PlatformSettings; secrets: SecretInputs } {
   const values = pulumi.runtime.allConfig();
-  const secretKeys = new Set(
-    Object.keys(values).filter(
-      (k) => k.startsWith(`${CONFIG_NAMESPACE}:`) && runtimeConfig.isConfigSecret(k),
-    ),
-  );
+  // Every namespace's: a value under a misspelt `platform` namespace is reported without being shown.
+  const secretKeys = new Set(Object.keys(values).filter((k) => runtimeConfig.isConfigSecret(k)));
   const { settings, secrets } = resolveSettings({
     project: pulumi.getProject(),
     stack: pulumi.getStack(),

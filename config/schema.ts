@@ -7,7 +7,7 @@
  * not say is filled in by its stage profile (`config/profiles.ts`).
  */
 import { z } from "zod";
-import { EKS_KUBERNETES_VERSIONS } from "../components/lib";
+import { EKS_KUBERNETES_VERSIONS, ipv4CidrProblem } from "../components/lib";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -48,6 +48,19 @@ const int = (min: number, max: number) =>
     .min(min, { error: `a whole number from ${min} to ${max}` })
     .max(max, { error: `a whole number from ${min} to ${max}` });
 
+/** An IPv4 CIDR block whose host bits are clear (`10.0.0.1/16` is refused, naming `10.0.0.0/16`). */
+const cidrBlock = (example: string) =>
+  z.cidrv4({ error: `an IPv4 CIDR such as ${example}` }).superRefine((cidr, ctx) => {
+    const problem = ipv4CidrProblem(cidr);
+    const start = problem && /the block starts at (\S+)$/.exec(problem)?.[1];
+    if (start)
+      ctx.addIssue({
+        code: "custom",
+        input: cidr,
+        message: `a CIDR block with no host bits set (did you mean ${start}?)`,
+      });
+  });
+
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/, {
   error: "an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins",
 });
@@ -86,13 +99,13 @@ export const clusterSchema = z.strictObject({
   kubeconfig: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
   kubernetesVersion: z.enum(KUBERNETES_VERSIONS).optional(),
-  publicAccessCidrs: z.array(z.cidrv4({ error: "an IPv4 CIDR such as 203.0.113.0/24" })).optional(),
+  publicAccessCidrs: z.array(cidrBlock("203.0.113.0/24")).optional(),
   adminRoleArns: z.array(awsRoleArn).optional(),
   nodeGroups: z.record(dnsLabel, nodeGroupSchema).optional(),
 });
 
 export const networkSchema = z.strictObject({
-  cidr: z.cidrv4({ error: "an IPv4 CIDR such as 10.0.0.0/16" }).optional(),
+  cidr: cidrBlock("10.0.0.0/16").optional(),
   availabilityZoneCount: int(2, 6).optional(),
   natGateways: z.enum(["single", "perZone"]).optional(),
   flowLogRetentionDays: int(1, 3653).optional(),
@@ -214,6 +227,8 @@ export const serviceOverrideSchema = z.strictObject({
     .regex(/^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/, {
       error: 'an image tag such as "1.4.2" or a digest "sha256:…"',
     })
+    // `latest` deploys different code from the same config; the components refuse it too.
+    .refine((tag) => tag !== "latest", { error: 'a pinned tag such as "1.4.2" or a digest, not "latest"' })
     .optional(),
   replicas: z.strictObject({ min: int(1, 100), max: int(1, 500) }).optional(),
   resources: resourcesSchema.optional(),
@@ -238,7 +253,9 @@ export const topLevelSchemas = {
   services: z.record(z.string(), serviceOverrideSchema),
   /** Externally issued credentials (Stripe, SendGrid…), keyed `<catalog>.<ENV_NAME>`. Secret. */
   secrets: z.record(
-    z.string().regex(/^[a-z]+\.[A-Z][A-Z0-9_]*$/, { error: "a key such as ecommerce.STRIPE_API_KEY" }),
+    z.string().regex(/^[a-z]+\.[A-Z][A-Z0-9_]*$/, {
+      error: "<catalog>.<ENV_NAME>, such as ecommerce.STRIPE_API_KEY",
+    }),
     z.string().min(1),
   ),
   /** Alertmanager receiver webhook (Slack or PagerDuty). Secret. */

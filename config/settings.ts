@@ -173,7 +173,22 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
   const present = new Set<string>();
   const prefix = `${CONFIG_NAMESPACE}:`;
   for (const fullKey of Object.keys(source.values).sort()) {
-    if (!fullKey.startsWith(prefix)) continue; // other namespaces (aws:, kubernetes:) are not ours
+    if (!fullKey.startsWith(prefix)) {
+      // Other namespaces (aws:, kubernetes:) are not ours, but a misspelt `platform` is a key the
+      // program would otherwise ignore without a word.
+      const typo = namespaceTypo(fullKey, Object.keys(topLevelSchemas));
+      if (typo)
+        problems.push({
+          key: fullKey,
+          stackFile,
+          expected: typo,
+          found: describeFound(
+            parseValue(source.values[fullKey] ?? ""),
+            source.secretKeys.has(fullKey) || isSecretName(fullKey),
+          ),
+        });
+      continue;
+    }
     const key = fullKey.slice(prefix.length);
     present.add(key);
     const rawValue = source.values[fullKey] ?? "";
@@ -188,7 +203,13 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     const topKey = key as TopLevelKey;
     const secret = (SECRET_KEYS as readonly string[]).includes(topKey);
     if (secret && !source.secretKeys.has(fullKey)) {
-      problem(key, `a secret (set it with \`pulumi config set --secret ${fullKey} …\`)`, "a plaintext value");
+      problem(
+        key,
+        topKey === "secrets"
+          ? `secrets (set each with \`pulumi config set --secret --path '${fullKey}["<catalog>.<ENV_NAME>"]' …\`)`
+          : `a secret (set it with \`pulumi config set --secret ${fullKey} …\`)`,
+        "a plaintext value",
+      );
       continue;
     }
     const value = parseValue(rawValue);
@@ -420,7 +441,8 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
           String(ng.desiredSize),
         );
     }
-    if (Object.keys(cluster.nodeGroups).length === 0)
+    // With a malformed stage the profile's pools are not the stack's: no follow-on noise.
+    if (Object.keys(cluster.nodeGroups).length === 0 && (c.nodeGroups !== undefined || usable("stage")))
       problem("cluster.nodeGroups", "at least one managed node group", "none");
     if (stage === "production" && cluster.adminRoleArns.length === 0)
       problem(
@@ -684,7 +706,59 @@ function describeFound(value: unknown, secret = false): string {
 function unknownKeyExpectation(key: string, known: string[]): string {
   if (/password|passwd/i.test(key))
     return "no password key: every password is generated with @pulumi/random and kept as a Pulumi secret; remove it";
+  const suggestion = closest(key, known);
+  if (suggestion) return `a known key: did you mean "${suggestion}"?`;
+  if (known.length === 0) return "no key here";
   return `a known key (${[...known].sort().join(", ")})`;
+}
+
+/**
+ * The message for a key in a namespace that looks like a misspelt `platform` (`platfrom:stage`,
+ * `Platform:catalogs`), or undefined for any other namespace (provider config such as `aws:region`).
+ */
+function namespaceTypo(fullKey: string, known: string[]): string | undefined {
+  const colon = fullKey.indexOf(":");
+  if (colon <= 0) return undefined;
+  const namespace = fullKey.slice(0, colon);
+  if (editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) > 2) return undefined;
+  const rest = fullKey.slice(colon + 1);
+  const top = rest.split(".")[0] ?? rest;
+  const suggestion = known.includes(top) ? top : closest(top, known);
+  const meant = suggestion ? `${CONFIG_NAMESPACE}:${suggestion}${rest.slice(top.length)}` : undefined;
+  return meant
+    ? `a key in the "${CONFIG_NAMESPACE}" namespace: did you mean ${meant}?`
+    : `a key in the "${CONFIG_NAMESPACE}" namespace (the program reads no "${namespace}" namespace)`;
+}
+
+/** The candidate `word` most likely misspells (same letters in another case, or at most two edits). */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    const limit = Math.min(2, Math.floor(candidate.length / 3));
+    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        value = Math.min(value, at(i - 2, j - 2) + 1);
+      const row = d[i];
+      if (row) row[j] = value;
+    }
+  }
+  return at(a.length, b.length);
 }
 
 type Issue = z.core.$ZodIssue;
@@ -706,6 +780,17 @@ function issueToProblems(
       found: describeFound(container?.[k], secret || isSecretName(k)),
     }));
   }
+  if (issue.code === "invalid_key") {
+    // A map key the key schema refuses (a node group "General"): the key is what was found.
+    const first = issue.issues[0];
+    return [
+      {
+        key: path.join("."),
+        expected: first ? `a key that is ${expectation(first)}` : "a valid key",
+        found: JSON.stringify(String(issue.path[issue.path.length - 1] ?? "")),
+      },
+    ];
+  }
   return [{ key: path.join("."), expected: expectation(issue), found: describeFound(input, secret) }];
 }
 
@@ -719,16 +804,48 @@ const TYPE_NAMES: Record<string, string> = {
   record: "a map",
 };
 
+/** What was expected, in words: the schema's own message, or one built from the issue (never zod's text). */
 function expectation(issue: Issue): string {
   const custom = !/^(Invalid|Too (small|big)|Expected)/.test(issue.message);
   if (custom) return issue.message;
   switch (issue.code) {
-    case "invalid_type":
-      return TYPE_NAMES[issue.expected] ?? issue.expected;
-    case "invalid_value":
-      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_type": {
+      const type = TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`;
+      if (issue.input === undefined) return `${type} (required)`;
+      // YAML reads `engineVersion: 3.13` as a number.
+      return issue.expected === "string" && ["number", "boolean"].includes(typeof issue.input)
+        ? `${type} (quote it in YAML)`
+        : type;
+    }
+    case "invalid_value": {
+      if (issue.values.length === 0) return "no value";
+      const list = `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      const input = (issue as { input?: unknown }).input;
+      // `engineVersion: 16` is the number 16, not the string "16".
+      return typeof input === "number" && issue.values.includes(String(input))
+        ? `${list} (quote it in YAML)`
+        : list;
+    }
+    case "too_small":
+      return issue.origin === "string"
+        ? Number(issue.minimum) <= 1
+          ? "a non-empty string"
+          : `a string of at least ${issue.minimum} characters`
+        : issue.origin === "array" || issue.origin === "set"
+          ? `at least ${issue.minimum} item${Number(issue.minimum) === 1 ? "" : "s"}`
+          : `at least ${issue.minimum}`;
+    case "too_big":
+      return issue.origin === "string"
+        ? `a string of at most ${issue.maximum} characters`
+        : issue.origin === "array" || issue.origin === "set"
+          ? `at most ${issue.maximum} items`
+          : `at most ${issue.maximum}`;
+    case "invalid_format":
+      return `a valid ${issue.format}`;
+    case "not_multiple_of":
+      return `a multiple of ${issue.divisor}`;
     default:
-      return issue.message;
+      return "a valid value";
   }
 }
 
@@ -747,8 +864,19 @@ function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
     else if (def?.type === "array") current = def.element;
     else return [];
   }
-  const def = (unwrap(current) as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
-  return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+  const def = (
+    unwrap(current) as {
+      def?: {
+        type?: string;
+        shape?: Record<string, unknown>;
+        keyType?: { _zod?: { values?: Set<unknown> } };
+      };
+    }
+  ).def;
+  if (def?.type === "object" && def.shape) return Object.keys(def.shape);
+  // A record keyed by an enum (database.byCatalog): its keys are the enum's values.
+  if (def?.type === "record" && def.keyType?._zod?.values) return [...def.keyType._zod.values].map(String);
+  return [];
 }
 
 function unwrap(s: unknown): unknown {

@@ -372,14 +372,19 @@ describe("MessageBroker, bad input", () => {
     expect(message(args)).toBe(expected(problem));
   });
 
-  it("does not hold Amazon MQ sizing against the inCluster backend (the local profile carries it)", async () => {
-    const r = await run("local-mq", {
-      ...base,
-      backend: "inCluster",
-      aws: undefined,
-      instanceType: "mq.t3.micro",
-      deploymentMode: "CLUSTER_MULTI_AZ",
-    });
-    expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
+  it("refuses, by name, every arg only Amazon MQ reads when the backend is inCluster (it would be ignored)", () => {
+    expect(
+      message({
+        backend: "inCluster",
+        aws: undefined,
+        instanceType: "mq.t3.micro",
+        deploymentMode: "CLUSTER_MULTI_AZ",
+      }),
+    ).toBe(
+      expected(
+        'instanceType: applies only to backend "aws" (Amazon MQ); remove it with backend "inCluster"',
+        'deploymentMode: applies only to backend "aws" (Amazon MQ); remove it with backend "inCluster"',
+      ),
+    );
   });
 });

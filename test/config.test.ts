@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError, resolveSettings, formatProblem, type ConfigSource } from "../config/settings";
-import { readStackConfig, runStack } from "./harness";
+import * as path from "node:path";
+import { parseStackConfig, readStackConfig, REPO_ROOT, runStack, SECURE_MARKER } from "./harness";
 
 const PRODUCTION_BASE = {
   "platform:stage": "production",
@@ -184,16 +185,22 @@ describe("stack config: every bad config gets an exact message", () => {
 
   it("2. unknown top-level key (a typo)", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:databse": '{"backend":"aws"}' })).toEqual([
-      'platform:databse: expected a known key (alertWebhookUrl, broker, cache, capacity, catalogs, cluster, database, ingress, network, observability, owner, secrets, services, stage), found {"backend":"aws"}',
+      'platform:databse: expected a known key: did you mean "database"?, found {"backend":"aws"}',
     ]);
   });
 
   it("3. unknown nested key", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"instanceclass":"db.r6g.large"}' })).toEqual(
       [
-        'platform:database.instanceclass: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, operator, storageSize), found "db.r6g.large"',
+        'platform:database.instanceclass: expected a known key: did you mean "instanceClass"?, found "db.r6g.large"',
       ],
     );
+  });
+
+  it("3b. unknown key that resembles none: the known keys are listed", () => {
+    expect(problems({ ...PRODUCTION_BASE, "platform:database": '{"replicas":2}' })).toEqual([
+      "platform:database.replicas: expected a known key (allocatedStorageGb, backend, backupRetentionDays, byCatalog, deletionProtection, engineVersion, instanceClass, maxAllocatedStorageGb, multiAz, operator, storageSize), found 2",
+    ]);
   });
 
   it("4. out-of-range number", () => {
@@ -458,4 +465,139 @@ describe("stack config: the program registers nothing when config is invalid", (
     const valid = await runStack("production");
     expect(valid.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length).toBeGreaterThan(0);
   });
+});
+
+describe("stack config: the cases of issue 14", () => {
+  it("secrets set as the README says (`--secret --path 'platform:secrets[\"…\"]'`) are read as one secret map", () => {
+    const { config, secretKeys } = parseStackConfig(
+      [
+        "config:",
+        "  platform:stage: local",
+        "  platform:secrets:",
+        "    ecommerce.STRIPE_API_KEY:",
+        "      secure: v1:abc",
+      ].join("\n"),
+    );
+    expect(config["platform:secrets"]).toEqual({ "ecommerce.STRIPE_API_KEY": SECURE_MARKER });
+    expect(secretKeys).toEqual(["platform:secrets"]);
+  });
+
+  it("a stack with README-style secrets renders: each credential reaches its service's Secret, as a secret", async () => {
+    const run = await runStack("readme-secrets", {
+      stackDir: path.join(REPO_ROOT, "test", "fixtures", "stacks"),
+    });
+    const secret = run.resources.find(
+      (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "ecommerce-payment-service-app-secrets",
+    );
+    expect(secret?.inputs.stringData).toMatchObject({
+      secret: true,
+      value: { STRIPE_API_KEY: SECURE_MARKER },
+    });
+    // Supplied credentials get no placeholder warning.
+    expect(run.warnings.filter((w) => w.includes("STRIPE_API_KEY") || w.includes("SENDGRID"))).toEqual([]);
+  });
+
+  it("a misspelt `platform` namespace is an error naming the key and the right one", () => {
+    expect(
+      problems({
+        ...PRODUCTION_BASE,
+        "platfrom:owner": "team-a",
+        "plaform:catalogs": '["ecommerce"]',
+        "Platform:databse": '{"multiAz":true}',
+        "platforms:webhookToken": "abc",
+        "aws:region": "eu-west-1",
+        "kubernetes:context": "kind",
+      }),
+    ).toEqual([
+      'Platform:databse: expected a key in the "platform" namespace: did you mean platform:database?, found {"multiAz":true}',
+      'plaform:catalogs: expected a key in the "platform" namespace: did you mean platform:catalogs?, found ["ecommerce"]',
+      'platforms:webhookToken: expected a key in the "platform" namespace (the program reads no "platforms" namespace), found a value (not shown)',
+      'platfrom:owner: expected a key in the "platform" namespace: did you mean platform:owner?, found "team-a"',
+    ]);
+  });
+
+  it("a misspelt namespace of a required key reports both the typo and the missing key", () => {
+    expect(
+      problems(
+        { "platfrom:stage": "production", "platform:catalogs": '["fintech"]' },
+        { stack: "production" },
+      ),
+    ).toEqual([
+      'platfrom:stage: expected a key in the "platform" namespace: did you mean platform:stage?, found "production"',
+      'platform:stage: expected one of "local", "staging", "production", found nothing',
+    ]);
+  });
+
+  it("no message carries zod's own text or an empty list", () => {
+    const found = problems(
+      {
+        ...PRODUCTION_BASE,
+        "platform:catalogs": '["fintech","ecommerce"]',
+        "platform:database": '{"byCatalog":{"banking":{}}}',
+        "platform:secrets": '{"stripe":"x","ecommerce.STRIPE_API_KEY":""}',
+        "platform:cluster": JSON.stringify({
+          provider: "aws",
+          adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+          nodeGroups: {
+            General: { instanceTypes: ["m5.large"], minSize: 1, maxSize: 2 },
+            g: { instanceTypes: [], minSize: 1, maxSize: 2, taints: [{ key: "", effect: "NoSchedule" }] },
+          },
+        }),
+      },
+      { secret: ["platform:secrets"] },
+    );
+    expect(found).toEqual([
+      "platform:cluster.nodeGroups.General: expected a key that is a DNS label (lowercase letters, digits and '-'), found \"General\"",
+      "platform:cluster.nodeGroups.g.instanceTypes: expected at least one EC2 instance type, found []",
+      'platform:cluster.nodeGroups.g.taints.0.key: expected a non-empty string, found ""',
+      "platform:database.byCatalog.banking: expected a known key (ecommerce, fintech, trading), found {}",
+      'platform:secrets.stripe: expected a key that is <catalog>.<ENV_NAME>, such as ecommerce.STRIPE_API_KEY, found "stripe"',
+      "platform:secrets.ecommerce.STRIPE_API_KEY: expected a non-empty string, found a value (not shown)",
+    ]);
+    for (const message of found) {
+      expect(message).not.toMatch(/Invalid|Too small|Too big|received|\(\)|>=|<=/);
+    }
+  });
+
+  for (const [what, config, key, message] of [
+    [
+      "an `imageTag: latest` service override",
+      { "platform:services": { "fintech/backend-api": { imageTag: "latest" } } },
+      "platform:services.fintech/backend-api.imageTag",
+      'expected a pinned tag such as "1.4.2" or a digest, not "latest", found "latest"',
+    ],
+    [
+      "a VPC CIDR with host bits set",
+      { "platform:network": { cidr: "10.0.0.1/16" } },
+      "platform:network.cidr",
+      'expected a CIDR block with no host bits set (did you mean 10.0.0.0/16?), found "10.0.0.1/16"',
+    ],
+    [
+      "a public-access CIDR with host bits set",
+      {
+        "platform:cluster": {
+          provider: "aws",
+          kubernetesVersion: "1.33",
+          publicAccessCidrs: ["203.0.113.9/24"],
+          adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admins"],
+        },
+      },
+      "platform:cluster.publicAccessCidrs.0",
+      'expected a CIDR block with no host bits set (did you mean 203.0.113.0/24?), found "203.0.113.9/24"',
+    ],
+  ] as const) {
+    it(`${what} is refused before any resource is registered, naming the stack file and the key`, async () => {
+      let error: (Error & { recorded?: { type: string }[] }) | undefined;
+      try {
+        await runStack("staging", { config });
+      } catch (e) {
+        error = e as typeof error;
+      }
+      expect(error?.message.split("\n")).toEqual([
+        "Invalid configuration in Pulumi.staging.yaml (1 problem); nothing was created:",
+        `  - ${key}: ${message}`,
+      ]);
+      expect((error?.recorded ?? []).filter((r) => r.type !== "pulumi:pulumi:Stack")).toEqual([]);
+    });
+  }
 });

@@ -301,21 +301,48 @@ export function projectConfigDefaults(): Record<string, unknown> {
  * Reads a stack file and returns its config as the runtime holds it: project defaults from
  * Pulumi.yaml first, the stack file over them; secure values stay opaque.
  */
-export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
-  const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
-  const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+export function readStackConfig(
+  stack: string,
+  dir: string = REPO_ROOT,
+): { config: Record<string, unknown>; secretKeys: string[] } {
+  return parseStackConfig(readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
+}
+
+/** Ciphertext cannot be decrypted here: a fixed marker stands in for every secure value. */
+export const SECURE_MARKER = "[secure-value-from-stack-file]";
+
+/**
+ * A stack file's text as the runtime holds its config (see `readStackConfig`). A key is secret when
+ * its value is secure or holds a secure value anywhere inside, as `pulumi config set --secret --path
+ * 'platform:secrets["ecommerce.STRIPE_API_KEY"]'` writes it (`{ecommerce.STRIPE_API_KEY: {secure:
+ * …}}`): the CLI hands the program the whole object, decrypted, and marks the top-level key secret.
+ */
+export function parseStackConfig(text: string): { config: Record<string, unknown>; secretKeys: string[] } {
+  const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
   const config: Record<string, unknown> = projectConfigDefaults();
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value && typeof value === "object" && "secure" in value) {
-      // Ciphertext cannot be decrypted here; stand in a fixed marker so the key is present and secret.
-      config[key] = "[secure-value-from-stack-file]";
-      secretKeys.push(key);
-    } else {
-      config[key] = value;
-    }
+    const { value: plain, secure } = replaceSecure(value);
+    config[key] = plain;
+    if (secure) secretKeys.push(key);
   }
   return { config, secretKeys };
+}
+
+function replaceSecure(value: unknown): { value: unknown; secure: boolean } {
+  if (Array.isArray(value)) {
+    const items = value.map(replaceSecure);
+    return { value: items.map((i) => i.value), secure: items.some((i) => i.secure) };
+  }
+  if (value && typeof value === "object") {
+    if ("secure" in value && Object.keys(value).length === 1) return { value: SECURE_MARKER, secure: true };
+    const entries = Object.entries(value).map(([k, v]) => [k, replaceSecure(v)] as const);
+    return {
+      value: Object.fromEntries(entries.map(([k, v]) => [k, v.value])),
+      secure: entries.some(([, v]) => v.secure),
+    };
+  }
+  return { value, secure: false };
 }
 
 /**
@@ -346,9 +373,11 @@ export async function runStack(
     secretKeys?: string[];
     preview?: boolean;
     catalogs?: Record<string, CatalogInput>;
+    /** Where `Pulumi.<stack>.yaml` is (default: the repository root). */
+    stackDir?: string;
   } = {},
 ): Promise<RunResult> {
-  const base = readStackConfig(stack);
+  const base = readStackConfig(stack, overrides.stackDir);
   const config = { ...base.config };
   for (const [k, v] of Object.entries(overrides.config ?? {})) {
     if (v === undefined) delete config[k];

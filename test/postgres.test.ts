@@ -705,16 +705,39 @@ describe("ManagedPostgres, bad input", () => {
     ).toBe(expected("resources: CPU request 2 exceeds its limit 1"));
   });
 
-  it("does not hold sizes only RDS reads against the inCluster backend (the local profile carries them)", async () => {
-    const r = await run("pg", {
-      ...base,
-      backend: "inCluster",
-      aws: undefined,
-      allocatedStorageGb: 20,
-      maxAllocatedStorageGb: 20,
-      backupRetentionDays: 1,
-    });
-    expect(byType(r, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
+  it("refuses, by name, every arg only RDS reads when the backend is inCluster (it would be ignored)", () => {
+    expect(
+      message((b) => ({
+        ...b,
+        backend: "inCluster",
+        aws: undefined,
+        instanceClass: "db.r6g.large",
+        allocatedStorageGb: 20,
+        maxAllocatedStorageGb: 20,
+        backupRetentionDays: 1,
+        multiAz: false,
+        deletionProtection: true,
+        finalSnapshot: true,
+        backupWindow: "02:00-03:00",
+        maintenanceWindow: "sun:04:00-sun:05:00",
+      })),
+    ).toBe(
+      argsErrorMessage(
+        "ManagedPostgres",
+        "pg",
+        [
+          "instanceClass",
+          "allocatedStorageGb",
+          "maxAllocatedStorageGb",
+          "backupRetentionDays",
+          "multiAz",
+          "deletionProtection",
+          "finalSnapshot",
+          "backupWindow",
+          "maintenanceWindow",
+        ].map((arg) => `${arg}: applies only to backend "aws" (RDS); remove it with backend "inCluster"`),
+      ),
+    );
   });
 
   it("lists every problem at once, with the component's name", () => {

@@ -460,16 +460,37 @@ describe("RedisCache, bad input", () => {
     expect(message(args)).toBe(expected(problem));
   });
 
-  it("does not hold ElastiCache sizing against the inCluster backend, nor memory sizing against aws", async () => {
-    const local = await run("local-cache", {
-      ...base,
-      backend: "inCluster",
-      aws: undefined,
-      nodeType: "cache.t4g.micro",
-      replicasPerShard: 0,
-      snapshotRetentionDays: 0,
-    });
-    expect(byType(local, "kubernetes:apps/v1:StatefulSet")).toHaveLength(1);
+  it("refuses, by name, every arg only ElastiCache reads when the backend is inCluster (it would be ignored)", () => {
+    expect(
+      message({
+        backend: "inCluster",
+        aws: undefined,
+        nodeType: "cache.t4g.micro",
+        replicasPerShard: 0,
+        multiAz: false,
+        snapshotRetentionDays: 0,
+        finalSnapshot: false,
+        snapshotWindow: "02:00-03:00",
+        maintenanceWindow: "sun:04:00-sun:05:00",
+      }),
+    ).toBe(
+      expected(
+        ...[
+          "nodeType",
+          "replicasPerShard",
+          "multiAz",
+          "snapshotRetentionDays",
+          "finalSnapshot",
+          "snapshotWindow",
+          "maintenanceWindow",
+        ].map(
+          (arg) => `${arg}: applies only to backend "aws" (ElastiCache); remove it with backend "inCluster"`,
+        ),
+      ),
+    );
+  });
+
+  it("does not hold in-cluster memory sizing against aws", async () => {
     const cloud = await run("cloud-cache", { ...base, maxmemoryMb: 4096 });
     expect(byType(cloud, "aws:elasticache/replicationGroup:ReplicationGroup")).toHaveLength(1);
   });

@@ -291,9 +291,11 @@ export const POSTGRES_IMAGES: Readonly<
 };
 
 /** The image kind ManagedPostgres runs for these args (the default image is `POSTGRES_IMAGES[kind]`). */
-export function postgresImageKind(
-  args: Pick<ManagedPostgresArgs, "backend" | "cloudNativePg" | "extensions">,
-): PostgresImageKind {
+export function postgresImageKind(args: {
+  backend: DataServiceBackend;
+  cloudNativePg?: object;
+  extensions?: readonly string[];
+}): PostgresImageKind {
   const timescale = (args.extensions ?? []).includes("timescaledb");
   if (args.backend !== "aws" && args.cloudNativePg)
     return timescale ? "cloudnativepgTimescaledb" : "cloudnativepg";

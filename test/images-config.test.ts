@@ -2,12 +2,17 @@
  * `platform:images` reaches the pods: a stack that pins every data-service role runs, in every data
  * store's server, bootstrap Job, CloudNativePG Cluster and the gateway's rate-limit Redis, exactly the
  * pin of the role whose default it ran before, as the same user. Checked on the three stack shapes
- * that together use every role (the digests are synthetic: test/image-pins.ts).
+ * that together use every role (the digests are synthetic: test/image-pins.ts). The render traces each
+ * image back to its key (pinKeysOf), and docs/delivery.md's pinning commands match production's
+ * tag-only images one for one.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMAGE_ROLES, IMAGE_ROLE_NAMES, type ImageRole } from "../config/images";
+import { imageUses, pinKeysOf } from "../scripts/images";
 import { everyRolePinned } from "./image-pins";
-import { reveal, runStack, type RunResult } from "./harness";
+import { REPO_ROOT, reveal, runStack, type RunResult } from "./harness";
 
 const POD_SPEC_PATHS: Record<string, string[]> = {
   "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
@@ -116,5 +121,45 @@ describe("the TimescaleDB StatefulSet keeps its postgres user when pinned", () =
     });
     const images = dataStoreImages(run, roleRepositories);
     expect(images["StatefulSet trading-postgres/postgres"]).toBe(`${pins.timescaledb} as 70`);
+  });
+});
+
+describe("pinKeysOf: the config key that sets an image", () => {
+  it("names the role for its defaults, a value the stack gives it, and a catalog service's repository", () => {
+    expect(pinKeysOf("postgres:15.14-bookworm")).toEqual(["platform:images.postgres"]);
+    expect(pinKeysOf("docker.io/library/redis:8.0.0-alpine")).toEqual(["platform:images.redis"]);
+    expect(pinKeysOf("timescale/timescaledb-ha:pg15.14-ts2.21.3")).toEqual([
+      "platform:images.cloudnativepgTimescaledb",
+    ]);
+    const mirror = "registry.example.com/mirror/curl:8.16.0";
+    expect(pinKeysOf(mirror)).toEqual([]);
+    expect(pinKeysOf(mirror, { curl: mirror })).toEqual(["platform:images.curl"]);
+    expect(pinKeysOf("ghcr.io/acme-fintech/backend-api:2.3.0")).toEqual([
+      "platform:services.fintech/backend-api.imageTag",
+    ]);
+  });
+});
+
+describe("docs/delivery.md pins exactly what holds production back", () => {
+  it("has one `pulumi config set` per tag-only production image, with its key and its reviewed tag", async () => {
+    const run = await runStack("production");
+    const unpinned = imageUses(
+      run.resources.map((r) => ({ type: r.type, name: r.name, inputs: reveal(r.inputs) })),
+    ).filter((u) => !u.pinned);
+    const expected = unpinned
+      .map((u) => {
+        expect(u.pinKeys, u.image).toHaveLength(1);
+        const key = u.pinKeys[0] ?? "";
+        return `${key} ${key.startsWith("platform:images.") ? `${u.image}@sha256:<digest>` : "sha256:<digest>"}`;
+      })
+      .sort();
+    const doc = readFileSync(path.join(REPO_ROOT, "docs/delivery.md"), "utf8");
+    const commands = [
+      ...doc.matchAll(/^pulumi config set --stack production --path '([^']+)' '([^']+)'$/gm),
+    ].map(
+      ([, key = "", value]) =>
+        `${key.replace(/^platform:services\["([^"]+)"\]/, "platform:services.$1")} ${value}`,
+    );
+    expect(commands.sort()).toEqual(expected);
   });
 });

@@ -19,6 +19,8 @@ import {
   MessageBroker,
   MicroService,
   metricsPortNameFor,
+  POSTGRES_IMAGES,
+  postgresImageKind,
   Network,
   ObservabilityStack,
   PlatformNamespace,
@@ -125,6 +127,8 @@ function platformProgram() {
           loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
           proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
           controllerReplicas: settings.stage === "local" ? 1 : 2,
+          // The rate limiter's Redis is pinned with the caches' (platform:images.redis).
+          ...(settings.images.redis ? { rateLimitRedisImage: settings.images.redis } : {}),
           labels: { stage: settings.stage },
           labelDomain,
         },
@@ -268,6 +272,9 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   const postgresBackend = settings.database.backendByCatalog[catalog.name] ?? settings.database.backend;
   const onOperator = postgresBackend === "inCluster" && postgresOperator !== undefined;
   const restore = settings.database.restoreByCatalog[catalog.name];
+  const extensions = (catalog.data.postgres?.extensions ?? []).filter(
+    (e) => !(settings.database.omittedExtensionsByCatalog[catalog.name] ?? []).includes(e),
+  );
   const postgres = catalog.data.postgres
     ? new ManagedPostgres(
         childName(catalog.name, "postgres"),
@@ -275,15 +282,21 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           ...backendOf(postgresBackend),
           ...(onOperator ? { cloudNativePg: cloudNativePgArgs(ctx) } : {}),
           ...(onOperator && restore ? { restore } : {}),
+          ...postgresImageArgs(
+            settings,
+            postgresImageKind({
+              backend: postgresBackend,
+              ...(onOperator ? { cloudNativePg: {} } : {}),
+              extensions,
+            }),
+          ),
           namespace: plan.namespace,
           platform: catalog.name,
           stage: settings.stage,
           protect: settings.profile.protectStateful,
           labelDomain,
           engineVersion: settings.database.engineVersion as "15" | "16" | "17",
-          extensions: catalog.data.postgres.extensions.filter(
-            (e) => !(settings.database.omittedExtensionsByCatalog[catalog.name] ?? []).includes(e),
-          ),
+          extensions,
           consumers: plan.databases.map((d) => ({
             service: d.service,
             namespace: plan.namespace,
@@ -319,6 +332,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
           protect: settings.profile.protectStateful,
           labelDomain,
           engine: settings.cache.engine,
+          ...pinnedImage(settings.images[settings.cache.engine]),
           maxmemoryPolicy: catalog.data.redis.maxmemoryPolicy,
           consumers: consumers(plan.redisConsumers),
           ...(settings.cache.backend === "aws"
@@ -352,6 +366,8 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
             ? { instanceType: settings.broker.instanceType, deploymentMode: settings.broker.deploymentMode }
             : {}),
           engineVersion: settings.broker.engineVersion,
+          ...pinnedImage(settings.images.rabbitmq),
+          ...(settings.images.curl ? { bootstrapImage: settings.images.curl } : {}),
           storageSize: settings.broker.storageSize,
           resources: dataStoreServerResources("rabbitmq", catalog.data.broker.resources, settings),
         },
@@ -673,6 +689,23 @@ function connectionSecret(
   const name = component.connectionSecretNames[service];
   if (!name) throw new Error(`no connection Secret for ${service}`);
   return name;
+}
+
+/** `{ image }` when the stack pins the role (`platform:images`); nothing, so the component's default applies, when not. */
+function pinnedImage(image: string | undefined): { image?: string } {
+  return image ? { image } : {};
+}
+
+/**
+ * ManagedPostgres's image for its kind when the stack pins it, with the UID of the kind's postgres user
+ * (a pin is the default image by digest or a mirror of it; without `runAsUser` an override runs as 999).
+ */
+function postgresImageArgs(
+  settings: PlatformSettings,
+  kind: keyof typeof POSTGRES_IMAGES,
+): { image?: string; runAsUser?: number } {
+  const image = settings.images[kind];
+  return image ? { image, runAsUser: POSTGRES_IMAGES[kind].uid } : {};
 }
 
 /** CloudNativePG settings of the stage: instances, replication, backup retention, the IRSA issuer. */

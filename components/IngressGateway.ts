@@ -38,6 +38,7 @@ import {
   ComponentArgsError,
   domainKey,
   type HelmChartSource,
+  imageReferenceProblem,
   labelDomainProblem,
   platformLabelKey,
   podSecurityExemptionAnnotation,
@@ -142,8 +143,9 @@ export interface IngressGatewayArgs extends LabelDomainArgs {
   rateLimiting?: boolean;
   /**
    * Image of the rate limiter's Redis (counters only: no persistence, no credentials, reachable only
-   * from the gateway namespace).
-   * @default "redis:7.4.5-alpine"
+   * from the gateway namespace). The official Alpine image or one built the same way (UID 999), e.g.
+   * the default pinned by digest: `"redis:7.4.5-alpine@sha256:<digest>"`.
+   * @default RATE_LIMIT_REDIS_IMAGE ("redis:7.4.5-alpine")
    */
   rateLimitRedisImage?: string;
   /**
@@ -227,6 +229,8 @@ const GATEWAY_API = "gateway.networking.k8s.io";
 const DNS_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const REDIS_PORT = 6379;
+/** The rate limiter's Redis when `rateLimitRedisImage` is not given. */
+export const RATE_LIMIT_REDIS_IMAGE = "redis:7.4.5-alpine";
 const REDIS_UID = 999;
 
 /** NLB annotations for the AWS Load Balancer Controller. */
@@ -327,7 +331,13 @@ export class IngressGateway extends pulumi.ComponentResource {
     const redisUrl = `${serviceHost(redisName, ns)}:${REDIS_PORT}`;
     const redisAuthSecret = childName(redisName, "auth");
     const redis = this.rateLimiting
-      ? this.rateLimitRedis(redisName, ns, gatewayNs, args.rateLimitRedisImage ?? "redis:7.4.5-alpine", stage)
+      ? this.rateLimitRedis(
+          redisName,
+          ns,
+          gatewayNs,
+          args.rateLimitRedisImage ?? RATE_LIMIT_REDIS_IMAGE,
+          stage,
+        )
       : [];
 
     // Helm releases. Values carry no secrets.
@@ -999,6 +1009,10 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
     );
   if (args.rateLimiting === false && args.rateLimitRedisImage !== undefined)
     problems.push("rateLimitRedisImage: no value when rateLimiting is false");
+  else if (args.rateLimitRedisImage !== undefined) {
+    const problem = imageReferenceProblem(args.rateLimitRedisImage);
+    if (problem) problems.push(`rateLimitRedisImage: ${problem}`);
+  }
   if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
 }
 

@@ -200,14 +200,18 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** Container resources of the server. Default requests 250m/256Mi, limits 1/1Gi. */
   resources?: ContainerResources;
   /**
-   * Server image (also runs the bootstrap Job's psql). Default: the pinned official `postgres` image, or
-   * `timescale/timescaledb` when the `timescaledb` extension is requested. An override must be built the
-   * same way (e.g. a registry mirror) and set `runAsUser` if its postgres UID differs.
+   * Server image (also runs the bootstrap Job's psql; with backend `aws` only that). Default: the
+   * pinned image of `postgresImageKind(args)` for `engineVersion` (POSTGRES_IMAGES): the official
+   * `postgres` image, or `timescale/timescaledb` when the `timescaledb` extension is requested, and
+   * CloudNativePG's or Timescale's HA image with `cloudNativePg`. An override must be built the same
+   * way (e.g. a registry mirror, or the default pinned by digest:
+   * `"postgres:16.10-bookworm@sha256:<digest>"`) and set `runAsUser` if its postgres UID is not 999.
    */
   image?: string;
   /**
    * UID of the image's postgres user. Default 999 (official Debian image) or 70 (TimescaleDB, Alpine);
-   * with `cloudNativePg` 26 (CloudNativePG's images) or 1000 (timescaledb-ha).
+   * with `cloudNativePg` 26 (CloudNativePG's images) or 1000 (timescaledb-ha). Without `cloudNativePg`,
+   * an `image` override defaults to 999.
    */
   runAsUser?: number;
 
@@ -249,37 +253,68 @@ export interface CloudNativePgArgs {
   tags?: Record<string, string>;
 }
 
-/** Official images pinned per major version (Debian: postgres is UID 999). */
-const POSTGRES_IMAGES: Record<PostgresMajorVersion, string> = {
-  "15": "postgres:15.14-bookworm",
-  "16": "postgres:16.10-bookworm",
-  "17": "postgres:17.6-bookworm",
-};
-/** TimescaleDB builds on the Alpine postgres image (postgres is UID 70). */
-const TIMESCALE_IMAGES: Record<PostgresMajorVersion, string> = {
-  "15": "timescale/timescaledb:2.21.3-pg15",
-  "16": "timescale/timescaledb:2.21.3-pg16",
-  "17": "timescale/timescaledb:2.21.3-pg17",
-};
+/**
+ * Which image family an in-cluster server (and every bootstrap Job's psql) runs, decided by the engine
+ * and whether TimescaleDB is requested (see POSTGRES_IMAGES). RDS runs the official image's psql.
+ */
+export type PostgresImageKind = "postgres" | "timescaledb" | "cloudnativepg" | "cloudnativepgTimescaledb";
 
 /**
- * CloudNativePG's operand images (with barman-cloud, which the in-tree backup runs), pinned per major
- * version; postgres is UID 26.
+ * The pinned default image of each kind per major version, with the UID of its postgres user:
+ *  - `postgres`: the official Debian image (UID 999);
+ *  - `timescaledb`: TimescaleDB, built on the Alpine postgres image (UID 70);
+ *  - `cloudnativepg`: CloudNativePG's operand images, with barman-cloud, which the in-tree backup runs (UID 26);
+ *  - `cloudnativepgTimescaledb`: Timescale's HA image on CloudNativePG (it carries barman-cloud; UID 1000),
+ *    the same TimescaleDB release as the StatefulSet's image.
  */
-const CNPG_IMAGES: Record<PostgresMajorVersion, string> = {
-  "15": "ghcr.io/cloudnative-pg/postgresql:15.14-system-bookworm",
-  "16": "ghcr.io/cloudnative-pg/postgresql:16.10-system-bookworm",
-  "17": "ghcr.io/cloudnative-pg/postgresql:17.6-system-bookworm",
+export const POSTGRES_IMAGES: Readonly<
+  Record<PostgresImageKind, { uid: number; images: Readonly<Record<PostgresMajorVersion, string>> }>
+> = {
+  postgres: {
+    uid: 999,
+    images: {
+      "15": "postgres:15.14-bookworm",
+      "16": "postgres:16.10-bookworm",
+      "17": "postgres:17.6-bookworm",
+    },
+  },
+  timescaledb: {
+    uid: 70,
+    images: {
+      "15": "timescale/timescaledb:2.21.3-pg15",
+      "16": "timescale/timescaledb:2.21.3-pg16",
+      "17": "timescale/timescaledb:2.21.3-pg17",
+    },
+  },
+  cloudnativepg: {
+    uid: 26,
+    images: {
+      "15": "ghcr.io/cloudnative-pg/postgresql:15.14-system-bookworm",
+      "16": "ghcr.io/cloudnative-pg/postgresql:16.10-system-bookworm",
+      "17": "ghcr.io/cloudnative-pg/postgresql:17.6-system-bookworm",
+    },
+  },
+  cloudnativepgTimescaledb: {
+    uid: 1000,
+    images: {
+      "15": "timescale/timescaledb-ha:pg15.14-ts2.21.3",
+      "16": "timescale/timescaledb-ha:pg16.10-ts2.21.3",
+      "17": "timescale/timescaledb-ha:pg17.6-ts2.21.3",
+    },
+  },
 };
-/**
- * TimescaleDB on CloudNativePG: Timescale's HA image (it carries barman-cloud; postgres is UID 1000),
- * the same TimescaleDB release as the StatefulSet's image.
- */
-const CNPG_TIMESCALE_IMAGES: Record<PostgresMajorVersion, string> = {
-  "15": "timescale/timescaledb-ha:pg15.14-ts2.21.3",
-  "16": "timescale/timescaledb-ha:pg16.10-ts2.21.3",
-  "17": "timescale/timescaledb-ha:pg17.6-ts2.21.3",
-};
+
+/** The image kind ManagedPostgres runs for these args (the default image is `POSTGRES_IMAGES[kind]`). */
+export function postgresImageKind(args: {
+  backend: DataServiceBackend;
+  cloudNativePg?: object;
+  extensions?: readonly string[];
+}): PostgresImageKind {
+  const timescale = (args.extensions ?? []).includes("timescaledb");
+  if (args.backend !== "aws" && args.cloudNativePg)
+    return timescale ? "cloudnativepgTimescaledb" : "cloudnativepg";
+  return timescale ? "timescaledb" : "postgres";
+}
 /** Six-field cron (seconds first), as CloudNativePG's ScheduledBackup takes it. */
 const SIX_FIELD_CRON = /^(\S+\s+){5}\S+$/;
 /** RFC 3339 with an explicit offset, as recovery targets need to be unambiguous. */
@@ -763,7 +798,6 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   const engineVersion = args.engineVersion ?? "16";
   const extensions = [...new Set(args.extensions ?? [])];
   const consumers = args.consumers.map((c) => ({ ...c, role: c.service.replace(/-/g, "_") }));
-  const timescale = extensions.includes("timescaledb");
   const engine: PostgresEngine =
     args.backend === "aws" ? "rds" : args.cloudNativePg ? "cloudnativepg" : "statefulSet";
   const cnpg = args.cloudNativePg
@@ -777,15 +811,10 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
         tags: args.cloudNativePg.tags ?? {},
       }
     : undefined;
-  const images =
-    engine === "cloudnativepg"
-      ? timescale
-        ? CNPG_TIMESCALE_IMAGES
-        : CNPG_IMAGES
-      : timescale
-        ? TIMESCALE_IMAGES
-        : POSTGRES_IMAGES;
-  const defaultUid = engine === "cloudnativepg" ? (timescale ? 1000 : 26) : timescale ? 70 : 999;
+  const kind = POSTGRES_IMAGES[postgresImageKind(args)];
+  const images: Readonly<Record<string, string>> = kind.images;
+  const defaultImage = images[engineVersion] ?? kind.images["16"];
+  const defaultUid = kind.uid;
   const r: Resolved = {
     backend: args.backend,
     engine,
@@ -808,7 +837,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     performanceInsights: !/^db\.t[0-9]+g?\.(micro|small)$/.test(args.instanceClass ?? "db.t4g.medium"),
     storageSize: args.storageSize ?? "10Gi",
     resources: args.resources ?? POSTGRES_DEFAULT_RESOURCES,
-    image: args.image ?? images[engineVersion] ?? images["16"],
+    image: args.image ?? defaultImage,
     uid: args.runAsUser ?? (args.image && engine !== "cloudnativepg" ? 999 : defaultUid),
     // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.
     preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),

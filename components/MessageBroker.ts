@@ -65,6 +65,7 @@ import {
   type DataServiceConsumer,
   type EgressPeer,
   domainKey,
+  imageReferenceProblem,
   type LabelDomainArgs,
 } from "./lib";
 
@@ -116,13 +117,22 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
   resources?: ContainerResources;
   /** Server image; must be a `-management` build of the official image. Default: pinned per `engineVersion`. */
   image?: string;
+
+  // --- both backends ---
+  /**
+   * Image of the bootstrap Job, which declares exchanges and consumer users through the management API
+   * with curl: it must carry `/bin/sh`, curl and a CA bundle, and runs as UID 100. Default
+   * BROKER_BOOTSTRAP_IMAGE (`curlimages/curl`). Example, the default pinned by digest:
+   * `"curlimages/curl:8.16.0@sha256:<digest>"`.
+   */
+  bootstrapImage?: string;
 }
 
 const UID = 999;
 const ADMIN_USER = "platform_admin";
 const PORTS = { amqp: 5672, amqps: 5671, management: 15672, https: 443 } as const;
 /** curl for the management API (UID 100 in the image; it carries a CA bundle for Amazon MQ's certificate). */
-const CURL_IMAGE = "curlimages/curl:8.16.0";
+export const BROKER_BOOTSTRAP_IMAGE = "curlimages/curl:8.16.0";
 const CURL_UID = 100;
 const EXCHANGE = /^[A-Za-z0-9_.:-]{1,255}$/;
 /** Server container resources when `resources` is not given (in-cluster backend). */
@@ -195,7 +205,7 @@ export class MessageBroker extends pulumi.ComponentResource {
           uid: CURL_UID,
           container: {
             name: "bootstrap",
-            image: CURL_IMAGE,
+            image: p.bootstrapImage,
             command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
             env: [
               { name: "MANAGEMENT_URL", value: server.managementUrl },
@@ -415,6 +425,7 @@ interface Resolved {
   storageSize: string;
   resources: ContainerResources;
   image: string;
+  bootstrapImage: string;
 }
 
 function resolve(name: string, args: MessageBrokerArgs): Resolved {
@@ -433,11 +444,16 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     storageSize: args.storageSize ?? "2Gi",
     resources: args.resources ?? BROKER_DEFAULT_RESOURCES,
     image: args.image ?? RABBITMQ_IMAGES[engineVersion] ?? "",
+    bootstrapImage: args.bootstrapImage ?? BROKER_BOOTSTRAP_IMAGE,
   };
 
   const problems = sharedArgProblems(name, args);
   problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "Amazon MQ"));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
+  if (args.bootstrapImage !== undefined) {
+    const problem = imageReferenceProblem(args.bootstrapImage);
+    if (problem) problems.push(`bootstrapImage: ${problem}`);
+  }
   if (!(engineVersion in RABBITMQ_IMAGES))
     problems.push(
       `engineVersion: expected one of ${Object.keys(RABBITMQ_IMAGES)

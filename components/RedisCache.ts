@@ -156,12 +156,16 @@ export interface RedisCacheArgs extends LabelDomainArgs {
   storageClassName?: string;
   /** Container resources of the server. Default requests 100m/128Mi, limits 500m/512Mi. */
   resources?: ContainerResources;
-  /** Server and bootstrap image. Default: pinned official `redis` / `valkey/valkey` Alpine image (UID 999). */
+  /**
+   * Server and bootstrap image (with backend `aws`, the bootstrap's redis-cli only). Default: pinned
+   * official `redis` / `valkey/valkey` Alpine image (CACHE_IMAGES; UID 999). Example, the default pinned
+   * by digest: `"redis:7.4.5-alpine@sha256:<digest>"`.
+   */
   image?: string;
 }
 
 /** Official Alpine images (UID 999); Alpine carries the CA bundle the TLS check against ElastiCache needs. */
-const IMAGES: Record<CacheEngine, string> = {
+export const CACHE_IMAGES: Readonly<Record<CacheEngine, string>> = {
   redis: "redis:7.4.5-alpine",
   valkey: "valkey/valkey:8.1.3-alpine",
 };
@@ -476,7 +480,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     maxmemoryMb: args.maxmemoryMb ?? 128,
     storageSize: args.storageSize ?? "1Gi",
     resources: args.resources ?? REDIS_DEFAULT_RESOURCES,
-    image: args.image ?? IMAGES[engine] ?? IMAGES.redis,
+    image: args.image ?? CACHE_IMAGES[engine] ?? CACHE_IMAGES.redis,
   };
 
   const problems = sharedArgProblems(name, args);

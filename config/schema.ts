@@ -7,7 +7,7 @@
  * not say is filled in by its stage profile (`config/profiles.ts`).
  */
 import { z } from "zod";
-import { EKS_KUBERNETES_VERSIONS, ipv4CidrProblem } from "../components/lib";
+import { EKS_KUBERNETES_VERSIONS, imageReferenceProblem, ipv4CidrProblem } from "../components/lib";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -234,6 +234,40 @@ export const serviceOverrideSchema = z.strictObject({
   resources: resourcesSchema.optional(),
 });
 
+/**
+ * A container image reference the components accept (components/lib.ts `imageReferenceProblem`):
+ * `repo:tag`, `repo@sha256:<64 hex>` or `repo:tag@sha256:<64 hex>`; never `latest` or no tag.
+ */
+const imageReference = z
+  .string()
+  .trim()
+  .superRefine((value, ctx) => {
+    const problem = imageReferenceProblem(value);
+    if (problem)
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: `an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (${problem})`,
+      });
+  });
+
+/**
+ * The images the data services and their Jobs run, one key per role (config/images.ts: what each role
+ * runs, and its default). An unset role runs the component's pinned default tag. Production pins them
+ * by digest (policy `k8s-image-digest-pinned-production`). Example:
+ * `{ redis: "redis:7.4.5-alpine@sha256:<digest>", curl: "curlimages/curl:8.16.0@sha256:<digest>" }`.
+ */
+export const imagesSchema = z.strictObject({
+  postgres: imageReference.optional(),
+  timescaledb: imageReference.optional(),
+  cloudnativepg: imageReference.optional(),
+  cloudnativepgTimescaledb: imageReference.optional(),
+  redis: imageReference.optional(),
+  valkey: imageReference.optional(),
+  rabbitmq: imageReference.optional(),
+  curl: imageReference.optional(),
+});
+
 /** The secret-bearing keys: they must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["secrets", "alertWebhookUrl"] as const;
 
@@ -251,6 +285,8 @@ export const topLevelSchemas = {
   observability: observabilitySchema,
   /** Per-service overrides, keyed `<catalog>/<service>`. */
   services: z.record(z.string(), serviceOverrideSchema),
+  /** Images of the data services and their Jobs, per role (see imagesSchema). */
+  images: imagesSchema,
   /** Externally issued credentials (Stripe, SendGrid…), keyed `<catalog>.<ENV_NAME>`. Secret. */
   secrets: z.record(
     z.string().regex(/^[a-z]+\.[A-Z][A-Z0-9_]*$/, {
@@ -273,3 +309,4 @@ export type RawConfig = { [K in TopLevelKey]?: z.infer<(typeof topLevelSchemas)[
 export type NodeGroupConfig = z.infer<typeof nodeGroupSchema>;
 export type ResourcesConfig = z.infer<typeof resourcesSchema>;
 export type ServiceOverride = z.infer<typeof serviceOverrideSchema>;
+export type ImagesConfig = z.infer<typeof imagesSchema>;

@@ -18,6 +18,7 @@ import {
   type NodeGroupConfig,
   type RawConfig,
   type ServiceOverride,
+  type ImagesConfig,
   type Stage,
   type TopLevelKey,
 } from "./schema";
@@ -132,6 +133,8 @@ export interface PlatformSettings {
   };
   /** Per-service overrides keyed `<catalog>/<service>`. */
   services: Record<string, ServiceOverride>;
+  /** Images pinned per data-service role (`platform:images`); an unset role runs the component's default. */
+  images: ImagesConfig;
   /** Keys (`<catalog>.<ENV>`) of external credentials supplied as secrets; values via `secretValues`. */
   externalSecretKeys: string[];
   /** Whether an alert webhook URL was supplied (the value itself stays in `secretValues`). */
@@ -402,6 +405,7 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     ingress,
     observability,
     services: raw.services ?? {},
+    images: raw.images ?? {},
     externalSecretKeys: Object.keys(raw.secrets ?? {}).sort(),
     hasAlertWebhook: raw.alertWebhookUrl !== undefined,
     enforceCapacity: raw.capacity?.enforce ?? true,

@@ -398,7 +398,7 @@ describe("k8s-image-digest-pinned-production", () => {
         deployment(withContainer({ image: "redis:7.4.5-alpine" })),
       ),
     ).toEqual([
-      'Deployment "shop/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production runs only `name@sha256:<digest>` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…).',
+      'Deployment "shop/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production runs only `name@sha256:<digest>` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…, a data service or its Job with platform:images.<role>: <image>@sha256:…; images.md in the render names the key).',
     ]);
     expect(
       resourceCheck(imagesDigestPinnedInProduction, deployment(withContainer({ image: "redis@sha256:abc" }))),

@@ -507,7 +507,7 @@ export const imagesDigestPinnedInProduction: ResourceRule = {
       const image = str(c.spec["image"]);
       if (image === undefined || isDigestPinned(image)) return [];
       return [
-        `${w.label} ${containerLabel(c)} image "${image}" is not pinned by digest; production runs only \`name@sha256:<digest>\` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…).`,
+        `${w.label} ${containerLabel(c)} image "${image}" is not pinned by digest; production runs only \`name@sha256:<digest>\` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…, a data service or its Job with platform:images.<role>: <image>@sha256:…; images.md in the render names the key).`,
       ];
     });
   },

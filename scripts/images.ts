@@ -7,7 +7,10 @@
  * organisation, so the repository keeps the list of publishers it has vetted (below); an image from
  * any other namespace is flagged for a reviewer to look at, never silently accepted.
  */
+import { IMAGE_ROLES, IMAGE_ROLE_NAMES, imageConfigKey } from "../config/images";
+import type { ImagesConfig } from "../config/schema";
 import { isDigestPinned, parseImageReference } from "../policy/rules";
+import { CATALOGS } from "../services";
 
 /**
  * Namespaces (`registry/namespace`) whose images this platform has vetted: official Docker Hub images,
@@ -32,6 +35,8 @@ export interface ImageUse {
   vetted: boolean;
   /** `Kind namespace/name` of every workload running it, sorted. */
   usedBy: string[];
+  /** The stack config keys that set (and so pin) this image, sorted; empty when none is known. */
+  pinKeys: string[];
 }
 
 interface WorkloadResource {
@@ -50,8 +55,41 @@ const WORKLOAD_POD_PATHS: Record<string, string[]> = {
   "kubernetes:core/v1:Pod": ["spec"],
 };
 
-/** Every image the stack's workloads run (containers and init containers), sorted by reference. */
-export function imageUses(resources: readonly WorkloadResource[]): ImageUse[] {
+/** `registry/repository` of a reference, without tag or digest (`docker.io/library/redis`). */
+function repositoryOf(image: string): string {
+  const ref = parseImageReference(image);
+  return `${ref.registry}/${ref.repository}`;
+}
+
+/**
+ * The stack config keys that set an image: `platform:images.<role>` for a data service's or Job's
+ * image (the value the stack gives the role, or the repository of the role's defaults), and
+ * `platform:services.<catalog>/<service>.imageTag` for a catalog service's (its repository).
+ */
+export function pinKeysOf(image: string, configured: ImagesConfig = {}): string[] {
+  const repository = repositoryOf(image);
+  const keys = new Set<string>();
+  for (const role of IMAGE_ROLE_NAMES) {
+    const given = configured[role];
+    const defaults = given ? [given, ...IMAGE_ROLES[role].defaults] : IMAGE_ROLES[role].defaults;
+    if (given === image || defaults.some((d) => repositoryOf(d) === repository))
+      keys.add(imageConfigKey(role));
+  }
+  for (const catalog of Object.values(CATALOGS)) {
+    for (const svc of catalog.services) {
+      if (repositoryOf(svc.image.repository) === repository)
+        keys.add(`platform:services.${catalog.name}/${svc.name}.imageTag`);
+    }
+  }
+  return [...keys].sort();
+}
+
+/**
+ * Every image the stack's workloads run (containers and init containers), sorted by reference.
+ * `configured`: the stack's `platform:images`, so an image the stack sets from another repository (a
+ * mirror) is still traced to its key.
+ */
+export function imageUses(resources: readonly WorkloadResource[], configured: ImagesConfig = {}): ImageUse[] {
   const uses = new Map<string, Set<string>>();
   for (const r of resources) {
     const path = WORKLOAD_POD_PATHS[r.type];
@@ -79,6 +117,7 @@ export function imageUses(resources: readonly WorkloadResource[]): ImageUse[] {
       pinned: isDigestPinned(image),
       vetted: VETTED_IMAGE_NAMESPACES.includes(namespace),
       usedBy: [...(uses.get(image) ?? [])].sort(),
+      pinKeys: pinKeysOf(image, configured),
     };
   });
 }
@@ -96,15 +135,21 @@ export function imagesMarkdown(stack: string, uses: readonly ImageUse[]): string
     "",
     imageSummaryLine(uses),
     "",
-    "| image | registry | pinned | publisher | used by |",
-    "|---|---|---|---|---|",
+    "| image | registry | pinned | publisher | used by | config key |",
+    "|---|---|---|---|---|---|",
     ...uses.map(
       (u) =>
-        `| \`${u.image}\` | ${u.registry} | ${u.pinned ? "digest" : "**tag only**"} | ${u.vetted ? u.namespace : `**${u.namespace}: not vetted (personal namespace?)**`} | ${u.usedBy.join("<br>")} |`,
+        `| \`${u.image}\` | ${u.registry} | ${u.pinned ? "digest" : "**tag only**"} | ${u.vetted ? u.namespace : `**${u.namespace}: not vetted (personal namespace?)**`} | ${u.usedBy.join("<br>")} | ${pinKeysCell(u.pinKeys)} |`,
     ),
+    "",
+    'The config key sets the image: pin a tag-only one with `platform:images.<role>: <image>@sha256:<digest>` or `platform:services.<catalog>/<service>.imageTag: sha256:<digest>` (docs/delivery.md, "Pinning production images").',
     "",
     "Images that Helm charts choose (Envoy Gateway, cert-manager, kube-prometheus-stack) are pinned by the chart version and not listed.",
     "",
   ];
   return lines.join("\n");
+}
+
+function pinKeysCell(keys: readonly string[]): string {
+  return keys.length ? keys.map((k) => `\`${k}\``).join("<br>") : "— (no config key)";
 }

@@ -163,7 +163,10 @@ export function renderRun(stack: string, run: RunResult, context: RenderContext 
       )
     : undefined;
   for (const [file, content] of report?.files ?? []) files.set(file, content);
-  files.set("summary.txt", summaryText(summary, imageUses(inventory), report?.summary ?? []));
+  files.set(
+    "summary.txt",
+    summaryText(summary, imageUses(inventory, context.settings?.images), report?.summary ?? []),
+  );
   for (const [file, content] of renderViews({ stack, inventory, ...context })) files.set(file, content);
   return { files, inventory, summary };
 }
@@ -194,7 +197,10 @@ export function manifestYaml(object: unknown): string {
   return stringify(object, { version: "1.1", sortMapEntries: true, lineWidth: 0 });
 }
 
-/** summary.txt: the summary line, then every image the stack runs with its registry and pinning. */
+/**
+ * summary.txt: the summary line, then every image the stack runs with its registry and pinning, and
+ * for a tag-only image the config key that pins it.
+ */
 export function summaryText(
   s: RenderSummary,
   images: readonly ImageUse[],
@@ -202,7 +208,7 @@ export function summaryText(
 ): string {
   const imageLines = images.map(
     (u) =>
-      `  ${u.image}  registry ${u.registry}, ${u.pinned ? "pinned by digest" : "tag only"}${u.vetted ? "" : `, unvetted namespace ${u.namespace}`}`,
+      `  ${u.image}  registry ${u.registry}, ${u.pinned ? "pinned by digest" : "tag only"}${u.vetted ? "" : `, unvetted namespace ${u.namespace}`}${!u.pinned && u.pinKeys.length ? `; pin with ${u.pinKeys.join(", ")}` : ""}`,
   );
   return [summaryLine(s), ...analyses, imageSummaryLine(images), ...imageLines, ""].join("\n");
 }

@@ -38,7 +38,9 @@ const VIEWS: readonly View[] = [
     "diagrams/start-order.mmd": toMermaid(startOrderDiagram(inventory)),
     "diagrams/topology.mmd": toMermaid(topologyDiagram(inventory)),
   }),
-  ({ stack, inventory }) => ({ "images.md": imagesMarkdown(stack, imageUses(inventory)) }),
+  ({ stack, inventory, settings }) => ({
+    "images.md": imagesMarkdown(stack, imageUses(inventory, settings?.images)),
+  }),
 ];
 
 /** Every view's files, file name → content. */

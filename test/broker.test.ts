@@ -325,6 +325,13 @@ describe("MessageBroker, aws backend", () => {
     await expectValidObjectsAndSecretPasswords(await get());
   });
 
+  it("runs the bootstrap Job on curlimages/curl, or on the bootstrapImage given (e.g. pinned by digest)", async () => {
+    expect(container(job(await get())).image).toBe("curlimages/curl:8.16.0");
+    const pinned = `curlimages/curl:8.16.0@sha256:${"0".repeat(64)}`;
+    const r = await run("pinned-mq", { ...args, bootstrapImage: pinned });
+    expect(container(job(r)).image).toBe(pinned);
+  });
+
   it("places a single instance in one subnet", async () => {
     const r = await run("stg-mq", { ...args, protect: false, deploymentMode: "SINGLE_INSTANCE" });
     const broker = byName(r, "aws:mq/broker:Broker", "stg-mq-broker");
@@ -368,6 +375,10 @@ describe("MessageBroker, bad input", () => {
       'image: image "rabbitmq" has no tag; pin a version or a digest',
     ],
     [{ namespace: "E-Commerce" }, 'namespace: expected a DNS label such as "ecommerce", found "E-Commerce"'],
+    [
+      { bootstrapImage: "curlimages/curl:latest" },
+      'bootstrapImage: image "curlimages/curl:latest" is not reproducible; pin a version or a digest',
+    ],
   ] as [Partial<MessageBrokerArgs>, string][])("rejects %j", (args, problem) => {
     expect(message(args)).toBe(expected(problem));
   });

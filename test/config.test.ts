@@ -362,6 +362,63 @@ describe("stack config: every bad config gets an exact message", () => {
     ]);
   });
 
+  it("17b. data-service images (platform:images): pinned references only, roles by name", () => {
+    const digest = `sha256:${"ab".repeat(32)}`; // synthetic, well-formed
+    const images = (value: Record<string, string>, stack = "production") =>
+      problems(
+        {
+          ...PRODUCTION_BASE,
+          "platform:stage": stack,
+          "platform:images": JSON.stringify(value),
+        },
+        { stack },
+      );
+    // A digest pin (with or without the tag), and a tag only, are accepted.
+    expect(images({ redis: `redis:7.4.5-alpine@${digest}`, curl: `curlimages/curl@${digest}` })).toEqual([]);
+    expect(images({ postgres: "postgres:15.14-bookworm" }, "staging")).toEqual([]);
+    expect(
+      resolveSettings(
+        source(
+          {
+            ...PRODUCTION_BASE,
+            "platform:images": JSON.stringify({ rabbitmq: `rabbitmq:3.13.7-management@${digest}` }),
+          },
+          {},
+        ),
+      ).settings.images,
+    ).toEqual({ rabbitmq: `rabbitmq:3.13.7-management@${digest}` });
+    // latest, no tag, a malformed digest and an unknown role are refused, each with its key (in the
+    // schema's order of roles, unknown keys last).
+    expect(
+      images({
+        redis: "redis:latest",
+        postgres: "postgres",
+        curl: "curlimages/curl:8.16.0@sha256:abc123",
+        memcached: "memcached:1.6",
+      }),
+    ).toEqual([
+      'platform:images.postgres: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image "postgres" has no tag; pin a version or a digest), found "postgres"',
+      'platform:images.redis: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image "redis:latest" is not reproducible; pin a version or a digest), found "redis:latest"',
+      'platform:images.curl: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image digest "sha256:abc123" is not a sha256 digest of 64 hex digits), found "curlimages/curl:8.16.0@sha256:abc123"',
+      'platform:images.memcached: expected a known key (cloudnativepg, cloudnativepgTimescaledb, curl, postgres, rabbitmq, redis, timescaledb, valkey), found "memcached:1.6"',
+    ]);
+    // Outside production too, and the error names the stack file.
+    expect(() =>
+      resolveSettings(
+        source(
+          {
+            ...PRODUCTION_BASE,
+            "platform:stage": "staging",
+            "platform:images": '{"valkey":"valkey/valkey:latest"}',
+          },
+          { stack: "staging" },
+        ),
+      ),
+    ).toThrow(
+      'Invalid configuration in Pulumi.staging.yaml (1 problem); nothing was created:\n  - platform:images.valkey: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image "valkey/valkey:latest" is not reproducible; pin a version or a digest), found "valkey/valkey:latest"',
+    );
+  });
+
   it("18. a backend that cannot honour the catalog: TimescaleDB on RDS", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:catalogs": '["trading"]' })).toEqual([
       'platform:database.backend: expected "inCluster" for catalog "trading": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.trading.backend to "inCluster"), found "aws"',

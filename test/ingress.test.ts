@@ -549,6 +549,15 @@ describe("IngressGateway arg errors", () => {
     expect(bad({ proxyReplicas: 0 })).toThrow(/proxyReplicas: a whole number from 1 to 50/);
   });
 
+  it("rejects a rate-limit Redis image that is not pinned", () => {
+    expect(bad({ rateLimitRedisImage: "redis:latest" })).toThrow(
+      'rateLimitRedisImage: image "redis:latest" is not reproducible; pin a version or a digest',
+    );
+    expect(bad({ rateLimitRedisImage: "redis@sha256:abc" })).toThrow(
+      'rateLimitRedisImage: image digest "sha256:abc" is not a sha256 digest of 64 hex digits',
+    );
+  });
+
   it("rejects bad routes: exempt prefixes outside the routed ones, duplicates, gRPC paths, rate limits without the limiter", async () => {
     const messages: string[] = [];
     await runProgram(() => {

@@ -9,6 +9,7 @@ import { evaluate, stageFor, type Finding, type RuleResource } from "../policy/r
 import { imageUses } from "../scripts/images";
 import { CATALOGS } from "../services";
 import { reveal, runStack, type RecordedResource } from "./harness";
+import { everyRolePinned, everyServicePinned } from "./image-pins";
 
 const STACKS = ["local", "staging", "production"] as const;
 
@@ -159,5 +160,40 @@ describe("production with its catalog images pinned by digest", () => {
     expect(flagged.length).toBeGreaterThan(0);
     expect(flagged.filter((image) => /acme-|maricusco|chromadb/.test(image))).toEqual([]);
     expect(unpinnedImages(resources)).toEqual(flagged);
+    // What is left is each a data-service role's image, pinned by its platform:images key.
+    const keys = imageUses(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })))
+      .filter((u) => !u.pinned)
+      .map((u) => `${u.image} ${u.pinKeys.join(" ")}`);
+    expect(keys).toEqual([
+      "curlimages/curl:8.16.0 platform:images.curl",
+      "postgres:15.14-bookworm platform:images.postgres",
+      "redis:7.4.5-alpine platform:images.redis",
+      "timescale/timescaledb-ha:pg15.14-ts2.21.3 platform:images.cloudnativepgTimescaledb",
+    ]);
+  });
+});
+
+describe("production with every image pinned by digest (catalog services and every platform:images role)", () => {
+  // Synthetic digests (test/image-pins.ts): the test proves the config path, not a real image.
+  it("passes the digest rule with zero violations, and so the whole policy pack", async () => {
+    const run = await runStack("production", {
+      config: { "platform:services": everyServicePinned(), "platform:images": everyRolePinned() },
+    });
+    const resources = run.resources.filter((r) => r.custom).map(toRuleResource);
+    expect(unpinnedImages(resources)).toEqual([]);
+    expect(report(evaluate(resources, { stage: "production" }))).toEqual([]);
+    // Positive control: the same stack without the role pins is still held back by the data-service images.
+    const catalogOnly = (
+      await runStack("production", { config: { "platform:services": everyServicePinned() } })
+    ).resources
+      .filter((r) => r.custom)
+      .map(toRuleResource);
+    expect(
+      new Set(
+        evaluate(catalogOnly, { stage: "production" })
+          .filter((f) => f.rule === DIGEST_RULE)
+          .map((f) => /image "([^"]+)"/.exec(f.message)?.[1]),
+      ).size,
+    ).toBe(4);
   });
 });

@@ -849,6 +849,26 @@ const CORPUS: BadConfig[] = [
     expected: ['platform:capacity.enforced: expected a known key: did you mean "enforce"?, found false'],
   },
   {
+    name: "images.redis: latest",
+    stack: "production",
+    config: { ...PRODUCTION, "platform:images": { redis: "redis:latest" } },
+    expected: [
+      'platform:images.redis: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image "redis:latest" is not reproducible; pin a version or a digest), found "redis:latest"',
+    ],
+  },
+  {
+    name: "images: a misspelt role and a malformed digest at once",
+    stack: "staging",
+    config: {
+      ...STAGING,
+      "platform:images": { postgress: "postgres:16", rabbitmq: "rabbitmq:3.13@sha256:abc" },
+    },
+    expected: [
+      'platform:images.rabbitmq: expected an image reference repo:tag, repo@sha256:<64 hex> or repo:tag@sha256:<64 hex> (image digest "sha256:abc" is not a sha256 digest of 64 hex digits), found "rabbitmq:3.13@sha256:abc"',
+      'platform:images.postgress: expected a known key: did you mean "postgres"?, found "postgres:16"',
+    ],
+  },
+  {
     name: "a misspelt top-level key",
     stack: "production",
     config: { ...PRODUCTION, "platform:databse": { backend: "aws" } },

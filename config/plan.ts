@@ -8,6 +8,7 @@
  */
 import { type Catalog, type ServiceSpec, type SecretEnv } from "../services/schema";
 import { type PlatformSettings } from "./settings";
+import { cpuMillis } from "../components/lib";
 
 export interface ServicePlan {
   catalog: string;
@@ -170,11 +171,6 @@ function planBuild(spec: ServiceSpec, overrideTag: string | undefined): ServiceP
     ...(spec.build.dockerfile ? { dockerfile: spec.build.dockerfile } : {}),
     ...(digest ? { pinnedDigest: digest } : {}),
   };
-}
-
-/** CPU quantity in millicores: "250m" → 250, "1" → 1000, "0.5" → 500. */
-export function cpuMillis(quantity: string): number {
-  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
 }
 
 /** `resources` with its CPU request lowered to `ceiling` (limits untouched); as given without a ceiling. */

@@ -11,7 +11,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { renderedDemand } from "../analysis/workloads";
-import { cpuMillis, capCpuRequest } from "../config/plan";
+import { capCpuRequest } from "../config/plan";
+import { cpuMillis } from "../components/lib";
 import { ConfigError, formatProblem, resolveSettings } from "../config/settings";
 import { kubernetesObject } from "../scripts/render-lib";
 import { localImages } from "../scripts/engine/local-images";

@@ -361,8 +361,21 @@ export function checkDataSurvives(): void {
 
 /** After destroy: nothing of the stack on the node. */
 export function checkNodeClean(): void {
-  const pvs = kubectl(["get", "pv", "-o", "name"]).trim();
-  check("no PersistentVolume remains", pvs === "", pvs.split("\n").slice(0, 3).join(", "));
+  // The PV controller reclaims a Released volume asynchronously (it deletes the
+  // directory, then the PV object, on its own sync loop), so `destroy` returning
+  // does not mean the PV is gone yet. Wait for it, as for the directories, and
+  // name each straggler with its phase if it outlives the wait.
+  let pvs: string[] = [];
+  for (let i = 0; i < 90; i++) {
+    pvs = kubectl(["get", "pv", "--no-headers", "-o", "custom-columns=NAME:.metadata.name,PHASE:.status.phase"])
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.replace(/\s+/, " "));
+    if (pvs.length === 0) break;
+    spawnSync("sleep", ["1"]);
+  }
+  check("no PersistentVolume remains", pvs.length === 0, pvs.slice(0, 3).join(", "));
   let dirs: string[] = [];
   for (let i = 0; i < 30; i++) {
     dirs = existsSync(HOSTPATH_PV_DIR) ? readdirSync(HOSTPATH_PV_DIR) : [];

@@ -267,21 +267,35 @@ function checkLiveObjects(all: StateResource[]): void {
   const workloads = all.filter((r) =>
     /^kubernetes:(apps\/v1:(Deployment|StatefulSet)|batch\/v1:Job)$/.test(r.type),
   );
-  const notReady = workloads.filter((r) => {
-    const { name, namespace } = live(r);
-    const kind = r.type.split(":").pop() as string;
-    const got = JSON.parse(kubectl(["get", kind.toLowerCase(), name, "-n", namespace, "-o", "json"])) as {
-      spec?: { replicas?: number };
-      status?: { availableReplicas?: number; readyReplicas?: number; succeeded?: number };
-    };
-    if (kind === "Job") return (got.status?.succeeded ?? 0) < 1;
-    const want = got.spec?.replicas ?? 1;
-    return (kind === "Deployment" ? got.status?.availableReplicas : got.status?.readyReplicas) !== want;
-  });
+  const notReadyNow = () =>
+    workloads.filter((r) => {
+      const { name, namespace } = live(r);
+      const kind = r.type.split(":").pop() as string;
+      const got = JSON.parse(kubectl(["get", kind.toLowerCase(), name, "-n", namespace, "-o", "json"])) as {
+        spec?: { replicas?: number };
+        status?: { availableReplicas?: number; readyReplicas?: number; succeeded?: number };
+      };
+      if (kind === "Job") return (got.status?.succeeded ?? 0) < 1;
+      const want = got.spec?.replicas ?? 1;
+      return (kind === "Deployment" ? got.status?.availableReplicas : got.status?.readyReplicas) !== want;
+    });
+  // `up` returned only once every workload was ready. On a real node a pod can drop out of its
+  // Service for a few seconds afterwards (a stand-in's periodic dependency check timing out on a
+  // loaded machine), so allow the stack up to a minute to settle, and say when it needed to.
+  let notReady = notReadyNow();
+  const firstLook = notReady.map((r) => r.urn.split("::").pop()).join(", ");
+  const started = Date.now();
+  while (notReady.length > 0 && Date.now() - started < 60_000) {
+    spawnSync("sleep", ["5"]);
+    notReady = notReadyNow();
+  }
   check(
     `all ${workloads.length} Deployments, StatefulSets and Jobs are ready or complete`,
     workloads.length > 20 && notReady.length === 0,
-    notReady.map((r) => r.urn.split("::").pop()).join(", "),
+    notReady.length > 0
+      ? notReady.map((r) => r.urn.split("::").pop()).join(", ")
+      : firstLook &&
+          `settled in ${Math.round((Date.now() - started) / 1000)} s (not ready at first look: ${firstLook})`,
   );
 
   const secrets = all.filter((r) => r.type === "kubernetes:core/v1:Secret");

@@ -367,7 +367,13 @@ export function checkNodeClean(): void {
   // name each straggler with its phase if it outlives the wait.
   let pvs: string[] = [];
   for (let i = 0; i < 90; i++) {
-    pvs = kubectl(["get", "pv", "--no-headers", "-o", "custom-columns=NAME:.metadata.name,PHASE:.status.phase"])
+    pvs = kubectl([
+      "get",
+      "pv",
+      "--no-headers",
+      "-o",
+      "custom-columns=NAME:.metadata.name,PHASE:.status.phase",
+    ])
       .trim()
       .split("\n")
       .filter(Boolean)

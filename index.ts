@@ -29,7 +29,7 @@ import {
   RedisCache,
   VolumeBackup,
 } from "./components";
-import { childName, selectorLabels, type DataServiceAwsArgs, type EgressPeer } from "./components/lib";
+import { childName, selectorLabels, type DataServiceAwsArgs } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { PLATFORM_LABEL_DOMAIN as labelDomain } from "./config/label-domain";
 import { assertCapacity } from "./analysis/stack";
@@ -377,7 +377,7 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
 
   const appSecrets = generateAppSecrets(plan, settings, secrets, namespace, cluster.provider);
 
-  // Services in start order, so each one's dependencies already exist to depend on.
+  // Services in start order, so each one's callees already exist to pass as endpoints.
   const services = new Map<string, MicroService>();
   const planByName = new Map(plan.services.map((s) => [s.spec.name, s]));
   for (const name of plan.startOrder) {
@@ -389,37 +389,24 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       const secret = appSecrets.get(spec.name);
       if (secret) secretEnv[env] = { secretName: secret.metadata.name, key: env };
     }
-    const egress: EgressPeer[] = [];
-    const waitFor: pulumi.Resource[] = [];
-    const secretFiles: { secretName: string; key: string; mountPath: string }[] = [];
-    if (spec.uses.postgres && postgres) {
-      secretEnv.DATABASE_URL = { secretName: connectionSecret(postgres, spec.name), key: "DATABASE_URL" };
-      // The server's CA, which DATABASE_URL's sslrootcert names (verify-full).
-      if (postgres.serverCa) secretFiles.push(postgres.serverCa);
-      egress.push(postgres.egressPeer);
-      waitFor.push(postgres.bootstrap);
-    }
-    if (spec.uses.redis && redis) {
-      secretEnv.REDIS_URL = { secretName: connectionSecret(redis, spec.name), key: "REDIS_URL" };
-      egress.push(redis.egressPeer);
-      waitFor.push(redis);
-    }
-    if (spec.uses.broker && broker) {
-      secretEnv.RABBITMQ_URL = { secretName: connectionSecret(broker, spec.name), key: "RABBITMQ_URL" };
-      egress.push(broker.egressPeer);
-      waitFor.push(broker.bootstrap);
-    }
-    for (const dep of spec.dependsOn) {
-      const upstream = services.get(dep);
-      if (upstream) waitFor.push(upstream.workload);
-    }
+    const uses = [
+      ...(spec.uses.postgres && postgres ? [postgres] : []),
+      ...(spec.uses.redis && redis ? [redis] : []),
+      ...(spec.uses.broker && broker ? [broker] : []),
+    ];
+    const calls = svc.dependencies.map((dep) => {
+      const callee = services.get(dep.name);
+      if (!callee)
+        throw new Error(`${catalog.name}: ${spec.name} calls ${dep.name}, which is not deployed before it`);
+      return { endpoint: callee.endpoint, env: dep.env };
+    });
     const built = buildImage(settings, svc);
     services.set(
       spec.name,
       new MicroService(
         childName(catalog.name, spec.name),
-        { ...microServiceArgs(ctx, svc, namespace, secretEnv, egress, built?.imageRef), secretFiles },
-        { ...onCluster, ...(waitFor.length ? { dependsOn: waitFor } : {}) },
+        { ...microServiceArgs(ctx, svc, namespace, secretEnv, built?.imageRef), calls, uses },
+        onCluster,
       ),
     );
   }
@@ -534,7 +521,6 @@ function microServiceArgs(
   svc: ServicePlan,
   namespace: PlatformNamespace,
   secretEnv: Record<string, { secretName: pulumi.Input<string>; key: string }>,
-  egress: EgressPeer[],
   image: pulumi.Input<string> = svc.image,
 ): ConstructorParameters<typeof MicroService>[1] {
   const { spec } = svc;
@@ -564,8 +550,6 @@ function microServiceArgs(
     resources: svc.resources,
     env: spec.env,
     secretEnv,
-    dependencies: svc.dependencies,
-    callers: svc.callers,
     ingressFrom: [
       ...(spec.expose && gateway
         ? [
@@ -591,7 +575,6 @@ function microServiceArgs(
         ? [{ namespace: "monitoring", podLabels: { ...PROMETHEUS_POD_LABELS }, port: "metrics" as const }]
         : []),
     ],
-    egress,
     externalEgress: spec.externalEgress,
     ...(spec.persistence
       ? { persistence: { size: spec.persistence.size, mountPath: spec.persistence.mountPath } }
@@ -680,15 +663,6 @@ function generateAppSecrets(
     );
   }
   return result;
-}
-
-function connectionSecret(
-  component: { connectionSecretNames: Record<string, string> },
-  service: string,
-): string {
-  const name = component.connectionSecretNames[service];
-  if (!name) throw new Error(`no connection Secret for ${service}`);
-  return name;
 }
 
 /** `{ image }` when the stack pins the role (`platform:images`); nothing, so the component's default applies, when not. */

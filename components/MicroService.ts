@@ -9,9 +9,13 @@
  * - a Service (ClusterIP, or headless for a StatefulSet) with named ports;
  * - a HorizontalPodAutoscaler (autoscaling/v2) when the replica range allows scaling;
  * - a PodDisruptionBudget (policy/v1) that never blocks a node drain;
- * - a NetworkPolicy: in only from declared callers, out only to declared dependencies, data services
- *   and DNS (the namespace denies everything else, see PlatformNamespace);
+ * - a NetworkPolicy: in only from declared callers, out only to the services it calls, the data
+ *   services it uses and DNS (the namespace denies everything else, see PlatformNamespace);
+ * - per service it calls, an additive NetworkPolicy in the callee's namespace admitting this one;
  * - optionally a migration Job that must succeed before the workload rolls out.
+ *
+ * Relations are stated once, by the side that has them (`calls`, `uses`), with objects rather than
+ * names; that side creates what the relation needs on both ends.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -20,6 +24,7 @@ import {
   childName,
   dnsEgressRule,
   domainKey,
+  egressPeerRule,
   externalEgressAnnotation,
   externalEgressRules,
   externalEgressSummary,
@@ -41,9 +46,11 @@ import {
   standardLabels,
   standardProbes,
   statefulOptions,
+  STAGES,
   typeToken,
   withDependsOn,
   type ContainerResources,
+  type EgressPeer,
   type ExternalEgress,
   type LabelDomainArgs,
   type ProbeTiming,
@@ -54,18 +61,50 @@ import {
 export type MicroServiceStage = Stage;
 export type MicroServiceProtocol = "http" | "grpc";
 
-/** A service this one calls. */
-export interface MicroServiceDependency {
-  /** Service name of the dependency (its Kubernetes Service and pod `app.kubernetes.io/name`). Example: `"python-risk-engine"`. */
+/**
+ * How to reach a service: plain data, so it can also describe a service of another stack (from a
+ * StackReference, or written out). `MicroService.endpoint` is this for a service of this stack.
+ */
+export interface ServiceEndpoint {
+  /** Service name (its Kubernetes Service and pod `app.kubernetes.io/name`). Example: `"python-risk-engine"`. */
   name: string;
-  /** Namespace of the dependency. Default: this service's namespace. Example: `"payments"`. */
-  namespace?: string;
-  /** Port the dependency serves on. Example: `8000`. */
+  /** Namespace of the service. Example: `"trading"` or `ns.name`. */
+  namespace: pulumi.Input<string>;
+  /** Port it serves on. Example: `8000`. */
   port: number;
-  /** How it is called: `http` gets an `http://` URL, `grpc` a bare `host:port` target. */
+  /** `http` gets an `http://` URL, `grpc` a bare `host:port` target. */
   protocol: MicroServiceProtocol;
-  /** Env var that receives the URL. Example: `"RISK_ENGINE_URL"`. */
+  /**
+   * What a caller's workload and migration wait for before they start: the callee's workload (a
+   * Deployment or StatefulSet is created only once it is ready). Set on `MicroService.endpoint`;
+   * omitted for a service of another stack, which is deployed on its own schedule. Default: none.
+   */
+  ready?: pulumi.Resource;
+}
+
+/** A service this one calls. */
+export interface MicroServiceCall {
+  /** The callee. Example: `riskEngine.endpoint`, or `{ name: "ledger", namespace: "payments", port: 8080, protocol: "http" }`. */
+  endpoint: ServiceEndpoint;
+  /** Env var that receives the callee's URL (through the ConfigMap). Example: `"RISK_ENGINE_URL"`. */
   env: string;
+}
+
+/**
+ * What a data service offers the services that use it. ManagedPostgres, RedisCache and MessageBroker
+ * all provide it, whatever their backend, so a consumer is written the same way against each.
+ */
+export interface DataServiceForConsumers {
+  /** Env var the connection URL goes to, the key of that name in each consumer's Secret. Example: `"DATABASE_URL"`. */
+  readonly connectionEnv: string;
+  /** Connection Secret per consumer service name (in the consumer's namespace). */
+  readonly connectionSecretNames: Record<string, string>;
+  /** How consumers reach the server, for their egress NetworkPolicy. */
+  readonly egressPeer: EgressPeer;
+  /** A single key of a Secret to mount as a file: the server's CA, which the URL names. Default: none. */
+  readonly serverCa?: { secretName: string; key: string; mountPath: string };
+  /** What consumers' workloads and migrations wait for: the server up, their roles and Secrets in place. */
+  readonly ready: pulumi.Resource;
 }
 
 /** Traffic allowed in from another namespace (the gateway, the monitoring stack). */
@@ -78,7 +117,7 @@ export interface MicroServiceIngressFrom {
   port: "service" | "metrics";
 }
 
-/** Egress to something that is not a MicroService: an in-cluster data service, or AWS address ranges. */
+/** Egress to something that is neither a MicroService nor a data service component: pods by name, or address ranges. */
 export type MicroServiceEgress =
   | {
       /** Pods of a workload labelled with `selectorLabels(name)`. Example: `{ name: "postgres", namespace: "data" }` (namespace default: this service's). */
@@ -187,13 +226,35 @@ export interface MicroServiceArgs extends LabelDomainArgs {
    * (a database's CA, which the DATABASE_URL's `sslrootcert` names).
    */
   secretFiles?: { secretName: string; key: string; mountPath: string }[];
-  /** Services this one calls: URL env vars and NetworkPolicy egress. Default: `[]`. */
-  dependencies?: MicroServiceDependency[];
-  /** Services in the same namespace allowed to call this one on its service port. Default: `[]`. Example: `["backend-api"]`. */
+  /**
+   * Services this one calls, stated once here: each call gives the URL env var, this service's egress
+   * rule, an additive NetworkPolicy in the callee's namespace that admits this service's pods on the
+   * callee's port, and the start order (the workload and migration wait for the callee's workload).
+   * Pass `callee.endpoint` for a MicroService of this stack, or a `ServiceEndpoint` literal for one in
+   * another stack. Default: `[]`. Example: `[{ endpoint: riskEngine.endpoint, env: "RISK_ENGINE_URL" }]`.
+   */
+  calls?: MicroServiceCall[];
+  /**
+   * Data services this one uses, stated once here: each gives its connection Secret as an env var
+   * (`connectionEnv`: `DATABASE_URL`, `REDIS_URL`, `RABBITMQ_URL`), the server's CA file when it has
+   * one, the egress rule, and the start order (the workload and migration wait for the store's `ready`
+   * gate). The store must list this service among its `consumers` (that is where its role, Secret and
+   * ingress rule come from); a service it does not list is an error naming both. Default: `[]`.
+   * Example: `[ordersDb, sessionCache]`.
+   */
+  uses?: DataServiceForConsumers[];
+  /**
+   * Callers in the same namespace admitted on the service port by name, for callers that live in
+   * another stack (callers in this stack state the call themselves, with `calls`). Default: `[]`.
+   * Example: `["backend-api"]`.
+   */
   callers?: string[];
   /** Other namespaces allowed in (gateway on the service port, monitoring on the metrics port). Default: `[]`. */
   ingressFrom?: MicroServiceIngressFrom[];
-  /** Data services this one reaches (in-cluster pods or AWS CIDRs). DNS is always allowed. Default: `[]`. */
+  /**
+   * Other destinations this one reaches (in-cluster pods or CIDRs) that are neither a MicroService
+   * (`calls`) nor a data service component (`uses`). DNS is always allowed. Default: `[]`.
+   */
   egress?: MicroServiceEgress[];
   /**
    * Endpoints outside the cluster the service calls, with why. Each declared port is opened to public
@@ -253,12 +314,13 @@ export interface MicroServiceArgs extends LabelDomainArgs {
  * A hardened microservice workload with its Service, autoscaling, disruption budget, network policy,
  * configuration and migration.
  *
- * Ordering contract: `opts.dependsOn` holds back only the migration Job and the workload. The
- * component registers itself without it and hands it to exactly those two children, so the
- * ServiceAccount, ConfigMap, Service, PDB, HPA and NetworkPolicy are created in parallel with the
- * things this service waits for. (Pulumi's Node SDK does not pass a component's `dependsOn` to its
- * children anyway; the point is that it reaches the two that need it.) Conversely, anything that
- * depends ON a MicroService waits for all its children, including a healthy rollout.
+ * Ordering contract: `opts.dependsOn`, the `ready` gates of the data services in `uses` and of the
+ * endpoints in `calls` hold back only the migration Job and the workload. The component registers
+ * itself without them and hands them to exactly those two children, so the ServiceAccount,
+ * ConfigMap, Service, PDB, HPA and NetworkPolicies are created in parallel with the things this
+ * service waits for. (Pulumi's Node SDK does not pass a component's `dependsOn` to its children
+ * anyway; the point is that it reaches the two that need it.) Conversely, anything that depends ON a
+ * MicroService waits for all its children, including a healthy rollout.
  *
  * Inside the component, the workload waits for what its pods need to start (ConfigMap and
  * ServiceAccount through their names, its NetworkPolicy and the migration explicitly); the Job waits
@@ -272,6 +334,8 @@ export class MicroService extends pulumi.ComponentResource {
   /** In-cluster URL: `http://<svc>.<ns>.svc.cluster.local:<port>` (HTTP) or `<svc>.<ns>.svc.cluster.local:<port>` (gRPC target). */
   public readonly url: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
+  /** What another service passes in `calls` to call this one (its `ready` is this service's workload). */
+  public readonly endpoint: ServiceEndpoint;
   /** Port Prometheus scrapes, or undefined when metrics are disabled. */
   public readonly metricsPort: pulumi.Output<number | undefined>;
   /** Path Prometheus scrapes, or undefined when metrics are disabled. */
@@ -286,6 +350,8 @@ export class MicroService extends pulumi.ComponentResource {
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
   public readonly configMap: k8s.core.v1.ConfigMap;
   public readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  /** Per service called, the NetworkPolicy in its namespace that admits this one. */
+  public readonly callerAdmissions: k8s.networking.v1.NetworkPolicy[];
   public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
   /** The HPA, when `replicas.max > replicas.min` on a Deployment. */
   public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
@@ -298,399 +364,38 @@ export class MicroService extends pulumi.ComponentResource {
     if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);
     super(typeToken("MicroService"), name, {}, options);
 
-    const c = resolve(name, args);
-    const ns = pulumi.output(args.namespace);
-    const labels = standardLabels({
-      name: c.serviceName,
-      component: c.component,
-      platform: args.platform,
-      stage: args.stage,
-      labelDomain: args.labelDomain,
+    const spec = normalize(name, args, dependsOn, this);
+    this.serviceAccount = createServiceAccount(spec);
+    this.configMap = createConfig(spec);
+    const pod = podEnvironment(spec, this.configMap);
+    this.migrationJob = spec.migration ? createMigration(spec, pod, this.serviceAccount) : undefined;
+    this.networkPolicy = createNetworkPolicy(spec, pod);
+    this.callerAdmissions = createCallerAdmissions(spec);
+    this.service = createService(spec);
+    this.workload = createWorkload(spec, pod, {
+      serviceAccount: this.serviceAccount,
+      service: this.service,
+      waitFor: [this.networkPolicy, ...(this.migrationJob ? [this.migrationJob] : [])],
     });
-    // The version label changes with every release, so only objects that change with the image carry it.
-    const versionedLabels = { ...labels, [LABEL.version]: c.version };
-    const selector = selectorLabels(c.serviceName);
-    const meta = (
-      objectName: pulumi.Input<string>,
-      objectLabels: Record<string, pulumi.Input<string>> = labels,
-    ) => ({
-      name: objectName,
-      namespace: ns,
-      labels: objectLabels,
-    });
-    const child = { parent: this };
+    this.autoscaler = spec.autoscaled ? createAutoscaling(spec) : undefined;
+    this.podDisruptionBudget = createDisruptionBudget(spec);
 
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(
-      childName(name, "sa"),
-      { metadata: meta(c.serviceName), automountServiceAccountToken: c.automountToken },
-      child,
-    );
-
-    const configData = pulumi
-      .output(c.dependencies.map((d) => ({ env: d.env, url: dependencyUrl(d, d.namespace ?? ns) })))
-      .apply((deps) => ({ ...c.env, ...Object.fromEntries(deps.map((d) => [d.env, d.url])) }));
-    this.configMap = new k8s.core.v1.ConfigMap(
-      childName(name, "env"),
-      { metadata: meta(childName(c.serviceName, "env")), data: configData },
-      child,
-    );
-
-    const secretEnv: k8s.types.input.core.v1.EnvVar[] = Object.entries(c.secretEnv).map(([envName, ref]) => ({
-      name: envName,
-      valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
-    }));
-    const envFrom: k8s.types.input.core.v1.EnvFromSource[] = [
-      { configMapRef: { name: this.configMap.metadata.name } },
-    ];
-    const scratch = scratchVolumes(c.writablePaths);
-    const files = secretFileVolumes(c.secretFiles);
-
-    const egressRules: k8s.types.input.networking.v1.NetworkPolicyEgressRule[] = c.egress.map((e) =>
-      "cidrs" in e
-        ? { to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: e.port }] }
-        : { to: [podPeer(e.pod.name, e.pod.namespace)], ports: [{ protocol: "TCP", port: e.port }] },
-    );
-
-    // Migration first: same image, settings and secrets, no ports, no probes; only DNS and the data
-    // services out. Its pods are a different instance, so the Service never routes to them.
-    if (c.migration) {
-      const instance = childName(c.serviceName, "migration");
-      const migrationSelector = { [LABEL.name]: c.serviceName, [LABEL.instance]: instance };
-      const migrationLabels = { ...versionedLabels, ...migrationSelector, [LABEL.component]: "migration" };
-      const migrationPolicy = new k8s.networking.v1.NetworkPolicy(
-        childName(name, "migration-netpol"),
-        {
-          metadata: meta(instance, migrationLabels),
-          // No `ingress` key at all: policyTypes Ingress with no rules already denies everything, and
-          // the API server drops an empty list, so sending `[]` would show as a change on every apply.
-          spec: {
-            podSelector: { matchLabels: migrationSelector },
-            policyTypes: ["Ingress", "Egress"],
-            egress: [dnsEgressRule(), ...egressRules],
-          },
-        },
-        child,
-      );
-      this.migrationJob = new k8s.batch.v1.Job(
-        childName(name, "migrate"),
-        {
-          metadata: meta(c.migration.jobName, migrationLabels),
-          spec: {
-            // No ttlSecondsAfterFinished: a Job the cluster deletes by itself would show up as drift.
-            backoffLimit: 2,
-            activeDeadlineSeconds: c.migration.timeoutSeconds,
-            template: {
-              metadata: { labels: migrationLabels },
-              spec: {
-                restartPolicy: "Never",
-                serviceAccountName: this.serviceAccount.metadata.name,
-                automountServiceAccountToken: c.automountToken,
-                enableServiceLinks: false,
-                securityContext: restrictedPodSecurityContext(c.runAsUser),
-                containers: [
-                  {
-                    name: "migrate",
-                    image: c.image,
-                    imagePullPolicy: "IfNotPresent",
-                    command: c.migration.command,
-                    envFrom,
-                    env: secretEnv,
-                    resources: c.resources,
-                    securityContext: restrictedContainerSecurityContext(c.runAsUser),
-                    volumeMounts: [...scratch.mounts, ...files.mounts],
-                    terminationMessagePolicy: "FallbackToLogsOnError",
-                  },
-                ],
-                volumes: [...scratch.volumes, ...files.volumes],
-              },
-            },
-          },
-        },
-        {
-          parent: this,
-          dependsOn: withDependsOn(dependsOn, migrationPolicy),
-          // Pulumi waits for the Job to succeed; give it as long as the Job may run (its default is 10 minutes).
-          customTimeouts: { create: c.migration.awaitTimeout, update: c.migration.awaitTimeout },
-        },
-      );
-    }
-
-    // Network policy of the service pods.
-    const servicePortRule = (from: k8s.types.input.networking.v1.NetworkPolicyPeer[], port: number) => ({
-      from,
-      ports: [{ protocol: "TCP", port }],
-    });
-    const ingressRules: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
-      ...(c.callers.length > 0
-        ? [
-            servicePortRule(
-              c.callers.map((caller) => podPeer(caller)),
-              c.port,
-            ),
-          ]
-        : []),
-      ...c.ingressFrom.map((i) =>
-        servicePortRule(
-          [
-            {
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": i.namespace } },
-              ...(i.podLabels ? { podSelector: { matchLabels: i.podLabels } } : {}),
-            },
-          ],
-          i.port === "metrics" ? (c.metrics?.port ?? c.port) : c.port,
-        ),
-      ),
-    ];
-    this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
-      childName(name, "netpol"),
-      {
-        metadata: {
-          ...meta(c.serviceName),
-          ...(c.externalEgress.length > 0
-            ? {
-                annotations: {
-                  [externalEgressAnnotation(args.labelDomain)]: externalEgressSummary(c.externalEgress),
-                },
-              }
-            : {}),
-        },
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress", "Egress"],
-          // Omitted when empty (deny all in): the API server drops an empty list, which would
-          // otherwise be a perpetual diff.
-          ...(ingressRules.length > 0 ? { ingress: ingressRules } : {}),
-          egress: [
-            dnsEgressRule(),
-            ...c.dependencies.map((d) => ({
-              to: [podPeer(d.name, d.namespace)],
-              ports: [{ protocol: "TCP", port: d.port }],
-            })),
-            ...egressRules,
-            ...externalEgressRules(c.externalEgress),
-          ],
-        },
-      },
-      child,
-    );
-
-    // The pod.
-    const portName = c.protocol; // "http" or "grpc"
-    const containerPorts: k8s.types.input.core.v1.ContainerPort[] = [
-      { name: portName, containerPort: c.port, protocol: "TCP" },
-    ];
-    if (c.metrics?.separate)
-      containerPorts.push({ name: "metrics", containerPort: c.metrics.port, protocol: "TCP" });
-    const probes = standardProbes({
-      check:
-        c.protocol === "grpc"
-          ? { grpc: { port: c.port } }
-          : { http: { path: c.health.livenessPath, port: portName } },
-      startupPath: c.health.startupPath,
-      readinessPath: c.health.readinessPath,
-      startup: c.health.startup,
-      liveness: c.health.liveness,
-      readiness: c.health.readiness,
-    });
-    const dataVolume = "data";
-    const container: k8s.types.input.core.v1.Container = {
-      name: c.serviceName,
-      image: c.image,
-      imagePullPolicy: "IfNotPresent",
-      ports: containerPorts,
-      envFrom,
-      env: secretEnv,
-      resources: c.resources,
-      securityContext: restrictedContainerSecurityContext(c.runAsUser),
-      ...probes,
-      // The sleep action needs no shell or `sleep` binary in the image (distroless images have neither).
-      lifecycle: { preStop: { sleep: { seconds: c.drainSeconds } } },
-      volumeMounts: [
-        ...scratch.mounts,
-        ...(c.persistence ? [{ name: dataVolume, mountPath: c.persistence.mountPath }] : []),
-        ...files.mounts,
-      ],
-      terminationMessagePolicy: "FallbackToLogsOnError",
+    this.serviceName = pulumi.output(spec.serviceName);
+    this.namespace = spec.ns;
+    this.url = dependencyUrl({ name: spec.serviceName, port: spec.port, protocol: spec.protocol }, spec.ns);
+    this.port = pulumi.output(spec.port);
+    this.endpoint = {
+      name: spec.serviceName,
+      namespace: spec.ns,
+      port: spec.port,
+      protocol: spec.protocol,
+      ready: this.workload,
     };
-    const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
-      metadata: {
-        labels: versionedLabels,
-        annotations: {
-          // ConfigMap edits do not restart pods by themselves; a changed checksum rolls them.
-          [domainKey(args.labelDomain, "config-checksum")]: configData.apply(stableHash),
-          "kubectl.kubernetes.io/default-container": c.serviceName,
-        },
-      },
-      spec: {
-        serviceAccountName: this.serviceAccount.metadata.name,
-        automountServiceAccountToken: c.automountToken,
-        // Service links inject a variable per Service of the namespace: noise that can shadow real settings.
-        enableServiceLinks: false,
-        securityContext: restrictedPodSecurityContext(c.runAsUser),
-        terminationGracePeriodSeconds: c.gracePeriodSeconds,
-        containers: [container],
-        volumes: [...scratch.volumes, ...files.volumes],
-        ...(c.replicas.max > 1
-          ? { topologySpreadConstraints: spreadConstraints(selector, c.zoneSpread, !c.persistence) }
-          : {}),
-      },
-    };
-
-    const workloadDependsOn = withDependsOn(
-      dependsOn,
-      this.networkPolicy,
-      ...(this.migrationJob ? [this.migrationJob] : []),
-    );
-    const fixedReplicas = c.autoscaled ? {} : { replicas: c.replicas.min };
-    const serviceSpecPorts: k8s.types.input.core.v1.ServicePort[] = [
-      // appProtocol tells Gateway API implementations to speak HTTP/2 cleartext to a gRPC backend.
-      {
-        name: portName,
-        port: c.port,
-        targetPort: portName,
-        protocol: "TCP",
-        appProtocol: c.protocol === "grpc" ? "kubernetes.io/h2c" : "http",
-      },
-      ...(c.metrics?.separate
-        ? [
-            {
-              name: "metrics",
-              port: c.metrics.port,
-              targetPort: "metrics",
-              protocol: "TCP",
-              appProtocol: "http",
-            },
-          ]
-        : []),
-    ];
-
-    if (c.persistence) {
-      this.service = new k8s.core.v1.Service(
-        childName(name, "svc"),
-        {
-          metadata: meta(c.serviceName),
-          spec: { clusterIP: "None", selector, ports: serviceSpecPorts, publishNotReadyAddresses: false },
-        },
-        child,
-      );
-      this.workload = new k8s.apps.v1.StatefulSet(
-        childName(name, "sts"),
-        {
-          metadata: {
-            ...meta(c.serviceName, versionedLabels),
-            ...(args.singleton
-              ? { annotations: { [singletonAnnotation(args.labelDomain)]: args.singleton.reason } }
-              : {}),
-          },
-          spec: {
-            ...fixedReplicas,
-            serviceName: this.service.metadata.name,
-            selector: { matchLabels: selector },
-            podManagementPolicy: "OrderedReady",
-            updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
-            revisionHistoryLimit: 5,
-            // Volumes hold the data; deleting or scaling the StatefulSet must never delete them.
-            persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
-            template: podTemplate,
-            volumeClaimTemplates: [
-              {
-                metadata: { name: dataVolume, labels },
-                spec: {
-                  accessModes: ["ReadWriteOnce"],
-                  resources: { requests: { storage: c.persistence.size } },
-                  ...(c.persistence.storageClassName
-                    ? { storageClassName: c.persistence.storageClassName }
-                    : {}),
-                },
-              },
-            ],
-          },
-        },
-        { parent: this, dependsOn: workloadDependsOn, ...statefulOptions(c.protect) },
-      );
-    } else {
-      this.service = new k8s.core.v1.Service(
-        childName(name, "svc"),
-        { metadata: meta(c.serviceName), spec: { type: "ClusterIP", selector, ports: serviceSpecPorts } },
-        child,
-      );
-      this.workload = new k8s.apps.v1.Deployment(
-        childName(name, "deploy"),
-        {
-          metadata: meta(c.serviceName, versionedLabels),
-          spec: {
-            ...fixedReplicas,
-            selector: { matchLabels: selector },
-            // Zero downtime: a new pod must be ready before an old one goes.
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
-            progressDeadlineSeconds: 600,
-            revisionHistoryLimit: 5,
-            template: podTemplate,
-          },
-        },
-        { parent: this, dependsOn: workloadDependsOn },
-      );
-    }
-
-    if (c.autoscaled) {
-      this.autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        childName(name, "hpa"),
-        {
-          metadata: meta(c.serviceName),
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: c.serviceName },
-            minReplicas: c.replicas.min,
-            maxReplicas: c.replicas.max,
-            metrics: [
-              {
-                type: "Resource",
-                resource: {
-                  name: "cpu",
-                  target: { type: "Utilization", averageUtilization: c.cpuUtilization },
-                },
-              },
-              {
-                type: "Resource",
-                resource: {
-                  name: "memory",
-                  target: { type: "Utilization", averageUtilization: c.memoryUtilization },
-                },
-              },
-            ],
-            // Scale up at once, scale down only after five calm minutes (no flapping after a burst).
-            behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
-          },
-        },
-        child,
-      );
-    }
-
-    // maxUnavailable 1 rather than minAvailable: a drain can always evict one pod (never blocked, even
-    // at a single replica), and it stays right when the HPA has scaled above the floor. Unhealthy pods
-    // never count against the budget, so a crash-looping pod cannot wedge a node drain.
-    this.podDisruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
-      childName(name, "pdb"),
-      {
-        metadata: meta(c.serviceName),
-        spec: {
-          selector: { matchLabels: selector },
-          maxUnavailable: 1,
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-      child,
-    );
-
-    this.serviceName = pulumi.output(c.serviceName);
-    this.namespace = ns;
-    this.url = dependencyUrl({ name: c.serviceName, port: c.port, protocol: c.protocol }, ns);
-    this.port = pulumi.output(c.port);
-    this.metricsPort = pulumi.output(c.metrics?.port);
-    this.metricsPath = pulumi.output(c.metrics?.path);
+    this.metricsPort = pulumi.output(spec.metrics?.port);
+    this.metricsPath = pulumi.output(spec.metrics?.path);
     this.metricsPortName = pulumi.output(metricsPortNameFor(args));
-    this.selectorLabels = pulumi.output(selector);
-    this.workloadKind = pulumi.output(c.persistence ? ("StatefulSet" as const) : ("Deployment" as const));
-
+    this.selectorLabels = pulumi.output(spec.selector);
+    this.workloadKind = pulumi.output(spec.persistence ? ("StatefulSet" as const) : ("Deployment" as const));
     this.registerOutputs({
       serviceName: this.serviceName,
       namespace: this.namespace,
@@ -714,6 +419,532 @@ export function dependencyUrl(
     const address = `${serviceHost(d.name, ns)}:${d.port}`;
     return d.protocol === "http" ? `http://${address}` : address;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The steps
+// ---------------------------------------------------------------------------------------------------
+
+/** Everything the steps share: args with defaults applied, labels, the relations resolved. */
+type Spec = ReturnType<typeof normalize>;
+/** What the workload and the migration Job share: settings, secrets, volumes, egress. */
+type PodEnvironment = ReturnType<typeof podEnvironment>;
+
+/** The args with every default applied, plus the labels, metadata and relations every step uses. */
+function normalize(
+  name: string,
+  args: MicroServiceArgs,
+  dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+  parent: MicroService,
+) {
+  const c = resolve(name, args);
+  const ns = pulumi.output(args.namespace);
+  const labels = standardLabels({
+    name: c.serviceName,
+    component: c.component,
+    platform: args.platform,
+    stage: args.stage,
+    labelDomain: args.labelDomain,
+  });
+  const meta = (
+    objectName: pulumi.Input<string>,
+    objectLabels: Record<string, pulumi.Input<string>> = labels,
+  ) => ({
+    name: objectName,
+    namespace: ns,
+    labels: objectLabels,
+  });
+  // What the workload and migration wait for: the caller's dependsOn, then the relations' gates.
+  const gates = [
+    ...c.uses.map((store) => store.ready),
+    ...c.calls.flatMap((call) => (call.endpoint.ready ? [call.endpoint.ready] : [])),
+  ];
+  return {
+    ...c,
+    name,
+    labelDomain: args.labelDomain,
+    singleton: args.singleton,
+    ns,
+    labels,
+    // The version label changes with every release, so only objects that change with the image carry it.
+    versionedLabels: { ...labels, [LABEL.version]: c.version },
+    selector: selectorLabels(c.serviceName),
+    meta,
+    waitFor: (...own: pulumi.Resource[]) => withDependsOn(dependsOn, ...gates, ...own),
+    child: { parent } as pulumi.CustomResourceOptions,
+  };
+}
+
+function createServiceAccount(spec: Spec): k8s.core.v1.ServiceAccount {
+  return new k8s.core.v1.ServiceAccount(
+    childName(spec.name, "sa"),
+    { metadata: spec.meta(spec.serviceName), automountServiceAccountToken: spec.automountToken },
+    spec.child,
+  );
+}
+
+/** The plain settings and the URL of every service called: what the ConfigMap holds. */
+function configData(spec: Spec): pulumi.Output<Record<string, string>> {
+  return pulumi
+    .output(
+      spec.calls.map((call) => ({
+        env: call.env,
+        url: dependencyUrl(call.endpoint, call.endpoint.namespace),
+      })),
+    )
+    .apply((urls) => ({ ...spec.env, ...Object.fromEntries(urls.map((u) => [u.env, u.url])) }));
+}
+
+function createConfig(spec: Spec): k8s.core.v1.ConfigMap {
+  return new k8s.core.v1.ConfigMap(
+    childName(spec.name, "env"),
+    { metadata: spec.meta(childName(spec.serviceName, "env")), data: configData(spec) },
+    spec.child,
+  );
+}
+
+/** Settings, secrets, files, scratch space and egress: shared by the workload and the migration Job. */
+function podEnvironment(spec: Spec, configMap: k8s.core.v1.ConfigMap) {
+  const connectionEnv = Object.fromEntries(
+    spec.uses.map((store) => [
+      store.connectionEnv,
+      { secretName: store.connectionSecretNames[spec.serviceName]!, key: store.connectionEnv },
+    ]),
+  );
+  const secretEnv: k8s.types.input.core.v1.EnvVar[] = Object.entries({
+    ...spec.secretEnv,
+    ...connectionEnv,
+  }).map(([envName, ref]) => ({
+    name: envName,
+    valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+  }));
+  const scratch = scratchVolumes(spec.writablePaths);
+  const files = secretFileVolumes([
+    ...spec.secretFiles,
+    ...spec.uses.flatMap((store) => (store.serverCa ? [store.serverCa] : [])),
+  ]);
+  return {
+    envFrom: [{ configMapRef: { name: configMap.metadata.name } }] as k8s.types.input.core.v1.EnvFromSource[],
+    secretEnv,
+    volumes: [...scratch.volumes, ...files.volumes],
+    scratchMounts: scratch.mounts,
+    fileMounts: files.mounts,
+    egressRules: podEgressRules(spec),
+    // ConfigMap edits do not restart pods by themselves; a changed checksum rolls them.
+    configChecksum: configData(spec).apply(stableHash),
+  };
+}
+
+/**
+ * The migration: same image, settings and secrets, no ports, no probes; only DNS and the data
+ * services out. Its pods are a different instance, so the Service never routes to them.
+ */
+function createMigration(
+  spec: Spec,
+  pod: PodEnvironment,
+  serviceAccount: k8s.core.v1.ServiceAccount,
+): k8s.batch.v1.Job {
+  const migration = spec.migration!;
+  const instance = childName(spec.serviceName, "migration");
+  const migrationSelector = { [LABEL.name]: spec.serviceName, [LABEL.instance]: instance };
+  const migrationLabels = { ...spec.versionedLabels, ...migrationSelector, [LABEL.component]: "migration" };
+  const migrationPolicy = new k8s.networking.v1.NetworkPolicy(
+    childName(spec.name, "migration-netpol"),
+    {
+      metadata: spec.meta(instance, migrationLabels),
+      // No `ingress` key at all: policyTypes Ingress with no rules already denies everything, and
+      // the API server drops an empty list, so sending `[]` would show as a change on every apply.
+      spec: {
+        podSelector: { matchLabels: migrationSelector },
+        policyTypes: ["Ingress", "Egress"],
+        egress: [dnsEgressRule(), ...pod.egressRules],
+      },
+    },
+    spec.child,
+  );
+  return new k8s.batch.v1.Job(
+    childName(spec.name, "migrate"),
+    {
+      metadata: spec.meta(migration.jobName, migrationLabels),
+      spec: {
+        // No ttlSecondsAfterFinished: a Job the cluster deletes by itself would show up as drift.
+        backoffLimit: 2,
+        activeDeadlineSeconds: migration.timeoutSeconds,
+        template: {
+          metadata: { labels: migrationLabels },
+          spec: {
+            restartPolicy: "Never",
+            serviceAccountName: serviceAccount.metadata.name,
+            automountServiceAccountToken: spec.automountToken,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(spec.runAsUser),
+            containers: [
+              {
+                name: "migrate",
+                image: spec.image,
+                imagePullPolicy: "IfNotPresent",
+                command: migration.command,
+                envFrom: pod.envFrom,
+                env: pod.secretEnv,
+                resources: spec.resources,
+                securityContext: restrictedContainerSecurityContext(spec.runAsUser),
+                volumeMounts: [...pod.scratchMounts, ...pod.fileMounts],
+                terminationMessagePolicy: "FallbackToLogsOnError",
+              },
+            ],
+            volumes: pod.volumes,
+          },
+        },
+      },
+    },
+    {
+      ...spec.child,
+      dependsOn: spec.waitFor(migrationPolicy),
+      // Pulumi waits for the Job to succeed; give it as long as the Job may run (its default is 10 minutes).
+      customTimeouts: { create: migration.awaitTimeout, update: migration.awaitTimeout },
+    },
+  );
+}
+
+/**
+ * A pod peer for `name`'s pods in `peerNamespace`, seen from a policy in `policyNamespace`: the pod
+ * selector alone when both are the same namespace, else with the namespace selector.
+ */
+function podPeerFrom(
+  name: string,
+  peerNamespace: pulumi.Input<string>,
+  policyNamespace: pulumi.Input<string>,
+): pulumi.Output<k8s.types.input.networking.v1.NetworkPolicyPeer> {
+  return pulumi
+    .all([peerNamespace, policyNamespace])
+    .apply(([peer, own]) => podPeer(name, peer === own ? undefined : peer));
+}
+
+/** The service pods' own policy: in from declared callers, out to DNS, callees, data services and declared endpoints. */
+function createNetworkPolicy(spec: Spec, pod: PodEnvironment): k8s.networking.v1.NetworkPolicy {
+  const portRule = (from: k8s.types.input.networking.v1.NetworkPolicyPeer[], port: number) => ({
+    from,
+    ports: [{ protocol: "TCP", port }],
+  });
+  const ingressRules: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
+    ...(spec.callers.length > 0
+      ? [
+          portRule(
+            spec.callers.map((caller) => podPeer(caller)),
+            spec.port,
+          ),
+        ]
+      : []),
+    ...spec.ingressFrom.map((i) =>
+      portRule(
+        [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": i.namespace } },
+            ...(i.podLabels ? { podSelector: { matchLabels: i.podLabels } } : {}),
+          },
+        ],
+        i.port === "metrics" ? (spec.metrics?.port ?? spec.port) : spec.port,
+      ),
+    ),
+  ];
+  const calleeRules = spec.calls.map(({ endpoint }) => ({
+    to: [podPeerFrom(endpoint.name, endpoint.namespace, spec.ns)],
+    ports: [{ protocol: "TCP", port: endpoint.port }],
+  }));
+  return new k8s.networking.v1.NetworkPolicy(
+    childName(spec.name, "netpol"),
+    {
+      metadata: {
+        ...spec.meta(spec.serviceName),
+        ...(spec.externalEgress.length > 0
+          ? {
+              annotations: {
+                [externalEgressAnnotation(spec.labelDomain)]: externalEgressSummary(spec.externalEgress),
+              },
+            }
+          : {}),
+      },
+      spec: {
+        podSelector: { matchLabels: spec.selector },
+        policyTypes: ["Ingress", "Egress"],
+        // Omitted when empty (deny all in): the API server drops an empty list, which would
+        // otherwise be a perpetual diff.
+        ...(ingressRules.length > 0 ? { ingress: ingressRules } : {}),
+        egress: [
+          dnsEgressRule(),
+          ...calleeRules,
+          ...pod.egressRules,
+          ...externalEgressRules(spec.externalEgress),
+        ],
+      },
+    },
+    spec.child,
+  );
+}
+
+/** The egress rules to declared endpoints and used data services (the Job's as well as the pods'). */
+function podEgressRules(spec: Spec): k8s.types.input.networking.v1.NetworkPolicyEgressRule[] {
+  return [
+    ...spec.egress.map((e) =>
+      "cidrs" in e
+        ? { to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: e.port }] }
+        : { to: [podPeer(e.pod.name, e.pod.namespace)], ports: [{ protocol: "TCP", port: e.port }] },
+    ),
+    ...spec.uses.map((store) => egressPeerRule(store.egressPeer)),
+  ];
+}
+
+/**
+ * The callee's half of each call: an additive NetworkPolicy in the callee's namespace that admits
+ * this service's pods on the callee's port. Policies add up, so it opens exactly this flow in the
+ * callee's default-deny namespace; it belongs to (and is deleted with) the caller.
+ */
+function createCallerAdmissions(spec: Spec): k8s.networking.v1.NetworkPolicy[] {
+  return spec.calls.map(
+    ({ endpoint }) =>
+      new k8s.networking.v1.NetworkPolicy(
+        childName(spec.name, `admit-to-${endpoint.name}`),
+        {
+          metadata: {
+            name: `${endpoint.name}-from-${spec.serviceName}`,
+            namespace: endpoint.namespace,
+            labels: spec.labels,
+          },
+          spec: {
+            podSelector: { matchLabels: selectorLabels(endpoint.name) },
+            policyTypes: ["Ingress"],
+            ingress: [
+              {
+                from: [podPeerFrom(spec.serviceName, spec.ns, endpoint.namespace)],
+                ports: [{ protocol: "TCP", port: endpoint.port }],
+              },
+            ],
+          },
+        },
+        spec.child,
+      ),
+  );
+}
+
+/** The Service's ports: the service port by protocol name, and `metrics` when it is separate. */
+function servicePorts(spec: Spec): k8s.types.input.core.v1.ServicePort[] {
+  return [
+    // appProtocol tells Gateway API implementations to speak HTTP/2 cleartext to a gRPC backend.
+    {
+      name: spec.protocol,
+      port: spec.port,
+      targetPort: spec.protocol,
+      protocol: "TCP",
+      appProtocol: spec.protocol === "grpc" ? "kubernetes.io/h2c" : "http",
+    },
+    ...(spec.metrics?.separate
+      ? [
+          {
+            name: "metrics",
+            port: spec.metrics.port,
+            targetPort: "metrics",
+            protocol: "TCP",
+            appProtocol: "http",
+          },
+        ]
+      : []),
+  ];
+}
+
+/** ClusterIP for a Deployment; headless (stable pod names) for a StatefulSet. */
+function createService(spec: Spec): k8s.core.v1.Service {
+  const ports = servicePorts(spec);
+  return new k8s.core.v1.Service(
+    childName(spec.name, "svc"),
+    {
+      metadata: spec.meta(spec.serviceName),
+      spec: spec.persistence
+        ? { clusterIP: "None", selector: spec.selector, ports, publishNotReadyAddresses: false }
+        : { type: "ClusterIP", selector: spec.selector, ports },
+    },
+    spec.child,
+  );
+}
+
+/** The service's container: ports, probes, settings, secrets, hardening and a drain before SIGTERM. */
+function serviceContainer(spec: Spec, pod: PodEnvironment): k8s.types.input.core.v1.Container {
+  const ports: k8s.types.input.core.v1.ContainerPort[] = [
+    { name: spec.protocol, containerPort: spec.port, protocol: "TCP" },
+    ...(spec.metrics?.separate
+      ? [{ name: "metrics", containerPort: spec.metrics.port, protocol: "TCP" }]
+      : []),
+  ];
+  const probes = standardProbes({
+    check:
+      spec.protocol === "grpc"
+        ? { grpc: { port: spec.port } }
+        : { http: { path: spec.health.livenessPath, port: spec.protocol } },
+    startupPath: spec.health.startupPath,
+    readinessPath: spec.health.readinessPath,
+    startup: spec.health.startup,
+    liveness: spec.health.liveness,
+    readiness: spec.health.readiness,
+  });
+  return {
+    name: spec.serviceName,
+    image: spec.image,
+    imagePullPolicy: "IfNotPresent",
+    ports,
+    envFrom: pod.envFrom,
+    env: pod.secretEnv,
+    resources: spec.resources,
+    securityContext: restrictedContainerSecurityContext(spec.runAsUser),
+    ...probes,
+    // The sleep action needs no shell or `sleep` binary in the image (distroless images have neither).
+    lifecycle: { preStop: { sleep: { seconds: spec.drainSeconds } } },
+    volumeMounts: [
+      ...pod.scratchMounts,
+      ...(spec.persistence ? [{ name: DATA_VOLUME, mountPath: spec.persistence.mountPath }] : []),
+      ...pod.fileMounts,
+    ],
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+}
+
+/** The volume claim template's (and the container mount's) name in a StatefulSet. */
+const DATA_VOLUME = "data";
+
+function podTemplate(
+  spec: Spec,
+  pod: PodEnvironment,
+  serviceAccount: k8s.core.v1.ServiceAccount,
+): k8s.types.input.core.v1.PodTemplateSpec {
+  return {
+    metadata: {
+      labels: spec.versionedLabels,
+      annotations: {
+        [domainKey(spec.labelDomain, "config-checksum")]: pod.configChecksum,
+        "kubectl.kubernetes.io/default-container": spec.serviceName,
+      },
+    },
+    spec: {
+      serviceAccountName: serviceAccount.metadata.name,
+      automountServiceAccountToken: spec.automountToken,
+      // Service links inject a variable per Service of the namespace: noise that can shadow real settings.
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurityContext(spec.runAsUser),
+      terminationGracePeriodSeconds: spec.gracePeriodSeconds,
+      containers: [serviceContainer(spec, pod)],
+      volumes: pod.volumes,
+      ...(spec.replicas.max > 1
+        ? { topologySpreadConstraints: spreadConstraints(spec.selector, spec.zoneSpread, !spec.persistence) }
+        : {}),
+    },
+  };
+}
+
+/** A StatefulSet with a volume per replica when `persistence` is set, else a zero-downtime Deployment. */
+function createWorkload(
+  spec: Spec,
+  pod: PodEnvironment,
+  deps: {
+    serviceAccount: k8s.core.v1.ServiceAccount;
+    service: k8s.core.v1.Service;
+    waitFor: pulumi.Resource[];
+  },
+): k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet {
+  const template = podTemplate(spec, pod, deps.serviceAccount);
+  const fixedReplicas = spec.autoscaled ? {} : { replicas: spec.replicas.min };
+  const dependsOn = spec.waitFor(...deps.waitFor);
+  if (!spec.persistence)
+    return new k8s.apps.v1.Deployment(
+      childName(spec.name, "deploy"),
+      {
+        metadata: spec.meta(spec.serviceName, spec.versionedLabels),
+        spec: {
+          ...fixedReplicas,
+          selector: { matchLabels: spec.selector },
+          // Zero downtime: a new pod must be ready before an old one goes.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+          progressDeadlineSeconds: 600,
+          revisionHistoryLimit: 5,
+          template,
+        },
+      },
+      { ...spec.child, dependsOn },
+    );
+  return new k8s.apps.v1.StatefulSet(
+    childName(spec.name, "sts"),
+    {
+      metadata: {
+        ...spec.meta(spec.serviceName, spec.versionedLabels),
+        ...(spec.singleton
+          ? { annotations: { [singletonAnnotation(spec.labelDomain)]: spec.singleton.reason } }
+          : {}),
+      },
+      spec: {
+        ...fixedReplicas,
+        serviceName: deps.service.metadata.name,
+        selector: { matchLabels: spec.selector },
+        podManagementPolicy: "OrderedReady",
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
+        revisionHistoryLimit: 5,
+        // Volumes hold the data; deleting or scaling the StatefulSet must never delete them.
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+        template,
+        volumeClaimTemplates: [
+          {
+            metadata: { name: DATA_VOLUME, labels: spec.labels },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: spec.persistence.size } },
+              ...(spec.persistence.storageClassName
+                ? { storageClassName: spec.persistence.storageClassName }
+                : {}),
+            },
+          },
+        ],
+      },
+    },
+    { ...spec.child, dependsOn, ...statefulOptions(spec.protect) },
+  );
+}
+
+/** CPU and memory targets; scale up at once, down only after five calm minutes (no flapping after a burst). */
+function createAutoscaling(spec: Spec): k8s.autoscaling.v2.HorizontalPodAutoscaler {
+  const utilization = (resource: "cpu" | "memory", averageUtilization: number) => ({
+    type: "Resource",
+    resource: { name: resource, target: { type: "Utilization", averageUtilization } },
+  });
+  return new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+    childName(spec.name, "hpa"),
+    {
+      metadata: spec.meta(spec.serviceName),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: spec.serviceName },
+        minReplicas: spec.replicas.min,
+        maxReplicas: spec.replicas.max,
+        metrics: [utilization("cpu", spec.cpuUtilization), utilization("memory", spec.memoryUtilization)],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 300 } },
+      },
+    },
+    spec.child,
+  );
+}
+
+/**
+ * maxUnavailable 1 rather than minAvailable: a drain can always evict one pod (never blocked, even at
+ * a single replica), and it stays right when the HPA has scaled above the floor. Unhealthy pods never
+ * count against the budget, so a crash-looping pod cannot wedge a node drain.
+ */
+function createDisruptionBudget(spec: Spec): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(
+    childName(spec.name, "pdb"),
+    {
+      metadata: spec.meta(spec.serviceName),
+      spec: {
+        selector: { matchLabels: spec.selector },
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    },
+    spec.child,
+  );
 }
 
 /** Spread across zones (required unless told otherwise) and nodes (preferred: a small node group must not strand pods). */
@@ -758,44 +989,80 @@ const MAX_SERVICE_NAME = 40;
 const isWholeIn = (n: unknown, min: number, max: number): n is number =>
   typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
 
-/** Every problem with the args, in one list (nothing is created when it is not empty). */
+/**
+ * Every problem with the args, in one list (nothing is created when it is not empty): the one place
+ * MicroService's args are validated, section by section.
+ */
 export function microServiceProblems(name: string, args: MicroServiceArgs): string[] {
-  const p: string[] = [];
   const serviceName = args.serviceName ?? name;
+  const metrics = args.metrics ?? { enabled: true };
+  const env = new EnvClaims();
+  return [
+    ...identityProblems(serviceName, args),
+    ...portProblems(args, metrics),
+    ...replicaProblems(args),
+    ...(!args.resources?.requests || !args.resources?.limits
+      ? ["resources must give requests and limits for cpu and memory"]
+      : resourceProblems("resources", args.resources)),
+    ...settingProblems(args, env),
+    ...callProblems(serviceName, args, env),
+    ...useProblems(serviceName, args, env),
+    ...env.problems,
+    ...networkProblems(args, metrics),
+    ...storageProblems(args),
+    ...lifecycleProblems(args),
+  ];
+}
+
+/** Every environment variable is set once, whichever arg sets it; names are valid. */
+class EnvClaims {
+  readonly problems: string[] = [];
+  private readonly sources = new Map<string, string>();
+  claim(envName: string, source: string): void {
+    if (!ENV_NAME.test(envName))
+      this.problems.push(`${source} variable "${envName}" is not a valid environment variable name`);
+    const other = this.sources.get(envName);
+    if (other !== undefined)
+      this.problems.push(`environment variable ${envName} is set by both ${other} and ${source}`);
+    else this.sources.set(envName, source);
+  }
+}
+
+function identityProblems(serviceName: string, args: MicroServiceArgs): string[] {
+  const p: string[] = [];
   if (!DNS_LABEL.test(serviceName) || serviceName.length > MAX_SERVICE_NAME)
     p.push(
       `service name "${serviceName}" must be a DNS label of at most ${MAX_SERVICE_NAME} characters (lowercase letters, digits and "-", starting with a letter)`,
     );
   if (typeof args.namespace === "string" && (!NAMESPACE.test(args.namespace) || args.namespace.length > 63))
     p.push(`namespace "${args.namespace}" must be a DNS label of at most 63 characters`);
-  if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
+  if (args.stage !== undefined && !STAGES.includes(args.stage))
     p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
   if (args.component !== undefined && labelValue(args.component) !== args.component)
     p.push(`component "${args.component}" is not a valid label value`);
   const domainProblem = labelDomainProblem(args.labelDomain);
   if (domainProblem) p.push(domainProblem);
-
-  // An Output (a build's digest) is checked once known, in `resolveImage`.
+  // An Output (a build's digest) is checked once known, in `checkedImage`.
   if (typeof args.image === "string" || args.image === undefined || args.image === null) {
     const imageProblem = imageReferenceProblem(args.image ?? "");
     if (imageProblem) p.push(imageProblem);
   }
+  return p;
+}
 
-  const portProblem = (where: string, port: unknown) =>
-    isWholeIn(port, 1024, 65535)
-      ? undefined
-      : `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`;
-  const servicePort = portProblem("port", args.port);
-  if (servicePort) p.push(servicePort);
+const unprivilegedPortProblem = (where: string, port: unknown) =>
+  isWholeIn(port, 1024, 65535)
+    ? []
+    : [
+        `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`,
+      ];
+
+function portProblems(args: MicroServiceArgs, metrics: NonNullable<MicroServiceArgs["metrics"]>): string[] {
+  const p: string[] = [...unprivilegedPortProblem("port", args.port)];
   if (args.protocol !== "http" && args.protocol !== "grpc")
     p.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
-
-  const metrics = args.metrics ?? { enabled: true };
   if (metrics.enabled) {
-    if (metrics.port !== undefined) {
-      const mp = portProblem("metrics.port", metrics.port);
-      if (mp) p.push(mp);
-    }
+    if (metrics.port !== undefined) p.push(...unprivilegedPortProblem("metrics.port", metrics.port));
     if (metrics.path !== undefined && !metrics.path.startsWith("/"))
       p.push(`metrics.path must start with "/", found "${metrics.path}"`);
     if (args.protocol === "grpc" && (metrics.port === undefined || metrics.port === args.port))
@@ -803,7 +1070,6 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
         "metrics.port must be a separate HTTP port for a gRPC service: Prometheus scrapes over HTTP/1.1, which a gRPC port does not serve (or set metrics.enabled to false)",
       );
   }
-
   for (const key of ["livenessPath", "readinessPath", "startupPath"] as const) {
     const path = args.health?.[key];
     if (path !== undefined && !path.startsWith("/"))
@@ -816,7 +1082,11 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
         p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${String(value)}`);
     }
   }
+  return p;
+}
 
+function replicaProblems(args: MicroServiceArgs): string[] {
+  const p: string[] = [];
   const { min, max } = args.replicas ?? { min: NaN, max: NaN };
   if (!isWholeIn(min, 1, 1000))
     p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
@@ -844,22 +1114,14 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     if (value !== undefined && !isWholeIn(value, 1, 100))
       p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);
   }
+  return p;
+}
 
-  if (!args.resources?.requests || !args.resources?.limits)
-    p.push("resources must give requests and limits for cpu and memory");
-  else p.push(...resourceProblems("resources", args.resources));
-
-  // Environment: every variable set once, settings not secret-looking, references well formed.
-  const envSources = new Map<string, string>();
-  const claim = (envName: string, source: string) => {
-    if (!ENV_NAME.test(envName))
-      p.push(`${source} variable "${envName}" is not a valid environment variable name`);
-    const other = envSources.get(envName);
-    if (other !== undefined) p.push(`environment variable ${envName} is set by both ${other} and ${source}`);
-    else envSources.set(envName, source);
-  };
+/** Plain settings not secret-looking, Secret references well formed. */
+function settingProblems(args: MicroServiceArgs, env: EnvClaims): string[] {
+  const p: string[] = [];
   for (const [envName, value] of Object.entries(args.env ?? {})) {
-    claim(envName, "env");
+    env.claim(envName, "env");
     if (SECRET_LIKE_NAME.test(envName))
       p.push(
         `env.${envName} looks like a credential; deliver it through secretEnv (a ConfigMap is not secret)`,
@@ -870,7 +1132,7 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
       );
   }
   for (const [envName, ref] of Object.entries(args.secretEnv ?? {})) {
-    claim(envName, "secretEnv");
+    env.claim(envName, "secretEnv");
     if (
       typeof ref.secretName === "string" &&
       (!DNS_SUBDOMAIN.test(ref.secretName) || ref.secretName.length > 253)
@@ -879,7 +1141,6 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     if (!SECRET_KEY.test(ref.key ?? ""))
       p.push(`secretEnv.${envName}.key "${ref.key}" is not a valid Secret key`);
   }
-
   (args.secretFiles ?? []).forEach((f, i) => {
     if (!DNS_SUBDOMAIN.test(f.secretName) || f.secretName.length > 253)
       p.push(`secretFiles[${i}].secretName "${f.secretName}" is not a valid Secret name`);
@@ -889,25 +1150,68 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
         `secretFiles[${i}].mountPath: expected an absolute directory such as "/etc/app/ca", found "${f.mountPath}"`,
       );
   });
+  return p;
+}
 
-  const seenDeps = new Set<string>();
-  for (const [i, d] of (args.dependencies ?? []).entries()) {
-    const where = `dependencies[${i}] ("${d.name}")`;
-    claim(d.env, `${where} env`);
-    if (!DNS_LABEL.test(d.name)) p.push(`${where}: name must be a DNS label`);
-    if (d.namespace !== undefined && !NAMESPACE.test(d.namespace))
-      p.push(`${where}: namespace "${d.namespace}" must be a DNS label`);
-    if (d.name === serviceName && (d.namespace === undefined || d.namespace === args.namespace))
-      p.push(`${where}: a service cannot depend on itself`);
-    if (!isWholeIn(d.port, 1, 65535))
-      p.push(`${where}: port must be a whole number from 1 to 65535, found ${String(d.port)}`);
-    if (d.protocol !== "http" && d.protocol !== "grpc")
-      p.push(`${where}: protocol must be "http" or "grpc", found ${JSON.stringify(d.protocol)}`);
-    const key = `${d.namespace ?? ""}/${d.name}`;
-    if (seenDeps.has(key)) p.push(`${where}: listed twice`);
-    seenDeps.add(key);
+/** Each call names a well-formed endpoint, once, and not this service itself. */
+function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaims): string[] {
+  const p: string[] = [];
+  const seen = new Set<string>();
+  const seenNames = new Set<string>();
+  for (const [i, call] of (args.calls ?? []).entries()) {
+    const e: Partial<ServiceEndpoint> = call.endpoint ?? {};
+    const where = `calls[${i}] ("${e.name}")`;
+    env.claim(call.env, `${where} env`);
+    if (!call.endpoint) {
+      p.push(`calls[${i}]: endpoint is missing (pass the callee's \`endpoint\`)`);
+      continue;
+    }
+    if (!DNS_LABEL.test(e.name ?? "")) p.push(`${where}: endpoint.name must be a DNS label`);
+    if (typeof e.namespace === "string" && !NAMESPACE.test(e.namespace))
+      p.push(`${where}: endpoint.namespace "${e.namespace}" must be a DNS label`);
+    if (e.name === serviceName && e.namespace === args.namespace)
+      p.push(`${where}: a service cannot call itself`);
+    if (!isWholeIn(e.port, 1, 65535))
+      p.push(`${where}: endpoint.port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+    if (e.protocol !== "http" && e.protocol !== "grpc")
+      p.push(`${where}: endpoint.protocol must be "http" or "grpc", found ${JSON.stringify(e.protocol)}`);
+    // The same Output object (one MicroService's namespace) or the same string is the same namespace.
+    const key = `${typeof e.namespace === "string" ? e.namespace : ""}/${e.name}`;
+    if (seen.has(key) || (seenNames.has(e.name ?? "") && typeof e.namespace !== "string"))
+      p.push(`${where}: listed twice`);
+    else if (seenNames.has(e.name ?? ""))
+      p.push(
+        `${where}: another call already goes to a service named "${e.name}"; calls to two services of the same name are not supported (their admission policies would share a name)`,
+      );
+    seen.add(key);
+    seenNames.add(e.name ?? "");
   }
+  return p;
+}
 
+/** Each data service used lists this service among its consumers (or it would admit no one). */
+function useProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaims): string[] {
+  const p: string[] = [];
+  for (const [i, store] of (args.uses ?? []).entries()) {
+    if (!store?.connectionSecretNames) {
+      p.push(`uses[${i}]: expected a data service (ManagedPostgres, RedisCache or MessageBroker)`);
+      continue;
+    }
+    env.claim(store.connectionEnv, `uses[${i}] (${store.connectionEnv})`);
+    const consumers = Object.keys(store.connectionSecretNames);
+    if (!consumers.includes(serviceName))
+      p.push(
+        `uses[${i}]: the data service that provides ${store.connectionEnv} has no consumer "${serviceName}" (its consumers: ${consumers.join(", ") || "none"}); add { service: "${serviceName}", … } to its consumers`,
+      );
+  }
+  return p;
+}
+
+function networkProblems(
+  args: MicroServiceArgs,
+  metrics: NonNullable<MicroServiceArgs["metrics"]>,
+): string[] {
+  const p: string[] = [];
   for (const caller of args.callers ?? [])
     if (!DNS_LABEL.test(caller)) p.push(`callers: "${caller}" is not a service name (a DNS label)`);
   for (const [i, from] of (args.ingressFrom ?? []).entries()) {
@@ -931,7 +1235,6 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     else if (e.pod.namespace !== undefined && !NAMESPACE.test(e.pod.namespace))
       p.push(`egress[${i}]: pod.namespace "${e.pod.namespace}" must be a DNS label`);
   }
-
   for (const [i, e] of (args.externalEgress ?? []).entries()) {
     if (!DNS_NAME.test(e.host ?? ""))
       p.push(`externalEgress[${i}].host must be a DNS name such as api.stripe.com, found "${e.host}"`);
@@ -939,13 +1242,18 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
       p.push(`externalEgress[${i}].port must be a whole number from 1 to 65535, found ${String(e.port)}`);
     if (!e.reason?.trim()) p.push(`externalEgress[${i}].reason must say why the service needs ${e.host}`);
   }
+  return p;
+}
 
+function storageProblems(args: MicroServiceArgs): string[] {
+  const p: string[] = [];
   const writable = args.writablePaths ?? ["/tmp"];
   for (const path of writable)
     if (!path.startsWith("/")) p.push(`writablePaths: "${path}" is not an absolute path`);
   if (new Set(writable).size !== writable.length) p.push("writablePaths lists a path twice");
   if (args.persistence) {
     const { size, mountPath } = args.persistence;
+    const { min, max } = args.replicas ?? { min: NaN, max: NaN };
     if (!STORAGE_SIZE.test(size))
       p.push(`persistence.size must be a storage size such as "10Gi", found "${size}"`);
     if (!mountPath.startsWith("/")) p.push(`persistence.mountPath "${mountPath}" is not an absolute path`);
@@ -957,7 +1265,11 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   }
   if (args.runAsUser !== undefined && !isWholeIn(args.runAsUser, 1, 2147483647))
     p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${String(args.runAsUser)}`);
+  return p;
+}
 
+function lifecycleProblems(args: MicroServiceArgs): string[] {
+  const p: string[] = [];
   if (args.migration) {
     if (args.migration.command.length === 0 || args.migration.command.some((part) => part === ""))
       p.push("migration.command must be a non-empty list of non-empty strings");
@@ -965,7 +1277,6 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
     if (timeout !== undefined && !isWholeIn(timeout, 60, 86400))
       p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${String(timeout)}`);
   }
-
   const drain = args.shutdown?.drainSeconds ?? 5;
   const grace = args.shutdown?.gracePeriodSeconds ?? 30;
   if (!isWholeIn(drain, 0, 300))
@@ -1012,7 +1323,8 @@ function resolve(name: string, args: MicroServiceArgs) {
     env: args.env ?? {},
     secretEnv: args.secretEnv ?? {},
     secretFiles: args.secretFiles ?? [],
-    dependencies: args.dependencies ?? [],
+    calls: args.calls ?? [],
+    uses: args.uses ?? [],
     callers: args.callers ?? [],
     ingressFrom: args.ingressFrom ?? [],
     egress: args.egress ?? [],

@@ -19,6 +19,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import type { DataServiceForConsumers } from "./MicroService";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
 import {
@@ -177,7 +178,7 @@ export const REDIS_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
 };
-export class RedisCache extends pulumi.ComponentResource {
+export class RedisCache extends pulumi.ComponentResource implements DataServiceForConsumers {
   /** Hostname consumers connect to (primary endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -189,6 +190,10 @@ export class RedisCache extends pulumi.ComponentResource {
   public readonly connectionSecretNames: Record<string, string>;
   /** How consumers reach the cache, for their egress NetworkPolicy. */
   public readonly egressPeer: EgressPeer;
+  /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
+  public readonly connectionEnv = "REDIS_URL";
+  /** What a consumer waits for before it starts: the whole component: server, credentials, bootstrap check and every connection Secret. */
+  public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate before registering anything: bad args create nothing, not even the component.
@@ -265,6 +270,7 @@ export class RedisCache extends pulumi.ComponentResource {
       args.labelDomain,
     );
 
+    this.ready = this;
     this.registerOutputs(contractOutputs(this));
   }
 

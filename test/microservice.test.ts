@@ -58,13 +58,14 @@ function backendApi(overrides: Partial<MicroServiceArgs> = {}): MicroServiceArgs
       JWT_SECRET: { secretName: "fintech-jwt-secret", key: "value" },
       SERVICE_API_KEY: { secretName: "fintech-service-api-key", key: "value" },
     },
-    dependencies: [
-      { name: "python-risk-engine", port: 8000, protocol: "http", env: "RISK_ENGINE_URL" },
+    // Endpoints written out, as for services of other stacks (`other.endpoint` within a stack).
+    calls: [
       {
-        name: "user-service",
-        namespace: "ecommerce",
-        port: 9001,
-        protocol: "grpc",
+        endpoint: { name: "python-risk-engine", namespace: "fintech", port: 8000, protocol: "http" },
+        env: "RISK_ENGINE_URL",
+      },
+      {
+        endpoint: { name: "user-service", namespace: "ecommerce", port: 9001, protocol: "grpc" },
         env: "USER_SERVICE_ADDR",
       },
     ],
@@ -471,6 +472,9 @@ describe("MicroService labels", () => {
         T.job,
         T.networkPolicy,
         T.networkPolicy,
+        // one admission per call, in the callee's namespace, labelled as the caller's
+        T.networkPolicy,
+        T.networkPolicy,
         T.pdb,
         T.service,
         T.serviceAccount,
@@ -633,7 +637,7 @@ describe("MicroService NetworkPolicy", () => {
 
   it("denies all ingress when nothing may call the service, and still allows DNS out", async () => {
     const policy = only(
-      await render(backendApi({ callers: [], ingressFrom: [], dependencies: [], egress: [] })),
+      await render(backendApi({ callers: [], ingressFrom: [], calls: [], egress: [] })),
       T.networkPolicy,
       "backend-api-netpol",
     );
@@ -792,40 +796,25 @@ describe("MicroService ordering contract", () => {
     }
   });
 
-  it("accepts a single resource as dependsOn, and expands a MicroService dependency to its children", async () => {
+  it("accepts a single resource as dependsOn, and expands a MicroService to its children", async () => {
     const run = await runProgram(() => {
       const risk = new MicroService(
         "python-risk-engine",
-        backendApi({
-          port: 8000,
-          dependencies: [],
-          callers: ["backend-api"],
-          migration: undefined,
-          secretEnv: {},
-        }),
+        backendApi({ port: 8000, calls: [], callers: [], migration: undefined, secretEnv: {} }),
       );
-      new MicroService(
-        "backend-api",
-        backendApi({
-          dependencies: [
-            { name: "python-risk-engine", port: 8000, protocol: "http", env: "RISK_ENGINE_URL" },
-          ],
-        }),
-        { dependsOn: risk },
-      );
+      new MicroService("backend-api", backendApi({ calls: [] }), { dependsOn: risk });
     });
     const riskDeployment = only(run, T.deployment, "python-risk-engine-deploy");
-    const apiDeployment = only(run, T.deployment, "backend-api-deploy");
-    expect(apiDeployment.dependencies).toContain(riskDeployment.urn);
+    expect(only(run, T.deployment, "backend-api-deploy").dependencies).toContain(riskDeployment.urn);
     expect(only(run, T.job).dependencies).toContain(riskDeployment.urn);
     expect(only(run, T.service, "backend-api-svc").dependencies).not.toContain(riskDeployment.urn);
-    expect(only(run, T.configMap, "backend-api-env").dependencies).not.toContain(riskDeployment.urn);
   });
 
   it("makes every child wait for the namespace when given PlatformNamespace.name", async () => {
     const run = await runProgram(() => {
       const ns = new PlatformNamespace("fintech", { platform: "fintech", stage: "staging" });
-      new MicroService("backend-api", backendApi({ namespace: ns.name }));
+      // No calls: their admissions live in the callees' namespaces, which they wait for instead.
+      new MicroService("backend-api", backendApi({ namespace: ns.name, calls: [] }));
     });
     const namespaceUrn = only(run, T.namespace).urn;
     const children = kubernetesObjects(run).filter((r) => r.parent === only(run, T.component).urn);
@@ -956,7 +945,7 @@ describe("MicroService rejects bad args with every problem listed", () => {
     [
       "a variable set twice",
       { env: { JWT_SECRET_TTL: "1h", RISK_ENGINE_URL: "x" } },
-      'environment variable RISK_ENGINE_URL is set by both env and dependencies[0] ("python-risk-engine") env',
+      'environment variable RISK_ENGINE_URL is set by both env and calls[0] ("python-risk-engine") env',
     ],
     [
       "an autoscaled StatefulSet",
@@ -980,8 +969,15 @@ describe("MicroService rejects bad args with every problem listed", () => {
     ],
     [
       "a self-dependency",
-      { dependencies: [{ name: "backend-api", port: 3000, protocol: "http", env: "SELF_URL" }] },
-      'dependencies[0] ("backend-api"): a service cannot depend on itself',
+      {
+        calls: [
+          {
+            endpoint: { name: "backend-api", namespace: "fintech", port: 3000, protocol: "http" },
+            env: "SELF_URL",
+          },
+        ],
+      },
+      'calls[0] ("backend-api"): a service cannot call itself',
     ],
     ["a relative writable path", { writablePaths: ["tmp"] }, 'writablePaths: "tmp" is not an absolute path'],
     ["a root UID", { runAsUser: 0 }, "runAsUser must be a non-root UID (1 to 2147483647), found 0"],

@@ -196,15 +196,6 @@ const costCentre: pulumi.ResourceTransform = ({ props, opts, type }) => {
   };
 };
 
-const connection = (
-  component: { connectionSecretNames: Record<string, string> },
-  service: string,
-  key: string,
-) => {
-  const secretName = component.connectionSecretNames[service];
-  if (!secretName) throw new Error(`no connection Secret for ${service}`);
-  return { secretName, key };
-};
 const resources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
@@ -221,20 +212,16 @@ const api = new MicroService(
     replicas: production ? { min: 2, max: 6 } : { min: 1, max: 2 },
     resources,
     env: { LOG_LEVEL: production ? "info" : "debug" },
-    secretEnv: {
-      DATABASE_URL: connection(db, "stock-api", "DATABASE_URL"),
-      REDIS_URL: connection(cache, "stock-api", "REDIS_URL"),
-    },
-    ...(db.serverCa ? { secretFiles: [db.serverCa] } : {}),
-    egress: [db.egressPeer, cache.egressPeer],
-    callers: ["stock-worker"],
+    // DATABASE_URL and REDIS_URL from each store's Secret for this service, the CA file, the egress
+    // rules and the start order: all from naming the stores once.
+    uses: [db, cache],
     ingressFrom: [
       { namespace: gateway.gatewayNamespace, podLabels: gateway.proxyPodLabels, port: "service" },
       { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
     ],
     migration: { command: ["./stock-api", "migrate"], timeoutSeconds: 300 },
   },
-  { ...onCluster, dependsOn: [db.bootstrap, cache], transforms: [costCentre] },
+  { ...onCluster, transforms: [costCentre] },
 );
 
 const worker = new MicroService(
@@ -247,23 +234,15 @@ const worker = new MicroService(
     protocol: "http",
     replicas: production ? { min: 2, max: 4 } : { min: 1, max: 1 },
     resources,
-    secretEnv: {
-      DATABASE_URL: connection(db, "stock-worker", "DATABASE_URL"),
-      REDIS_URL: connection(cache, "stock-worker", "REDIS_URL"),
-      RABBITMQ_URL: connection(events, "stock-worker", "RABBITMQ_URL"),
-    },
-    ...(db.serverCa ? { secretFiles: [db.serverCa] } : {}),
-    dependencies: [{ name: "stock-api", port: 8080, protocol: "http", env: "STOCK_API_URL" }],
-    egress: [db.egressPeer, cache.egressPeer, events.egressPeer],
+    uses: [db, cache, events],
+    // STOCK_API_URL, the worker's egress, stock-api's admission of the worker, and the worker
+    // starting after stock-api: one statement.
+    calls: [{ endpoint: api.endpoint, env: "STOCK_API_URL" }],
     ingressFrom: [
       { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
     ],
   },
-  {
-    ...onCluster,
-    dependsOn: [db.bootstrap, cache, events.bootstrap, api.workload],
-    transforms: [costCentre],
-  },
+  { ...onCluster, transforms: [costCentre] },
 );
 
 // ── Routes and monitoring ─────────────────────────────────────────────────────────────────────

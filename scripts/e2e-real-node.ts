@@ -282,6 +282,16 @@ export function sampledProbes(): Probe[] {
       target: "ecommerce/ecommerce-postgres",
     },
     {
+      // inventory-service is admitted only by the policies its callers brought (`calls`): a pod
+      // whose egress is open must still be refused by that ingress.
+      name: "a pod with open egress (kube-system) → inventory-service (admits only its callers)",
+      namespace: "kube-system",
+      labels: {},
+      host: svc("inventory-service", "ecommerce"),
+      port: 9003,
+      target: "ecommerce/inventory-service",
+    },
+    {
       name: "chromadb → trading PostgreSQL (a store it does not use)",
       namespace: "trading",
       labels: identity("chromadb"),

@@ -49,51 +49,99 @@ function platformProgram() {
   const plans = settings.catalogs.map((catalog) => planCatalog(settings, catalog));
   assertCapacity(settings, plans);
 
-  // ── Cluster (and, on AWS, its network) ─────────────────────────────────────────────────────────
-  const network =
-    settings.cluster.provider === "aws"
-      ? new Network("platform", {
-          cidr: settings.network.cidr,
-          availabilityZoneCount: settings.network.availabilityZoneCount,
-          natGateways: settings.network.natGateways,
-          flowLogRetentionDays: settings.network.flowLogRetentionDays,
-          clusterName: `platform-${settings.stack}`,
-          tags: settings.tags,
-        })
-      : undefined;
-
-  const cluster =
-    settings.cluster.provider === "aws" && network
-      ? new KubernetesCluster("platform", {
-          provider: "aws",
-          clusterName: `platform-${settings.stack}`,
-          kubernetesVersion: settings.cluster.kubernetesVersion,
-          vpcId: network.vpcId,
-          subnetIds: network.privateSubnetIds,
-          publicAccessCidrs: settings.cluster.publicAccessCidrs,
-          adminRoleArns: settings.cluster.adminRoleArns,
-          requireAdminRoles: settings.stage === "production",
-          nodeGroups: settings.cluster.nodeGroups,
-          protect: settings.profile.protectStateful,
-          tags: settings.tags,
-          labelDomain,
-        })
-      : new KubernetesCluster("platform", {
-          provider: "existing",
-          labelDomain,
-          ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
-            ? { kubeconfig: settings.cluster.kubeconfig }
-            : {}),
-          ...(settings.cluster.provider === "existing" && settings.cluster.context
-            ? { context: settings.cluster.context }
-            : {}),
-        });
-
+  const network = createNetwork(settings);
+  const cluster = createCluster(settings, network);
   /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
   const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+  const observability = createObservability(settings, secrets, onCluster);
+  const gateway = createGateway(settings, cluster, onCluster);
+  const alerts = createAlertTopic(settings, secrets);
+  const volumeBackup = createVolumeBackup(settings, alerts);
+  const postgresOperator = createPostgresOperator(settings, onCluster);
 
-  // ── Shared platform services: public entry and observability ───────────────────────────────────
-  const observability = settings.observability.enabled
+  const platform: Platform = {
+    settings,
+    secrets,
+    network,
+    cluster,
+    onCluster,
+    observability,
+    gateway,
+    postgresOperator,
+    alerts,
+  };
+  const deployed = plans.map((plan) => deployCatalog(platform, plan));
+  return stackOutputs(platform, volumeBackup, deployed);
+}
+
+export = platformProgram;
+
+/** What the composition steps share: the validated settings and the platform-wide components. */
+interface Platform {
+  settings: PlatformSettings;
+  secrets: SecretInputs;
+  network: Network | undefined;
+  cluster: KubernetesCluster;
+  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
+  onCluster: pulumi.ComponentResourceOptions;
+  observability: ObservabilityStack | undefined;
+  gateway: IngressGateway | undefined;
+  /** The CloudNativePG operator, where in-cluster PostgreSQL runs on it. */
+  postgresOperator: PostgresOperator | undefined;
+  /** The topic the AWS-managed stores' alarms notify (AWS stacks only). */
+  alerts: AlertTopic | undefined;
+}
+
+/** On AWS, the VPC the cluster and the AWS-managed stores live in. */
+function createNetwork(settings: PlatformSettings): Network | undefined {
+  return settings.cluster.provider === "aws"
+    ? new Network("platform", {
+        cidr: settings.network.cidr,
+        availabilityZoneCount: settings.network.availabilityZoneCount,
+        natGateways: settings.network.natGateways,
+        flowLogRetentionDays: settings.network.flowLogRetentionDays,
+        clusterName: `platform-${settings.stack}`,
+        tags: settings.tags,
+      })
+    : undefined;
+}
+
+/** EKS in that VPC, or an existing cluster (the local stack's embedded one included). */
+function createCluster(settings: PlatformSettings, network: Network | undefined): KubernetesCluster {
+  return settings.cluster.provider === "aws" && network
+    ? new KubernetesCluster("platform", {
+        provider: "aws",
+        clusterName: `platform-${settings.stack}`,
+        kubernetesVersion: settings.cluster.kubernetesVersion,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        publicAccessCidrs: settings.cluster.publicAccessCidrs,
+        adminRoleArns: settings.cluster.adminRoleArns,
+        requireAdminRoles: settings.stage === "production",
+        nodeGroups: settings.cluster.nodeGroups,
+        protect: settings.profile.protectStateful,
+        tags: settings.tags,
+        labelDomain,
+      })
+    : new KubernetesCluster("platform", {
+        provider: "existing",
+        labelDomain,
+        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
+          ? { kubeconfig: settings.cluster.kubeconfig }
+          : {}),
+        ...(settings.cluster.provider === "existing" && settings.cluster.context
+          ? { context: settings.cluster.context }
+          : {}),
+      });
+}
+
+/** kube-prometheus-stack, with the selectors every service's monitoring carries. */
+function createObservability(
+  settings: PlatformSettings,
+  secrets: SecretInputs,
+  onCluster: pulumi.ComponentResourceOptions,
+): ObservabilityStack | undefined {
+  return settings.observability.enabled
     ? new ObservabilityStack(
         "observability",
         {
@@ -112,8 +160,15 @@ function platformProgram() {
         onCluster,
       )
     : undefined;
+}
 
-  const gateway = settings.ingress.enabled
+/** The public entry: one Gateway, a hostname per platform. */
+function createGateway(
+  settings: PlatformSettings,
+  cluster: KubernetesCluster,
+  onCluster: pulumi.ComponentResourceOptions,
+): IngressGateway | undefined {
+  return settings.ingress.enabled
     ? new IngressGateway(
         "gateway",
         {
@@ -138,62 +193,69 @@ function platformProgram() {
           : onCluster,
       )
     : undefined;
+}
 
-  // ── Data protection ────────────────────────────────────────────────────────────────────────────
-  // Where AWS-side alerts go (CloudWatch alarms of the AWS-managed stores, failed AWS Backup jobs):
-  // one topic per stack, forwarded to Alertmanager's receiver when the stack has a webhook.
-  const alerts =
-    settings.cluster.provider === "aws"
-      ? new AlertTopic("alerts", {
-          receiver: settings.observability.alertReceiver,
-          ...(secrets.alertWebhookUrl && settings.observability.alertReceiver !== "none"
-            ? { webhookUrl: secrets.alertWebhookUrl }
-            : {}),
-          protect: settings.profile.protectStateful,
-          tags: settings.tags,
-        })
-      : undefined;
-  // Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
-  // cluster's StorageClass puts on every volume; kept for the stage's retention.
-  const volumeBackup =
-    settings.cluster.provider === "aws"
-      ? new VolumeBackup("volume-backup", {
-          retentionDays: settings.database.backupRetentionDays,
-          protect: settings.profile.protectStateful,
-          tags: settings.tags,
-          ...(alerts ? { alarms: { topicArn: alerts.topicArn } } : {}),
-          labelDomain,
-        })
-      : undefined;
-  // In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
-  const postgresOperator =
-    settings.database.operator.enabled &&
+/**
+ * Where AWS-side alerts go (CloudWatch alarms of the AWS-managed stores, failed AWS Backup jobs):
+ * one topic per stack, forwarded to Alertmanager's receiver when the stack has a webhook.
+ */
+function createAlertTopic(settings: PlatformSettings, secrets: SecretInputs): AlertTopic | undefined {
+  return settings.cluster.provider === "aws"
+    ? new AlertTopic("alerts", {
+        receiver: settings.observability.alertReceiver,
+        ...(secrets.alertWebhookUrl && settings.observability.alertReceiver !== "none"
+          ? { webhookUrl: secrets.alertWebhookUrl }
+          : {}),
+        protect: settings.profile.protectStateful,
+        tags: settings.tags,
+      })
+    : undefined;
+}
+
+/**
+ * Volumes outside the operator (ChromaDB, Prometheus, Grafana...): AWS Backup, by the tag the
+ * cluster's StorageClass puts on every volume; kept for the stage's retention.
+ */
+function createVolumeBackup(
+  settings: PlatformSettings,
+  alerts: AlertTopic | undefined,
+): VolumeBackup | undefined {
+  return settings.cluster.provider === "aws"
+    ? new VolumeBackup("volume-backup", {
+        retentionDays: settings.database.backupRetentionDays,
+        protect: settings.profile.protectStateful,
+        tags: settings.tags,
+        ...(alerts ? { alarms: { topicArn: alerts.topicArn } } : {}),
+        labelDomain,
+      })
+    : undefined;
+}
+
+/**
+ * In-cluster PostgreSQL runs on CloudNativePG where it can (EKS, chart available); see config warnings.
+ */
+function createPostgresOperator(
+  settings: PlatformSettings,
+  onCluster: pulumi.ComponentResourceOptions,
+): PostgresOperator | undefined {
+  return settings.database.operator.enabled &&
     settings.catalogs.some(
       (c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster",
     )
-      ? new PostgresOperator(
-          "postgres-operator",
-          { chart: chartSource(settings.database.operator.chart) },
-          onCluster,
-        )
-      : undefined;
+    ? new PostgresOperator(
+        "postgres-operator",
+        { chart: chartSource(settings.database.operator.chart) },
+        onCluster,
+      )
+    : undefined;
+}
 
-  // ── One namespace per catalog, its data services and its services ──────────────────────────────
-  const platform: Platform = {
-    settings,
-    secrets,
-    network,
-    cluster,
-    onCluster,
-    observability,
-    gateway,
-    postgresOperator,
-    alerts,
-  };
-  const deployed = plans.map((plan) => deployCatalog(platform, plan));
-
-  // ── Outputs ─────────────────────────────────────────────────────────────────────────────────────
-  // Grouped so that what a stage does not deploy is simply absent, not an undefined output.
+/** The stack outputs, grouped so that what a stage does not deploy is simply absent, not an undefined output. */
+function stackOutputs(
+  { settings, cluster, network, gateway, observability, alerts }: Platform,
+  volumeBackup: VolumeBackup | undefined,
+  deployed: ReturnType<typeof deployCatalog>[],
+) {
   return {
     stage: settings.stage,
     platform: {
@@ -222,32 +284,37 @@ function platformProgram() {
   };
 }
 
-export = platformProgram;
-
-/** What the composition steps share: the validated settings and the platform-wide components. */
-interface Platform {
-  settings: PlatformSettings;
-  secrets: SecretInputs;
-  network: Network | undefined;
-  cluster: KubernetesCluster;
-  /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
-  onCluster: pulumi.ComponentResourceOptions;
-  observability: ObservabilityStack | undefined;
-  gateway: IngressGateway | undefined;
-  /** The CloudNativePG operator, where in-cluster PostgreSQL runs on it. */
-  postgresOperator: PostgresOperator | undefined;
-  /** The topic the AWS-managed stores' alarms notify (AWS stacks only). */
-  alerts: AlertTopic | undefined;
+/**
+ * One catalog: its namespace, its data services, the Secrets its services read, the services in
+ * start order, their public routes and their monitoring.
+ */
+function deployCatalog(ctx: Platform, plan: CatalogPlan) {
+  const namespace = createCatalogNamespace(ctx, plan);
+  const stores = {
+    postgres: createPostgres(ctx, plan, namespace),
+    redis: createRedis(ctx, plan, namespace),
+    broker: createBroker(ctx, plan, namespace),
+  };
+  const appSecrets = generateAppSecrets(plan, ctx.settings, ctx.secrets, namespace, ctx.cluster.provider);
+  const services = createServices(ctx, plan, namespace, stores, appSecrets);
+  const publicUrls = createRoutes(ctx, plan, services);
+  if (ctx.observability) monitorCatalog(ctx, ctx.observability, plan, namespace, services, stores.postgres);
+  return catalogOutputs(plan, services, stores, publicUrls);
 }
 
-function deployCatalog(ctx: Platform, plan: CatalogPlan) {
-  const { settings, secrets, network, cluster, onCluster, observability, gateway, postgresOperator, alerts } =
-    ctx;
-  const { catalog } = plan;
-  const namespace = new PlatformNamespace(
+/** The catalog's data services, by kind; absent where the catalog has none. */
+interface CatalogStores {
+  postgres: ManagedPostgres | undefined;
+  redis: RedisCache | undefined;
+  broker: MessageBroker | undefined;
+}
+
+/** The catalog's namespace: Pod Security "restricted", quota, limits, default-deny and DNS egress. */
+function createCatalogNamespace({ settings, onCluster }: Platform, { catalog, namespace }: CatalogPlan) {
+  return new PlatformNamespace(
     catalog.name,
     {
-      name: plan.namespace,
+      name: namespace,
       platform: catalog.name,
       stage: settings.stage,
       protect: settings.profile.protectStateful,
@@ -255,6 +322,18 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
     },
     onCluster,
   );
+}
+
+/**
+ * What every data service of a catalog shares: the options that make it wait for the namespace (it
+ * takes the namespace's plain name), its backend args with AWS placement and alarms, and its
+ * consumers' entries (service names of this catalog's namespace).
+ */
+function dataStoreContext(
+  { settings, network, cluster, onCluster, alerts }: Platform,
+  plan: CatalogPlan,
+  namespace: PlatformNamespace,
+) {
   // Components that take a plain namespace name wait for the Namespace through dependsOn.
   const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
   const awsData =
@@ -268,14 +347,25 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       : {}),
   });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
+  return { inNamespace, backendOf, consumers };
+}
 
+/** The catalog's PostgreSQL: RDS, CloudNativePG or (offline) a StatefulSet, per the stack. */
+function createPostgres(
+  ctx: Platform,
+  plan: CatalogPlan,
+  namespace: PlatformNamespace,
+): ManagedPostgres | undefined {
+  const { settings, onCluster, postgresOperator } = ctx;
+  const { catalog } = plan;
+  const { inNamespace, backendOf } = dataStoreContext(ctx, plan, namespace);
   const postgresBackend = settings.database.backendByCatalog[catalog.name] ?? settings.database.backend;
   const onOperator = postgresBackend === "inCluster" && postgresOperator !== undefined;
   const restore = settings.database.restoreByCatalog[catalog.name];
   const extensions = (catalog.data.postgres?.extensions ?? []).filter(
     (e) => !(settings.database.omittedExtensionsByCatalog[catalog.name] ?? []).includes(e),
   );
-  const postgres = catalog.data.postgres
+  return catalog.data.postgres
     ? new ManagedPostgres(
         childName(catalog.name, "postgres"),
         {
@@ -320,8 +410,14 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
         postgresOperator ? { ...onCluster, dependsOn: [namespace, postgresOperator] } : inNamespace,
       )
     : undefined;
+}
 
-  const redis = catalog.data.redis
+/** The catalog's cache: ElastiCache or an in-cluster StatefulSet, Redis or Valkey, per the stack. */
+function createRedis(ctx: Platform, plan: CatalogPlan, namespace: PlatformNamespace): RedisCache | undefined {
+  const { settings } = ctx;
+  const { catalog } = plan;
+  const { inNamespace, backendOf, consumers } = dataStoreContext(ctx, plan, namespace);
+  return catalog.data.redis
     ? new RedisCache(
         childName(catalog.name, "redis"),
         {
@@ -349,8 +445,18 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
         inNamespace,
       )
     : undefined;
+}
 
-  const broker = catalog.data.broker
+/** The catalog's RabbitMQ: Amazon MQ or an in-cluster StatefulSet, with its exchanges, per the stack. */
+function createBroker(
+  ctx: Platform,
+  plan: CatalogPlan,
+  namespace: PlatformNamespace,
+): MessageBroker | undefined {
+  const { settings } = ctx;
+  const { catalog } = plan;
+  const { inNamespace, backendOf, consumers } = dataStoreContext(ctx, plan, namespace);
+  return catalog.data.broker
     ? new MessageBroker(
         childName(catalog.name, "rabbitmq"),
         {
@@ -374,10 +480,18 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
         inNamespace,
       )
     : undefined;
+}
 
-  const appSecrets = generateAppSecrets(plan, settings, secrets, namespace, cluster.provider);
-
-  // Services in start order, so each one's callees already exist to pass as endpoints.
+/** The catalog's services in start order, each created after the ones it calls (their endpoints). */
+function createServices(
+  ctx: Platform,
+  plan: CatalogPlan,
+  namespace: PlatformNamespace,
+  { postgres, redis, broker }: CatalogStores,
+  appSecrets: Map<string, k8s.core.v1.Secret>,
+): Map<string, MicroService> {
+  const { settings, onCluster } = ctx;
+  const { catalog } = plan;
   const services = new Map<string, MicroService>();
   const planByName = new Map(plan.services.map((s) => [s.spec.name, s]));
   for (const name of plan.startOrder) {
@@ -410,8 +524,16 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       ),
     );
   }
+  return services;
+}
 
-  // Public routes on the Gateway, and monitoring for every service that exposes metrics.
+/** Public routes on the Gateway for the services a catalog exposes; their URLs by name. */
+function createRoutes(
+  { gateway }: Platform,
+  plan: CatalogPlan,
+  services: Map<string, MicroService>,
+): Record<string, string> {
+  const planByName = new Map(plan.services.map((s) => [s.spec.name, s]));
   const publicUrls: Record<string, string> = {};
   for (const svc of plan.services) {
     const expose = svc.spec.expose;
@@ -445,55 +567,75 @@ function deployCatalog(ctx: Platform, plan: CatalogPlan) {
       ),
     );
   }
-  if (observability) {
-    const monitored: string[] = [];
-    for (const svc of plan.services) {
-      const service = services.get(svc.spec.name);
-      if (!service || !svc.spec.metrics.enabled) continue;
-      observability.monitorService(
-        {
-          serviceName: svc.spec.name,
-          namespace: plan.namespace,
-          platform: catalog.name,
-          protocol: svc.spec.protocol,
-          metricsPortName:
-            metricsPortNameFor({
-              port: svc.spec.port,
-              protocol: svc.spec.protocol,
-              metrics: svc.spec.metrics,
-            }) ?? svc.spec.protocol,
-          metricsPath: svc.spec.metrics.path,
-          selectorLabels: selectorLabels(svc.spec.name),
-          resources: svc.resources,
-        },
-        { parent: service },
-      );
-      monitored.push(svc.spec.name);
-    }
-    if (monitored.length) observability.addPlatformOverview(catalog.name, monitored);
-    // The catalog's volumes and StatefulSets, and its PostgreSQL cluster when on CloudNativePG.
-    observability.monitorDataStores(
+  return publicUrls;
+}
+
+/** Monitoring for every service that exposes metrics, the catalog's overview, and its data stores. */
+function monitorCatalog(
+  { settings }: Platform,
+  observability: ObservabilityStack,
+  plan: CatalogPlan,
+  namespace: PlatformNamespace,
+  services: Map<string, MicroService>,
+  postgres: ManagedPostgres | undefined,
+): void {
+  const { catalog } = plan;
+  const monitored: string[] = [];
+  for (const svc of plan.services) {
+    const service = services.get(svc.spec.name);
+    if (!service || !svc.spec.metrics.enabled) continue;
+    observability.monitorService(
       {
+        serviceName: svc.spec.name,
         namespace: plan.namespace,
         platform: catalog.name,
-        postgresClusters:
-          postgres?.engine === "cloudnativepg" && postgres.backupServerName
-            ? [
-                {
-                  store: childName(catalog.name, "postgres"),
-                  clusterName: postgres.backupServerName,
-                  instances: settings.database.operator.instances,
-                  // Daily base backups: one missed run plus two hours' margin.
-                  backupMaxAgeHours: 26,
-                },
-              ]
-            : [],
+        protocol: svc.spec.protocol,
+        metricsPortName:
+          metricsPortNameFor({
+            port: svc.spec.port,
+            protocol: svc.spec.protocol,
+            metrics: svc.spec.metrics,
+          }) ?? svc.spec.protocol,
+        metricsPath: svc.spec.metrics.path,
+        selectorLabels: selectorLabels(svc.spec.name),
+        resources: svc.resources,
       },
-      // Under the stack, not the namespace: whatever waits for the namespace must not wait for monitoring.
-      { dependsOn: [namespace] },
+      { parent: service },
     );
+    monitored.push(svc.spec.name);
   }
+  if (monitored.length) observability.addPlatformOverview(catalog.name, monitored);
+  // The catalog's volumes and StatefulSets, and its PostgreSQL cluster when on CloudNativePG.
+  observability.monitorDataStores(
+    {
+      namespace: plan.namespace,
+      platform: catalog.name,
+      postgresClusters:
+        postgres?.engine === "cloudnativepg" && postgres.backupServerName
+          ? [
+              {
+                store: childName(catalog.name, "postgres"),
+                clusterName: postgres.backupServerName,
+                instances: settings.database.operator.instances,
+                // Daily base backups: one missed run plus two hours' margin.
+                backupMaxAgeHours: 26,
+              },
+            ]
+          : [],
+    },
+    // Under the stack, not the namespace: whatever waits for the namespace must not wait for monitoring.
+    { dependsOn: [namespace] },
+  );
+}
 
+/** What the stack outputs of one catalog: public and in-cluster URLs, entry services, data endpoints. */
+function catalogOutputs(
+  plan: CatalogPlan,
+  services: Map<string, MicroService>,
+  { postgres, redis, broker }: CatalogStores,
+  publicUrls: Record<string, string>,
+) {
+  const { catalog } = plan;
   return {
     catalog: catalog.name,
     publicUrls,

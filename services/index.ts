@@ -4,6 +4,7 @@
  * and ports, data needs the catalog does not provide, and unusable image references. Every problem
  * is reported at once.
  */
+import { imageReferenceProblem as referenceProblem } from "../components/image-reference";
 import { catalogSchema, type Catalog, type CatalogInput, type ServiceSpec } from "./schema";
 import { ecommerce } from "./ecommerce";
 import { fintech } from "./fintech";
@@ -107,16 +108,12 @@ export function catalogProblems(catalog: Catalog): string[] {
   return problems;
 }
 
-/** Why an image reference cannot be deployed, or undefined when it can. */
+/**
+ * Why a catalog image (repository and tag or `sha256:` digest) cannot be deployed, or undefined when
+ * it can: the components' own check, so a catalog never passes an image MicroService would refuse.
+ */
 export function imageReferenceProblem(repository: string, tag: string): string | undefined {
-  if (repository.trim() === "") return "image repository is empty";
-  if (tag.trim() === "") return `image "${repository}" has an empty tag; pin a version or a digest`;
-  if (tag === "latest") return `image "${repository}:latest" is not reproducible; pin a version or a digest`;
-  if (tag.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(tag))
-    return `image digest "${tag}" is not a sha256 digest of 64 hex digits`;
-  if (!tag.startsWith("sha256:") && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
-    return `image tag "${tag}" is not a valid tag`;
-  return undefined;
+  return referenceProblem(tag.startsWith("sha256:") ? `${repository}@${tag}` : `${repository}:${tag}`);
 }
 
 /** Returns one dependency cycle as a closed path (a -> b -> a), or undefined. Deterministic. */

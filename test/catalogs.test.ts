@@ -326,7 +326,7 @@ describe("a broken catalog is rejected with every problem named", () => {
     });
     expect(rejection(blank)).toBe(
       message(
-        'service "backend-api": image "ghcr.io/acme-fintech/backend-api" has an empty tag; pin a version or a digest',
+        'service "backend-api": image "ghcr.io/acme-fintech/backend-api:" has an empty tag; pin a version or a digest',
       ),
     );
     const digest = broken((c) => {
@@ -334,6 +334,15 @@ describe("a broken catalog is rejected with every problem named", () => {
     });
     expect(rejection(digest)).toBe(
       message('service "backend-api": image digest "sha256:abc" is not a sha256 digest of 64 hex digits'),
+    );
+    // The components' own check: a repository MicroService would refuse is refused here, before any resource.
+    const upper = broken((c) => {
+      svc(c, "backend-api").image = { repository: "ghcr.io/Acme-Fintech/backend-api", tag: "2.3.0" };
+    });
+    expect(rejection(upper)).toBe(
+      message(
+        'service "backend-api": image "ghcr.io/Acme-Fintech/backend-api:2.3.0" has no valid repository (lowercase host/path such as ghcr.io/acme/api)',
+      ),
     );
   });
 

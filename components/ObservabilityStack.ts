@@ -181,134 +181,20 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", name, problems);
     super(typeToken("ObservabilityStack"), name, {}, opts);
 
-    const namespaceName = args.namespace ?? DEFAULTS.namespace;
-    const receiver = args.alertReceiver ?? "none";
-    this.namespaceName = namespaceName;
+    const spec = normalize(name, args);
+    this.namespaceName = spec.namespaceName;
     this.monitoredNamespaces = args.monitoredNamespaces;
     this.stage = args.stage;
     this.labelDomain = args.labelDomain;
-    const stackLabels = observabilityLabels(name, args.labelDomain);
-    this.plainSelectorLabels = stackLabels.selectorLabels;
-    this.plainDashboardLabels = stackLabels.dashboardLabels;
-    const labels = (component: string) =>
-      standardLabels({ name, component, stage: args.stage, labelDomain: args.labelDomain });
+    this.plainSelectorLabels = spec.selectorLabels;
+    this.plainDashboardLabels = spec.dashboardLabels;
 
-    // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
-    // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
-    // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
-    // The exemption annotation states the reason where the platform policy pack looks for it.
-    const namespace = new k8s.core.v1.Namespace(
-      childName(name, "namespace"),
-      {
-        metadata: {
-          name: namespaceName,
-          annotations: { [podSecurityExemptionAnnotation(args.labelDomain)]: POD_SECURITY_EXEMPTION_REASON },
-          labels: {
-            ...labels("monitoring"),
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/audit": "baseline",
-            "pod-security.kubernetes.io/audit-version": "latest",
-          },
-        },
-      },
-      { parent: this },
-    );
+    const namespace = createNamespace(this, spec);
+    const grafanaSecret = createGrafanaAdminSecret(this, spec, namespace);
+    const webhookSecret = createWebhookSecret(this, spec, namespace);
+    this.release = createRelease(this, spec, namespace, grafanaSecret, webhookSecret);
 
-    const grafanaPassword = new random.RandomPassword(
-      childName(name, "grafana-admin"),
-      { length: 32, special: false },
-      { parent: this },
-    );
-    const grafanaSecret = new k8s.core.v1.Secret(
-      childName(name, "grafana-admin"),
-      {
-        metadata: {
-          name: childName(name, "grafana-admin"),
-          namespace: namespace.metadata.name,
-          labels: labels("grafana"),
-        },
-        type: "Opaque",
-        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
-      },
-      { parent: this },
-    );
-
-    const webhookSecretName = childName(name, "alert-webhook");
-    const webhookSecret =
-      receiver === "none"
-        ? undefined
-        : new k8s.core.v1.Secret(
-            webhookSecretName,
-            {
-              metadata: {
-                name: webhookSecretName,
-                namespace: namespace.metadata.name,
-                labels: labels("alertmanager"),
-              },
-              type: "Opaque",
-              stringData: {
-                [WEBHOOK_SECRET_KEY]: pulumi.secret(args.alertWebhookUrl as pulumi.Input<string>),
-              },
-            },
-            { parent: this },
-          );
-
-    const values = kubePrometheusStackValues({
-      name,
-      namespace: namespaceName,
-      monitoredNamespaces: args.monitoredNamespaces,
-      selectorLabels: this.plainSelectorLabels,
-      dashboardLabels: this.plainDashboardLabels,
-      grafanaAdminSecretName: childName(name, "grafana-admin"),
-      alertReceiver: receiver,
-      webhookSecretName: webhookSecret ? webhookSecretName : undefined,
-      scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-      evaluationIntervalSeconds:
-        args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-      retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
-      prometheusStorageSize: args.prometheusStorageSize,
-      grafanaStorageSize: args.grafanaStorageSize,
-      alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
-      storageClassName: args.storageClassName,
-      prometheusReplicas: args.prometheusReplicas ?? 1,
-      alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
-      prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
-      grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
-      alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
-      scrapeControlPlane: args.scrapeControlPlane ?? false,
-    });
-
-    const local = args.chart.source === "localPath";
-    this.release = new k8s.helm.v3.Release(
-      childName(name, "release"),
-      {
-        // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
-        name,
-        namespace: namespace.metadata.name,
-        chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
-        ...(local
-          ? {}
-          : {
-              version: args.chart.version,
-              repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
-            }),
-        createNamespace: false,
-        skipCrds: false,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        // The first install pulls images and binds volumes for several StatefulSets.
-        timeout: 900,
-        values,
-      },
-      {
-        parent: this,
-        dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])],
-        ...statefulOptions(args.protect ?? false),
-      },
-    );
-
-    const host = (service: string) => `${service}.${namespaceName}.svc.cluster.local`;
+    const host = (service: string) => `${service}.${spec.namespaceName}.svc.cluster.local`;
     this.namespace = namespace.metadata.name;
     this.selectorLabels = pulumi.output(this.plainSelectorLabels);
     this.dashboardLabels = pulumi.output(this.plainDashboardLabels);
@@ -440,6 +326,177 @@ export class ObservabilityStack extends pulumi.ComponentResource {
       { parent: this, ...opts },
     );
   }
+}
+
+/** The args with the defaults the steps share applied, and the stack's labels. */
+interface StackSpec {
+  name: string;
+  args: ObservabilityStackArgs;
+  namespaceName: string;
+  receiver: AlertReceiver;
+  selectorLabels: Record<string, string>;
+  dashboardLabels: Record<string, string>;
+  /** Standard labels of the stack's objects of one component. */
+  labels: (component: string) => Record<string, string>;
+}
+
+function normalize(name: string, args: ObservabilityStackArgs): StackSpec {
+  const stackLabels = observabilityLabels(name, args.labelDomain);
+  return {
+    name,
+    args,
+    namespaceName: args.namespace ?? DEFAULTS.namespace,
+    receiver: args.alertReceiver ?? "none",
+    selectorLabels: stackLabels.selectorLabels,
+    dashboardLabels: stackLabels.dashboardLabels,
+    labels: (component: string) =>
+      standardLabels({ name, component, stage: args.stage, labelDomain: args.labelDomain }),
+  };
+}
+
+function createNamespace(parent: pulumi.Resource, spec: StackSpec): k8s.core.v1.Namespace {
+  // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
+  // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
+  // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
+  // The exemption annotation states the reason where the platform policy pack looks for it.
+  return new k8s.core.v1.Namespace(
+    childName(spec.name, "namespace"),
+    {
+      metadata: {
+        name: spec.namespaceName,
+        annotations: {
+          [podSecurityExemptionAnnotation(spec.args.labelDomain)]: POD_SECURITY_EXEMPTION_REASON,
+        },
+        labels: {
+          ...spec.labels("monitoring"),
+          "pod-security.kubernetes.io/enforce": "privileged",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/audit": "baseline",
+          "pod-security.kubernetes.io/audit-version": "latest",
+        },
+      },
+    },
+    { parent },
+  );
+}
+
+/** Grafana's admin user and a generated password, in the Secret the chart's `admin.existingSecret` names. */
+function createGrafanaAdminSecret(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+): k8s.core.v1.Secret {
+  const grafanaPassword = new random.RandomPassword(
+    childName(spec.name, "grafana-admin"),
+    { length: 32, special: false },
+    { parent },
+  );
+  return new k8s.core.v1.Secret(
+    childName(spec.name, "grafana-admin"),
+    {
+      metadata: {
+        name: childName(spec.name, "grafana-admin"),
+        namespace: namespace.metadata.name,
+        labels: spec.labels("grafana"),
+      },
+      type: "Opaque",
+      stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
+    },
+    { parent },
+  );
+}
+
+/** The alert webhook URL, in a Secret Alertmanager mounts; none with receiver `none`. */
+function createWebhookSecret(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+): k8s.core.v1.Secret | undefined {
+  if (spec.receiver === "none") return undefined;
+  const webhookSecretName = childName(spec.name, "alert-webhook");
+  return new k8s.core.v1.Secret(
+    webhookSecretName,
+    {
+      metadata: {
+        name: webhookSecretName,
+        namespace: namespace.metadata.name,
+        labels: spec.labels("alertmanager"),
+      },
+      type: "Opaque",
+      stringData: {
+        [WEBHOOK_SECRET_KEY]: pulumi.secret(spec.args.alertWebhookUrl as pulumi.Input<string>),
+      },
+    },
+    { parent },
+  );
+}
+
+/** The kube-prometheus-stack release, installed once the Secrets its values name exist. */
+function createRelease(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+  grafanaSecret: k8s.core.v1.Secret,
+  webhookSecret: k8s.core.v1.Secret | undefined,
+): k8s.helm.v3.Release {
+  const { name, args } = spec;
+  const local = args.chart.source === "localPath";
+  return new k8s.helm.v3.Release(
+    childName(name, "release"),
+    {
+      // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
+      name,
+      namespace: namespace.metadata.name,
+      chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
+      ...(local
+        ? {}
+        : {
+            version: args.chart.version,
+            repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
+          }),
+      createNamespace: false,
+      skipCrds: false,
+      cleanupOnFail: true,
+      maxHistory: 5,
+      // The first install pulls images and binds volumes for several StatefulSets.
+      timeout: 900,
+      values: kubePrometheusStackValues(valuesInput(spec, webhookSecret !== undefined)),
+    },
+    {
+      parent,
+      dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])],
+      ...statefulOptions(args.protect ?? false),
+    },
+  );
+}
+
+/** The chart values' inputs, every default applied. */
+function valuesInput(spec: StackSpec, hasWebhookSecret: boolean): KubePrometheusStackValuesInput {
+  const { name, args } = spec;
+  return {
+    name,
+    namespace: spec.namespaceName,
+    monitoredNamespaces: args.monitoredNamespaces,
+    selectorLabels: spec.selectorLabels,
+    dashboardLabels: spec.dashboardLabels,
+    grafanaAdminSecretName: childName(name, "grafana-admin"),
+    alertReceiver: spec.receiver,
+    webhookSecretName: hasWebhookSecret ? childName(name, "alert-webhook") : undefined,
+    scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+    evaluationIntervalSeconds:
+      args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+    retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
+    prometheusStorageSize: args.prometheusStorageSize,
+    grafanaStorageSize: args.grafanaStorageSize,
+    alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
+    storageClassName: args.storageClassName,
+    prometheusReplicas: args.prometheusReplicas ?? 1,
+    alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
+    prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
+    grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
+    alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
+    scrapeControlPlane: args.scrapeControlPlane ?? false,
+  };
 }
 
 /** Every problem with the args, so one error lists them all. */

@@ -597,32 +597,6 @@ export interface KubePrometheusStackValuesInput {
 
 /** The chart values. Plain data, no secret: secrets are referenced by Secret name only. */
 export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
-  const volumeClaim = (size: string) => ({
-    volumeClaimTemplate: {
-      spec: {
-        accessModes: ["ReadWriteOnce"],
-        resources: { requests: { storage: size } },
-        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
-      },
-    },
-  });
-  const selector = { matchLabels: v.selectorLabels };
-  const namespaceSelector = v.monitoredNamespaces
-    ? {
-        matchExpressions: [
-          {
-            key: "kubernetes.io/metadata.name",
-            operator: "In",
-            values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort(),
-          },
-        ],
-      }
-    : {};
-  const [dashboardLabelKey, dashboardLabelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
-  const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({
-    requests: { cpu, memory },
-    limits: { cpu: cpuLimit, memory: memoryLimit },
-  });
   return {
     fullnameOverride: v.name,
     // commonLabels reach every object the chart itself renders, including its own ServiceMonitors
@@ -653,94 +627,141 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
           kubeProxy: { enabled: false },
         }),
     prometheusOperator: {
-      resources: small("100m", "128Mi", "500m", "256Mi"),
-      prometheusConfigReloader: { resources: small("10m", "32Mi", "100m", "64Mi") },
+      resources: requestsAndLimits("100m", "128Mi", "500m", "256Mi"),
+      prometheusConfigReloader: { resources: requestsAndLimits("10m", "32Mi", "100m", "64Mi") },
     },
-    prometheus: {
-      prometheusSpec: {
-        replicas: v.prometheusReplicas,
-        scrapeInterval: `${v.scrapeIntervalSeconds}s`,
-        evaluationInterval: `${v.evaluationIntervalSeconds}s`,
-        retention: `${v.retentionDays}d`,
-        retentionSize: retentionSize(v.prometheusStorageSize),
-        resources: v.prometheusResources,
-        storageSpec: volumeClaim(v.prometheusStorageSize),
-        // Explicit selection: exactly the objects carrying the stack's labels, in the monitored namespaces.
-        serviceMonitorSelectorNilUsesHelmValues: false,
-        serviceMonitorSelector: selector,
-        serviceMonitorNamespaceSelector: namespaceSelector,
-        podMonitorSelectorNilUsesHelmValues: false,
-        podMonitorSelector: selector,
-        podMonitorNamespaceSelector: namespaceSelector,
-        ruleSelectorNilUsesHelmValues: false,
-        ruleSelector: selector,
-        ruleNamespaceSelector: namespaceSelector,
-        probeSelectorNilUsesHelmValues: false,
-        probeSelector: selector,
-        probeNamespaceSelector: namespaceSelector,
-        scrapeConfigSelectorNilUsesHelmValues: false,
-        scrapeConfigSelector: selector,
-        scrapeConfigNamespaceSelector: namespaceSelector,
-      },
-    },
-    alertmanager: {
-      alertmanagerSpec: {
-        replicas: v.alertmanagerReplicas,
-        resources: v.alertmanagerResources,
-        storage: volumeClaim(v.alertmanagerStorageSize),
-        // Mounted at /etc/alertmanager/secrets/<name>/; the configuration reads the URL from there.
-        secrets: v.webhookSecretName ? [v.webhookSecretName] : [],
-      },
-      config: alertmanagerConfig(v.alertReceiver, v.webhookSecretName),
-    },
-    grafana: {
-      enabled: true,
-      fullnameOverride: `${v.name}-grafana`,
-      admin: {
-        existingSecret: v.grafanaAdminSecretName,
-        userKey: "admin-user",
-        passwordKey: "admin-password",
-      },
-      persistence: {
-        enabled: true,
-        type: "pvc",
-        size: v.grafanaStorageSize,
-        accessModes: ["ReadWriteOnce"],
-        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
-      },
-      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-      deploymentStrategy: { type: "Recreate" },
-      resources: v.grafanaResources,
-      "grafana.ini": {
-        analytics: { check_for_updates: false, reporting_enabled: false },
-        users: { allow_sign_up: false },
-        "auth.anonymous": { enabled: false },
-      },
-      sidecar: {
-        resources: small("50m", "64Mi", "200m", "128Mi"),
-        dashboards: {
-          enabled: true,
-          label: dashboardLabelKey,
-          labelValue: dashboardLabelValue,
-          searchNamespace: "ALL",
-          folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
-          provider: { foldersFromFilesStructure: true },
-        },
-        datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID },
-      },
-      serviceMonitor: { enabled: true, labels: v.selectorLabels },
-    },
+    prometheus: prometheusValues(v),
+    alertmanager: alertmanagerValues(v),
+    grafana: grafanaValues(v),
     "kube-state-metrics": {
       // Publishes the pod identity labels on kube_pod_labels, which joins container metrics to services.
       metricLabelsAllowlist: [`pods=[${POD_IDENTITY_LABEL_KEYS.join(",")}]`],
-      resources: small("50m", "64Mi", "200m", "256Mi"),
+      resources: requestsAndLimits("50m", "64Mi", "200m", "256Mi"),
       prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
     },
     "prometheus-node-exporter": {
-      resources: small("50m", "32Mi", "200m", "64Mi"),
+      resources: requestsAndLimits("50m", "32Mi", "200m", "64Mi"),
       prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
     },
   };
+}
+
+function prometheusValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const selector = { matchLabels: v.selectorLabels };
+  const namespaceSelector = v.monitoredNamespaces
+    ? {
+        matchExpressions: [
+          {
+            key: "kubernetes.io/metadata.name",
+            operator: "In",
+            values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort(),
+          },
+        ],
+      }
+    : {};
+  return {
+    prometheusSpec: {
+      replicas: v.prometheusReplicas,
+      scrapeInterval: `${v.scrapeIntervalSeconds}s`,
+      evaluationInterval: `${v.evaluationIntervalSeconds}s`,
+      retention: `${v.retentionDays}d`,
+      retentionSize: retentionSize(v.prometheusStorageSize),
+      resources: v.prometheusResources,
+      storageSpec: volumeClaim(v.prometheusStorageSize, v.storageClassName),
+      // Explicit selection: exactly the objects carrying the stack's labels, in the monitored namespaces.
+      serviceMonitorSelectorNilUsesHelmValues: false,
+      serviceMonitorSelector: selector,
+      serviceMonitorNamespaceSelector: namespaceSelector,
+      podMonitorSelectorNilUsesHelmValues: false,
+      podMonitorSelector: selector,
+      podMonitorNamespaceSelector: namespaceSelector,
+      ruleSelectorNilUsesHelmValues: false,
+      ruleSelector: selector,
+      ruleNamespaceSelector: namespaceSelector,
+      probeSelectorNilUsesHelmValues: false,
+      probeSelector: selector,
+      probeNamespaceSelector: namespaceSelector,
+      scrapeConfigSelectorNilUsesHelmValues: false,
+      scrapeConfigSelector: selector,
+      scrapeConfigNamespaceSelector: namespaceSelector,
+    },
+  };
+}
+
+function alertmanagerValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  return {
+    alertmanagerSpec: {
+      replicas: v.alertmanagerReplicas,
+      resources: v.alertmanagerResources,
+      storage: volumeClaim(v.alertmanagerStorageSize, v.storageClassName),
+      // Mounted at /etc/alertmanager/secrets/<name>/; the configuration reads the URL from there.
+      secrets: v.webhookSecretName ? [v.webhookSecretName] : [],
+    },
+    config: alertmanagerConfig(v.alertReceiver, v.webhookSecretName),
+  };
+}
+
+function grafanaValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const [labelKey, labelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
+  return {
+    enabled: true,
+    fullnameOverride: `${v.name}-grafana`,
+    admin: {
+      existingSecret: v.grafanaAdminSecretName,
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    },
+    persistence: {
+      enabled: true,
+      type: "pvc",
+      size: v.grafanaStorageSize,
+      accessModes: ["ReadWriteOnce"],
+      ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+    },
+    // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+    deploymentStrategy: { type: "Recreate" },
+    resources: v.grafanaResources,
+    "grafana.ini": {
+      analytics: { check_for_updates: false, reporting_enabled: false },
+      users: { allow_sign_up: false },
+      "auth.anonymous": { enabled: false },
+    },
+    sidecar: {
+      resources: requestsAndLimits("50m", "64Mi", "200m", "128Mi"),
+      dashboards: {
+        enabled: true,
+        label: labelKey,
+        labelValue,
+        searchNamespace: "ALL",
+        folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
+        provider: { foldersFromFilesStructure: true },
+      },
+      datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID },
+    },
+    serviceMonitor: { enabled: true, labels: v.selectorLabels },
+  };
+}
+
+/** A StatefulSet's volume claim template (the chart's `storageSpec` / `storage`). */
+function volumeClaim(size: string, storageClassName: string | undefined) {
+  return {
+    volumeClaimTemplate: {
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+        ...(storageClassName ? { storageClassName } : {}),
+      },
+    },
+  };
+}
+
+function requestsAndLimits(
+  cpu: string,
+  memory: string,
+  cpuLimit: string,
+  memoryLimit: string,
+): ContainerResources {
+  return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
 }
 
 /** Receiver names in the Alertmanager configuration. */

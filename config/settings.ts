@@ -251,6 +251,7 @@ interface Resolved<T> {
 /** What the section resolvers read: the parsed config, its stage profile and its catalogs. */
 interface Resolution {
   raw: RawConfig;
+  /** Top-level keys that parsed. */
   valid: ReadonlySet<TopLevelKey>;
   /**
    * Whether cross-key checks may look at a key: it parsed or was left to the profile. A key that

@@ -181,134 +181,20 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", name, problems);
     super(typeToken("ObservabilityStack"), name, {}, opts);
 
-    const namespaceName = args.namespace ?? DEFAULTS.namespace;
-    const receiver = args.alertReceiver ?? "none";
-    this.namespaceName = namespaceName;
+    const spec = normalize(name, args);
+    this.namespaceName = spec.namespaceName;
     this.monitoredNamespaces = args.monitoredNamespaces;
     this.stage = args.stage;
     this.labelDomain = args.labelDomain;
-    const stackLabels = observabilityLabels(name, args.labelDomain);
-    this.plainSelectorLabels = stackLabels.selectorLabels;
-    this.plainDashboardLabels = stackLabels.dashboardLabels;
-    const labels = (component: string) =>
-      standardLabels({ name, component, stage: args.stage, labelDomain: args.labelDomain });
+    this.plainSelectorLabels = spec.selectorLabels;
+    this.plainDashboardLabels = spec.dashboardLabels;
 
-    // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
-    // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
-    // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
-    // The exemption annotation states the reason where the platform policy pack looks for it.
-    const namespace = new k8s.core.v1.Namespace(
-      childName(name, "namespace"),
-      {
-        metadata: {
-          name: namespaceName,
-          annotations: { [podSecurityExemptionAnnotation(args.labelDomain)]: POD_SECURITY_EXEMPTION_REASON },
-          labels: {
-            ...labels("monitoring"),
-            "pod-security.kubernetes.io/enforce": "privileged",
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/audit": "baseline",
-            "pod-security.kubernetes.io/audit-version": "latest",
-          },
-        },
-      },
-      { parent: this },
-    );
+    const namespace = createNamespace(this, spec);
+    const grafanaSecret = createGrafanaAdminSecret(this, spec, namespace);
+    const webhookSecret = createWebhookSecret(this, spec, namespace);
+    this.release = createRelease(this, spec, namespace, grafanaSecret, webhookSecret);
 
-    const grafanaPassword = new random.RandomPassword(
-      childName(name, "grafana-admin"),
-      { length: 32, special: false },
-      { parent: this },
-    );
-    const grafanaSecret = new k8s.core.v1.Secret(
-      childName(name, "grafana-admin"),
-      {
-        metadata: {
-          name: childName(name, "grafana-admin"),
-          namespace: namespace.metadata.name,
-          labels: labels("grafana"),
-        },
-        type: "Opaque",
-        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
-      },
-      { parent: this },
-    );
-
-    const webhookSecretName = childName(name, "alert-webhook");
-    const webhookSecret =
-      receiver === "none"
-        ? undefined
-        : new k8s.core.v1.Secret(
-            webhookSecretName,
-            {
-              metadata: {
-                name: webhookSecretName,
-                namespace: namespace.metadata.name,
-                labels: labels("alertmanager"),
-              },
-              type: "Opaque",
-              stringData: {
-                [WEBHOOK_SECRET_KEY]: pulumi.secret(args.alertWebhookUrl as pulumi.Input<string>),
-              },
-            },
-            { parent: this },
-          );
-
-    const values = kubePrometheusStackValues({
-      name,
-      namespace: namespaceName,
-      monitoredNamespaces: args.monitoredNamespaces,
-      selectorLabels: this.plainSelectorLabels,
-      dashboardLabels: this.plainDashboardLabels,
-      grafanaAdminSecretName: childName(name, "grafana-admin"),
-      alertReceiver: receiver,
-      webhookSecretName: webhookSecret ? webhookSecretName : undefined,
-      scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-      evaluationIntervalSeconds:
-        args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-      retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
-      prometheusStorageSize: args.prometheusStorageSize,
-      grafanaStorageSize: args.grafanaStorageSize,
-      alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
-      storageClassName: args.storageClassName,
-      prometheusReplicas: args.prometheusReplicas ?? 1,
-      alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
-      prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
-      grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
-      alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
-      scrapeControlPlane: args.scrapeControlPlane ?? false,
-    });
-
-    const local = args.chart.source === "localPath";
-    this.release = new k8s.helm.v3.Release(
-      childName(name, "release"),
-      {
-        // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
-        name,
-        namespace: namespace.metadata.name,
-        chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
-        ...(local
-          ? {}
-          : {
-              version: args.chart.version,
-              repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
-            }),
-        createNamespace: false,
-        skipCrds: false,
-        cleanupOnFail: true,
-        maxHistory: 5,
-        // The first install pulls images and binds volumes for several StatefulSets.
-        timeout: 900,
-        values,
-      },
-      {
-        parent: this,
-        dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])],
-        ...statefulOptions(args.protect ?? false),
-      },
-    );
-
-    const host = (service: string) => `${service}.${namespaceName}.svc.cluster.local`;
+    const host = (service: string) => `${service}.${spec.namespaceName}.svc.cluster.local`;
     this.namespace = namespace.metadata.name;
     this.selectorLabels = pulumi.output(this.plainSelectorLabels);
     this.dashboardLabels = pulumi.output(this.plainDashboardLabels);
@@ -442,6 +328,177 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   }
 }
 
+/** The args with the defaults the steps share applied, and the stack's labels. */
+interface StackSpec {
+  name: string;
+  args: ObservabilityStackArgs;
+  namespaceName: string;
+  receiver: AlertReceiver;
+  selectorLabels: Record<string, string>;
+  dashboardLabels: Record<string, string>;
+  /** Standard labels of the stack's objects of one component. */
+  labels: (component: string) => Record<string, string>;
+}
+
+function normalize(name: string, args: ObservabilityStackArgs): StackSpec {
+  const stackLabels = observabilityLabels(name, args.labelDomain);
+  return {
+    name,
+    args,
+    namespaceName: args.namespace ?? DEFAULTS.namespace,
+    receiver: args.alertReceiver ?? "none",
+    selectorLabels: stackLabels.selectorLabels,
+    dashboardLabels: stackLabels.dashboardLabels,
+    labels: (component: string) =>
+      standardLabels({ name, component, stage: args.stage, labelDomain: args.labelDomain }),
+  };
+}
+
+function createNamespace(parent: pulumi.Resource, spec: StackSpec): k8s.core.v1.Namespace {
+  // node-exporter runs with hostNetwork, hostPID and hostPath mounts of /, /proc and /sys: Pod
+  // Security "baseline" forbids all three, so the namespace must enforce "privileged". Audit still
+  // reports anything beyond "baseline", so a second privileged workload here does not go unnoticed.
+  // The exemption annotation states the reason where the platform policy pack looks for it.
+  return new k8s.core.v1.Namespace(
+    childName(spec.name, "namespace"),
+    {
+      metadata: {
+        name: spec.namespaceName,
+        annotations: {
+          [podSecurityExemptionAnnotation(spec.args.labelDomain)]: POD_SECURITY_EXEMPTION_REASON,
+        },
+        labels: {
+          ...spec.labels("monitoring"),
+          "pod-security.kubernetes.io/enforce": "privileged",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/audit": "baseline",
+          "pod-security.kubernetes.io/audit-version": "latest",
+        },
+      },
+    },
+    { parent },
+  );
+}
+
+/** Grafana's admin user and a generated password, in the Secret the chart's `admin.existingSecret` names. */
+function createGrafanaAdminSecret(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+): k8s.core.v1.Secret {
+  const grafanaPassword = new random.RandomPassword(
+    childName(spec.name, "grafana-admin"),
+    { length: 32, special: false },
+    { parent },
+  );
+  return new k8s.core.v1.Secret(
+    childName(spec.name, "grafana-admin"),
+    {
+      metadata: {
+        name: childName(spec.name, "grafana-admin"),
+        namespace: namespace.metadata.name,
+        labels: spec.labels("grafana"),
+      },
+      type: "Opaque",
+      stringData: { "admin-user": "admin", "admin-password": pulumi.secret(grafanaPassword.result) },
+    },
+    { parent },
+  );
+}
+
+/** The alert webhook URL, in a Secret Alertmanager mounts; none with receiver `none`. */
+function createWebhookSecret(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+): k8s.core.v1.Secret | undefined {
+  if (spec.receiver === "none") return undefined;
+  const webhookSecretName = childName(spec.name, "alert-webhook");
+  return new k8s.core.v1.Secret(
+    webhookSecretName,
+    {
+      metadata: {
+        name: webhookSecretName,
+        namespace: namespace.metadata.name,
+        labels: spec.labels("alertmanager"),
+      },
+      type: "Opaque",
+      stringData: {
+        [WEBHOOK_SECRET_KEY]: pulumi.secret(spec.args.alertWebhookUrl as pulumi.Input<string>),
+      },
+    },
+    { parent },
+  );
+}
+
+/** The kube-prometheus-stack release, installed once the Secrets its values name exist. */
+function createRelease(
+  parent: pulumi.Resource,
+  spec: StackSpec,
+  namespace: k8s.core.v1.Namespace,
+  grafanaSecret: k8s.core.v1.Secret,
+  webhookSecret: k8s.core.v1.Secret | undefined,
+): k8s.helm.v3.Release {
+  const { name, args } = spec;
+  const local = args.chart.source === "localPath";
+  return new k8s.helm.v3.Release(
+    childName(name, "release"),
+    {
+      // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
+      name,
+      namespace: namespace.metadata.name,
+      chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
+      ...(local
+        ? {}
+        : {
+            version: args.chart.version,
+            repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
+          }),
+      createNamespace: false,
+      skipCrds: false,
+      cleanupOnFail: true,
+      maxHistory: 5,
+      // The first install pulls images and binds volumes for several StatefulSets.
+      timeout: 900,
+      values: kubePrometheusStackValues(valuesInput(spec, webhookSecret !== undefined)),
+    },
+    {
+      parent,
+      dependsOn: [grafanaSecret, ...(webhookSecret ? [webhookSecret] : [])],
+      ...statefulOptions(args.protect ?? false),
+    },
+  );
+}
+
+/** The chart values' inputs, every default applied. */
+function valuesInput(spec: StackSpec, hasWebhookSecret: boolean): KubePrometheusStackValuesInput {
+  const { name, args } = spec;
+  return {
+    name,
+    namespace: spec.namespaceName,
+    monitoredNamespaces: args.monitoredNamespaces,
+    selectorLabels: spec.selectorLabels,
+    dashboardLabels: spec.dashboardLabels,
+    grafanaAdminSecretName: childName(name, "grafana-admin"),
+    alertReceiver: spec.receiver,
+    webhookSecretName: hasWebhookSecret ? childName(name, "alert-webhook") : undefined,
+    scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+    evaluationIntervalSeconds:
+      args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+    retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
+    prometheusStorageSize: args.prometheusStorageSize,
+    grafanaStorageSize: args.grafanaStorageSize,
+    alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
+    storageClassName: args.storageClassName,
+    prometheusReplicas: args.prometheusReplicas ?? 1,
+    alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
+    prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
+    grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
+    alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
+    scrapeControlPlane: args.scrapeControlPlane ?? false,
+  };
+}
+
 /** Every problem with the args, so one error lists them all. */
 export function observabilityStackProblems(name: string, args: ObservabilityStackArgs): string[] {
   const problems: string[] = [];
@@ -540,32 +597,6 @@ export interface KubePrometheusStackValuesInput {
 
 /** The chart values. Plain data, no secret: secrets are referenced by Secret name only. */
 export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
-  const volumeClaim = (size: string) => ({
-    volumeClaimTemplate: {
-      spec: {
-        accessModes: ["ReadWriteOnce"],
-        resources: { requests: { storage: size } },
-        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
-      },
-    },
-  });
-  const selector = { matchLabels: v.selectorLabels };
-  const namespaceSelector = v.monitoredNamespaces
-    ? {
-        matchExpressions: [
-          {
-            key: "kubernetes.io/metadata.name",
-            operator: "In",
-            values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort(),
-          },
-        ],
-      }
-    : {};
-  const [dashboardLabelKey, dashboardLabelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
-  const small = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): ContainerResources => ({
-    requests: { cpu, memory },
-    limits: { cpu: cpuLimit, memory: memoryLimit },
-  });
   return {
     fullnameOverride: v.name,
     // commonLabels reach every object the chart itself renders, including its own ServiceMonitors
@@ -596,94 +627,141 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
           kubeProxy: { enabled: false },
         }),
     prometheusOperator: {
-      resources: small("100m", "128Mi", "500m", "256Mi"),
-      prometheusConfigReloader: { resources: small("10m", "32Mi", "100m", "64Mi") },
+      resources: requestsAndLimits("100m", "128Mi", "500m", "256Mi"),
+      prometheusConfigReloader: { resources: requestsAndLimits("10m", "32Mi", "100m", "64Mi") },
     },
-    prometheus: {
-      prometheusSpec: {
-        replicas: v.prometheusReplicas,
-        scrapeInterval: `${v.scrapeIntervalSeconds}s`,
-        evaluationInterval: `${v.evaluationIntervalSeconds}s`,
-        retention: `${v.retentionDays}d`,
-        retentionSize: retentionSize(v.prometheusStorageSize),
-        resources: v.prometheusResources,
-        storageSpec: volumeClaim(v.prometheusStorageSize),
-        // Explicit selection: exactly the objects carrying the stack's labels, in the monitored namespaces.
-        serviceMonitorSelectorNilUsesHelmValues: false,
-        serviceMonitorSelector: selector,
-        serviceMonitorNamespaceSelector: namespaceSelector,
-        podMonitorSelectorNilUsesHelmValues: false,
-        podMonitorSelector: selector,
-        podMonitorNamespaceSelector: namespaceSelector,
-        ruleSelectorNilUsesHelmValues: false,
-        ruleSelector: selector,
-        ruleNamespaceSelector: namespaceSelector,
-        probeSelectorNilUsesHelmValues: false,
-        probeSelector: selector,
-        probeNamespaceSelector: namespaceSelector,
-        scrapeConfigSelectorNilUsesHelmValues: false,
-        scrapeConfigSelector: selector,
-        scrapeConfigNamespaceSelector: namespaceSelector,
-      },
-    },
-    alertmanager: {
-      alertmanagerSpec: {
-        replicas: v.alertmanagerReplicas,
-        resources: v.alertmanagerResources,
-        storage: volumeClaim(v.alertmanagerStorageSize),
-        // Mounted at /etc/alertmanager/secrets/<name>/; the configuration reads the URL from there.
-        secrets: v.webhookSecretName ? [v.webhookSecretName] : [],
-      },
-      config: alertmanagerConfig(v.alertReceiver, v.webhookSecretName),
-    },
-    grafana: {
-      enabled: true,
-      fullnameOverride: `${v.name}-grafana`,
-      admin: {
-        existingSecret: v.grafanaAdminSecretName,
-        userKey: "admin-user",
-        passwordKey: "admin-password",
-      },
-      persistence: {
-        enabled: true,
-        type: "pvc",
-        size: v.grafanaStorageSize,
-        accessModes: ["ReadWriteOnce"],
-        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
-      },
-      // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-      deploymentStrategy: { type: "Recreate" },
-      resources: v.grafanaResources,
-      "grafana.ini": {
-        analytics: { check_for_updates: false, reporting_enabled: false },
-        users: { allow_sign_up: false },
-        "auth.anonymous": { enabled: false },
-      },
-      sidecar: {
-        resources: small("50m", "64Mi", "200m", "128Mi"),
-        dashboards: {
-          enabled: true,
-          label: dashboardLabelKey,
-          labelValue: dashboardLabelValue,
-          searchNamespace: "ALL",
-          folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
-          provider: { foldersFromFilesStructure: true },
-        },
-        datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID },
-      },
-      serviceMonitor: { enabled: true, labels: v.selectorLabels },
-    },
+    prometheus: prometheusValues(v),
+    alertmanager: alertmanagerValues(v),
+    grafana: grafanaValues(v),
     "kube-state-metrics": {
       // Publishes the pod identity labels on kube_pod_labels, which joins container metrics to services.
       metricLabelsAllowlist: [`pods=[${POD_IDENTITY_LABEL_KEYS.join(",")}]`],
-      resources: small("50m", "64Mi", "200m", "256Mi"),
+      resources: requestsAndLimits("50m", "64Mi", "200m", "256Mi"),
       prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
     },
     "prometheus-node-exporter": {
-      resources: small("50m", "32Mi", "200m", "64Mi"),
+      resources: requestsAndLimits("50m", "32Mi", "200m", "64Mi"),
       prometheus: { monitor: { enabled: true, additionalLabels: v.selectorLabels } },
     },
   };
+}
+
+function prometheusValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const selector = { matchLabels: v.selectorLabels };
+  const namespaceSelector = v.monitoredNamespaces
+    ? {
+        matchExpressions: [
+          {
+            key: "kubernetes.io/metadata.name",
+            operator: "In",
+            values: [...new Set([v.namespace, ...v.monitoredNamespaces])].sort(),
+          },
+        ],
+      }
+    : {};
+  return {
+    prometheusSpec: {
+      replicas: v.prometheusReplicas,
+      scrapeInterval: `${v.scrapeIntervalSeconds}s`,
+      evaluationInterval: `${v.evaluationIntervalSeconds}s`,
+      retention: `${v.retentionDays}d`,
+      retentionSize: retentionSize(v.prometheusStorageSize),
+      resources: v.prometheusResources,
+      storageSpec: volumeClaim(v.prometheusStorageSize, v.storageClassName),
+      // Explicit selection: exactly the objects carrying the stack's labels, in the monitored namespaces.
+      serviceMonitorSelectorNilUsesHelmValues: false,
+      serviceMonitorSelector: selector,
+      serviceMonitorNamespaceSelector: namespaceSelector,
+      podMonitorSelectorNilUsesHelmValues: false,
+      podMonitorSelector: selector,
+      podMonitorNamespaceSelector: namespaceSelector,
+      ruleSelectorNilUsesHelmValues: false,
+      ruleSelector: selector,
+      ruleNamespaceSelector: namespaceSelector,
+      probeSelectorNilUsesHelmValues: false,
+      probeSelector: selector,
+      probeNamespaceSelector: namespaceSelector,
+      scrapeConfigSelectorNilUsesHelmValues: false,
+      scrapeConfigSelector: selector,
+      scrapeConfigNamespaceSelector: namespaceSelector,
+    },
+  };
+}
+
+function alertmanagerValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  return {
+    alertmanagerSpec: {
+      replicas: v.alertmanagerReplicas,
+      resources: v.alertmanagerResources,
+      storage: volumeClaim(v.alertmanagerStorageSize, v.storageClassName),
+      // Mounted at /etc/alertmanager/secrets/<name>/; the configuration reads the URL from there.
+      secrets: v.webhookSecretName ? [v.webhookSecretName] : [],
+    },
+    config: alertmanagerConfig(v.alertReceiver, v.webhookSecretName),
+  };
+}
+
+function grafanaValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const [labelKey, labelValue] = Object.entries(v.dashboardLabels)[0] as [string, string];
+  return {
+    enabled: true,
+    fullnameOverride: `${v.name}-grafana`,
+    admin: {
+      existingSecret: v.grafanaAdminSecretName,
+      userKey: "admin-user",
+      passwordKey: "admin-password",
+    },
+    persistence: {
+      enabled: true,
+      type: "pvc",
+      size: v.grafanaStorageSize,
+      accessModes: ["ReadWriteOnce"],
+      ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+    },
+    // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+    deploymentStrategy: { type: "Recreate" },
+    resources: v.grafanaResources,
+    "grafana.ini": {
+      analytics: { check_for_updates: false, reporting_enabled: false },
+      users: { allow_sign_up: false },
+      "auth.anonymous": { enabled: false },
+    },
+    sidecar: {
+      resources: requestsAndLimits("50m", "64Mi", "200m", "128Mi"),
+      dashboards: {
+        enabled: true,
+        label: labelKey,
+        labelValue,
+        searchNamespace: "ALL",
+        folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
+        provider: { foldersFromFilesStructure: true },
+      },
+      datasources: { enabled: true, defaultDatasourceEnabled: true, uid: DEFAULT_DATASOURCE_UID },
+    },
+    serviceMonitor: { enabled: true, labels: v.selectorLabels },
+  };
+}
+
+/** A StatefulSet's volume claim template (the chart's `storageSpec` / `storage`). */
+function volumeClaim(size: string, storageClassName: string | undefined) {
+  return {
+    volumeClaimTemplate: {
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+        ...(storageClassName ? { storageClassName } : {}),
+      },
+    },
+  };
+}
+
+function requestsAndLimits(
+  cpu: string,
+  memory: string,
+  cpuLimit: string,
+  memoryLimit: string,
+): ContainerResources {
+  return { requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } };
 }
 
 /** Receiver names in the Alertmanager configuration. */

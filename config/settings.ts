@@ -6,13 +6,10 @@
  * every problem with its key, stack file, what was expected and what was found. Nothing here touches
  * Pulumi resources, so a bad config stops the program before anything is registered.
  */
-import { type z } from "zod";
 import { CATALOGS, loadCatalog, type Catalog } from "../services";
 import { STAGE_PROFILES, type StageProfile } from "./profiles";
 import { CLOUDNATIVE_PG_CHART_VERSION } from "../components/PostgresOperator";
 import {
-  topLevelSchemas,
-  SECRET_KEYS,
   type Backend,
   type CatalogName,
   type NodeGroupConfig,
@@ -22,8 +19,19 @@ import {
   type Stage,
   type TopLevelKey,
 } from "./schema";
+import {
+  CONFIG_NAMESPACE,
+  describeFound,
+  parseConfig,
+  problemAt,
+  type ParsedConfig,
+  type Problem,
+} from "./settings-parse";
 
-export const CONFIG_NAMESPACE = "platform";
+// Defined where the raw config is read; exported here too, as before (config/index.ts re-exports this module).
+export { CONFIG_NAMESPACE } from "./settings-parse";
+
+const PREFIX = `${CONFIG_NAMESPACE}:`;
 
 export interface ConfigSource {
   project: string;
@@ -166,86 +174,118 @@ export const LETSENCRYPT_PRODUCTION = "https://acme-v02.api.letsencrypt.org/dire
 /** Validates the raw config and resolves it against the stage profile. Throws ConfigError. */
 export function resolveSettings(source: ConfigSource): { settings: PlatformSettings; secrets: SecretValues } {
   const stackFile = `Pulumi.${source.stack}.yaml`;
-  const problems: ConfigProblem[] = [];
-  const problem = (key: string, expected: string, found: string) =>
-    problems.push({ key: `${CONFIG_NAMESPACE}:${key}`, stackFile, expected, found });
+  const parsed = parseConfig(source);
+  const ctx = resolution(parsed);
+  const { raw } = ctx;
 
-  // 1. Parse each top-level key on its own so one bad key never hides another's problems.
-  const raw: RawConfig = {};
-  const valid = new Set<TopLevelKey>();
-  const present = new Set<string>();
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const fullKey of Object.keys(source.values).sort()) {
-    if (!fullKey.startsWith(prefix)) {
-      // Other namespaces (aws:, kubernetes:) are not ours, but a misspelt `platform` is a key the
-      // program would otherwise ignore without a word.
-      const typo = namespaceTypo(fullKey, Object.keys(topLevelSchemas));
-      if (typo)
-        problems.push({
-          key: fullKey,
-          stackFile,
-          expected: typo,
-          found: describeFound(
-            parseValue(source.values[fullKey] ?? ""),
-            source.secretKeys.has(fullKey) || isSecretName(fullKey),
-          ),
-        });
-      continue;
-    }
-    const key = fullKey.slice(prefix.length);
-    present.add(key);
-    const rawValue = source.values[fullKey] ?? "";
-    if (!(key in topLevelSchemas)) {
-      problem(
-        key,
-        unknownKeyExpectation(key, Object.keys(topLevelSchemas)),
-        describeFound(parseValue(rawValue), isSecretName(key)),
-      );
-      continue;
-    }
-    const topKey = key as TopLevelKey;
-    const secret = (SECRET_KEYS as readonly string[]).includes(topKey);
-    if (secret && !source.secretKeys.has(fullKey)) {
-      problem(
-        key,
-        topKey === "secrets"
-          ? `secrets (set each with \`pulumi config set --secret --path '${fullKey}["<catalog>.<ENV_NAME>"]' …\`)`
-          : `a secret (set it with \`pulumi config set --secret ${fullKey} …\`)`,
-        "a plaintext value",
-      );
-      continue;
-    }
-    const value = parseValue(rawValue);
-    const schema: z.ZodType = topLevelSchemas[topKey];
-    const result = schema.safeParse(value, { reportInput: true });
-    if (result.success) {
-      (raw as Record<string, unknown>)[topKey] = result.data;
-      valid.add(topKey);
-    } else {
-      for (const issue of result.error.issues) {
-        for (const p of issueToProblems(topKey, issue, schema, secret)) problem(p.key, p.expected, p.found);
-      }
-    }
-  }
+  const cluster = resolveCluster(ctx);
+  const database = resolveDatabase(ctx);
+  const cache = resolveCache(ctx);
+  const broker = resolveBroker(ctx);
+  const ingress = resolveIngress(ctx);
+  const observability = resolveObservability(ctx);
+  const services = resolveServices(ctx);
+  const externalSecretKeys = resolveExternalSecretKeys(ctx);
 
-  // 2. Required keys.
-  if (!present.has("stage")) problem("stage", 'one of "local", "staging", "production"', "nothing");
-  if (!present.has("catalogs"))
-    problem("catalogs", 'a list of catalogs from "ecommerce", "fintech", "trading"', "nothing");
-  // Cross-key checks only look at keys that parsed or were left to the profile: a key that was
-  // already reported as malformed would otherwise produce follow-on noise from its defaults.
-  const usable = (key: TopLevelKey) => valid.has(key) || !present.has(key);
+  // One report with every problem: parse problems first, then each section's cross-key checks. The
+  // managed-backend check spans the three data services, so it runs on its own, before theirs.
+  const problems = [
+    ...parsed.problems,
+    ...cluster.problems,
+    ...managedBackendProblems(ctx, {
+      database: database.settings.backend,
+      cache: cache.settings.backend,
+      broker: broker.settings.backend,
+    }),
+    ...database.problems,
+    ...cache.problems,
+    ...ingress.problems,
+    ...observability.problems,
+    ...services.problems,
+    ...externalSecretKeys.problems,
+  ];
+  if (problems.length > 0)
+    throw new ConfigError(
+      problems.map((p) => ({ key: p.key, stackFile, expected: p.expected, found: p.found })),
+    );
 
+  const owner = raw.owner ?? "platform-team";
+  return {
+    settings: {
+      project: source.project,
+      stack: source.stack,
+      stackFile,
+      stage: ctx.stage,
+      profile: ctx.profile,
+      owner,
+      tags: { project: source.project, stack: source.stack, owner, "managed-by": "pulumi" },
+      catalogs: ctx.catalogs,
+      cluster: cluster.settings,
+      network: { ...ctx.profile.network, ...definedOnly(raw.network ?? {}) },
+      database: database.settings,
+      cache: cache.settings,
+      broker: broker.settings,
+      ingress: ingress.settings,
+      observability: observability.settings,
+      services: services.settings,
+      images: raw.images ?? {},
+      externalSecretKeys: externalSecretKeys.settings,
+      hasAlertWebhook: raw.alertWebhookUrl !== undefined,
+      enforceCapacity: raw.capacity?.enforce ?? true,
+      warnings: [...database.warnings, ...ingress.warnings, ...observability.warnings],
+    },
+    secrets: {
+      externalSecrets: raw.secrets ?? {},
+      ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}),
+    },
+  };
+}
+
+/** One section's settings, with the problems and warnings found resolving it, in the order reported. */
+interface Resolved<T> {
+  settings: T;
+  problems: Problem[];
+  warnings: string[];
+}
+
+/** What the section resolvers read: the parsed config, its stage profile and its catalogs. */
+interface Resolution {
+  raw: RawConfig;
+  /** Top-level keys that parsed. */
+  valid: ReadonlySet<TopLevelKey>;
+  /**
+   * Whether cross-key checks may look at a key: it parsed or was left to the profile. A key that
+   * was already reported as malformed would otherwise produce follow-on noise from its defaults.
+   */
+  usable: (key: TopLevelKey) => boolean;
+  stage: Stage;
+  profile: StageProfile;
+  clusterProvider: "existing" | "aws";
+  catalogNames: CatalogName[];
+  catalogs: Catalog[];
+}
+
+function resolution({ raw, valid, present }: ParsedConfig): Resolution {
   const stage: Stage = raw.stage ?? "local";
   const profile = STAGE_PROFILES[stage];
   const catalogNames: CatalogName[] = [...new Set(raw.catalogs ?? [])];
-  const catalogs = catalogNames.map((name) => loadCatalog(CATALOGS[name]));
+  return {
+    raw,
+    valid,
+    usable: (key) => valid.has(key) || !present.has(key),
+    stage,
+    profile,
+    clusterProvider: raw.cluster?.provider ?? profile.clusterProvider,
+    catalogNames,
+    catalogs: catalogNames.map((name) => loadCatalog(CATALOGS[name])),
+  };
+}
 
-  // 3. Resolve against the profile.
+function resolveCluster(ctx: Resolution): Resolved<ClusterSettings> {
+  const { raw, profile } = ctx;
   const c = raw.cluster ?? {};
-  const clusterProvider = c.provider ?? profile.clusterProvider;
   const cluster: ClusterSettings =
-    clusterProvider === "existing"
+    ctx.clusterProvider === "existing"
       ? {
           provider: "existing",
           ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
@@ -258,163 +298,18 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
           adminRoleArns: c.adminRoleArns ?? [],
           nodeGroups: resolveNodeGroups(c.nodeGroups, profile),
         };
+  return { settings: cluster, problems: clusterProblems(ctx, cluster), warnings: [] };
+}
 
-  const backendDefault = (explicit: Backend | undefined): Backend =>
-    explicit ?? (clusterProvider === "aws" ? profile.dataBackend : "inCluster");
-  const { byCatalog, operator: operatorRaw, ...databaseRaw } = raw.database ?? {};
-  const databaseBackend = backendDefault(raw.database?.backend);
-  const warnings: string[] = [];
-  const operatorChart = chartSettings(
-    stage,
-    warnings,
-    "CloudNativePG (in-cluster PostgreSQL: replicas, failover, backups, point-in-time restore)",
-    `${prefix}database.operator.chart`,
-    CHART_VERSIONS.cloudNativePg,
-    operatorRaw?.chart,
-  );
-  const database = {
-    ...profile.database,
-    ...definedOnly(databaseRaw),
-    backend: databaseBackend,
-    engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION,
-    backendByCatalog: Object.fromEntries(
-      catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend]),
-    ),
-    restoreByCatalog: Object.fromEntries(
-      Object.entries(byCatalog ?? {}).flatMap(([name, c]) => (c?.restore ? [[name, c.restore]] : [])),
-    ),
-    omittedExtensionsByCatalog: Object.fromEntries(
-      Object.entries(byCatalog ?? {}).flatMap(([name, c]) =>
-        c?.omitExtensions?.length ? [[name, [...c.omitExtensions]]] : [],
-      ),
-    ),
-    operator: {
-      // Backups go to S3 through IRSA: only on the EKS cluster this program creates.
-      enabled: operatorChart.source !== "skipped" && clusterProvider === "aws",
-      chart: operatorChart,
-      instances: operatorRaw?.instances ?? profile.database.inClusterInstances,
-      synchronousReplication: profile.database.synchronousReplication,
-    },
-  };
-  const statefulPostgres = catalogs
-    .filter((cat) => cat.data.postgres && database.backendByCatalog[cat.name] === "inCluster")
-    .map((cat) => cat.name);
-  if (statefulPostgres.length > 0 && !database.operator.enabled)
-    warnings.push(
-      `In-cluster PostgreSQL (${statefulPostgres.join(", ")}) runs as a single StatefulSet: no replicas, no failover, no backups, no point-in-time restore. ` +
-        (clusterProvider === "aws"
-          ? `Give ${prefix}database.operator.chart.path to run it on CloudNativePG.`
-          : `CloudNativePG needs ${prefix}cluster.provider "aws" (its backups go to S3 through IRSA).`),
-    );
-  for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
-    if ((catalogNames as string[]).includes(name))
-      warnings.push(
-        `Catalog "${name}"'s PostgreSQL runs WITHOUT ${omitted.join(", ")} (${prefix}database.byCatalog.${name}.omitExtensions): ` +
-          `what depends on ${omitted.length > 1 ? "them" : "it"} is not exercised by this stack.`,
-      );
-  }
-  const cache = {
-    ...profile.cache,
-    ...definedOnly(raw.cache ?? {}),
-    backend: backendDefault(raw.cache?.backend),
-    engine: raw.cache?.engine ?? "redis",
-  };
-  const broker = {
-    ...profile.broker,
-    ...definedOnly(raw.broker ?? {}),
-    backend: backendDefault(raw.broker?.backend),
-    engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION,
-  };
-
-  const ing = raw.ingress ?? {};
-  const obs = raw.observability ?? {};
-  const chart = (
-    name: string,
-    key: string,
-    version: string,
-    given: { path?: string; version?: string } | undefined,
-  ): ChartSettings => chartSettings(stage, warnings, name, `${prefix}${key}`, version, given);
-  const ingress: PlatformSettings["ingress"] = {
-    enabled: ing.enabled ?? true,
-    domain: ing.domain ?? (stage === "local" ? "platform.localtest.me" : ""),
-    tls: {
-      issuer: ing.tls?.issuer ?? profile.tlsIssuer,
-      ...(ing.tls?.acmeEmail ? { acmeEmail: ing.tls.acmeEmail } : {}),
-      acmeServer: ing.tls?.acmeServer ?? LETSENCRYPT_PRODUCTION,
-    },
-    envoyGatewayChart: chart(
-      "Envoy Gateway (IngressGateway)",
-      "ingress.charts.envoyGateway",
-      CHART_VERSIONS.envoyGateway,
-      ing.charts?.envoyGateway,
-    ),
-    certManagerChart: chart(
-      "cert-manager (IngressGateway)",
-      "ingress.charts.certManager",
-      CHART_VERSIONS.certManager,
-      ing.charts?.certManager,
-    ),
-  };
-  if (
-    ingress.enabled &&
-    (ingress.envoyGatewayChart.source === "skipped" || ingress.certManagerChart.source === "skipped")
-  )
-    ingress.enabled = false;
-  const observability: PlatformSettings["observability"] = {
-    enabled: obs.enabled ?? true,
-    scrapeIntervalSeconds: obs.scrapeIntervalSeconds ?? 15,
-    retentionDays: obs.retentionDays ?? 15,
-    prometheusStorageSize: obs.prometheusStorageSize ?? profile.observability.prometheusStorageSize,
-    grafanaStorageSize: obs.grafanaStorageSize ?? profile.observability.grafanaStorageSize,
-    chart:
-      obs.enabled === false
-        ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" }
-        : chart(
-            "kube-prometheus-stack (ObservabilityStack)",
-            "observability.chart",
-            CHART_VERSIONS.kubePrometheusStack,
-            obs.chart,
-          ),
-    alertReceiver: obs.alertReceiver ?? "none",
-  };
-  if (observability.chart.source === "skipped") observability.enabled = false;
-  if (stage !== "local" && observability.enabled && observability.alertReceiver === "none")
-    warnings.push(
-      `Alerts are evaluated but routed nowhere: set ${prefix}observability.alertReceiver and ${prefix}alertWebhookUrl (secret).`,
-    );
-
-  const settings: PlatformSettings = {
-    project: source.project,
-    stack: source.stack,
-    stackFile,
-    stage,
-    profile,
-    owner: raw.owner ?? "platform-team",
-    tags: {
-      project: source.project,
-      stack: source.stack,
-      owner: raw.owner ?? "platform-team",
-      "managed-by": "pulumi",
-    },
-    catalogs,
-    cluster,
-    network: { ...profile.network, ...definedOnly(raw.network ?? {}) },
-    database,
-    cache,
-    broker,
-    ingress,
-    observability,
-    services: raw.services ?? {},
-    images: raw.images ?? {},
-    externalSecretKeys: Object.keys(raw.secrets ?? {}).sort(),
-    hasAlertWebhook: raw.alertWebhookUrl !== undefined,
-    enforceCapacity: raw.capacity?.enforce ?? true,
-    warnings,
-  };
-
-  // 4. Cross-key checks: contradictions and stage rules. Only over keys that parsed.
+/** Keys of the other provider, node group sizes, and production's administrators. */
+function clusterProblems(ctx: Resolution, cluster: ClusterSettings): Problem[] {
+  const { raw, stage, valid, usable } = ctx;
+  const c = raw.cluster ?? {};
+  const problems: Problem[] = [];
+  const problem = (key: string, expected: string, found: string) =>
+    problems.push(problemAt(key, expected, found));
   if (valid.has("cluster")) {
-    if (clusterProvider === "existing") {
+    if (ctx.clusterProvider === "existing") {
       for (const k of ["kubernetesVersion", "publicAccessCidrs", "adminRoleArns", "nodeGroups"] as const) {
         if (c[k] !== undefined)
           problem(
@@ -455,84 +350,133 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
         "none",
       );
   }
-  for (const [key, section] of [
-    ["database", database],
-    ["cache", cache],
-    ["broker", broker],
-  ] as const) {
-    if (section.backend === "aws" && clusterProvider === "existing" && usable(key) && usable("cluster"))
-      problem(
-        `${key}.backend`,
-        '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")',
-        '"aws"',
+  return problems;
+}
+
+/** A data service's backend: the one given, else the profile's on EKS, else in-cluster. */
+function dataBackend(ctx: Resolution, explicit: Backend | undefined): Backend {
+  return explicit ?? (ctx.clusterProvider === "aws" ? ctx.profile.dataBackend : "inCluster");
+}
+
+/** AWS-managed data services need the VPC this program creates: none next to an existing cluster. */
+function managedBackendProblems(
+  ctx: Resolution,
+  backends: Record<"database" | "cache" | "broker", Backend>,
+): Problem[] {
+  const { usable } = ctx;
+  const problems: Problem[] = [];
+  for (const key of ["database", "cache", "broker"] as const) {
+    if (backends[key] === "aws" && ctx.clusterProvider === "existing" && usable(key) && usable("cluster"))
+      problems.push(
+        problemAt(
+          `${key}.backend`,
+          '"inCluster" when platform:cluster.provider is "existing" (AWS-managed data services need the VPC this program creates with cluster.provider "aws")',
+          '"aws"',
+        ),
       );
   }
-  if (usable("database")) {
-    for (const catalog of catalogs) {
-      const extensions = catalog.data.postgres?.extensions ?? [];
-      if (database.backendByCatalog[catalog.name] === "aws" && extensions.includes("timescaledb")) {
-        const key = byCatalog?.[catalog.name]
-          ? `database.byCatalog.${catalog.name}.backend`
-          : "database.backend";
-        problem(
-          key,
-          `"inCluster" for catalog "${catalog.name}": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.${catalog.name}.backend to "inCluster")`,
-          '"aws"',
-        );
-      }
-    }
-    for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
-      const catalog = catalogs.find((c) => c.name === name);
-      const requested = catalog?.data.postgres?.extensions ?? [];
-      const unknown = omitted.filter((e) => !requested.includes(e));
-      if (catalog && unknown.length > 0)
-        problem(
-          `database.byCatalog.${name}.omitExtensions`,
-          requested.length > 0
-            ? `extensions catalog "${name}" asks for (${requested.map((e) => `"${e}"`).join(", ")})`
-            : `nothing: catalog "${name}" asks for no PostgreSQL extension`,
-          JSON.stringify(unknown),
-        );
-    }
-    for (const [name, target] of Object.entries(database.restoreByCatalog)) {
-      const key = `database.byCatalog.${name}.restore`;
-      const catalog = catalogs.find((cat) => cat.name === name);
-      if (!catalog) continue; // reported below as an undeployed catalog
-      if (!catalog.data.postgres)
-        problem(key, `no restore: catalog "${name}" has no PostgreSQL database`, JSON.stringify(target));
-      else if (database.backendByCatalog[name] === "aws")
-        problem(
-          key,
-          `no restore for backend "aws" (restore RDS with its own point-in-time restore, see docs/restore.md)`,
-          JSON.stringify(target),
-        );
-      else if (!database.operator.enabled)
-        problem(
-          key,
-          `no restore on this stack: in-cluster PostgreSQL here is a StatefulSet without backups (restores need CloudNativePG: stage staging or production with ${prefix}cluster.provider "aws")`,
-          JSON.stringify(target),
-        );
-    }
-    if (stage === "production" && database.operator.instances < 3)
-      problem(
+  return problems;
+}
+
+function resolveDatabase(ctx: Resolution): Resolved<PlatformSettings["database"]> {
+  const warnings: string[] = [];
+  const database = databaseSettings(ctx, warnings);
+  warnings.push(...databaseWarnings(ctx, database));
+  return { settings: database, problems: databaseProblems(ctx, database), warnings };
+}
+
+/** The database settings; `warnings` receives the CloudNativePG chart's. */
+function databaseSettings(ctx: Resolution, warnings: string[]): PlatformSettings["database"] {
+  const { raw, stage, profile, catalogNames } = ctx;
+  const { byCatalog, operator: operatorRaw, ...databaseRaw } = raw.database ?? {};
+  const databaseBackend = dataBackend(ctx, raw.database?.backend);
+  const operatorChart = chartSettings(
+    stage,
+    warnings,
+    "CloudNativePG (in-cluster PostgreSQL: replicas, failover, backups, point-in-time restore)",
+    `${PREFIX}database.operator.chart`,
+    CHART_VERSIONS.cloudNativePg,
+    operatorRaw?.chart,
+  );
+  return {
+    ...profile.database,
+    ...definedOnly(databaseRaw),
+    backend: databaseBackend,
+    engineVersion: raw.database?.engineVersion ?? POSTGRES_DEFAULT_VERSION,
+    backendByCatalog: Object.fromEntries(
+      catalogNames.map((name) => [name, byCatalog?.[name]?.backend ?? databaseBackend]),
+    ),
+    restoreByCatalog: Object.fromEntries(
+      Object.entries(byCatalog ?? {}).flatMap(([name, c]) => (c?.restore ? [[name, c.restore]] : [])),
+    ),
+    omittedExtensionsByCatalog: Object.fromEntries(
+      Object.entries(byCatalog ?? {}).flatMap(([name, c]) =>
+        c?.omitExtensions?.length ? [[name, [...c.omitExtensions]]] : [],
+      ),
+    ),
+    operator: {
+      // Backups go to S3 through IRSA: only on the EKS cluster this program creates.
+      enabled: operatorChart.source !== "skipped" && ctx.clusterProvider === "aws",
+      chart: operatorChart,
+      instances: operatorRaw?.instances ?? profile.database.inClusterInstances,
+      synchronousReplication: profile.database.synchronousReplication,
+    },
+  };
+}
+
+/** What the stack's PostgreSQL runs without: CloudNativePG's guarantees, or extensions left out. */
+function databaseWarnings(ctx: Resolution, database: PlatformSettings["database"]): string[] {
+  const { catalogs, catalogNames } = ctx;
+  const warnings: string[] = [];
+  const statefulPostgres = catalogs
+    .filter((cat) => cat.data.postgres && database.backendByCatalog[cat.name] === "inCluster")
+    .map((cat) => cat.name);
+  if (statefulPostgres.length > 0 && !database.operator.enabled)
+    warnings.push(
+      `In-cluster PostgreSQL (${statefulPostgres.join(", ")}) runs as a single StatefulSet: no replicas, no failover, no backups, no point-in-time restore. ` +
+        (ctx.clusterProvider === "aws"
+          ? `Give ${PREFIX}database.operator.chart.path to run it on CloudNativePG.`
+          : `CloudNativePG needs ${PREFIX}cluster.provider "aws" (its backups go to S3 through IRSA).`),
+    );
+  for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
+    if ((catalogNames as string[]).includes(name))
+      warnings.push(
+        `Catalog "${name}"'s PostgreSQL runs WITHOUT ${omitted.join(", ")} (${PREFIX}database.byCatalog.${name}.omitExtensions): ` +
+          `what depends on ${omitted.length > 1 ? "them" : "it"} is not exercised by this stack.`,
+      );
+  }
+  return warnings;
+}
+
+function databaseProblems(ctx: Resolution, database: PlatformSettings["database"]): Problem[] {
+  const { raw, stage, valid, catalogNames } = ctx;
+  if (!ctx.usable("database")) return [];
+  const problems = [...catalogExtensionProblems(ctx, database), ...restoreProblems(ctx, database)];
+  if (stage === "production" && database.operator.instances < 3)
+    problems.push(
+      problemAt(
         "database.operator.instances",
         "at least 3 in production (synchronous replication keeps a second standby for failover)",
         String(database.operator.instances),
-      );
-    for (const name of Object.keys(byCatalog ?? {})) {
-      if (!catalogNames.includes(name as CatalogName))
-        problem(
+      ),
+    );
+  for (const name of Object.keys(raw.database?.byCatalog ?? {})) {
+    if (!catalogNames.includes(name as CatalogName))
+      problems.push(
+        problemAt(
           `database.byCatalog.${name}`,
           `a deployed catalog (${catalogNames.join(", ")})`,
           JSON.stringify(name),
-        );
-    }
+        ),
+      );
   }
-  if (usable("database") && database.maxAllocatedStorageGb < database.allocatedStorageGb)
-    problem(
-      "database.maxAllocatedStorageGb",
-      `at least database.allocatedStorageGb (${database.allocatedStorageGb})`,
-      String(database.maxAllocatedStorageGb),
+  if (database.maxAllocatedStorageGb < database.allocatedStorageGb)
+    problems.push(
+      problemAt(
+        "database.maxAllocatedStorageGb",
+        `at least database.allocatedStorageGb (${database.allocatedStorageGb})`,
+        String(database.maxAllocatedStorageGb),
+      ),
     );
   if (
     stage === "production" &&
@@ -540,46 +484,227 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     raw.database?.backupRetentionDays !== undefined &&
     raw.database.backupRetentionDays < 14
   )
-    problem(
-      "database.backupRetentionDays",
-      "at least 14 days in production",
-      String(raw.database.backupRetentionDays),
+    problems.push(
+      problemAt(
+        "database.backupRetentionDays",
+        "at least 14 days in production",
+        String(raw.database.backupRetentionDays),
+      ),
     );
-  if (usable("cache") && cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
-    problem(
-      "cache.replicasPerShard",
-      "at least 1 in production (automatic failover needs a replica)",
-      String(cache.replicasPerShard),
+  return problems;
+}
+
+/** Extensions RDS lacks (timescaledb), and extensions left out that the catalog never asked for. */
+function catalogExtensionProblems(ctx: Resolution, database: PlatformSettings["database"]): Problem[] {
+  const { raw, catalogs } = ctx;
+  const problems: Problem[] = [];
+  for (const catalog of catalogs) {
+    const extensions = catalog.data.postgres?.extensions ?? [];
+    if (database.backendByCatalog[catalog.name] === "aws" && extensions.includes("timescaledb")) {
+      const key = raw.database?.byCatalog?.[catalog.name]
+        ? `database.byCatalog.${catalog.name}.backend`
+        : "database.backend";
+      problems.push(
+        problemAt(
+          key,
+          `"inCluster" for catalog "${catalog.name}": it needs the timescaledb extension, which RDS does not offer (set platform:database.byCatalog.${catalog.name}.backend to "inCluster")`,
+          '"aws"',
+        ),
+      );
+    }
+  }
+  for (const [name, omitted] of Object.entries(database.omittedExtensionsByCatalog)) {
+    const catalog = catalogs.find((c) => c.name === name);
+    const requested = catalog?.data.postgres?.extensions ?? [];
+    const unknown = omitted.filter((e) => !requested.includes(e));
+    if (catalog && unknown.length > 0)
+      problems.push(
+        problemAt(
+          `database.byCatalog.${name}.omitExtensions`,
+          requested.length > 0
+            ? `extensions catalog "${name}" asks for (${requested.map((e) => `"${e}"`).join(", ")})`
+            : `nothing: catalog "${name}" asks for no PostgreSQL extension`,
+          JSON.stringify(unknown),
+        ),
+      );
+  }
+  return problems;
+}
+
+/** Point-in-time restores need a CloudNativePG database to restore into. */
+function restoreProblems(ctx: Resolution, database: PlatformSettings["database"]): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, target] of Object.entries(database.restoreByCatalog)) {
+    const key = `database.byCatalog.${name}.restore`;
+    const catalog = ctx.catalogs.find((cat) => cat.name === name);
+    if (!catalog) continue; // reported as an undeployed catalog
+    if (!catalog.data.postgres)
+      problems.push(
+        problemAt(key, `no restore: catalog "${name}" has no PostgreSQL database`, JSON.stringify(target)),
+      );
+    else if (database.backendByCatalog[name] === "aws")
+      problems.push(
+        problemAt(
+          key,
+          `no restore for backend "aws" (restore RDS with its own point-in-time restore, see docs/restore.md)`,
+          JSON.stringify(target),
+        ),
+      );
+    else if (!database.operator.enabled)
+      problems.push(
+        problemAt(
+          key,
+          `no restore on this stack: in-cluster PostgreSQL here is a StatefulSet without backups (restores need CloudNativePG: stage staging or production with ${PREFIX}cluster.provider "aws")`,
+          JSON.stringify(target),
+        ),
+      );
+  }
+  return problems;
+}
+
+function resolveCache(ctx: Resolution): Resolved<PlatformSettings["cache"]> {
+  const { raw, stage, profile } = ctx;
+  const cache: PlatformSettings["cache"] = {
+    ...profile.cache,
+    ...definedOnly(raw.cache ?? {}),
+    backend: dataBackend(ctx, raw.cache?.backend),
+    engine: raw.cache?.engine ?? "redis",
+  };
+  const problems: Problem[] = [];
+  if (ctx.usable("cache") && cache.backend === "aws" && stage === "production" && cache.replicasPerShard < 1)
+    problems.push(
+      problemAt(
+        "cache.replicasPerShard",
+        "at least 1 in production (automatic failover needs a replica)",
+        String(cache.replicasPerShard),
+      ),
     );
+  return { settings: cache, problems, warnings: [] };
+}
+
+function resolveBroker(ctx: Resolution): Resolved<PlatformSettings["broker"]> {
+  const { raw, profile } = ctx;
+  const broker: PlatformSettings["broker"] = {
+    ...profile.broker,
+    ...definedOnly(raw.broker ?? {}),
+    backend: dataBackend(ctx, raw.broker?.backend),
+    engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION,
+  };
+  return { settings: broker, problems: [], warnings: [] };
+}
+
+function resolveIngress(ctx: Resolution): Resolved<PlatformSettings["ingress"]> {
+  const { raw, stage, profile, usable } = ctx;
+  const ing = raw.ingress ?? {};
+  const warnings: string[] = [];
+  const ingress: PlatformSettings["ingress"] = {
+    enabled: ing.enabled ?? true,
+    domain: ing.domain ?? (stage === "local" ? "platform.localtest.me" : ""),
+    tls: {
+      issuer: ing.tls?.issuer ?? profile.tlsIssuer,
+      ...(ing.tls?.acmeEmail ? { acmeEmail: ing.tls.acmeEmail } : {}),
+      acmeServer: ing.tls?.acmeServer ?? LETSENCRYPT_PRODUCTION,
+    },
+    envoyGatewayChart: chartSettings(
+      stage,
+      warnings,
+      "Envoy Gateway (IngressGateway)",
+      `${PREFIX}ingress.charts.envoyGateway`,
+      CHART_VERSIONS.envoyGateway,
+      ing.charts?.envoyGateway,
+    ),
+    certManagerChart: chartSettings(
+      stage,
+      warnings,
+      "cert-manager (IngressGateway)",
+      `${PREFIX}ingress.charts.certManager`,
+      CHART_VERSIONS.certManager,
+      ing.charts?.certManager,
+    ),
+  };
+  if (
+    ingress.enabled &&
+    (ingress.envoyGatewayChart.source === "skipped" || ingress.certManagerChart.source === "skipped")
+  )
+    ingress.enabled = false;
+  const problems: Problem[] = [];
   if (usable("ingress") && ingress.enabled && stage !== "local" && !ingress.domain)
-    problem("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing");
-  if (usable("ingress") && ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
-    problem(
-      "ingress.tls.acmeEmail",
-      'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"',
-      "nothing",
+    problems.push(
+      problemAt("ingress.domain", "a DNS domain for the public Gateway (staging and production)", "nothing"),
     );
+  if (usable("ingress") && ingress.tls.issuer === "acme" && ingress.enabled && !ingress.tls.acmeEmail)
+    problems.push(
+      problemAt(
+        "ingress.tls.acmeEmail",
+        'an e-mail address for the ACME account when platform:ingress.tls.issuer is "acme"',
+        "nothing",
+      ),
+    );
+  return { settings: ingress, problems, warnings };
+}
+
+function resolveObservability(ctx: Resolution): Resolved<PlatformSettings["observability"]> {
+  const { raw, stage, profile, usable } = ctx;
+  const obs = raw.observability ?? {};
+  const warnings: string[] = [];
+  const observability: PlatformSettings["observability"] = {
+    enabled: obs.enabled ?? true,
+    scrapeIntervalSeconds: obs.scrapeIntervalSeconds ?? 15,
+    retentionDays: obs.retentionDays ?? 15,
+    prometheusStorageSize: obs.prometheusStorageSize ?? profile.observability.prometheusStorageSize,
+    grafanaStorageSize: obs.grafanaStorageSize ?? profile.observability.grafanaStorageSize,
+    chart:
+      obs.enabled === false
+        ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" }
+        : chartSettings(
+            stage,
+            warnings,
+            "kube-prometheus-stack (ObservabilityStack)",
+            `${PREFIX}observability.chart`,
+            CHART_VERSIONS.kubePrometheusStack,
+            obs.chart,
+          ),
+    alertReceiver: obs.alertReceiver ?? "none",
+  };
+  if (observability.chart.source === "skipped") observability.enabled = false;
+  if (stage !== "local" && observability.enabled && observability.alertReceiver === "none")
+    warnings.push(
+      `Alerts are evaluated but routed nowhere: set ${PREFIX}observability.alertReceiver and ${PREFIX}alertWebhookUrl (secret).`,
+    );
+  const problems: Problem[] = [];
   if (
     usable("observability") &&
     usable("alertWebhookUrl") &&
     observability.alertReceiver !== "none" &&
-    !settings.hasAlertWebhook
+    raw.alertWebhookUrl === undefined
   )
-    problem(
-      "alertWebhookUrl",
-      `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`,
-      "nothing",
+    problems.push(
+      problemAt(
+        "alertWebhookUrl",
+        `a secret webhook URL when platform:observability.alertReceiver is "${observability.alertReceiver}"`,
+        "nothing",
+      ),
     );
   if (obs.enabled === false && obs.alertReceiver !== undefined && obs.alertReceiver !== "none")
-    problem(
-      "observability.alertReceiver",
-      "no receiver when platform:observability.enabled is false",
-      JSON.stringify(obs.alertReceiver),
+    problems.push(
+      problemAt(
+        "observability.alertReceiver",
+        "no receiver when platform:observability.enabled is false",
+        JSON.stringify(obs.alertReceiver),
+      ),
     );
+  return { settings: observability, problems, warnings };
+}
 
-  // Per-service overrides must name a deployed service and respect the stage's replica rules.
+/** Per-service overrides must name a deployed service and respect the stage's replica rules. */
+function resolveServices(ctx: Resolution): Resolved<Record<string, ServiceOverride>> {
+  const { stage, catalogs } = ctx;
+  const services = ctx.raw.services ?? {};
+  const problems: Problem[] = [];
+  const problem = (key: string, expected: string, found: string) =>
+    problems.push(problemAt(key, expected, found));
   const deployed = new Set(catalogs.flatMap((cat) => cat.services.map((s) => `${cat.name}/${s.name}`)));
-  for (const [id, override] of Object.entries(settings.services)) {
+  for (const [id, override] of Object.entries(services)) {
     if (!deployed.has(id)) {
       problem(
         `services.${id}`,
@@ -605,9 +730,14 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
         );
     }
   }
-  // External credentials: keys must name a declared external secret of a deployed catalog.
+  return { settings: services, problems, warnings: [] };
+}
+
+/** External credentials: keys must name a declared external secret of a deployed catalog. */
+function resolveExternalSecretKeys(ctx: Resolution): Resolved<string[]> {
+  const keys = Object.keys(ctx.raw.secrets ?? {}).sort();
   const declaredExternal = new Set(
-    catalogs.flatMap((cat) =>
+    ctx.catalogs.flatMap((cat) =>
       cat.services.flatMap((s) =>
         Object.entries(s.secretEnv)
           .filter(([, v]) => v.source === "external")
@@ -615,23 +745,16 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       ),
     ),
   );
-  for (const key of settings.externalSecretKeys) {
-    if (!declaredExternal.has(key))
-      problem(
+  const problems = keys
+    .filter((key) => !declaredExternal.has(key))
+    .map((key) =>
+      problemAt(
         `secrets.${key}`,
         `an external secret a deployed service declares (${[...declaredExternal].sort().join(", ") || "none"})`,
         "an undeclared key",
-      );
-  }
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  return {
-    settings,
-    secrets: {
-      externalSecrets: raw.secrets ?? {},
-      ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}),
-    },
-  };
+      ),
+    );
+  return { settings: keys, problems, warnings: [] };
 }
 
 /**
@@ -679,217 +802,6 @@ function resolveNodeGroups(
   );
 }
 
-/** Pulumi config holds strings; structured values (objects, lists, numbers, booleans) as JSON. */
-function parseValue(raw: string): unknown {
-  const t = raw.trim();
-  if (/^[[{]/.test(t) || /^-?[0-9]+(\.[0-9]+)?$/.test(t) || t === "true" || t === "false") {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return raw;
-    }
-  }
-  return raw;
-}
-
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function isSecretName(key: string): boolean {
-  return /password|passwd|secret|token|apikey|api_key|webhook/i.test(key);
-}
-
-function describeFound(value: unknown, secret = false): string {
-  if (value === undefined) return "nothing";
-  if (secret) return "a value (not shown)";
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function unknownKeyExpectation(key: string, known: string[]): string {
-  if (/password|passwd/i.test(key))
-    return "no password key: every password is generated with @pulumi/random and kept as a Pulumi secret; remove it";
-  const suggestion = closest(key, known);
-  if (suggestion) return `a known key: did you mean "${suggestion}"?`;
-  if (known.length === 0) return "no key here";
-  return `a known key (${[...known].sort().join(", ")})`;
-}
-
-/**
- * The message for a key in a namespace that looks like a misspelt `platform` (`platfrom:stage`,
- * `Platform:catalogs`), or undefined for any other namespace (provider config such as `aws:region`).
- */
-function namespaceTypo(fullKey: string, known: string[]): string | undefined {
-  const colon = fullKey.indexOf(":");
-  if (colon <= 0) return undefined;
-  const namespace = fullKey.slice(0, colon);
-  if (editDistance(namespace.toLowerCase(), CONFIG_NAMESPACE) > 2) return undefined;
-  const rest = fullKey.slice(colon + 1);
-  const top = rest.split(".")[0] ?? rest;
-  const suggestion = known.includes(top) ? top : closest(top, known);
-  const meant = suggestion ? `${CONFIG_NAMESPACE}:${suggestion}${rest.slice(top.length)}` : undefined;
-  return meant
-    ? `a key in the "${CONFIG_NAMESPACE}" namespace: did you mean ${meant}?`
-    : `a key in the "${CONFIG_NAMESPACE}" namespace (the program reads no "${namespace}" namespace)`;
-}
-
-/** The candidate `word` most likely misspells (same letters in another case, or at most two edits). */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const lower = word.toLowerCase();
-  let best: { candidate: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = editDistance(lower, candidate.toLowerCase());
-    const limit = Math.min(2, Math.floor(candidate.length / 3));
-    if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
-  }
-  return best?.candidate;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        value = Math.min(value, at(i - 2, j - 2) + 1);
-      const row = d[i];
-      if (row) row[j] = value;
-    }
-  }
-  return at(a.length, b.length);
-}
-
-type Issue = z.core.$ZodIssue;
-
-function issueToProblems(
-  top: TopLevelKey,
-  issue: Issue,
-  schema: z.ZodType,
-  secret: boolean,
-): { key: string; expected: string; found: string }[] {
-  const path = [top, ...issue.path.map(String)];
-  const input = "input" in issue ? issue.input : undefined;
-  if (issue.code === "unrecognized_keys") {
-    const known = knownKeysAt(schema, issue.path);
-    const container = input as Record<string, unknown> | undefined;
-    return issue.keys.map((k) => ({
-      key: [...path, k].join("."),
-      expected: unknownKeyExpectation(k, known),
-      found: describeFound(container?.[k], secret || isSecretName(k)),
-    }));
-  }
-  if (issue.code === "invalid_key") {
-    // A map key the key schema refuses (a node group "General"): the key is what was found.
-    const first = issue.issues[0];
-    return [
-      {
-        key: path.join("."),
-        expected: first ? `a key that is ${expectation(first)}` : "a valid key",
-        found: JSON.stringify(String(issue.path[issue.path.length - 1] ?? "")),
-      },
-    ];
-  }
-  return [{ key: path.join("."), expected: expectation(issue), found: describeFound(input, secret) }];
-}
-
-const TYPE_NAMES: Record<string, string> = {
-  number: "a number",
-  int: "a whole number",
-  string: "a string",
-  boolean: "true or false",
-  array: "a list",
-  object: "a map",
-  record: "a map",
-};
-
-/** What was expected, in words: the schema's own message, or one built from the issue (never zod's text). */
-function expectation(issue: Issue): string {
-  const custom = !/^(Invalid|Too (small|big)|Expected)/.test(issue.message);
-  if (custom) return issue.message;
-  switch (issue.code) {
-    case "invalid_type": {
-      const type = TYPE_NAMES[issue.expected] ?? `a ${issue.expected}`;
-      if (issue.input === undefined) return `${type} (required)`;
-      // YAML reads `engineVersion: 3.13` as a number.
-      return issue.expected === "string" && ["number", "boolean"].includes(typeof issue.input)
-        ? `${type} (quote it in YAML)`
-        : type;
-    }
-    case "invalid_value": {
-      if (issue.values.length === 0) return "no value";
-      const list = `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-      const input = (issue as { input?: unknown }).input;
-      // `engineVersion: 16` is the number 16, not the string "16".
-      return typeof input === "number" && issue.values.includes(String(input))
-        ? `${list} (quote it in YAML)`
-        : list;
-    }
-    case "too_small":
-      return issue.origin === "string"
-        ? Number(issue.minimum) <= 1
-          ? "a non-empty string"
-          : `a string of at least ${issue.minimum} characters`
-        : issue.origin === "array" || issue.origin === "set"
-          ? `at least ${issue.minimum} item${Number(issue.minimum) === 1 ? "" : "s"}`
-          : `at least ${issue.minimum}`;
-    case "too_big":
-      return issue.origin === "string"
-        ? `a string of at most ${issue.maximum} characters`
-        : issue.origin === "array" || issue.origin === "set"
-          ? `at most ${issue.maximum} items`
-          : `at most ${issue.maximum}`;
-    case "invalid_format":
-      return `a valid ${issue.format}`;
-    case "not_multiple_of":
-      return `a multiple of ${issue.divisor}`;
-    default:
-      return "a valid value";
-  }
-}
-
-/** Keys the schema accepts at `path` (for "unknown key" messages). */
-function knownKeysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
-  let current: unknown = schema;
-  for (const segment of path) {
-    current = unwrap(current);
-    const def = (
-      current as {
-        def?: { type?: string; shape?: Record<string, unknown>; valueType?: unknown; element?: unknown };
-      }
-    ).def;
-    if (def?.type === "object" && def.shape) current = def.shape[String(segment)];
-    else if (def?.type === "record") current = def.valueType;
-    else if (def?.type === "array") current = def.element;
-    else return [];
-  }
-  const def = (
-    unwrap(current) as {
-      def?: {
-        type?: string;
-        shape?: Record<string, unknown>;
-        keyType?: { _zod?: { values?: Set<unknown> } };
-      };
-    }
-  ).def;
-  if (def?.type === "object" && def.shape) return Object.keys(def.shape);
-  // A record keyed by an enum (database.byCatalog): its keys are the enum's values.
-  if (def?.type === "record" && def.keyType?._zod?.values) return [...def.keyType._zod.values].map(String);
-  return [];
-}
-
-function unwrap(s: unknown): unknown {
-  let current = s as { def?: { type?: string; innerType?: unknown } };
-  while (
-    current?.def &&
-    (current.def.type === "optional" || current.def.type === "default" || current.def.type === "nullable")
-  ) {
-    current = current.def.innerType as typeof current;
-  }
-  return current;
 }

@@ -1093,186 +1093,208 @@ function podIdentityTrustPolicy(clusterName: string, namespace: string, serviceA
 }
 
 /**
- * IAM policy of the AWS Load Balancer Controller, for Services (NLB with IP or instance targets).
- *
- * From the controller's published policy for the pinned version (kubernetes-sigs/
- * aws-load-balancer-controller, docs/install/iam_policy.json at v2.13.4), kept statement by statement
- * with its tag conditions: everything the controller creates carries `elbv2.k8s.aws/cluster`, and it
- * may modify or delete only what carries that tag. Left out, because only ALB Ingresses use them:
- * Cognito, ACM and IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart
- * values), listener rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it
- * from the upstream file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes.
+ * IAM policy of the AWS Load Balancer Controller, for Services (NLB with IP or instance targets), with
+ * its ARNs in `partition` (LOAD_BALANCER_CONTROLLER_STATEMENTS are written for `aws`, as upstream).
  */
 export function loadBalancerControllerPolicy(partition: string): {
   Version: string;
   Statement: Record<string, unknown>[];
 } {
-  const elb = (resource: string) => `arn:${partition}:elasticloadbalancing:*:*:${resource}`;
-  const securityGroups = `arn:${partition}:ec2:*:*:security-group/*`;
-  const targetGroups = elb("targetgroup/*/*");
-  const networkLoadBalancers = elb("loadbalancer/net/*/*");
-  const requestTagged = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
-  const resourceTagged = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
-  const retagOwned = {
-    Null: {
-      "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
-      "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
-    },
-  };
+  const inPartition = (arn: string) => arn.replace(/^arn:aws:/, `arn:${partition}:`);
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "CreateElbServiceLinkedRole",
-        Effect: "Allow",
-        Action: "iam:CreateServiceLinkedRole",
-        Resource: "*",
-        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
-      },
-      {
-        Sid: "Describe",
-        Effect: "Allow",
-        Action: [
-          "ec2:DescribeAccountAttributes",
-          "ec2:DescribeAddresses",
-          "ec2:DescribeAvailabilityZones",
-          "ec2:DescribeInternetGateways",
-          "ec2:DescribeVpcs",
-          "ec2:DescribeVpcPeeringConnections",
-          "ec2:DescribeSubnets",
-          "ec2:DescribeSecurityGroups",
-          "ec2:DescribeInstances",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeTags",
-          "ec2:DescribeCoipPools",
-          "ec2:GetCoipPoolUsage",
-          "ec2:GetSecurityGroupsForVpc",
-          "ec2:DescribeIpamPools",
-          "ec2:DescribeRouteTables",
-          "elasticloadbalancing:DescribeLoadBalancers",
-          "elasticloadbalancing:DescribeLoadBalancerAttributes",
-          "elasticloadbalancing:DescribeListeners",
-          "elasticloadbalancing:DescribeListenerCertificates",
-          "elasticloadbalancing:DescribeListenerAttributes",
-          "elasticloadbalancing:DescribeSSLPolicies",
-          "elasticloadbalancing:DescribeRules",
-          "elasticloadbalancing:DescribeTargetGroups",
-          "elasticloadbalancing:DescribeTargetGroupAttributes",
-          "elasticloadbalancing:DescribeTargetHealth",
-          "elasticloadbalancing:DescribeTags",
-          "elasticloadbalancing:DescribeTrustStores",
-          "elasticloadbalancing:DescribeCapacityReservation",
-        ],
-        Resource: "*",
-      },
-      {
-        // Rules from the load balancer's security group on the nodes' and pods' security groups,
-        // which the controller did not create (hence no tag condition, as upstream).
-        Sid: "SecurityGroupIngress",
-        Effect: "Allow",
-        Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-        Resource: "*",
-      },
-      { Sid: "CreateSecurityGroup", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
-      {
-        Sid: "TagSecurityGroupOnCreate",
-        Effect: "Allow",
-        Action: "ec2:CreateTags",
-        Resource: securityGroups,
-        Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...requestTagged },
-      },
-      {
-        Sid: "RetagOwnedSecurityGroups",
-        Effect: "Allow",
-        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
-        Resource: securityGroups,
-        Condition: retagOwned,
-      },
-      {
-        Sid: "ManageOwnedSecurityGroups",
-        Effect: "Allow",
-        Action: [
-          "ec2:AuthorizeSecurityGroupIngress",
-          "ec2:RevokeSecurityGroupIngress",
-          "ec2:DeleteSecurityGroup",
-        ],
-        Resource: "*",
-        Condition: resourceTagged,
-      },
-      {
-        Sid: "CreateTaggedLoadBalancers",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
-        Resource: "*",
-        Condition: requestTagged,
-      },
-      {
-        Sid: "Listeners",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"],
-        Resource: "*",
-      },
-      {
-        Sid: "RetagOwnedLoadBalancers",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-        Resource: [targetGroups, networkLoadBalancers],
-        Condition: retagOwned,
-      },
-      {
-        Sid: "TagListeners",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-        Resource: elb("listener/net/*/*/*"),
-      },
-      {
-        Sid: "ManageOwnedLoadBalancers",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:ModifyLoadBalancerAttributes",
-          "elasticloadbalancing:SetIpAddressType",
-          "elasticloadbalancing:SetSecurityGroups",
-          "elasticloadbalancing:SetSubnets",
-          "elasticloadbalancing:DeleteLoadBalancer",
-          "elasticloadbalancing:ModifyTargetGroup",
-          "elasticloadbalancing:ModifyTargetGroupAttributes",
-          "elasticloadbalancing:DeleteTargetGroup",
-          "elasticloadbalancing:ModifyListenerAttributes",
-          "elasticloadbalancing:ModifyCapacityReservation",
-          "elasticloadbalancing:ModifyIpPools",
-        ],
-        Resource: "*",
-        Condition: resourceTagged,
-      },
-      {
-        Sid: "TagLoadBalancersOnCreate",
-        Effect: "Allow",
-        Action: "elasticloadbalancing:AddTags",
-        Resource: [targetGroups, networkLoadBalancers],
-        Condition: {
-          StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
-          ...requestTagged,
-        },
-      },
-      {
-        Sid: "RegisterTargets",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-        Resource: targetGroups,
-      },
-      {
-        Sid: "ModifyListeners",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:ModifyListener",
-          "elasticloadbalancing:AddListenerCertificates",
-          "elasticloadbalancing:RemoveListenerCertificates",
-        ],
-        Resource: "*",
-      },
-    ],
+    Statement: LOAD_BALANCER_CONTROLLER_STATEMENTS.map((statement) => ({
+      ...statement,
+      Resource: Array.isArray(statement.Resource)
+        ? statement.Resource.map(inPartition)
+        : inPartition(statement.Resource),
+    })),
   };
 }
+
+type IamStatement = {
+  Sid: string;
+  Effect: "Allow";
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+};
+
+/** Conditions on the `elbv2.k8s.aws/cluster` tag: everything the controller creates carries it. */
+const REQUEST_TAGGED = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
+const RESOURCE_TAGGED = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+const RETAG_OWNED = {
+  Null: {
+    "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+    "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+  },
+};
+
+/**
+ * The controller's published policy for the pinned version (kubernetes-sigs/aws-load-balancer-controller,
+ * docs/install/iam_policy.json at v2.13.4), kept statement by statement with its tag conditions and its
+ * `arn:aws:` ARNs: everything the controller creates carries `elbv2.k8s.aws/cluster`, and it may modify
+ * or delete only what carries that tag. Left out, because only ALB Ingresses use them: Cognito, ACM and
+ * IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart values), listener
+ * rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it from the upstream
+ * file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes.
+ */
+const LOAD_BALANCER_CONTROLLER_STATEMENTS: readonly IamStatement[] = [
+  {
+    Sid: "CreateElbServiceLinkedRole",
+    Effect: "Allow",
+    Action: "iam:CreateServiceLinkedRole",
+    Resource: "*",
+    Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+  },
+  {
+    Sid: "Describe",
+    Effect: "Allow",
+    Action: [
+      "ec2:DescribeAccountAttributes",
+      "ec2:DescribeAddresses",
+      "ec2:DescribeAvailabilityZones",
+      "ec2:DescribeInternetGateways",
+      "ec2:DescribeVpcs",
+      "ec2:DescribeVpcPeeringConnections",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeInstances",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeTags",
+      "ec2:DescribeCoipPools",
+      "ec2:GetCoipPoolUsage",
+      "ec2:GetSecurityGroupsForVpc",
+      "ec2:DescribeIpamPools",
+      "ec2:DescribeRouteTables",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeLoadBalancerAttributes",
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeListenerCertificates",
+      "elasticloadbalancing:DescribeListenerAttributes",
+      "elasticloadbalancing:DescribeSSLPolicies",
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetGroupAttributes",
+      "elasticloadbalancing:DescribeTargetHealth",
+      "elasticloadbalancing:DescribeTags",
+      "elasticloadbalancing:DescribeTrustStores",
+      "elasticloadbalancing:DescribeCapacityReservation",
+    ],
+    Resource: "*",
+  },
+  {
+    // Rules from the load balancer's security group on the nodes' and pods' security groups,
+    // which the controller did not create (hence no tag condition, as upstream).
+    Sid: "SecurityGroupIngress",
+    Effect: "Allow",
+    Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+    Resource: "*",
+  },
+  { Sid: "CreateSecurityGroup", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
+  {
+    Sid: "TagSecurityGroupOnCreate",
+    Effect: "Allow",
+    Action: "ec2:CreateTags",
+    Resource: "arn:aws:ec2:*:*:security-group/*",
+    Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...REQUEST_TAGGED },
+  },
+  {
+    Sid: "RetagOwnedSecurityGroups",
+    Effect: "Allow",
+    Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+    Resource: "arn:aws:ec2:*:*:security-group/*",
+    Condition: RETAG_OWNED,
+  },
+  {
+    Sid: "ManageOwnedSecurityGroups",
+    Effect: "Allow",
+    Action: [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:DeleteSecurityGroup",
+    ],
+    Resource: "*",
+    Condition: RESOURCE_TAGGED,
+  },
+  {
+    Sid: "CreateTaggedLoadBalancers",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+    Resource: "*",
+    Condition: REQUEST_TAGGED,
+  },
+  {
+    Sid: "Listeners",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"],
+    Resource: "*",
+  },
+  {
+    Sid: "RetagOwnedLoadBalancers",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+    Resource: [
+      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    ],
+    Condition: RETAG_OWNED,
+  },
+  {
+    Sid: "TagListeners",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+    Resource: "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
+  },
+  {
+    Sid: "ManageOwnedLoadBalancers",
+    Effect: "Allow",
+    Action: [
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:SetIpAddressType",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:SetSubnets",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:ModifyTargetGroup",
+      "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:ModifyListenerAttributes",
+      "elasticloadbalancing:ModifyCapacityReservation",
+      "elasticloadbalancing:ModifyIpPools",
+    ],
+    Resource: "*",
+    Condition: RESOURCE_TAGGED,
+  },
+  {
+    Sid: "TagLoadBalancersOnCreate",
+    Effect: "Allow",
+    Action: "elasticloadbalancing:AddTags",
+    Resource: [
+      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    ],
+    Condition: {
+      StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+      ...REQUEST_TAGGED,
+    },
+  },
+  {
+    Sid: "RegisterTargets",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+    Resource: "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+  },
+  {
+    Sid: "ModifyListeners",
+    Effect: "Allow",
+    Action: [
+      "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:AddListenerCertificates",
+      "elasticloadbalancing:RemoveListenerCertificates",
+    ],
+    Resource: "*",
+  },
+];
 
 /** Graviton instance families carry a `g` after the generation digit (m7g, c6gn, r8g, t4g). */
 function isArm(instanceTypes: string[]): boolean {

@@ -298,7 +298,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
-    validateClusterArgs(name, args);
+    const problems = clusterArgProblems(name, args);
+    if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
     super(typeToken("KubernetesCluster"), name, {}, opts);
 
     if (args.provider === "existing") {
@@ -854,131 +855,172 @@ interface AddOnContext {
   dependsOn: pulumi.Resource[];
 }
 
-/** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */
-function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
-  const problems: string[] = [];
+/** Every problem with KubernetesCluster's args (the one place they are checked). */
+function clusterArgProblems(name: string, args: KubernetesClusterArgs): string[] {
   const domainProblem = labelDomainProblem(args.labelDomain);
-  if (domainProblem) problems.push(domainProblem);
-  const awsOnly = [
-    "clusterName",
-    "kubernetesVersion",
-    "vpcId",
-    "subnetIds",
-    "publicAccessCidrs",
-    "adminRoleArns",
-    "nodeGroups",
-    "addonVersions",
-    "controlPlaneLogRetentionDays",
-    "kubeconfigRoleArn",
-    "loadBalancerControllerChart",
-    "clusterAutoscalerChart",
-  ] as const;
-  if (args.provider === "existing") {
-    for (const key of awsOnly) {
-      if (args[key] !== undefined)
-        problems.push(
-          `${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`,
-        );
-    }
-    if (args.requireAdminRoles)
+  const problems = domainProblem ? [domainProblem] : [];
+  if (args.provider === "existing") return [...problems, ...existingClusterProblems(args)];
+  if (args.provider === "aws")
+    return [
+      ...problems,
+      ...eksClusterProblems(name, args),
+      ...eksAccessProblems(args),
+      ...nodeGroupsProblems(args),
+      ...eksSettingsProblems(args),
+      ...addOnChartProblems(args),
+    ];
+  return [...problems, `provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`];
+}
+
+/** Args that configure what this component creates on EKS (refused with `existing`). */
+const AWS_ONLY = [
+  "clusterName",
+  "kubernetesVersion",
+  "vpcId",
+  "subnetIds",
+  "publicAccessCidrs",
+  "adminRoleArns",
+  "nodeGroups",
+  "addonVersions",
+  "controlPlaneLogRetentionDays",
+  "kubeconfigRoleArn",
+  "loadBalancerControllerChart",
+  "clusterAutoscalerChart",
+] as const;
+
+/** `existing`: only the kubeconfig and context; nothing that would equip a cluster this component does not own. */
+function existingClusterProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of AWS_ONLY) {
+    if (args[key] !== undefined)
       problems.push(
-        'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+        `${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`,
       );
-    if (args.loadBalancerController)
-      problems.push(
-        'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
-      );
-    if (args.clusterAutoscaler)
-      problems.push(
-        'clusterAutoscaler: installed only on clusters this component creates (provider "aws"); an existing cluster scales its nodes its own way',
-      );
-    if (args.context !== undefined && args.context.trim() === "")
-      problems.push("context: a kubeconfig context name, found an empty string");
-  } else if (args.provider === "aws") {
-    for (const key of ["kubeconfig", "context"] as const) {
-      if (args[key] !== undefined)
-        problems.push(
-          `${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`,
-        );
-    }
-    const clusterName = args.clusterName ?? name;
-    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
-      problems.push(
-        `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`,
-      );
-    if (args.kubernetesVersion === undefined)
-      problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
-    else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
-      problems.push(
-        `kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`,
-      );
-    if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
-    if (args.subnetIds === undefined)
-      problems.push("subnetIds: required (private subnets in at least two zones)");
-    else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2)
-      problems.push(
-        `subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`,
-      );
-    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
-      const problem = ipv4CidrProblem(cidr);
-      if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
-      else if (cidr.endsWith("/0"))
-        problems.push(
-          `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
-        );
-    }
-    for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
-      if (!ROLE_ARN.test(arn))
-        problems.push(
-          `adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`,
-        );
-    }
-    if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
-      problems.push(
-        "adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)",
-      );
-    const groups = Object.entries(args.nodeGroups ?? {});
-    if (groups.length === 0) problems.push("nodeGroups: at least one managed node group");
-    for (const [group, ng] of groups) problems.push(...nodeGroupProblems(group, ng));
-    for (const key of Object.keys(args.addonVersions ?? {})) {
-      if (!(EKS_ADDONS as readonly string[]).includes(key))
-        problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
-    }
-    const retention = args.controlPlaneLogRetentionDays;
-    if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
-      problems.push(
-        `controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`,
-      );
-    if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
-      problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
-    if (args.loadBalancerControllerChart !== undefined) {
-      if (args.loadBalancerController === false)
-        problems.push("loadBalancerControllerChart: no value when loadBalancerController is false");
-      else
-        problems.push(
-          ...chartProblems(
-            "loadBalancerControllerChart",
-            args.loadBalancerControllerChart,
-            "set loadBalancerController to false",
-          ),
-        );
-    }
-    if (args.clusterAutoscalerChart !== undefined) {
-      if (args.clusterAutoscaler === false)
-        problems.push("clusterAutoscalerChart: no value when clusterAutoscaler is false");
-      else
-        problems.push(
-          ...chartProblems(
-            "clusterAutoscalerChart",
-            args.clusterAutoscalerChart,
-            "set clusterAutoscaler to false",
-          ),
-        );
-    }
-  } else {
-    problems.push(`provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`);
   }
-  if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
+  if (args.requireAdminRoles)
+    problems.push(
+      'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+    );
+  if (args.loadBalancerController)
+    problems.push(
+      'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
+    );
+  if (args.clusterAutoscaler)
+    problems.push(
+      'clusterAutoscaler: installed only on clusters this component creates (provider "aws"); an existing cluster scales its nodes its own way',
+    );
+  if (args.context !== undefined && args.context.trim() === "")
+    problems.push("context: a kubeconfig context name, found an empty string");
+  return problems;
+}
+
+/** `aws`: no kubeconfig of its own; the cluster's name, version, VPC and subnets. */
+function eksClusterProblems(name: string, args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of ["kubeconfig", "context"] as const) {
+    if (args[key] !== undefined)
+      problems.push(
+        `${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`,
+      );
+  }
+  const clusterName = args.clusterName ?? name;
+  if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
+    problems.push(
+      `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`,
+    );
+  if (args.kubernetesVersion === undefined)
+    problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
+  else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
+    problems.push(
+      `kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`,
+    );
+  if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
+  if (args.subnetIds === undefined)
+    problems.push("subnetIds: required (private subnets in at least two zones)");
+  else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2)
+    problems.push(
+      `subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`,
+    );
+  return problems;
+}
+
+/** Who reaches the API: the public endpoint's CIDRs and the admin roles. */
+function eksAccessProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
+    const problem = ipv4CidrProblem(cidr);
+    if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
+    else if (cidr.endsWith("/0"))
+      problems.push(
+        `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
+      );
+  }
+  for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
+    if (!ROLE_ARN.test(arn))
+      problems.push(
+        `adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`,
+      );
+  }
+  if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
+    problems.push(
+      "adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)",
+    );
+  return problems;
+}
+
+function nodeGroupsProblems(args: KubernetesClusterArgs): string[] {
+  const groups = Object.entries(args.nodeGroups ?? {});
+  return [
+    ...(groups.length === 0 ? ["nodeGroups: at least one managed node group"] : []),
+    ...groups.flatMap(([group, ng]) => nodeGroupProblems(group, ng)),
+  ];
+}
+
+/** Add-on versions, control-plane log retention and the kubeconfig's role. */
+function eksSettingsProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(args.addonVersions ?? {})) {
+    if (!(EKS_ADDONS as readonly string[]).includes(key))
+      problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
+  }
+  const retention = args.controlPlaneLogRetentionDays;
+  if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
+    problems.push(
+      `controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`,
+    );
+  if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
+    problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
+  return problems;
+}
+
+/** The charts of the Helm add-ons: only for an add-on that is installed, and each a valid source. */
+function addOnChartProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  if (args.loadBalancerControllerChart !== undefined) {
+    if (args.loadBalancerController === false)
+      problems.push("loadBalancerControllerChart: no value when loadBalancerController is false");
+    else
+      problems.push(
+        ...chartProblems(
+          "loadBalancerControllerChart",
+          args.loadBalancerControllerChart,
+          "set loadBalancerController to false",
+        ),
+      );
+  }
+  if (args.clusterAutoscalerChart !== undefined) {
+    if (args.clusterAutoscaler === false)
+      problems.push("clusterAutoscalerChart: no value when clusterAutoscaler is false");
+    else
+      problems.push(
+        ...chartProblems(
+          "clusterAutoscalerChart",
+          args.clusterAutoscalerChart,
+          "set clusterAutoscaler to false",
+        ),
+      );
+  }
+  return problems;
 }
 
 function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {

@@ -1135,8 +1135,16 @@ function podIdentityTrustPolicy(clusterName: string, namespace: string, serviceA
 }
 
 /**
- * IAM policy of the AWS Load Balancer Controller, for Services (NLB with IP or instance targets), with
- * its ARNs in `partition` (LOAD_BALANCER_CONTROLLER_STATEMENTS are written for `aws`, as upstream).
+ * IAM policy of the AWS Load Balancer Controller, for Services (NLB with IP or instance targets).
+ *
+ * From the controller's published policy for the pinned version (kubernetes-sigs/
+ * aws-load-balancer-controller, docs/install/iam_policy.json at v2.13.4), kept statement by statement
+ * with its tag conditions: everything the controller creates carries `elbv2.k8s.aws/cluster`, and it
+ * may modify or delete only what carries that tag. Left out, because only ALB Ingresses use them:
+ * Cognito, ACM and IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart
+ * values), listener rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it
+ * from the upstream file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes. The ARNs are in
+ * `partition`.
  */
 export function loadBalancerControllerPolicy(partition: string): {
   Version: string;
@@ -1162,7 +1170,7 @@ type IamStatement = {
   Condition?: Record<string, Record<string, string | string[]>>;
 };
 
-/** Conditions on the `elbv2.k8s.aws/cluster` tag: everything the controller creates carries it. */
+/** Conditions on the `elbv2.k8s.aws/cluster` tag the controller puts on what it creates. */
 const REQUEST_TAGGED = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
 const RESOURCE_TAGGED = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
 const RETAG_OWNED = {
@@ -1173,13 +1181,9 @@ const RETAG_OWNED = {
 };
 
 /**
- * The controller's published policy for the pinned version (kubernetes-sigs/aws-load-balancer-controller,
- * docs/install/iam_policy.json at v2.13.4), kept statement by statement with its tag conditions and its
- * `arn:aws:` ARNs: everything the controller creates carries `elbv2.k8s.aws/cluster`, and it may modify
- * or delete only what carries that tag. Left out, because only ALB Ingresses use them: Cognito, ACM and
- * IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart values), listener
- * rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it from the upstream
- * file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes.
+ * The statements of `loadBalancerControllerPolicy` (see there for what is kept and left out), written
+ * as the upstream iam_policy.json writes them, ARNs in partition `aws`, so that the two compare
+ * statement by statement.
  */
 const LOAD_BALANCER_CONTROLLER_STATEMENTS: readonly IamStatement[] = [
   {

@@ -267,6 +267,15 @@ const TAINT_EFFECT = {
   PreferNoSchedule: "PREFER_NO_SCHEDULE",
   NoExecute: "NO_EXECUTE",
 } as const;
+/** The charts installed when `loadBalancerControllerChart` / `clusterAutoscalerChart` are left out. */
+const DEFAULT_LOAD_BALANCER_CONTROLLER_CHART: HelmChartSource = {
+  version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+  source: "repository",
+};
+const DEFAULT_CLUSTER_AUTOSCALER_CHART: HelmChartSource = {
+  version: CLUSTER_AUTOSCALER_CHART_VERSION,
+  source: "repository",
+};
 
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The Kubernetes provider for this cluster: pass it to every Kubernetes resource and component. */
@@ -301,42 +310,19 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     const problems = clusterArgProblems(name, args);
     if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
     super(typeToken("KubernetesCluster"), name, {}, opts);
-
-    if (args.provider === "existing") {
-      this.provider = new k8s.Provider(
-        childName(name, "k8s"),
-        {
-          ...(args.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
-          ...(args.context !== undefined ? { context: args.context } : {}),
-        },
-        { parent: this },
-      );
-      const none = pulumi.output<string | undefined>(undefined);
-      this.kubeconfig = args.kubeconfig !== undefined ? pulumi.secret(pulumi.output(args.kubeconfig)) : none;
-      this.clusterName = pulumi.output(args.context);
-      this.endpoint = none;
-      this.clusterSecurityGroupId = none;
-      this.oidcProviderArn = none;
-      this.oidcIssuerUrl = none;
-      this.nodeRoleArn = none;
-      this.storageClassName = none;
-      this.loadBalancerController = undefined;
-      this.clusterAutoscaler = undefined;
-    } else {
-      const eks = this.createEks(name, args);
-      this.provider = eks.provider;
-      this.kubeconfig = eks.kubeconfig;
-      this.clusterName = eks.cluster.name;
-      this.endpoint = eks.cluster.endpoint;
-      this.clusterSecurityGroupId = eks.cluster.vpcConfig.clusterSecurityGroupId;
-      this.oidcProviderArn = eks.oidc.arn;
-      this.oidcIssuerUrl = eks.oidc.url;
-      this.nodeRoleArn = eks.nodeRole.arn;
-      this.storageClassName = eks.storageClass.metadata.name;
-      this.loadBalancerController = eks.loadBalancerController;
-      this.clusterAutoscaler = eks.clusterAutoscaler;
-    }
-
+    const cluster =
+      args.provider === "existing" ? existingCluster(name, args, this) : this.createEks(name, args);
+    this.provider = cluster.provider;
+    this.kubeconfig = cluster.kubeconfig;
+    this.clusterName = cluster.clusterName;
+    this.endpoint = cluster.endpoint;
+    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.oidcProviderArn = cluster.oidcProviderArn;
+    this.oidcIssuerUrl = cluster.oidcIssuerUrl;
+    this.nodeRoleArn = cluster.nodeRoleArn;
+    this.storageClassName = cluster.storageClassName;
+    this.loadBalancerController = cluster.loadBalancerController;
+    this.clusterAutoscaler = cluster.clusterAutoscaler;
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
       clusterName: this.clusterName,
@@ -351,337 +337,61 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     });
   }
 
-  private createEks(name: string, args: KubernetesClusterArgs) {
-    const clusterName = args.clusterName ?? name;
-    const version = args.kubernetesVersion as string;
-    const protect = args.protect ?? false;
-    const tags = { ...(args.tags ?? {}) };
-    const parent = { parent: this };
-    const partition = aws.getPartitionOutput({}, parent).partition;
-    const region = aws.getRegionOutput({}, parent).region;
-    const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
-    const serviceRole = (suffix: string, service: string, actions: string[], description: string) =>
-      new aws.iam.Role(
-        childName(name, suffix),
-        {
-          description,
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
-          }),
-          tags,
-        },
-        parent,
-      );
-    const attach = (role: aws.iam.Role, suffix: string, policies: string[]) =>
-      policies.map(
-        (policy) =>
-          new aws.iam.RolePolicyAttachment(
-            childName(name, `${suffix}-${policy.split("/").pop() as string}`),
-            { role: role.name, policyArn: managedPolicy(policy) },
-            parent,
-          ),
-      );
-
-    // Secrets envelope encryption.
-    const kmsKey = new aws.kms.Key(
-      childName(name, "secrets"),
-      {
-        description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      { parent: this, ...statefulOptions(protect) },
-    );
-    new aws.kms.Alias(
-      childName(name, "secrets"),
-      { name: `alias/${clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId },
-      parent,
-    );
-
-    // Control plane.
-    const clusterRole = serviceRole(
-      "cluster",
-      "eks.amazonaws.com",
-      ["sts:AssumeRole", "sts:TagSession"],
-      `EKS control plane of ${clusterName}`,
-    );
-    const clusterPolicies = attach(clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
-    // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
-    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
-      childName(name, "control-plane"),
-      {
-        name: `/aws/eks/${clusterName}/cluster`,
-        retentionInDays: args.controlPlaneLogRetentionDays ?? 90,
-        tags,
-      },
-      parent,
-    );
-    const publicCidrs = args.publicAccessCidrs ?? [];
-    const cluster = new aws.eks.Cluster(
-      childName(name, "eks"),
-      {
-        name: clusterName,
-        version,
-        roleArn: clusterRole.arn,
-        vpcConfig: {
-          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-          endpointPrivateAccess: true,
-          endpointPublicAccess: publicCidrs.length > 0,
-          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
-        },
-        encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
-        enabledClusterLogTypes: [...EKS_LOG_TYPES],
-        // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
-        // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
-        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
-        // The managed add-ons below replace the self-managed defaults.
-        bootstrapSelfManagedAddons: false,
-        upgradePolicy: { supportType: "STANDARD" },
-        deletionProtection: protect,
-        tags,
-      },
-      { parent: this, dependsOn: [...clusterPolicies, controlPlaneLogs], ...statefulOptions(protect) },
-    );
-
-    // Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider).
-    const oidc = new aws.iam.OpenIdConnectProvider(
-      childName(name, "oidc"),
-      {
-        url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""),
-        clientIdLists: ["sts.amazonaws.com"],
-        tags,
-      },
-      parent,
-    );
-
-    // Cluster admins.
-    for (const roleArn of args.adminRoleArns ?? []) {
-      const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
-      const entry = new aws.eks.AccessEntry(
-        childName(name, `admin-${roleName}`),
-        { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags },
-        parent,
-      );
-      new aws.eks.AccessPolicyAssociation(
-        childName(name, `admin-${roleName}`),
-        {
-          clusterName: cluster.name,
-          principalArn: roleArn,
-          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-          accessScope: { type: "cluster" },
-        },
-        { parent: this, dependsOn: [entry] },
-      );
-    }
-
-    const addon = (
-      addonName: EksAddonName,
-      extra: Partial<aws.eks.AddonArgs>,
-      dependsOn: pulumi.Resource[],
-    ) =>
-      new aws.eks.Addon(
-        childName(name, addonName),
-        {
-          clusterName: cluster.name,
-          addonName,
-          ...(args.addonVersions?.[addonName] ? { addonVersion: args.addonVersions[addonName] } : {}),
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "OVERWRITE",
-          tags,
-          ...extra,
-        },
-        { parent: this, dependsOn },
-      );
-    // Networking add-ons first: nodes only become Ready once the CNI runs on them.
-    // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
-    const vpcCni = addon(
-      "vpc-cni",
-      { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
-      [cluster],
-    );
-    const kubeProxy = addon("kube-proxy", {}, [cluster]);
-    // The Pod Identity agent (a DaemonSet) hands pods the credentials of their association's role.
-    const podIdentityAgent = addon("eks-pod-identity-agent", {}, [cluster]);
-    const networkAddons = [vpcCni, kubeProxy, podIdentityAgent];
-
-    // Nodes.
-    const nodeRole = serviceRole(
-      "node",
-      "ec2.amazonaws.com",
-      ["sts:AssumeRole"],
-      `EKS managed nodes of ${clusterName}`,
-    );
-    const nodePolicies = attach(nodeRole, "node", [
-      "AmazonEKSWorkerNodePolicy",
-      "AmazonEKS_CNI_Policy",
-      "AmazonEC2ContainerRegistryReadOnly",
-      "AmazonSSMManagedInstanceCore",
-    ]);
-    const nodeGroups = Object.entries(args.nodeGroups ?? {}).map(([group, ng]) => {
-      const launchTemplate = new aws.ec2.LaunchTemplate(
-        childName(name, `${group}-nodes`),
-        {
-          description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
-          updateDefaultVersion: true,
-          blockDeviceMappings: [
-            {
-              deviceName: "/dev/xvda",
-              ebs: {
-                volumeSize: ng.diskSizeGb ?? 50,
-                volumeType: "gp3",
-                encrypted: "true",
-                deleteOnTermination: "true",
-              },
-            },
-          ],
-          // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
-          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-          tagSpecifications: [
-            { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${group}` } },
-            { resourceType: "volume", tags: { ...tags, Name: `${clusterName}-${group}` } },
-          ],
-          tags,
-        },
-        parent,
-      );
-      return new aws.eks.NodeGroup(
-        childName(name, group),
-        {
-          clusterName: cluster.name,
-          version,
-          nodeRoleArn: nodeRole.arn,
-          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-          instanceTypes: ng.instanceTypes,
-          amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
-          capacityType: ng.capacityType ?? "ON_DEMAND",
-          scalingConfig: {
-            minSize: ng.minSize,
-            maxSize: ng.maxSize,
-            desiredSize: ng.desiredSize ?? ng.minSize,
-          },
-          updateConfig: { maxUnavailable: 1 },
-          labels: { ...(ng.labels ?? {}), [domainKey(args.labelDomain, "node-group")]: group },
-          taints: (ng.taints ?? []).map((t) => ({
-            key: t.key,
-            ...(t.value !== undefined ? { value: t.value } : {}),
-            effect: TAINT_EFFECT[t.effect],
-          })),
-          launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-          tags: { ...tags, [domainKey(args.labelDomain, "node-group")]: group },
-        },
-        {
-          parent: this,
-          dependsOn: [...nodePolicies, ...networkAddons],
-          ignoreChanges: ["scalingConfig.desiredSize"],
-        },
-      );
-    });
-
-    // Add-ons that run as Deployments need nodes.
-    const ebsCsiRole = serviceRole(
-      "ebs-csi",
-      "pods.eks.amazonaws.com",
-      ["sts:AssumeRole", "sts:TagSession"],
-      `EBS CSI controller of ${clusterName} (Pod Identity)`,
-    );
-    const ebsCsiPolicies = attach(ebsCsiRole, "ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"]);
-    const coredns = addon("coredns", {}, nodeGroups);
-    const ebsCsi = addon(
-      "aws-ebs-csi-driver",
-      { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
-      [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
-    );
-
-    // Kubeconfig: tokens from `aws eks get-token` (no long-lived credentials in it).
-    const kubeconfig = pulumi.secret(
-      pulumi
-        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, region])
-        .apply(([n, endpoint, ca, r]) =>
-          JSON.stringify(
-            buildKubeconfig({
-              clusterName: n,
-              endpoint,
-              caData: ca,
-              region: r,
-              roleArn: args.kubeconfigRoleArn,
-            }),
-          ),
-        ),
-    );
+  /** `aws`: the EKS cluster, its nodes and add-ons, and a Kubernetes provider for it. */
+  private createEks(name: string, args: KubernetesClusterArgs): ClusterOutputs {
+    const ctx = eksContext(name, args, this);
+    const kmsKey = createSecretsKey(ctx);
+    const cluster = createControlPlane(ctx, kmsKey);
+    const oidc = createOidcProvider(ctx, cluster);
+    grantClusterAdmins(ctx, cluster);
+    const network = createNetworkAddons(ctx, cluster);
+    const nodes = createNodeGroups(ctx, cluster, network.all);
+    const { coredns, ebsCsi } = createNodeAddons(ctx, cluster, nodes.groups, network.all);
+    const kubeconfig = eksKubeconfig(ctx, cluster);
     const provider = new k8s.Provider(
       childName(name, "k8s"),
       { kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: nodeGroups },
+      { parent: this, dependsOn: nodes.groups },
     );
-
-    const storageClass = new k8s.storage.v1.StorageClass(
-      childName(name, "gp3"),
-      {
-        metadata: {
-          name: "gp3-encrypted",
-          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
-        },
-        provisioner: "ebs.csi.aws.com",
-        parameters: {
-          type: "gp3",
-          encrypted: "true",
-          "csi.storage.k8s.io/fstype": "ext4",
-          // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
-          tagSpecification_1: `${volumeBackupTag(args.labelDomain).key}=${volumeBackupTag(args.labelDomain).value}`,
-        },
-        reclaimPolicy: protect ? "Retain" : "Delete",
-        volumeBindingMode: "WaitForFirstConsumer",
-        allowVolumeExpansion: true,
-      },
-      { parent: this, provider, dependsOn: [ebsCsi] },
-    );
+    const storageClass = createStorageClass(ctx, provider, ebsCsi);
 
     // What every chart add-on shares. Credentials come from the Pod Identity agent; the AWS APIs are
     // found through CoreDNS.
     const addOn = (chart: HelmChartSource): AddOnContext => ({
       cluster,
-      clusterName,
-      region,
-      partition,
-      tags,
+      clusterName: ctx.clusterName,
+      region: ctx.region,
+      partition: ctx.partition,
+      tags: ctx.tags,
       provider,
       chart,
-      dependsOn: [podIdentityAgent, coredns],
+      dependsOn: [network.podIdentityAgent, coredns],
     });
     const loadBalancerController =
       (args.loadBalancerController ?? true)
         ? this.createLoadBalancerController(name, {
-            ...addOn(
-              args.loadBalancerControllerChart ?? {
-                version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
-                source: "repository",
-              },
-            ),
+            ...addOn(args.loadBalancerControllerChart ?? DEFAULT_LOAD_BALANCER_CONTROLLER_CHART),
             vpcId: args.vpcId as pulumi.Input<string>,
           })
         : undefined;
     const clusterAutoscaler =
       (args.clusterAutoscaler ?? true)
         ? this.createClusterAutoscaler(name, {
-            ...addOn(
-              args.clusterAutoscalerChart ?? {
-                version: CLUSTER_AUTOSCALER_CHART_VERSION,
-                source: "repository",
-              },
-            ),
-            kubernetesVersion: version as (typeof EKS_KUBERNETES_VERSIONS)[number],
+            ...addOn(args.clusterAutoscalerChart ?? DEFAULT_CLUSTER_AUTOSCALER_CHART),
+            kubernetesVersion: ctx.version as (typeof EKS_KUBERNETES_VERSIONS)[number],
           })
         : undefined;
 
     return {
-      cluster,
-      oidc,
-      nodeRole,
       provider,
       kubeconfig,
-      storageClass,
+      clusterName: cluster.name,
+      endpoint: cluster.endpoint,
+      clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+      oidcProviderArn: oidc.arn,
+      oidcIssuerUrl: oidc.url,
+      nodeRoleArn: nodes.role.arn,
+      storageClassName: storageClass.metadata.name,
       loadBalancerController,
       clusterAutoscaler,
     };
@@ -840,6 +550,437 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       { parent: this, provider: ctx.provider, dependsOn: [...identity, ...ctx.dependsOn] },
     );
   }
+}
+
+/** What the constructor publishes, from either path. */
+type ClusterOutputs = Pick<
+  KubernetesCluster,
+  | "provider"
+  | "kubeconfig"
+  | "clusterName"
+  | "endpoint"
+  | "clusterSecurityGroupId"
+  | "oidcProviderArn"
+  | "oidcIssuerUrl"
+  | "nodeRoleArn"
+  | "storageClassName"
+  | "loadBalancerController"
+  | "clusterAutoscaler"
+>;
+
+/** `existing`: no cloud resources, only a Kubernetes provider for the given (or ambient) kubeconfig. */
+function existingCluster(name: string, args: KubernetesClusterArgs, parent: pulumi.Resource): ClusterOutputs {
+  const provider = new k8s.Provider(
+    childName(name, "k8s"),
+    {
+      ...(args.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
+      ...(args.context !== undefined ? { context: args.context } : {}),
+    },
+    { parent },
+  );
+  const none = pulumi.output<string | undefined>(undefined);
+  return {
+    provider,
+    kubeconfig: args.kubeconfig !== undefined ? pulumi.secret(pulumi.output(args.kubeconfig)) : none,
+    clusterName: pulumi.output(args.context),
+    endpoint: none,
+    clusterSecurityGroupId: none,
+    oidcProviderArn: none,
+    oidcIssuerUrl: none,
+    nodeRoleArn: none,
+    storageClassName: none,
+    loadBalancerController: undefined,
+    clusterAutoscaler: undefined,
+  };
+}
+
+/** What every step of the EKS path needs: the args, defaults applied, and where the cluster lives. */
+interface EksContext {
+  /** The component name (prefix of every child's Pulumi name). */
+  name: string;
+  args: KubernetesClusterArgs;
+  clusterName: string;
+  version: string;
+  protect: boolean;
+  tags: Record<string, string>;
+  partition: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+  parent: pulumi.Resource;
+}
+
+function eksContext(name: string, args: KubernetesClusterArgs, parent: pulumi.Resource): EksContext {
+  return {
+    name,
+    args,
+    clusterName: args.clusterName ?? name,
+    version: args.kubernetesVersion as string,
+    protect: args.protect ?? false,
+    tags: { ...(args.tags ?? {}) },
+    partition: aws.getPartitionOutput({}, { parent }).partition,
+    region: aws.getRegionOutput({}, { parent }).region,
+    parent,
+  };
+}
+
+/** An IAM role that `service` may assume. */
+function serviceRole(
+  ctx: EksContext,
+  suffix: string,
+  service: string,
+  actions: string[],
+  description: string,
+): aws.iam.Role {
+  return new aws.iam.Role(
+    childName(ctx.name, suffix),
+    {
+      description,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
+      }),
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Attaches AWS managed policies (by name, in the stack's partition) to `role`. */
+function attachManagedPolicies(
+  ctx: EksContext,
+  role: aws.iam.Role,
+  suffix: string,
+  policies: string[],
+): aws.iam.RolePolicyAttachment[] {
+  return policies.map(
+    (policy) =>
+      new aws.iam.RolePolicyAttachment(
+        childName(ctx.name, `${suffix}-${policy.split("/").pop() as string}`),
+        { role: role.name, policyArn: pulumi.interpolate`arn:${ctx.partition}:iam::aws:policy/${policy}` },
+        { parent: ctx.parent },
+      ),
+  );
+}
+
+/** Secrets envelope encryption. */
+function createSecretsKey(ctx: EksContext): aws.kms.Key {
+  const kmsKey = new aws.kms.Key(
+    childName(ctx.name, "secrets"),
+    {
+      description: `Envelope encryption of Kubernetes secrets in EKS cluster ${ctx.clusterName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent, ...statefulOptions(ctx.protect) },
+  );
+  new aws.kms.Alias(
+    childName(ctx.name, "secrets"),
+    { name: `alias/${ctx.clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId },
+    { parent: ctx.parent },
+  );
+  return kmsKey;
+}
+
+/** The control plane: its role, its log group, and the EKS cluster. */
+function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Cluster {
+  const { args, clusterName, tags } = ctx;
+  const clusterRole = serviceRole(
+    ctx,
+    "cluster",
+    "eks.amazonaws.com",
+    ["sts:AssumeRole", "sts:TagSession"],
+    `EKS control plane of ${clusterName}`,
+  );
+  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
+  // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
+  const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+    childName(ctx.name, "control-plane"),
+    {
+      name: `/aws/eks/${clusterName}/cluster`,
+      retentionInDays: args.controlPlaneLogRetentionDays ?? 90,
+      tags,
+    },
+    { parent: ctx.parent },
+  );
+  const publicCidrs = args.publicAccessCidrs ?? [];
+  return new aws.eks.Cluster(
+    childName(ctx.name, "eks"),
+    {
+      name: clusterName,
+      version: ctx.version,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+      },
+      encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
+      enabledClusterLogTypes: [...EKS_LOG_TYPES],
+      // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
+      // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      // The managed add-ons below replace the self-managed defaults.
+      bootstrapSelfManagedAddons: false,
+      upgradePolicy: { supportType: "STANDARD" },
+      deletionProtection: ctx.protect,
+      tags,
+    },
+    {
+      parent: ctx.parent,
+      dependsOn: [...clusterPolicies, controlPlaneLogs],
+      ...statefulOptions(ctx.protect),
+    },
+  );
+}
+
+/** Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider). */
+function createOidcProvider(ctx: EksContext, cluster: aws.eks.Cluster): aws.iam.OpenIdConnectProvider {
+  return new aws.iam.OpenIdConnectProvider(
+    childName(ctx.name, "oidc"),
+    {
+      url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""),
+      clientIdLists: ["sts.amazonaws.com"],
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Cluster admins: an access entry per `adminRoleArns` role, with AmazonEKSClusterAdminPolicy. */
+function grantClusterAdmins(ctx: EksContext, cluster: aws.eks.Cluster): void {
+  for (const roleArn of ctx.args.adminRoleArns ?? []) {
+    const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const entry = new aws.eks.AccessEntry(
+      childName(ctx.name, `admin-${roleName}`),
+      { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags: ctx.tags },
+      { parent: ctx.parent },
+    );
+    new aws.eks.AccessPolicyAssociation(
+      childName(ctx.name, `admin-${roleName}`),
+      {
+        clusterName: cluster.name,
+        principalArn: roleArn,
+        policyArn: pulumi.interpolate`arn:${ctx.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        accessScope: { type: "cluster" },
+      },
+      { parent: ctx.parent, dependsOn: [entry] },
+    );
+  }
+}
+
+/** A managed add-on, at its pinned version when `addonVersions` names one. */
+function createAddon(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  addonName: EksAddonName,
+  extra: Partial<aws.eks.AddonArgs>,
+  dependsOn: pulumi.Resource[],
+): aws.eks.Addon {
+  const version = ctx.args.addonVersions?.[addonName];
+  return new aws.eks.Addon(
+    childName(ctx.name, addonName),
+    {
+      clusterName: cluster.name,
+      addonName,
+      ...(version ? { addonVersion: version } : {}),
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      tags: ctx.tags,
+      ...extra,
+    },
+    { parent: ctx.parent, dependsOn },
+  );
+}
+
+/** Networking add-ons, created first: nodes only become Ready once the CNI runs on them. */
+function createNetworkAddons(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+): { podIdentityAgent: aws.eks.Addon; all: aws.eks.Addon[] } {
+  // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+  const vpcCni = createAddon(
+    ctx,
+    cluster,
+    "vpc-cni",
+    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
+    [cluster],
+  );
+  const kubeProxy = createAddon(ctx, cluster, "kube-proxy", {}, [cluster]);
+  // The Pod Identity agent (a DaemonSet) hands pods the credentials of their association's role.
+  const podIdentityAgent = createAddon(ctx, cluster, "eks-pod-identity-agent", {}, [cluster]);
+  return { podIdentityAgent, all: [vpcCni, kubeProxy, podIdentityAgent] };
+}
+
+/** The node role and a managed node group per `nodeGroups` entry, each with its launch template. */
+function createNodeGroups(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  networkAddons: aws.eks.Addon[],
+): { role: aws.iam.Role; groups: aws.eks.NodeGroup[] } {
+  const role = serviceRole(
+    ctx,
+    "node",
+    "ec2.amazonaws.com",
+    ["sts:AssumeRole"],
+    `EKS managed nodes of ${ctx.clusterName}`,
+  );
+  const policies = attachManagedPolicies(ctx, role, "node", [
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+  ]);
+  const groups = Object.entries(ctx.args.nodeGroups ?? {}).map(([group, ng]) =>
+    createNodeGroup(ctx, cluster, role, group, ng, [...policies, ...networkAddons]),
+  );
+  return { role, groups };
+}
+
+function createNodeGroup(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  role: aws.iam.Role,
+  group: string,
+  ng: NodeGroupArgs,
+  dependsOn: pulumi.Resource[],
+): aws.eks.NodeGroup {
+  const { args, tags } = ctx;
+  const launchTemplate = createLaunchTemplate(ctx, group, ng);
+  return new aws.eks.NodeGroup(
+    childName(ctx.name, group),
+    {
+      clusterName: cluster.name,
+      version: ctx.version,
+      nodeRoleArn: role.arn,
+      subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+      instanceTypes: ng.instanceTypes,
+      amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+      capacityType: ng.capacityType ?? "ON_DEMAND",
+      scalingConfig: {
+        minSize: ng.minSize,
+        maxSize: ng.maxSize,
+        desiredSize: ng.desiredSize ?? ng.minSize,
+      },
+      updateConfig: { maxUnavailable: 1 },
+      labels: { ...(ng.labels ?? {}), [domainKey(args.labelDomain, "node-group")]: group },
+      taints: (ng.taints ?? []).map((t) => ({
+        key: t.key,
+        ...(t.value !== undefined ? { value: t.value } : {}),
+        effect: TAINT_EFFECT[t.effect],
+      })),
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+      tags: { ...tags, [domainKey(args.labelDomain, "node-group")]: group },
+    },
+    { parent: ctx.parent, dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] },
+  );
+}
+
+function createLaunchTemplate(ctx: EksContext, group: string, ng: NodeGroupArgs): aws.ec2.LaunchTemplate {
+  const { clusterName, tags } = ctx;
+  return new aws.ec2.LaunchTemplate(
+    childName(ctx.name, `${group}-nodes`),
+    {
+      description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
+      updateDefaultVersion: true,
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: {
+            volumeSize: ng.diskSizeGb ?? 50,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        },
+      ],
+      // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      tagSpecifications: [
+        { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${group}` } },
+        { resourceType: "volume", tags: { ...tags, Name: `${clusterName}-${group}` } },
+      ],
+      tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Add-ons that run as Deployments, so need nodes: CoreDNS and the EBS CSI driver (with its Pod Identity role). */
+function createNodeAddons(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  nodeGroups: aws.eks.NodeGroup[],
+  networkAddons: aws.eks.Addon[],
+): { coredns: aws.eks.Addon; ebsCsi: aws.eks.Addon } {
+  const ebsCsiRole = serviceRole(
+    ctx,
+    "ebs-csi",
+    "pods.eks.amazonaws.com",
+    ["sts:AssumeRole", "sts:TagSession"],
+    `EBS CSI controller of ${ctx.clusterName} (Pod Identity)`,
+  );
+  const ebsCsiPolicies = attachManagedPolicies(ctx, ebsCsiRole, "ebs-csi", [
+    "service-role/AmazonEBSCSIDriverPolicy",
+  ]);
+  const coredns = createAddon(ctx, cluster, "coredns", {}, nodeGroups);
+  const ebsCsi = createAddon(
+    ctx,
+    cluster,
+    "aws-ebs-csi-driver",
+    { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
+    [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
+  );
+  return { coredns, ebsCsi };
+}
+
+/** Kubeconfig (secret): tokens from `aws eks get-token` (no long-lived credentials in it). */
+function eksKubeconfig(ctx: EksContext, cluster: aws.eks.Cluster): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, ctx.region])
+      .apply(([n, endpoint, ca, r]) =>
+        JSON.stringify(
+          buildKubeconfig({
+            clusterName: n,
+            endpoint,
+            caData: ca,
+            region: r,
+            roleArn: ctx.args.kubeconfigRoleArn,
+          }),
+        ),
+      ),
+  );
+}
+
+/** The default StorageClass: encrypted gp3 volumes, tagged for VolumeBackup, retained when protected. */
+function createStorageClass(
+  ctx: EksContext,
+  provider: k8s.Provider,
+  ebsCsi: aws.eks.Addon,
+): k8s.storage.v1.StorageClass {
+  const backupTag = volumeBackupTag(ctx.args.labelDomain);
+  return new k8s.storage.v1.StorageClass(
+    childName(ctx.name, "gp3"),
+    {
+      metadata: {
+        name: "gp3-encrypted",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
+      provisioner: "ebs.csi.aws.com",
+      parameters: {
+        type: "gp3",
+        encrypted: "true",
+        "csi.storage.k8s.io/fstype": "ext4",
+        // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
+        tagSpecification_1: `${backupTag.key}=${backupTag.value}`,
+      },
+      reclaimPolicy: ctx.protect ? "Retain" : "Delete",
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+    },
+    { parent: ctx.parent, provider, dependsOn: [ebsCsi] },
+  );
 }
 
 /** What installing a cluster add-on from a chart needs to know about the EKS cluster. */

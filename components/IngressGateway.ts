@@ -272,7 +272,7 @@ export class IngressGateway extends pulumi.ComponentResource {
 
   constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
-    validateGatewayArgs(name, args);
+    const spec = normalize(name, args);
     // `opts.dependsOn` (e.g. the AWS Load Balancer Controller that must serve the proxy's NLB) holds
     // back what makes the proxy Service exist: Envoy Gateway, the EnvoyProxy and the Gateway. The
     // controllers' namespaces, cert-manager and the issuers do not wait for it.
@@ -280,353 +280,26 @@ export class IngressGateway extends pulumi.ComponentResource {
     super(typeToken("IngressGateway"), name, {}, options);
     this.componentName = name;
     this.domain = args.domain;
-    this.hostnames = [args.domain, ...(args.additionalHostnames ?? [])];
-    this.rateLimiting = args.rateLimiting ?? true;
-    const ns = args.namespace ?? "envoy-gateway-system";
-    const cmNs = args.certManagerNamespace ?? "cert-manager";
-    const proxyReplicas = args.proxyReplicas ?? 2;
-    const controllerReplicas = args.controllerReplicas ?? 2;
-    const stage = args.labels?.stage;
-    this.stage = stage;
-    const labelDomain = args.labelDomain;
-    this.labelDomain = labelDomain;
-    const labels = (component: string) =>
-      standardLabels({ name, component, ...(stage ? { stage } : {}), labelDomain });
-    this.gatewayNamespace = ns;
+    this.hostnames = spec.hostnames;
+    this.rateLimiting = spec.rateLimiting;
+    this.stage = spec.stage;
+    this.labelDomain = spec.labelDomain;
+    this.gatewayNamespace = spec.namespace;
     this.gatewayName = name;
-    this.proxyPodLabels = envoyProxyPodLabels(name, ns);
-    const parent = { parent: this };
+    this.clusterIssuerName = spec.issuerName;
+    this.proxyPodLabels = envoyProxyPodLabels(name, spec.namespace);
 
-    const namespace = (nsName: string, suffix: string, exemption: string) =>
-      new k8s.core.v1.Namespace(
-        childName(name, suffix),
-        {
-          metadata: {
-            name: nsName,
-            annotations: { [podSecurityExemptionAnnotation(labelDomain)]: exemption },
-            labels: {
-              ...labels(suffix),
-              // Third-party controllers: enforce baseline, report anything short of restricted.
-              "pod-security.kubernetes.io/enforce": "baseline",
-              "pod-security.kubernetes.io/warn": "restricted",
-              "pod-security.kubernetes.io/audit": "restricted",
-            },
-          },
-        },
-        parent,
-      );
-    const gatewayNs = namespace(
-      ns,
-      "gateway-ns",
-      "Envoy Gateway's controller and proxies come from the upstream chart and EnvoyProxy defaults, which are not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
-    );
-    const certManagerNs = namespace(
-      cmNs,
-      "cert-manager-ns",
-      "cert-manager comes from the upstream chart, which is not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
-    );
-
-    // Rate limiter counters (Redis, in-namespace, no persistence, password required).
-    const redisName = `${name}-ratelimit-redis`;
-    const redisUrl = `${serviceHost(redisName, ns)}:${REDIS_PORT}`;
-    const redisAuthSecret = childName(redisName, "auth");
-    const redis = this.rateLimiting
-      ? this.rateLimitRedis(
-          redisName,
-          ns,
-          gatewayNs,
-          args.rateLimitRedisImage ?? RATE_LIMIT_REDIS_IMAGE,
-          stage,
-        )
-      : [];
-
-    // Helm releases. Values carry no secrets.
-    const envoyGatewayValues: Record<string, unknown> = {
-      deployment: { replicas: controllerReplicas },
-      podDisruptionBudget: { minAvailable: controllerReplicas > 1 ? 1 : 0 },
-      ...(this.rateLimiting
-        ? {
-            config: {
-              envoyGateway: {
-                rateLimit: { backend: { type: "Redis", redis: { url: redisUrl } } },
-                // The rate limit service authenticates to Redis with the generated password (a reference:
-                // the values carry no secret).
-                provider: {
-                  kubernetes: {
-                    rateLimitDeployment: {
-                      container: {
-                        env: [
-                          {
-                            name: "REDIS_AUTH",
-                            valueFrom: { secretKeyRef: { name: redisAuthSecret, key: "password" } },
-                          },
-                        ],
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          }
-        : {}),
-    };
-    const envoyGateway = new k8s.helm.v3.Release(
-      childName(name, "envoy-gateway"),
-      {
-        name: "envoy-gateway",
-        namespace: gatewayNs.metadata.name,
-        ...chartRef(args.envoyGatewayChart, ENVOY_GATEWAY_CHART),
-        values: envoyGatewayValues,
-        timeout: 600,
-        maxHistory: 10,
-        cleanupOnFail: true,
-      },
-      { parent: this, dependsOn: withDependsOn(external, ...redis) },
-    );
-    const certManagerValues: Record<string, unknown> = {
-      crds: { enabled: true, keep: true },
-      replicaCount: controllerReplicas,
-      webhook: { replicaCount: controllerReplicas },
-      cainjector: { replicaCount: controllerReplicas },
-      podDisruptionBudget: { enabled: controllerReplicas > 1, minAvailable: 1 },
-      // The ACME HTTP-01 solver answers through the Gateway (gatewayHTTPRoute) only with Gateway API support on.
-      config: {
-        apiVersion: "controller.config.cert-manager.io/v1alpha1",
-        kind: "ControllerConfiguration",
-        enableGatewayAPI: true,
-      },
-      prometheus: { enabled: true },
-    };
-    const certManager = new k8s.helm.v3.Release(
-      childName(name, "cert-manager"),
-      {
-        name: "cert-manager",
-        namespace: certManagerNs.metadata.name,
-        ...chartRef(args.certManagerChart, "cert-manager", CERT_MANAGER_REPOSITORY),
-        values: certManagerValues,
-        timeout: 600,
-        maxHistory: 10,
-        cleanupOnFail: true,
-      },
-      // cert-manager discovers the Gateway API at start-up: its CRDs (from Envoy Gateway) must exist first.
-      { parent: this, dependsOn: [envoyGateway] },
-    );
-
-    // Issuers.
-    const issuerName = `${name}-${args.tls.issuer === "acme" ? "acme" : "selfsigned"}`;
-    this.clusterIssuerName = issuerName;
-    const tlsSecretName = `${name}-tls`;
-    let issuer: k8s.apiextensions.CustomResource;
-    if (args.tls.issuer === "acme") {
-      issuer = new k8s.apiextensions.CustomResource(
-        childName(name, "issuer"),
-        {
-          apiVersion: "cert-manager.io/v1",
-          kind: "ClusterIssuer",
-          metadata: { name: issuerName, labels: labels("issuer") },
-          spec: {
-            acme: {
-              server: args.tls.acmeServer ?? LETSENCRYPT,
-              email: args.tls.acmeEmail,
-              privateKeySecretRef: { name: `${issuerName}-account` },
-              solvers: [
-                {
-                  http01: {
-                    gatewayHTTPRoute: {
-                      parentRefs: [
-                        { group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" },
-                      ],
-                    },
-                  },
-                },
-              ],
-            },
-          },
-        },
-        { parent: this, dependsOn: [certManager] },
-      );
-    } else {
-      const bootstrap = new k8s.apiextensions.CustomResource(
-        childName(name, "selfsigned-bootstrap"),
-        {
-          apiVersion: "cert-manager.io/v1",
-          kind: "ClusterIssuer",
-          metadata: { name: `${name}-selfsigned-bootstrap`, labels: labels("issuer") },
-          spec: { selfSigned: {} },
-        },
-        { parent: this, dependsOn: [certManager] },
-      );
-      const caSecret = `${name}-root-ca`;
-      const ca = new k8s.apiextensions.CustomResource(
-        childName(name, "root-ca"),
-        {
-          apiVersion: "cert-manager.io/v1",
-          kind: "Certificate",
-          metadata: { name: caSecret, namespace: cmNs, labels: labels("issuer") },
-          spec: {
-            isCA: true,
-            commonName: `${name} root CA`,
-            secretName: caSecret,
-            duration: "87600h",
-            privateKey: { algorithm: "ECDSA", size: 256 },
-            issuerRef: {
-              group: "cert-manager.io",
-              kind: "ClusterIssuer",
-              name: `${name}-selfsigned-bootstrap`,
-            },
-          },
-        },
-        { parent: this, dependsOn: [bootstrap, certManagerNs] },
-      );
-      issuer = new k8s.apiextensions.CustomResource(
-        childName(name, "issuer"),
-        {
-          apiVersion: "cert-manager.io/v1",
-          kind: "ClusterIssuer",
-          metadata: { name: issuerName, labels: labels("issuer") },
-          spec: { ca: { secretName: caSecret } },
-        },
-        { parent: this, dependsOn: [ca] },
-      );
-    }
-    const dnsNames = [args.domain, ...(args.additionalHostnames ?? [])];
-    const certificate = new k8s.apiextensions.CustomResource(
-      childName(name, "certificate"),
-      {
-        apiVersion: "cert-manager.io/v1",
-        kind: "Certificate",
-        metadata: { name: `${name}-tls`, namespace: ns, labels: labels("certificate") },
-        spec: {
-          secretName: tlsSecretName,
-          dnsNames,
-          privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
-          issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: issuerName },
-        },
-      },
-      { parent: this, dependsOn: [issuer, gatewayNs] },
-    );
-
-    // Proxy, class and Gateway.
-    const envoyProxy = new k8s.apiextensions.CustomResource(
-      childName(name, "proxy"),
-      {
-        apiVersion: "gateway.envoyproxy.io/v1alpha1",
-        kind: "EnvoyProxy",
-        metadata: { name: `${name}-proxy`, namespace: ns, labels: labels("proxy") },
-        spec: {
-          provider: {
-            type: "Kubernetes",
-            kubernetes: {
-              envoyDeployment: {
-                replicas: proxyReplicas,
-                pod: {
-                  topologySpreadConstraints: [
-                    {
-                      maxSkew: 1,
-                      topologyKey: "topology.kubernetes.io/zone",
-                      whenUnsatisfiable: "ScheduleAnyway",
-                      labelSelector: { matchLabels: { "gateway.envoyproxy.io/owning-gateway-name": name } },
-                    },
-                  ],
-                },
-              },
-              envoyPDB: { maxUnavailable: 1 },
-              envoyService: {
-                type: "LoadBalancer",
-                ...((args.loadBalancer ?? "default") === "nlb"
-                  ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } }
-                  : {}),
-              },
-            },
-          },
-        },
-      },
-      { parent: this, dependsOn: withDependsOn(external, envoyGateway) },
-    );
-    const gatewayClass = new k8s.apiextensions.CustomResource(
-      childName(name, "class"),
-      {
-        apiVersion: `${GATEWAY_API}/v1`,
-        kind: "GatewayClass",
-        metadata: { name: `${name}-envoy`, labels: labels("gateway") },
-        spec: {
-          controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
-          parametersRef: {
-            group: "gateway.envoyproxy.io",
-            kind: "EnvoyProxy",
-            name: `${name}-proxy`,
-            namespace: ns,
-          },
-        },
-      },
-      { parent: this, dependsOn: [envoyGateway, envoyProxy] },
-    );
-    const namespaces = args.routeNamespaceSelector ?? {
-      matchExpressions: [{ key: platformLabelKey(this.labelDomain), operator: "Exists" as const }],
-    };
-    const gateway = new k8s.apiextensions.CustomResource(
-      childName(name, "gateway"),
-      {
-        apiVersion: `${GATEWAY_API}/v1`,
-        kind: "Gateway",
-        metadata: {
-          name,
-          namespace: ns,
-          labels: labels("gateway"),
-          // The address is published in status once the proxy Service has a load balancer.
-          annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
-        },
-        spec: {
-          gatewayClassName: `${name}-envoy`,
-          listeners: [
-            {
-              name: "https",
-              protocol: "HTTPS",
-              port: 443,
-              tls: {
-                mode: "Terminate",
-                certificateRefs: [{ group: "", kind: "Secret", name: tlsSecretName }],
-              },
-              allowedRoutes: {
-                namespaces: { from: "Selector", selector: namespaces },
-                kinds: [
-                  { group: GATEWAY_API, kind: "HTTPRoute" },
-                  { group: GATEWAY_API, kind: "GRPCRoute" },
-                ],
-              },
-            },
-            // Plain HTTP serves only the redirect and cert-manager's ACME challenges (same namespace).
-            {
-              name: "http",
-              protocol: "HTTP",
-              port: 80,
-              allowedRoutes: {
-                namespaces: { from: "Same" },
-                kinds: [{ group: GATEWAY_API, kind: "HTTPRoute" }],
-              },
-            },
-          ],
-        },
-        status: undefined,
-      },
-      // The Gateway must not wait for the certificate: ACME HTTP-01 is answered through this Gateway.
-      { parent: this, dependsOn: withDependsOn(external, gatewayClass, gatewayNs) },
-    );
-    const redirect = new k8s.apiextensions.CustomResource(
-      childName(name, "https-redirect"),
-      {
-        apiVersion: `${GATEWAY_API}/v1`,
-        kind: "HTTPRoute",
-        metadata: { name: `${name}-https-redirect`, namespace: ns, labels: labels("gateway") },
-        spec: {
-          parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace: ns, sectionName: "http" }],
-          rules: [
-            { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
-          ],
-        },
-      },
-      { parent: this, dependsOn: [gateway] },
-    );
+    const ns = createNamespaces(spec, this);
+    const redis = spec.rateLimiting ? createRateLimitRedis(spec, ns.gateway, this) : [];
+    const envoyGateway = installEnvoyGateway(spec, ns.gateway, withDependsOn(external, ...redis), this);
+    const certManager = installCertManager(spec, ns.certManager, envoyGateway, this);
+    const issuer = createIssuer(spec, certManager, ns.certManager, this);
+    const certificate = createCertificate(spec, issuer, ns.gateway, this);
+    const proxy = createEnvoyProxy(spec, withDependsOn(external, envoyGateway), this);
+    const gatewayClass = createGatewayClass(spec, [envoyGateway, proxy], this);
+    // The Gateway must not wait for the certificate: ACME HTTP-01 is answered through this Gateway.
+    const gateway = createGateway(spec, withDependsOn(external, gatewayClass, ns.gateway), this);
+    const redirect = createHttpsRedirect(spec, gateway, this);
     this.ready = [gateway, certificate, redirect];
 
     this.address = (
@@ -650,8 +323,33 @@ export class IngressGateway extends pulumi.ComponentResource {
     opts?: { dependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]> },
   ): Record<string, string> {
     const hostname = args.hostname ?? this.domain;
+    this.claimRoutes(serviceName, hostname, args);
+    const target: RouteTarget = {
+      gateway: this.componentName,
+      gatewayNamespace: this.gatewayNamespace,
+      serviceName,
+      namespace: args.namespace,
+      hostname,
+      base: childName(this.componentName, `${args.namespace}-${serviceName}`),
+      labels: componentLabels(serviceName, "route", this.stage, this.labelDomain),
+      options: {
+        parent: this,
+        dependsOn: pulumi.output(opts?.dependsOn ?? []).apply((d) => [...d, ...this.ready]),
+      },
+    };
+    const routes = createRoutes(target, args);
+    if (args.jwt) createJwtPolicy(target, args.jwt, routes[0] as PublishedRoute);
+    if (args.rateLimit) createRateLimitPolicy(target, args.rateLimit, routes);
+
+    const added = routeUrls(target, args);
+    Object.assign(this.urls, added);
+    return added;
+  }
+
+  /** Checks the route args and that no other service holds its claims, then records them. */
+  private claimRoutes(serviceName: string, hostname: string, args: GatewayRouteArgs): void {
     const claims = routeClaims(hostname, args);
-    validateRouteArgs(this.componentName, serviceName, args, {
+    const problems = routeArgProblems(serviceName, args, {
       rateLimiting: this.rateLimiting,
       routed: this.routed,
       hostnames: this.hostnames,
@@ -660,253 +358,778 @@ export class IngressGateway extends pulumi.ComponentResource {
         return owner ? [`${c} is already routed to ${owner}`] : [];
       }),
     });
+    if (problems.length > 0)
+      throw new ComponentArgsError("IngressGateway", `${this.componentName}/${serviceName}`, problems);
     this.routed.add(`${args.namespace}/${serviceName}`);
     for (const c of claims) this.claims.set(c, `${args.namespace}/${serviceName}`);
-    const name = this.componentName;
-    const protocol = args.protocol ?? "http";
-    const base = childName(name, `${args.namespace}-${serviceName}`);
-    const dependsOn = pulumi.output(opts?.dependsOn ?? []).apply((d) => [...d, ...this.ready]);
-    const options = { parent: this, dependsOn };
-    const routeLabels = standardLabels({
-      name: serviceName,
-      component: "route",
-      ...(this.stage ? { stage: this.stage } : {}),
-      labelDomain: this.labelDomain,
-    });
-    const parentRefs = [
-      { group: GATEWAY_API, kind: "Gateway", name, namespace: this.gatewayNamespace, sectionName: "https" },
-    ];
-    const backendRefs = [{ group: "", kind: "Service", name: serviceName, port: args.port }];
-    const exempt = args.jwt?.exemptPathPrefixes ?? [];
-    const prefixes = args.pathPrefixes ?? ["/"];
+  }
+}
 
-    const routes: { kind: "HTTPRoute" | "GRPCRoute"; name: string }[] = [];
-    const route = (suffix: string, routeName: string, kind: "HTTPRoute" | "GRPCRoute", rules: unknown[]) => {
-      routes.push({ kind, name: routeName });
-      return new k8s.apiextensions.CustomResource(
-        `${base}${suffix}`,
-        {
-          apiVersion: `${GATEWAY_API}/v1`,
-          kind,
-          metadata: { name: routeName, namespace: args.namespace, labels: routeLabels },
-          spec: { parentRefs, hostnames: [hostname], rules },
-        },
-        options,
-      );
-    };
-    if (protocol === "grpc") {
-      const matches = (args.grpcServices ?? []).map((service) => ({ method: { type: "Exact", service } }));
-      route("", serviceName, "GRPCRoute", [{ ...(matches.length > 0 ? { matches } : {}), backendRefs }]);
-    } else {
-      const pathMatches = (paths: string[]) =>
-        paths.map((value) => ({ path: { type: "PathPrefix", value } }));
-      route("", serviceName, "HTTPRoute", [{ matches: pathMatches(prefixes), backendRefs }]);
-      // Longer prefixes win across routes of one hostname, so exempt paths bypass the JWT check.
-      if (exempt.length > 0)
-        route("-public", `${serviceName}-public`, "HTTPRoute", [
-          { matches: pathMatches(exempt), backendRefs },
-        ]);
-    }
-    const protectedRoute = routes[0] as { kind: string; name: string };
+/** The args with defaults applied and the names derived from them, once every arg checks out. */
+interface GatewaySpec {
+  name: string;
+  args: IngressGatewayArgs;
+  /** The domain, then `additionalHostnames`: what the certificate covers. */
+  hostnames: string[];
+  namespace: string;
+  certManagerNamespace: string;
+  proxyReplicas: number;
+  controllerReplicas: number;
+  rateLimiting: boolean;
+  stage: string | undefined;
+  labelDomain: string | undefined;
+  issuerName: string;
+  tlsSecretName: string;
+  /** The rate limiter's Redis: its name, the URL Envoy Gateway reaches it at, and its credentials' Secret. */
+  redis: { name: string; url: string; authSecret: string; image: string };
+}
 
-    if (args.jwt) {
-      const jwt = args.jwt;
-      const jwksUri = `http://${serviceHost(jwt.issuerService, jwt.issuerNamespace ?? args.namespace)}:${jwt.issuerPort}${jwt.jwksPath}`;
-      new k8s.apiextensions.CustomResource(
-        `${base}-jwt`,
-        {
-          apiVersion: "gateway.envoyproxy.io/v1alpha1",
-          kind: "SecurityPolicy",
-          metadata: { name: `${serviceName}-jwt`, namespace: args.namespace, labels: routeLabels },
-          spec: {
-            targetRefs: [{ group: GATEWAY_API, kind: protectedRoute.kind, name: protectedRoute.name }],
-            jwt: {
-              providers: [
-                {
-                  name: jwt.issuerService,
-                  issuer: jwt.issuer,
-                  ...(jwt.audiences && jwt.audiences.length > 0 ? { audiences: jwt.audiences } : {}),
-                  remoteJWKS: { uri: jwksUri },
-                },
-              ],
-            },
+/** Checks every arg (throws ComponentArgsError listing every problem), then applies the defaults. */
+function normalize(name: string, args: IngressGatewayArgs): GatewaySpec {
+  const problems = gatewayArgProblems(name, args);
+  if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
+  const namespace = args.namespace ?? "envoy-gateway-system";
+  const redisName = `${name}-ratelimit-redis`;
+  return {
+    name,
+    args,
+    hostnames: [args.domain, ...(args.additionalHostnames ?? [])],
+    namespace,
+    certManagerNamespace: args.certManagerNamespace ?? "cert-manager",
+    proxyReplicas: args.proxyReplicas ?? 2,
+    controllerReplicas: args.controllerReplicas ?? 2,
+    rateLimiting: args.rateLimiting ?? true,
+    stage: args.labels?.stage,
+    labelDomain: args.labelDomain,
+    issuerName: `${name}-${args.tls.issuer === "acme" ? "acme" : "selfsigned"}`,
+    tlsSecretName: `${name}-tls`,
+    redis: {
+      name: redisName,
+      url: `${serviceHost(redisName, namespace)}:${REDIS_PORT}`,
+      authSecret: childName(redisName, "auth"),
+      image: args.rateLimitRedisImage ?? RATE_LIMIT_REDIS_IMAGE,
+    },
+  };
+}
+
+function componentLabels(
+  name: string,
+  component: string,
+  stage: string | undefined,
+  labelDomain: string | undefined,
+): Record<string, string> {
+  return standardLabels({ name, component, ...(stage ? { stage } : {}), labelDomain });
+}
+
+/** Labels of the gateway's own objects, by component. */
+function gatewayLabels(spec: GatewaySpec, component: string): Record<string, string> {
+  return componentLabels(spec.name, component, spec.stage, spec.labelDomain);
+}
+
+/** The namespaces of Envoy Gateway and cert-manager, both third-party controllers. */
+function createNamespaces(
+  spec: GatewaySpec,
+  parent: pulumi.Resource,
+): { gateway: k8s.core.v1.Namespace; certManager: k8s.core.v1.Namespace } {
+  const namespace = (nsName: string, suffix: string, exemption: string) =>
+    new k8s.core.v1.Namespace(
+      childName(spec.name, suffix),
+      {
+        metadata: {
+          name: nsName,
+          annotations: { [podSecurityExemptionAnnotation(spec.labelDomain)]: exemption },
+          labels: {
+            ...gatewayLabels(spec, suffix),
+            // Third-party controllers: enforce baseline, report anything short of restricted.
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
           },
         },
-        options,
-      );
-    }
-    if (args.rateLimit) {
-      new k8s.apiextensions.CustomResource(
-        `${base}-rate-limit`,
-        {
-          apiVersion: "gateway.envoyproxy.io/v1alpha1",
-          kind: "BackendTrafficPolicy",
-          metadata: { name: `${serviceName}-rate-limit`, namespace: args.namespace, labels: routeLabels },
-          spec: {
-            targetRefs: routes.map((r) => ({ group: GATEWAY_API, kind: r.kind, name: r.name })),
-            rateLimit: {
-              type: "Global",
-              global: {
-                rules: [
+      },
+      { parent },
+    );
+  return {
+    gateway: namespace(
+      spec.namespace,
+      "gateway-ns",
+      "Envoy Gateway's controller and proxies come from the upstream chart and EnvoyProxy defaults, which are not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
+    ),
+    certManager: namespace(
+      spec.certManagerNamespace,
+      "cert-manager-ns",
+      "cert-manager comes from the upstream chart, which is not guaranteed to meet restricted; enforced at baseline, restricted violations warned and audited.",
+    ),
+  };
+}
+
+/** The Envoy Gateway release (Helm values carry no secrets). */
+function installEnvoyGateway(
+  spec: GatewaySpec,
+  gatewayNs: k8s.core.v1.Namespace,
+  dependsOn: pulumi.Input<pulumi.Resource>[],
+  parent: pulumi.Resource,
+): k8s.helm.v3.Release {
+  const values: Record<string, unknown> = {
+    deployment: { replicas: spec.controllerReplicas },
+    podDisruptionBudget: { minAvailable: spec.controllerReplicas > 1 ? 1 : 0 },
+    ...(spec.rateLimiting
+      ? {
+          config: {
+            envoyGateway: {
+              rateLimit: { backend: { type: "Redis", redis: { url: spec.redis.url } } },
+              // The rate limit service authenticates to Redis with the generated password (a reference:
+              // the values carry no secret).
+              provider: {
+                kubernetes: {
+                  rateLimitDeployment: {
+                    container: {
+                      env: [
+                        {
+                          name: "REDIS_AUTH",
+                          valueFrom: { secretKeyRef: { name: spec.redis.authSecret, key: "password" } },
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+          },
+        }
+      : {}),
+  };
+  return new k8s.helm.v3.Release(
+    childName(spec.name, "envoy-gateway"),
+    {
+      name: "envoy-gateway",
+      namespace: gatewayNs.metadata.name,
+      ...chartRef(spec.args.envoyGatewayChart, ENVOY_GATEWAY_CHART),
+      values,
+      timeout: 600,
+      maxHistory: 10,
+      cleanupOnFail: true,
+    },
+    { parent, dependsOn },
+  );
+}
+
+/** The cert-manager release (Helm values carry no secrets). */
+function installCertManager(
+  spec: GatewaySpec,
+  certManagerNs: k8s.core.v1.Namespace,
+  envoyGateway: k8s.helm.v3.Release,
+  parent: pulumi.Resource,
+): k8s.helm.v3.Release {
+  const replicas = spec.controllerReplicas;
+  const values: Record<string, unknown> = {
+    crds: { enabled: true, keep: true },
+    replicaCount: replicas,
+    webhook: { replicaCount: replicas },
+    cainjector: { replicaCount: replicas },
+    podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
+    // The ACME HTTP-01 solver answers through the Gateway (gatewayHTTPRoute) only with Gateway API support on.
+    config: {
+      apiVersion: "controller.config.cert-manager.io/v1alpha1",
+      kind: "ControllerConfiguration",
+      enableGatewayAPI: true,
+    },
+    prometheus: { enabled: true },
+  };
+  return new k8s.helm.v3.Release(
+    childName(spec.name, "cert-manager"),
+    {
+      name: "cert-manager",
+      namespace: certManagerNs.metadata.name,
+      ...chartRef(spec.args.certManagerChart, "cert-manager", CERT_MANAGER_REPOSITORY),
+      values,
+      timeout: 600,
+      maxHistory: 10,
+      cleanupOnFail: true,
+    },
+    // cert-manager discovers the Gateway API at start-up: its CRDs (from Envoy Gateway) must exist first.
+    { parent, dependsOn: [envoyGateway] },
+  );
+}
+
+/** The ClusterIssuer of the Gateway's certificate: ACME, or a CA chain rooted in a self-signed issuer. */
+function createIssuer(
+  spec: GatewaySpec,
+  certManager: k8s.helm.v3.Release,
+  certManagerNs: k8s.core.v1.Namespace,
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  return spec.args.tls.issuer === "acme"
+    ? createAcmeIssuer(spec, certManager, parent)
+    : createSelfSignedIssuer(spec, certManager, certManagerNs, parent);
+}
+
+function createAcmeIssuer(
+  spec: GatewaySpec,
+  certManager: k8s.helm.v3.Release,
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name, issuerName } = spec;
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "issuer"),
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: issuerName, labels: gatewayLabels(spec, "issuer") },
+      spec: {
+        acme: {
+          server: spec.args.tls.acmeServer ?? LETSENCRYPT,
+          email: spec.args.tls.acmeEmail,
+          privateKeySecretRef: { name: `${issuerName}-account` },
+          solvers: [
+            {
+              http01: {
+                gatewayHTTPRoute: {
+                  parentRefs: [
+                    {
+                      group: GATEWAY_API,
+                      kind: "Gateway",
+                      name,
+                      namespace: spec.namespace,
+                      sectionName: "http",
+                    },
+                  ],
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+    { parent, dependsOn: [certManager] },
+  );
+}
+
+function createSelfSignedIssuer(
+  spec: GatewaySpec,
+  certManager: k8s.helm.v3.Release,
+  certManagerNs: k8s.core.v1.Namespace,
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name } = spec;
+  const labels = gatewayLabels(spec, "issuer");
+  const bootstrap = new k8s.apiextensions.CustomResource(
+    childName(name, "selfsigned-bootstrap"),
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: `${name}-selfsigned-bootstrap`, labels },
+      spec: { selfSigned: {} },
+    },
+    { parent, dependsOn: [certManager] },
+  );
+  const caSecret = `${name}-root-ca`;
+  const ca = new k8s.apiextensions.CustomResource(
+    childName(name, "root-ca"),
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Certificate",
+      metadata: { name: caSecret, namespace: spec.certManagerNamespace, labels },
+      spec: {
+        isCA: true,
+        commonName: `${name} root CA`,
+        secretName: caSecret,
+        duration: "87600h",
+        privateKey: { algorithm: "ECDSA", size: 256 },
+        issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: `${name}-selfsigned-bootstrap` },
+      },
+    },
+    { parent, dependsOn: [bootstrap, certManagerNs] },
+  );
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "issuer"),
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "ClusterIssuer",
+      metadata: { name: spec.issuerName, labels },
+      spec: { ca: { secretName: caSecret } },
+    },
+    { parent, dependsOn: [ca] },
+  );
+}
+
+/** The certificate for the domain and `additionalHostnames`, into the Secret the HTTPS listener serves. */
+function createCertificate(
+  spec: GatewaySpec,
+  issuer: k8s.apiextensions.CustomResource,
+  gatewayNs: k8s.core.v1.Namespace,
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    childName(spec.name, "certificate"),
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Certificate",
+      metadata: {
+        name: `${spec.name}-tls`,
+        namespace: spec.namespace,
+        labels: gatewayLabels(spec, "certificate"),
+      },
+      spec: {
+        secretName: spec.tlsSecretName,
+        dnsNames: spec.hostnames,
+        privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+        issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: spec.issuerName },
+      },
+    },
+    { parent, dependsOn: [issuer, gatewayNs] },
+  );
+}
+
+/** The EnvoyProxy: proxy replicas spread over zones, a PDB, and the LoadBalancer Service (an NLB on AWS). */
+function createEnvoyProxy(
+  spec: GatewaySpec,
+  dependsOn: pulumi.Input<pulumi.Resource>[],
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name } = spec;
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "proxy"),
+    {
+      apiVersion: "gateway.envoyproxy.io/v1alpha1",
+      kind: "EnvoyProxy",
+      metadata: { name: `${name}-proxy`, namespace: spec.namespace, labels: gatewayLabels(spec, "proxy") },
+      spec: {
+        provider: {
+          type: "Kubernetes",
+          kubernetes: {
+            envoyDeployment: {
+              replicas: spec.proxyReplicas,
+              pod: {
+                topologySpreadConstraints: [
                   {
-                    clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
-                    limit: rateLimitRule(args.rateLimit),
+                    maxSkew: 1,
+                    topologyKey: "topology.kubernetes.io/zone",
+                    whenUnsatisfiable: "ScheduleAnyway",
+                    labelSelector: { matchLabels: { "gateway.envoyproxy.io/owning-gateway-name": name } },
                   },
                 ],
               },
             },
+            envoyPDB: { maxUnavailable: 1 },
+            envoyService: {
+              type: "LoadBalancer",
+              ...((spec.args.loadBalancer ?? "default") === "nlb"
+                ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } }
+                : {}),
+            },
           },
         },
-        options,
-      );
-    }
+      },
+    },
+    { parent, dependsOn },
+  );
+}
 
-    const added: Record<string, string> = {};
-    const keyBase = `${args.namespace}/${serviceName}`;
-    for (const prefix of protocol === "grpc" ? ["/"] : prefixes) {
-      added[prefix === "/" ? keyBase : `${keyBase}${prefix}`] = `https://${hostname}${prefix}`;
-    }
-    Object.assign(this.urls, added);
-    return added;
-  }
-
-  /**
-   * Redis holding the global rate limiter's counters: nothing persisted, a generated password
-   * (protected mode stays on), same-namespace access only, and an explicit PodDisruptionBudget.
-   *
-   * One replica, in every stage, on purpose: the counters are windows of a minute or so, so a
-   * replica would only replicate state that is stale by the time a failover finished, and Envoy
-   * Gateway's rate limit service speaks to a single Redis URL (a Sentinel setup would need its own
-   * HA layer). While the pod restarts, the rate limit filter fails open (requests pass unlimited)
-   * and counting resumes on an empty store: a drain costs a few seconds of unlimited traffic, never
-   * an outage. The budget (maxUnavailable 1) lets drains proceed.
-   */
-  private rateLimitRedis(
-    redisName: string,
-    ns: string,
-    gatewayNs: k8s.core.v1.Namespace,
-    image: string,
-    stage: string | undefined,
-  ): pulumi.Resource[] {
-    const labels = standardLabels({
-      name: redisName,
-      component: "rate-limit-store",
-      ...(stage ? { stage } : {}),
-      labelDomain: this.labelDomain,
-    });
-    const opts = { parent: this, dependsOn: [gatewayNs] };
-    const scratch = scratchVolumes(["/data"], "128Mi");
-    // The password and the configuration naming it, in one Secret: nothing secret in args or env values.
-    const password = new random.RandomPassword(childName(redisName, "password"), URL_SAFE_PASSWORD, {
-      parent: this,
-    });
-    const config = [
-      'save ""',
-      "appendonly no",
-      "maxmemory 96mb",
-      "maxmemory-policy volatile-ttl",
-      "protected-mode yes",
-    ];
-    const auth = new k8s.core.v1.Secret(
-      childName(redisName, "auth"),
-      {
-        metadata: { name: childName(redisName, "auth"), namespace: ns, labels },
-        stringData: {
-          password: password.result,
-          "redis.conf": pulumi.interpolate`${config.join("\n")}\nrequirepass ${password.result}\n`,
+function createGatewayClass(
+  spec: GatewaySpec,
+  dependsOn: pulumi.Resource[],
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name } = spec;
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "class"),
+    {
+      apiVersion: `${GATEWAY_API}/v1`,
+      kind: "GatewayClass",
+      metadata: { name: `${name}-envoy`, labels: gatewayLabels(spec, "gateway") },
+      spec: {
+        controllerName: "gateway.envoyproxy.io/gatewayclass-controller",
+        parametersRef: {
+          group: "gateway.envoyproxy.io",
+          kind: "EnvoyProxy",
+          name: `${name}-proxy`,
+          namespace: spec.namespace,
         },
       },
-      opts,
-    );
-    const configFile = secretKeyFile("config", {
-      secretName: childName(redisName, "auth"),
-      key: "redis.conf",
-      mountPath: "/etc/redis",
-    });
-    const deployment = new k8s.apps.v1.Deployment(
-      redisName,
-      {
-        metadata: { name: redisName, namespace: ns, labels },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: selectorLabels(redisName) },
-          template: {
-            // A new configuration restarts the pod (Redis reads it only at start).
-            metadata: {
-              labels,
-              annotations: { [domainKey(this.labelDomain, "config-hash")]: stableHash(config) },
+    },
+    { parent, dependsOn },
+  );
+}
+
+/**
+ * The Gateway: an HTTPS listener terminating TLS for routes from the namespaces `routeNamespaceSelector`
+ * admits, and an HTTP listener for the redirect and ACME challenges.
+ */
+function createGateway(
+  spec: GatewaySpec,
+  dependsOn: pulumi.Input<pulumi.Resource>[],
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name } = spec;
+  const namespaces = spec.args.routeNamespaceSelector ?? {
+    matchExpressions: [{ key: platformLabelKey(spec.labelDomain), operator: "Exists" as const }],
+  };
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "gateway"),
+    {
+      apiVersion: `${GATEWAY_API}/v1`,
+      kind: "Gateway",
+      metadata: {
+        name,
+        namespace: spec.namespace,
+        labels: gatewayLabels(spec, "gateway"),
+        // The address is published in status once the proxy Service has a load balancer.
+        annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
+      },
+      spec: {
+        gatewayClassName: `${name}-envoy`,
+        listeners: [
+          {
+            name: "https",
+            protocol: "HTTPS",
+            port: 443,
+            tls: {
+              mode: "Terminate",
+              certificateRefs: [{ group: "", kind: "Secret", name: spec.tlsSecretName }],
             },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(REDIS_UID),
-              containers: [
-                {
-                  name: "redis",
-                  image,
-                  command: ["redis-server", "/etc/redis/redis.conf"],
-                  // redis-cli (the probes) reads the password from REDISCLI_AUTH.
-                  env: [
-                    {
-                      name: "REDISCLI_AUTH",
-                      valueFrom: { secretKeyRef: { name: auth.metadata.name, key: "password" } },
-                    },
-                  ],
-                  ports: [{ name: "redis", containerPort: REDIS_PORT }],
-                  resources: {
-                    requests: { cpu: "50m", memory: "64Mi" },
-                    limits: { cpu: "250m", memory: "128Mi" },
-                  },
-                  securityContext: restrictedContainerSecurityContext(REDIS_UID),
-                  volumeMounts: [...scratch.mounts, configFile.mount],
-                  ...standardProbes({ check: { exec: { command: ["redis-cli", "ping"] } } }),
-                },
+            allowedRoutes: {
+              namespaces: { from: "Selector", selector: namespaces },
+              kinds: [
+                { group: GATEWAY_API, kind: "HTTPRoute" },
+                { group: GATEWAY_API, kind: "GRPCRoute" },
               ],
-              volumes: [...scratch.volumes, configFile.volume],
             },
+          },
+          // Plain HTTP serves only the redirect and cert-manager's ACME challenges (same namespace).
+          {
+            name: "http",
+            protocol: "HTTP",
+            port: 80,
+            allowedRoutes: {
+              namespaces: { from: "Same" },
+              kinds: [{ group: GATEWAY_API, kind: "HTTPRoute" }],
+            },
+          },
+        ],
+      },
+      status: undefined,
+    },
+    { parent, dependsOn },
+  );
+}
+
+/** The HTTP listener's only route: a permanent redirect to HTTPS. */
+function createHttpsRedirect(
+  spec: GatewaySpec,
+  gateway: k8s.apiextensions.CustomResource,
+  parent: pulumi.Resource,
+): k8s.apiextensions.CustomResource {
+  const { name, namespace } = spec;
+  return new k8s.apiextensions.CustomResource(
+    childName(name, "https-redirect"),
+    {
+      apiVersion: `${GATEWAY_API}/v1`,
+      kind: "HTTPRoute",
+      metadata: { name: `${name}-https-redirect`, namespace, labels: gatewayLabels(spec, "gateway") },
+      spec: {
+        parentRefs: [{ group: GATEWAY_API, kind: "Gateway", name, namespace, sectionName: "http" }],
+        rules: [
+          { filters: [{ type: "RequestRedirect", requestRedirect: { scheme: "https", statusCode: 301 } }] },
+        ],
+      },
+    },
+    { parent, dependsOn: [gateway] },
+  );
+}
+
+/** Redis's configuration: counters only, nothing persisted, a password required (protected mode on). */
+const RATE_LIMIT_REDIS_CONFIG = [
+  'save ""',
+  "appendonly no",
+  "maxmemory 96mb",
+  "maxmemory-policy volatile-ttl",
+  "protected-mode yes",
+];
+
+/**
+ * Redis holding the global rate limiter's counters: nothing persisted, a generated password
+ * (protected mode stays on), same-namespace access only, and an explicit PodDisruptionBudget.
+ *
+ * One replica, in every stage, on purpose: the counters are windows of a minute or so, so a
+ * replica would only replicate state that is stale by the time a failover finished, and Envoy
+ * Gateway's rate limit service speaks to a single Redis URL (a Sentinel setup would need its own
+ * HA layer). While the pod restarts, the rate limit filter fails open (requests pass unlimited)
+ * and counting resumes on an empty store: a drain costs a few seconds of unlimited traffic, never
+ * an outage. The budget (maxUnavailable 1) lets drains proceed.
+ */
+function createRateLimitRedis(
+  spec: GatewaySpec,
+  gatewayNs: k8s.core.v1.Namespace,
+  parent: pulumi.Resource,
+): pulumi.Resource[] {
+  const redis = spec.redis;
+  const labels = componentLabels(redis.name, "rate-limit-store", spec.stage, spec.labelDomain);
+  const meta = { name: redis.name, namespace: spec.namespace, labels };
+  const opts = { parent, dependsOn: [gatewayNs] };
+  const auth = createRedisAuth(spec, labels, opts);
+  const deployment = createRedisDeployment(spec, labels, auth, opts);
+  const service = new k8s.core.v1.Service(
+    redis.name,
+    {
+      metadata: meta,
+      spec: {
+        selector: selectorLabels(redis.name),
+        ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }],
+      },
+    },
+    opts,
+  );
+  const policy = new k8s.networking.v1.NetworkPolicy(
+    redis.name,
+    {
+      metadata: meta,
+      spec: {
+        podSelector: { matchLabels: selectorLabels(redis.name) },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
+        // No `egress` key: policyTypes Egress with no rules denies all out; an empty list would be
+        // dropped by the API server and show as a change on every apply.
+      },
+    },
+    opts,
+  );
+  const budget = new k8s.policy.v1.PodDisruptionBudget(
+    childName(redis.name, "pdb"),
+    {
+      metadata: meta,
+      spec: {
+        selector: { matchLabels: selectorLabels(redis.name) },
+        maxUnavailable: 1,
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    },
+    opts,
+  );
+  return [auth, deployment, service, policy, budget];
+}
+
+/** The password and the configuration naming it, in one Secret: nothing secret in args or env values. */
+function createRedisAuth(
+  spec: GatewaySpec,
+  labels: Record<string, string>,
+  opts: pulumi.CustomResourceOptions & { parent: pulumi.Resource },
+): k8s.core.v1.Secret {
+  const redis = spec.redis;
+  const password = new random.RandomPassword(childName(redis.name, "password"), URL_SAFE_PASSWORD, {
+    parent: opts.parent,
+  });
+  return new k8s.core.v1.Secret(
+    redis.authSecret,
+    {
+      metadata: { name: redis.authSecret, namespace: spec.namespace, labels },
+      stringData: {
+        password: password.result,
+        "redis.conf": pulumi.interpolate`${RATE_LIMIT_REDIS_CONFIG.join("\n")}\nrequirepass ${password.result}\n`,
+      },
+    },
+    opts,
+  );
+}
+
+function createRedisDeployment(
+  spec: GatewaySpec,
+  labels: Record<string, string>,
+  auth: k8s.core.v1.Secret,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apps.v1.Deployment {
+  const redis = spec.redis;
+  const scratch = scratchVolumes(["/data"], "128Mi");
+  const configFile = secretKeyFile("config", {
+    secretName: redis.authSecret,
+    key: "redis.conf",
+    mountPath: "/etc/redis",
+  });
+  return new k8s.apps.v1.Deployment(
+    redis.name,
+    {
+      metadata: { name: redis.name, namespace: spec.namespace, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(redis.name) },
+        template: {
+          // A new configuration restarts the pod (Redis reads it only at start).
+          metadata: {
+            labels,
+            annotations: {
+              [domainKey(spec.labelDomain, "config-hash")]: stableHash(RATE_LIMIT_REDIS_CONFIG),
+            },
+          },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(REDIS_UID),
+            containers: [
+              {
+                name: "redis",
+                image: redis.image,
+                command: ["redis-server", "/etc/redis/redis.conf"],
+                // redis-cli (the probes) reads the password from REDISCLI_AUTH.
+                env: [
+                  {
+                    name: "REDISCLI_AUTH",
+                    valueFrom: { secretKeyRef: { name: auth.metadata.name, key: "password" } },
+                  },
+                ],
+                ports: [{ name: "redis", containerPort: REDIS_PORT }],
+                resources: {
+                  requests: { cpu: "50m", memory: "64Mi" },
+                  limits: { cpu: "250m", memory: "128Mi" },
+                },
+                securityContext: restrictedContainerSecurityContext(REDIS_UID),
+                volumeMounts: [...scratch.mounts, configFile.mount],
+                ...standardProbes({ check: { exec: { command: ["redis-cli", "ping"] } } }),
+              },
+            ],
+            volumes: [...scratch.volumes, configFile.volume],
           },
         },
       },
-      opts,
-    );
-    const service = new k8s.core.v1.Service(
-      redisName,
+    },
+    opts,
+  );
+}
+
+/** What the objects publishing one service through the Gateway share. */
+interface RouteTarget {
+  gateway: string;
+  gatewayNamespace: string;
+  serviceName: string;
+  namespace: string;
+  hostname: string;
+  /** Prefix of the objects' Pulumi names: `<gateway>-<namespace>-<service>`. */
+  base: string;
+  labels: Record<string, string>;
+  options: pulumi.CustomResourceOptions;
+}
+
+interface PublishedRoute {
+  kind: "HTTPRoute" | "GRPCRoute";
+  name: string;
+}
+
+/**
+ * The service's route on the HTTPS listener: a GRPCRoute, or an HTTPRoute for its prefixes plus one
+ * for the JWT-exempt prefixes. Returns them in that order (the first is the one the JWT protects).
+ */
+function createRoutes(t: RouteTarget, args: GatewayRouteArgs): PublishedRoute[] {
+  const parentRefs = [
+    {
+      group: GATEWAY_API,
+      kind: "Gateway",
+      name: t.gateway,
+      namespace: t.gatewayNamespace,
+      sectionName: "https",
+    },
+  ];
+  const backendRefs = [{ group: "", kind: "Service", name: t.serviceName, port: args.port }];
+  const routes: PublishedRoute[] = [];
+  const route = (suffix: string, routeName: string, kind: PublishedRoute["kind"], rules: unknown[]) => {
+    routes.push({ kind, name: routeName });
+    new k8s.apiextensions.CustomResource(
+      `${t.base}${suffix}`,
       {
-        metadata: { name: redisName, namespace: ns, labels },
-        spec: {
-          selector: selectorLabels(redisName),
-          ports: [{ name: "redis", port: REDIS_PORT, targetPort: "redis" }],
-        },
+        apiVersion: `${GATEWAY_API}/v1`,
+        kind,
+        metadata: { name: routeName, namespace: t.namespace, labels: t.labels },
+        spec: { parentRefs, hostnames: [t.hostname], rules },
       },
-      opts,
+      t.options,
     );
-    const policy = new k8s.networking.v1.NetworkPolicy(
-      redisName,
-      {
-        metadata: { name: redisName, namespace: ns, labels },
-        spec: {
-          podSelector: { matchLabels: selectorLabels(redisName) },
-          policyTypes: ["Ingress", "Egress"],
-          ingress: [{ from: [{ podSelector: {} }], ports: [{ protocol: "TCP", port: REDIS_PORT }] }],
-          // No `egress` key: policyTypes Egress with no rules denies all out; an empty list would be
-          // dropped by the API server and show as a change on every apply.
-        },
-      },
-      opts,
-    );
-    const budget = new k8s.policy.v1.PodDisruptionBudget(
-      childName(redisName, "pdb"),
-      {
-        metadata: { name: redisName, namespace: ns, labels },
-        spec: {
-          selector: { matchLabels: selectorLabels(redisName) },
-          maxUnavailable: 1,
-          unhealthyPodEvictionPolicy: "AlwaysAllow",
-        },
-      },
-      opts,
-    );
-    return [auth, deployment, service, policy, budget];
+  };
+  if ((args.protocol ?? "http") === "grpc") {
+    const matches = (args.grpcServices ?? []).map((service) => ({ method: { type: "Exact", service } }));
+    route("", t.serviceName, "GRPCRoute", [{ ...(matches.length > 0 ? { matches } : {}), backendRefs }]);
+  } else {
+    const pathMatches = (paths: string[]) => paths.map((value) => ({ path: { type: "PathPrefix", value } }));
+    route("", t.serviceName, "HTTPRoute", [
+      { matches: pathMatches(args.pathPrefixes ?? ["/"]), backendRefs },
+    ]);
+    const exempt = args.jwt?.exemptPathPrefixes ?? [];
+    // Longer prefixes win across routes of one hostname, so exempt paths bypass the JWT check.
+    if (exempt.length > 0)
+      route("-public", `${t.serviceName}-public`, "HTTPRoute", [
+        { matches: pathMatches(exempt), backendRefs },
+      ]);
   }
+  return routes;
+}
+
+/** JWT validation on the protected route, against the issuer's in-cluster JWKS. */
+function createJwtPolicy(
+  t: RouteTarget,
+  jwt: NonNullable<GatewayRouteArgs["jwt"]>,
+  protectedRoute: PublishedRoute,
+): void {
+  const jwksUri = `http://${serviceHost(jwt.issuerService, jwt.issuerNamespace ?? t.namespace)}:${jwt.issuerPort}${jwt.jwksPath}`;
+  new k8s.apiextensions.CustomResource(
+    `${t.base}-jwt`,
+    {
+      apiVersion: "gateway.envoyproxy.io/v1alpha1",
+      kind: "SecurityPolicy",
+      metadata: { name: `${t.serviceName}-jwt`, namespace: t.namespace, labels: t.labels },
+      spec: {
+        targetRefs: [{ group: GATEWAY_API, kind: protectedRoute.kind, name: protectedRoute.name }],
+        jwt: {
+          providers: [
+            {
+              name: jwt.issuerService,
+              issuer: jwt.issuer,
+              ...(jwt.audiences && jwt.audiences.length > 0 ? { audiences: jwt.audiences } : {}),
+              remoteJWKS: { uri: jwksUri },
+            },
+          ],
+        },
+      },
+    },
+    t.options,
+  );
+}
+
+/** The global, per-client-IP rate limit over all of the service's routes. */
+function createRateLimitPolicy(
+  t: RouteTarget,
+  rateLimit: NonNullable<GatewayRouteArgs["rateLimit"]>,
+  routes: PublishedRoute[],
+): void {
+  new k8s.apiextensions.CustomResource(
+    `${t.base}-rate-limit`,
+    {
+      apiVersion: "gateway.envoyproxy.io/v1alpha1",
+      kind: "BackendTrafficPolicy",
+      metadata: { name: `${t.serviceName}-rate-limit`, namespace: t.namespace, labels: t.labels },
+      spec: {
+        targetRefs: routes.map((r) => ({ group: GATEWAY_API, kind: r.kind, name: r.name })),
+        rateLimit: {
+          type: "Global",
+          global: {
+            rules: [
+              {
+                clientSelectors: [{ sourceCIDR: { type: "Distinct", value: "0.0.0.0/0" } }],
+                limit: rateLimitRule(rateLimit),
+              },
+            ],
+          },
+        },
+      },
+    },
+    t.options,
+  );
+}
+
+/** The public URLs of the service's routes, keyed as `IngressGateway.urls` documents. */
+function routeUrls(t: RouteTarget, args: GatewayRouteArgs): Record<string, string> {
+  const urls: Record<string, string> = {};
+  const keyBase = `${t.namespace}/${t.serviceName}`;
+  const prefixes = (args.protocol ?? "http") === "grpc" ? ["/"] : (args.pathPrefixes ?? ["/"]);
+  for (const prefix of prefixes) {
+    urls[prefix === "/" ? keyBase : `${keyBase}${prefix}`] = `https://${t.hostname}${prefix}`;
+  }
+  return urls;
 }
 
 /** Labels Envoy Gateway puts on the proxy pods of the Gateway `gatewayName` in `namespace`. */
@@ -946,7 +1169,21 @@ export function rateLimitRule(limit: { requests: number; perSeconds: number }): 
   return { requests: limit.requests, unit: longer[0] };
 }
 
-function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
+/** Every problem with IngressGateway's args (the one place they are checked). */
+function gatewayArgProblems(name: string, args: IngressGatewayArgs): string[] {
+  return [
+    ...nameProblems(name, args),
+    ...tlsProblems(args),
+    ...chartProblems("envoyGatewayChart", args.envoyGatewayChart, "leave the IngressGateway out"),
+    ...chartProblems("certManagerChart", args.certManagerChart, "leave the IngressGateway out"),
+    ...proxyProblems(args),
+    ...namespaceProblems(args),
+    ...rateLimiterProblems(args),
+  ];
+}
+
+/** The component name (it names the Gateway and cluster-wide objects), the domain and the label domain. */
+function nameProblems(name: string, args: IngressGatewayArgs): string[] {
   const problems: string[] = [];
   if (!DNS_LABEL.test(name) || name.length > 40)
     problems.push(
@@ -956,6 +1193,12 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
     problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
   const domainProblem = labelDomainProblem(args.labelDomain);
   if (domainProblem) problems.push(domainProblem);
+  return problems;
+}
+
+/** The certificate: the further names it covers and the issuer that can validate them. */
+function tlsProblems(args: IngressGatewayArgs): string[] {
+  const problems: string[] = [];
   const issuer = args.tls?.issuer;
   for (const [i, host] of (args.additionalHostnames ?? []).entries()) {
     if (!DNS_NAME.test(host))
@@ -979,10 +1222,12 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
       if (args.tls[key] !== undefined) problems.push(`tls.${key}: no value when tls.issuer is "selfSigned"`);
     }
   } else problems.push(`tls.issuer: "acme" or "selfSigned", found ${JSON.stringify(issuer)}`);
-  problems.push(
-    ...chartProblems("envoyGatewayChart", args.envoyGatewayChart, "leave the IngressGateway out"),
-    ...chartProblems("certManagerChart", args.certManagerChart, "leave the IngressGateway out"),
-  );
+  return problems;
+}
+
+/** How the proxies are exposed, and how many of them and of the controllers run. */
+function proxyProblems(args: IngressGatewayArgs): string[] {
+  const problems: string[] = [];
   if (args.loadBalancer !== undefined && args.loadBalancer !== "nlb" && args.loadBalancer !== "default")
     problems.push(`loadBalancer: "nlb" or "default", found ${JSON.stringify(args.loadBalancer)}`);
   const count = (key: string, value: number | undefined, max: number) => {
@@ -991,6 +1236,12 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
   };
   count("proxyReplicas", args.proxyReplicas, 50);
   count("controllerReplicas", args.controllerReplicas, 5);
+  return problems;
+}
+
+/** The controllers' namespaces, and the namespaces whose routes the HTTPS listener admits. */
+function namespaceProblems(args: IngressGatewayArgs): string[] {
+  const problems: string[] = [];
   for (const key of ["namespace", "certManagerNamespace"] as const) {
     const value = args[key];
     if (value !== undefined && (!DNS_LABEL.test(value) || value.length > 63))
@@ -1007,13 +1258,15 @@ function validateGatewayArgs(name: string, args: IngressGatewayArgs): void {
     problems.push(
       "routeNamespaceSelector: at least one label or expression (an empty selector admits routes from every namespace)",
     );
-  if (args.rateLimiting === false && args.rateLimitRedisImage !== undefined)
-    problems.push("rateLimitRedisImage: no value when rateLimiting is false");
-  else if (args.rateLimitRedisImage !== undefined) {
-    const problem = imageReferenceProblem(args.rateLimitRedisImage);
-    if (problem) problems.push(`rateLimitRedisImage: ${problem}`);
-  }
-  if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
+  return problems;
+}
+
+/** The rate limiter's Redis image (only with rate limiting on). */
+function rateLimiterProblems(args: IngressGatewayArgs): string[] {
+  if (args.rateLimitRedisImage === undefined) return [];
+  if (args.rateLimiting === false) return ["rateLimitRedisImage: no value when rateLimiting is false"];
+  const problem = imageReferenceProblem(args.rateLimitRedisImage);
+  return problem ? [`rateLimitRedisImage: ${problem}`] : [];
 }
 
 /** What a service's routes claim on the HTTPS listener: `<hostname> <path prefix>` or `<hostname> gRPC <service>`. */
@@ -1025,8 +1278,8 @@ export function routeClaims(hostname: string, args: GatewayRouteArgs): string[] 
   );
 }
 
-function validateRouteArgs(
-  gateway: string,
+/** Every problem with `addRoutes` args (the one place they are checked). */
+function routeArgProblems(
   serviceName: string,
   args: GatewayRouteArgs,
   state: {
@@ -1036,24 +1289,44 @@ function validateRouteArgs(
     /** Claims other services already hold. */
     claimed: string[];
   },
-): void {
-  const { rateLimiting, routed } = state;
-  const problems: string[] = [...state.claimed];
+): string[] {
+  const prefixes = args.pathPrefixes ?? ["/"];
+  return [
+    ...state.claimed,
+    ...routeTargetProblems(serviceName, args, state),
+    ...matchProblems(args),
+    ...(args.jwt ? jwtProblems(args.jwt, prefixes) : []),
+    ...(args.rateLimit ? rateLimitProblems(args.rateLimit, state.rateLimiting) : []),
+  ];
+}
+
+/** The hostname, the Service and its port, and that the service has no routes yet. */
+function routeTargetProblems(
+  serviceName: string,
+  args: GatewayRouteArgs,
+  state: { routed: ReadonlySet<string>; hostnames: readonly string[] },
+): string[] {
+  const problems: string[] = [];
   if (args.hostname !== undefined && !state.hostnames.includes(args.hostname))
     problems.push(
       `hostname: one the certificate covers (${state.hostnames.join(", ")}: the domain or additionalHostnames), found ${JSON.stringify(args.hostname)}`,
     );
-  const protocol = args.protocol ?? "http";
   if (!DNS_LABEL.test(serviceName))
     problems.push(`serviceName: a Service name (DNS label), found ${JSON.stringify(serviceName)}`);
   if (!DNS_LABEL.test(args.namespace ?? ""))
     problems.push(`namespace: a namespace name, found ${JSON.stringify(args.namespace)}`);
-  if (routed.has(`${args.namespace}/${serviceName}`))
+  if (state.routed.has(`${args.namespace}/${serviceName}`))
     problems.push(`${args.namespace}/${serviceName} already has routes on this Gateway`);
   if (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)
     problems.push(`port: a port from 1 to 65535, found ${String(args.port)}`);
+  return problems;
+}
+
+/** What the routes match: path prefixes (`http`) or gRPC services (`grpc`), never both. */
+function matchProblems(args: GatewayRouteArgs): string[] {
+  const problems: string[] = [];
   const prefixes = args.pathPrefixes ?? ["/"];
-  if (protocol === "grpc") {
+  if ((args.protocol ?? "http") === "grpc") {
     if (args.pathPrefixes !== undefined && !(prefixes.length === 1 && prefixes[0] === "/"))
       problems.push(
         "pathPrefixes: gRPC routes match gRPC services, not paths (leave pathPrefixes out or use grpcServices)",
@@ -1067,35 +1340,44 @@ function validateRouteArgs(
       if (!/^\/[-A-Za-z0-9._~/]*$/.test(p))
         problems.push(`pathPrefixes: "${p}" is not a path prefix such as /api/v1/users`);
   }
-  if (args.jwt) {
-    const jwt = args.jwt;
-    if (!jwt.issuer) problems.push("jwt.issuer: required");
-    if (!DNS_LABEL.test(jwt.issuerService ?? ""))
-      problems.push(`jwt.issuerService: a Service name, found ${JSON.stringify(jwt.issuerService)}`);
-    if (!Number.isInteger(jwt.issuerPort) || jwt.issuerPort < 1 || jwt.issuerPort > 65535)
-      problems.push(`jwt.issuerPort: a port from 1 to 65535, found ${String(jwt.issuerPort)}`);
-    if (!jwt.jwksPath?.startsWith("/"))
+  return problems;
+}
+
+/** The JWT issuer and its JWKS, and that every exempt prefix is under a routed one. */
+function jwtProblems(jwt: NonNullable<GatewayRouteArgs["jwt"]>, prefixes: string[]): string[] {
+  const problems: string[] = [];
+  if (!jwt.issuer) problems.push("jwt.issuer: required");
+  if (!DNS_LABEL.test(jwt.issuerService ?? ""))
+    problems.push(`jwt.issuerService: a Service name, found ${JSON.stringify(jwt.issuerService)}`);
+  if (!Number.isInteger(jwt.issuerPort) || jwt.issuerPort < 1 || jwt.issuerPort > 65535)
+    problems.push(`jwt.issuerPort: a port from 1 to 65535, found ${String(jwt.issuerPort)}`);
+  if (!jwt.jwksPath?.startsWith("/"))
+    problems.push(
+      `jwt.jwksPath: a path such as /.well-known/jwks.json, found ${JSON.stringify(jwt.jwksPath)}`,
+    );
+  for (const e of jwt.exemptPathPrefixes ?? []) {
+    const covered = prefixes.some((p) => p === "/" || e === p || e.startsWith(`${p.replace(/\/$/, "")}/`));
+    if (!covered)
       problems.push(
-        `jwt.jwksPath: a path such as /.well-known/jwks.json, found ${JSON.stringify(jwt.jwksPath)}`,
-      );
-    for (const e of jwt.exemptPathPrefixes ?? []) {
-      const covered = prefixes.some((p) => p === "/" || e === p || e.startsWith(`${p.replace(/\/$/, "")}/`));
-      if (!covered)
-        problems.push(
-          `jwt.exemptPathPrefixes: "${e}" is under none of the routed prefixes (${prefixes.join(", ")}), so it would not be routed at all`,
-        );
-    }
-  }
-  if (args.rateLimit) {
-    const { requests, perSeconds } = args.rateLimit;
-    if (!rateLimiting) problems.push("rateLimit: the gateway was created with rateLimiting false");
-    if (!Number.isInteger(requests) || requests < 1)
-      problems.push(`rateLimit.requests: a whole number ≥ 1, found ${String(requests)}`);
-    if (!Number.isInteger(perSeconds) || perSeconds < 1 || perSeconds > 86400)
-      problems.push(
-        `rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`,
+        `jwt.exemptPathPrefixes: "${e}" is under none of the routed prefixes (${prefixes.join(", ")}), so it would not be routed at all`,
       );
   }
-  if (problems.length > 0)
-    throw new ComponentArgsError("IngressGateway", `${gateway}/${serviceName}`, problems);
+  return problems;
+}
+
+/** The limit itself, and that the gateway runs the rate limiter it needs. */
+function rateLimitProblems(
+  rateLimit: NonNullable<GatewayRouteArgs["rateLimit"]>,
+  rateLimiting: boolean,
+): string[] {
+  const problems: string[] = [];
+  const { requests, perSeconds } = rateLimit;
+  if (!rateLimiting) problems.push("rateLimit: the gateway was created with rateLimiting false");
+  if (!Number.isInteger(requests) || requests < 1)
+    problems.push(`rateLimit.requests: a whole number ≥ 1, found ${String(requests)}`);
+  if (!Number.isInteger(perSeconds) || perSeconds < 1 || perSeconds > 86400)
+    problems.push(
+      `rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`,
+    );
+  return problems;
 }

@@ -267,6 +267,15 @@ const TAINT_EFFECT = {
   PreferNoSchedule: "PREFER_NO_SCHEDULE",
   NoExecute: "NO_EXECUTE",
 } as const;
+/** The charts installed when `loadBalancerControllerChart` / `clusterAutoscalerChart` are left out. */
+const DEFAULT_LOAD_BALANCER_CONTROLLER_CHART: HelmChartSource = {
+  version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
+  source: "repository",
+};
+const DEFAULT_CLUSTER_AUTOSCALER_CHART: HelmChartSource = {
+  version: CLUSTER_AUTOSCALER_CHART_VERSION,
+  source: "repository",
+};
 
 export class KubernetesCluster extends pulumi.ComponentResource {
   /** The Kubernetes provider for this cluster: pass it to every Kubernetes resource and component. */
@@ -298,44 +307,22 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
-    validateClusterArgs(name, args);
+    const problems = clusterArgProblems(name, args);
+    if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
     super(typeToken("KubernetesCluster"), name, {}, opts);
-
-    if (args.provider === "existing") {
-      this.provider = new k8s.Provider(
-        childName(name, "k8s"),
-        {
-          ...(args.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
-          ...(args.context !== undefined ? { context: args.context } : {}),
-        },
-        { parent: this },
-      );
-      const none = pulumi.output<string | undefined>(undefined);
-      this.kubeconfig = args.kubeconfig !== undefined ? pulumi.secret(pulumi.output(args.kubeconfig)) : none;
-      this.clusterName = pulumi.output(args.context);
-      this.endpoint = none;
-      this.clusterSecurityGroupId = none;
-      this.oidcProviderArn = none;
-      this.oidcIssuerUrl = none;
-      this.nodeRoleArn = none;
-      this.storageClassName = none;
-      this.loadBalancerController = undefined;
-      this.clusterAutoscaler = undefined;
-    } else {
-      const eks = this.createEks(name, args);
-      this.provider = eks.provider;
-      this.kubeconfig = eks.kubeconfig;
-      this.clusterName = eks.cluster.name;
-      this.endpoint = eks.cluster.endpoint;
-      this.clusterSecurityGroupId = eks.cluster.vpcConfig.clusterSecurityGroupId;
-      this.oidcProviderArn = eks.oidc.arn;
-      this.oidcIssuerUrl = eks.oidc.url;
-      this.nodeRoleArn = eks.nodeRole.arn;
-      this.storageClassName = eks.storageClass.metadata.name;
-      this.loadBalancerController = eks.loadBalancerController;
-      this.clusterAutoscaler = eks.clusterAutoscaler;
-    }
-
+    const cluster =
+      args.provider === "existing" ? existingCluster(name, args, this) : this.createEks(name, args);
+    this.provider = cluster.provider;
+    this.kubeconfig = cluster.kubeconfig;
+    this.clusterName = cluster.clusterName;
+    this.endpoint = cluster.endpoint;
+    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.oidcProviderArn = cluster.oidcProviderArn;
+    this.oidcIssuerUrl = cluster.oidcIssuerUrl;
+    this.nodeRoleArn = cluster.nodeRoleArn;
+    this.storageClassName = cluster.storageClassName;
+    this.loadBalancerController = cluster.loadBalancerController;
+    this.clusterAutoscaler = cluster.clusterAutoscaler;
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
       clusterName: this.clusterName,
@@ -350,337 +337,61 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     });
   }
 
-  private createEks(name: string, args: KubernetesClusterArgs) {
-    const clusterName = args.clusterName ?? name;
-    const version = args.kubernetesVersion as string;
-    const protect = args.protect ?? false;
-    const tags = { ...(args.tags ?? {}) };
-    const parent = { parent: this };
-    const partition = aws.getPartitionOutput({}, parent).partition;
-    const region = aws.getRegionOutput({}, parent).region;
-    const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
-    const serviceRole = (suffix: string, service: string, actions: string[], description: string) =>
-      new aws.iam.Role(
-        childName(name, suffix),
-        {
-          description,
-          assumeRolePolicy: JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
-          }),
-          tags,
-        },
-        parent,
-      );
-    const attach = (role: aws.iam.Role, suffix: string, policies: string[]) =>
-      policies.map(
-        (policy) =>
-          new aws.iam.RolePolicyAttachment(
-            childName(name, `${suffix}-${policy.split("/").pop() as string}`),
-            { role: role.name, policyArn: managedPolicy(policy) },
-            parent,
-          ),
-      );
-
-    // Secrets envelope encryption.
-    const kmsKey = new aws.kms.Key(
-      childName(name, "secrets"),
-      {
-        description: `Envelope encryption of Kubernetes secrets in EKS cluster ${clusterName}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags,
-      },
-      { parent: this, ...statefulOptions(protect) },
-    );
-    new aws.kms.Alias(
-      childName(name, "secrets"),
-      { name: `alias/${clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId },
-      parent,
-    );
-
-    // Control plane.
-    const clusterRole = serviceRole(
-      "cluster",
-      "eks.amazonaws.com",
-      ["sts:AssumeRole", "sts:TagSession"],
-      `EKS control plane of ${clusterName}`,
-    );
-    const clusterPolicies = attach(clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
-    // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
-    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
-      childName(name, "control-plane"),
-      {
-        name: `/aws/eks/${clusterName}/cluster`,
-        retentionInDays: args.controlPlaneLogRetentionDays ?? 90,
-        tags,
-      },
-      parent,
-    );
-    const publicCidrs = args.publicAccessCidrs ?? [];
-    const cluster = new aws.eks.Cluster(
-      childName(name, "eks"),
-      {
-        name: clusterName,
-        version,
-        roleArn: clusterRole.arn,
-        vpcConfig: {
-          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-          endpointPrivateAccess: true,
-          endpointPublicAccess: publicCidrs.length > 0,
-          ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
-        },
-        encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
-        enabledClusterLogTypes: [...EKS_LOG_TYPES],
-        // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
-        // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
-        accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
-        // The managed add-ons below replace the self-managed defaults.
-        bootstrapSelfManagedAddons: false,
-        upgradePolicy: { supportType: "STANDARD" },
-        deletionProtection: protect,
-        tags,
-      },
-      { parent: this, dependsOn: [...clusterPolicies, controlPlaneLogs], ...statefulOptions(protect) },
-    );
-
-    // Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider).
-    const oidc = new aws.iam.OpenIdConnectProvider(
-      childName(name, "oidc"),
-      {
-        url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""),
-        clientIdLists: ["sts.amazonaws.com"],
-        tags,
-      },
-      parent,
-    );
-
-    // Cluster admins.
-    for (const roleArn of args.adminRoleArns ?? []) {
-      const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
-      const entry = new aws.eks.AccessEntry(
-        childName(name, `admin-${roleName}`),
-        { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags },
-        parent,
-      );
-      new aws.eks.AccessPolicyAssociation(
-        childName(name, `admin-${roleName}`),
-        {
-          clusterName: cluster.name,
-          principalArn: roleArn,
-          policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
-          accessScope: { type: "cluster" },
-        },
-        { parent: this, dependsOn: [entry] },
-      );
-    }
-
-    const addon = (
-      addonName: EksAddonName,
-      extra: Partial<aws.eks.AddonArgs>,
-      dependsOn: pulumi.Resource[],
-    ) =>
-      new aws.eks.Addon(
-        childName(name, addonName),
-        {
-          clusterName: cluster.name,
-          addonName,
-          ...(args.addonVersions?.[addonName] ? { addonVersion: args.addonVersions[addonName] } : {}),
-          resolveConflictsOnCreate: "OVERWRITE",
-          resolveConflictsOnUpdate: "OVERWRITE",
-          tags,
-          ...extra,
-        },
-        { parent: this, dependsOn },
-      );
-    // Networking add-ons first: nodes only become Ready once the CNI runs on them.
-    // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
-    const vpcCni = addon(
-      "vpc-cni",
-      { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
-      [cluster],
-    );
-    const kubeProxy = addon("kube-proxy", {}, [cluster]);
-    // The Pod Identity agent (a DaemonSet) hands pods the credentials of their association's role.
-    const podIdentityAgent = addon("eks-pod-identity-agent", {}, [cluster]);
-    const networkAddons = [vpcCni, kubeProxy, podIdentityAgent];
-
-    // Nodes.
-    const nodeRole = serviceRole(
-      "node",
-      "ec2.amazonaws.com",
-      ["sts:AssumeRole"],
-      `EKS managed nodes of ${clusterName}`,
-    );
-    const nodePolicies = attach(nodeRole, "node", [
-      "AmazonEKSWorkerNodePolicy",
-      "AmazonEKS_CNI_Policy",
-      "AmazonEC2ContainerRegistryReadOnly",
-      "AmazonSSMManagedInstanceCore",
-    ]);
-    const nodeGroups = Object.entries(args.nodeGroups ?? {}).map(([group, ng]) => {
-      const launchTemplate = new aws.ec2.LaunchTemplate(
-        childName(name, `${group}-nodes`),
-        {
-          description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
-          updateDefaultVersion: true,
-          blockDeviceMappings: [
-            {
-              deviceName: "/dev/xvda",
-              ebs: {
-                volumeSize: ng.diskSizeGb ?? 50,
-                volumeType: "gp3",
-                encrypted: "true",
-                deleteOnTermination: "true",
-              },
-            },
-          ],
-          // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
-          metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-          tagSpecifications: [
-            { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${group}` } },
-            { resourceType: "volume", tags: { ...tags, Name: `${clusterName}-${group}` } },
-          ],
-          tags,
-        },
-        parent,
-      );
-      return new aws.eks.NodeGroup(
-        childName(name, group),
-        {
-          clusterName: cluster.name,
-          version,
-          nodeRoleArn: nodeRole.arn,
-          subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
-          instanceTypes: ng.instanceTypes,
-          amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
-          capacityType: ng.capacityType ?? "ON_DEMAND",
-          scalingConfig: {
-            minSize: ng.minSize,
-            maxSize: ng.maxSize,
-            desiredSize: ng.desiredSize ?? ng.minSize,
-          },
-          updateConfig: { maxUnavailable: 1 },
-          labels: { ...(ng.labels ?? {}), [domainKey(args.labelDomain, "node-group")]: group },
-          taints: (ng.taints ?? []).map((t) => ({
-            key: t.key,
-            ...(t.value !== undefined ? { value: t.value } : {}),
-            effect: TAINT_EFFECT[t.effect],
-          })),
-          launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-          tags: { ...tags, [domainKey(args.labelDomain, "node-group")]: group },
-        },
-        {
-          parent: this,
-          dependsOn: [...nodePolicies, ...networkAddons],
-          ignoreChanges: ["scalingConfig.desiredSize"],
-        },
-      );
-    });
-
-    // Add-ons that run as Deployments need nodes.
-    const ebsCsiRole = serviceRole(
-      "ebs-csi",
-      "pods.eks.amazonaws.com",
-      ["sts:AssumeRole", "sts:TagSession"],
-      `EBS CSI controller of ${clusterName} (Pod Identity)`,
-    );
-    const ebsCsiPolicies = attach(ebsCsiRole, "ebs-csi", ["service-role/AmazonEBSCSIDriverPolicy"]);
-    const coredns = addon("coredns", {}, nodeGroups);
-    const ebsCsi = addon(
-      "aws-ebs-csi-driver",
-      { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
-      [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
-    );
-
-    // Kubeconfig: tokens from `aws eks get-token` (no long-lived credentials in it).
-    const kubeconfig = pulumi.secret(
-      pulumi
-        .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, region])
-        .apply(([n, endpoint, ca, r]) =>
-          JSON.stringify(
-            buildKubeconfig({
-              clusterName: n,
-              endpoint,
-              caData: ca,
-              region: r,
-              roleArn: args.kubeconfigRoleArn,
-            }),
-          ),
-        ),
-    );
+  /** `aws`: the EKS cluster, its nodes and add-ons, and a Kubernetes provider for it. */
+  private createEks(name: string, args: KubernetesClusterArgs): ClusterOutputs {
+    const ctx = eksContext(name, args, this);
+    const kmsKey = createSecretsKey(ctx);
+    const cluster = createControlPlane(ctx, kmsKey);
+    const oidc = createOidcProvider(ctx, cluster);
+    grantClusterAdmins(ctx, cluster);
+    const network = createNetworkAddons(ctx, cluster);
+    const nodes = createNodeGroups(ctx, cluster, network.all);
+    const { coredns, ebsCsi } = createNodeAddons(ctx, cluster, nodes.groups, network.all);
+    const kubeconfig = eksKubeconfig(ctx, cluster);
     const provider = new k8s.Provider(
       childName(name, "k8s"),
       { kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: nodeGroups },
+      { parent: this, dependsOn: nodes.groups },
     );
-
-    const storageClass = new k8s.storage.v1.StorageClass(
-      childName(name, "gp3"),
-      {
-        metadata: {
-          name: "gp3-encrypted",
-          annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
-        },
-        provisioner: "ebs.csi.aws.com",
-        parameters: {
-          type: "gp3",
-          encrypted: "true",
-          "csi.storage.k8s.io/fstype": "ext4",
-          // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
-          tagSpecification_1: `${volumeBackupTag(args.labelDomain).key}=${volumeBackupTag(args.labelDomain).value}`,
-        },
-        reclaimPolicy: protect ? "Retain" : "Delete",
-        volumeBindingMode: "WaitForFirstConsumer",
-        allowVolumeExpansion: true,
-      },
-      { parent: this, provider, dependsOn: [ebsCsi] },
-    );
+    const storageClass = createStorageClass(ctx, provider, ebsCsi);
 
     // What every chart add-on shares. Credentials come from the Pod Identity agent; the AWS APIs are
     // found through CoreDNS.
     const addOn = (chart: HelmChartSource): AddOnContext => ({
       cluster,
-      clusterName,
-      region,
-      partition,
-      tags,
+      clusterName: ctx.clusterName,
+      region: ctx.region,
+      partition: ctx.partition,
+      tags: ctx.tags,
       provider,
       chart,
-      dependsOn: [podIdentityAgent, coredns],
+      dependsOn: [network.podIdentityAgent, coredns],
     });
     const loadBalancerController =
       (args.loadBalancerController ?? true)
         ? this.createLoadBalancerController(name, {
-            ...addOn(
-              args.loadBalancerControllerChart ?? {
-                version: AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION,
-                source: "repository",
-              },
-            ),
+            ...addOn(args.loadBalancerControllerChart ?? DEFAULT_LOAD_BALANCER_CONTROLLER_CHART),
             vpcId: args.vpcId as pulumi.Input<string>,
           })
         : undefined;
     const clusterAutoscaler =
       (args.clusterAutoscaler ?? true)
         ? this.createClusterAutoscaler(name, {
-            ...addOn(
-              args.clusterAutoscalerChart ?? {
-                version: CLUSTER_AUTOSCALER_CHART_VERSION,
-                source: "repository",
-              },
-            ),
-            kubernetesVersion: version as (typeof EKS_KUBERNETES_VERSIONS)[number],
+            ...addOn(args.clusterAutoscalerChart ?? DEFAULT_CLUSTER_AUTOSCALER_CHART),
+            kubernetesVersion: ctx.version as (typeof EKS_KUBERNETES_VERSIONS)[number],
           })
         : undefined;
 
     return {
-      cluster,
-      oidc,
-      nodeRole,
       provider,
       kubeconfig,
-      storageClass,
+      clusterName: cluster.name,
+      endpoint: cluster.endpoint,
+      clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+      oidcProviderArn: oidc.arn,
+      oidcIssuerUrl: oidc.url,
+      nodeRoleArn: nodes.role.arn,
+      storageClassName: storageClass.metadata.name,
       loadBalancerController,
       clusterAutoscaler,
     };
@@ -841,6 +552,437 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   }
 }
 
+/** What the constructor publishes, from either path. */
+type ClusterOutputs = Pick<
+  KubernetesCluster,
+  | "provider"
+  | "kubeconfig"
+  | "clusterName"
+  | "endpoint"
+  | "clusterSecurityGroupId"
+  | "oidcProviderArn"
+  | "oidcIssuerUrl"
+  | "nodeRoleArn"
+  | "storageClassName"
+  | "loadBalancerController"
+  | "clusterAutoscaler"
+>;
+
+/** `existing`: no cloud resources, only a Kubernetes provider for the given (or ambient) kubeconfig. */
+function existingCluster(name: string, args: KubernetesClusterArgs, parent: pulumi.Resource): ClusterOutputs {
+  const provider = new k8s.Provider(
+    childName(name, "k8s"),
+    {
+      ...(args.kubeconfig !== undefined ? { kubeconfig: pulumi.secret(args.kubeconfig) } : {}),
+      ...(args.context !== undefined ? { context: args.context } : {}),
+    },
+    { parent },
+  );
+  const none = pulumi.output<string | undefined>(undefined);
+  return {
+    provider,
+    kubeconfig: args.kubeconfig !== undefined ? pulumi.secret(pulumi.output(args.kubeconfig)) : none,
+    clusterName: pulumi.output(args.context),
+    endpoint: none,
+    clusterSecurityGroupId: none,
+    oidcProviderArn: none,
+    oidcIssuerUrl: none,
+    nodeRoleArn: none,
+    storageClassName: none,
+    loadBalancerController: undefined,
+    clusterAutoscaler: undefined,
+  };
+}
+
+/** What every step of the EKS path needs: the args, defaults applied, and where the cluster lives. */
+interface EksContext {
+  /** The component name (prefix of every child's Pulumi name). */
+  name: string;
+  args: KubernetesClusterArgs;
+  clusterName: string;
+  version: string;
+  protect: boolean;
+  tags: Record<string, string>;
+  partition: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+  parent: pulumi.Resource;
+}
+
+function eksContext(name: string, args: KubernetesClusterArgs, parent: pulumi.Resource): EksContext {
+  return {
+    name,
+    args,
+    clusterName: args.clusterName ?? name,
+    version: args.kubernetesVersion as string,
+    protect: args.protect ?? false,
+    tags: { ...(args.tags ?? {}) },
+    partition: aws.getPartitionOutput({}, { parent }).partition,
+    region: aws.getRegionOutput({}, { parent }).region,
+    parent,
+  };
+}
+
+/** An IAM role that `service` may assume. */
+function serviceRole(
+  ctx: EksContext,
+  suffix: string,
+  service: string,
+  actions: string[],
+  description: string,
+): aws.iam.Role {
+  return new aws.iam.Role(
+    childName(ctx.name, suffix),
+    {
+      description,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: actions }],
+      }),
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Attaches AWS managed policies (by name, in the stack's partition) to `role`. */
+function attachManagedPolicies(
+  ctx: EksContext,
+  role: aws.iam.Role,
+  suffix: string,
+  policies: string[],
+): aws.iam.RolePolicyAttachment[] {
+  return policies.map(
+    (policy) =>
+      new aws.iam.RolePolicyAttachment(
+        childName(ctx.name, `${suffix}-${policy.split("/").pop() as string}`),
+        { role: role.name, policyArn: pulumi.interpolate`arn:${ctx.partition}:iam::aws:policy/${policy}` },
+        { parent: ctx.parent },
+      ),
+  );
+}
+
+/** Secrets envelope encryption. */
+function createSecretsKey(ctx: EksContext): aws.kms.Key {
+  const kmsKey = new aws.kms.Key(
+    childName(ctx.name, "secrets"),
+    {
+      description: `Envelope encryption of Kubernetes secrets in EKS cluster ${ctx.clusterName}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent, ...statefulOptions(ctx.protect) },
+  );
+  new aws.kms.Alias(
+    childName(ctx.name, "secrets"),
+    { name: `alias/${ctx.clusterName}-eks-secrets`, targetKeyId: kmsKey.keyId },
+    { parent: ctx.parent },
+  );
+  return kmsKey;
+}
+
+/** The control plane: its role, its log group, and the EKS cluster. */
+function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Cluster {
+  const { args, clusterName, tags } = ctx;
+  const clusterRole = serviceRole(
+    ctx,
+    "cluster",
+    "eks.amazonaws.com",
+    ["sts:AssumeRole", "sts:TagSession"],
+    `EKS control plane of ${clusterName}`,
+  );
+  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
+  // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
+  const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+    childName(ctx.name, "control-plane"),
+    {
+      name: `/aws/eks/${clusterName}/cluster`,
+      retentionInDays: args.controlPlaneLogRetentionDays ?? 90,
+      tags,
+    },
+    { parent: ctx.parent },
+  );
+  const publicCidrs = args.publicAccessCidrs ?? [];
+  return new aws.eks.Cluster(
+    childName(ctx.name, "eks"),
+    {
+      name: clusterName,
+      version: ctx.version,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+      },
+      encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
+      enabledClusterLogTypes: [...EKS_LOG_TYPES],
+      // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
+      // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      // The managed add-ons below replace the self-managed defaults.
+      bootstrapSelfManagedAddons: false,
+      upgradePolicy: { supportType: "STANDARD" },
+      deletionProtection: ctx.protect,
+      tags,
+    },
+    {
+      parent: ctx.parent,
+      dependsOn: [...clusterPolicies, controlPlaneLogs],
+      ...statefulOptions(ctx.protect),
+    },
+  );
+}
+
+/** Workload identity: IRSA through the cluster's OIDC issuer (Pod Identity needs no provider). */
+function createOidcProvider(ctx: EksContext, cluster: aws.eks.Cluster): aws.iam.OpenIdConnectProvider {
+  return new aws.iam.OpenIdConnectProvider(
+    childName(ctx.name, "oidc"),
+    {
+      url: cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? ""),
+      clientIdLists: ["sts.amazonaws.com"],
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Cluster admins: an access entry per `adminRoleArns` role, with AmazonEKSClusterAdminPolicy. */
+function grantClusterAdmins(ctx: EksContext, cluster: aws.eks.Cluster): void {
+  for (const roleArn of ctx.args.adminRoleArns ?? []) {
+    const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
+    const entry = new aws.eks.AccessEntry(
+      childName(ctx.name, `admin-${roleName}`),
+      { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags: ctx.tags },
+      { parent: ctx.parent },
+    );
+    new aws.eks.AccessPolicyAssociation(
+      childName(ctx.name, `admin-${roleName}`),
+      {
+        clusterName: cluster.name,
+        principalArn: roleArn,
+        policyArn: pulumi.interpolate`arn:${ctx.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        accessScope: { type: "cluster" },
+      },
+      { parent: ctx.parent, dependsOn: [entry] },
+    );
+  }
+}
+
+/** A managed add-on, at its pinned version when `addonVersions` names one. */
+function createAddon(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  addonName: EksAddonName,
+  extra: Partial<aws.eks.AddonArgs>,
+  dependsOn: pulumi.Resource[],
+): aws.eks.Addon {
+  const version = ctx.args.addonVersions?.[addonName];
+  return new aws.eks.Addon(
+    childName(ctx.name, addonName),
+    {
+      clusterName: cluster.name,
+      addonName,
+      ...(version ? { addonVersion: version } : {}),
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      tags: ctx.tags,
+      ...extra,
+    },
+    { parent: ctx.parent, dependsOn },
+  );
+}
+
+/** Networking add-ons, created first: nodes only become Ready once the CNI runs on them. */
+function createNetworkAddons(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+): { podIdentityAgent: aws.eks.Addon; all: aws.eks.Addon[] } {
+  // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+  const vpcCni = createAddon(
+    ctx,
+    cluster,
+    "vpc-cni",
+    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
+    [cluster],
+  );
+  const kubeProxy = createAddon(ctx, cluster, "kube-proxy", {}, [cluster]);
+  // The Pod Identity agent (a DaemonSet) hands pods the credentials of their association's role.
+  const podIdentityAgent = createAddon(ctx, cluster, "eks-pod-identity-agent", {}, [cluster]);
+  return { podIdentityAgent, all: [vpcCni, kubeProxy, podIdentityAgent] };
+}
+
+/** The node role and a managed node group per `nodeGroups` entry, each with its launch template. */
+function createNodeGroups(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  networkAddons: aws.eks.Addon[],
+): { role: aws.iam.Role; groups: aws.eks.NodeGroup[] } {
+  const role = serviceRole(
+    ctx,
+    "node",
+    "ec2.amazonaws.com",
+    ["sts:AssumeRole"],
+    `EKS managed nodes of ${ctx.clusterName}`,
+  );
+  const policies = attachManagedPolicies(ctx, role, "node", [
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonSSMManagedInstanceCore",
+  ]);
+  const groups = Object.entries(ctx.args.nodeGroups ?? {}).map(([group, ng]) =>
+    createNodeGroup(ctx, cluster, role, group, ng, [...policies, ...networkAddons]),
+  );
+  return { role, groups };
+}
+
+function createNodeGroup(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  role: aws.iam.Role,
+  group: string,
+  ng: NodeGroupArgs,
+  dependsOn: pulumi.Resource[],
+): aws.eks.NodeGroup {
+  const { args, tags } = ctx;
+  const launchTemplate = createLaunchTemplate(ctx, group, ng);
+  return new aws.eks.NodeGroup(
+    childName(ctx.name, group),
+    {
+      clusterName: cluster.name,
+      version: ctx.version,
+      nodeRoleArn: role.arn,
+      subnetIds: args.subnetIds as pulumi.Input<pulumi.Input<string>[]>,
+      instanceTypes: ng.instanceTypes,
+      amiType: isArm(ng.instanceTypes) ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD",
+      capacityType: ng.capacityType ?? "ON_DEMAND",
+      scalingConfig: {
+        minSize: ng.minSize,
+        maxSize: ng.maxSize,
+        desiredSize: ng.desiredSize ?? ng.minSize,
+      },
+      updateConfig: { maxUnavailable: 1 },
+      labels: { ...(ng.labels ?? {}), [domainKey(args.labelDomain, "node-group")]: group },
+      taints: (ng.taints ?? []).map((t) => ({
+        key: t.key,
+        ...(t.value !== undefined ? { value: t.value } : {}),
+        effect: TAINT_EFFECT[t.effect],
+      })),
+      launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
+      tags: { ...tags, [domainKey(args.labelDomain, "node-group")]: group },
+    },
+    { parent: ctx.parent, dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] },
+  );
+}
+
+function createLaunchTemplate(ctx: EksContext, group: string, ng: NodeGroupArgs): aws.ec2.LaunchTemplate {
+  const { clusterName, tags } = ctx;
+  return new aws.ec2.LaunchTemplate(
+    childName(ctx.name, `${group}-nodes`),
+    {
+      description: `Nodes of ${clusterName}/${group}: IMDSv2 only, encrypted gp3 root volume`,
+      updateDefaultVersion: true,
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: {
+            volumeSize: ng.diskSizeGb ?? 50,
+            volumeType: "gp3",
+            encrypted: "true",
+            deleteOnTermination: "true",
+          },
+        },
+      ],
+      // Hop limit 1: pods cannot reach the node's instance credentials (they use Pod Identity / IRSA).
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      tagSpecifications: [
+        { resourceType: "instance", tags: { ...tags, Name: `${clusterName}-${group}` } },
+        { resourceType: "volume", tags: { ...tags, Name: `${clusterName}-${group}` } },
+      ],
+      tags,
+    },
+    { parent: ctx.parent },
+  );
+}
+
+/** Add-ons that run as Deployments, so need nodes: CoreDNS and the EBS CSI driver (with its Pod Identity role). */
+function createNodeAddons(
+  ctx: EksContext,
+  cluster: aws.eks.Cluster,
+  nodeGroups: aws.eks.NodeGroup[],
+  networkAddons: aws.eks.Addon[],
+): { coredns: aws.eks.Addon; ebsCsi: aws.eks.Addon } {
+  const ebsCsiRole = serviceRole(
+    ctx,
+    "ebs-csi",
+    "pods.eks.amazonaws.com",
+    ["sts:AssumeRole", "sts:TagSession"],
+    `EBS CSI controller of ${ctx.clusterName} (Pod Identity)`,
+  );
+  const ebsCsiPolicies = attachManagedPolicies(ctx, ebsCsiRole, "ebs-csi", [
+    "service-role/AmazonEBSCSIDriverPolicy",
+  ]);
+  const coredns = createAddon(ctx, cluster, "coredns", {}, nodeGroups);
+  const ebsCsi = createAddon(
+    ctx,
+    cluster,
+    "aws-ebs-csi-driver",
+    { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
+    [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
+  );
+  return { coredns, ebsCsi };
+}
+
+/** Kubeconfig (secret): tokens from `aws eks get-token` (no long-lived credentials in it). */
+function eksKubeconfig(ctx: EksContext, cluster: aws.eks.Cluster): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([cluster.name, cluster.endpoint, cluster.certificateAuthority.data, ctx.region])
+      .apply(([n, endpoint, ca, r]) =>
+        JSON.stringify(
+          buildKubeconfig({
+            clusterName: n,
+            endpoint,
+            caData: ca,
+            region: r,
+            roleArn: ctx.args.kubeconfigRoleArn,
+          }),
+        ),
+      ),
+  );
+}
+
+/** The default StorageClass: encrypted gp3 volumes, tagged for VolumeBackup, retained when protected. */
+function createStorageClass(
+  ctx: EksContext,
+  provider: k8s.Provider,
+  ebsCsi: aws.eks.Addon,
+): k8s.storage.v1.StorageClass {
+  const backupTag = volumeBackupTag(ctx.args.labelDomain);
+  return new k8s.storage.v1.StorageClass(
+    childName(ctx.name, "gp3"),
+    {
+      metadata: {
+        name: "gp3-encrypted",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
+      provisioner: "ebs.csi.aws.com",
+      parameters: {
+        type: "gp3",
+        encrypted: "true",
+        "csi.storage.k8s.io/fstype": "ext4",
+        // Every volume carries the tag the AWS Backup selection (VolumeBackup) picks volumes by.
+        tagSpecification_1: `${backupTag.key}=${backupTag.value}`,
+      },
+      reclaimPolicy: ctx.protect ? "Retain" : "Delete",
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+    },
+    { parent: ctx.parent, provider, dependsOn: [ebsCsi] },
+  );
+}
+
 /** What installing a cluster add-on from a chart needs to know about the EKS cluster. */
 interface AddOnContext {
   cluster: aws.eks.Cluster;
@@ -854,131 +996,172 @@ interface AddOnContext {
   dependsOn: pulumi.Resource[];
 }
 
-/** Checks every arg before anything is created; throws ComponentArgsError listing every problem. */
-function validateClusterArgs(name: string, args: KubernetesClusterArgs): void {
-  const problems: string[] = [];
+/** Every problem with KubernetesCluster's args (the one place they are checked). */
+function clusterArgProblems(name: string, args: KubernetesClusterArgs): string[] {
   const domainProblem = labelDomainProblem(args.labelDomain);
-  if (domainProblem) problems.push(domainProblem);
-  const awsOnly = [
-    "clusterName",
-    "kubernetesVersion",
-    "vpcId",
-    "subnetIds",
-    "publicAccessCidrs",
-    "adminRoleArns",
-    "nodeGroups",
-    "addonVersions",
-    "controlPlaneLogRetentionDays",
-    "kubeconfigRoleArn",
-    "loadBalancerControllerChart",
-    "clusterAutoscalerChart",
-  ] as const;
-  if (args.provider === "existing") {
-    for (const key of awsOnly) {
-      if (args[key] !== undefined)
-        problems.push(
-          `${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`,
-        );
-    }
-    if (args.requireAdminRoles)
+  const problems = domainProblem ? [domainProblem] : [];
+  if (args.provider === "existing") return [...problems, ...existingClusterProblems(args)];
+  if (args.provider === "aws")
+    return [
+      ...problems,
+      ...eksClusterProblems(name, args),
+      ...eksAccessProblems(args),
+      ...nodeGroupsProblems(args),
+      ...eksSettingsProblems(args),
+      ...addOnChartProblems(args),
+    ];
+  return [...problems, `provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`];
+}
+
+/** Args that configure what this component creates on EKS (refused with `existing`). */
+const AWS_ONLY = [
+  "clusterName",
+  "kubernetesVersion",
+  "vpcId",
+  "subnetIds",
+  "publicAccessCidrs",
+  "adminRoleArns",
+  "nodeGroups",
+  "addonVersions",
+  "controlPlaneLogRetentionDays",
+  "kubeconfigRoleArn",
+  "loadBalancerControllerChart",
+  "clusterAutoscalerChart",
+] as const;
+
+/** `existing`: only the kubeconfig and context; nothing that would equip a cluster this component does not own. */
+function existingClusterProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of AWS_ONLY) {
+    if (args[key] !== undefined)
       problems.push(
-        'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+        `${key}: no value when provider is "existing" (it configures an EKS cluster this component does not create)`,
       );
-    if (args.loadBalancerController)
-      problems.push(
-        'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
-      );
-    if (args.clusterAutoscaler)
-      problems.push(
-        'clusterAutoscaler: installed only on clusters this component creates (provider "aws"); an existing cluster scales its nodes its own way',
-      );
-    if (args.context !== undefined && args.context.trim() === "")
-      problems.push("context: a kubeconfig context name, found an empty string");
-  } else if (args.provider === "aws") {
-    for (const key of ["kubeconfig", "context"] as const) {
-      if (args[key] !== undefined)
-        problems.push(
-          `${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`,
-        );
-    }
-    const clusterName = args.clusterName ?? name;
-    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
-      problems.push(
-        `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`,
-      );
-    if (args.kubernetesVersion === undefined)
-      problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
-    else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
-      problems.push(
-        `kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`,
-      );
-    if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
-    if (args.subnetIds === undefined)
-      problems.push("subnetIds: required (private subnets in at least two zones)");
-    else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2)
-      problems.push(
-        `subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`,
-      );
-    for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
-      const problem = ipv4CidrProblem(cidr);
-      if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
-      else if (cidr.endsWith("/0"))
-        problems.push(
-          `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
-        );
-    }
-    for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
-      if (!ROLE_ARN.test(arn))
-        problems.push(
-          `adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`,
-        );
-    }
-    if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
-      problems.push(
-        "adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)",
-      );
-    const groups = Object.entries(args.nodeGroups ?? {});
-    if (groups.length === 0) problems.push("nodeGroups: at least one managed node group");
-    for (const [group, ng] of groups) problems.push(...nodeGroupProblems(group, ng));
-    for (const key of Object.keys(args.addonVersions ?? {})) {
-      if (!(EKS_ADDONS as readonly string[]).includes(key))
-        problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
-    }
-    const retention = args.controlPlaneLogRetentionDays;
-    if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
-      problems.push(
-        `controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`,
-      );
-    if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
-      problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
-    if (args.loadBalancerControllerChart !== undefined) {
-      if (args.loadBalancerController === false)
-        problems.push("loadBalancerControllerChart: no value when loadBalancerController is false");
-      else
-        problems.push(
-          ...chartProblems(
-            "loadBalancerControllerChart",
-            args.loadBalancerControllerChart,
-            "set loadBalancerController to false",
-          ),
-        );
-    }
-    if (args.clusterAutoscalerChart !== undefined) {
-      if (args.clusterAutoscaler === false)
-        problems.push("clusterAutoscalerChart: no value when clusterAutoscaler is false");
-      else
-        problems.push(
-          ...chartProblems(
-            "clusterAutoscalerChart",
-            args.clusterAutoscalerChart,
-            "set clusterAutoscaler to false",
-          ),
-        );
-    }
-  } else {
-    problems.push(`provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`);
   }
-  if (problems.length > 0) throw new ComponentArgsError("KubernetesCluster", name, problems);
+  if (args.requireAdminRoles)
+    problems.push(
+      'requireAdminRoles: admin roles are granted only on clusters this component creates (provider "aws")',
+    );
+  if (args.loadBalancerController)
+    problems.push(
+      'loadBalancerController: installed only on clusters this component creates (provider "aws"); on an existing cluster, install the AWS Load Balancer Controller with the cluster and leave this out',
+    );
+  if (args.clusterAutoscaler)
+    problems.push(
+      'clusterAutoscaler: installed only on clusters this component creates (provider "aws"); an existing cluster scales its nodes its own way',
+    );
+  if (args.context !== undefined && args.context.trim() === "")
+    problems.push("context: a kubeconfig context name, found an empty string");
+  return problems;
+}
+
+/** `aws`: no kubeconfig of its own; the cluster's name, version, VPC and subnets. */
+function eksClusterProblems(name: string, args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of ["kubeconfig", "context"] as const) {
+    if (args[key] !== undefined)
+      problems.push(
+        `${key}: no value when provider is "aws" (the kubeconfig is generated from the EKS cluster)`,
+      );
+  }
+  const clusterName = args.clusterName ?? name;
+  if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName))
+    problems.push(
+      `clusterName: an EKS cluster name (letters, digits, '-' and '_', at most 100), found ${JSON.stringify(clusterName)}`,
+    );
+  if (args.kubernetesVersion === undefined)
+    problems.push(`kubernetesVersion: required, one of ${EKS_KUBERNETES_VERSIONS.join(", ")}`);
+  else if (!(EKS_KUBERNETES_VERSIONS as readonly string[]).includes(args.kubernetesVersion))
+    problems.push(
+      `kubernetesVersion: one of ${EKS_KUBERNETES_VERSIONS.join(", ")} (the versions this component is tested against), found ${JSON.stringify(args.kubernetesVersion)}`,
+    );
+  if (args.vpcId === undefined) problems.push("vpcId: required (the VPC the cluster runs in)");
+  if (args.subnetIds === undefined)
+    problems.push("subnetIds: required (private subnets in at least two zones)");
+  else if (Array.isArray(args.subnetIds) && args.subnetIds.length < 2)
+    problems.push(
+      `subnetIds: at least two subnets in different zones (EKS requirement), found ${args.subnetIds.length}`,
+    );
+  return problems;
+}
+
+/** Who reaches the API: the public endpoint's CIDRs and the admin roles. */
+function eksAccessProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const [i, cidr] of (args.publicAccessCidrs ?? []).entries()) {
+    const problem = ipv4CidrProblem(cidr);
+    if (problem) problems.push(`publicAccessCidrs[${i}]: ${problem}`);
+    else if (cidr.endsWith("/0"))
+      problems.push(
+        `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
+      );
+  }
+  for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
+    if (!ROLE_ARN.test(arn))
+      problems.push(
+        `adminRoleArns[${i}]: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-admins, found ${JSON.stringify(arn)}`,
+      );
+  }
+  if (args.requireAdminRoles && (args.adminRoleArns ?? []).length === 0)
+    problems.push(
+      "adminRoleArns: at least one IAM role (requireAdminRoles is set: without an admin role nobody but the deployer can administer the cluster)",
+    );
+  return problems;
+}
+
+function nodeGroupsProblems(args: KubernetesClusterArgs): string[] {
+  const groups = Object.entries(args.nodeGroups ?? {});
+  return [
+    ...(groups.length === 0 ? ["nodeGroups: at least one managed node group"] : []),
+    ...groups.flatMap(([group, ng]) => nodeGroupProblems(group, ng)),
+  ];
+}
+
+/** Add-on versions, control-plane log retention and the kubeconfig's role. */
+function eksSettingsProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(args.addonVersions ?? {})) {
+    if (!(EKS_ADDONS as readonly string[]).includes(key))
+      problems.push(`addonVersions.${key}: one of the installed add-ons (${EKS_ADDONS.join(", ")})`);
+  }
+  const retention = args.controlPlaneLogRetentionDays;
+  if (retention !== undefined && !CLOUDWATCH_RETENTION_DAYS.includes(retention))
+    problems.push(
+      `controlPlaneLogRetentionDays: a CloudWatch retention period (${CLOUDWATCH_RETENTION_DAYS.join(", ")}), found ${retention}`,
+    );
+  if (args.kubeconfigRoleArn !== undefined && !ROLE_ARN.test(args.kubeconfigRoleArn))
+    problems.push(`kubeconfigRoleArn: an IAM role ARN, found ${JSON.stringify(args.kubeconfigRoleArn)}`);
+  return problems;
+}
+
+/** The charts of the Helm add-ons: only for an add-on that is installed, and each a valid source. */
+function addOnChartProblems(args: KubernetesClusterArgs): string[] {
+  const problems: string[] = [];
+  if (args.loadBalancerControllerChart !== undefined) {
+    if (args.loadBalancerController === false)
+      problems.push("loadBalancerControllerChart: no value when loadBalancerController is false");
+    else
+      problems.push(
+        ...chartProblems(
+          "loadBalancerControllerChart",
+          args.loadBalancerControllerChart,
+          "set loadBalancerController to false",
+        ),
+      );
+  }
+  if (args.clusterAutoscalerChart !== undefined) {
+    if (args.clusterAutoscaler === false)
+      problems.push("clusterAutoscalerChart: no value when clusterAutoscaler is false");
+    else
+      problems.push(
+        ...chartProblems(
+          "clusterAutoscalerChart",
+          args.clusterAutoscalerChart,
+          "set clusterAutoscaler to false",
+        ),
+      );
+  }
+  return problems;
 }
 
 function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
@@ -1101,178 +1284,204 @@ function podIdentityTrustPolicy(clusterName: string, namespace: string, serviceA
  * may modify or delete only what carries that tag. Left out, because only ALB Ingresses use them:
  * Cognito, ACM and IAM server-certificate lookups, WAF, WAFv2 and Shield (turned off in the chart
  * values), listener rules, and `loadbalancer/app` / `listener/app` / `listener-rule` ARNs. Re-derive it
- * from the upstream file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes.
+ * from the upstream file whenever AWS_LOAD_BALANCER_CONTROLLER_CHART_VERSION changes. The ARNs are in
+ * `partition`.
  */
 export function loadBalancerControllerPolicy(partition: string): {
   Version: string;
   Statement: Record<string, unknown>[];
 } {
-  const elb = (resource: string) => `arn:${partition}:elasticloadbalancing:*:*:${resource}`;
-  const securityGroups = `arn:${partition}:ec2:*:*:security-group/*`;
-  const targetGroups = elb("targetgroup/*/*");
-  const networkLoadBalancers = elb("loadbalancer/net/*/*");
-  const requestTagged = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
-  const resourceTagged = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
-  const retagOwned = {
-    Null: {
-      "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
-      "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
-    },
-  };
+  const inPartition = (arn: string) => arn.replace(/^arn:aws:/, `arn:${partition}:`);
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "CreateElbServiceLinkedRole",
-        Effect: "Allow",
-        Action: "iam:CreateServiceLinkedRole",
-        Resource: "*",
-        Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
-      },
-      {
-        Sid: "Describe",
-        Effect: "Allow",
-        Action: [
-          "ec2:DescribeAccountAttributes",
-          "ec2:DescribeAddresses",
-          "ec2:DescribeAvailabilityZones",
-          "ec2:DescribeInternetGateways",
-          "ec2:DescribeVpcs",
-          "ec2:DescribeVpcPeeringConnections",
-          "ec2:DescribeSubnets",
-          "ec2:DescribeSecurityGroups",
-          "ec2:DescribeInstances",
-          "ec2:DescribeNetworkInterfaces",
-          "ec2:DescribeTags",
-          "ec2:DescribeCoipPools",
-          "ec2:GetCoipPoolUsage",
-          "ec2:GetSecurityGroupsForVpc",
-          "ec2:DescribeIpamPools",
-          "ec2:DescribeRouteTables",
-          "elasticloadbalancing:DescribeLoadBalancers",
-          "elasticloadbalancing:DescribeLoadBalancerAttributes",
-          "elasticloadbalancing:DescribeListeners",
-          "elasticloadbalancing:DescribeListenerCertificates",
-          "elasticloadbalancing:DescribeListenerAttributes",
-          "elasticloadbalancing:DescribeSSLPolicies",
-          "elasticloadbalancing:DescribeRules",
-          "elasticloadbalancing:DescribeTargetGroups",
-          "elasticloadbalancing:DescribeTargetGroupAttributes",
-          "elasticloadbalancing:DescribeTargetHealth",
-          "elasticloadbalancing:DescribeTags",
-          "elasticloadbalancing:DescribeTrustStores",
-          "elasticloadbalancing:DescribeCapacityReservation",
-        ],
-        Resource: "*",
-      },
-      {
-        // Rules from the load balancer's security group on the nodes' and pods' security groups,
-        // which the controller did not create (hence no tag condition, as upstream).
-        Sid: "SecurityGroupIngress",
-        Effect: "Allow",
-        Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-        Resource: "*",
-      },
-      { Sid: "CreateSecurityGroup", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
-      {
-        Sid: "TagSecurityGroupOnCreate",
-        Effect: "Allow",
-        Action: "ec2:CreateTags",
-        Resource: securityGroups,
-        Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...requestTagged },
-      },
-      {
-        Sid: "RetagOwnedSecurityGroups",
-        Effect: "Allow",
-        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
-        Resource: securityGroups,
-        Condition: retagOwned,
-      },
-      {
-        Sid: "ManageOwnedSecurityGroups",
-        Effect: "Allow",
-        Action: [
-          "ec2:AuthorizeSecurityGroupIngress",
-          "ec2:RevokeSecurityGroupIngress",
-          "ec2:DeleteSecurityGroup",
-        ],
-        Resource: "*",
-        Condition: resourceTagged,
-      },
-      {
-        Sid: "CreateTaggedLoadBalancers",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
-        Resource: "*",
-        Condition: requestTagged,
-      },
-      {
-        Sid: "Listeners",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"],
-        Resource: "*",
-      },
-      {
-        Sid: "RetagOwnedLoadBalancers",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-        Resource: [targetGroups, networkLoadBalancers],
-        Condition: retagOwned,
-      },
-      {
-        Sid: "TagListeners",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-        Resource: elb("listener/net/*/*/*"),
-      },
-      {
-        Sid: "ManageOwnedLoadBalancers",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:ModifyLoadBalancerAttributes",
-          "elasticloadbalancing:SetIpAddressType",
-          "elasticloadbalancing:SetSecurityGroups",
-          "elasticloadbalancing:SetSubnets",
-          "elasticloadbalancing:DeleteLoadBalancer",
-          "elasticloadbalancing:ModifyTargetGroup",
-          "elasticloadbalancing:ModifyTargetGroupAttributes",
-          "elasticloadbalancing:DeleteTargetGroup",
-          "elasticloadbalancing:ModifyListenerAttributes",
-          "elasticloadbalancing:ModifyCapacityReservation",
-          "elasticloadbalancing:ModifyIpPools",
-        ],
-        Resource: "*",
-        Condition: resourceTagged,
-      },
-      {
-        Sid: "TagLoadBalancersOnCreate",
-        Effect: "Allow",
-        Action: "elasticloadbalancing:AddTags",
-        Resource: [targetGroups, networkLoadBalancers],
-        Condition: {
-          StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
-          ...requestTagged,
-        },
-      },
-      {
-        Sid: "RegisterTargets",
-        Effect: "Allow",
-        Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-        Resource: targetGroups,
-      },
-      {
-        Sid: "ModifyListeners",
-        Effect: "Allow",
-        Action: [
-          "elasticloadbalancing:ModifyListener",
-          "elasticloadbalancing:AddListenerCertificates",
-          "elasticloadbalancing:RemoveListenerCertificates",
-        ],
-        Resource: "*",
-      },
-    ],
+    Statement: LOAD_BALANCER_CONTROLLER_STATEMENTS.map((statement) => ({
+      ...statement,
+      Resource: Array.isArray(statement.Resource)
+        ? statement.Resource.map(inPartition)
+        : inPartition(statement.Resource),
+    })),
   };
 }
+
+type IamStatement = {
+  Sid: string;
+  Effect: "Allow";
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+};
+
+/** Conditions on the `elbv2.k8s.aws/cluster` tag the controller puts on what it creates. */
+const REQUEST_TAGGED = { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } };
+const RESOURCE_TAGGED = { Null: { "aws:ResourceTag/elbv2.k8s.aws/cluster": "false" } };
+const RETAG_OWNED = {
+  Null: {
+    "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+    "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+  },
+};
+
+/**
+ * The statements of `loadBalancerControllerPolicy` (see there for what is kept and left out), written
+ * as the upstream iam_policy.json writes them, ARNs in partition `aws`, so that the two compare
+ * statement by statement.
+ */
+const LOAD_BALANCER_CONTROLLER_STATEMENTS: readonly IamStatement[] = [
+  {
+    Sid: "CreateElbServiceLinkedRole",
+    Effect: "Allow",
+    Action: "iam:CreateServiceLinkedRole",
+    Resource: "*",
+    Condition: { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } },
+  },
+  {
+    Sid: "Describe",
+    Effect: "Allow",
+    Action: [
+      "ec2:DescribeAccountAttributes",
+      "ec2:DescribeAddresses",
+      "ec2:DescribeAvailabilityZones",
+      "ec2:DescribeInternetGateways",
+      "ec2:DescribeVpcs",
+      "ec2:DescribeVpcPeeringConnections",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeInstances",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeTags",
+      "ec2:DescribeCoipPools",
+      "ec2:GetCoipPoolUsage",
+      "ec2:GetSecurityGroupsForVpc",
+      "ec2:DescribeIpamPools",
+      "ec2:DescribeRouteTables",
+      "elasticloadbalancing:DescribeLoadBalancers",
+      "elasticloadbalancing:DescribeLoadBalancerAttributes",
+      "elasticloadbalancing:DescribeListeners",
+      "elasticloadbalancing:DescribeListenerCertificates",
+      "elasticloadbalancing:DescribeListenerAttributes",
+      "elasticloadbalancing:DescribeSSLPolicies",
+      "elasticloadbalancing:DescribeRules",
+      "elasticloadbalancing:DescribeTargetGroups",
+      "elasticloadbalancing:DescribeTargetGroupAttributes",
+      "elasticloadbalancing:DescribeTargetHealth",
+      "elasticloadbalancing:DescribeTags",
+      "elasticloadbalancing:DescribeTrustStores",
+      "elasticloadbalancing:DescribeCapacityReservation",
+    ],
+    Resource: "*",
+  },
+  {
+    // Rules from the load balancer's security group on the nodes' and pods' security groups,
+    // which the controller did not create (hence no tag condition, as upstream).
+    Sid: "SecurityGroupIngress",
+    Effect: "Allow",
+    Action: ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+    Resource: "*",
+  },
+  { Sid: "CreateSecurityGroup", Effect: "Allow", Action: "ec2:CreateSecurityGroup", Resource: "*" },
+  {
+    Sid: "TagSecurityGroupOnCreate",
+    Effect: "Allow",
+    Action: "ec2:CreateTags",
+    Resource: "arn:aws:ec2:*:*:security-group/*",
+    Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, ...REQUEST_TAGGED },
+  },
+  {
+    Sid: "RetagOwnedSecurityGroups",
+    Effect: "Allow",
+    Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+    Resource: "arn:aws:ec2:*:*:security-group/*",
+    Condition: RETAG_OWNED,
+  },
+  {
+    Sid: "ManageOwnedSecurityGroups",
+    Effect: "Allow",
+    Action: [
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:DeleteSecurityGroup",
+    ],
+    Resource: "*",
+    Condition: RESOURCE_TAGGED,
+  },
+  {
+    Sid: "CreateTaggedLoadBalancers",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+    Resource: "*",
+    Condition: REQUEST_TAGGED,
+  },
+  {
+    Sid: "Listeners",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"],
+    Resource: "*",
+  },
+  {
+    Sid: "RetagOwnedLoadBalancers",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+    Resource: [
+      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    ],
+    Condition: RETAG_OWNED,
+  },
+  {
+    Sid: "TagListeners",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+    Resource: "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
+  },
+  {
+    Sid: "ManageOwnedLoadBalancers",
+    Effect: "Allow",
+    Action: [
+      "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:SetIpAddressType",
+      "elasticloadbalancing:SetSecurityGroups",
+      "elasticloadbalancing:SetSubnets",
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:ModifyTargetGroup",
+      "elasticloadbalancing:ModifyTargetGroupAttributes",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "elasticloadbalancing:ModifyListenerAttributes",
+      "elasticloadbalancing:ModifyCapacityReservation",
+      "elasticloadbalancing:ModifyIpPools",
+    ],
+    Resource: "*",
+    Condition: RESOURCE_TAGGED,
+  },
+  {
+    Sid: "TagLoadBalancersOnCreate",
+    Effect: "Allow",
+    Action: "elasticloadbalancing:AddTags",
+    Resource: [
+      "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+    ],
+    Condition: {
+      StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+      ...REQUEST_TAGGED,
+    },
+  },
+  {
+    Sid: "RegisterTargets",
+    Effect: "Allow",
+    Action: ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+    Resource: "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+  },
+  {
+    Sid: "ModifyListeners",
+    Effect: "Allow",
+    Action: [
+      "elasticloadbalancing:ModifyListener",
+      "elasticloadbalancing:AddListenerCertificates",
+      "elasticloadbalancing:RemoveListenerCertificates",
+    ],
+    Resource: "*",
+  },
+];
 
 /** Graviton instance families carry a `g` after the generation digit (m7g, c6gn, r8g, t4g). */
 function isArm(instanceTypes: string[]): boolean {

@@ -99,224 +99,25 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     // Every problem is reported before anything (even this component) is registered.
-    const resolved = validateNetworkArgs(name, args);
+    const spec = normalize(name, args);
     super(typeToken("Network"), name, {}, opts);
-    const { zoneCount, natGateways } = resolved;
-    const tagged = (suffix: string, extra: Record<string, string> = {}) => ({
-      ...(args.tags ?? {}),
-      ...extra,
-      Name: childName(name, suffix),
-    });
-    const parent = { parent: this };
-
-    const zones = aws.getAvailabilityZonesOutput(
-      { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
-      parent,
-    );
-    this.availabilityZones = zones.names.apply((names) => {
-      if (names.length < zoneCount) {
-        throw new Error(
-          `Network "${name}": availabilityZoneCount is ${zoneCount} but the region offers ${names.length} zones (${names.join(", ")})`,
-        );
-      }
-      return names.slice(0, zoneCount);
-    });
-
-    const vpc = new aws.ec2.Vpc(
-      childName(name, "vpc"),
-      { cidrBlock: args.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged("vpc") },
-      parent,
-    );
-    // CIS AWS 5.4: the default security group allows nothing; every workload gets its own group.
-    new aws.ec2.DefaultSecurityGroup(
-      childName(name, "default-sg"),
-      { vpcId: vpc.id, tags: tagged("default-sg") },
-      parent,
-    );
-
-    const igw = new aws.ec2.InternetGateway(
-      childName(name, "igw"),
-      { vpcId: vpc.id, tags: tagged("igw") },
-      parent,
-    );
-
-    const clusterTag: Record<string, string> = args.clusterName
-      ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" }
-      : {};
-    this.publicSubnetCidrs = resolved.publicCidrs;
-    this.privateSubnetCidrs = resolved.privateCidrs;
-    const zoneAt = (i: number) => this.availabilityZones.apply((names) => names[i] as string);
-
-    const publicSubnets = resolved.publicCidrs.map(
-      (cidrBlock, i) =>
-        new aws.ec2.Subnet(
-          childName(name, `public-${i}`),
-          {
-            vpcId: vpc.id,
-            cidrBlock,
-            availabilityZone: zoneAt(i),
-            mapPublicIpOnLaunch: false,
-            tags: tagged(`public-${i}`, { ...clusterTag, "kubernetes.io/role/elb": "1", tier: "public" }),
-          },
-          parent,
-        ),
-    );
-    const privateSubnets = resolved.privateCidrs.map(
-      (cidrBlock, i) =>
-        new aws.ec2.Subnet(
-          childName(name, `private-${i}`),
-          {
-            vpcId: vpc.id,
-            cidrBlock,
-            availabilityZone: zoneAt(i),
-            mapPublicIpOnLaunch: false,
-            tags: tagged(`private-${i}`, {
-              ...clusterTag,
-              "kubernetes.io/role/internal-elb": "1",
-              tier: "private",
-            }),
-          },
-          parent,
-        ),
-    );
-
-    // Public routing: one table, default route to the internet gateway.
-    const publicRouteTable = new aws.ec2.RouteTable(
-      childName(name, "public-rt"),
-      { vpcId: vpc.id, tags: tagged("public-rt") },
-      parent,
-    );
-    new aws.ec2.Route(
-      childName(name, "public-default"),
-      { routeTableId: publicRouteTable.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
-      parent,
-    );
-    publicSubnets.forEach(
-      (subnet, i) =>
-        new aws.ec2.RouteTableAssociation(
-          childName(name, `public-${i}`),
-          { subnetId: subnet.id, routeTableId: publicRouteTable.id },
-          parent,
-        ),
-    );
-
-    // NAT: one per zone, or one in the first zone shared by all private subnets.
-    const natCount = natGateways === "perZone" ? zoneCount : 1;
-    const eips: aws.ec2.Eip[] = [];
-    const nats: aws.ec2.NatGateway[] = [];
-    for (let i = 0; i < natCount; i++) {
-      const eip = new aws.ec2.Eip(
-        childName(name, `nat-${i}`),
-        { domain: "vpc", tags: tagged(`nat-${i}`) },
-        { parent: this, dependsOn: [igw] },
-      );
-      eips.push(eip);
-      nats.push(
-        new aws.ec2.NatGateway(
-          childName(name, `nat-${i}`),
-          {
-            allocationId: eip.id,
-            subnetId: (publicSubnets[i] as aws.ec2.Subnet).id,
-            connectivityType: "public",
-            tags: tagged(`nat-${i}`),
-          },
-          { parent: this, dependsOn: [igw] },
-        ),
-      );
-    }
-
-    // Private routing: one table per zone, so switching to perZone NAT only changes routes.
-    privateSubnets.forEach((subnet, i) => {
-      const table = new aws.ec2.RouteTable(
-        childName(name, `private-rt-${i}`),
-        { vpcId: vpc.id, tags: tagged(`private-rt-${i}`) },
-        parent,
-      );
-      const nat = nats[natGateways === "perZone" ? i : 0] as aws.ec2.NatGateway;
-      new aws.ec2.Route(
-        childName(name, `private-default-${i}`),
-        { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
-        parent,
-      );
-      new aws.ec2.RouteTableAssociation(
-        childName(name, `private-${i}`),
-        { subnetId: subnet.id, routeTableId: table.id },
-        parent,
-      );
-    });
-
-    // Flow logs → CloudWatch, delivered by a role only the flow-logs service of this account can assume.
-    const logGroup = new aws.cloudwatch.LogGroup(
-      childName(name, "flow-logs"),
-      { retentionInDays: resolved.retentionDays, tags: tagged("flow-logs") },
-      parent,
-    );
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const flowLogRole = new aws.iam.Role(
-      childName(name, "flow-logs"),
-      {
-        description: `Delivers VPC flow logs of ${name} to CloudWatch Logs`,
-        assumeRolePolicy: account.apply((accountId) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                Action: "sts:AssumeRole",
-                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-              },
-            ],
-          }),
-        ),
-        tags: tagged("flow-logs"),
-      },
-      parent,
-    );
-    new aws.iam.RolePolicy(
-      childName(name, "flow-logs"),
-      {
-        role: flowLogRole.id,
-        policy: logGroup.arn.apply((arn) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Action: [
-                  "logs:CreateLogStream",
-                  "logs:PutLogEvents",
-                  "logs:DescribeLogGroups",
-                  "logs:DescribeLogStreams",
-                ],
-                Resource: [arn, `${arn}:*`],
-              },
-            ],
-          }),
-        ),
-      },
-      parent,
-    );
-    new aws.ec2.FlowLog(
-      childName(name, "flow-log"),
-      {
-        vpcId: vpc.id,
-        trafficType: args.flowLogTrafficType ?? "ALL",
-        logDestinationType: "cloud-watch-logs",
-        logDestination: logGroup.arn,
-        iamRoleArn: flowLogRole.arn,
-        maxAggregationInterval: 60,
-        tags: tagged("flow-log"),
-      },
-      parent,
-    );
+    this.availabilityZones = lookUpZones(spec, this);
+    const vpc = createVpc(spec, this);
+    const igw = createInternetGateway(spec, vpc, this);
+    const subnets = createSubnets(spec, vpc, this.availabilityZones, this);
+    createPublicRouting(spec, vpc, igw, subnets.public, this);
+    const nat = createNatGateways(spec, igw, subnets.public, this);
+    createPrivateRouting(spec, vpc, nat.gateways, subnets.private, this);
+    const flowLogs = createFlowLogs(spec, vpc, this);
 
     this.vpcId = vpc.id;
     this.vpcCidr = vpc.cidrBlock;
-    this.publicSubnetIds = pulumi.all(publicSubnets.map((s) => s.id));
-    this.privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
-    this.natPublicIps = pulumi.all(eips.map((e) => e.publicIp));
-    this.flowLogGroupName = logGroup.name;
+    this.publicSubnetCidrs = spec.publicCidrs;
+    this.privateSubnetCidrs = spec.privateCidrs;
+    this.publicSubnetIds = pulumi.all(subnets.public.map((s) => s.id));
+    this.privateSubnetIds = pulumi.all(subnets.private.map((s) => s.id));
+    this.natPublicIps = pulumi.all(nat.eips.map((e) => e.publicIp));
+    this.flowLogGroupName = flowLogs.name;
     this.registerOutputs({
       vpcId: this.vpcId,
       vpcCidr: this.vpcCidr,
@@ -331,17 +132,43 @@ export class Network extends pulumi.ComponentResource {
   }
 }
 
-/** Checks every arg and computes the subnet layout; throws ComponentArgsError listing every problem. */
-function validateNetworkArgs(
-  name: string,
-  args: NetworkArgs,
-): {
+/** The args with defaults applied and the subnet layout computed, once every arg checks out. */
+interface NetworkSpec {
+  name: string;
+  cidr: string;
   zoneCount: number;
   natGateways: "single" | "perZone";
   retentionDays: number;
+  trafficType: "ACCEPT" | "REJECT" | "ALL";
   publicCidrs: string[];
   privateCidrs: string[];
-} {
+  /** `kubernetes.io/cluster/<clusterName>: shared` on every subnet, or nothing. */
+  clusterTag: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+/** Checks every arg and computes the subnet layout; throws ComponentArgsError listing every problem. */
+function normalize(name: string, args: NetworkArgs): NetworkSpec {
+  const problems = networkArgProblems(args);
+  if (problems.length > 0) throw new ComponentArgsError("Network", name, problems);
+  const zoneCount = args.availabilityZoneCount ?? 3;
+  const zones = [...Array(zoneCount).keys()];
+  return {
+    name,
+    cidr: args.cidr,
+    zoneCount,
+    natGateways: args.natGateways ?? "perZone",
+    retentionDays: args.flowLogRetentionDays ?? 365,
+    trafficType: args.flowLogTrafficType ?? "ALL",
+    privateCidrs: zones.map((i) => subnetCidr(args.cidr, 3, i)),
+    publicCidrs: zones.map((i) => subnetCidr(args.cidr, 6, 48 + i)),
+    clusterTag: args.clusterName ? { [`kubernetes.io/cluster/${args.clusterName}`]: "shared" } : {},
+    tags: args.tags ?? {},
+  };
+}
+
+/** Every problem with Network's args (the one place they are checked). */
+function networkArgProblems(args: NetworkArgs): string[] {
   const problems: string[] = [];
   const zoneCount = args.availabilityZoneCount ?? 3;
   const natGateways = args.natGateways ?? "perZone";
@@ -378,14 +205,250 @@ function validateNetworkArgs(
     if (typeof value !== "string" || value.length > 256)
       problems.push(`tags.${key}: a string of at most 256 characters`);
   }
-  if (problems.length > 0) throw new ComponentArgsError("Network", name, problems);
+  return problems;
+}
 
-  const zones = [...Array(zoneCount).keys()];
+/** `tags`, then `extra`, under the child's own `Name`. */
+function tagged(spec: NetworkSpec, suffix: string, extra: Record<string, string> = {}) {
+  return { ...spec.tags, ...extra, Name: childName(spec.name, suffix) };
+}
+
+/** The first `zoneCount` available zones that need no opt-in; too few fails the deployment. */
+function lookUpZones(spec: NetworkSpec, parent: pulumi.Resource): pulumi.Output<string[]> {
+  const { name, zoneCount } = spec;
+  const zones = aws.getAvailabilityZonesOutput(
+    { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+    { parent },
+  );
+  return zones.names.apply((names) => {
+    if (names.length < zoneCount) {
+      throw new Error(
+        `Network "${name}": availabilityZoneCount is ${zoneCount} but the region offers ${names.length} zones (${names.join(", ")})`,
+      );
+    }
+    return names.slice(0, zoneCount);
+  });
+}
+
+function createVpc(spec: NetworkSpec, parent: pulumi.Resource): aws.ec2.Vpc {
+  const vpc = new aws.ec2.Vpc(
+    childName(spec.name, "vpc"),
+    { cidrBlock: spec.cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tagged(spec, "vpc") },
+    { parent },
+  );
+  // CIS AWS 5.4: the default security group allows nothing; every workload gets its own group.
+  new aws.ec2.DefaultSecurityGroup(
+    childName(spec.name, "default-sg"),
+    { vpcId: vpc.id, tags: tagged(spec, "default-sg") },
+    { parent },
+  );
+  return vpc;
+}
+
+function createInternetGateway(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  parent: pulumi.Resource,
+): aws.ec2.InternetGateway {
+  return new aws.ec2.InternetGateway(
+    childName(spec.name, "igw"),
+    { vpcId: vpc.id, tags: tagged(spec, "igw") },
+    { parent },
+  );
+}
+
+/** One public and one private subnet per zone, tagged for the AWS Load Balancer Controller's discovery. */
+function createSubnets(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  zones: pulumi.Output<string[]>,
+  parent: pulumi.Resource,
+): { public: aws.ec2.Subnet[]; private: aws.ec2.Subnet[] } {
+  const subnet = (suffix: string, cidrBlock: string, i: number, extra: Record<string, string>) =>
+    new aws.ec2.Subnet(
+      childName(spec.name, suffix),
+      {
+        vpcId: vpc.id,
+        cidrBlock,
+        availabilityZone: zones.apply((names) => names[i] as string),
+        mapPublicIpOnLaunch: false,
+        tags: tagged(spec, suffix, { ...spec.clusterTag, ...extra }),
+      },
+      { parent },
+    );
   return {
-    zoneCount,
-    natGateways,
-    retentionDays,
-    privateCidrs: zones.map((i) => subnetCidr(args.cidr, 3, i)),
-    publicCidrs: zones.map((i) => subnetCidr(args.cidr, 6, 48 + i)),
+    public: spec.publicCidrs.map((cidr, i) =>
+      subnet(`public-${i}`, cidr, i, { "kubernetes.io/role/elb": "1", tier: "public" }),
+    ),
+    private: spec.privateCidrs.map((cidr, i) =>
+      subnet(`private-${i}`, cidr, i, { "kubernetes.io/role/internal-elb": "1", tier: "private" }),
+    ),
+  };
+}
+
+/** Public routing: one table, default route to the internet gateway. */
+function createPublicRouting(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  igw: aws.ec2.InternetGateway,
+  subnets: aws.ec2.Subnet[],
+  parent: pulumi.Resource,
+): void {
+  const table = new aws.ec2.RouteTable(
+    childName(spec.name, "public-rt"),
+    { vpcId: vpc.id, tags: tagged(spec, "public-rt") },
+    { parent },
+  );
+  new aws.ec2.Route(
+    childName(spec.name, "public-default"),
+    { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", gatewayId: igw.id },
+    { parent },
+  );
+  subnets.forEach(
+    (subnet, i) =>
+      new aws.ec2.RouteTableAssociation(
+        childName(spec.name, `public-${i}`),
+        { subnetId: subnet.id, routeTableId: table.id },
+        { parent },
+      ),
+  );
+}
+
+/** NAT: one per zone, or one in the first zone shared by all private subnets. */
+function createNatGateways(
+  spec: NetworkSpec,
+  igw: aws.ec2.InternetGateway,
+  publicSubnets: aws.ec2.Subnet[],
+  parent: pulumi.Resource,
+): { eips: aws.ec2.Eip[]; gateways: aws.ec2.NatGateway[] } {
+  const natCount = spec.natGateways === "perZone" ? spec.zoneCount : 1;
+  const eips: aws.ec2.Eip[] = [];
+  const gateways: aws.ec2.NatGateway[] = [];
+  for (let i = 0; i < natCount; i++) {
+    const eip = new aws.ec2.Eip(
+      childName(spec.name, `nat-${i}`),
+      { domain: "vpc", tags: tagged(spec, `nat-${i}`) },
+      { parent, dependsOn: [igw] },
+    );
+    eips.push(eip);
+    gateways.push(
+      new aws.ec2.NatGateway(
+        childName(spec.name, `nat-${i}`),
+        {
+          allocationId: eip.id,
+          subnetId: (publicSubnets[i] as aws.ec2.Subnet).id,
+          connectivityType: "public",
+          tags: tagged(spec, `nat-${i}`),
+        },
+        { parent, dependsOn: [igw] },
+      ),
+    );
+  }
+  return { eips, gateways };
+}
+
+/** Private routing: one table per zone, so switching to perZone NAT only changes routes. */
+function createPrivateRouting(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  nats: aws.ec2.NatGateway[],
+  subnets: aws.ec2.Subnet[],
+  parent: pulumi.Resource,
+): void {
+  subnets.forEach((subnet, i) => {
+    const table = new aws.ec2.RouteTable(
+      childName(spec.name, `private-rt-${i}`),
+      { vpcId: vpc.id, tags: tagged(spec, `private-rt-${i}`) },
+      { parent },
+    );
+    const nat = nats[spec.natGateways === "perZone" ? i : 0] as aws.ec2.NatGateway;
+    new aws.ec2.Route(
+      childName(spec.name, `private-default-${i}`),
+      { routeTableId: table.id, destinationCidrBlock: "0.0.0.0/0", natGatewayId: nat.id },
+      { parent },
+    );
+    new aws.ec2.RouteTableAssociation(
+      childName(spec.name, `private-${i}`),
+      { subnetId: subnet.id, routeTableId: table.id },
+      { parent },
+    );
+  });
+}
+
+/** Flow logs → CloudWatch, delivered by a role only the flow-logs service of this account can assume. */
+function createFlowLogs(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  parent: pulumi.Resource,
+): aws.cloudwatch.LogGroup {
+  const { name } = spec;
+  const logGroup = new aws.cloudwatch.LogGroup(
+    childName(name, "flow-logs"),
+    { retentionInDays: spec.retentionDays, tags: tagged(spec, "flow-logs") },
+    { parent },
+  );
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  const role = new aws.iam.Role(
+    childName(name, "flow-logs"),
+    {
+      description: `Delivers VPC flow logs of ${name} to CloudWatch Logs`,
+      assumeRolePolicy: account.apply((accountId) => JSON.stringify(flowLogsTrustPolicy(accountId))),
+      tags: tagged(spec, "flow-logs"),
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicy(
+    childName(name, "flow-logs"),
+    {
+      role: role.id,
+      policy: logGroup.arn.apply((arn) => JSON.stringify(flowLogsDeliveryPolicy(arn))),
+    },
+    { parent },
+  );
+  new aws.ec2.FlowLog(
+    childName(name, "flow-log"),
+    {
+      vpcId: vpc.id,
+      trafficType: spec.trafficType,
+      logDestinationType: "cloud-watch-logs",
+      logDestination: logGroup.arn,
+      iamRoleArn: role.arn,
+      maxAggregationInterval: 60,
+      tags: tagged(spec, "flow-log"),
+    },
+    { parent },
+  );
+  return logGroup;
+}
+
+function flowLogsTrustPolicy(accountId: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+      },
+    ],
+  };
+}
+
+function flowLogsDeliveryPolicy(logGroupArn: string) {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: [
+          "logs:CreateLogStream",
+          "logs:PutLogEvents",
+          "logs:DescribeLogGroups",
+          "logs:DescribeLogStreams",
+        ],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
+    ],
   };
 }

@@ -16,7 +16,15 @@ import { MessageBroker } from "../components/MessageBroker";
 import { RedisCache } from "../components/RedisCache";
 import { VolumeBackup } from "../components/VolumeBackup";
 import { argsErrorMessage, runDataService, thrownMessage } from "./dataServiceChecks";
-import { byType, reveal, runProgram, runStack, type RecordedResource, type RunResult } from "./harness";
+import {
+  byType,
+  reveal,
+  runProgram,
+  runStack,
+  STAND_IN_KUBERNETES,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:alerts";
@@ -207,12 +215,16 @@ describe("alarms: bad input", () => {
     expect(
       thrownMessage(
         () =>
-          new RedisCache("cache", {
-            backend: "inCluster",
-            namespace: "fintech",
-            consumers: [],
-            alarms: { topicArn: TOPIC, sustainMinutes: 0, usagePercent: 100, replicationLagSeconds: 1.5 },
-          }),
+          new RedisCache(
+            "cache",
+            {
+              backend: "inCluster",
+              namespace: "fintech",
+              consumers: [],
+              alarms: { topicArn: TOPIC, sustainMinutes: 0, usagePercent: 100, replicationLagSeconds: 1.5 },
+            },
+            STAND_IN_KUBERNETES,
+          ),
       ),
     ).toBe(
       argsErrorMessage("RedisCache", "cache", [

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { MessageBroker, type MessageBrokerArgs } from "../components/MessageBroker";
-import { byName, byType, reveal, type RunResult } from "./harness";
+import { byName, byType, reveal, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 import {
   SHARED_ARG_CASES,
   argsErrorMessage,
@@ -343,7 +343,7 @@ describe("MessageBroker, aws backend", () => {
 describe("MessageBroker, bad input", () => {
   const base: MessageBrokerArgs = { backend: "aws", namespace: "ecommerce", consumers, aws: awsNetwork };
   const message = (args: Partial<MessageBrokerArgs>) =>
-    thrownMessage(() => new MessageBroker("mq", { ...base, ...args }));
+    thrownMessage(() => new MessageBroker("mq", { ...base, ...args }, STAND_IN_KUBERNETES));
   const expected = (...problems: string[]) => argsErrorMessage("MessageBroker", "mq", problems);
 
   it.each([

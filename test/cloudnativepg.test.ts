@@ -11,10 +11,12 @@ import { LIFECYCLE_MARGIN_DAYS, POSTGRES_CA_FILE } from "../components/cloudnati
 import {
   byName,
   byType,
+  onCluster,
   readStackConfig,
   reveal,
   runProgram,
   runStack,
+  STAND_IN_KUBERNETES,
   type RecordedResource,
   type RunResult,
 } from "./harness";
@@ -376,7 +378,7 @@ describe("ManagedPostgres on CloudNativePG: point-in-time restore", () => {
 
 describe("ManagedPostgres on CloudNativePG: bad input", () => {
   const message = (args: Partial<ManagedPostgresArgs>) =>
-    thrownMessage(() => new ManagedPostgres("pg", { ...base, ...args }));
+    thrownMessage(() => new ManagedPostgres("pg", { ...base, ...args }, STAND_IN_KUBERNETES));
   const expected = (...problems: string[]) => argsErrorMessage("ManagedPostgres", "pg", problems);
 
   it("reports every CloudNativePG and restore problem at once", () => {
@@ -408,19 +410,23 @@ describe("ManagedPostgres on CloudNativePG: bad input", () => {
     );
     const aws = thrownMessage(
       () =>
-        new ManagedPostgres("pg", {
-          backend: "aws",
-          namespace: "trading",
-          consumers,
-          aws: {
-            vpcId: "vpc-1",
-            subnetIds: ["s-1"],
-            subnetCidrs: ["10.0.0.0/16"],
-            allowedCidrs: ["10.0.0.0/16"],
+        new ManagedPostgres(
+          "pg",
+          {
+            backend: "aws",
+            namespace: "trading",
+            consumers,
+            aws: {
+              vpcId: "vpc-1",
+              subnetIds: ["s-1"],
+              subnetCidrs: ["10.0.0.0/16"],
+              allowedCidrs: ["10.0.0.0/16"],
+            },
+            cloudNativePg: base.cloudNativePg!,
+            restore: { from: "pg", targetTime: "2026-02-30T00:00:00Z" },
           },
-          cloudNativePg: base.cloudNativePg!,
-          restore: { from: "pg", targetTime: "2026-02-30T00:00:00Z" },
-        }),
+          STAND_IN_KUBERNETES,
+        ),
     );
     expect(aws).toBe(
       expected(
@@ -433,7 +439,10 @@ describe("ManagedPostgres on CloudNativePG: bad input", () => {
 
   it("creates nothing when the args are bad", async () => {
     await expect(
-      runProgram(() => new ManagedPostgres("pg", { ...base, restore: { from: "pg", targetTime: "soon" } })),
+      runProgram(
+        () =>
+          new ManagedPostgres("pg", { ...base, restore: { from: "pg", targetTime: "soon" } }, onCluster()),
+      ),
     ).rejects.toThrow(/restore\.targetTime/);
   });
 });
@@ -441,7 +450,12 @@ describe("ManagedPostgres on CloudNativePG: bad input", () => {
 describe("PostgresOperator", () => {
   it("installs the pinned CloudNativePG chart into cnpg-system with two replicas", async () => {
     const r = await runProgram(
-      () => new PostgresOperator("postgres-operator", { chart: { version: "0.26.1", source: "repository" } }),
+      () =>
+        new PostgresOperator(
+          "postgres-operator",
+          { chart: { version: "0.26.1", source: "repository" } },
+          onCluster(),
+        ),
     );
     const release = byType(r, "kubernetes:helm.sh/v3:Release")[0]!;
     expect(release.inputs).toMatchObject({
@@ -456,7 +470,12 @@ describe("PostgresOperator", () => {
   it("rejects an unpinned chart and a replica count out of range, together", () => {
     expect(
       thrownMessage(
-        () => new PostgresOperator("op", { chart: { version: "latest", source: "repository" }, replicas: 0 }),
+        () =>
+          new PostgresOperator(
+            "op",
+            { chart: { version: "latest", source: "repository" }, replicas: 0 },
+            STAND_IN_KUBERNETES,
+          ),
       ),
     ).toBe(
       argsErrorMessage("PostgresOperator", "op", [

@@ -7,7 +7,16 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { byName, byType, isSecretValue, runProgram, runStack, type RunResult } from "./harness";
+import {
+  byName,
+  byType,
+  isSecretValue,
+  onCluster,
+  runProgram,
+  runStack,
+  STAND_IN_KUBERNETES,
+  type RunResult,
+} from "./harness";
 import { MOCK_ECR_REGISTRY, mockImageDigest } from "./mocks/images";
 import { validateKubernetesObject } from "./validate";
 import {
@@ -316,7 +325,7 @@ describe("MicroService fed a built image", () => {
   it("runs the pushed digest: Deployment and migration Job use <repositoryUrl>@<digest>, version label = digest prefix", async () => {
     const run = await runProgram(() => {
       const image = new ContainerImage("backend-api-image", ARGS);
-      new MicroService("backend-api", { ...SERVICE, image: image.imageRef });
+      new MicroService("backend-api", { ...SERVICE, image: image.imageRef }, onCluster());
       return { imageRef: image.imageRef };
     });
     const ref = run.outputs.imageRef as string;
@@ -338,7 +347,7 @@ describe("MicroService fed a built image", () => {
   it("a local build runs the local tag", async () => {
     const run = await runProgram(() => {
       const image = new ContainerImage("backend-api-image", { ...ARGS, registry: "none" });
-      new MicroService("backend-api", { ...SERVICE, stage: "local", image: image.imageRef });
+      new MicroService("backend-api", { ...SERVICE, stage: "local", image: image.imageRef }, onCluster());
     });
     const spec = byType(run, T.deployment)[0]?.inputs.spec as k8s.types.output.apps.v1.DeploymentSpec;
     expect(spec.template.spec.containers[0]?.image).toBe("fintech/backend-api:2.4.0");
@@ -372,7 +381,7 @@ describe("MicroService fed a built image", () => {
   });
 
   it("a plain bad string is still rejected before anything is created", () => {
-    expect(() => new MicroService("backend-api", { ...SERVICE, image: "" })).toThrow(
+    expect(() => new MicroService("backend-api", { ...SERVICE, image: "" }, STAND_IN_KUBERNETES)).toThrow(
       'MicroService "backend-api": invalid arguments (1):\n  - image is empty; give a pinned reference such as ghcr.io/acme/api:1.4.2 or ghcr.io/acme/api@sha256:<digest>',
     );
   });

@@ -14,7 +14,7 @@ import {
 } from "../components/datastore-rules";
 import type { RuleGroup } from "../components/monitoring-rules";
 import { invalidKubernetesObjects, thrownMessage, argsErrorMessage } from "./dataServiceChecks";
-import { byType, reveal, runProgram, runStack } from "./harness";
+import { byType, onCluster, reveal, runProgram, runStack, STAND_IN_KUBERNETES } from "./harness";
 import { series, usePromtool } from "./promtool";
 
 const tool = usePromtool("datastore-rules-");
@@ -311,14 +311,18 @@ describe("DataStoreMonitoring", () => {
   it("renders a PodMonitor per cluster (adding the cluster label the rules match on) and one PrometheusRule, all valid", async () => {
     const r = await runProgram(
       () =>
-        new DataStoreMonitoring("trading-datastores", {
-          namespace: NS,
-          platform: "trading",
-          postgresClusters: [
-            { store: "trading-postgres", clusterName: CLUSTER, instances: 3, backupMaxAgeHours: 26 },
-          ],
-          monitorLabels,
-        }),
+        new DataStoreMonitoring(
+          "trading-datastores",
+          {
+            namespace: NS,
+            platform: "trading",
+            postgresClusters: [
+              { store: "trading-postgres", clusterName: CLUSTER, instances: 3, backupMaxAgeHours: 26 },
+            ],
+            monitorLabels,
+          },
+          onCluster(),
+        ),
     );
     const [monitor] = byType(r, "kubernetes:monitoring.coreos.com/v1:PodMonitor");
     const spec = reveal(monitor!.inputs.spec) as {
@@ -339,12 +343,16 @@ describe("DataStoreMonitoring", () => {
     expect(
       thrownMessage(
         () =>
-          new DataStoreMonitoring("m", {
-            namespace: NS,
-            platform: "trading",
-            postgresClusters: [{ store: "s", clusterName: "c", instances: 0, backupMaxAgeHours: 0 }],
-            monitorLabels: {},
-          }),
+          new DataStoreMonitoring(
+            "m",
+            {
+              namespace: NS,
+              platform: "trading",
+              postgresClusters: [{ store: "s", clusterName: "c", instances: 0, backupMaxAgeHours: 0 }],
+              monitorLabels: {},
+            },
+            STAND_IN_KUBERNETES,
+          ),
       ),
     ).toBe(
       argsErrorMessage("DataStoreMonitoring", "m", [

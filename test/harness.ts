@@ -11,6 +11,7 @@
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
@@ -199,6 +200,49 @@ export function reveal(v: unknown): unknown {
 }
 
 let running = false;
+let runKubernetesProvider: k8s.Provider | undefined;
+
+/** Logical name of the Kubernetes provider `kubernetesProvider()` registers in a run. */
+export const TEST_KUBERNETES_PROVIDER = "test-k8s";
+
+/**
+ * The run's explicit Kubernetes provider, registered on first use (one per run). Components never
+ * fall back to the ambient default provider: a test that constructs one passes this (`onCluster()`).
+ */
+export function kubernetesProvider(): k8s.Provider {
+  if (!running)
+    throw new Error(
+      "kubernetesProvider(): only inside runProgram; a constructor expected to reject its args outside a run takes STAND_IN_KUBERNETES",
+    );
+  runKubernetesProvider ??= new k8s.Provider(TEST_KUBERNETES_PROVIDER, { kubeconfig: "{}" });
+  return runKubernetesProvider;
+}
+
+/** Resource options on the run's Kubernetes provider (`{ provider }`), with `opts` over them. */
+export function onCluster(opts: pulumi.ComponentResourceOptions = {}): pulumi.ComponentResourceOptions {
+  return { provider: kubernetesProvider(), ...opts };
+}
+
+/**
+ * Options with a stand-in Kubernetes provider that is never registered: for constructing a component
+ * that a test expects to reject its args, outside a run (a real provider exists only inside
+ * `runProgram`). It passes the provider check and nothing else; registering with it fails loudly.
+ */
+export const STAND_IN_KUBERNETES: pulumi.ComponentResourceOptions = {
+  provider: Object.defineProperties(
+    {},
+    {
+      getPackage: { value: () => "kubernetes" },
+      urn: {
+        get() {
+          throw new Error(
+            "STAND_IN_KUBERNETES was used to register a resource: use onCluster() in runProgram",
+          );
+        },
+      },
+    },
+  ) as k8s.Provider,
+};
 
 /**
  * Runs `program` under mocks and returns what it registered. The Pulumi runtime is process-global,
@@ -207,6 +251,7 @@ let running = false;
 export async function runProgram(program: () => unknown, options: RunOptions = {}): Promise<RunResult> {
   if (running) throw new Error("runProgram: another program is running in this process; await it first");
   running = true;
+  runKubernetesProvider = undefined;
   const project = options.project ?? PROJECT_NAME;
   const stack = options.stack ?? "test";
   const warnings: string[] = [];
@@ -281,6 +326,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   } finally {
     Error.stackTraceLimit = originalStackLimit;
     (pulumi.log as { warn: typeof originalWarn }).warn = originalWarn;
+    runKubernetesProvider = undefined;
     running = false;
   }
 }

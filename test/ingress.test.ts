@@ -6,7 +6,16 @@
  */
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
-import { byType, reveal, runProgram, runStack, type RecordedResource, type RunResult } from "./harness";
+import {
+  byType,
+  onCluster,
+  reveal,
+  runProgram,
+  runStack,
+  STAND_IN_KUBERNETES,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 import {
   IngressGateway,
   NLB_SERVICE_ANNOTATIONS,
@@ -522,7 +531,7 @@ describe("rateLimitRule (window conversion, never more permissive than asked)", 
 
 describe("IngressGateway arg errors", () => {
   const bad = (args: Partial<IngressGatewayArgs>) => () =>
-    new IngressGateway("edge", { ...PRODUCTION, ...args });
+    new IngressGateway("edge", { ...PRODUCTION, ...args }, STAND_IN_KUBERNETES);
 
   it("rejects ACME without an e-mail, wildcards with HTTP-01, and ACME fields on a self-signed issuer", () => {
     expect(bad({ tls: { issuer: "acme" } })).toThrow(ComponentArgsError);
@@ -561,7 +570,7 @@ describe("IngressGateway arg errors", () => {
   it("rejects bad routes: exempt prefixes outside the routed ones, duplicates, gRPC paths, rate limits without the limiter", async () => {
     const messages: string[] = [];
     await runProgram(() => {
-      const gw = new IngressGateway("edge", { ...PRODUCTION, rateLimiting: false });
+      const gw = new IngressGateway("edge", { ...PRODUCTION, rateLimiting: false }, onCluster());
       const attempt = (service: string, args: GatewayRouteArgs) => {
         try {
           gw.addRoutes(service, args);
@@ -591,10 +600,14 @@ describe("IngressGateway hostnames", () => {
   it("routes answer on their own hostname; one the certificate lacks, or a hostname+path another service holds, is rejected", async () => {
     const messages: string[] = [];
     const run = await runProgram(() => {
-      const gw = new IngressGateway("edge", {
-        ...PRODUCTION,
-        additionalHostnames: ["fintech.platform.example.com", "trading.platform.example.com"],
-      });
+      const gw = new IngressGateway(
+        "edge",
+        {
+          ...PRODUCTION,
+          additionalHostnames: ["fintech.platform.example.com", "trading.platform.example.com"],
+        },
+        onCluster(),
+      );
       gw.addRoutes("backend-api", {
         namespace: "fintech",
         port: 3000,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { runProgram, type RecordedResource, type RunResult } from "./harness";
+import { onCluster, runProgram, STAND_IN_KUBERNETES, type RecordedResource, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
 import { MicroService, singletonAnnotation, type MicroServiceArgs } from "../components/MicroService";
 import { PlatformNamespace } from "../components/PlatformNamespace";
@@ -90,7 +90,7 @@ async function render(
   name = "backend-api",
 ): Promise<RunResult> {
   return runProgram(() => {
-    const opts = setup?.() ?? {};
+    const opts = onCluster(setup?.());
     const ms = new MicroService(name, args, opts);
     return {
       serviceName: ms.serviceName,
@@ -127,7 +127,7 @@ const kubernetesObjects = (run: RunResult) =>
 /** The message a MicroService with these args is rejected with (fails the test if it is accepted). */
 function rejection(args: MicroServiceArgs, name = "backend-api"): string {
   try {
-    new MicroService(name, args);
+    new MicroService(name, args, STAND_IN_KUBERNETES);
   } catch (error) {
     expect(error).toBeInstanceOf(ComponentArgsError);
     return (error as Error).message;
@@ -576,6 +576,7 @@ describe("MicroService configuration and secrets", () => {
       new MicroService(
         "backend-api",
         backendApi({ secretEnv: { JWT_SECRET: { secretName: secret.metadata.name, key: "value" } } }),
+        onCluster(),
       );
     });
     const secretUrn = only(withOutput, T.secret).urn;
@@ -801,8 +802,9 @@ describe("MicroService ordering contract", () => {
       const risk = new MicroService(
         "python-risk-engine",
         backendApi({ port: 8000, calls: [], callers: [], migration: undefined, secretEnv: {} }),
+        onCluster(),
       );
-      new MicroService("backend-api", backendApi({ calls: [] }), { dependsOn: risk });
+      new MicroService("backend-api", backendApi({ calls: [] }), onCluster({ dependsOn: risk }));
     });
     const riskDeployment = only(run, T.deployment, "python-risk-engine-deploy");
     expect(only(run, T.deployment, "backend-api-deploy").dependencies).toContain(riskDeployment.urn);
@@ -812,9 +814,9 @@ describe("MicroService ordering contract", () => {
 
   it("makes every child wait for the namespace when given PlatformNamespace.name", async () => {
     const run = await runProgram(() => {
-      const ns = new PlatformNamespace("fintech", { platform: "fintech", stage: "staging" });
+      const ns = new PlatformNamespace("fintech", { platform: "fintech", stage: "staging" }, onCluster());
       // No calls: their admissions live in the callees' namespaces, which they wait for instead.
-      new MicroService("backend-api", backendApi({ namespace: ns.name, calls: [] }));
+      new MicroService("backend-api", backendApi({ namespace: ns.name, calls: [] }), onCluster());
     });
     const namespaceUrn = only(run, T.namespace).urn;
     const children = kubernetesObjects(run).filter((r) => r.parent === only(run, T.component).urn);
@@ -1019,7 +1021,7 @@ describe("MicroService rejects bad args with every problem listed", () => {
 
   it("fails the program run, not just the constructor", async () => {
     const attempt = runProgram(
-      () => new MicroService("backend-api", backendApi({ image: "ghcr.io/acme/api:latest" })),
+      () => new MicroService("backend-api", backendApi({ image: "ghcr.io/acme/api:latest" }), onCluster()),
     );
     await expect(attempt).rejects.toThrow('image "ghcr.io/acme/api:latest" is not reproducible');
   });

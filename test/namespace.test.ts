@@ -4,7 +4,7 @@
  * exact message of every rejected argument.
  */
 import { describe, expect, it } from "vitest";
-import { runProgram, type RecordedResource, type RunResult } from "./harness";
+import { onCluster, runProgram, STAND_IN_KUBERNETES, type RecordedResource, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
 import { PlatformNamespace, type PlatformNamespaceArgs } from "../components/PlatformNamespace";
 import { ComponentArgsError } from "../components/lib";
@@ -18,7 +18,7 @@ const T = {
 
 async function render(args: PlatformNamespaceArgs, name = "fintech"): Promise<RunResult> {
   return runProgram(() => {
-    const ns = new PlatformNamespace(name, args);
+    const ns = new PlatformNamespace(name, args, onCluster());
     return { name: ns.name };
   });
 }
@@ -29,6 +29,9 @@ function only(run: RunResult, type: string, name?: string): RecordedResource {
     throw new Error(`expected one ${type}${name ? ` ${name}` : ""}, found ${found.length}`);
   return found[0]!;
 }
+/** The Kubernetes objects of a run (not the run's provider). */
+const kubernetesObjects = (run: RunResult) =>
+  run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 const spec = (r: RecordedResource) => r.inputs.spec as Record<string, unknown>;
 const labels = (r: RecordedResource) => (r.inputs.metadata as { labels: Record<string, string> }).labels;
 const hard = (run: RunResult) => (spec(only(run, T.quota)) as { hard: Record<string, string> }).hard;
@@ -60,7 +63,7 @@ describe("PlatformNamespace", () => {
     const run = await render({ name: "shop" }, "ecommerce-namespace");
     expect(only(run, T.namespace).inputs.metadata).toMatchObject({ name: "shop" });
     expect(labels(only(run, T.namespace))["pod-security.kubernetes.io/enforce-version"]).toBe("latest");
-    for (const r of run.resources.filter((x) => x.type !== T.namespace && x.custom))
+    for (const r of kubernetesObjects(run).filter((x) => x.type !== T.namespace))
       expect(r.inputs.metadata).toMatchObject({ namespace: "shop" });
     expect(run.outputs.name).toBe("shop");
   });
@@ -160,7 +163,7 @@ describe("PlatformNamespace", () => {
   it("creates every namespaced object after the Namespace and labels it", async () => {
     const run = await render({ platform: "fintech", stage: "staging" });
     const ns = only(run, T.namespace);
-    const others = run.resources.filter((r) => r.custom && r.type !== T.namespace);
+    const others = kubernetesObjects(run).filter((r) => r.type !== T.namespace);
     expect(others.map((r) => r.type).sort()).toEqual(
       [T.limitRange, T.networkPolicy, T.networkPolicy, T.quota].sort(),
     );
@@ -182,7 +185,7 @@ describe("PlatformNamespace", () => {
 
   it("renders objects that validate against the Kubernetes API schema", async () => {
     const run = await render({ platform: "trading", stage: "local" });
-    const objects = run.resources.filter((r) => r.custom);
+    const objects = kubernetesObjects(run);
     expect(objects).toHaveLength(5);
     for (const r of objects) await validateKubernetesObject(r.inputs);
   });
@@ -191,7 +194,7 @@ describe("PlatformNamespace", () => {
 describe("PlatformNamespace rejects bad args with every problem listed", () => {
   const rejection = (args: PlatformNamespaceArgs, name = "fintech"): string => {
     try {
-      new PlatformNamespace(name, args);
+      new PlatformNamespace(name, args, STAND_IN_KUBERNETES);
     } catch (error) {
       expect(error).toBeInstanceOf(ComponentArgsError);
       return (error as Error).message;

@@ -20,7 +20,15 @@ import {
   type MonitorServiceArgs,
   type ObservabilityStackArgs,
 } from "../components/ObservabilityStack";
-import { byName, byType, reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import {
+  byName,
+  byType,
+  onCluster,
+  reveal,
+  runProgram,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 import {
   dashboardProblems,
   dashboardQueries,
@@ -545,7 +553,7 @@ describe("rejected arguments", () => {
   const construct =
     (args: Partial<ObservabilityStackArgs>, name = "observability") =>
     () =>
-      new ObservabilityStack(name, { ...BASE, ...args });
+      new ObservabilityStack(name, { ...BASE, ...args }, onCluster());
 
   it("lists every problem of the stack's args at once", async () => {
     let error: unknown;
@@ -608,7 +616,11 @@ describe("rejected arguments", () => {
   it("rejects a service Prometheus would not read, a duplicate, unknown selector keys and unregistered overview services", async () => {
     const messages: string[] = [];
     await runProgram(() => {
-      const stack = new ObservabilityStack("observability", { ...BASE, monitoredNamespaces: ["ecommerce"] });
+      const stack = new ObservabilityStack(
+        "observability",
+        { ...BASE, monitoredNamespaces: ["ecommerce"] },
+        onCluster(),
+      );
       const attempt = (f: () => unknown) => {
         try {
           f();

@@ -18,7 +18,7 @@ import {
   IngressGateway,
 } from "../components";
 import { PLATFORM_LABEL_DOMAIN } from "../config/label-domain";
-import { REPO_ROOT, reveal, runProgram, type RunResult } from "./harness";
+import { REPO_ROOT, reveal, runProgram, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 
 interface PackageJson {
   name: string;
@@ -220,7 +220,7 @@ describe("no value of the platform's own stacks in a consumer's objects", () => 
   });
 
   it("a labelDomain that cannot prefix a label key is an error naming the component and the arg", () => {
-    expect(() => new PlatformNamespace("team", { labelDomain: "Acme Corp" }, {})).toThrow(
+    expect(() => new PlatformNamespace("team", { labelDomain: "Acme Corp" }, STAND_IN_KUBERNETES)).toThrow(
       'PlatformNamespace "team": invalid arguments (1):\n  - labelDomain: expected a DNS subdomain such as "platform.acme.io", found "Acme Corp"',
     );
   });

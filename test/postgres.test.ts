@@ -6,7 +6,14 @@ import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { POSTGRES_CA_FILE } from "../components/cloudnativepg";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
-import { byName, byType, reveal, type RecordedResource, type RunResult } from "./harness";
+import {
+  byName,
+  byType,
+  reveal,
+  STAND_IN_KUBERNETES,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 import {
   SHARED_ARG_CASES,
   argsErrorMessage,
@@ -617,7 +624,12 @@ describe("ManagedPostgres, bad input", () => {
     name = "pg",
   ) =>
     thrownMessage(
-      () => new ManagedPostgres(name, typeof args === "function" ? args(base) : { ...base, ...args }),
+      () =>
+        new ManagedPostgres(
+          name,
+          typeof args === "function" ? args(base) : { ...base, ...args },
+          STAND_IN_KUBERNETES,
+        ),
     );
   const expected = (...problems: string[]) => argsErrorMessage("ManagedPostgres", "pg", problems);
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { RedisCache, type RedisCacheArgs } from "../components/RedisCache";
-import { byName, byType, reveal, type RunResult } from "./harness";
+import { byName, byType, reveal, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 import {
   SHARED_ARG_CASES,
   argsErrorMessage,
@@ -405,7 +405,7 @@ describe("RedisCache, aws backend", () => {
 describe("RedisCache, bad input", () => {
   const base: RedisCacheArgs = { backend: "aws", namespace: "fintech", consumers, aws: awsNetwork };
   const message = (args: Partial<RedisCacheArgs>) =>
-    thrownMessage(() => new RedisCache("cache", { ...base, ...args }));
+    thrownMessage(() => new RedisCache("cache", { ...base, ...args }, STAND_IN_KUBERNETES));
   const expected = (...problems: string[]) => argsErrorMessage("RedisCache", "cache", problems);
 
   it.each([

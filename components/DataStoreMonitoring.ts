@@ -26,6 +26,7 @@ import {
 import {
   childName,
   ComponentArgsError,
+  requireProvider,
   splitDependsOn,
   standardLabels,
   typeToken,
@@ -54,6 +55,7 @@ export class DataStoreMonitoring extends pulumi.ComponentResource {
   public readonly alertNames: string[];
 
   constructor(name: string, args: DataStoreMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("DataStoreMonitoring", name, opts, "kubernetes");
     const problems = dataStoreMonitoringProblems(args);
     if (problems.length > 0) throw new ComponentArgsError("DataStoreMonitoring", name, problems);
     const { options, dependsOn } = splitDependsOn(opts);

@@ -42,6 +42,7 @@ import {
   labelDomainProblem,
   platformLabelKey,
   podSecurityExemptionAnnotation,
+  requireProvider,
   secretKeyFile,
   stableHash,
   URL_SAFE_PASSWORD,
@@ -271,6 +272,7 @@ export class IngressGateway extends pulumi.ComponentResource {
   private readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("IngressGateway", name, opts, "kubernetes");
     // Every problem is reported before anything (even this component) is registered.
     const spec = normalize(name, args);
     // `opts.dependsOn` (e.g. the AWS Load Balancer Controller that must serve the proxy's NLB) holds

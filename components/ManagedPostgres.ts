@@ -85,6 +85,7 @@ import {
 import {
   ComponentArgsError,
   childName,
+  requireProvider,
   secretKeyFile,
   splitDependsOn,
   stableHash,
@@ -375,6 +376,7 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: ManagedPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("ManagedPostgres", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);

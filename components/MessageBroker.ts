@@ -55,6 +55,7 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
+  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -161,6 +162,7 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("MessageBroker", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);

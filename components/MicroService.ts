@@ -34,6 +34,7 @@ import {
   labelDomainProblem,
   labelValue,
   podPeer,
+  requireProvider,
   resourceProblems,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
@@ -359,6 +360,7 @@ export class MicroService extends pulumi.ComponentResource {
   public readonly migrationJob?: k8s.batch.v1.Job;
 
   constructor(name: string, args: MicroServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("MicroService", name, opts, "kubernetes");
     const { options, dependsOn } = splitDependsOn(opts);
     const problems = microServiceProblems(name, args);
     if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);

@@ -23,6 +23,7 @@ import {
   labelDomainProblem,
   memoryBytes,
   podSecurityExemptionAnnotation,
+  requireProvider,
   resourceProblems,
   standardLabels,
   statefulOptions,
@@ -177,6 +178,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("ObservabilityStack", name, opts, "kubernetes");
     const problems = observabilityStackProblems(name, args);
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", name, problems);
     super(typeToken("ObservabilityStack"), name, {}, opts);

@@ -19,6 +19,7 @@ import {
   chartRef,
   childName,
   ComponentArgsError,
+  requireProvider,
   splitDependsOn,
   typeToken,
   withDependsOn,
@@ -50,6 +51,7 @@ export class PostgresOperator extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: PostgresOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("PostgresOperator", name, opts, "kubernetes");
     const replicas = args.replicas ?? 2;
     const problems = chartProblems("chart", args.chart, "leave the PostgresOperator out");
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)

@@ -60,6 +60,7 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
+  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -196,6 +197,7 @@ export class RedisCache extends pulumi.ComponentResource implements DataServiceF
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("RedisCache", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
     const { options, dependsOn } = splitDependsOn(opts);

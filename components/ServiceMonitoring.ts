@@ -14,6 +14,7 @@ import {
   childName,
   ComponentArgsError,
   LABEL,
+  requireProvider,
   resourceProblems,
   splitDependsOn,
   standardLabels,
@@ -81,6 +82,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
   public readonly target: MonitoredService;
 
   constructor(name: string, args: ServiceMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    requireProvider("ServiceMonitoring", name, opts, "kubernetes");
     const problems = serviceMonitoringProblems(args);
     if (problems.length > 0) throw new ComponentArgsError("ServiceMonitoring", name, problems);
     // The component is not held back itself: its children wait for `dependsOn` (the stack's CRDs).

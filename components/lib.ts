@@ -264,6 +264,71 @@ export class ComponentArgsError extends Error {
   }
 }
 
+/** Packages a component can require an explicit provider of. */
+export type ProviderPackage = "kubernetes" | "aws";
+
+const PROVIDER_PACKAGE_TITLES: Record<ProviderPackage, string> = { kubernetes: "Kubernetes", aws: "AWS" };
+
+/** The package a provider resource is for (`kubernetes`, `aws`), or undefined for anything else. */
+function providerPackage(provider: unknown): string | undefined {
+  // `getPackage()` is internal to the SDK (not in its declarations) but present on every ProviderResource.
+  const getPackage = (provider as { getPackage?: unknown } | null | undefined)?.getPackage;
+  return typeof getPackage === "function" ? String(getPackage.call(provider)) : undefined;
+}
+
+/**
+ * The `pkg` provider that a child created with `{ parent: component }` gets when the component is
+ * constructed with `opts`, resolved as the Pulumi SDK's `Resource` constructor resolves it:
+ * `opts.provider` if it is for `pkg`, else `opts.providers` (a map by its key, an array by each
+ * provider's package, the last one winning), else what `opts.parent` holds (its own providers and
+ * those it inherited). `provider` undefined means the children would use the ambient default provider.
+ */
+function inheritedProvider(
+  opts: pulumi.ComponentResourceOptions | undefined,
+  pkg: ProviderPackage,
+): { provider: unknown; from?: string } {
+  if (opts?.provider && providerPackage(opts.provider) === pkg) return { provider: opts.provider };
+  const providers = opts?.providers;
+  if (Array.isArray(providers)) {
+    const matching = providers.filter((p) => providerPackage(p) === pkg);
+    if (matching.length > 0) return { provider: matching[matching.length - 1] };
+  } else if (providers && Object.prototype.hasOwnProperty.call(providers, pkg)) {
+    // The SDK takes a map's entry by its key, whatever it holds (`{ kubernetes: undefined }` included).
+    return { provider: providers[pkg], from: `providers.${pkg}` };
+  }
+  return { provider: opts?.parent?.getProvider(`${pkg}::`), from: `the parent's ${pkg} provider` };
+}
+
+/**
+ * Throws a `ComponentArgsError` unless a component constructed with `opts` hands its children an
+ * explicit `pkg` provider: `{ provider }`, `{ providers: { kubernetes } }`, `{ providers: [...] }`,
+ * or one inherited from `{ parent }`. Called first in the constructor of every component that creates
+ * objects of `pkg`, so a missing provider registers nothing: components never fall back to the
+ * ambient default provider (for Kubernetes, whatever cluster the current kubeconfig context names).
+ */
+export function requireProvider(
+  component: string,
+  name: string,
+  opts: pulumi.ComponentResourceOptions | undefined,
+  pkg: ProviderPackage,
+): void {
+  const { provider, from } = inheritedProvider(opts, pkg);
+  const found = providerPackage(provider);
+  if (found === pkg) return;
+  const given = providerPackage(opts?.provider);
+  const why =
+    provider !== undefined
+      ? ` (${from} is ${found ? `a provider for "${found}"` : "not a provider resource"})`
+      : from === `providers.${pkg}`
+        ? ` (${from} is undefined)`
+        : given !== undefined
+          ? ` (the provider given is for "${given}")`
+          : "";
+  throw new ComponentArgsError(component, name, [
+    `no ${PROVIDER_PACKAGE_TITLES[pkg]} provider${why}: pass { provider } or { providers: { ${pkg} } } (components never fall back to the ambient default provider)`,
+  ]);
+}
+
 /** Egress to the cluster DNS (kube-dns / CoreDNS) on 53/UDP and 53/TCP. */
 export function dnsEgressRule(): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
   return {

@@ -5,7 +5,7 @@
  * which flows the policies allow, and the recorded dependencies say what starts after what.
  */
 import { describe, expect, it } from "vitest";
-import { runProgram, type RecordedResource, type RunResult } from "./harness";
+import { onCluster, runProgram, type RecordedResource, type RunResult } from "./harness";
 import { MicroService, type MicroServiceArgs } from "../components/MicroService";
 import { ManagedPostgres } from "../components/ManagedPostgres";
 import { RedisCache } from "../components/RedisCache";
@@ -38,19 +38,27 @@ const service = (
  */
 function shop(overrides: { ordersUses?: "typo" } = {}): () => void {
   return () => {
-    const shopNs = new PlatformNamespace("shop", { platform: "shop" });
-    const financeNs = new PlatformNamespace("finance", { platform: "finance" });
-    const db = new ManagedPostgres("shop-pg", {
-      backend: "inCluster",
-      namespace: "shop",
-      consumers: [{ service: "orders", namespace: "shop", database: "orders_db" }],
-    });
-    const cache = new RedisCache("shop-cache", {
-      backend: "inCluster",
-      namespace: "shop",
-      consumers: [{ service: "orders", namespace: "shop" }],
-    });
-    const ledger = new MicroService("ledger", service(financeNs.name, 7000));
+    const shopNs = new PlatformNamespace("shop", { platform: "shop" }, onCluster());
+    const financeNs = new PlatformNamespace("finance", { platform: "finance" }, onCluster());
+    const db = new ManagedPostgres(
+      "shop-pg",
+      {
+        backend: "inCluster",
+        namespace: "shop",
+        consumers: [{ service: "orders", namespace: "shop", database: "orders_db" }],
+      },
+      onCluster(),
+    );
+    const cache = new RedisCache(
+      "shop-cache",
+      {
+        backend: "inCluster",
+        namespace: "shop",
+        consumers: [{ service: "orders", namespace: "shop" }],
+      },
+      onCluster(),
+    );
+    const ledger = new MicroService("ledger", service(financeNs.name, 7000), onCluster());
     const orders = new MicroService(
       overrides.ordersUses === "typo" ? "order" : "orders",
       service(shopNs.name, 8080, {
@@ -58,6 +66,7 @@ function shop(overrides: { ordersUses?: "typo" } = {}): () => void {
         uses: [db, cache],
         migration: { command: ["migrate"] },
       }),
+      onCluster(),
     );
     new MicroService(
       "web",
@@ -68,8 +77,9 @@ function shop(overrides: { ordersUses?: "typo" } = {}): () => void {
         ],
         migration: { command: ["migrate"] },
       }),
+      onCluster(),
     );
-    new MicroService("reports", service(shopNs.name, 3100));
+    new MicroService("reports", service(shopNs.name, 3100), onCluster());
   };
 }
 
@@ -197,6 +207,7 @@ describe("MicroService relations, stated once", () => {
             },
           ],
         }),
+        onCluster(),
       );
     });
     const config = byName(run, "kubernetes:core/v1:ConfigMap", "web-env").inputs as {

@@ -26,7 +26,7 @@ import {
 import {
   childName,
   ComponentArgsError,
-  requireProvider,
+  providerProblems,
   splitDependsOn,
   standardLabels,
   typeToken,
@@ -55,8 +55,7 @@ export class DataStoreMonitoring extends pulumi.ComponentResource {
   public readonly alertNames: string[];
 
   constructor(name: string, args: DataStoreMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("DataStoreMonitoring", name, opts, "kubernetes");
-    const problems = dataStoreMonitoringProblems(args);
+    const problems = [...providerProblems(opts, "kubernetes"), ...dataStoreMonitoringProblems(args)];
     if (problems.length > 0) throw new ComponentArgsError("DataStoreMonitoring", name, problems);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("DataStoreMonitoring"), name, {}, options);

@@ -42,7 +42,7 @@ import {
   labelDomainProblem,
   platformLabelKey,
   podSecurityExemptionAnnotation,
-  requireProvider,
+  providerProblems,
   secretKeyFile,
   stableHash,
   URL_SAFE_PASSWORD,
@@ -272,9 +272,8 @@ export class IngressGateway extends pulumi.ComponentResource {
   private readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: IngressGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("IngressGateway", name, opts, "kubernetes");
     // Every problem is reported before anything (even this component) is registered.
-    const spec = normalize(name, args);
+    const spec = normalize(name, args, providerProblems(opts, "kubernetes"));
     // `opts.dependsOn` (e.g. the AWS Load Balancer Controller that must serve the proxy's NLB) holds
     // back what makes the proxy Service exist: Envoy Gateway, the EnvoyProxy and the Gateway. The
     // controllers' namespaces, cert-manager and the issuers do not wait for it.
@@ -387,8 +386,8 @@ interface GatewaySpec {
 }
 
 /** Checks every arg (throws ComponentArgsError listing every problem), then applies the defaults. */
-function normalize(name: string, args: IngressGatewayArgs): GatewaySpec {
-  const problems = gatewayArgProblems(name, args);
+function normalize(name: string, args: IngressGatewayArgs, optionProblems: string[]): GatewaySpec {
+  const problems = [...optionProblems, ...gatewayArgProblems(name, args)];
   if (problems.length > 0) throw new ComponentArgsError("IngressGateway", name, problems);
   const namespace = args.namespace ?? "envoy-gateway-system";
   const redisName = `${name}-ratelimit-redis`;

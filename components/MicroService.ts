@@ -34,7 +34,7 @@ import {
   labelDomainProblem,
   labelValue,
   podPeer,
-  requireProvider,
+  providerProblems,
   resourceProblems,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
@@ -360,9 +360,8 @@ export class MicroService extends pulumi.ComponentResource {
   public readonly migrationJob?: k8s.batch.v1.Job;
 
   constructor(name: string, args: MicroServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("MicroService", name, opts, "kubernetes");
     const { options, dependsOn } = splitDependsOn(opts);
-    const problems = microServiceProblems(name, args);
+    const problems = [...providerProblems(opts, "kubernetes"), ...microServiceProblems(name, args)];
     if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);
     super(typeToken("MicroService"), name, {}, options);
 

@@ -23,7 +23,7 @@ import {
   labelDomainProblem,
   memoryBytes,
   podSecurityExemptionAnnotation,
-  requireProvider,
+  providerProblems,
   resourceProblems,
   standardLabels,
   statefulOptions,
@@ -178,8 +178,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("ObservabilityStack", name, opts, "kubernetes");
-    const problems = observabilityStackProblems(name, args);
+    const problems = [...providerProblems(opts, "kubernetes"), ...observabilityStackProblems(name, args)];
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", name, problems);
     super(typeToken("ObservabilityStack"), name, {}, opts);
 

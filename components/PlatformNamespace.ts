@@ -13,7 +13,7 @@ import {
   dnsEgressRule,
   labelDomainProblem,
   memoryBytes,
-  requireProvider,
+  providerProblems,
   resourceProblems,
   standardLabels,
   statefulOptions,
@@ -117,8 +117,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
   public readonly allowDns: k8s.networking.v1.NetworkPolicy;
 
   constructor(name: string, args: PlatformNamespaceArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("PlatformNamespace", name, opts, "kubernetes");
-    const problems = platformNamespaceProblems(name, args);
+    const problems = [...providerProblems(opts, "kubernetes"), ...platformNamespaceProblems(name, args)];
     if (problems.length > 0) throw new ComponentArgsError("PlatformNamespace", name, problems);
     super(typeToken("PlatformNamespace"), name, {}, opts);
 

@@ -19,7 +19,7 @@ import {
   chartRef,
   childName,
   ComponentArgsError,
-  requireProvider,
+  providerProblems,
   splitDependsOn,
   typeToken,
   withDependsOn,
@@ -51,9 +51,11 @@ export class PostgresOperator extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
 
   constructor(name: string, args: PostgresOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("PostgresOperator", name, opts, "kubernetes");
     const replicas = args.replicas ?? 2;
-    const problems = chartProblems("chart", args.chart, "leave the PostgresOperator out");
+    const problems = [
+      ...providerProblems(opts, "kubernetes"),
+      ...chartProblems("chart", args.chart, "leave the PostgresOperator out"),
+    ];
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
       problems.push(`replicas: expected a whole number from 1 to 5, found ${replicas}`);
     if (problems.length > 0) throw new ComponentArgsError("PostgresOperator", name, problems);

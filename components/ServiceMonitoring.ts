@@ -14,7 +14,7 @@ import {
   childName,
   ComponentArgsError,
   LABEL,
-  requireProvider,
+  providerProblems,
   resourceProblems,
   splitDependsOn,
   standardLabels,
@@ -82,8 +82,7 @@ export class ServiceMonitoring extends pulumi.ComponentResource {
   public readonly target: MonitoredService;
 
   constructor(name: string, args: ServiceMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("ServiceMonitoring", name, opts, "kubernetes");
-    const problems = serviceMonitoringProblems(args);
+    const problems = [...providerProblems(opts, "kubernetes"), ...serviceMonitoringProblems(args)];
     if (problems.length > 0) throw new ComponentArgsError("ServiceMonitoring", name, problems);
     // The component is not held back itself: its children wait for `dependsOn` (the stack's CRDs).
     const { options, dependsOn } = splitDependsOn(opts);

@@ -300,6 +300,32 @@ function inheritedProvider(
 }
 
 /**
+ * The problem, if any, with how a component gets its `pkg` provider: none found among `opts.provider`,
+ * `opts.providers` and what `opts.parent` passes down (the order the SDK resolves them in). A list,
+ * so a component reports it together with its args' problems, all at once.
+ */
+export function providerProblems(
+  opts: pulumi.ComponentResourceOptions | undefined,
+  pkg: ProviderPackage,
+): string[] {
+  const { provider, from } = inheritedProvider(opts, pkg);
+  const found = providerPackage(provider);
+  if (found === pkg) return [];
+  const given = providerPackage(opts?.provider);
+  const why =
+    provider !== undefined
+      ? ` (${from} is ${found ? `a provider for "${found}"` : "not a provider resource"})`
+      : from === `providers.${pkg}`
+        ? ` (${from} is undefined)`
+        : given !== undefined
+          ? ` (the provider given is for "${given}")`
+          : "";
+  return [
+    `no ${PROVIDER_PACKAGE_TITLES[pkg]} provider${why}: pass { provider } or { providers: { ${pkg} } } (components never fall back to the ambient default provider)`,
+  ];
+}
+
+/**
  * Throws a `ComponentArgsError` unless a component constructed with `opts` hands its children an
  * explicit `pkg` provider: `{ provider }`, `{ providers: { kubernetes } }`, `{ providers: [...] }`,
  * or one inherited from `{ parent }`. Called first in the constructor of every component that creates
@@ -312,21 +338,8 @@ export function requireProvider(
   opts: pulumi.ComponentResourceOptions | undefined,
   pkg: ProviderPackage,
 ): void {
-  const { provider, from } = inheritedProvider(opts, pkg);
-  const found = providerPackage(provider);
-  if (found === pkg) return;
-  const given = providerPackage(opts?.provider);
-  const why =
-    provider !== undefined
-      ? ` (${from} is ${found ? `a provider for "${found}"` : "not a provider resource"})`
-      : from === `providers.${pkg}`
-        ? ` (${from} is undefined)`
-        : given !== undefined
-          ? ` (the provider given is for "${given}")`
-          : "";
-  throw new ComponentArgsError(component, name, [
-    `no ${PROVIDER_PACKAGE_TITLES[pkg]} provider${why}: pass { provider } or { providers: { ${pkg} } } (components never fall back to the ambient default provider)`,
-  ]);
+  const problems = providerProblems(opts, pkg);
+  if (problems.length > 0) throw new ComponentArgsError(component, name, problems);
 }
 
 /** Egress to the cluster DNS (kube-dns / CoreDNS) on 53/UDP and 53/TCP. */

@@ -219,6 +219,27 @@ describe("a component that creates Kubernetes objects requires a Kubernetes prov
     },
   );
 
+  it("reports a missing provider together with the args' problems, all at once", async () => {
+    const { error, recorded } = await failedRun(
+      () =>
+        new MicroService("orders", {
+          namespace: "shop",
+          image: "ghcr.io/acme/orders:latest",
+          port: 80,
+          protocol: "http",
+          replicas: { min: 1, max: 1 },
+          resources: RESOURCES,
+        }),
+    );
+    expect(error.message).toBe(
+      'MicroService "orders": invalid arguments (3):\n' +
+        "  - no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)\n" +
+        '  - image "ghcr.io/acme/orders:latest" is not reproducible; pin a version or a digest\n' +
+        "  - port must be a whole number from 1024 to 65535 (the container runs without privileges), found 80",
+    );
+    expect(recorded.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+  });
+
   it.each(KUBERNETES_COMPONENTS)(
     "%s with one puts every Kubernetes object on it",
     async (_component, name, construct) => {

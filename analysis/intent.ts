@@ -145,130 +145,171 @@ const metricsPortOf = (s: ServicePlan): number | undefined =>
 
 /** Intended and must-not flows of a stack, from its settings and catalog plans. */
 export function stackIntent(settings: PlatformSettings, plans: readonly CatalogPlan[]): Intent {
-  const gateway = settings.ingress.enabled;
-  const monitoring = settings.observability.enabled;
-  const knownPods = [
-    COREDNS,
-    ...(gateway ? [ENVOY_PROXY] : []),
-    ...(monitoring ? [PROMETHEUS, GRAFANA] : []),
-  ];
-  const intended: FlowSpec[] = [];
-  const mustNot: MustNotSpec[] = [];
-  const flow = (from: string, to: FlowSpec["to"], port: number, why: string, protocol: Protocol = "TCP") =>
-    intended.push({ from, to, port, protocol, why });
-  const dns = (from: string) => {
-    flow(from, { pod: COREDNS.id }, 53, "DNS", "UDP");
-    flow(from, { pod: COREDNS.id }, 53, "DNS", "TCP");
-  };
-  const appNamespaces = new Set(plans.map((p) => p.namespace));
-  const internet = (host: string): ExternalEndpoint => ({ ip: INTERNET_IP, name: host });
-  const declaredEgress = new Set<string>();
-
+  const intent = new IntentBuilder(settings);
   for (const plan of plans) {
-    const ns = plan.namespace;
-    const id = (instance: string) => `${ns}/${instance}`;
-    const data = plannedDataServices(settings, plan);
-    for (const d of data) {
-      const ports = DATA_PORTS[d.kind][d.backend];
-      const to = dataEndpoint(settings, d);
-      const bootstrap = id(childName(d.name, "bootstrap"));
-      flow(bootstrap, to, ports.bootstrap, `bootstrap of ${d.name}`);
-      dns(bootstrap);
-      if (d.backend === "inCluster") dns(id(d.name));
-      // CloudNativePG instances archive WAL and base backups to S3 (through STS): their declared egress.
-      if (d.kind === "postgres" && d.backend === "inCluster" && settings.database.operator.enabled) {
-        flow(id(d.name), { external: internet("S3 and STS (backups)") }, 443, `${d.name} archives to S3`);
-        declaredEgress.add(id(d.name));
-      }
-      for (const consumer of d.consumers) {
-        flow(id(consumer), to, ports.consumers, `${consumer} uses ${d.name}`);
-        const svc = plan.services.find((s) => s.spec.name === consumer);
-        if (svc?.spec.migration)
-          flow(
-            id(childName(consumer, "migration")),
-            to,
-            ports.consumers,
-            `migration of ${consumer} uses ${d.name}`,
-          );
-      }
-      if (d.backend === "inCluster") {
-        // Nobody outside the catalog's namespace reaches its in-cluster data (and inside, only consumers).
-        const allowedFrom = new Set([
-          bootstrap,
-          ...d.consumers.flatMap((c) => [id(c), id(childName(c, "migration"))]),
-        ]);
-        mustNot.push({
-          to,
-          port: ports.consumers,
-          allowedFrom,
-          sources: (p) => p.namespace !== ns,
-          why: `another catalog's pods must not reach ${d.name}`,
-        });
-        mustNot.push({ to, port: ports.consumers, allowedFrom, why: `only consumers of ${d.name} reach it` });
-      }
+    dataServiceIntent(intent, plan);
+    serviceIntent(intent, plan);
+  }
+  outsideIntent(intent, new Set(plans.map((p) => p.namespace)));
+  return { intended: intent.intended, mustNot: intent.mustNot, knownPods: intent.knownPods };
+}
+
+/** The flows being collected, and the helpers every part of the intent states them with. */
+class IntentBuilder {
+  readonly intended: FlowSpec[] = [];
+  readonly mustNot: MustNotSpec[] = [];
+  readonly knownPods: Pod[];
+  readonly gateway: boolean;
+  readonly monitoring: boolean;
+  /** Pods that declare an external endpoint: the only ones that may leave the cluster. */
+  readonly declaredEgress = new Set<string>();
+
+  constructor(readonly settings: PlatformSettings) {
+    this.gateway = settings.ingress.enabled;
+    this.monitoring = settings.observability.enabled;
+    this.knownPods = [
+      COREDNS,
+      ...(this.gateway ? [ENVOY_PROXY] : []),
+      ...(this.monitoring ? [PROMETHEUS, GRAFANA] : []),
+    ];
+  }
+
+  flow(from: string, to: FlowSpec["to"], port: number, why: string, protocol: Protocol = "TCP"): void {
+    this.intended.push({ from, to, port, protocol, why });
+  }
+
+  dns(from: string): void {
+    this.flow(from, { pod: COREDNS.id }, 53, "DNS", "UDP");
+    this.flow(from, { pod: COREDNS.id }, 53, "DNS", "TCP");
+  }
+}
+
+const internet = (host: string): ExternalEndpoint => ({ ip: INTERNET_IP, name: host });
+
+/** Each data service: its bootstrap, its consumers and their migrations in; nobody else. */
+function dataServiceIntent(intent: IntentBuilder, plan: CatalogPlan): void {
+  const { settings } = intent;
+  const ns = plan.namespace;
+  const id = (instance: string) => `${ns}/${instance}`;
+  for (const d of plannedDataServices(settings, plan)) {
+    const ports = DATA_PORTS[d.kind][d.backend];
+    const to = dataEndpoint(settings, d);
+    const bootstrap = id(childName(d.name, "bootstrap"));
+    intent.flow(bootstrap, to, ports.bootstrap, `bootstrap of ${d.name}`);
+    intent.dns(bootstrap);
+    if (d.backend === "inCluster") intent.dns(id(d.name));
+    // CloudNativePG instances archive WAL and base backups to S3 (through STS): their declared egress.
+    if (d.kind === "postgres" && d.backend === "inCluster" && settings.database.operator.enabled) {
+      intent.flow(
+        id(d.name),
+        { external: internet("S3 and STS (backups)") },
+        443,
+        `${d.name} archives to S3`,
+      );
+      intent.declaredEgress.add(id(d.name));
     }
-
-    for (const svc of plan.services) {
-      const { spec } = svc;
-      const self = id(spec.name);
-      dns(self);
-      if (spec.migration) dns(id(childName(spec.name, "migration")));
-      for (const dep of svc.dependencies)
-        flow(self, { pod: id(dep.name) }, dep.port, `${spec.name} calls ${dep.name}`);
-      for (const e of spec.externalEgress) flow(self, { external: internet(e.host) }, e.port, e.reason);
-      const metricsPort = metricsPortOf(svc);
-      if (spec.expose && gateway)
-        flow(ENVOY_PROXY.id, { pod: self }, spec.port, `public route to ${spec.name}`);
-      if (svc.jwtIssuer && gateway && metricsPort !== undefined)
-        flow(ENVOY_PROXY.id, { pod: self }, metricsPort, `gateway fetches the JWKS of ${spec.name}`);
-      if (monitoring && metricsPort !== undefined)
-        flow(PROMETHEUS.id, { pod: self }, metricsPort, `Prometheus scrapes ${spec.name}`);
-
-      // The service port: declared callers only (and the gateway's proxies for a public service). An
-      // internal service that serves metrics on its service port is scraped there; an entry service
-      // may not (the catalog requires it a separate metrics port: see catalogProblems).
-      const callers = new Set(svc.callers.map(id));
-      if (spec.expose && gateway) callers.add(ENVOY_PROXY.id);
-      if (monitoring && metricsPort === spec.port && !spec.entryPoint && !spec.expose)
-        callers.add(PROMETHEUS.id);
-      mustNot.push({
-        to: { pod: self },
-        port: spec.port,
-        allowedFrom: callers,
-        why: spec.entryPoint
-          ? `only the gateway reaches the API port of entry service ${spec.name}`
-          : `only declared callers reach ${spec.name}`,
+    for (const consumer of d.consumers) {
+      intent.flow(id(consumer), to, ports.consumers, `${consumer} uses ${d.name}`);
+      const svc = plan.services.find((s) => s.spec.name === consumer);
+      if (svc?.spec.migration)
+        intent.flow(
+          id(childName(consumer, "migration")),
+          to,
+          ports.consumers,
+          `migration of ${consumer} uses ${d.name}`,
+        );
+    }
+    if (d.backend === "inCluster") {
+      // Nobody outside the catalog's namespace reaches its in-cluster data (and inside, only consumers).
+      const allowedFrom = new Set([
+        bootstrap,
+        ...d.consumers.flatMap((c) => [id(c), id(childName(c, "migration"))]),
+      ]);
+      intent.mustNot.push({
+        to,
+        port: ports.consumers,
+        allowedFrom,
+        sources: (p) => p.namespace !== ns,
+        why: `another catalog's pods must not reach ${d.name}`,
       });
-      // The metrics port: Prometheus (and the gateway's proxies for the JWKS), nothing else in monitoring.
-      if (metricsPort !== undefined && metricsPort !== spec.port)
-        mustNot.push({
-          to: { pod: self },
-          port: metricsPort,
-          allowedFrom: new Set([PROMETHEUS.id, ...(svc.jwtIssuer && gateway ? [ENVOY_PROXY.id] : [])]),
-          sources: (p) => p.namespace === MONITORING_NAMESPACE,
-          why: `only Prometheus in monitoring scrapes ${spec.name}`,
-        });
-      if (spec.externalEgress.length > 0) declaredEgress.add(self);
+      intent.mustNot.push({
+        to,
+        port: ports.consumers,
+        allowedFrom,
+        why: `only consumers of ${d.name} reach it`,
+      });
     }
   }
-  // Outside the cluster: only services that declare an endpoint (not their Jobs, not data servers),
-  // and nobody to the node's metadata service.
-  mustNot.push({
+}
+
+/** Each service: DNS, its calls, its external endpoints, its route and scrape in; only callers in. */
+function serviceIntent(intent: IntentBuilder, plan: CatalogPlan): void {
+  const { gateway, monitoring } = intent;
+  const id = (instance: string) => `${plan.namespace}/${instance}`;
+  for (const svc of plan.services) {
+    const { spec } = svc;
+    const self = id(spec.name);
+    intent.dns(self);
+    if (spec.migration) intent.dns(id(childName(spec.name, "migration")));
+    for (const dep of svc.dependencies)
+      intent.flow(self, { pod: id(dep.name) }, dep.port, `${spec.name} calls ${dep.name}`);
+    for (const e of spec.externalEgress) intent.flow(self, { external: internet(e.host) }, e.port, e.reason);
+    const metricsPort = metricsPortOf(svc);
+    if (spec.expose && gateway)
+      intent.flow(ENVOY_PROXY.id, { pod: self }, spec.port, `public route to ${spec.name}`);
+    if (svc.jwtIssuer && gateway && metricsPort !== undefined)
+      intent.flow(ENVOY_PROXY.id, { pod: self }, metricsPort, `gateway fetches the JWKS of ${spec.name}`);
+    if (monitoring && metricsPort !== undefined)
+      intent.flow(PROMETHEUS.id, { pod: self }, metricsPort, `Prometheus scrapes ${spec.name}`);
+
+    // The service port: declared callers only (and the gateway's proxies for a public service). An
+    // internal service that serves metrics on its service port is scraped there; an entry service
+    // may not (the catalog requires it a separate metrics port: see catalogProblems).
+    const callers = new Set(svc.callers.map(id));
+    if (spec.expose && gateway) callers.add(ENVOY_PROXY.id);
+    if (monitoring && metricsPort === spec.port && !spec.entryPoint && !spec.expose)
+      callers.add(PROMETHEUS.id);
+    intent.mustNot.push({
+      to: { pod: self },
+      port: spec.port,
+      allowedFrom: callers,
+      why: spec.entryPoint
+        ? `only the gateway reaches the API port of entry service ${spec.name}`
+        : `only declared callers reach ${spec.name}`,
+    });
+    // The metrics port: Prometheus (and the gateway's proxies for the JWKS), nothing else in monitoring.
+    if (metricsPort !== undefined && metricsPort !== spec.port)
+      intent.mustNot.push({
+        to: { pod: self },
+        port: metricsPort,
+        allowedFrom: new Set([PROMETHEUS.id, ...(svc.jwtIssuer && gateway ? [ENVOY_PROXY.id] : [])]),
+        sources: (p) => p.namespace === MONITORING_NAMESPACE,
+        why: `only Prometheus in monitoring scrapes ${spec.name}`,
+      });
+    if (spec.externalEgress.length > 0) intent.declaredEgress.add(self);
+  }
+}
+
+/**
+ * Outside the cluster: only services that declare an endpoint (not their Jobs, not data servers),
+ * and nobody to the node's metadata service.
+ */
+function outsideIntent(intent: IntentBuilder, appNamespaces: ReadonlySet<string>): void {
+  intent.mustNot.push({
     to: { external: internet("the internet") },
     port: 443,
-    allowedFrom: declaredEgress,
+    allowedFrom: intent.declaredEgress,
     sources: (p) => appNamespaces.has(p.namespace),
     why: "only services that declare an external endpoint reach the internet",
   });
   for (const port of [80, 443])
-    mustNot.push({
+    intent.mustNot.push({
       to: { external: METADATA_SERVICE },
       port,
       allowedFrom: new Set(),
       sources: (p) => appNamespaces.has(p.namespace),
       why: "application pods never reach the instance metadata service",
     });
-  return { intended, mustNot, knownPods };
 }
 
 /** What the model says about an intent. Every list empty means the stack is as intended. */

@@ -38,6 +38,7 @@ import {
   credentialsSecret,
   generateCredentials,
   inClusterServer,
+  type GeneratedCredentials,
   labelsFor,
   sharedArgProblems,
   type ChildOptions,
@@ -170,87 +171,19 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
     const labels = labelsFor(name, p.engineVersion, args);
     const child = childOptions(this, dependsOn);
 
-    const passwords = generateCredentials(name, args.consumers, this);
-    const credentials = credentialsSecret(
-      name,
-      args.namespace,
-      labels("message-broker"),
-      credentialsData(passwords, ({ password: admin, ...users }) => ({
-        username: ADMIN_USER,
-        password: admin!,
-        // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
-        "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
-        // Read by curl (--config), so the admin password is not on the bootstrap's command line.
-        curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
-        ...users,
-      })),
-      child,
-    );
-    // In-cluster, RabbitMQ applies the admin's `default_pass` only to an empty node: after replacing it
-    // the bootstrap's rerun fails (loudly, on authentication) until the broker's admin password matches.
-    const revision = credentialsRevision(name, passwords.byKey, this);
-
+    const credentials = brokerCredentials(name, args, labels, this, child);
     const server =
       p.backend === "aws"
-        ? this.amazonMq(name, args, p, passwords.admin, child)
-        : this.statefulSet(name, args, p, credentials, labels, child);
+        ? this.amazonMq(name, args, p, credentials.passwords.admin, child)
+        : this.statefulSet(name, args, p, credentials.secret, labels, child);
     this.host = server.host;
     this.port = pulumi.output(p.amqpPort);
     this.tls = pulumi.output(p.tls);
     this.egressPeer = backendEgressPeer(p.backend, name, args, p.amqpPort);
-
-    this.bootstrap = bootstrapJob(
-      {
-        name,
-        namespace: args.namespace,
-        labels: labels("message-broker-bootstrap", "bootstrap"),
-        // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
-        reach: { ...this.egressPeer, port: p.managementPort },
-        revision: revision.hex,
-        labelDomain: args.labelDomain,
-        job: {
-          uid: CURL_UID,
-          container: {
-            name: "bootstrap",
-            image: p.bootstrapImage,
-            command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
-            env: [
-              { name: "MANAGEMENT_URL", value: server.managementUrl },
-              ...consumerPasswordEnv(credentials, args.consumers),
-            ],
-            volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
-            resources: CLIENT_JOB_RESOURCES,
-          },
-          volumes: [
-            {
-              name: "curlrc",
-              secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] },
-            },
-          ],
-        },
-        after: [server.resource, credentials],
-      },
-      child,
-    );
-
-    this.connectionSecretNames = connectionSecrets(
-      name,
-      args.consumers,
-      labels("message-broker"),
-      (c) =>
-        pulumi.all([server.host, passwords.consumers.get(c.service)!.result]).apply(([host, pw]) => ({
-          // %2F is the default vhost "/".
-          RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
-          host,
-          port: String(p.amqpPort),
-          username: c.service,
-          password: pw,
-          vhost: "/",
-          tls: String(p.tls),
-        })),
-      child,
-      args.labelDomain,
-    );
+    // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
+    const reach = { ...this.egressPeer, port: p.managementPort };
+    this.bootstrap = brokerBootstrap(name, args, p, server, credentials, labels, reach, child);
+    this.connectionSecretNames = brokerConnectionSecrets(name, args, p, server, credentials, labels, child);
 
     this.ready = this.bootstrap;
     this.registerOutputs(contractOutputs(this));
@@ -418,6 +351,127 @@ interface Server {
   /** Base URL of the management HTTP API the bootstrap Job calls. */
   managementUrl: pulumi.Output<string>;
   resource: pulumi.Resource;
+}
+
+/** The generated passwords, the credentials Secret holding them and their revision. */
+interface Credentials {
+  passwords: GeneratedCredentials;
+  secret: k8s.core.v1.Secret;
+  revision: random.RandomId;
+}
+
+/**
+ * The admin's password and one per consumer user, in the credentials Secret. In-cluster, RabbitMQ
+ * applies the admin's `default_pass` only to an empty node: after replacing it the bootstrap's rerun
+ * fails (loudly, on authentication) until the broker's admin password matches.
+ */
+function brokerCredentials(
+  name: string,
+  args: MessageBrokerArgs,
+  labels: LabelsFor,
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): Credentials {
+  const passwords = generateCredentials(name, args.consumers, parent);
+  const secret = credentialsSecret(
+    name,
+    args.namespace,
+    labels("message-broker"),
+    credentialsData(passwords, ({ password: admin, ...users }) => ({
+      username: ADMIN_USER,
+      password: admin!,
+      // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
+      "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
+      // Read by curl (--config), so the admin password is not on the bootstrap's command line.
+      curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
+      ...users,
+    })),
+    child,
+  );
+  return { passwords, secret, revision: credentialsRevision(name, passwords.byKey, parent) };
+}
+
+/**
+ * The bootstrap: a NetworkPolicy letting the Job reach the management API, and the Job declaring
+ * the exchanges and the consumers' users (`bootstrapScript`).
+ */
+function brokerBootstrap(
+  name: string,
+  args: MessageBrokerArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  reach: EgressPeer,
+  child: ChildOptions,
+): k8s.batch.v1.Job {
+  return bootstrapJob(
+    {
+      name,
+      namespace: args.namespace,
+      labels: labels("message-broker-bootstrap", "bootstrap"),
+      reach,
+      revision: credentials.revision.hex,
+      labelDomain: args.labelDomain,
+      job: {
+        uid: CURL_UID,
+        container: {
+          name: "bootstrap",
+          image: p.bootstrapImage,
+          command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
+          env: [
+            { name: "MANAGEMENT_URL", value: server.managementUrl },
+            ...consumerPasswordEnv(credentials.secret, args.consumers),
+          ],
+          volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
+          resources: CLIENT_JOB_RESOURCES,
+        },
+        volumes: [
+          {
+            name: "curlrc",
+            secret: {
+              secretName: credentials.secret.metadata.name,
+              items: [{ key: "curlrc", path: "curlrc" }],
+            },
+          },
+        ],
+      },
+      after: [server.resource, credentials.secret],
+    },
+    child,
+  );
+}
+
+/** Each consumer's connection Secret: RABBITMQ_URL with its own user, and the URL's parts. */
+function brokerConnectionSecrets(
+  name: string,
+  args: MessageBrokerArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  child: ChildOptions,
+): Record<string, string> {
+  return connectionSecrets(
+    name,
+    args.consumers,
+    labels("message-broker"),
+    (c) =>
+      pulumi
+        .all([server.host, credentials.passwords.consumers.get(c.service)!.result])
+        .apply(([host, pw]) => ({
+          // %2F is the default vhost "/".
+          RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
+          host,
+          port: String(p.amqpPort),
+          username: c.service,
+          password: pw,
+          vhost: "/",
+          tls: String(p.tls),
+        })),
+    child,
+    args.labelDomain,
+  );
 }
 
 interface Resolved {

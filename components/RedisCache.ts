@@ -205,72 +205,17 @@ export class RedisCache extends pulumi.ComponentResource implements DataServiceF
     const labels = labelsFor(name, p.engine, args);
     const child = childOptions(this, dependsOn);
 
-    const password = generatedPassword(name, "auth-token", this);
-    const credentials = credentialsSecret(
-      name,
-      args.namespace,
-      labels("cache"),
-      // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
-      { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
-      child,
-    );
-    // Replacing the token restarts the in-cluster server (redis reads `requirepass` only at start) and
-    // reruns the Job against the new token: both pod templates carry the revision.
-    const revision = credentialsRevision(name, { password: password.result }, this);
-
+    const credentials = cacheCredentials(name, args, labels, this, child);
     const server =
       p.backend === "aws"
-        ? this.elastiCache(name, args, p, password, child)
-        : this.statefulSet(name, args, p, credentials, revision.hex, labels, child);
+        ? this.elastiCache(name, args, p, credentials.password, child)
+        : this.statefulSet(name, args, p, credentials.secret, credentials.revision.hex, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.tls);
     this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
-
-    this.bootstrap = bootstrapJob(
-      {
-        name,
-        namespace: args.namespace,
-        labels: labels("cache-bootstrap", "bootstrap"),
-        reach: this.egressPeer,
-        revision: revision.hex,
-        labelDomain: args.labelDomain,
-        job: {
-          uid: UID,
-          activeDeadlineSeconds: 600,
-          container: {
-            name: "bootstrap",
-            image: p.image,
-            command: ["/bin/sh", "-c", readinessScript(p)],
-            env: [
-              { name: "CACHE_HOST", value: server.host },
-              { name: "CACHE_PORT", value: server.port.apply(String) },
-              ...authEnv(credentials),
-            ],
-            resources: CLIENT_JOB_RESOURCES,
-          },
-        },
-        after: [server.resource, credentials],
-      },
-      child,
-    );
-
-    // One credential: every consumer's Secret carries the auth token.
-    this.connectionSecretNames = connectionSecrets(
-      name,
-      args.consumers,
-      labels("cache"),
-      () =>
-        pulumi.all([server.host, server.port, password.result]).apply(([host, port, pw]) => ({
-          REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
-          host,
-          port: String(port),
-          password: pw,
-          tls: String(p.tls),
-        })),
-      child,
-      args.labelDomain,
-    );
+    this.bootstrap = cacheBootstrap(name, args, p, server, credentials, labels, this.egressPeer, child);
+    this.connectionSecretNames = cacheConnectionSecrets(name, args, p, server, credentials, labels, child);
 
     this.ready = this;
     this.registerOutputs(contractOutputs(this));
@@ -443,6 +388,104 @@ interface Server {
   host: pulumi.Output<string>;
   port: pulumi.Output<number>;
   resource: pulumi.Resource;
+}
+
+/** The auth token, the credentials Secret holding it and its revision. */
+interface Credentials {
+  password: random.RandomPassword;
+  secret: k8s.core.v1.Secret;
+  revision: random.RandomId;
+}
+
+/**
+ * The one credential (the auth token) in the credentials Secret. Replacing the token restarts the
+ * in-cluster server (redis reads `requirepass` only at start) and reruns the Job against the new
+ * token: both pod templates carry the revision.
+ */
+function cacheCredentials(
+  name: string,
+  args: RedisCacheArgs,
+  labels: LabelsFor,
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): Credentials {
+  const password = generatedPassword(name, "auth-token", parent);
+  const secret = credentialsSecret(
+    name,
+    args.namespace,
+    labels("cache"),
+    // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
+    { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
+    child,
+  );
+  return { password, secret, revision: credentialsRevision(name, { password: password.result }, parent) };
+}
+
+/** The bootstrap: a NetworkPolicy letting the Job reach the cache, and the Job waiting for PONG. */
+function cacheBootstrap(
+  name: string,
+  args: RedisCacheArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  reach: EgressPeer,
+  child: ChildOptions,
+): k8s.batch.v1.Job {
+  return bootstrapJob(
+    {
+      name,
+      namespace: args.namespace,
+      labels: labels("cache-bootstrap", "bootstrap"),
+      reach,
+      revision: credentials.revision.hex,
+      labelDomain: args.labelDomain,
+      job: {
+        uid: UID,
+        activeDeadlineSeconds: 600,
+        container: {
+          name: "bootstrap",
+          image: p.image,
+          command: ["/bin/sh", "-c", readinessScript(p)],
+          env: [
+            { name: "CACHE_HOST", value: server.host },
+            { name: "CACHE_PORT", value: server.port.apply(String) },
+            ...authEnv(credentials.secret),
+          ],
+          resources: CLIENT_JOB_RESOURCES,
+        },
+      },
+      after: [server.resource, credentials.secret],
+    },
+    child,
+  );
+}
+
+/** Each consumer's connection Secret: one credential, so every one carries the auth token. */
+function cacheConnectionSecrets(
+  name: string,
+  args: RedisCacheArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  child: ChildOptions,
+): Record<string, string> {
+  return connectionSecrets(
+    name,
+    args.consumers,
+    labels("cache"),
+    () =>
+      pulumi.all([server.host, server.port, credentials.password.result]).apply(([host, port, pw]) => ({
+        REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
+        host,
+        port: String(port),
+        password: pw,
+        tls: String(p.tls),
+      })),
+    child,
+    args.labelDomain,
+  );
 }
 
 interface Resolved {

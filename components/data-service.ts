@@ -461,12 +461,24 @@ export function inClusterServer(
   spec: InClusterServerSpec,
   child: ChildOptions,
 ): { host: string; statefulSet: k8s.apps.v1.StatefulSet } {
-  const { namespace } = args;
-  const { labels } = spec;
-  const service = new k8s.core.v1.Service(
+  const service = headlessService(name, args.namespace, spec, child);
+  serverNetworkPolicy(name, args, spec, child);
+  const statefulSet = serverStatefulSet(name, args, resolved, spec, service, child);
+  serverDisruptionBudget(name, args.namespace, spec.labels, child);
+  return { host: serviceHost(name, args.namespace), statefulSet };
+}
+
+/** The headless Service `<name>` giving the server its stable DNS name, one named port per spec port. */
+function headlessService(
+  name: string,
+  namespace: string,
+  spec: InClusterServerSpec,
+  child: ChildOptions,
+): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace, labels: spec.labels },
       spec: {
         clusterIP: "None",
         selector: selectorLabels(name),
@@ -475,12 +487,25 @@ export function inClusterServer(
     },
     child(),
   );
+}
+
+/**
+ * The server's NetworkPolicy `<name>`: the consumers and the bootstrap Job in (on one port, or each
+ * on its own), DNS alone out.
+ */
+function serverNetworkPolicy(
+  name: string,
+  args: Pick<DataServiceArgs, "namespace" | "consumers">,
+  spec: InClusterServerSpec,
+  child: ChildOptions,
+): k8s.networking.v1.NetworkPolicy {
+  const { namespace } = args;
   const consumers = args.consumers.map((c) => consumerPeer(c.service, c.namespace));
   const bootstrap = podPeer(childName(name, "bootstrap"), namespace);
-  new k8s.networking.v1.NetworkPolicy(
+  return new k8s.networking.v1.NetworkPolicy(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace, labels: spec.labels },
       spec: {
         podSelector: { matchLabels: selectorLabels(name) },
         policyTypes: ["Ingress", "Egress"],
@@ -496,11 +521,26 @@ export function inClusterServer(
     },
     child(),
   );
+}
+
+/**
+ * The single-replica StatefulSet `<name>` under Pod Security "restricted": the spec's container with
+ * the data volume and scratch directories mounted, one volume claim of `storageSize`.
+ */
+function serverStatefulSet(
+  name: string,
+  args: Pick<DataServiceArgs, "namespace" | "storageClassName">,
+  resolved: { protect: boolean; storageSize: string },
+  spec: InClusterServerSpec,
+  service: k8s.core.v1.Service,
+  child: ChildOptions,
+): k8s.apps.v1.StatefulSet {
+  const { labels } = spec;
   const scratch = scratchVolumes(spec.scratchPaths);
-  const statefulSet = new k8s.apps.v1.StatefulSet(
+  return new k8s.apps.v1.StatefulSet(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace: args.namespace, labels },
       spec: {
         replicas: 1,
         serviceName: service.metadata.name,
@@ -549,9 +589,19 @@ export function inClusterServer(
     },
     child(statefulOptions(resolved.protect)),
   );
-  // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
-  // and an unhealthy pod never counts against the budget.
-  new k8s.policy.v1.PodDisruptionBudget(
+}
+
+/**
+ * The budget `<name>-pdb`. One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1
+ * would block every drain), and an unhealthy pod never counts against the budget.
+ */
+function serverDisruptionBudget(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  child: ChildOptions,
+): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(
     childName(name, "pdb"),
     {
       metadata: { name: childName(name, "pdb"), namespace, labels },
@@ -563,7 +613,6 @@ export function inClusterServer(
     },
     child(),
   );
-  return { host: serviceHost(name, namespace), statefulSet };
 }
 
 // ---------------------------------------------------------------------------------------------------

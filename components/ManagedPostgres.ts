@@ -100,6 +100,7 @@ import {
   type EgressPeer,
   domainKey,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
 /** Args only the aws backend (RDS) reads: an error with backend `inCluster`. */
@@ -154,8 +155,11 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
   namespace: string;
   /** Platform label value (`<labelDomain>/platform`). Example: `"ecommerce"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful children (RDS instance and its KMS key, StatefulSet). Default `false`. */
   protect?: boolean;
   /** PostgreSQL major version; RDS applies minor upgrades automatically. Default `"16"`. */

@@ -70,6 +70,7 @@ import {
   domainKey,
   imageReferenceProblem,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
 /** Args only the aws backend (Amazon MQ) reads: an error with backend `inCluster`. */
@@ -86,8 +87,11 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
   namespace: string;
   /** Platform label value. Example: `"ecommerce"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful child (broker or StatefulSet). Default `false`. */
   protect?: boolean;
   /** RabbitMQ major.minor version (see RABBITMQ_IMAGES); Amazon MQ applies patches automatically. Default `"3.13"`. */

@@ -73,6 +73,7 @@ import {
   type EgressPeer,
   domainKey,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
 /** Args only the aws backend (ElastiCache) reads: an error with backend `inCluster`. */
@@ -112,8 +113,11 @@ export interface RedisCacheArgs extends LabelDomainArgs {
   namespace: string;
   /** Platform label value. Example: `"fintech"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful children (replication group and its KMS key, StatefulSet). Default `false`. */
   protect?: boolean;
   /** Engine on both backends. Default `"redis"`. */

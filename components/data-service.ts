@@ -29,6 +29,7 @@ import {
   scratchVolumes,
   selectorLabels,
   serviceHost,
+  stageProblem,
   standardLabels,
   statefulOptions,
   withDependsOn,
@@ -39,6 +40,7 @@ import {
   type EgressPeer,
   type LabelDomainArgs,
   type PlatformLabels,
+  type Stage,
 } from "./lib";
 
 // ---------------------------------------------------------------------------------------------------
@@ -78,7 +80,7 @@ export interface DataServiceArgs {
   backend: DataServiceBackend;
   namespace: string;
   platform?: string;
-  stage?: string;
+  stage?: Stage;
   protect?: boolean;
   consumers: readonly DataServiceConsumer[];
   aws?: DataServiceAwsArgs;
@@ -100,7 +102,7 @@ export function sharedArgProblems(name: string, args: DataServiceArgs): string[]
     resources: args.resources,
     storageSize: args.storageSize,
     image: args.image,
-  }).concat(labelDomainProblem(args.labelDomain) ?? []);
+  }).concat(stageProblem(args.stage) ?? [], labelDomainProblem(args.labelDomain) ?? []);
 }
 
 /**

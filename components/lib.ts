@@ -28,6 +28,15 @@ export type Stage = "local" | "staging" | "production";
 /** Every stage, in order of strictness. */
 export const STAGES: readonly Stage[] = ["local", "staging", "production"];
 
+/**
+ * Why `stage` (the arg named `key`) is not a `Stage`, or undefined when it is one or is not given.
+ * The type says so already; this catches the values that arrive untyped (JavaScript, YAML, `as`).
+ */
+export function stageProblem(stage: unknown, key = "stage"): string | undefined {
+  if (stage === undefined || (STAGES as readonly unknown[]).includes(stage)) return undefined;
+  return `${key} must be one of ${STAGES.map((s) => `"${s}"`).join(", ")}, found ${JSON.stringify(stage)}`;
+}
+
 /** The `labelDomain` arg every component that writes its own label or annotation keys accepts. */
 export interface LabelDomainArgs {
   /**
@@ -59,7 +68,7 @@ export interface PlatformLabels {
   /** The platform/catalog this belongs to (e.g. `ecommerce`). */
   platform?: string;
   /** Stage profile (`local`, `staging`, `production`). */
-  stage?: string;
+  stage?: Stage;
 }
 
 export const LABEL = {

@@ -190,6 +190,7 @@ export const SHARED_ARG_CASES: [Record<string, unknown>, string][] = [
     { backend: "inCluster" },
     'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
   ],
+  [{ stage: "prod" }, 'stage must be one of "local", "staging", "production", found "prod"'],
 ];
 
 /**

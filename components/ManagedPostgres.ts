@@ -67,6 +67,8 @@ import {
   finalSnapshotSuffix,
   generateCredentials,
   inClusterServer,
+  mapInput,
+  mapInputs,
   type GeneratedCredentials,
   labelsFor,
   privateSubnetGroup,
@@ -151,8 +153,12 @@ export interface PostgresConsumer extends DataServiceConsumer {
 export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** `aws` (RDS) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job, its credentials Secret and the CA Secret (RDS). Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
+   * for the namespace through it; a plain name is checked before anything is created (put the
+   * Namespace in `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value (`<labelDomain>/platform`). Example: `"ecommerce"`. */
   platform?: string;
   /**
@@ -344,7 +350,14 @@ export const POSTGRES_BOOTSTRAP_RESOURCES: ContainerResources = {
   limits: { cpu: "500m", memory: "256Mi" },
 };
 
-export class ManagedPostgres extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * PostgreSQL for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -373,14 +386,21 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with DATABASE_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the server, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the server, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "DATABASE_URL";
   /** What a consumer waits for before it starts: the bootstrap Job: the databases, roles and connection Secrets are in place. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: ManagedPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: ManagedPostgresArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     requireProvider("ManagedPostgres", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
@@ -536,7 +556,7 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
     );
     scheduledBackup(name, clusterName, args.namespace, serverLabels, cnpg.backupSchedule, cluster, child);
     return {
-      host: pulumi.output(`${clusterName}-rw.${args.namespace}.svc`),
+      host: pulumi.output(mapInput(args.namespace, (ns) => `${clusterName}-rw.${ns}.svc`)),
       port: pulumi.output(PORT),
       resource: cluster,
       ca: { secretName: `${clusterName}-ca`, key: "ca.crt", mountPath: POSTGRES_CA_MOUNT_PATH },
@@ -720,7 +740,7 @@ function postgresBootstrap(
   server: Server,
   credentials: Credentials,
   labels: LabelsFor,
-  reach: EgressPeer,
+  reach: EgressPeer<pulumi.Input<string>>,
   child: ChildOptions,
 ): k8s.batch.v1.Job {
   const tls = clientTls(p.engine);
@@ -1079,7 +1099,15 @@ function validInstant(value: string): boolean {
  * creates belong to the owner role and stay usable by every other consumer of the database. Other
  * roles cannot connect: CONNECT is revoked from PUBLIC.
  */
-function bootstrapScript(p: Resolved): string {
+function bootstrapScript(p: Resolved): pulumi.Input<string> {
+  return mapInputs(
+    p.consumers.map((c) => c.namespace),
+    (namespaces) => bootstrapScriptIn(p, namespaces),
+  );
+}
+
+/** `bootstrapScript` once the consumers' namespaces (named in comments) are known, in their order. */
+function bootstrapScriptIn(p: Resolved, namespaces: readonly string[]): string {
   const sql: string[] = [];
   for (const db of p.databases) {
     const owner = `${db}_owner`;
@@ -1099,9 +1127,9 @@ function bootstrapScript(p: Resolved): string {
       );
     }
   }
-  for (const c of p.consumers) {
+  for (const [i, c] of p.consumers.entries()) {
     sql.push(
-      `-- role ${c.role} (${c.service}, ${c.namespace})`,
+      `-- role ${c.role} (${c.service}, ${namespaces[i]})`,
       `SELECT 'CREATE ROLE ${c.role} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c.role}')\\gexec`,
       `\\getenv role_password ${consumerPasswordKey(c.service)}`,
       `ALTER ROLE ${c.role} WITH LOGIN PASSWORD :'role_password';`,

@@ -38,6 +38,7 @@ import {
   credentialsSecret,
   generateCredentials,
   inClusterServer,
+  mapInput,
   type GeneratedCredentials,
   labelsFor,
   sharedArgProblems,
@@ -83,8 +84,12 @@ export type BrokerDeploymentMode = "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ";
 export interface MessageBrokerArgs extends LabelDomainArgs {
   /** `aws` (Amazon MQ for RabbitMQ) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
+   * for the namespace through it; a plain name is checked before anything is created (put the
+   * Namespace in `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"ecommerce"`. */
   platform?: string;
   /**
@@ -148,7 +153,14 @@ export const BROKER_DEFAULT_RESOURCES: ContainerResources = {
   limits: { cpu: "1", memory: "1Gi" },
 };
 
-export class MessageBroker extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * RabbitMQ for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class MessageBroker<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   /** AMQP port: 5671 (AMQPS) on Amazon MQ, 5672 in-cluster. */
@@ -159,14 +171,21 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with RABBITMQ_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the broker, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the broker, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "RABBITMQ_URL";
   /** What a consumer waits for before it starts: the bootstrap Job: users, vhost and exchanges are declared. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: MessageBrokerArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     requireProvider("MessageBroker", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
@@ -344,7 +363,7 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
     );
     return {
       host: pulumi.output(server.host),
-      managementUrl: pulumi.output(`http://${server.host}:${PORTS.management}`),
+      managementUrl: pulumi.output(mapInput(server.host, (host) => `http://${host}:${PORTS.management}`)),
       resource: server.statefulSet,
     };
   }
@@ -406,7 +425,7 @@ function brokerBootstrap(
   server: Server,
   credentials: Credentials,
   labels: LabelsFor,
-  reach: EgressPeer,
+  reach: EgressPeer<pulumi.Input<string>>,
   child: ChildOptions,
 ): k8s.batch.v1.Job {
   return bootstrapJob(

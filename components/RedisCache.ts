@@ -109,8 +109,12 @@ const DEFAULT_ENGINE_VERSION: Record<CacheEngine, string> = { redis: "7.1", valk
 export interface RedisCacheArgs extends LabelDomainArgs {
   /** `aws` (ElastiCache) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"fintech"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
+   * for the namespace through it; a plain name is checked before anything is created (put the
+   * Namespace in `dependsOn` when the same program creates it). Example: `"fintech"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"fintech"`. */
   platform?: string;
   /**
@@ -183,7 +187,14 @@ export const REDIS_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
 };
-export class RedisCache extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * Redis or Valkey for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class RedisCache<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (primary endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -193,14 +204,21 @@ export class RedisCache extends pulumi.ComponentResource implements DataServiceF
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with REDIS_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the cache, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the cache, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "REDIS_URL";
   /** What a consumer waits for before it starts: the whole component: server, credentials, bootstrap check and every connection Secret. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: RedisCacheArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
     requireProvider("RedisCache", name, opts, "kubernetes");
     // Validate before registering anything: bad args create nothing, not even the component.
     const p = resolve(name, args);
@@ -433,7 +451,7 @@ function cacheBootstrap(
   server: Server,
   credentials: Credentials,
   labels: LabelsFor,
-  reach: EgressPeer,
+  reach: EgressPeer<pulumi.Input<string>>,
   child: ChildOptions,
 ): k8s.batch.v1.Job {
   return bootstrapJob(

@@ -57,7 +57,7 @@ export interface DataServiceOutputs {
   tls: pulumi.Output<boolean>;
   bootstrap: k8s.batch.v1.Job;
   connectionSecretNames: Record<string, string>;
-  egressPeer: EgressPeer;
+  egressPeer: EgressPeer<pulumi.Input<string>>;
 }
 
 /** The component's outputs to register: exactly the contract, so the three register the same keys. */
@@ -78,7 +78,7 @@ export function contractOutputs(component: DataServiceOutputs): pulumi.Inputs {
  */
 export interface DataServiceArgs {
   backend: DataServiceBackend;
-  namespace: string;
+  namespace: pulumi.Input<string>;
   platform?: string;
   stage?: Stage;
   protect?: boolean;
@@ -169,17 +169,38 @@ export function childOptions(
 
 /**
  * How consumers reach the service, for their egress NetworkPolicy: the AWS service's subnets, or the
- * in-cluster server's pods.
+ * in-cluster server's pods in its namespace (of the namespace's type: plain data for a string).
  */
-export function backendEgressPeer(
+export function backendEgressPeer<Namespace extends pulumi.Input<string>>(
   backend: DataServiceBackend,
   name: string,
-  args: { namespace: string; aws?: DataServiceAwsArgs },
+  args: { namespace: Namespace; aws?: DataServiceAwsArgs },
   port: number,
-): EgressPeer {
+): EgressPeer<Namespace> {
   return backend === "aws"
     ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port }
     : { pod: { name, namespace: args.namespace }, port };
+}
+
+/**
+ * A string built from a value that may be an Output: built at once from a plain value, so it stays
+ * plain data (a namespace given as a string), or through `apply` from an Output or a Promise, so it
+ * waits for the value (a namespace given as `PlatformNamespace.name`).
+ */
+export function mapInput(
+  value: pulumi.Input<string>,
+  build: (plain: string) => string,
+): pulumi.Input<string> {
+  return typeof value === "string" ? build(value) : pulumi.output(value).apply(build);
+}
+
+/** `mapInput` for a list: built at once when every value is plain, else once all are known. */
+export function mapInputs(
+  values: readonly pulumi.Input<string>[],
+  build: (plain: string[]) => string,
+): pulumi.Input<string> {
+  const plain = values.filter((v): v is string => typeof v === "string");
+  return plain.length === values.length ? build(plain) : pulumi.all([...values]).apply(build);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -277,7 +298,7 @@ export function consumerPasswordEnv(
  */
 export function credentialsSecret(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   labels: Record<string, string>,
   stringData: pulumi.Input<Record<string, pulumi.Input<string>>>,
   child: ChildOptions,
@@ -331,10 +352,10 @@ export function credentialsRevision(
 export function bootstrapJob(
   args: {
     name: string;
-    namespace: string;
+    namespace: pulumi.Input<string>;
     labels: Record<string, string>;
     /** What the Job connects to (the server's peer, on the port the bootstrap uses). */
-    reach: EgressPeer;
+    reach: EgressPeer<pulumi.Input<string>>;
     revision: pulumi.Output<string>;
     /** Prefix of the revision annotation's key (the component's `labelDomain`). */
     labelDomain?: string;
@@ -462,18 +483,18 @@ export function inClusterServer(
   resolved: { protect: boolean; storageSize: string },
   spec: InClusterServerSpec,
   child: ChildOptions,
-): { host: string; statefulSet: k8s.apps.v1.StatefulSet } {
+): { host: pulumi.Input<string>; statefulSet: k8s.apps.v1.StatefulSet } {
   const service = headlessService(name, args.namespace, spec, child);
   serverNetworkPolicy(name, args, spec, child);
   const statefulSet = serverStatefulSet(name, args, resolved, spec, service, child);
   serverDisruptionBudget(name, args.namespace, spec.labels, child);
-  return { host: serviceHost(name, args.namespace), statefulSet };
+  return { host: mapInput(args.namespace, (ns) => serviceHost(name, ns)), statefulSet };
 }
 
 /** The headless Service `<name>` giving the server its stable DNS name, one named port per spec port. */
 function headlessService(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   spec: InClusterServerSpec,
   child: ChildOptions,
 ): k8s.core.v1.Service {
@@ -599,7 +620,7 @@ function serverStatefulSet(
  */
 function serverDisruptionBudget(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   labels: Record<string, string>,
   child: ChildOptions,
 ): k8s.policy.v1.PodDisruptionBudget {

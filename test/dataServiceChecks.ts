@@ -26,7 +26,7 @@ import { validateKubernetesObject } from "./validate";
  * stack's outputs (`bootstrapUrn` for the Job). With `namespace` (the default), it first creates the
  * service's namespace (Pod Security "restricted") and passes it as the component's `dependsOn`.
  */
-export async function runDataService<A extends { namespace: string }>(
+export async function runDataService<A extends { namespace: pulumi.Input<string> }>(
   create: (name: string, args: A, opts: pulumi.ComponentResourceOptions) => DataServiceOutputs,
   name: string,
   args: A,

@@ -76,7 +76,8 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -105,18 +106,32 @@ import {
   type Stage,
 } from "./lib";
 
-/** Args only the aws backend (RDS) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = [
-  "instanceClass",
-  "allocatedStorageGb",
-  "maxAllocatedStorageGb",
-  "backupRetentionDays",
-  "multiAz",
-  "deletionProtection",
-  "finalSnapshot",
-  "backupWindow",
-  "maintenanceWindow",
-] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it. RDS
+ * sizes and backs itself up; the in-cluster server (StatefulSet or CloudNativePG) has a volume and
+ * container resources. `image` and `runAsUser` are read by both (the bootstrap Job runs the image's
+ * psql); `cloudNativePg` and `restore` say so with their own message.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: {
+    readBy: "RDS",
+    args: [
+      "instanceClass",
+      "allocatedStorageGb",
+      "maxAllocatedStorageGb",
+      "backupRetentionDays",
+      "multiAz",
+      "deletionProtection",
+      "finalSnapshot",
+      "backupWindow",
+      "maintenanceWindow",
+    ],
+  },
+  inCluster: {
+    readBy: "the StatefulSet or CloudNativePG",
+    args: ["storageSize", "storageClassName", "resources"],
+  },
+};
 
 /** PostgreSQL major versions both backends offer. */
 export const POSTGRES_MAJOR_VERSIONS = ["15", "16", "17"] as const;
@@ -177,7 +192,7 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** Databases to create that no consumer names (e.g. the catalog's main database). Default `[]`. */
   databases?: string[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** RDS instance class (the `db.` family). Default `"db.t4g.medium"`. */
   instanceClass?: string;
   /** Initial gp3 storage in GB (RDS minimum 20). Default `20`. */
@@ -205,7 +220,7 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend ---
+  // --- inCluster backend: storageSize, storageClassName and resources are an error with backend aws ---
   /** Persistent volume size of the StatefulSet. Default `"10Gi"`. */
   storageSize?: string;
   /** StorageClass of the volume. Default: the cluster's default class. */
@@ -889,7 +904,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   const r = withDefaults(args);
   const problems = [
     ...sharedArgProblems(name, args),
-    ...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "RDS"),
+    ...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS),
     ...engineProblems(args, r),
     ...databaseProblems(args, r),
     ...(args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1)

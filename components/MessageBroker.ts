@@ -44,7 +44,8 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -74,8 +75,15 @@ import {
   type Stage,
 } from "./lib";
 
-/** Args only the aws backend (Amazon MQ) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = ["instanceType", "deploymentMode"] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it.
+ * Amazon MQ runs its own image on its instance type; the StatefulSet runs `image` with a volume and
+ * container resources. The bootstrap Job runs `bootstrapImage` on both.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: { readBy: "Amazon MQ", args: ["instanceType", "deploymentMode"] },
+  inCluster: { readBy: "the StatefulSet", args: ["storageSize", "storageClassName", "resources", "image"] },
+};
 
 /** RabbitMQ versions both backends offer, with the pinned in-cluster image of each (UID 999). */
 export const RABBITMQ_IMAGES: Record<string, string> = { "3.13": "rabbitmq:3.13.7-management" };
@@ -106,7 +114,7 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
   /** Consumers: each gets its own user (full rights on the default vhost) and a connection Secret. */
   consumers: DataServiceConsumer[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** Amazon MQ instance type (the `mq.` family). Default `"mq.m5.large"`. */
   instanceType?: string;
   /** `CLUSTER_MULTI_AZ` (three nodes across zones) or `SINGLE_INSTANCE`. Default `"SINGLE_INSTANCE"`. */
@@ -120,7 +128,7 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend ---
+  // --- inCluster backend: each is an error with backend aws ---
   /** Persistent volume size (messages and definitions). Default `"2Gi"`. */
   storageSize?: string;
   /** StorageClass of the volume. Default: the cluster's default class. */
@@ -533,7 +541,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
-  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "Amazon MQ"));
+  problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (args.bootstrapImage !== undefined) {
     const problem = imageReferenceProblem(args.bootstrapImage);

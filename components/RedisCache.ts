@@ -47,7 +47,8 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -76,16 +77,31 @@ import {
   type Stage,
 } from "./lib";
 
-/** Args only the aws backend (ElastiCache) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = [
-  "nodeType",
-  "replicasPerShard",
-  "multiAz",
-  "snapshotRetentionDays",
-  "finalSnapshot",
-  "snapshotWindow",
-  "maintenanceWindow",
-] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it.
+ * ElastiCache sizes memory by node type and runs the `engineVersion` asked for; the StatefulSet runs
+ * the pinned image of `engine` (CACHE_IMAGES) with `maxmemoryMb`, a volume and container resources.
+ * `image` is read by both (the bootstrap Job runs its CLI), as are `engine` and `maxmemoryPolicy`.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: {
+    readBy: "ElastiCache",
+    args: [
+      "nodeType",
+      "replicasPerShard",
+      "multiAz",
+      "snapshotRetentionDays",
+      "finalSnapshot",
+      "snapshotWindow",
+      "maintenanceWindow",
+      "engineVersion",
+    ],
+  },
+  inCluster: {
+    readBy: "the StatefulSet",
+    args: ["maxmemoryMb", "storageSize", "storageClassName", "resources"],
+  },
+};
 export const MAXMEMORY_POLICIES = [
   "noeviction",
   "allkeys-lru",
@@ -126,14 +142,18 @@ export interface RedisCacheArgs extends LabelDomainArgs {
   protect?: boolean;
   /** Engine on both backends. Default `"redis"`. */
   engine?: CacheEngine;
-  /** ElastiCache engine version (see CACHE_ENGINE_VERSIONS). Default `"7.1"` for redis, `"8.0"` for valkey. */
+  /**
+   * ElastiCache engine version (see CACHE_ENGINE_VERSIONS); an error with backend `inCluster`, whose
+   * StatefulSet runs the pinned image of `engine` (CACHE_IMAGES). Default `"7.1"` for redis, `"8.0"`
+   * for valkey.
+   */
   engineVersion?: string;
   /** What to evict when memory is full (fintech: `allkeys-lru`). Default `"allkeys-lru"`. */
   maxmemoryPolicy?: MaxmemoryPolicy;
   /** Consumers: each gets a connection Secret in its namespace and is admitted by the NetworkPolicy. */
   consumers: DataServiceConsumer[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** ElastiCache node type (the `cache.` family). Default `"cache.t4g.small"`. */
   nodeType?: string;
   /** Read replicas besides the primary, 0–5; with at least one, failover is automatic. Default `0`. */
@@ -157,7 +177,7 @@ export interface RedisCacheArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend (ElastiCache sizes memory by node type) ---
+  // --- inCluster backend (ElastiCache sizes memory by node type): each is an error with backend aws ---
   /** `maxmemory` in MiB; at most 75 % of the memory limit (an AOF rewrite forks the process). Default `128`. */
   maxmemoryMb?: number;
   /** Persistent volume size (append-only file). Default `"1Gi"`. */
@@ -557,7 +577,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
   };
 
   const problems = sharedArgProblems(name, args);
-  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "ElastiCache"));
+  problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (engine !== "redis" && engine !== "valkey")
     problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);

@@ -105,20 +105,27 @@ export function sharedArgProblems(name: string, args: DataServiceArgs): string[]
   }).concat(stageProblem(args.stage) ?? [], labelDomainProblem(args.labelDomain) ?? []);
 }
 
+/** Per backend, the args only it reads and what reads them there (named in the message). */
+export type BackendOnlyArgs = Record<DataServiceBackend, { readBy: string; args: readonly string[] }>;
+
 /**
- * Args that only the aws backend reads, given with backend `inCluster`: one problem each, naming the
- * arg (the in-cluster server would silently ignore them).
+ * Args that only the other backend reads, given with `backend`: one problem each, naming the arg and
+ * the backend that reads it (the chosen backend would silently ignore them). Nothing for an unknown
+ * backend, which is reported on its own.
  */
-export function awsOnlyArgProblems(
+export function backendOnlyArgProblems(
   backend: DataServiceBackend,
   args: object,
-  keys: readonly string[],
-  service: string,
+  only: BackendOnlyArgs,
 ): string[] {
-  if (backend !== "inCluster") return [];
-  return keys
+  if (backend !== "aws" && backend !== "inCluster") return [];
+  const other: DataServiceBackend = backend === "aws" ? "inCluster" : "aws";
+  return only[other].args
     .filter((key) => (args as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${key}: applies only to backend "aws" (${service}); remove it with backend "inCluster"`);
+    .map(
+      (key) =>
+        `${key}: applies only to backend "${other}" (${only[other].readBy}); remove it with backend "${backend}"`,
+    );
 }
 
 /** A daily UTC window such as `02:00-03:00` (RDS backups, ElastiCache snapshots). */

@@ -27,7 +27,14 @@ import {
 } from "../components/lib";
 import { type DataServiceOutputs } from "../components/data-service";
 import { argsErrorMessage, thrownMessage } from "./dataServiceChecks";
-import { reveal, runProgram, type RecordedResource, type RunResult } from "./harness";
+import {
+  onCluster,
+  reveal,
+  runProgram,
+  STAND_IN_KUBERNETES,
+  type RecordedResource,
+  type RunResult,
+} from "./harness";
 
 const NOT_A_STAGE = "prod" as Stage;
 const STAGE_PROBLEM = 'stage must be one of "local", "staging", "production", found "prod"';
@@ -60,62 +67,81 @@ describe("stage: one type, one check", () => {
     [
       "PlatformNamespace",
       "team",
-      () => new PlatformNamespace("team", { stage: NOT_A_STAGE }),
+      () => new PlatformNamespace("team", { stage: NOT_A_STAGE }, STAND_IN_KUBERNETES),
       [STAGE_PROBLEM],
     ],
     [
       "ObservabilityStack",
       "observability",
       () =>
-        new ObservabilityStack("observability", {
-          chart: { version: "77.5.0", source: "repository" },
-          prometheusStorageSize: "10Gi",
-          grafanaStorageSize: "1Gi",
-          stage: NOT_A_STAGE,
-        }),
+        new ObservabilityStack(
+          "observability",
+          {
+            chart: { version: "77.5.0", source: "repository" },
+            prometheusStorageSize: "10Gi",
+            grafanaStorageSize: "1Gi",
+            stage: NOT_A_STAGE,
+          },
+          STAND_IN_KUBERNETES,
+        ),
       [STAGE_PROBLEM],
     ],
     [
       "ServiceMonitoring",
       "orders-monitoring",
       () =>
-        new ServiceMonitoring("orders-monitoring", {
-          serviceName: "orders",
-          namespace: "shop",
-          platform: "shop",
-          protocol: "http",
-          metricsPortName: "http",
-          selectorLabels: { "app.kubernetes.io/name": "orders", "app.kubernetes.io/instance": "orders" },
-          monitorLabels: { "microservices-platform/monitoring": "observability" },
-          dashboardLabels: { "microservices-platform/grafana-dashboard": "observability" },
-          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-          stage: NOT_A_STAGE,
-        }),
+        new ServiceMonitoring(
+          "orders-monitoring",
+          {
+            serviceName: "orders",
+            namespace: "shop",
+            platform: "shop",
+            protocol: "http",
+            metricsPortName: "http",
+            selectorLabels: { "app.kubernetes.io/name": "orders", "app.kubernetes.io/instance": "orders" },
+            monitorLabels: { "microservices-platform/monitoring": "observability" },
+            dashboardLabels: { "microservices-platform/grafana-dashboard": "observability" },
+            resources: {
+              requests: { cpu: "100m", memory: "128Mi" },
+              limits: { cpu: "500m", memory: "512Mi" },
+            },
+            stage: NOT_A_STAGE,
+          },
+          STAND_IN_KUBERNETES,
+        ),
       [STAGE_PROBLEM],
     ],
     [
       "DataStoreMonitoring",
       "shop-datastores",
       () =>
-        new DataStoreMonitoring("shop-datastores", {
-          namespace: "shop",
-          platform: "shop",
-          monitorLabels: { "microservices-platform/monitoring": "observability" },
-          stage: NOT_A_STAGE,
-        }),
+        new DataStoreMonitoring(
+          "shop-datastores",
+          {
+            namespace: "shop",
+            platform: "shop",
+            monitorLabels: { "microservices-platform/monitoring": "observability" },
+            stage: NOT_A_STAGE,
+          },
+          STAND_IN_KUBERNETES,
+        ),
       [STAGE_PROBLEM],
     ],
     [
       "IngressGateway",
       "edge",
       () =>
-        new IngressGateway("edge", {
-          domain: "platform.example.com",
-          tls: { issuer: "selfSigned" },
-          envoyGatewayChart: { version: "v1.5.4", source: "repository" },
-          certManagerChart: { version: "v1.18.2", source: "repository" },
-          labels: { stage: NOT_A_STAGE },
-        }),
+        new IngressGateway(
+          "edge",
+          {
+            domain: "platform.example.com",
+            tls: { issuer: "selfSigned" },
+            envoyGatewayChart: { version: "v1.5.4", source: "repository" },
+            certManagerChart: { version: "v1.18.2", source: "repository" },
+            labels: { stage: NOT_A_STAGE },
+          },
+          STAND_IN_KUBERNETES,
+        ),
       [`labels.${STAGE_PROBLEM}`],
     ],
   ] as const)("%s refuses a stage that is not a Stage, naming it", (component, name, construct, problems) => {
@@ -311,9 +337,9 @@ describe("namespace: an Input<string>, as on MicroService", () => {
   it("a service uses stores given PlatformNamespace.name: its egress reaches them as with the plain name", async () => {
     const stack = (output: boolean) =>
       runProgram(() => {
-        const ns = new PlatformNamespace(TEAM, {});
+        const ns = new PlatformNamespace(TEAM, {}, onCluster());
         const namespace = output ? ns.name : TEAM;
-        const opts = output ? {} : { dependsOn: [ns] };
+        const opts = onCluster(output ? {} : { dependsOn: [ns] });
         const consumers = [{ service: "stock-api", namespace }];
         const db = new ManagedPostgres(
           "stock-db",
@@ -326,15 +352,22 @@ describe("namespace: an Input<string>, as on MicroService", () => {
           { backend: "inCluster", namespace, consumers },
           opts,
         );
-        new MicroService("stock-api", {
-          namespace: ns.name,
-          image: "ghcr.io/acme/stock-api:1.0.3",
-          port: 8080,
-          protocol: "http",
-          replicas: { min: 1, max: 1 },
-          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-          uses: [db, cache, events],
-        });
+        new MicroService(
+          "stock-api",
+          {
+            namespace: ns.name,
+            image: "ghcr.io/acme/stock-api:1.0.3",
+            port: 8080,
+            protocol: "http",
+            replicas: { min: 1, max: 1 },
+            resources: {
+              requests: { cpu: "100m", memory: "128Mi" },
+              limits: { cpu: "500m", memory: "256Mi" },
+            },
+            uses: [db, cache, events],
+          },
+          onCluster(),
+        );
       });
     const policyOf = (run: RunResult) =>
       run.resources.find(
@@ -365,7 +398,14 @@ describe("namespace: an Input<string>, as on MicroService", () => {
   it("a plain namespace is still checked before anything is created, an Output is left to its namespace", () => {
     const consumers = [{ service: "api", namespace: "Team" }];
     expect(
-      thrownMessage(() => new RedisCache("cache", { backend: "inCluster", namespace: "Team", consumers })),
+      thrownMessage(
+        () =>
+          new RedisCache(
+            "cache",
+            { backend: "inCluster", namespace: "Team", consumers },
+            STAND_IN_KUBERNETES,
+          ),
+      ),
     ).toBe(
       argsErrorMessage("RedisCache", "cache", [
         'namespace: expected a DNS label such as "ecommerce", found "Team"',

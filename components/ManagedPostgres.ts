@@ -169,9 +169,10 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** `aws` (RDS) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /**
-   * Namespace of the in-cluster server, the bootstrap Job, its credentials Secret and the CA Secret (RDS). Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
-   * for the namespace through it; a plain name is checked before anything is created (put the
-   * Namespace in `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   * Namespace of the in-cluster server, the bootstrap Job, its credentials Secret and the CA Secret
+   * (RDS). Pass the namespace's Output (`PlatformNamespace.name`) so every child waits for the
+   * namespace through it; a plain name is checked before anything is created (put the Namespace in
+   * `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
    */
   namespace: pulumi.Input<string>;
   /** Platform label value (`<labelDomain>/platform`). Example: `"ecommerce"`. */

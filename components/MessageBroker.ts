@@ -93,9 +93,10 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
   /** `aws` (Amazon MQ for RabbitMQ) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /**
-   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
-   * for the namespace through it; a plain name is checked before anything is created (put the
-   * Namespace in `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the
+   * namespace's Output (`PlatformNamespace.name`) so every child waits for the namespace through
+   * it; a plain name is checked before anything is created (put the Namespace in `dependsOn` when
+   * the same program creates it). Example: `"ecommerce"` or `ns.name`.
    */
   namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"ecommerce"`. */

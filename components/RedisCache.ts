@@ -126,9 +126,10 @@ export interface RedisCacheArgs extends LabelDomainArgs {
   /** `aws` (ElastiCache) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
   /**
-   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the namespace's Output (`PlatformNamespace.name`) so every child waits
-   * for the namespace through it; a plain name is checked before anything is created (put the
-   * Namespace in `dependsOn` when the same program creates it). Example: `"fintech"` or `ns.name`.
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the
+   * namespace's Output (`PlatformNamespace.name`) so every child waits for the namespace through
+   * it; a plain name is checked before anything is created (put the Namespace in `dependsOn` when
+   * the same program creates it). Example: `"fintech"` or `ns.name`.
    */
   namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"fintech"`. */

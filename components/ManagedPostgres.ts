@@ -89,7 +89,6 @@ import {
 import {
   ComponentArgsError,
   childName,
-  requireProvider,
   secretKeyFile,
   splitDependsOn,
   stableHash,
@@ -417,9 +416,9 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
     args: ManagedPostgresArgs & { namespace: Namespace },
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    requireProvider("ManagedPostgres", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("ManagedPostgres"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
@@ -901,10 +900,14 @@ interface Resolved {
 }
 
 /** Validates the args (every problem at once) and fills in the defaults. */
-function resolve(name: string, args: ManagedPostgresArgs): Resolved {
+function resolve(
+  name: string,
+  args: ManagedPostgresArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
   const r = withDefaults(args);
   const problems = [
-    ...sharedArgProblems(name, args),
+    ...sharedArgProblems(name, args, opts),
     ...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS),
     ...engineProblems(args, r),
     ...databaseProblems(args, r),

@@ -58,7 +58,6 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
-  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -195,9 +194,9 @@ export class MessageBroker<Namespace extends pulumi.Input<string> = string>
     args: MessageBrokerArgs & { namespace: Namespace },
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    requireProvider("MessageBroker", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("MessageBroker"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
@@ -522,7 +521,11 @@ interface Resolved {
   bootstrapImage: string;
 }
 
-function resolve(name: string, args: MessageBrokerArgs): Resolved {
+function resolve(
+  name: string,
+  args: MessageBrokerArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
   const engineVersion = args.engineVersion ?? "3.13";
   const aws = args.backend === "aws";
   const r: Resolved = {
@@ -541,7 +544,7 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     bootstrapImage: args.bootstrapImage ?? BROKER_BOOTSTRAP_IMAGE,
   };
 
-  const problems = sharedArgProblems(name, args);
+  const problems = sharedArgProblems(name, args, opts);
   problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (args.bootstrapImage !== undefined) {

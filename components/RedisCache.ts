@@ -61,7 +61,6 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
-  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -240,9 +239,9 @@ export class RedisCache<Namespace extends pulumi.Input<string> = string>
     args: RedisCacheArgs & { namespace: Namespace },
     opts?: pulumi.ComponentResourceOptions,
   ) {
-    requireProvider("RedisCache", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("RedisCache"), name, {}, options);
     const labels = labelsFor(name, p.engine, args);
@@ -552,7 +551,11 @@ interface Resolved {
   image: string;
 }
 
-function resolve(name: string, args: RedisCacheArgs): Resolved {
+function resolve(
+  name: string,
+  args: RedisCacheArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
   const engine = args.engine ?? "redis";
   const engineVersion = args.engineVersion ?? DEFAULT_ENGINE_VERSION[engine] ?? "7.1";
   const replicasPerShard = args.replicasPerShard ?? 0;
@@ -577,7 +580,7 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     image: args.image ?? CACHE_IMAGES[engine] ?? CACHE_IMAGES.redis,
   };
 
-  const problems = sharedArgProblems(name, args);
+  const problems = sharedArgProblems(name, args, opts);
   problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (engine !== "redis" && engine !== "valkey")

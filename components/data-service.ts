@@ -24,6 +24,7 @@ import {
   labelDomainProblem,
   oneShotJobSpec,
   podPeer,
+  providerProblems,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolumes,
@@ -91,18 +92,29 @@ export interface DataServiceArgs {
   labelDomain?: string;
 }
 
-/** Problems with the shared args (see `dataServiceArgProblems`), checked the same way by every component. */
-export function sharedArgProblems(name: string, args: DataServiceArgs): string[] {
-  return dataServiceArgProblems({
-    name,
-    backend: args.backend,
-    namespace: args.namespace,
-    consumers: args.consumers,
-    aws: args.aws,
-    resources: args.resources,
-    storageSize: args.storageSize,
-    image: args.image,
-  }).concat(stageProblem(args.stage) ?? [], labelDomainProblem(args.labelDomain) ?? []);
+/**
+ * Problems with the Kubernetes provider and the shared args (see `dataServiceArgProblems`), checked
+ * the same way by every component and reported with its own, all at once.
+ */
+export function sharedArgProblems(
+  name: string,
+  args: DataServiceArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): string[] {
+  return providerProblems(opts, "kubernetes").concat(
+    dataServiceArgProblems({
+      name,
+      backend: args.backend,
+      namespace: args.namespace,
+      consumers: args.consumers,
+      aws: args.aws,
+      resources: args.resources,
+      storageSize: args.storageSize,
+      image: args.image,
+    }),
+    stageProblem(args.stage) ?? [],
+    labelDomainProblem(args.labelDomain) ?? [],
+  );
 }
 
 /** Per backend, the args only it reads and what reads them there (named in the message). */

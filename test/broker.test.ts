@@ -404,6 +404,15 @@ describe("MessageBroker, bad input", () => {
     );
   });
 
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new MessageBroker("mq", { ...base, exchanges: ["amq.x"] }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'exchanges[0]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "amq.x"',
+      ),
+    );
+  });
+
   it("refuses, by name, every arg only the StatefulSet reads when the backend is aws (Amazon MQ runs its own image)", () => {
     expect(
       message({

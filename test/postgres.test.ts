@@ -756,6 +756,15 @@ describe("ManagedPostgres, bad input", () => {
     );
   });
 
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new ManagedPostgres("pg", { ...base, instanceClass: "m5.large" }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'instanceClass: expected an RDS instance class such as "db.r6g.large", found "m5.large"',
+      ),
+    );
+  });
+
   it("refuses, by name, every arg only the in-cluster server reads when the backend is aws (it would be ignored)", () => {
     expect(
       message({

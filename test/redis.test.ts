@@ -497,6 +497,15 @@ describe("RedisCache, bad input", () => {
     );
   });
 
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new RedisCache("cache", { ...base, nodeType: "t4g.small" }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "t4g.small"',
+      ),
+    );
+  });
+
   it("refuses, by name, every arg only the StatefulSet reads when the backend is aws (it would be ignored)", () => {
     expect(
       message({

@@ -404,8 +404,13 @@ function createPostgres(
                 finalSnapshot: settings.profile.protectStateful,
               }
             : {}),
-          storageSize: settings.database.storageSize,
-          resources: dataStoreServerResources("postgres", catalog.data.postgres.resources, settings),
+          // The in-cluster server's settings only in the cluster: the component refuses them with backend aws.
+          ...(postgresBackend === "inCluster"
+            ? {
+                storageSize: settings.database.storageSize,
+                resources: dataStoreServerResources("postgres", catalog.data.postgres.resources, settings),
+              }
+            : {}),
         },
         postgresOperator ? { ...onCluster, dependsOn: [namespace, postgresOperator] } : inNamespace,
       )
@@ -438,9 +443,13 @@ function createRedis(ctx: Platform, plan: CatalogPlan, namespace: PlatformNamesp
                 snapshotRetentionDays: settings.cache.snapshotRetentionDays,
               }
             : {}),
-          maxmemoryMb: settings.cache.maxmemoryMb,
-          storageSize: settings.cache.storageSize,
-          resources: dataStoreServerResources("redis", catalog.data.redis.resources, settings),
+          ...(settings.cache.backend === "inCluster"
+            ? {
+                maxmemoryMb: settings.cache.maxmemoryMb,
+                storageSize: settings.cache.storageSize,
+                resources: dataStoreServerResources("redis", catalog.data.redis.resources, settings),
+              }
+            : {}),
         },
         inNamespace,
       )
@@ -472,10 +481,15 @@ function createBroker(
             ? { instanceType: settings.broker.instanceType, deploymentMode: settings.broker.deploymentMode }
             : {}),
           engineVersion: settings.broker.engineVersion,
-          ...pinnedImage(settings.images.rabbitmq),
           ...(settings.images.curl ? { bootstrapImage: settings.images.curl } : {}),
-          storageSize: settings.broker.storageSize,
-          resources: dataStoreServerResources("rabbitmq", catalog.data.broker.resources, settings),
+          // The server's image runs only in the cluster (Amazon MQ runs its own); the bootstrap's is curl.
+          ...(settings.broker.backend === "inCluster"
+            ? {
+                ...pinnedImage(settings.images.rabbitmq),
+                storageSize: settings.broker.storageSize,
+                resources: dataStoreServerResources("rabbitmq", catalog.data.broker.resources, settings),
+              }
+            : {}),
         },
         inNamespace,
       )

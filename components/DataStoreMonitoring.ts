@@ -28,10 +28,12 @@ import {
   ComponentArgsError,
   providerProblems,
   splitDependsOn,
+  stageProblem,
   standardLabels,
   typeToken,
   withDependsOn,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
 export interface DataStoreMonitoringArgs extends LabelDomainArgs {
@@ -47,7 +49,7 @@ export interface DataStoreMonitoringArgs extends LabelDomainArgs {
   /** Labels Prometheus selects PodMonitors and PrometheusRules by (ObservabilityStack's `selectorLabels`). */
   monitorLabels: Record<string, string>;
   /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  stage?: Stage;
 }
 
 export class DataStoreMonitoring extends pulumi.ComponentResource {
@@ -133,6 +135,8 @@ function dataStoreMonitoringProblems(args: DataStoreMonitoringArgs): string[] {
   const problems: string[] = [];
   if (Object.keys(args.monitorLabels).length === 0)
     problems.push("monitorLabels is empty: Prometheus would not select the PodMonitors and PrometheusRule");
+  const stage = stageProblem(args.stage);
+  if (stage) problems.push(stage);
   (args.postgresClusters ?? []).forEach((c, i) => {
     if (!Number.isInteger(c.instances) || c.instances < 1)
       problems.push(

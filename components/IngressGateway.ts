@@ -52,11 +52,13 @@ import {
   selectorLabels,
   serviceHost,
   splitDependsOn,
+  stageProblem,
   standardLabels,
   standardProbes,
   typeToken,
   type LabelDomainArgs,
   type PlatformLabels,
+  type Stage,
   withDependsOn,
 } from "./lib";
 
@@ -262,7 +264,7 @@ export class IngressGateway extends pulumi.ComponentResource {
 
   private readonly componentName: string;
   private readonly rateLimiting: boolean;
-  private readonly stage: string | undefined;
+  private readonly stage: Stage | undefined;
   private readonly labelDomain: string | undefined;
   private readonly routed = new Set<string>();
   /** Hostnames the certificate covers (routes may answer only on these). */
@@ -377,7 +379,7 @@ interface GatewaySpec {
   proxyReplicas: number;
   controllerReplicas: number;
   rateLimiting: boolean;
-  stage: string | undefined;
+  stage: Stage | undefined;
   labelDomain: string | undefined;
   issuerName: string;
   tlsSecretName: string;
@@ -416,7 +418,7 @@ function normalize(name: string, args: IngressGatewayArgs, optionProblems: strin
 function componentLabels(
   name: string,
   component: string,
-  stage: string | undefined,
+  stage: Stage | undefined,
   labelDomain: string | undefined,
 ): Record<string, string> {
   return standardLabels({ name, component, ...(stage ? { stage } : {}), labelDomain });
@@ -1183,7 +1185,7 @@ function gatewayArgProblems(name: string, args: IngressGatewayArgs): string[] {
   ];
 }
 
-/** The component name (it names the Gateway and cluster-wide objects), the domain and the label domain. */
+/** The component name (it names the Gateway and cluster-wide objects), the domain, the label domain and the stage label. */
 function nameProblems(name: string, args: IngressGatewayArgs): string[] {
   const problems: string[] = [];
   if (!DNS_LABEL.test(name) || name.length > 40)
@@ -1194,6 +1196,8 @@ function nameProblems(name: string, args: IngressGatewayArgs): string[] {
     problems.push(`domain: a DNS name such as shop.example.com, found ${JSON.stringify(args.domain)}`);
   const domainProblem = labelDomainProblem(args.labelDomain);
   if (domainProblem) problems.push(domainProblem);
+  const stage = stageProblem(args.labels?.stage, "labels.stage");
+  if (stage) problems.push(stage);
   return problems;
 }
 

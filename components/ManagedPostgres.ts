@@ -67,13 +67,17 @@ import {
   finalSnapshotSuffix,
   generateCredentials,
   inClusterServer,
+  mapInput,
+  mapInputs,
+  type GeneratedCredentials,
   labelsFor,
   privateSubnetGroup,
   secretKeyEnv,
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -85,7 +89,6 @@ import {
 import {
   ComponentArgsError,
   childName,
-  requireProvider,
   secretKeyFile,
   splitDependsOn,
   stableHash,
@@ -99,20 +102,35 @@ import {
   type EgressPeer,
   domainKey,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
-/** Args only the aws backend (RDS) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = [
-  "instanceClass",
-  "allocatedStorageGb",
-  "maxAllocatedStorageGb",
-  "backupRetentionDays",
-  "multiAz",
-  "deletionProtection",
-  "finalSnapshot",
-  "backupWindow",
-  "maintenanceWindow",
-] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it. RDS
+ * sizes and backs itself up; the in-cluster server (StatefulSet or CloudNativePG) has a volume and
+ * container resources. `image` and `runAsUser` are read by both (the bootstrap Job runs the image's
+ * psql); `cloudNativePg` and `restore` say so with their own message.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: {
+    readBy: "RDS",
+    args: [
+      "instanceClass",
+      "allocatedStorageGb",
+      "maxAllocatedStorageGb",
+      "backupRetentionDays",
+      "multiAz",
+      "deletionProtection",
+      "finalSnapshot",
+      "backupWindow",
+      "maintenanceWindow",
+    ],
+  },
+  inCluster: {
+    readBy: "the StatefulSet or CloudNativePG",
+    args: ["storageSize", "storageClassName", "resources"],
+  },
+};
 
 /** PostgreSQL major versions both backends offer. */
 export const POSTGRES_MAJOR_VERSIONS = ["15", "16", "17"] as const;
@@ -149,12 +167,20 @@ export interface PostgresConsumer extends DataServiceConsumer {
 export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** `aws` (RDS) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job, its credentials Secret and the CA Secret
+   * (RDS). Pass the namespace's Output (`PlatformNamespace.name`) so every child waits for the
+   * namespace through it; a plain name is checked before anything is created (put the Namespace in
+   * `dependsOn` when the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value (`<labelDomain>/platform`). Example: `"ecommerce"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful children (RDS instance and its KMS key, StatefulSet). Default `false`. */
   protect?: boolean;
   /** PostgreSQL major version; RDS applies minor upgrades automatically. Default `"16"`. */
@@ -166,7 +192,7 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
   /** Databases to create that no consumer names (e.g. the catalog's main database). Default `[]`. */
   databases?: string[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** RDS instance class (the `db.` family). Default `"db.t4g.medium"`. */
   instanceClass?: string;
   /** Initial gp3 storage in GB (RDS minimum 20). Default `20`. */
@@ -194,7 +220,7 @@ export interface ManagedPostgresArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend ---
+  // --- inCluster backend: storageSize, storageClassName and resources are an error with backend aws ---
   /** Persistent volume size of the StatefulSet. Default `"10Gi"`. */
   storageSize?: string;
   /** StorageClass of the volume. Default: the cluster's default class. */
@@ -339,7 +365,14 @@ export const POSTGRES_BOOTSTRAP_RESOURCES: ContainerResources = {
   limits: { cpu: "500m", memory: "256Mi" },
 };
 
-export class ManagedPostgres extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * PostgreSQL for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (RDS endpoint address or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -368,42 +401,36 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with DATABASE_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the server, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the server, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "DATABASE_URL";
   /** What a consumer waits for before it starts: the bootstrap Job: the databases, roles and connection Secrets are in place. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: ManagedPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("ManagedPostgres", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+  constructor(
+    name: string,
+    args: ManagedPostgresArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("ManagedPostgres"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
     const child = childOptions(this, dependsOn);
 
-    // Credentials: the admin's and one per consumer role, in the server's namespace, where the server
-    // (in-cluster) and the bootstrap Job read them.
-    const passwords = generateCredentials(name, p.consumers, this);
-    const credentials = credentialsSecret(
-      name,
-      args.namespace,
-      labels("database"),
-      credentialsData(passwords, (byKey) => ({ username: ADMIN_USER, ...byKey })),
-      child,
-    );
-    // In-cluster, the admin password is read only by initdb: after replacing it the bootstrap's rerun
-    // fails (loudly, on authentication) until the server's admin password is changed to match.
-    const revision = credentialsRevision(name, passwords.byKey, this);
-    // The server.
+    const credentials = postgresCredentials(name, args, p, labels, this, child);
     const server =
       p.engine === "rds"
-        ? this.rds(name, args, p, passwords.admin, labels, child)
+        ? this.rds(name, args, p, credentials.passwords.admin, labels, child)
         : p.engine === "cloudnativepg"
-          ? this.cloudNativePg(name, args, p, credentials, labels, child)
-          : this.statefulSet(name, args, p, credentials, labels, child);
+          ? this.cloudNativePg(name, args, p, credentials.secret, labels, child)
+          : this.statefulSet(name, args, p, credentials.secret, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.engine = p.engine;
@@ -412,69 +439,8 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
     this.backupBucket = server.backup?.bucket;
     this.backupServerName = server.backup?.serverName;
     this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
-    const tls = clientTls(p.engine);
-    const caVolume = server.ca ? secretKeyFile("postgres-ca", server.ca) : undefined;
-
-    // Bootstrap: a NetworkPolicy letting the Job reach the server, and the Job.
-    this.bootstrap = bootstrapJob(
-      {
-        name,
-        namespace: args.namespace,
-        labels: labels("database-bootstrap", "bootstrap"),
-        reach: this.egressPeer,
-        revision: revision.hex,
-        labelDomain: args.labelDomain,
-        job: {
-          uid: p.uid,
-          container: {
-            name: "bootstrap",
-            image: p.image,
-            command: ["/bin/sh", "-c", bootstrapScript(p)],
-            env: [
-              { name: "PGHOST", value: server.host },
-              { name: "PGPORT", value: server.port.apply(String) },
-              { name: "PGDATABASE", value: "postgres" },
-              { name: "PGUSER", value: ADMIN_USER },
-              secretKeyEnv("PGPASSWORD", credentials, "password"),
-              // RDS refuses plain connections (rds.force_ssl=1), CloudNativePG too (and its CA is
-              // mounted to verify it); the StatefulSet has no certificate.
-              { name: "PGSSLMODE", value: tls.sslmode },
-              ...(tls.sslrootcert ? [{ name: "PGSSLROOTCERT", value: tls.sslrootcert }] : []),
-              { name: "PGCONNECT_TIMEOUT", value: "10" },
-              ...consumerPasswordEnv(credentials, p.consumers),
-            ],
-            resources: POSTGRES_BOOTSTRAP_RESOURCES,
-            ...(caVolume ? { volumeMounts: [caVolume.mount] } : {}),
-          },
-          ...(caVolume ? { volumes: [caVolume.volume] } : {}),
-          // A new cluster (above all a restore, which replays WAL first) takes longer to accept connections.
-          ...(p.engine === "cloudnativepg" ? { activeDeadlineSeconds: 3600 } : {}),
-        },
-        after: [server.resource, credentials, ...(server.caSecret ? [server.caSecret] : [])],
-      },
-      child,
-    );
-
-    this.connectionSecretNames = connectionSecrets(
-      name,
-      p.consumers,
-      labels("database"),
-      (c) =>
-        pulumi
-          .all([server.host, server.port, passwords.consumers.get(c.service)!.result])
-          .apply(([host, port, pw]) => ({
-            DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?${tls.query}`,
-            host,
-            port: String(port),
-            username: c.role,
-            password: pw,
-            database: c.database,
-            sslmode: tls.sslmode,
-            ...(tls.sslrootcert ? { sslrootcert: tls.sslrootcert } : {}),
-          })),
-      child,
-      args.labelDomain,
-    );
+    this.bootstrap = postgresBootstrap(name, args, p, server, credentials, labels, this.egressPeer, child);
+    this.connectionSecretNames = postgresConnectionSecrets(name, args, p, server, credentials, labels, child);
 
     this.ready = this.bootstrap;
     this.registerOutputs({
@@ -504,76 +470,7 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
       p.protect,
       child,
     );
-    const subnetGroup = privateSubnetGroup(aws.rds.SubnetGroup, name, net, tags, child);
-    const securityGroup = clientSecurityGroup(
-      name,
-      `PostgreSQL clients of ${name}`,
-      net,
-      [PORT],
-      tags,
-      child,
-    );
-    const parameterGroup = new aws.rds.ParameterGroup(
-      childName(name, "params"),
-      {
-        family: `postgres${p.engineVersion}`,
-        description: `${name}: TLS required`,
-        parameters: [
-          { name: "rds.force_ssl", value: "1" },
-          // Statements slower than 1 s reach the exported postgresql log.
-          { name: "log_min_duration_statement", value: "1000" },
-        ],
-        tags: tags("params"),
-      },
-      child(),
-    );
-    // The inputs that replace the instance.
-    const snapshotSuffix = finalSnapshotSuffix(
-      name,
-      p.finalSnapshot,
-      { engine: "postgres", username: ADMIN_USER, storageEncrypted: "true", kmsKeyId: key.arn },
-      this,
-    );
-    const instance = new aws.rds.Instance(
-      childName(name, "db"),
-      {
-        engine: "postgres",
-        // A major version alone: RDS picks the newest minor and keeps it current.
-        engineVersion: p.engineVersion,
-        autoMinorVersionUpgrade: true,
-        allowMajorVersionUpgrade: false,
-        instanceClass: p.instanceClass,
-        username: ADMIN_USER,
-        password: adminPassword.result,
-        port: PORT,
-        dbSubnetGroupName: subnetGroup.name,
-        vpcSecurityGroupIds: [securityGroup.id],
-        publiclyAccessible: false,
-        parameterGroupName: parameterGroup.name,
-        caCertIdentifier: "rds-ca-rsa2048-g1",
-        storageType: "gp3",
-        allocatedStorage: p.allocatedStorageGb,
-        maxAllocatedStorage: p.maxAllocatedStorageGb,
-        storageEncrypted: true,
-        kmsKeyId: key.arn,
-        backupRetentionPeriod: p.backupRetentionDays,
-        backupWindow: p.backupWindow,
-        maintenanceWindow: p.maintenanceWindow,
-        copyTagsToSnapshot: true,
-        multiAz: p.multiAz,
-        deletionProtection: p.deletionProtection,
-        skipFinalSnapshot: !p.finalSnapshot,
-        ...finalSnapshotIdentifier(name, snapshotSuffix),
-        performanceInsightsEnabled: p.performanceInsights,
-        ...(p.performanceInsights
-          ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 }
-          : {}),
-        iamDatabaseAuthenticationEnabled: true,
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
-        tags: tags("db"),
-      },
-      child(statefulOptions(p.protect)),
-    );
+    const instance = rdsInstance(name, p, { net, tags, key, adminPassword }, this, child);
     if (args.alarms)
       createAlarms(
         name,
@@ -674,7 +571,7 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
     );
     scheduledBackup(name, clusterName, args.namespace, serverLabels, cnpg.backupSchedule, cluster, child);
     return {
-      host: pulumi.output(`${clusterName}-rw.${args.namespace}.svc`),
+      host: pulumi.output(mapInput(args.namespace, (ns) => `${clusterName}-rw.${ns}.svc`)),
       port: pulumi.output(PORT),
       resource: cluster,
       ca: { secretName: `${clusterName}-ca`, key: "ca.crt", mountPath: POSTGRES_CA_MOUNT_PATH },
@@ -734,6 +631,207 @@ export class ManagedPostgres extends pulumi.ComponentResource implements DataSer
     );
     return { host: pulumi.output(server.host), port: pulumi.output(PORT), resource: server.statefulSet };
   }
+}
+
+/** The generated passwords, the credentials Secret holding them and their revision. */
+interface Credentials {
+  passwords: GeneratedCredentials;
+  secret: k8s.core.v1.Secret;
+  revision: random.RandomId;
+}
+
+/**
+ * The admin's password and one per consumer role, in the credentials Secret in the server's
+ * namespace, where the server (in-cluster) and the bootstrap Job read them. In-cluster, the admin
+ * password is read only by initdb: after replacing it the bootstrap's rerun fails (loudly, on
+ * authentication) until the server's admin password is changed to match.
+ */
+function postgresCredentials(
+  name: string,
+  args: ManagedPostgresArgs,
+  p: Resolved,
+  labels: LabelsFor,
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): Credentials {
+  const passwords = generateCredentials(name, p.consumers, parent);
+  const secret = credentialsSecret(
+    name,
+    args.namespace,
+    labels("database"),
+    credentialsData(passwords, (byKey) => ({ username: ADMIN_USER, ...byKey })),
+    child,
+  );
+  return { passwords, secret, revision: credentialsRevision(name, passwords.byKey, parent) };
+}
+
+/** The RDS instance (`<name>-db`) with its subnet group, security group and parameter group. */
+function rdsInstance(
+  name: string,
+  p: Resolved,
+  on: {
+    net: DataServiceAwsArgs;
+    tags: (suffix: string) => Record<string, string>;
+    key: aws.kms.Key;
+    adminPassword: random.RandomPassword;
+  },
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): aws.rds.Instance {
+  const { net, tags, key } = on;
+  const subnetGroup = privateSubnetGroup(aws.rds.SubnetGroup, name, net, tags, child);
+  const securityGroup = clientSecurityGroup(name, `PostgreSQL clients of ${name}`, net, [PORT], tags, child);
+  const parameterGroup = new aws.rds.ParameterGroup(
+    childName(name, "params"),
+    {
+      family: `postgres${p.engineVersion}`,
+      description: `${name}: TLS required`,
+      parameters: [
+        { name: "rds.force_ssl", value: "1" },
+        // Statements slower than 1 s reach the exported postgresql log.
+        { name: "log_min_duration_statement", value: "1000" },
+      ],
+      tags: tags("params"),
+    },
+    child(),
+  );
+  // The inputs that replace the instance.
+  const snapshotSuffix = finalSnapshotSuffix(
+    name,
+    p.finalSnapshot,
+    { engine: "postgres", username: ADMIN_USER, storageEncrypted: "true", kmsKeyId: key.arn },
+    parent,
+  );
+  return new aws.rds.Instance(
+    childName(name, "db"),
+    {
+      engine: "postgres",
+      // A major version alone: RDS picks the newest minor and keeps it current.
+      engineVersion: p.engineVersion,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: false,
+      instanceClass: p.instanceClass,
+      username: ADMIN_USER,
+      password: on.adminPassword.result,
+      port: PORT,
+      dbSubnetGroupName: subnetGroup.name,
+      vpcSecurityGroupIds: [securityGroup.id],
+      publiclyAccessible: false,
+      parameterGroupName: parameterGroup.name,
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+      storageType: "gp3",
+      allocatedStorage: p.allocatedStorageGb,
+      maxAllocatedStorage: p.maxAllocatedStorageGb,
+      storageEncrypted: true,
+      kmsKeyId: key.arn,
+      backupRetentionPeriod: p.backupRetentionDays,
+      backupWindow: p.backupWindow,
+      maintenanceWindow: p.maintenanceWindow,
+      copyTagsToSnapshot: true,
+      multiAz: p.multiAz,
+      deletionProtection: p.deletionProtection,
+      skipFinalSnapshot: !p.finalSnapshot,
+      ...finalSnapshotIdentifier(name, snapshotSuffix),
+      performanceInsightsEnabled: p.performanceInsights,
+      ...(p.performanceInsights
+        ? { performanceInsightsKmsKeyId: key.arn, performanceInsightsRetentionPeriod: 7 }
+        : {}),
+      iamDatabaseAuthenticationEnabled: true,
+      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      tags: tags("db"),
+    },
+    child(statefulOptions(p.protect)),
+  );
+}
+
+/**
+ * The bootstrap: a NetworkPolicy letting the Job reach the server, and the Job running
+ * `bootstrapScript` with psql as the admin, TLS as the engine requires it.
+ */
+function postgresBootstrap(
+  name: string,
+  args: ManagedPostgresArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  reach: EgressPeer<pulumi.Input<string>>,
+  child: ChildOptions,
+): k8s.batch.v1.Job {
+  const tls = clientTls(p.engine);
+  const caVolume = server.ca ? secretKeyFile("postgres-ca", server.ca) : undefined;
+  const secret = credentials.secret;
+  return bootstrapJob(
+    {
+      name,
+      namespace: args.namespace,
+      labels: labels("database-bootstrap", "bootstrap"),
+      reach,
+      revision: credentials.revision.hex,
+      labelDomain: args.labelDomain,
+      job: {
+        uid: p.uid,
+        container: {
+          name: "bootstrap",
+          image: p.image,
+          command: ["/bin/sh", "-c", bootstrapScript(p)],
+          env: [
+            { name: "PGHOST", value: server.host },
+            { name: "PGPORT", value: server.port.apply(String) },
+            { name: "PGDATABASE", value: "postgres" },
+            { name: "PGUSER", value: ADMIN_USER },
+            secretKeyEnv("PGPASSWORD", secret, "password"),
+            // RDS refuses plain connections (rds.force_ssl=1), CloudNativePG too (and its CA is
+            // mounted to verify it); the StatefulSet has no certificate.
+            { name: "PGSSLMODE", value: tls.sslmode },
+            ...(tls.sslrootcert ? [{ name: "PGSSLROOTCERT", value: tls.sslrootcert }] : []),
+            { name: "PGCONNECT_TIMEOUT", value: "10" },
+            ...consumerPasswordEnv(secret, p.consumers),
+          ],
+          resources: POSTGRES_BOOTSTRAP_RESOURCES,
+          ...(caVolume ? { volumeMounts: [caVolume.mount] } : {}),
+        },
+        ...(caVolume ? { volumes: [caVolume.volume] } : {}),
+        // A new cluster (above all a restore, which replays WAL first) takes longer to accept connections.
+        ...(p.engine === "cloudnativepg" ? { activeDeadlineSeconds: 3600 } : {}),
+      },
+      after: [server.resource, secret, ...(server.caSecret ? [server.caSecret] : [])],
+    },
+    child,
+  );
+}
+
+/** Each consumer's connection Secret: DATABASE_URL with its own role, and the URL's parts. */
+function postgresConnectionSecrets(
+  name: string,
+  args: ManagedPostgresArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  child: ChildOptions,
+): Record<string, string> {
+  const tls = clientTls(p.engine);
+  return connectionSecrets(
+    name,
+    p.consumers,
+    labels("database"),
+    (c) =>
+      pulumi
+        .all([server.host, server.port, credentials.passwords.consumers.get(c.service)!.result])
+        .apply(([host, port, pw]) => ({
+          DATABASE_URL: `postgresql://${c.role}:${pw}@${host}:${port}/${c.database}?${tls.query}`,
+          host,
+          port: String(port),
+          username: c.role,
+          password: pw,
+          database: c.database,
+          sslmode: tls.sslmode,
+          ...(tls.sslrootcert ? { sslrootcert: tls.sslrootcert } : {}),
+        })),
+    child,
+    args.labelDomain,
+  );
 }
 
 interface Server {
@@ -802,7 +900,30 @@ interface Resolved {
 }
 
 /** Validates the args (every problem at once) and fills in the defaults. */
-function resolve(name: string, args: ManagedPostgresArgs): Resolved {
+function resolve(
+  name: string,
+  args: ManagedPostgresArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
+  const r = withDefaults(args);
+  const problems = [
+    ...sharedArgProblems(name, args, opts),
+    ...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS),
+    ...engineProblems(args, r),
+    ...databaseProblems(args, r),
+    ...(args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1)
+      ? [`runAsUser: expected a non-root UID, found ${args.runAsUser}`]
+      : []),
+    ...cloudNativePgProblems(args, r.cnpg),
+    ...alarmArgProblems(args.backend, args.alarms),
+    ...(args.backend === "aws" ? rdsProblems(r) : []),
+  ];
+  if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
+  return r;
+}
+
+/** The args with every default filled in (nothing validated yet). */
+function withDefaults(args: ManagedPostgresArgs): Resolved {
   const engineVersion = args.engineVersion ?? "16";
   const extensions = [...new Set(args.extensions ?? [])];
   const consumers = args.consumers.map((c) => ({ ...c, role: c.service.replace(/-/g, "_") }));
@@ -823,7 +944,7 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
   const images: Readonly<Record<string, string>> = kind.images;
   const defaultImage = images[engineVersion] ?? kind.images["16"];
   const defaultUid = kind.uid;
-  const r: Resolved = {
+  return {
     backend: args.backend,
     engine,
     ...(cnpg ? { cnpg } : {}),
@@ -850,14 +971,16 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
     // Both libraries must be preloaded; the flag replaces the TimescaleDB image's own setting, so it lists both.
     preload: (["timescaledb", "pg_stat_statements"] as const).filter((e) => extensions.includes(e)),
   };
+}
 
-  const problems = sharedArgProblems(name, args);
-  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "RDS"));
-  if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(engineVersion))
+/** Problems with the engine version and the extensions (each must be offered by the backend). */
+function engineProblems(args: ManagedPostgresArgs, r: Resolved): string[] {
+  const problems: string[] = [];
+  if (!(POSTGRES_MAJOR_VERSIONS as readonly string[]).includes(r.engineVersion))
     problems.push(
-      `engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${engineVersion}"`,
+      `engineVersion: expected one of ${POSTGRES_MAJOR_VERSIONS.map((v) => `"${v}"`).join(", ")}, found "${r.engineVersion}"`,
     );
-  for (const ext of extensions) {
+  for (const ext of r.extensions) {
     const offered = (POSTGRES_EXTENSIONS as Record<string, Record<DataServiceBackend, boolean>>)[ext];
     if (!offered)
       problems.push(
@@ -872,7 +995,13 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
         `extensions: "${ext}" is not offered by the inCluster backend (the in-cluster images do not carry it); use backend "aws" or drop the extension`,
       );
   }
-  consumers.forEach((c, i) => {
+  return problems;
+}
+
+/** Problems with the consumers' databases and roles, and the extra databases. */
+function databaseProblems(args: ManagedPostgresArgs, r: Resolved): string[] {
+  const problems: string[] = [];
+  r.consumers.forEach((c, i) => {
     if (!IDENTIFIER.test(c.database) || RESERVED.has(c.database))
       problems.push(
         `consumers[${i}].database: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${c.database}"`,
@@ -888,42 +1017,40 @@ function resolve(name: string, args: ManagedPostgresArgs): Resolved {
         `databases[${i}]: expected a database name matching ^[a-z][a-z0-9_]*$ (not a reserved name), found "${db}"`,
       );
   });
-  if (args.runAsUser !== undefined && (!Number.isInteger(args.runAsUser) || args.runAsUser < 1))
-    problems.push(`runAsUser: expected a non-root UID, found ${args.runAsUser}`);
+  return problems;
+}
 
-  problems.push(...cloudNativePgProblems(args, cnpg));
-  problems.push(...alarmArgProblems(args.backend, args.alarms));
-  if (args.backend === "aws") {
-    if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
-      problems.push(
-        `instanceClass: expected an RDS instance class such as "db.r6g.large", found "${r.instanceClass}"`,
-      );
-    if (!Number.isInteger(r.allocatedStorageGb) || r.allocatedStorageGb < 20 || r.allocatedStorageGb > 65536)
-      problems.push(
-        `allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found ${r.allocatedStorageGb}`,
-      );
-    const ceiling = Math.ceil((r.allocatedStorageGb * 11) / 10);
-    if (
-      !Number.isInteger(r.maxAllocatedStorageGb) ||
-      r.maxAllocatedStorageGb < ceiling ||
-      r.maxAllocatedStorageGb > 65536
-    )
-      problems.push(
-        `maxAllocatedStorageGb: expected a whole number from ${ceiling} (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found ${r.maxAllocatedStorageGb}`,
-      );
-    if (!Number.isInteger(r.backupRetentionDays) || r.backupRetentionDays < 7 || r.backupRetentionDays > 35)
-      problems.push(
-        `backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`,
-      );
-    if (!DAILY_WINDOW.test(r.backupWindow))
-      problems.push(`backupWindow: expected a UTC window such as "02:00-03:00", found "${r.backupWindow}"`);
-    if (!WEEKLY_WINDOW.test(r.maintenanceWindow))
-      problems.push(
-        `maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`,
-      );
-  }
-  if (problems.length > 0) throw new ComponentArgsError("ManagedPostgres", name, problems);
-  return r;
+/** Problems with the RDS settings (backend `aws`; defaults filled in `r`). */
+function rdsProblems(r: Resolved): string[] {
+  const problems: string[] = [];
+  if (!/^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(r.instanceClass))
+    problems.push(
+      `instanceClass: expected an RDS instance class such as "db.r6g.large", found "${r.instanceClass}"`,
+    );
+  if (!Number.isInteger(r.allocatedStorageGb) || r.allocatedStorageGb < 20 || r.allocatedStorageGb > 65536)
+    problems.push(
+      `allocatedStorageGb: expected a whole number from 20 (the RDS gp3 minimum) to 65536, found ${r.allocatedStorageGb}`,
+    );
+  const ceiling = Math.ceil((r.allocatedStorageGb * 11) / 10);
+  if (
+    !Number.isInteger(r.maxAllocatedStorageGb) ||
+    r.maxAllocatedStorageGb < ceiling ||
+    r.maxAllocatedStorageGb > 65536
+  )
+    problems.push(
+      `maxAllocatedStorageGb: expected a whole number from ${ceiling} (10 % above allocatedStorageGb, so storage can autoscale) to 65536, found ${r.maxAllocatedStorageGb}`,
+    );
+  if (!Number.isInteger(r.backupRetentionDays) || r.backupRetentionDays < 7 || r.backupRetentionDays > 35)
+    problems.push(
+      `backupRetentionDays: expected a whole number of days from 7 to 35, found ${r.backupRetentionDays}`,
+    );
+  if (!DAILY_WINDOW.test(r.backupWindow))
+    problems.push(`backupWindow: expected a UTC window such as "02:00-03:00", found "${r.backupWindow}"`);
+  if (!WEEKLY_WINDOW.test(r.maintenanceWindow))
+    problems.push(
+      `maintenanceWindow: expected a UTC window such as "sun:04:00-sun:05:00", found "${r.maintenanceWindow}"`,
+    );
+  return problems;
 }
 
 /** Problems with `cloudNativePg` and `restore` (defaults filled in `cnpg`). */
@@ -991,7 +1118,15 @@ function validInstant(value: string): boolean {
  * creates belong to the owner role and stay usable by every other consumer of the database. Other
  * roles cannot connect: CONNECT is revoked from PUBLIC.
  */
-function bootstrapScript(p: Resolved): string {
+function bootstrapScript(p: Resolved): pulumi.Input<string> {
+  return mapInputs(
+    p.consumers.map((c) => c.namespace),
+    (namespaces) => bootstrapScriptIn(p, namespaces),
+  );
+}
+
+/** `bootstrapScript` once the consumers' namespaces (named in comments) are known, in their order. */
+function bootstrapScriptIn(p: Resolved, namespaces: readonly string[]): string {
   const sql: string[] = [];
   for (const db of p.databases) {
     const owner = `${db}_owner`;
@@ -1011,9 +1146,9 @@ function bootstrapScript(p: Resolved): string {
       );
     }
   }
-  for (const c of p.consumers) {
+  for (const [i, c] of p.consumers.entries()) {
     sql.push(
-      `-- role ${c.role} (${c.service}, ${c.namespace})`,
+      `-- role ${c.role} (${c.service}, ${namespaces[i]})`,
       `SELECT 'CREATE ROLE ${c.role} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c.role}')\\gexec`,
       `\\getenv role_password ${consumerPasswordKey(c.service)}`,
       `ALTER ROLE ${c.role} WITH LOGIN PASSWORD :'role_password';`,

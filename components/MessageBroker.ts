@@ -38,11 +38,14 @@ import {
   credentialsSecret,
   generateCredentials,
   inClusterServer,
+  mapInput,
+  type GeneratedCredentials,
   labelsFor,
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -55,7 +58,6 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
-  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -69,10 +71,18 @@ import {
   domainKey,
   imageReferenceProblem,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
-/** Args only the aws backend (Amazon MQ) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = ["instanceType", "deploymentMode"] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it.
+ * Amazon MQ runs its own image on its instance type; the StatefulSet runs `image` with a volume and
+ * container resources. The bootstrap Job runs `bootstrapImage` on both.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: { readBy: "Amazon MQ", args: ["instanceType", "deploymentMode"] },
+  inCluster: { readBy: "the StatefulSet", args: ["storageSize", "storageClassName", "resources", "image"] },
+};
 
 /** RabbitMQ versions both backends offer, with the pinned in-cluster image of each (UID 999). */
 export const RABBITMQ_IMAGES: Record<string, string> = { "3.13": "rabbitmq:3.13.7-management" };
@@ -81,12 +91,20 @@ export type BrokerDeploymentMode = "SINGLE_INSTANCE" | "CLUSTER_MULTI_AZ";
 export interface MessageBrokerArgs extends LabelDomainArgs {
   /** `aws` (Amazon MQ for RabbitMQ) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"ecommerce"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the
+   * namespace's Output (`PlatformNamespace.name`) so every child waits for the namespace through
+   * it; a plain name is checked before anything is created (put the Namespace in `dependsOn` when
+   * the same program creates it). Example: `"ecommerce"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"ecommerce"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful child (broker or StatefulSet). Default `false`. */
   protect?: boolean;
   /** RabbitMQ major.minor version (see RABBITMQ_IMAGES); Amazon MQ applies patches automatically. Default `"3.13"`. */
@@ -96,7 +114,7 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
   /** Consumers: each gets its own user (full rights on the default vhost) and a connection Secret. */
   consumers: DataServiceConsumer[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** Amazon MQ instance type (the `mq.` family). Default `"mq.m5.large"`. */
   instanceType?: string;
   /** `CLUSTER_MULTI_AZ` (three nodes across zones) or `SINGLE_INSTANCE`. Default `"SINGLE_INSTANCE"`. */
@@ -110,7 +128,7 @@ export interface MessageBrokerArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend ---
+  // --- inCluster backend: each is an error with backend aws ---
   /** Persistent volume size (messages and definitions). Default `"2Gi"`. */
   storageSize?: string;
   /** StorageClass of the volume. Default: the cluster's default class. */
@@ -143,7 +161,14 @@ export const BROKER_DEFAULT_RESOURCES: ContainerResources = {
   limits: { cpu: "1", memory: "1Gi" },
 };
 
-export class MessageBroker extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * RabbitMQ for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class MessageBroker<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (Amazon MQ endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   /** AMQP port: 5671 (AMQPS) on Amazon MQ, 5672 in-cluster. */
@@ -154,103 +179,42 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with RABBITMQ_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the broker, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the broker, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "RABBITMQ_URL";
   /** What a consumer waits for before it starts: the bootstrap Job: users, vhost and exchanges are declared. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: MessageBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("MessageBroker", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+  constructor(
+    name: string,
+    args: MessageBrokerArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("MessageBroker"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
     const child = childOptions(this, dependsOn);
 
-    const passwords = generateCredentials(name, args.consumers, this);
-    const credentials = credentialsSecret(
-      name,
-      args.namespace,
-      labels("message-broker"),
-      credentialsData(passwords, ({ password: admin, ...users }) => ({
-        username: ADMIN_USER,
-        password: admin!,
-        // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
-        "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
-        // Read by curl (--config), so the admin password is not on the bootstrap's command line.
-        curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
-        ...users,
-      })),
-      child,
-    );
-    // In-cluster, RabbitMQ applies the admin's `default_pass` only to an empty node: after replacing it
-    // the bootstrap's rerun fails (loudly, on authentication) until the broker's admin password matches.
-    const revision = credentialsRevision(name, passwords.byKey, this);
-
+    const credentials = brokerCredentials(name, args, labels, this, child);
     const server =
       p.backend === "aws"
-        ? this.amazonMq(name, args, p, passwords.admin, child)
-        : this.statefulSet(name, args, p, credentials, labels, child);
+        ? this.amazonMq(name, args, p, credentials.passwords.admin, child)
+        : this.statefulSet(name, args, p, credentials.secret, labels, child);
     this.host = server.host;
     this.port = pulumi.output(p.amqpPort);
     this.tls = pulumi.output(p.tls);
     this.egressPeer = backendEgressPeer(p.backend, name, args, p.amqpPort);
-
-    this.bootstrap = bootstrapJob(
-      {
-        name,
-        namespace: args.namespace,
-        labels: labels("message-broker-bootstrap", "bootstrap"),
-        // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
-        reach: { ...this.egressPeer, port: p.managementPort },
-        revision: revision.hex,
-        labelDomain: args.labelDomain,
-        job: {
-          uid: CURL_UID,
-          container: {
-            name: "bootstrap",
-            image: p.bootstrapImage,
-            command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
-            env: [
-              { name: "MANAGEMENT_URL", value: server.managementUrl },
-              ...consumerPasswordEnv(credentials, args.consumers),
-            ],
-            volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
-            resources: CLIENT_JOB_RESOURCES,
-          },
-          volumes: [
-            {
-              name: "curlrc",
-              secret: { secretName: credentials.metadata.name, items: [{ key: "curlrc", path: "curlrc" }] },
-            },
-          ],
-        },
-        after: [server.resource, credentials],
-      },
-      child,
-    );
-
-    this.connectionSecretNames = connectionSecrets(
-      name,
-      args.consumers,
-      labels("message-broker"),
-      (c) =>
-        pulumi.all([server.host, passwords.consumers.get(c.service)!.result]).apply(([host, pw]) => ({
-          // %2F is the default vhost "/".
-          RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
-          host,
-          port: String(p.amqpPort),
-          username: c.service,
-          password: pw,
-          vhost: "/",
-          tls: String(p.tls),
-        })),
-      child,
-      args.labelDomain,
-    );
+    // The bootstrap talks to the management API, not AMQP: its egress goes to the management port.
+    const reach = { ...this.egressPeer, port: p.managementPort };
+    this.bootstrap = brokerBootstrap(name, args, p, server, credentials, labels, reach, child);
+    this.connectionSecretNames = brokerConnectionSecrets(name, args, p, server, credentials, labels, child);
 
     this.ready = this.bootstrap;
     this.registerOutputs(contractOutputs(this));
@@ -407,7 +371,7 @@ export class MessageBroker extends pulumi.ComponentResource implements DataServi
     );
     return {
       host: pulumi.output(server.host),
-      managementUrl: pulumi.output(`http://${server.host}:${PORTS.management}`),
+      managementUrl: pulumi.output(mapInput(server.host, (host) => `http://${host}:${PORTS.management}`)),
       resource: server.statefulSet,
     };
   }
@@ -418,6 +382,127 @@ interface Server {
   /** Base URL of the management HTTP API the bootstrap Job calls. */
   managementUrl: pulumi.Output<string>;
   resource: pulumi.Resource;
+}
+
+/** The generated passwords, the credentials Secret holding them and their revision. */
+interface Credentials {
+  passwords: GeneratedCredentials;
+  secret: k8s.core.v1.Secret;
+  revision: random.RandomId;
+}
+
+/**
+ * The admin's password and one per consumer user, in the credentials Secret. In-cluster, RabbitMQ
+ * applies the admin's `default_pass` only to an empty node: after replacing it the bootstrap's rerun
+ * fails (loudly, on authentication) until the broker's admin password matches.
+ */
+function brokerCredentials(
+  name: string,
+  args: MessageBrokerArgs,
+  labels: LabelsFor,
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): Credentials {
+  const passwords = generateCredentials(name, args.consumers, parent);
+  const secret = credentialsSecret(
+    name,
+    args.namespace,
+    labels("message-broker"),
+    credentialsData(passwords, ({ password: admin, ...users }) => ({
+      username: ADMIN_USER,
+      password: admin!,
+      // Read by the in-cluster server from /etc/rabbitmq/conf.d: the admin never appears in a ConfigMap or env.
+      "20-credentials.conf": `default_user = ${ADMIN_USER}\ndefault_pass = ${admin!}\n`,
+      // Read by curl (--config), so the admin password is not on the bootstrap's command line.
+      curlrc: `user = "${ADMIN_USER}:${admin!}"\n`,
+      ...users,
+    })),
+    child,
+  );
+  return { passwords, secret, revision: credentialsRevision(name, passwords.byKey, parent) };
+}
+
+/**
+ * The bootstrap: a NetworkPolicy letting the Job reach the management API, and the Job declaring
+ * the exchanges and the consumers' users (`bootstrapScript`).
+ */
+function brokerBootstrap(
+  name: string,
+  args: MessageBrokerArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  reach: EgressPeer<pulumi.Input<string>>,
+  child: ChildOptions,
+): k8s.batch.v1.Job {
+  return bootstrapJob(
+    {
+      name,
+      namespace: args.namespace,
+      labels: labels("message-broker-bootstrap", "bootstrap"),
+      reach,
+      revision: credentials.revision.hex,
+      labelDomain: args.labelDomain,
+      job: {
+        uid: CURL_UID,
+        container: {
+          name: "bootstrap",
+          image: p.bootstrapImage,
+          command: ["/bin/sh", "-c", bootstrapScript(p, args.consumers)],
+          env: [
+            { name: "MANAGEMENT_URL", value: server.managementUrl },
+            ...consumerPasswordEnv(credentials.secret, args.consumers),
+          ],
+          volumeMounts: [{ name: "curlrc", mountPath: "/etc/broker", readOnly: true }],
+          resources: CLIENT_JOB_RESOURCES,
+        },
+        volumes: [
+          {
+            name: "curlrc",
+            secret: {
+              secretName: credentials.secret.metadata.name,
+              items: [{ key: "curlrc", path: "curlrc" }],
+            },
+          },
+        ],
+      },
+      after: [server.resource, credentials.secret],
+    },
+    child,
+  );
+}
+
+/** Each consumer's connection Secret: RABBITMQ_URL with its own user, and the URL's parts. */
+function brokerConnectionSecrets(
+  name: string,
+  args: MessageBrokerArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  child: ChildOptions,
+): Record<string, string> {
+  return connectionSecrets(
+    name,
+    args.consumers,
+    labels("message-broker"),
+    (c) =>
+      pulumi
+        .all([server.host, credentials.passwords.consumers.get(c.service)!.result])
+        .apply(([host, pw]) => ({
+          // %2F is the default vhost "/".
+          RABBITMQ_URL: `${p.tls ? "amqps" : "amqp"}://${c.service}:${pw}@${host}:${p.amqpPort}/%2F`,
+          host,
+          port: String(p.amqpPort),
+          username: c.service,
+          password: pw,
+          vhost: "/",
+          tls: String(p.tls),
+        })),
+    child,
+    args.labelDomain,
+  );
 }
 
 interface Resolved {
@@ -436,7 +521,11 @@ interface Resolved {
   bootstrapImage: string;
 }
 
-function resolve(name: string, args: MessageBrokerArgs): Resolved {
+function resolve(
+  name: string,
+  args: MessageBrokerArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
   const engineVersion = args.engineVersion ?? "3.13";
   const aws = args.backend === "aws";
   const r: Resolved = {
@@ -455,8 +544,8 @@ function resolve(name: string, args: MessageBrokerArgs): Resolved {
     bootstrapImage: args.bootstrapImage ?? BROKER_BOOTSTRAP_IMAGE,
   };
 
-  const problems = sharedArgProblems(name, args);
-  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "Amazon MQ"));
+  const problems = sharedArgProblems(name, args, opts);
+  problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (args.bootstrapImage !== undefined) {
     const problem = imageReferenceProblem(args.bootstrapImage);

@@ -100,8 +100,8 @@ export interface DataServiceForConsumers {
   readonly connectionEnv: string;
   /** Connection Secret per consumer service name (in the consumer's namespace). */
   readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the server, for their egress NetworkPolicy. */
-  readonly egressPeer: EgressPeer;
+  /** How consumers reach the server, for their egress NetworkPolicy (its namespace may be an Output). */
+  readonly egressPeer: EgressPeer<pulumi.Input<string>>;
   /** A single key of a Secret to mount as a file: the server's CA, which the URL names. Default: none. */
   readonly serverCa?: { secretName: string; key: string; mountPath: string };
   /** What consumers' workloads and migrations wait for: the server up, their roles and Secrets in place. */

@@ -25,12 +25,14 @@ import {
   podSecurityExemptionAnnotation,
   providerProblems,
   resourceProblems,
+  stageProblem,
   standardLabels,
   statefulOptions,
   typeToken,
   withDependsOn,
   type ContainerResources,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
 import {
@@ -110,7 +112,7 @@ export interface ObservabilityStackArgs extends LabelDomainArgs {
    */
   scrapeControlPlane?: boolean;
   /** Stage label (`local`, `staging`, `production`) put on the objects. Default: none. */
-  stage?: string;
+  stage?: Stage;
   /** Protect the release and keep it when the stack is destroyed (production). Default false. */
   protect?: boolean;
 }
@@ -172,7 +174,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly plainDashboardLabels: Record<string, string>;
   private readonly namespaceName: string;
   private readonly monitoredNamespaces: readonly string[] | undefined;
-  private readonly stage: string | undefined;
+  private readonly stage: Stage | undefined;
   private readonly labelDomain: string | undefined;
   /** Services registered through `monitorService`, by platform then service name. */
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
@@ -510,6 +512,8 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
     );
   const domainProblem = labelDomainProblem(args.labelDomain);
   if (domainProblem) problems.push(domainProblem);
+  const stage = stageProblem(args.stage);
+  if (stage) problems.push(stage);
   if (args.namespace !== undefined && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace))
     problems.push(`namespace "${args.namespace}" is not a DNS label`);
   for (const ns of args.monitoredNamespaces ?? []) {

@@ -15,6 +15,7 @@ import {
   memoryBytes,
   providerProblems,
   resourceProblems,
+  stageProblem,
   standardLabels,
   statefulOptions,
   typeToken,
@@ -219,8 +220,8 @@ export function platformNamespaceProblems(name: string, args: PlatformNamespaceA
     p.push(`namespace name "${nsName}" must be a DNS label of at most 63 characters`);
   if (["default", "kube-system", "kube-public", "kube-node-lease"].includes(nsName))
     p.push(`namespace name "${nsName}" is reserved by Kubernetes`);
-  if (args.stage !== undefined && !["local", "staging", "production"].includes(args.stage))
-    p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
+  const stage = stageProblem(args.stage);
+  if (stage) p.push(stage);
   const domainProblem = labelDomainProblem(args.labelDomain);
   if (domainProblem) p.push(domainProblem);
   if (args.podSecurityVersion !== undefined && !PSS_VERSION.test(args.podSecurityVersion))
@@ -228,7 +229,11 @@ export function platformNamespaceProblems(name: string, args: PlatformNamespaceA
       `podSecurityVersion must be "latest" or a minor version such as "v1.33", found "${args.podSecurityVersion}"`,
     );
 
-  const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
+  // An unknown stage is reported above; its quota is checked against the default stage's.
+  const stageQuota = stage
+    ? NAMESPACE_QUOTA_DEFAULTS.staging
+    : NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"];
+  const quota = { ...stageQuota, ...args.quota };
   p.push(...resourceProblems("quota", quota));
   for (const key of ["pods", "persistentVolumeClaims", "loadBalancers", "nodePorts"] as const) {
     const value = quota[key];

@@ -47,7 +47,8 @@ import {
   sharedArgProblems,
   type ChildOptions,
   type LabelsFor,
-  awsOnlyArgProblems,
+  backendOnlyArgProblems,
+  type BackendOnlyArgs,
 } from "./data-service";
 import {
   alarmArgProblems,
@@ -60,7 +61,6 @@ import {
   ComponentArgsError,
   childName,
   memoryBytes,
-  requireProvider,
   splitDependsOn,
   stableHash,
   standardProbes,
@@ -73,18 +73,34 @@ import {
   type EgressPeer,
   domainKey,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 
-/** Args only the aws backend (ElastiCache) reads: an error with backend `inCluster`. */
-const AWS_ONLY_ARGS = [
-  "nodeType",
-  "replicasPerShard",
-  "multiAz",
-  "snapshotRetentionDays",
-  "finalSnapshot",
-  "snapshotWindow",
-  "maintenanceWindow",
-] as const;
+/**
+ * Args only one backend reads: each is an error with the other backend, which would ignore it.
+ * ElastiCache sizes memory by node type and runs the `engineVersion` asked for; the StatefulSet runs
+ * the pinned image of `engine` (CACHE_IMAGES) with `maxmemoryMb`, a volume and container resources.
+ * `image` is read by both (the bootstrap Job runs its CLI), as are `engine` and `maxmemoryPolicy`.
+ */
+const BACKEND_ONLY_ARGS: BackendOnlyArgs = {
+  aws: {
+    readBy: "ElastiCache",
+    args: [
+      "nodeType",
+      "replicasPerShard",
+      "multiAz",
+      "snapshotRetentionDays",
+      "finalSnapshot",
+      "snapshotWindow",
+      "maintenanceWindow",
+      "engineVersion",
+    ],
+  },
+  inCluster: {
+    readBy: "the StatefulSet",
+    args: ["maxmemoryMb", "storageSize", "storageClassName", "resources"],
+  },
+};
 export const MAXMEMORY_POLICIES = [
   "noeviction",
   "allkeys-lru",
@@ -108,24 +124,36 @@ const DEFAULT_ENGINE_VERSION: Record<CacheEngine, string> = { redis: "7.1", valk
 export interface RedisCacheArgs extends LabelDomainArgs {
   /** `aws` (ElastiCache) or `inCluster` (StatefulSet). Example: `"aws"`. */
   backend: DataServiceBackend;
-  /** Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Example: `"fintech"`. */
-  namespace: string;
+  /**
+   * Namespace of the in-cluster server, the bootstrap Job and its credentials Secret. Pass the
+   * namespace's Output (`PlatformNamespace.name`) so every child waits for the namespace through
+   * it; a plain name is checked before anything is created (put the Namespace in `dependsOn` when
+   * the same program creates it). Example: `"fintech"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
   /** Platform label value. Example: `"fintech"`. */
   platform?: string;
-  /** Stage label value. Example: `"production"`. */
-  stage?: string;
+  /**
+   * Stage label value (`<labelDomain>/stage`), one of `STAGES`. Default: none (no stage label).
+   * Example: `"production"`.
+   */
+  stage?: Stage;
   /** `protect` + `retainOnDelete` on the stateful children (replication group and its KMS key, StatefulSet). Default `false`. */
   protect?: boolean;
   /** Engine on both backends. Default `"redis"`. */
   engine?: CacheEngine;
-  /** ElastiCache engine version (see CACHE_ENGINE_VERSIONS). Default `"7.1"` for redis, `"8.0"` for valkey. */
+  /**
+   * ElastiCache engine version (see CACHE_ENGINE_VERSIONS); an error with backend `inCluster`, whose
+   * StatefulSet runs the pinned image of `engine` (CACHE_IMAGES). Default `"7.1"` for redis, `"8.0"`
+   * for valkey.
+   */
   engineVersion?: string;
   /** What to evict when memory is full (fintech: `allkeys-lru`). Default `"allkeys-lru"`. */
   maxmemoryPolicy?: MaxmemoryPolicy;
   /** Consumers: each gets a connection Secret in its namespace and is admitted by the NetworkPolicy. */
   consumers: DataServiceConsumer[];
 
-  // --- aws backend ---
+  // --- aws backend: each is an error with backend inCluster ---
   /** ElastiCache node type (the `cache.` family). Default `"cache.t4g.small"`. */
   nodeType?: string;
   /** Read replicas besides the primary, 0–5; with at least one, failover is automatic. Default `0`. */
@@ -149,7 +177,7 @@ export interface RedisCacheArgs extends LabelDomainArgs {
    */
   alarms?: DataStoreAlarmArgs;
 
-  // --- inCluster backend (ElastiCache sizes memory by node type) ---
+  // --- inCluster backend (ElastiCache sizes memory by node type): each is an error with backend aws ---
   /** `maxmemory` in MiB; at most 75 % of the memory limit (an AOF rewrite forks the process). Default `128`. */
   maxmemoryMb?: number;
   /** Persistent volume size (append-only file). Default `"1Gi"`. */
@@ -179,7 +207,14 @@ export const REDIS_DEFAULT_RESOURCES: ContainerResources = {
   requests: { cpu: "100m", memory: "128Mi" },
   limits: { cpu: "500m", memory: "512Mi" },
 };
-export class RedisCache extends pulumi.ComponentResource implements DataServiceForConsumers {
+/**
+ * Redis or Valkey for its consumers (see the module documentation). `Namespace` is the type of
+ * `args.namespace`, which `egressPeer` carries.
+ */
+export class RedisCache<Namespace extends pulumi.Input<string> = string>
+  extends pulumi.ComponentResource
+  implements DataServiceForConsumers
+{
   /** Hostname consumers connect to (primary endpoint or the headless Service's DNS name). */
   public readonly host: pulumi.Output<string>;
   public readonly port: pulumi.Output<number>;
@@ -189,88 +224,40 @@ export class RedisCache extends pulumi.ComponentResource implements DataServiceF
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with REDIS_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
-  /** How consumers reach the cache, for their egress NetworkPolicy. */
-  public readonly egressPeer: EgressPeer;
+  /**
+   * How consumers reach the cache, for their egress NetworkPolicy: plain data when `namespace` is a
+   * string; with an Output namespace, `pod.namespace` is that Output.
+   */
+  public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "REDIS_URL";
   /** What a consumer waits for before it starts: the whole component: server, credentials, bootstrap check and every connection Secret. */
   public readonly ready: pulumi.Resource;
 
-  constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    requireProvider("RedisCache", name, opts, "kubernetes");
-    // Validate before registering anything: bad args create nothing, not even the component.
-    const p = resolve(name, args);
+  constructor(
+    name: string,
+    args: RedisCacheArgs & { namespace: Namespace },
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    // Validate before registering anything: bad args or no Kubernetes provider create nothing, not
+    // even the component.
+    const p = resolve(name, args, opts);
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("RedisCache"), name, {}, options);
     const labels = labelsFor(name, p.engine, args);
     const child = childOptions(this, dependsOn);
 
-    const password = generatedPassword(name, "auth-token", this);
-    const credentials = credentialsSecret(
-      name,
-      args.namespace,
-      labels("cache"),
-      // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
-      { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
-      child,
-    );
-    // Replacing the token restarts the in-cluster server (redis reads `requirepass` only at start) and
-    // reruns the Job against the new token: both pod templates carry the revision.
-    const revision = credentialsRevision(name, { password: password.result }, this);
-
+    const credentials = cacheCredentials(name, args, labels, this, child);
     const server =
       p.backend === "aws"
-        ? this.elastiCache(name, args, p, password, child)
-        : this.statefulSet(name, args, p, credentials, revision.hex, labels, child);
+        ? this.elastiCache(name, args, p, credentials.password, child)
+        : this.statefulSet(name, args, p, credentials.secret, credentials.revision.hex, labels, child);
     this.host = server.host;
     this.port = server.port;
     this.tls = pulumi.output(p.tls);
     this.egressPeer = backendEgressPeer(p.backend, name, args, PORT);
-
-    this.bootstrap = bootstrapJob(
-      {
-        name,
-        namespace: args.namespace,
-        labels: labels("cache-bootstrap", "bootstrap"),
-        reach: this.egressPeer,
-        revision: revision.hex,
-        labelDomain: args.labelDomain,
-        job: {
-          uid: UID,
-          activeDeadlineSeconds: 600,
-          container: {
-            name: "bootstrap",
-            image: p.image,
-            command: ["/bin/sh", "-c", readinessScript(p)],
-            env: [
-              { name: "CACHE_HOST", value: server.host },
-              { name: "CACHE_PORT", value: server.port.apply(String) },
-              ...authEnv(credentials),
-            ],
-            resources: CLIENT_JOB_RESOURCES,
-          },
-        },
-        after: [server.resource, credentials],
-      },
-      child,
-    );
-
-    // One credential: every consumer's Secret carries the auth token.
-    this.connectionSecretNames = connectionSecrets(
-      name,
-      args.consumers,
-      labels("cache"),
-      () =>
-        pulumi.all([server.host, server.port, password.result]).apply(([host, port, pw]) => ({
-          REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
-          host,
-          port: String(port),
-          password: pw,
-          tls: String(p.tls),
-        })),
-      child,
-      args.labelDomain,
-    );
+    this.bootstrap = cacheBootstrap(name, args, p, server, credentials, labels, this.egressPeer, child);
+    this.connectionSecretNames = cacheConnectionSecrets(name, args, p, server, credentials, labels, child);
 
     this.ready = this;
     this.registerOutputs(contractOutputs(this));
@@ -445,6 +432,104 @@ interface Server {
   resource: pulumi.Resource;
 }
 
+/** The auth token, the credentials Secret holding it and its revision. */
+interface Credentials {
+  password: random.RandomPassword;
+  secret: k8s.core.v1.Secret;
+  revision: random.RandomId;
+}
+
+/**
+ * The one credential (the auth token) in the credentials Secret. Replacing the token restarts the
+ * in-cluster server (redis reads `requirepass` only at start) and reruns the Job against the new
+ * token: both pod templates carry the revision.
+ */
+function cacheCredentials(
+  name: string,
+  args: RedisCacheArgs,
+  labels: LabelsFor,
+  parent: pulumi.Resource,
+  child: ChildOptions,
+): Credentials {
+  const password = generatedPassword(name, "auth-token", parent);
+  const secret = credentialsSecret(
+    name,
+    args.namespace,
+    labels("cache"),
+    // `auth.conf` is included by the in-cluster server's redis.conf, so the password never sits in a ConfigMap or argv.
+    { password: password.result, "auth.conf": pulumi.interpolate`requirepass ${password.result}\n` },
+    child,
+  );
+  return { password, secret, revision: credentialsRevision(name, { password: password.result }, parent) };
+}
+
+/** The bootstrap: a NetworkPolicy letting the Job reach the cache, and the Job waiting for PONG. */
+function cacheBootstrap(
+  name: string,
+  args: RedisCacheArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  reach: EgressPeer<pulumi.Input<string>>,
+  child: ChildOptions,
+): k8s.batch.v1.Job {
+  return bootstrapJob(
+    {
+      name,
+      namespace: args.namespace,
+      labels: labels("cache-bootstrap", "bootstrap"),
+      reach,
+      revision: credentials.revision.hex,
+      labelDomain: args.labelDomain,
+      job: {
+        uid: UID,
+        activeDeadlineSeconds: 600,
+        container: {
+          name: "bootstrap",
+          image: p.image,
+          command: ["/bin/sh", "-c", readinessScript(p)],
+          env: [
+            { name: "CACHE_HOST", value: server.host },
+            { name: "CACHE_PORT", value: server.port.apply(String) },
+            ...authEnv(credentials.secret),
+          ],
+          resources: CLIENT_JOB_RESOURCES,
+        },
+      },
+      after: [server.resource, credentials.secret],
+    },
+    child,
+  );
+}
+
+/** Each consumer's connection Secret: one credential, so every one carries the auth token. */
+function cacheConnectionSecrets(
+  name: string,
+  args: RedisCacheArgs,
+  p: Resolved,
+  server: Server,
+  credentials: Credentials,
+  labels: LabelsFor,
+  child: ChildOptions,
+): Record<string, string> {
+  return connectionSecrets(
+    name,
+    args.consumers,
+    labels("cache"),
+    () =>
+      pulumi.all([server.host, server.port, credentials.password.result]).apply(([host, port, pw]) => ({
+        REDIS_URL: `${p.tls ? "rediss" : "redis"}://:${pw}@${host}:${port}/0`,
+        host,
+        port: String(port),
+        password: pw,
+        tls: String(p.tls),
+      })),
+    child,
+    args.labelDomain,
+  );
+}
+
 interface Resolved {
   backend: DataServiceBackend;
   protect: boolean;
@@ -466,7 +551,11 @@ interface Resolved {
   image: string;
 }
 
-function resolve(name: string, args: RedisCacheArgs): Resolved {
+function resolve(
+  name: string,
+  args: RedisCacheArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): Resolved {
   const engine = args.engine ?? "redis";
   const engineVersion = args.engineVersion ?? DEFAULT_ENGINE_VERSION[engine] ?? "7.1";
   const replicasPerShard = args.replicasPerShard ?? 0;
@@ -491,8 +580,8 @@ function resolve(name: string, args: RedisCacheArgs): Resolved {
     image: args.image ?? CACHE_IMAGES[engine] ?? CACHE_IMAGES.redis,
   };
 
-  const problems = sharedArgProblems(name, args);
-  problems.push(...awsOnlyArgProblems(args.backend, args, AWS_ONLY_ARGS, "ElastiCache"));
+  const problems = sharedArgProblems(name, args, opts);
+  problems.push(...backendOnlyArgProblems(args.backend, args, BACKEND_ONLY_ARGS));
   problems.push(...alarmArgProblems(args.backend, args.alarms));
   if (engine !== "redis" && engine !== "valkey")
     problems.push(`engine: expected "redis" or "valkey", found "${String(engine)}"`);

@@ -17,11 +17,13 @@ import {
   providerProblems,
   resourceProblems,
   splitDependsOn,
+  stageProblem,
   standardLabels,
   typeToken,
   withDependsOn,
   type ContainerResources,
   type LabelDomainArgs,
+  type Stage,
 } from "./lib";
 import {
   POD_IDENTITY_LABEL_KEYS,
@@ -66,7 +68,7 @@ export interface ServiceMonitoringArgs extends LabelDomainArgs {
   /** Scrape interval for this service in seconds. Default: Prometheus' global interval. */
   scrapeIntervalSeconds?: number;
   /** Stage label (`local`, `staging`, `production`) put on every object. Default: none. */
-  stage?: string;
+  stage?: Stage;
 }
 
 /** Annotation the Grafana sidecar reads to file a dashboard into a folder. */
@@ -181,6 +183,8 @@ export function serviceMonitoringProblems(args: ServiceMonitoringArgs): string[]
   if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(args.namespace))
     problems.push(`namespace "${args.namespace}" is not a DNS label such as ecommerce`);
   if (!args.platform) problems.push("platform is empty");
+  const stage = stageProblem(args.stage);
+  if (stage) problems.push(stage);
   if (args.protocol !== "http" && args.protocol !== "grpc")
     problems.push(`protocol must be "http" or "grpc", found ${JSON.stringify(args.protocol)}`);
   if (!args.metricsPortName)

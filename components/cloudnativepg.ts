@@ -16,7 +16,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChildOptions } from "./data-service";
+import { mapInput, type ChildOptions } from "./data-service";
 import {
   childName,
   consumerPeer,
@@ -87,7 +87,7 @@ export interface BackupStore {
  */
 export function backupStore(
   name: string,
-  p: { namespace: string; clusterName: string; protect: boolean },
+  p: { namespace: pulumi.Input<string>; clusterName: string; protect: boolean },
   backup: CloudNativePgBackupArgs,
   child: ChildOptions,
 ): BackupStore {
@@ -155,10 +155,10 @@ export function backupStore(
   const role = new aws.iam.Role(
     childName(name, "backup"),
     {
-      description: `Backups of ${name}: ${p.namespace}/${p.clusterName} (IRSA)`,
+      description: mapInput(p.namespace, (ns) => `Backups of ${name}: ${ns}/${p.clusterName} (IRSA)`),
       assumeRolePolicy: pulumi
-        .all([backup.oidcProviderArn, backup.oidcIssuerUrl])
-        .apply(([arn, url]) => JSON.stringify(irsaTrustPolicy(arn, url, p.namespace, p.clusterName))),
+        .all([backup.oidcProviderArn, backup.oidcIssuerUrl, p.namespace])
+        .apply(([arn, url, ns]) => JSON.stringify(irsaTrustPolicy(arn, url, ns, p.clusterName))),
       tags: tags("backup"),
     },
     child(),
@@ -168,8 +168,8 @@ export function backupStore(
     {
       role: role.name,
       policy: pulumi
-        .all([bucket.arn, key.arn])
-        .apply(([bucketArn, keyArn]) => JSON.stringify(backupAccessPolicy(bucketArn, keyArn, p.namespace))),
+        .all([bucket.arn, key.arn, p.namespace])
+        .apply(([bucketArn, keyArn, ns]) => JSON.stringify(backupAccessPolicy(bucketArn, keyArn, ns))),
     },
     child(),
   );
@@ -289,7 +289,7 @@ export interface PostgresRestore {
 export interface ClusterSpecInput {
   name: string;
   clusterName: string;
-  namespace: string;
+  namespace: pulumi.Input<string>;
   labels: Record<string, string>;
   instances: number;
   synchronousReplication: boolean;
@@ -411,7 +411,7 @@ export function clusterNameFor(name: string, restore: PostgresRestore | undefine
  */
 export function clusterNetworkPolicy(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   labels: Record<string, string>,
   consumers: readonly DataServiceConsumer[],
   port: number,
@@ -491,7 +491,7 @@ const CNPG_BACKUP_ENDPOINTS: readonly ExternalEgress[] = [
 export function scheduledBackup(
   name: string,
   clusterName: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   labels: Record<string, string>,
   schedule: string,
   cluster: pulumi.Resource,

@@ -24,11 +24,13 @@ import {
   labelDomainProblem,
   oneShotJobSpec,
   podPeer,
+  providerProblems,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   scratchVolumes,
   selectorLabels,
   serviceHost,
+  stageProblem,
   standardLabels,
   statefulOptions,
   withDependsOn,
@@ -39,6 +41,7 @@ import {
   type EgressPeer,
   type LabelDomainArgs,
   type PlatformLabels,
+  type Stage,
 } from "./lib";
 
 // ---------------------------------------------------------------------------------------------------
@@ -55,7 +58,7 @@ export interface DataServiceOutputs {
   tls: pulumi.Output<boolean>;
   bootstrap: k8s.batch.v1.Job;
   connectionSecretNames: Record<string, string>;
-  egressPeer: EgressPeer;
+  egressPeer: EgressPeer<pulumi.Input<string>>;
 }
 
 /** The component's outputs to register: exactly the contract, so the three register the same keys. */
@@ -76,9 +79,9 @@ export function contractOutputs(component: DataServiceOutputs): pulumi.Inputs {
  */
 export interface DataServiceArgs {
   backend: DataServiceBackend;
-  namespace: string;
+  namespace: pulumi.Input<string>;
   platform?: string;
-  stage?: string;
+  stage?: Stage;
   protect?: boolean;
   consumers: readonly DataServiceConsumer[];
   aws?: DataServiceAwsArgs;
@@ -89,34 +92,52 @@ export interface DataServiceArgs {
   labelDomain?: string;
 }
 
-/** Problems with the shared args (see `dataServiceArgProblems`), checked the same way by every component. */
-export function sharedArgProblems(name: string, args: DataServiceArgs): string[] {
-  return dataServiceArgProblems({
-    name,
-    backend: args.backend,
-    namespace: args.namespace,
-    consumers: args.consumers,
-    aws: args.aws,
-    resources: args.resources,
-    storageSize: args.storageSize,
-    image: args.image,
-  }).concat(labelDomainProblem(args.labelDomain) ?? []);
+/**
+ * Problems with the Kubernetes provider and the shared args (see `dataServiceArgProblems`), checked
+ * the same way by every component and reported with its own, all at once.
+ */
+export function sharedArgProblems(
+  name: string,
+  args: DataServiceArgs,
+  opts: pulumi.ComponentResourceOptions | undefined,
+): string[] {
+  return providerProblems(opts, "kubernetes").concat(
+    dataServiceArgProblems({
+      name,
+      backend: args.backend,
+      namespace: args.namespace,
+      consumers: args.consumers,
+      aws: args.aws,
+      resources: args.resources,
+      storageSize: args.storageSize,
+      image: args.image,
+    }),
+    stageProblem(args.stage) ?? [],
+    labelDomainProblem(args.labelDomain) ?? [],
+  );
 }
 
+/** Per backend, the args only it reads and what reads them there (named in the message). */
+export type BackendOnlyArgs = Record<DataServiceBackend, { readBy: string; args: readonly string[] }>;
+
 /**
- * Args that only the aws backend reads, given with backend `inCluster`: one problem each, naming the
- * arg (the in-cluster server would silently ignore them).
+ * Args that only the other backend reads, given with `backend`: one problem each, naming the arg and
+ * the backend that reads it (the chosen backend would silently ignore them). Nothing for an unknown
+ * backend, which is reported on its own.
  */
-export function awsOnlyArgProblems(
+export function backendOnlyArgProblems(
   backend: DataServiceBackend,
   args: object,
-  keys: readonly string[],
-  service: string,
+  only: BackendOnlyArgs,
 ): string[] {
-  if (backend !== "inCluster") return [];
-  return keys
+  if (backend !== "aws" && backend !== "inCluster") return [];
+  const other: DataServiceBackend = backend === "aws" ? "inCluster" : "aws";
+  return only[other].args
     .filter((key) => (args as Record<string, unknown>)[key] !== undefined)
-    .map((key) => `${key}: applies only to backend "aws" (${service}); remove it with backend "inCluster"`);
+    .map(
+      (key) =>
+        `${key}: applies only to backend "${other}" (${only[other].readBy}); remove it with backend "${backend}"`,
+    );
 }
 
 /** A daily UTC window such as `02:00-03:00` (RDS backups, ElastiCache snapshots). */
@@ -167,17 +188,38 @@ export function childOptions(
 
 /**
  * How consumers reach the service, for their egress NetworkPolicy: the AWS service's subnets, or the
- * in-cluster server's pods.
+ * in-cluster server's pods in its namespace (of the namespace's type: plain data for a string).
  */
-export function backendEgressPeer(
+export function backendEgressPeer<Namespace extends pulumi.Input<string>>(
   backend: DataServiceBackend,
   name: string,
-  args: { namespace: string; aws?: DataServiceAwsArgs },
+  args: { namespace: Namespace; aws?: DataServiceAwsArgs },
   port: number,
-): EgressPeer {
+): EgressPeer<Namespace> {
   return backend === "aws"
     ? { cidrs: [...(args.aws?.subnetCidrs ?? [])], port }
     : { pod: { name, namespace: args.namespace }, port };
+}
+
+/**
+ * A string built from a value that may be an Output: built at once from a plain value, so it stays
+ * plain data (a namespace given as a string), or through `apply` from an Output or a Promise, so it
+ * waits for the value (a namespace given as `PlatformNamespace.name`).
+ */
+export function mapInput(
+  value: pulumi.Input<string>,
+  build: (plain: string) => string,
+): pulumi.Input<string> {
+  return typeof value === "string" ? build(value) : pulumi.output(value).apply(build);
+}
+
+/** `mapInput` for a list: built at once when every value is plain, else once all are known. */
+export function mapInputs(
+  values: readonly pulumi.Input<string>[],
+  build: (plain: string[]) => string,
+): pulumi.Input<string> {
+  const plain = values.filter((v): v is string => typeof v === "string");
+  return plain.length === values.length ? build(plain) : pulumi.all([...values]).apply(build);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,7 +317,7 @@ export function consumerPasswordEnv(
  */
 export function credentialsSecret(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
   labels: Record<string, string>,
   stringData: pulumi.Input<Record<string, pulumi.Input<string>>>,
   child: ChildOptions,
@@ -329,10 +371,10 @@ export function credentialsRevision(
 export function bootstrapJob(
   args: {
     name: string;
-    namespace: string;
+    namespace: pulumi.Input<string>;
     labels: Record<string, string>;
     /** What the Job connects to (the server's peer, on the port the bootstrap uses). */
-    reach: EgressPeer;
+    reach: EgressPeer<pulumi.Input<string>>;
     revision: pulumi.Output<string>;
     /** Prefix of the revision annotation's key (the component's `labelDomain`). */
     labelDomain?: string;
@@ -460,13 +502,25 @@ export function inClusterServer(
   resolved: { protect: boolean; storageSize: string },
   spec: InClusterServerSpec,
   child: ChildOptions,
-): { host: string; statefulSet: k8s.apps.v1.StatefulSet } {
-  const { namespace } = args;
-  const { labels } = spec;
-  const service = new k8s.core.v1.Service(
+): { host: pulumi.Input<string>; statefulSet: k8s.apps.v1.StatefulSet } {
+  const service = headlessService(name, args.namespace, spec, child);
+  serverNetworkPolicy(name, args, spec, child);
+  const statefulSet = serverStatefulSet(name, args, resolved, spec, service, child);
+  serverDisruptionBudget(name, args.namespace, spec.labels, child);
+  return { host: mapInput(args.namespace, (ns) => serviceHost(name, ns)), statefulSet };
+}
+
+/** The headless Service `<name>` giving the server its stable DNS name, one named port per spec port. */
+function headlessService(
+  name: string,
+  namespace: pulumi.Input<string>,
+  spec: InClusterServerSpec,
+  child: ChildOptions,
+): k8s.core.v1.Service {
+  return new k8s.core.v1.Service(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace, labels: spec.labels },
       spec: {
         clusterIP: "None",
         selector: selectorLabels(name),
@@ -475,12 +529,25 @@ export function inClusterServer(
     },
     child(),
   );
+}
+
+/**
+ * The server's NetworkPolicy `<name>`: the consumers and the bootstrap Job in (on one port, or each
+ * on its own), DNS alone out.
+ */
+function serverNetworkPolicy(
+  name: string,
+  args: Pick<DataServiceArgs, "namespace" | "consumers">,
+  spec: InClusterServerSpec,
+  child: ChildOptions,
+): k8s.networking.v1.NetworkPolicy {
+  const { namespace } = args;
   const consumers = args.consumers.map((c) => consumerPeer(c.service, c.namespace));
   const bootstrap = podPeer(childName(name, "bootstrap"), namespace);
-  new k8s.networking.v1.NetworkPolicy(
+  return new k8s.networking.v1.NetworkPolicy(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace, labels: spec.labels },
       spec: {
         podSelector: { matchLabels: selectorLabels(name) },
         policyTypes: ["Ingress", "Egress"],
@@ -496,11 +563,26 @@ export function inClusterServer(
     },
     child(),
   );
+}
+
+/**
+ * The single-replica StatefulSet `<name>` under Pod Security "restricted": the spec's container with
+ * the data volume and scratch directories mounted, one volume claim of `storageSize`.
+ */
+function serverStatefulSet(
+  name: string,
+  args: Pick<DataServiceArgs, "namespace" | "storageClassName">,
+  resolved: { protect: boolean; storageSize: string },
+  spec: InClusterServerSpec,
+  service: k8s.core.v1.Service,
+  child: ChildOptions,
+): k8s.apps.v1.StatefulSet {
+  const { labels } = spec;
   const scratch = scratchVolumes(spec.scratchPaths);
-  const statefulSet = new k8s.apps.v1.StatefulSet(
+  return new k8s.apps.v1.StatefulSet(
     name,
     {
-      metadata: { name, namespace, labels },
+      metadata: { name, namespace: args.namespace, labels },
       spec: {
         replicas: 1,
         serviceName: service.metadata.name,
@@ -549,9 +631,19 @@ export function inClusterServer(
     },
     child(statefulOptions(resolved.protect)),
   );
-  // One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1 would block every drain),
-  // and an unhealthy pod never counts against the budget.
-  new k8s.policy.v1.PodDisruptionBudget(
+}
+
+/**
+ * The budget `<name>-pdb`. One replica: maxUnavailable 1 lets a node drain evict it (minAvailable 1
+ * would block every drain), and an unhealthy pod never counts against the budget.
+ */
+function serverDisruptionBudget(
+  name: string,
+  namespace: pulumi.Input<string>,
+  labels: Record<string, string>,
+  child: ChildOptions,
+): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(
     childName(name, "pdb"),
     {
       metadata: { name: childName(name, "pdb"), namespace, labels },
@@ -563,7 +655,6 @@ export function inClusterServer(
     },
     child(),
   );
-  return { host: serviceHost(name, namespace), statefulSet };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -28,6 +28,15 @@ export type Stage = "local" | "staging" | "production";
 /** Every stage, in order of strictness. */
 export const STAGES: readonly Stage[] = ["local", "staging", "production"];
 
+/**
+ * Why `stage` (the arg named `key`) is not a `Stage`, or undefined when it is one or is not given.
+ * The type says so already; this catches the values that arrive untyped (JavaScript, YAML, `as`).
+ */
+export function stageProblem(stage: unknown, key = "stage"): string | undefined {
+  if (stage === undefined || (STAGES as readonly unknown[]).includes(stage)) return undefined;
+  return `${key} must be one of ${STAGES.map((s) => `"${s}"`).join(", ")}, found ${JSON.stringify(stage)}`;
+}
+
 /** The `labelDomain` arg every component that writes its own label or annotation keys accepts. */
 export interface LabelDomainArgs {
   /**
@@ -59,7 +68,7 @@ export interface PlatformLabels {
   /** The platform/catalog this belongs to (e.g. `ecommerce`). */
   platform?: string;
   /** Stage profile (`local`, `staging`, `production`). */
-  stage?: string;
+  stage?: Stage;
 }
 
 export const LABEL = {
@@ -428,7 +437,10 @@ export function externalEgressSummary(endpoints: readonly ExternalEgress[]): str
 }
 
 /** A NetworkPolicy peer: pods with `name` in `namespace` (omit namespace for the policy's own). */
-export function podPeer(name: string, namespace?: string): k8s.types.input.networking.v1.NetworkPolicyPeer {
+export function podPeer(
+  name: string,
+  namespace?: pulumi.Input<string>,
+): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
     podSelector: { matchLabels: selectorLabels(name) },
     ...(namespace
@@ -444,7 +456,7 @@ export function podPeer(name: string, namespace?: string): k8s.types.input.netwo
  */
 export function consumerPeer(
   name: string,
-  namespace: string,
+  namespace: pulumi.Input<string>,
 ): k8s.types.input.networking.v1.NetworkPolicyPeer {
   return {
     podSelector: { matchLabels: { [LABEL.name]: name } },
@@ -631,19 +643,26 @@ export type DataServiceBackend = "aws" | "inCluster";
 export interface DataServiceConsumer {
   /** The consumer's `app.kubernetes.io/name` (its service name), e.g. `order-service`. */
   service: string;
-  /** The consumer's namespace, e.g. `ecommerce`. */
-  namespace: string;
+  /**
+   * The consumer's namespace, where its connection Secret is created. Pass the namespace's Output
+   * (`PlatformNamespace.name`) so the Secret waits for the namespace. Example: `"ecommerce"` or `ns.name`.
+   */
+  namespace: pulumi.Input<string>;
 }
 
 /**
- * How consumers reach a data service, as plain data for their egress NetworkPolicy: pods selected by
- * name in a namespace (in-cluster backend) or IP blocks (AWS backend: the data service's subnets).
+ * How consumers reach a data service, for their egress NetworkPolicy: pods selected by name in a
+ * namespace (in-cluster backend) or IP blocks (AWS backend: the data service's subnets). Plain data
+ * when the namespace is a string (the default type argument), so it crosses stacks as it is; a data
+ * service given its namespace as an Output gives an `EgressPeer<Output<string>>`.
  */
-export type EgressPeer =
-  { pod: { name: string; namespace: string }; port: number } | { cidrs: string[]; port: number };
+export type EgressPeer<Namespace extends pulumi.Input<string> = string> =
+  { pod: { name: string; namespace: Namespace }; port: number } | { cidrs: string[]; port: number };
 
 /** The NetworkPolicy egress rule that lets a pod reach `peer` (TCP). */
-export function egressPeerRule(peer: EgressPeer): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
+export function egressPeerRule(
+  peer: EgressPeer<pulumi.Input<string>>,
+): k8s.types.input.networking.v1.NetworkPolicyEgressRule {
   const to =
     "pod" in peer
       ? [podPeer(peer.pod.name, peer.pod.namespace)]
@@ -679,7 +698,7 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 export function dataServiceArgProblems(args: {
   name: string;
   backend: string;
-  namespace: string;
+  namespace: pulumi.Input<string>;
   consumers: readonly DataServiceConsumer[];
   aws?: DataServiceAwsArgs;
   resources?: ContainerResources;
@@ -694,7 +713,8 @@ export function dataServiceArgProblems(args: {
     );
   if (args.backend !== "aws" && args.backend !== "inCluster")
     problems.push(`backend: expected "aws" or "inCluster", found "${args.backend}"`);
-  if (!DNS_LABEL.test(args.namespace))
+  // An Output is the namespace's own (PlatformNamespace validated it): only plain names are checked here.
+  if (typeof args.namespace === "string" && !DNS_LABEL.test(args.namespace))
     problems.push(`namespace: expected a DNS label such as "ecommerce", found "${args.namespace}"`);
   const seen = new Set<string>();
   args.consumers.forEach((c, i) => {
@@ -702,7 +722,7 @@ export function dataServiceArgProblems(args: {
       problems.push(
         `consumers[${i}].service: expected a DNS label of at most 40 characters, found "${c.service}"`,
       );
-    if (!DNS_LABEL.test(c.namespace))
+    if (typeof c.namespace === "string" && !DNS_LABEL.test(c.namespace))
       problems.push(`consumers[${i}].namespace: expected a DNS label, found "${c.namespace}"`);
     // connectionSecretNames is keyed by service name, so one service cannot consume twice.
     if (seen.has(c.service))

@@ -3,7 +3,12 @@
  * ordering, connection Secrets, secrecy of every password, protection, and each bad input's message.
  */
 import { describe, expect, it } from "vitest";
-import { MessageBroker, type MessageBrokerArgs } from "../components/MessageBroker";
+import {
+  BROKER_DEFAULT_RESOURCES,
+  MessageBroker,
+  RABBITMQ_IMAGES,
+  type MessageBrokerArgs,
+} from "../components/MessageBroker";
 import { byName, byType, reveal, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 import {
   SHARED_ARG_CASES,
@@ -395,6 +400,33 @@ describe("MessageBroker, bad input", () => {
       expected(
         'instanceType: applies only to backend "aws" (Amazon MQ); remove it with backend "inCluster"',
         'deploymentMode: applies only to backend "aws" (Amazon MQ); remove it with backend "inCluster"',
+      ),
+    );
+  });
+
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new MessageBroker("mq", { ...base, exchanges: ["amq.x"] }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'exchanges[0]: expected a name of letters, digits, "-", "_", "." or ":" that does not start with "amq." (reserved), found "amq.x"',
+      ),
+    );
+  });
+
+  it("refuses, by name, every arg only the StatefulSet reads when the backend is aws (Amazon MQ runs its own image)", () => {
+    expect(
+      message({
+        storageSize: "2Gi",
+        storageClassName: "gp3",
+        resources: BROKER_DEFAULT_RESOURCES,
+        image: RABBITMQ_IMAGES["3.13"]!,
+      }),
+    ).toBe(
+      expected(
+        ...["storageSize", "storageClassName", "resources", "image"].map(
+          (arg) =>
+            `${arg}: applies only to backend "inCluster" (the StatefulSet); remove it with backend "aws"`,
+        ),
       ),
     );
   });

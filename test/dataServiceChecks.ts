@@ -26,7 +26,7 @@ import { validateKubernetesObject } from "./validate";
  * stack's outputs (`bootstrapUrn` for the Job). With `namespace` (the default), it first creates the
  * service's namespace (Pod Security "restricted") and passes it as the component's `dependsOn`.
  */
-export async function runDataService<A extends { namespace: string }>(
+export async function runDataService<A extends { namespace: pulumi.Input<string> }>(
   create: (name: string, args: A, opts: pulumi.ComponentResourceOptions) => DataServiceOutputs,
   name: string,
   args: A,
@@ -190,6 +190,7 @@ export const SHARED_ARG_CASES: [Record<string, unknown>, string][] = [
     { backend: "inCluster" },
     'aws: must be omitted when backend is "inCluster" (it places an AWS-managed service; nothing would read it)',
   ],
+  [{ stage: "prod" }, 'stage must be one of "local", "staging", "production", found "prod"'],
 ];
 
 /**

@@ -5,7 +5,11 @@
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { POSTGRES_CA_FILE } from "../components/cloudnativepg";
-import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
+import {
+  ManagedPostgres,
+  POSTGRES_DEFAULT_RESOURCES,
+  type ManagedPostgresArgs,
+} from "../components/ManagedPostgres";
 import {
   byName,
   byType,
@@ -748,6 +752,37 @@ describe("ManagedPostgres, bad input", () => {
           "backupWindow",
           "maintenanceWindow",
         ].map((arg) => `${arg}: applies only to backend "aws" (RDS); remove it with backend "inCluster"`),
+      ),
+    );
+  });
+
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new ManagedPostgres("pg", { ...base, instanceClass: "m5.large" }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'instanceClass: expected an RDS instance class such as "db.r6g.large", found "m5.large"',
+      ),
+    );
+  });
+
+  it("refuses, by name, every arg only the in-cluster server reads when the backend is aws (it would be ignored)", () => {
+    expect(
+      message({
+        storageSize: "10Gi",
+        storageClassName: "gp3",
+        resources: POSTGRES_DEFAULT_RESOURCES,
+        // Both read these: the bootstrap Job runs the image's psql as its postgres user.
+        image: "postgres:16.10-bookworm",
+        runAsUser: 999,
+      }),
+    ).toBe(
+      argsErrorMessage(
+        "ManagedPostgres",
+        "pg",
+        ["storageSize", "storageClassName", "resources"].map(
+          (arg) =>
+            `${arg}: applies only to backend "inCluster" (the StatefulSet or CloudNativePG); remove it with backend "aws"`,
+        ),
       ),
     );
   });

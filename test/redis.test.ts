@@ -3,7 +3,7 @@
  * ordering, connection Secrets, secrecy of the auth token, protection, and each bad input's message.
  */
 import { describe, expect, it } from "vitest";
-import { RedisCache, type RedisCacheArgs } from "../components/RedisCache";
+import { REDIS_DEFAULT_RESOURCES, RedisCache, type RedisCacheArgs } from "../components/RedisCache";
 import { byName, byType, reveal, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 import {
   SHARED_ARG_CASES,
@@ -253,7 +253,6 @@ describe("RedisCache, aws backend", () => {
     nodeType: "cache.r7g.large",
     replicasPerShard: 2,
     snapshotRetentionDays: 7,
-    maxmemoryMb: 4096,
     aws: { ...awsNetwork, tags: { owner: "platform-team" } },
   };
   let result: RunResult;
@@ -490,8 +489,38 @@ describe("RedisCache, bad input", () => {
     );
   });
 
-  it("does not hold in-cluster memory sizing against aws", async () => {
-    const cloud = await run("cloud-cache", { ...base, maxmemoryMb: 4096 });
-    expect(byType(cloud, "aws:elasticache/replicationGroup:ReplicationGroup")).toHaveLength(1);
+  it("refuses, by name, the ElastiCache engine version when the backend is inCluster (the StatefulSet runs CACHE_IMAGES)", () => {
+    expect(message({ backend: "inCluster", aws: undefined, engineVersion: "7.1" })).toBe(
+      expected(
+        'engineVersion: applies only to backend "aws" (ElastiCache); remove it with backend "inCluster"',
+      ),
+    );
+  });
+
+  it("reports a missing Kubernetes provider together with the args' problems, all at once", () => {
+    expect(thrownMessage(() => new RedisCache("cache", { ...base, nodeType: "t4g.small" }))).toBe(
+      expected(
+        "no Kubernetes provider: pass { provider } or { providers: { kubernetes } } (components never fall back to the ambient default provider)",
+        'nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "t4g.small"',
+      ),
+    );
+  });
+
+  it("refuses, by name, every arg only the StatefulSet reads when the backend is aws (it would be ignored)", () => {
+    expect(
+      message({
+        maxmemoryMb: 4096,
+        storageSize: "1Gi",
+        storageClassName: "gp3",
+        resources: REDIS_DEFAULT_RESOURCES,
+      }),
+    ).toBe(
+      expected(
+        ...["maxmemoryMb", "storageSize", "storageClassName", "resources"].map(
+          (arg) =>
+            `${arg}: applies only to backend "inCluster" (the StatefulSet); remove it with backend "aws"`,
+        ),
+      ),
+    );
   });
 });

@@ -120,8 +120,9 @@ const dataBackend =
       }
     : { backend: "inCluster" as const };
 // Redis and RabbitMQ: AWS-managed (ElastiCache, Amazon MQ) on EKS, in the cluster otherwise.
-const consumers = ["stock-api", "stock-worker"].map((service) => ({ service, namespace: team }));
-const inNamespace = { ...onCluster, dependsOn: [ns] };
+// The stores and the consumers' connection Secrets take the namespace's Output: everything they
+// create in it waits for the namespace, with no dependsOn.
+const consumers = ["stock-api", "stock-worker"].map((service) => ({ service, namespace: ns.name }));
 
 // PostgreSQL in the cluster: on CloudNativePG on EKS (replicas, backups to S3), else one StatefulSet.
 const db = new ManagedPostgres(
@@ -129,7 +130,7 @@ const db = new ManagedPostgres(
   {
     backend: "inCluster",
     ...common,
-    namespace: team,
+    namespace: ns.name,
     protect: production,
     engineVersion: "16",
     extensions: ["pgcrypto"],
@@ -145,7 +146,7 @@ const db = new ManagedPostgres(
         }
       : {}),
   },
-  operator ? { ...onCluster, dependsOn: [ns, operator] } : inNamespace,
+  operator ? { ...onCluster, dependsOn: [operator] } : onCluster,
 );
 const cache = new RedisCache(
   "stock-cache",
@@ -153,11 +154,11 @@ const cache = new RedisCache(
     ...dataBackend,
     ...(dataBackend.backend === "aws" ? alarms : {}),
     ...common,
-    namespace: team,
+    namespace: ns.name,
     protect: production,
     consumers,
   },
-  inNamespace,
+  onCluster,
 );
 const events = new MessageBroker(
   "stock-events",
@@ -165,12 +166,12 @@ const events = new MessageBroker(
     ...dataBackend,
     ...(dataBackend.backend === "aws" ? alarms : {}),
     ...common,
-    namespace: team,
+    namespace: ns.name,
     protect: production,
     exchanges: ["stock_events"],
     consumers,
   },
-  inNamespace,
+  onCluster,
 );
 
 // ── The services: the worker calls the API ────────────────────────────────────────────────────

@@ -47,7 +47,7 @@ import {
   standardLabels,
   standardProbes,
   statefulOptions,
-  STAGES,
+  stageProblem,
   typeToken,
   withDependsOn,
   type ContainerResources,
@@ -1037,8 +1037,8 @@ function identityProblems(serviceName: string, args: MicroServiceArgs): string[]
     );
   if (typeof args.namespace === "string" && (!NAMESPACE.test(args.namespace) || args.namespace.length > 63))
     p.push(`namespace "${args.namespace}" must be a DNS label of at most 63 characters`);
-  if (args.stage !== undefined && !STAGES.includes(args.stage))
-    p.push(`stage must be one of "local", "staging", "production", found ${JSON.stringify(args.stage)}`);
+  const badStage = stageProblem(args.stage);
+  if (badStage) p.push(badStage);
   if (args.component !== undefined && labelValue(args.component) !== args.component)
     p.push(`component "${args.component}" is not a valid label value`);
   const domainProblem = labelDomainProblem(args.labelDomain);

@@ -199,6 +199,7 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     }),
     ...database.problems,
     ...cache.problems,
+    ...broker.problems,
     ...ingress.problems,
     ...observability.problems,
     ...services.problems,
@@ -491,7 +492,60 @@ function databaseProblems(ctx: Resolution, database: PlatformSettings["database"
         String(raw.database.backupRetentionDays),
       ),
     );
+  const backends = ctx.catalogs
+    .filter((catalog) => catalog.data.postgres)
+    .map((catalog) => database.backendByCatalog[catalog.name] ?? database.backend);
+  problems.push(...backendOnlyKeyProblems("database", raw.database, backends));
   return problems;
+}
+
+/**
+ * Keys of a data-service section that only one backend reads, for `backendOnlyKeyProblems`: the
+ * composition root passes them only to that backend's component, so set with the other they would
+ * be dropped without a word.
+ */
+const BACKEND_ONLY_KEYS = {
+  database: {
+    aws: ["instanceClass", "allocatedStorageGb", "maxAllocatedStorageGb", "multiAz", "deletionProtection"],
+    inCluster: ["storageSize"],
+  },
+  cache: {
+    aws: ["nodeType", "replicasPerShard", "snapshotRetentionDays"],
+    inCluster: ["maxmemoryMb", "storageSize"],
+  },
+  broker: { aws: ["instanceType"], inCluster: ["storageSize"] },
+} as const;
+const BACKEND_TITLES = {
+  database: { aws: "an RDS setting", inCluster: "a setting of the in-cluster server" },
+  cache: { aws: "an ElastiCache setting", inCluster: "a setting of the in-cluster server" },
+  broker: { aws: "an Amazon MQ setting", inCluster: "a setting of the in-cluster server" },
+} as const;
+
+/**
+ * A backend-only key the stack sets while no store of that kind runs on that backend: a problem at
+ * the key, naming the backend in use. `backends` are those of the stores the catalogs actually
+ * deploy (none: the section is not checked, nothing reads it).
+ */
+function backendOnlyKeyProblems(
+  section: keyof typeof BACKEND_ONLY_KEYS,
+  raw: Record<string, unknown> | undefined,
+  backends: readonly ("aws" | "inCluster")[],
+): Problem[] {
+  if (!raw || backends.length === 0) return [];
+  const inUse = [...new Set(backends)];
+  return (["aws", "inCluster"] as const).flatMap((backend) =>
+    inUse.includes(backend)
+      ? []
+      : BACKEND_ONLY_KEYS[section][backend]
+          .filter((key) => raw[key] !== undefined)
+          .map((key) =>
+            problemAt(
+              `${section}.${key}`,
+              `nothing: it is ${BACKEND_TITLES[section][backend]}, and the stack's ${section} backend is "${inUse.join('" and "')}" (set ${PREFIX}${section}.backend to "${backend}", or remove the key)`,
+              JSON.stringify(raw[key]),
+            ),
+          ),
+  );
 }
 
 /** Extensions RDS lacks (timescaledb), and extensions left out that the catalog never asked for. */
@@ -579,6 +633,14 @@ function resolveCache(ctx: Resolution): Resolved<PlatformSettings["cache"]> {
         String(cache.replicasPerShard),
       ),
     );
+  if (ctx.usable("cache"))
+    problems.push(
+      ...backendOnlyKeyProblems(
+        "cache",
+        raw.cache,
+        ctx.catalogs.some((catalog) => catalog.data.redis) ? [cache.backend] : [],
+      ),
+    );
   return { settings: cache, problems, warnings: [] };
 }
 
@@ -590,7 +652,14 @@ function resolveBroker(ctx: Resolution): Resolved<PlatformSettings["broker"]> {
     backend: dataBackend(ctx, raw.broker?.backend),
     engineVersion: raw.broker?.engineVersion ?? RABBITMQ_DEFAULT_VERSION,
   };
-  return { settings: broker, problems: [], warnings: [] };
+  const problems = ctx.usable("broker")
+    ? backendOnlyKeyProblems(
+        "broker",
+        raw.broker,
+        ctx.catalogs.some((catalog) => catalog.data.broker) ? [broker.backend] : [],
+      )
+    : [];
+  return { settings: broker, problems, warnings: [] };
 }
 
 function resolveIngress(ctx: Resolution): Resolved<PlatformSettings["ingress"]> {

@@ -563,6 +563,31 @@ const CORPUS: BadConfig[] = [
     expected: ["platform:cache.maxmemoryMb: expected a whole number from 32 to 1048576, found 16"],
   },
   {
+    name: "database.instanceClass: an RDS setting where every database runs in-cluster",
+    stack: "local",
+    config: { ...LOCAL, "platform:database": { instanceClass: "db.r6g.large", multiAz: true } },
+    expected: [
+      'platform:database.instanceClass: expected nothing: it is an RDS setting, and the stack\'s database backend is "inCluster" (set platform:database.backend to "aws", or remove the key), found "db.r6g.large"',
+      'platform:database.multiAz: expected nothing: it is an RDS setting, and the stack\'s database backend is "inCluster" (set platform:database.backend to "aws", or remove the key), found true',
+    ],
+  },
+  {
+    name: "cache.maxmemoryMb: an in-cluster setting with ElastiCache",
+    stack: "production",
+    config: { ...PRODUCTION, "platform:cache": { maxmemoryMb: 512 } },
+    expected: [
+      'platform:cache.maxmemoryMb: expected nothing: it is a setting of the in-cluster server, and the stack\'s cache backend is "aws" (set platform:cache.backend to "inCluster", or remove the key), found 512',
+    ],
+  },
+  {
+    name: "broker.instanceType: an Amazon MQ setting with the in-cluster broker",
+    stack: "local",
+    config: { ...LOCAL, "platform:broker": { instanceType: "mq.m5.large" } },
+    expected: [
+      'platform:broker.instanceType: expected nothing: it is an Amazon MQ setting, and the stack\'s broker backend is "inCluster" (set platform:broker.backend to "aws", or remove the key), found "mq.m5.large"',
+    ],
+  },
+  {
     name: "cache.storageSize: not a Kubernetes size",
     stack: "local",
     config: { ...LOCAL, "platform:cache": { storageSize: "20GB" } },

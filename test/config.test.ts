@@ -56,6 +56,26 @@ describe("stack config: valid", () => {
     }
   });
 
+  it("accepts a backend-only key when some catalog's store runs on that backend, and refuses it when none does", () => {
+    // fintech on RDS, trading in-cluster (TimescaleDB): both RDS and in-cluster settings are read.
+    const mixed = {
+      ...PRODUCTION_BASE,
+      "platform:catalogs": '["fintech", "trading"]',
+      "platform:database": JSON.stringify({
+        instanceClass: "db.r6g.large",
+        storageSize: "50Gi",
+        byCatalog: { trading: { backend: "inCluster" } },
+      }),
+    };
+    expect(problems(mixed)).toEqual([]);
+    // fintech alone: nothing runs in-cluster, so storageSize would be dropped without a word.
+    expect(
+      problems({ ...PRODUCTION_BASE, "platform:database": JSON.stringify({ storageSize: "50Gi" }) }),
+    ).toEqual([
+      'platform:database.storageSize: expected nothing: it is a setting of the in-cluster server, and the stack\'s database backend is "aws" (set platform:database.backend to "inCluster", or remove the key), found "50Gi"',
+    ]);
+  });
+
   it("fills what the stack does not say from its stage profile", () => {
     const { settings } = resolveSettings(source(PRODUCTION_BASE));
     expect(settings.database).toMatchObject({

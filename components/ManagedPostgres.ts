@@ -385,9 +385,9 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
   public readonly engine: PostgresEngine;
   /**
    * RDS and CloudNativePG: the Secret (in `namespace`) whose `ca.crt` verifies the server's certificate
-   * (the RDS CA bundle, or the cluster's own CA). Consumers mount that key at POSTGRES_CA_MOUNT_PATH
-   * (MicroService `secretFiles`); their DATABASE_URL (`sslmode=verify-full`) names the file. Consumers
-   * in another namespace need a copy of it there.
+   * (the RDS CA bundle, or the cluster's own CA). A MicroService that `uses` this database mounts that
+   * key at POSTGRES_CA_MOUNT_PATH by itself (other workloads: `secretFiles`); its DATABASE_URL
+   * (`sslmode=verify-full`) names the file. Consumers in another namespace need a copy of it there.
    */
   public readonly serverCa?: { secretName: string; key: string; mountPath: string };
   /** CloudNativePG only: the backup bucket's name. */

@@ -290,10 +290,11 @@ function stackOutputs(
  */
 function deployCatalog(ctx: Platform, plan: CatalogPlan) {
   const namespace = createCatalogNamespace(ctx, plan);
+  const storeContext = dataStoreContext(ctx, plan, namespace);
   const stores = {
-    postgres: createPostgres(ctx, plan, namespace),
-    redis: createRedis(ctx, plan, namespace),
-    broker: createBroker(ctx, plan, namespace),
+    postgres: createPostgres(ctx, plan, storeContext),
+    redis: createRedis(ctx, plan, storeContext),
+    broker: createBroker(ctx, plan, storeContext),
   };
   const appSecrets = generateAppSecrets(plan, ctx.settings, ctx.secrets, namespace, ctx.cluster.provider);
   const services = createServices(ctx, plan, namespace, stores, appSecrets);
@@ -324,6 +325,9 @@ function createCatalogNamespace({ settings, onCluster }: Platform, { catalog, na
   );
 }
 
+/** What `dataStoreContext` gives each data service's create step. */
+type DataStoreContext = ReturnType<typeof dataStoreContext>;
+
 /**
  * What every data service of a catalog shares: the options that make it wait for the namespace (it
  * takes the namespace's plain name), its backend args with AWS placement and alarms, and its
@@ -347,18 +351,17 @@ function dataStoreContext(
       : {}),
   });
   const consumers = (names: string[]) => names.map((service) => ({ service, namespace: plan.namespace }));
-  return { inNamespace, backendOf, consumers };
+  return { namespace, inNamespace, backendOf, consumers };
 }
 
 /** The catalog's PostgreSQL: RDS, CloudNativePG or (offline) a StatefulSet, per the stack. */
 function createPostgres(
   ctx: Platform,
   plan: CatalogPlan,
-  namespace: PlatformNamespace,
+  { namespace, inNamespace, backendOf }: DataStoreContext,
 ): ManagedPostgres | undefined {
   const { settings, onCluster, postgresOperator } = ctx;
   const { catalog } = plan;
-  const { inNamespace, backendOf } = dataStoreContext(ctx, plan, namespace);
   const postgresBackend = settings.database.backendByCatalog[catalog.name] ?? settings.database.backend;
   const onOperator = postgresBackend === "inCluster" && postgresOperator !== undefined;
   const restore = settings.database.restoreByCatalog[catalog.name];
@@ -418,10 +421,13 @@ function createPostgres(
 }
 
 /** The catalog's cache: ElastiCache or an in-cluster StatefulSet, Redis or Valkey, per the stack. */
-function createRedis(ctx: Platform, plan: CatalogPlan, namespace: PlatformNamespace): RedisCache | undefined {
+function createRedis(
+  ctx: Platform,
+  plan: CatalogPlan,
+  { inNamespace, backendOf, consumers }: DataStoreContext,
+): RedisCache | undefined {
   const { settings } = ctx;
   const { catalog } = plan;
-  const { inNamespace, backendOf, consumers } = dataStoreContext(ctx, plan, namespace);
   return catalog.data.redis
     ? new RedisCache(
         childName(catalog.name, "redis"),
@@ -460,11 +466,10 @@ function createRedis(ctx: Platform, plan: CatalogPlan, namespace: PlatformNamesp
 function createBroker(
   ctx: Platform,
   plan: CatalogPlan,
-  namespace: PlatformNamespace,
+  { inNamespace, backendOf, consumers }: DataStoreContext,
 ): MessageBroker | undefined {
   const { settings } = ctx;
   const { catalog } = plan;
-  const { inNamespace, backendOf, consumers } = dataStoreContext(ctx, plan, namespace);
   return catalog.data.broker
     ? new MessageBroker(
         childName(catalog.name, "rabbitmq"),

@@ -367,8 +367,9 @@ export class MicroService extends pulumi.ComponentResource {
 
     const spec = normalize(name, args, dependsOn, this);
     this.serviceAccount = createServiceAccount(spec);
-    this.configMap = createConfig(spec);
-    const pod = podEnvironment(spec, this.configMap);
+    const settings = configData(spec);
+    this.configMap = createConfig(spec, settings);
+    const pod = podEnvironment(spec, this.configMap, settings);
     this.migrationJob = spec.migration ? createMigration(spec, pod, this.serviceAccount) : undefined;
     this.networkPolicy = createNetworkPolicy(spec, pod);
     this.callerAdmissions = createCallerAdmissions(spec);
@@ -496,16 +497,20 @@ function configData(spec: Spec): pulumi.Output<Record<string, string>> {
     .apply((urls) => ({ ...spec.env, ...Object.fromEntries(urls.map((u) => [u.env, u.url])) }));
 }
 
-function createConfig(spec: Spec): k8s.core.v1.ConfigMap {
+function createConfig(spec: Spec, data: pulumi.Output<Record<string, string>>): k8s.core.v1.ConfigMap {
   return new k8s.core.v1.ConfigMap(
     childName(spec.name, "env"),
-    { metadata: spec.meta(childName(spec.serviceName, "env")), data: configData(spec) },
+    { metadata: spec.meta(childName(spec.serviceName, "env")), data },
     spec.child,
   );
 }
 
 /** Settings, secrets, files, scratch space and egress: shared by the workload and the migration Job. */
-function podEnvironment(spec: Spec, configMap: k8s.core.v1.ConfigMap) {
+function podEnvironment(
+  spec: Spec,
+  configMap: k8s.core.v1.ConfigMap,
+  settings: pulumi.Output<Record<string, string>>,
+) {
   const connectionEnv = Object.fromEntries(
     spec.uses.map((store) => [
       store.connectionEnv,
@@ -532,7 +537,7 @@ function podEnvironment(spec: Spec, configMap: k8s.core.v1.ConfigMap) {
     fileMounts: files.mounts,
     egressRules: podEgressRules(spec),
     // ConfigMap edits do not restart pods by themselves; a changed checksum rolls them.
-    configChecksum: configData(spec).apply(stableHash),
+    configChecksum: settings.apply(stableHash),
   };
 }
 

@@ -1162,8 +1162,7 @@ function settingProblems(args: MicroServiceArgs, env: EnvClaims): string[] {
 /** Each call names a well-formed endpoint, once, and not this service itself. */
 function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaims): string[] {
   const p: string[] = [];
-  const seen = new Set<string>();
-  const seenNames = new Set<string>();
+  const earlierNamespace = new Map<string, ServiceEndpoint["namespace"] | undefined>();
   for (const [i, call] of (args.calls ?? []).entries()) {
     const e: Partial<ServiceEndpoint> = call.endpoint ?? {};
     const where = `calls[${i}] ("${e.name}")`;
@@ -1181,16 +1180,16 @@ function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaim
       p.push(`${where}: endpoint.port must be a whole number from 1 to 65535, found ${String(e.port)}`);
     if (e.protocol !== "http" && e.protocol !== "grpc")
       p.push(`${where}: endpoint.protocol must be "http" or "grpc", found ${JSON.stringify(e.protocol)}`);
-    // The same Output object (one MicroService's namespace) or the same string is the same namespace.
-    const key = `${typeof e.namespace === "string" ? e.namespace : ""}/${e.name}`;
-    if (seen.has(key) || (seenNames.has(e.name ?? "") && typeof e.namespace !== "string"))
-      p.push(`${where}: listed twice`);
-    else if (seenNames.has(e.name ?? ""))
+    // Admission policies are named after the callee, so one name may be called once. The same string
+    // or the same Output (one MicroService's namespace) is the same namespace: the call is repeated.
+    const name = e.name ?? "";
+    if (earlierNamespace.has(name))
       p.push(
-        `${where}: another call already goes to a service named "${e.name}"; calls to two services of the same name are not supported (their admission policies would share a name)`,
+        earlierNamespace.get(name) === e.namespace
+          ? `${where}: listed twice`
+          : `${where}: another call already goes to a service named "${name}"; calls to two services of the same name are not supported (their admission policies would share a name)`,
       );
-    seen.add(key);
-    seenNames.add(e.name ?? "");
+    else earlierNamespace.set(name, e.namespace);
   }
   return p;
 }

@@ -981,6 +981,38 @@ describe("MicroService rejects bad args with every problem listed", () => {
       },
       'calls[0] ("backend-api"): a service cannot call itself',
     ],
+    [
+      "the same call twice",
+      {
+        calls: [
+          {
+            endpoint: { name: "ledger", namespace: "finance", port: 7000, protocol: "http" },
+            env: "LEDGER_URL",
+          },
+          {
+            endpoint: { name: "ledger", namespace: "finance", port: 7000, protocol: "http" },
+            env: "LEDGER_2_URL",
+          },
+        ],
+      },
+      'calls[1] ("ledger"): listed twice',
+    ],
+    [
+      "calls to two services of one name in two namespaces",
+      {
+        calls: [
+          {
+            endpoint: { name: "ledger", namespace: "finance", port: 7000, protocol: "http" },
+            env: "LEDGER_URL",
+          },
+          {
+            endpoint: { name: "ledger", namespace: "archive", port: 7000, protocol: "http" },
+            env: "ARCHIVE_URL",
+          },
+        ],
+      },
+      'calls[1] ("ledger"): another call already goes to a service named "ledger"; calls to two services of the same name are not supported (their admission policies would share a name)',
+    ],
     ["a relative writable path", { writablePaths: ["tmp"] }, 'writablePaths: "tmp" is not an absolute path'],
     ["a root UID", { runAsUser: 0 }, "runAsUser must be a non-root UID (1 to 2147483647), found 0"],
     [

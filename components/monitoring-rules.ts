@@ -4,6 +4,7 @@
  * and `promtool test rules` run on exactly what the PrometheusRule objects carry.
  */
 import {
+  appSelector,
   errorRatioQuery,
   latencyQuantileQuery,
   restartsQuery,
@@ -33,6 +34,8 @@ export type Severity = "critical" | "warning";
  * the whole `for` window.
  */
 export const ALERT_THRESHOLDS = {
+  /** No scrape target of the service answers (all down, or none left) for 2 minutes → critical. */
+  down: { above: 0, for: "2m", severity: "critical" },
   /** Server-error share of requests: above 5 % for 5 minutes → critical. */
   errorRatio: { above: 0.05, for: "5m", severity: "critical" },
   /** p95 request latency in seconds: above 2 s for 5 minutes → warning. */
@@ -45,6 +48,7 @@ export const ALERT_THRESHOLDS = {
 
 /** Alert names (stable: Alertmanager routes, silences and inhibitions refer to them). */
 export const ALERT_NAMES = {
+  down: "ServiceDown",
   errorRatio: "ServiceErrorRateHigh",
   latencyP95: "ServiceLatencyP95High",
   restarts: "ServiceRestartingFrequently",
@@ -72,6 +76,18 @@ export function serviceRuleGroups(s: MonitoredService): RuleGroup[] {
     {
       name: ruleGroupName(s),
       rules: [
+        {
+          alert: ALERT_NAMES.down,
+          // `or vector(0)`: a service with no target left (scaled to zero, every pod gone, or its
+          // monitor selecting nothing) is down too, not silently absent.
+          expr: `(max(up${appSelector(s)}) or vector(0)) == ${t.down.above}`,
+          for: t.down.for,
+          labels: labels(t.down.severity),
+          annotations: {
+            summary: `${s.serviceName}: no instance answers Prometheus' scrapes`,
+            description: `Every scrape target of ${who} has been down, or gone, for ${t.down.for}: the service is unreachable or not running.`,
+          },
+        },
         {
           alert: ALERT_NAMES.errorRatio,
           expr: `${errorRatioQuery(s)} > ${t.errorRatio.above}`,

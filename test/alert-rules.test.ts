@@ -47,7 +47,7 @@ describe("promtool check rules", () => {
         serviceRuleGroups(service),
       );
       const result = promtool(["check", "rules", file]);
-      expect(result.output).toMatch(/SUCCESS: 5 rules found/);
+      expect(result.output).toMatch(/SUCCESS: 6 rules found/);
       expect(result.status, result.output).toBe(0);
     },
   );
@@ -169,8 +169,38 @@ function cases(protocol: ServiceProtocol): Case[] {
       values: "1000000000x30",
     },
   ];
+  const up = (values: string, pod = POD) => ({
+    series: series("up", { ...appLabels("checkout"), pod, job: "checkout" }),
+    values,
+  });
   const t = ALERT_THRESHOLDS;
   return [
+    {
+      title: `every target down for 2m fires (${t.down.severity})`,
+      alert: ALERT_NAMES.down,
+      evalTime: "5m",
+      inputs: [up("1 1 0 0 0 0"), up("1 1 0 0 0 0", "checkout-7d9f8-fghij")],
+      fires: { summary: "checkout: no instance answers Prometheus' scrapes" },
+    },
+    {
+      title: "the last target gone for 2m fires: absent is down",
+      alert: ALERT_NAMES.down,
+      evalTime: "5m",
+      inputs: [up("1 1 stale")],
+      fires: { summary: "checkout: no instance answers Prometheus' scrapes" },
+    },
+    {
+      title: "one of two targets down stays silent (the service still answers)",
+      alert: ALERT_NAMES.down,
+      evalTime: "5m",
+      inputs: [up("1 1 0 0 0 0"), up("1x5", "checkout-7d9f8-fghij")],
+    },
+    {
+      title: "down for only 1m is still pending",
+      alert: ALERT_NAMES.down,
+      evalTime: "4m",
+      inputs: [up("1 1 1 0 0")],
+    },
     {
       title: `error ratio 5.5 % for 5m fires (${t.errorRatio.severity})`,
       alert: ALERT_NAMES.errorRatio,

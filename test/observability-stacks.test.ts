@@ -149,7 +149,7 @@ describe.each(STACKS)("%s stack: every metrics-enabled service is monitored", (s
     expect(groups).toHaveLength(monitoredServices.length);
     const check = promtoolCheckRules(groups);
     expect(check.status, check.output).toBe(0);
-    expect(check.output).toContain(`SUCCESS: ${monitoredServices.length * 5} rules found`);
+    expect(check.output).toContain(`SUCCESS: ${monitoredServices.length * 6} rules found`);
   });
 
   it("each dashboard carries the label Grafana's sidecar selects, is valid and queries only its service; one overview per catalog", () => {

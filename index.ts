@@ -145,7 +145,9 @@ function createObservability(
     ? new ObservabilityStack(
         "observability",
         {
-          chart: chartSource(settings.observability.chart),
+          ...(settings.observability.operatorManifestsPath
+            ? { operatorManifests: { path: settings.observability.operatorManifestsPath } }
+            : { chart: chartSource(settings.observability.chart) }),
           monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
           scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
           retentionDays: settings.observability.retentionDays,

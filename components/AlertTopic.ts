@@ -24,10 +24,12 @@ import { ALERT_FORWARDER_SOURCE } from "./alert-forwarder";
 import { childName, ComponentArgsError, statefulOptions, typeToken } from "./lib";
 
 /** Receivers AlertTopic can forward to (ObservabilityStack's, `none` aside). */
-export type AlertTopicReceiver = "none" | "slack" | "pagerduty";
+export type AlertTopicReceiver = "none" | "slack" | "pagerduty" | "webhook";
 
 export interface AlertTopicArgs {
-  /** Where notifications go, as for Alertmanager (`slack`, `pagerduty`) or nowhere (`none`). Default `"none"`. */
+  /**
+   * Where notifications go, as for Alertmanager: `slack`, or Alertmanager's webhook payload
+   * (`pagerduty`, `webhook`), or nowhere (`none`). Default `"none"`. */
   receiver?: AlertTopicReceiver;
   /** The receiver's webhook URL, as a secret (ObservabilityStack's `alertWebhookUrl`). Required unless `receiver` is `none`. */
   webhookUrl?: pulumi.Input<string>;
@@ -57,8 +59,10 @@ export class AlertTopic extends pulumi.ComponentResource {
     const receiver = args.receiver ?? "none";
     const logRetentionDays = args.logRetentionDays ?? 30;
     const problems: string[] = [];
-    if (!["none", "slack", "pagerduty"].includes(receiver))
-      problems.push(`receiver: expected "none", "slack" or "pagerduty", found ${JSON.stringify(receiver)}`);
+    if (!["none", "slack", "pagerduty", "webhook"].includes(receiver))
+      problems.push(
+        `receiver: expected "none", "slack", "pagerduty" or "webhook", found ${JSON.stringify(receiver)}`,
+      );
     if (receiver !== "none" && args.webhookUrl === undefined)
       problems.push(`webhookUrl: required with receiver "${receiver}" (a secret)`);
     if (receiver === "none" && args.webhookUrl !== undefined)

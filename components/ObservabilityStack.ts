@@ -31,10 +31,12 @@ import {
   typeToken,
   withDependsOn,
   type ContainerResources,
+  type Dependency,
   type LabelDomainArgs,
   type Stage,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
+import { createOperatorStack, MONITORING_IMAGES, operatorManifestsProblems } from "./prometheus-operator";
 import {
   GRAFANA_FOLDER_ANNOTATION,
   ServiceMonitoring,
@@ -43,7 +45,7 @@ import {
 
 /** Where the kube-prometheus-stack chart comes from. */
 export interface ObservabilityChart {
-  /** Chart version, pinned. Example: `77.5.0`. Required. */
+  /** Chart version, pinned. Example: `89.2.0`. Required. */
   version: string;
   /**
    * `repository` fetches `kube-prometheus-stack` from `repository`; `localPath` installs the chart at
@@ -56,11 +58,25 @@ export interface ObservabilityChart {
   repository?: string;
 }
 
-export type AlertReceiver = "none" | "slack" | "pagerduty";
+export type AlertReceiver = "none" | "slack" | "pagerduty" | "webhook";
 
 export interface ObservabilityStackArgs extends LabelDomainArgs {
-  /** The pinned chart and where to get it. Required. */
-  chart: ObservabilityChart;
+  /**
+   * The pinned kube-prometheus-stack chart and where to get it. Required unless `operatorManifests`
+   * is given (exactly one of the two).
+   * @example { version: "89.2.0", source: "repository" }
+   */
+  chart?: ObservabilityChart;
+  /**
+   * Install without the chart, for clusters that cannot fetch it (the offline local stack):
+   * prometheus-operator from its release manifests at `path` (laid out by
+   * `scripts/engine/toolchain.sh monitoring`), and the Prometheus and Alertmanager resources the
+   * chart would render from the same values, at the same versions. Grafana, kube-state-metrics,
+   * node-exporter and the chart's default rules are not installed (docs/monitoring.md).
+   * @default undefined (install the chart)
+   * @example { path: "/home/me/.cache/platform-toolchain/prometheus-operator-v0.93.1/manifests" }
+   */
+  operatorManifests?: { path: string };
   /** Namespace to create and install into. Default `monitoring`. */
   namespace?: string;
   /**
@@ -100,8 +116,9 @@ export interface ObservabilityStackArgs extends LabelDomainArgs {
   alertmanagerResources?: ContainerResources;
   /**
    * Where alerts go: `slack` (incoming-webhook URL), `pagerduty` (the URL of a PagerDuty integration
-   * that accepts Alertmanager's webhook payload), or `none` (alerts are evaluated and visible in
-   * Alertmanager, but sent nowhere). Default `none`.
+   * that accepts Alertmanager's webhook payload), `webhook` (any receiver of Alertmanager's JSON
+   * webhook payload: an in-house pager bridge, or the local stack's alert sink), or `none` (alerts
+   * are evaluated and visible in Alertmanager, but sent nowhere). Default `none`.
    */
   alertReceiver?: AlertReceiver;
   /** The receiver's webhook URL, as a secret. Required unless `alertReceiver` is `none`. */
@@ -161,8 +178,10 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   public readonly dashboardLabels: pulumi.Output<Record<string, string>>;
   /** Name of the Secret holding Grafana's admin user (`admin-user`) and password (`admin-password`). */
   public readonly grafanaAdminSecretName: pulumi.Output<string>;
-  /** The Helm release: depend on it for anything that needs the monitoring CRDs. */
-  public readonly release: k8s.helm.v3.Release;
+  /** The Helm release; undefined when installed from `operatorManifests`. */
+  public readonly release: k8s.helm.v3.Release | undefined;
+  /** What installs the monitoring CRDs and servers: depend on these for anything that needs them. */
+  public readonly installed: Dependency[];
   /** In-cluster URL of Grafana. */
   public readonly grafanaUrl: pulumi.Output<string>;
   /** In-cluster URL of Prometheus. */
@@ -195,7 +214,20 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     const namespace = createNamespace(this, spec);
     const grafanaSecret = createGrafanaAdminSecret(this, spec, namespace);
     const webhookSecret = createWebhookSecret(this, spec, namespace);
-    this.release = createRelease(this, spec, namespace, grafanaSecret, webhookSecret);
+    this.release = args.operatorManifests
+      ? undefined
+      : createRelease(this, spec, namespace, grafanaSecret, webhookSecret);
+    this.installed = this.release
+      ? [this.release]
+      : createOperatorStack(this, {
+          name,
+          namespace: namespace.metadata.name,
+          namespaceName: spec.namespaceName,
+          manifestsPath: (args.operatorManifests as { path: string }).path,
+          values: kubePrometheusStackValues(valuesInput(spec, webhookSecret !== undefined)),
+          labels: spec.labels,
+          selectorLabels: spec.selectorLabels,
+        });
 
     const host = (service: string) => `${service}.${spec.namespaceName}.svc.cluster.local`;
     this.namespace = namespace.metadata.name;
@@ -203,9 +235,16 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     this.dashboardLabels = pulumi.output(this.plainDashboardLabels);
     this.grafanaAdminSecretName = grafanaSecret.metadata.name;
     // Service names follow from the release name: `<fullnameOverride>-prometheus` etc.; Grafana's Service listens on 80.
-    this.grafanaUrl = this.release.status.apply(() => `http://${host(`${name}-grafana`)}`);
-    this.prometheusUrl = this.release.status.apply(() => `http://${host(`${name}-prometheus`)}:9090`);
-    this.alertmanagerUrl = this.release.status.apply(() => `http://${host(`${name}-alertmanager`)}:9093`);
+    // The URLs resolve once what installs the servers exists, so whoever reads one waits for them.
+    const installedUrns = pulumi.output(
+      this.installed.map((d) =>
+        pulumi.Resource.isInstance(d) ? d.urn : d.apply((rs) => pulumi.all(rs.map((r) => r.urn))),
+      ),
+    );
+    const once = (url: string) => installedUrns.apply(() => url);
+    this.grafanaUrl = once(`http://${host(`${name}-grafana`)}`);
+    this.prometheusUrl = once(`http://${host(`${name}-prometheus`)}:9090`);
+    this.alertmanagerUrl = once(`http://${host(`${name}-alertmanager`)}:9093`);
     this.registerOutputs({
       namespace: this.namespace,
       selectorLabels: this.selectorLabels,
@@ -243,7 +282,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         ...(this.stage ? { stage: this.stage } : {}),
         ...(this.labelDomain ? { labelDomain: this.labelDomain } : {}),
       },
-      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
+      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, ...this.installed) },
     );
   }
 
@@ -277,7 +316,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         ...(this.stage ? { stage: this.stage } : {}),
         ...(this.labelDomain ? { labelDomain: this.labelDomain } : {}),
       },
-      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, this.release) },
+      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, ...this.installed) },
     );
     services.set(args.serviceName, monitoring.target);
     this.monitored.set(args.platform, services);
@@ -443,19 +482,20 @@ function createRelease(
   webhookSecret: k8s.core.v1.Secret | undefined,
 ): k8s.helm.v3.Release {
   const { name, args } = spec;
-  const local = args.chart.source === "localPath";
+  const chart = args.chart as ObservabilityChart;
+  const local = chart.source === "localPath";
   return new k8s.helm.v3.Release(
     childName(name, "release"),
     {
       // A fixed release name (with fullnameOverride) keeps the chart's object and Service names predictable.
       name,
       namespace: namespace.metadata.name,
-      chart: local ? (args.chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
+      chart: local ? (chart.path as string) : KUBE_PROMETHEUS_STACK_CHART,
       ...(local
         ? {}
         : {
-            version: args.chart.version,
-            repositoryOpts: { repo: args.chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
+            version: chart.version,
+            repositoryOpts: { repo: chart.repository ?? PROMETHEUS_COMMUNITY_REPOSITORY },
           }),
       createNamespace: false,
       skipCrds: false,
@@ -520,16 +560,7 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
     if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(ns))
       problems.push(`monitoredNamespaces: "${ns}" is not a DNS label`);
   }
-  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(args.chart.version))
-    problems.push(`chart.version "${args.chart.version}" is not a pinned version such as 77.5.0`);
-  if (args.chart.source === "skipped")
-    problems.push(
-      'chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead',
-    );
-  if (args.chart.source === "localPath" && !args.chart.path)
-    problems.push('chart.path is required with chart.source "localPath"');
-  if (args.chart.source === "repository" && args.chart.path)
-    problems.push('chart.path is only used with chart.source "localPath"');
+  problems.push(...installProblems(args));
   const seconds = (key: string, value: number | undefined) => {
     if (value !== undefined && !(Number.isInteger(value) && value >= 5 && value <= 300))
       problems.push(`${key} must be a whole number of seconds from 5 to 300, found ${value}`);
@@ -561,8 +592,10 @@ export function observabilityStackProblems(name: string, args: ObservabilityStac
     if (r) problems.push(...resourceProblems(key, r));
   }
   const receiver = args.alertReceiver ?? "none";
-  if (!["none", "slack", "pagerduty"].includes(receiver))
-    problems.push(`alertReceiver must be "none", "slack" or "pagerduty", found ${JSON.stringify(receiver)}`);
+  if (!["none", "slack", "pagerduty", "webhook"].includes(receiver))
+    problems.push(
+      `alertReceiver must be "none", "slack", "pagerduty" or "webhook", found ${JSON.stringify(receiver)}`,
+    );
   if (receiver !== "none" && args.alertWebhookUrl === undefined)
     problems.push(`alertWebhookUrl (a secret) is required with alertReceiver "${receiver}"`);
   if (receiver === "none" && args.alertWebhookUrl !== undefined)
@@ -631,9 +664,14 @@ export function kubePrometheusStackValues(v: KubePrometheusStackValuesInput): Re
           kubeEtcd: { enabled: false },
           kubeProxy: { enabled: false },
         }),
+    // Every image pinned here, so staging, production and the local operator route run the same versions.
     prometheusOperator: {
+      image: { ...MONITORING_IMAGES.prometheusOperator },
       resources: requestsAndLimits("100m", "128Mi", "500m", "256Mi"),
-      prometheusConfigReloader: { resources: requestsAndLimits("10m", "32Mi", "100m", "64Mi") },
+      prometheusConfigReloader: {
+        image: { ...MONITORING_IMAGES.prometheusConfigReloader },
+        resources: requestsAndLimits("10m", "32Mi", "100m", "64Mi"),
+      },
     },
     prometheus: prometheusValues(v),
     alertmanager: alertmanagerValues(v),
@@ -666,6 +704,7 @@ function prometheusValues(v: KubePrometheusStackValuesInput): Record<string, unk
     : {};
   return {
     prometheusSpec: {
+      image: { ...MONITORING_IMAGES.prometheus },
       replicas: v.prometheusReplicas,
       scrapeInterval: `${v.scrapeIntervalSeconds}s`,
       evaluationInterval: `${v.evaluationIntervalSeconds}s`,
@@ -696,6 +735,7 @@ function prometheusValues(v: KubePrometheusStackValuesInput): Record<string, unk
 function alertmanagerValues(v: KubePrometheusStackValuesInput): Record<string, unknown> {
   return {
     alertmanagerSpec: {
+      image: { ...MONITORING_IMAGES.alertmanager },
       replicas: v.alertmanagerReplicas,
       resources: v.alertmanagerResources,
       storage: volumeClaim(v.alertmanagerStorageSize, v.storageClassName),
@@ -774,6 +814,7 @@ export const RECEIVER_NAMES = {
   none: "null",
   slack: "slack",
   pagerduty: "pagerduty",
+  webhook: "webhook",
 } as const satisfies Record<AlertReceiver, string>;
 
 /**
@@ -802,9 +843,9 @@ export function alertmanagerConfig(
         },
       ],
     });
-  if (receiver === "pagerduty" && urlFile)
+  if ((receiver === "pagerduty" || receiver === "webhook") && urlFile)
     receivers.push({
-      name: RECEIVER_NAMES.pagerduty,
+      name: RECEIVER_NAMES[receiver],
       webhook_configs: [{ url_file: urlFile, send_resolved: true }],
     });
   return {
@@ -851,4 +892,27 @@ export function observabilityLabels(
     selectorLabels: { [monitoringLabelKey(labelDomain)]: stackName },
     dashboardLabels: { [dashboardLabelKey(labelDomain)]: stackName },
   };
+}
+
+/** Where the stack comes from: exactly one of `chart` and `operatorManifests`, each well-formed. */
+function installProblems(args: ObservabilityStackArgs): string[] {
+  const { chart, operatorManifests } = args;
+  if (chart && operatorManifests)
+    return [
+      "chart and operatorManifests are mutually exclusive: give the chart, or the operator's manifests where the chart can't be had",
+    ];
+  if (operatorManifests) return operatorManifestsProblems(operatorManifests.path);
+  if (!chart) return ["chart is required (or operatorManifests, where the chart can't be had)"];
+  const problems: string[] = [];
+  if (!/^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(chart.version))
+    problems.push(`chart.version "${chart.version}" is not a pinned version such as 89.2.0`);
+  if (chart.source === "skipped")
+    problems.push(
+      'chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead',
+    );
+  if (chart.source === "localPath" && !chart.path)
+    problems.push('chart.path is required with chart.source "localPath"');
+  if (chart.source === "repository" && chart.path)
+    problems.push('chart.path is only used with chart.source "localPath"');
+  return problems;
 }

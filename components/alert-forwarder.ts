@@ -13,7 +13,7 @@
  * bytes are deployed and exercised by the tests (test/aws-alarms.test.ts runs it in a VM).
  */
 
-/** The handler module (`index.js`, export `handler`). Reads WEBHOOK_URL and RECEIVER (`slack`, `pagerduty`). */
+/** The handler module (`index.js`, export `handler`). Reads WEBHOOK_URL and RECEIVER (`slack`; anything else gets Alertmanager's payload). */
 export const ALERT_FORWARDER_SOURCE = `"use strict";
 // Generated from components/alert-forwarder.ts: edit it there.
 function parse(text) {

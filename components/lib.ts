@@ -516,12 +516,21 @@ export function splitDependsOn(opts: pulumi.ComponentResourceOptions | undefined
  */
 export function withDependsOn(
   external: pulumi.ComponentResourceOptions["dependsOn"],
-  ...own: pulumi.Resource[]
+  ...own: Dependency[]
 ): pulumi.Input<pulumi.Resource>[] {
-  if (external === undefined) return own;
-  if (Array.isArray(external)) return [...external, ...own];
-  return [external as pulumi.Input<pulumi.Resource>, ...own];
+  // An Output of a resource list (a yaml.ConfigFile's `ready`) is flattened by the SDK like any nested Input.
+  const mine = own as pulumi.Input<pulumi.Resource>[];
+  if (external === undefined) return mine;
+  if (Array.isArray(external)) return [...external, ...mine];
+  return [external as pulumi.Input<pulumi.Resource>, ...mine];
 }
+
+/**
+ * Something to wait for: a resource, or the resources a component makes once it knows them (a
+ * yaml.ConfigFile's `ready`, whose children exist only after its file is decoded; depending on the
+ * component itself would wait for the children registered so far, possibly none).
+ */
+export type Dependency = pulumi.Resource | pulumi.Output<pulumi.Resource[]>;
 
 /** Parses an IPv4 CIDR ("10.0.0.0/16") into its network address (as a 32-bit number) and prefix length. */
 export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {

@@ -218,7 +218,13 @@ export const observabilitySchema = z.strictObject({
   prometheusStorageSize: storageSize.optional(),
   grafanaStorageSize: storageSize.optional(),
   chart: chartSourceSchema.optional(),
-  alertReceiver: z.enum(["none", "slack", "pagerduty"]).optional(),
+  /**
+   * Install without the kube-prometheus-stack chart, where it can't be fetched (the local stack):
+   * prometheus-operator's release manifests at `path` (relative to the project directory), laid out
+   * by `scripts/engine/toolchain.sh monitoring` or `scripts/engine/operator-manifests.sh`.
+   */
+  operator: z.strictObject({ path: z.string().min(1) }).optional(),
+  alertReceiver: z.enum(["none", "slack", "pagerduty", "webhook"]).optional(),
 });
 
 export const serviceOverrideSchema = z.strictObject({

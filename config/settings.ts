@@ -137,7 +137,9 @@ export interface PlatformSettings {
     prometheusStorageSize: string;
     grafanaStorageSize: string;
     chart: ChartSettings;
-    alertReceiver: "none" | "slack" | "pagerduty";
+    /** prometheus-operator's release manifests, installed instead of the chart (`platform:observability.operator.path`). */
+    operatorManifestsPath?: string;
+    alertReceiver: "none" | "slack" | "pagerduty" | "webhook";
   };
   /** Per-service overrides keyed `<catalog>/<service>`. */
   services: Record<string, ServiceOverride>;
@@ -163,7 +165,8 @@ export interface SecretValues {
 export const CHART_VERSIONS = {
   envoyGateway: "v1.5.4",
   certManager: "v1.18.2",
-  kubePrometheusStack: "77.5.0",
+  // Its appVersion, prometheus-operator v0.93.1, is what the local stack builds (scripts/engine/versions.env).
+  kubePrometheusStack: "89.2.0",
   cloudNativePg: CLOUDNATIVE_PG_CHART_VERSION,
 } as const;
 
@@ -723,7 +726,7 @@ function resolveObservability(ctx: Resolution): Resolved<PlatformSettings["obser
     prometheusStorageSize: obs.prometheusStorageSize ?? profile.observability.prometheusStorageSize,
     grafanaStorageSize: obs.grafanaStorageSize ?? profile.observability.grafanaStorageSize,
     chart:
-      obs.enabled === false
+      obs.enabled === false || obs.operator
         ? { version: CHART_VERSIONS.kubePrometheusStack, source: "skipped" }
         : chartSettings(
             stage,
@@ -735,12 +738,29 @@ function resolveObservability(ctx: Resolution): Resolved<PlatformSettings["obser
           ),
     alertReceiver: obs.alertReceiver ?? "none",
   };
-  if (observability.chart.source === "skipped") observability.enabled = false;
+  if (obs.operator && obs.enabled !== false) observability.operatorManifestsPath = obs.operator.path;
+  else if (observability.chart.source === "skipped") observability.enabled = false;
   if (stage !== "local" && observability.enabled && observability.alertReceiver === "none")
     warnings.push(
       `Alerts are evaluated but routed nowhere: set ${PREFIX}observability.alertReceiver and ${PREFIX}alertWebhookUrl (secret).`,
     );
   const problems: Problem[] = [];
+  if (obs.operator && obs.chart)
+    problems.push(
+      problemAt(
+        "observability.operator",
+        "either platform:observability.chart or platform:observability.operator (the operator's manifests, where the chart can't be fetched)",
+        "both",
+      ),
+    );
+  if (obs.operator && stage !== "local")
+    problems.push(
+      problemAt(
+        "observability.operator",
+        `nothing in a ${stage} stack, which installs the kube-prometheus-stack chart (the operator's manifests are for the offline local stack)`,
+        JSON.stringify(obs.operator),
+      ),
+    );
   if (
     usable("observability") &&
     usable("alertWebhookUrl") &&

@@ -49,6 +49,16 @@ import {
   localModel,
   sampledProbes,
 } from "./e2e-real-node";
+import {
+  checkAlertDelivered,
+  checkRulesLoaded,
+  checkServersRunning,
+  checkTargetsUp,
+  deployAlertSink,
+  removeAlertSink,
+} from "./e2e-monitoring";
+import { observabilityLabels } from "../components/ObservabilityStack";
+import { ALERT_NAMES, ALERT_THRESHOLDS } from "../components/monitoring-rules";
 
 /** The embedded cluster's nodes run real containers (scripts/engine/node.sh). */
 const REAL_NODES = process.env.ENGINE_NODES === "real";
@@ -57,6 +67,11 @@ const STACK = "local";
 const NAMESPACES = ["ecommerce", "fintech", "trading"];
 const STACK_FILE = path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`);
 const WORK_DIR = path.join(REPO_ROOT, ".pulumi-state", "e2e");
+/** A stand-in image every real-node run has (debug pods and the alert sink run its binary). */
+const STANDIN_IMAGE = "ghcr.io/acme-shop/order-service:1.0.0";
+/** `2m` → 120. */
+const durationSeconds = (d: string) =>
+  Number(d.slice(0, -1)) * ({ s: 1, m: 60, h: 3600 }[d.slice(-1)] ?? NaN);
 /** The Pulumi marker of a secret value in exported state. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -143,9 +158,29 @@ async function main(): Promise<void> {
     );
     await step("sampled flows from debug pods agree with the connectivity model", async () => {
       const { model } = await localModel(STACK);
-      checkSampledFlows(model, "ghcr.io/acme-shop/order-service:1.0.0", sampledProbes());
+      checkSampledFlows(model, STANDIN_IMAGE, sampledProbes());
     });
     await step("data survives its pods' deaths", () => checkDataSurvives());
+    if (state.some((r) => r.type === "platform:index:ObservabilityStack"))
+      await step("monitoring: every target up, every rule loaded, an alert fired and delivered", () => {
+        const { selectorLabels } = observabilityLabels("observability");
+        deployAlertSink(STANDIN_IMAGE);
+        checkServersRunning();
+        checkTargetsUp(selectorLabels, NAMESPACES);
+        checkRulesLoaded(selectorLabels);
+        checkAlertDelivered({
+          namespace: "ecommerce",
+          deployment: "notification-service",
+          service: "notification-service",
+          alertname: ALERT_NAMES.down,
+          forSeconds: durationSeconds(ALERT_THRESHOLDS.down.for),
+          scrapeSeconds: 15,
+          evaluationSeconds: 15,
+          groupWaitSeconds: 30,
+          groupIntervalSeconds: 300,
+        });
+        removeAlertSink();
+      });
   }
 
   if (!REAL_NODES)

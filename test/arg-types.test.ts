@@ -77,7 +77,7 @@ describe("stage: one type, one check", () => {
         new ObservabilityStack(
           "observability",
           {
-            chart: { version: "77.5.0", source: "repository" },
+            chart: { version: "89.2.0", source: "repository" },
             prometheusStorageSize: "10Gi",
             grafanaStorageSize: "1Gi",
             stage: NOT_A_STAGE,

@@ -714,7 +714,7 @@ const CORPUS: BadConfig[] = [
     stack: "production",
     config: { ...PRODUCTION, "platform:observability": { alertReceiver: "email" } },
     expected: [
-      'platform:observability.alertReceiver: expected one of "none", "slack", "pagerduty", found "email"',
+      'platform:observability.alertReceiver: expected one of "none", "slack", "pagerduty", "webhook", found "email"',
     ],
   },
   {

@@ -148,7 +148,7 @@ describe("ObservabilityStack: the kube-prometheus-stack release", () => {
     expect(release?.inputs).toMatchObject({
       name: "observability",
       chart: "kube-prometheus-stack",
-      version: "77.5.0",
+      version: "89.2.0",
       repositoryOpts: { repo: PROMETHEUS_COMMUNITY_REPOSITORY },
       namespace: "monitoring",
       createNamespace: false,
@@ -310,7 +310,7 @@ describe("ObservabilityStack: storage and settings per stage", () => {
   it("installs from a local chart path offline, without a repository", async () => {
     const run = await runProgram(
       stackProgram(
-        { chart: { version: "77.5.0", source: "localPath", path: "/charts/kube-prometheus-stack" } },
+        { chart: { version: "89.2.0", source: "localPath", path: "/charts/kube-prometheus-stack" } },
         { monitor: false },
       ),
     );
@@ -582,7 +582,7 @@ describe("rejected arguments", () => {
       [
         'ObservabilityStack "a-very-long-observability-stack-name": invalid arguments (8):',
         '  - name "a-very-long-observability-stack-name" must be a DNS label of at most 26 characters (the chart truncates longer names)',
-        '  - chart.version "latest" is not a pinned version such as 77.5.0',
+        '  - chart.version "latest" is not a pinned version such as 89.2.0',
         '  - chart.source is "skipped": there is no chart to install; leave the ObservabilityStack out instead',
         "  - scrapeIntervalSeconds must be a whole number of seconds from 5 to 300, found 2",
         "  - retentionDays must be a whole number of at least 1, found 0",
@@ -598,7 +598,7 @@ describe("rejected arguments", () => {
     await runProgram(() => {
       for (const args of [
         { alertWebhookUrl: pulumi.secret(WEBHOOK_URL) },
-        { chart: { version: "77.5.0", source: "localPath" as const } },
+        { chart: { version: "89.2.0", source: "localPath" as const } },
       ]) {
         try {
           construct(args)();

@@ -43,7 +43,7 @@ const CONSUMER = { service: "orders", namespace: "shop" };
 const CHART = { version: "v1.5.4", source: "repository" } as const;
 const MONITOR_LABELS = { "microservices-platform/monitoring": "observability" };
 const OBSERVABILITY = {
-  chart: { version: "77.5.0", source: "repository" },
+  chart: { version: "89.2.0", source: "repository" },
   prometheusStorageSize: "20Gi",
   grafanaStorageSize: "5Gi",
 } as const;

@@ -154,7 +154,7 @@ function referenceProgram(): void {
   new ObservabilityStack(
     "ref-observability",
     {
-      chart: { version: "77.5.0", source: "repository" },
+      chart: { version: "89.2.0", source: "repository" },
       prometheusStorageSize: "100Gi",
       grafanaStorageSize: "10Gi",
       stage: "production",

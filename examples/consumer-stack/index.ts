@@ -79,7 +79,7 @@ if (cloud === "aws") new VolumeBackup("inventory-volumes", { protect: production
 const monitoring = new ObservabilityStack(
   "monitoring",
   {
-    chart: { version: "77.5.0", source: "repository" },
+    chart: { version: "89.2.0", source: "repository" },
     monitoredNamespaces: [team],
     prometheusStorageSize: production ? "100Gi" : "20Gi",
     grafanaStorageSize: "5Gi",

@@ -319,6 +319,52 @@ coredns_layer() {
   printf '%s' "$layer"
 }
 
+# ------------------------------------------------------------------ monitoring binaries
+
+# The monitoring stack's images (recipe `binary`): one static binary each, built from its Go
+# module by `toolchain.sh monitoring` at the version the reference's tag names, laid out where the
+# upstream image has it, with the upstream image's entrypoint and default arguments.
+declare -A BINARY_PATH=(
+  [prometheus-operator]=$PROMETHEUS_OPERATOR_TOOL_DIR/bin/prometheus-operator
+  [prometheus-config-reloader]=$PROMETHEUS_OPERATOR_TOOL_DIR/bin/prometheus-config-reloader
+  [prometheus]=$PROMETHEUS_TOOL_DIR/bin/prometheus
+  [alertmanager]=$ALERTMANAGER_TOOL_DIR/bin/alertmanager
+)
+declare -A BINARY_IN_IMAGE=(
+  [prometheus-operator]=/bin/operator
+  [prometheus-config-reloader]=/bin/prometheus-config-reloader
+  [prometheus]=/bin/prometheus
+  [alertmanager]=/bin/alertmanager
+)
+declare -A BINARY_CMD=(
+  [prometheus-operator]='[]'
+  [prometheus-config-reloader]='[]'
+  [prometheus]='["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
+  [alertmanager]='["--config.file=/etc/alertmanager/alertmanager.yml","--storage.path=/alertmanager"]'
+)
+
+binary_layer() { # binary_layer NAME TAG: the layer of one monitoring binary (cached by its hash)
+  local name=$1 tag=$2 bin=${BINARY_PATH[$1]} layer root
+  [[ -x $bin ]] || engine_die "missing $bin: run scripts/engine/toolchain.sh monitoring"
+  "$bin" --version 2>&1 | head -n1 | grep -q "version ${tag#v} " ||
+    engine_die "$bin is not version $tag, which the program runs (scripts/engine/versions.env and the program disagree)"
+  layer=$IMAGES_DIR/layer-$name-$( (sha256sum "$bin" | cut -d' ' -f1; cat "${BASH_SOURCE[0]}") | hash_of).tar
+  if [[ ! -f $layer ]]; then
+    root=$WORK/$name
+    rm -rf "$root"
+    mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/prometheus" "$root/alertmanager"
+    chmod 1777 "$root/tmp"
+    install -m 0755 "$bin" "$root${BINARY_IN_IMAGE[$name]}"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$root/etc/passwd"
+    printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
+    chown 65534:65534 "$root/prometheus" "$root/alertmanager"
+    write_layer "$root" "$layer.tmp"
+    mv -f "$layer.tmp" "$layer"
+    rm -rf "$root"
+  fi
+  printf '%s' "$layer"
+}
+
 # ------------------------------------------------------------------ verbs
 
 # archive_for REF: path of the image's OCI archive (built when missing); sets ARCHIVE_TAG.
@@ -363,6 +409,17 @@ build_all() {
       USED+=("$layer" "$archive")
     done < <(plan_query "$plan_file" "(i) => i.filter(x => x.recipe === '$recipe').map(x => x.ref + '\\t' + (x.uid ?? ''))")
   done
+
+  # Monitoring: one binary per image.
+  local name
+  while IFS=$'\t' read -r ref name; do
+    layer=$(binary_layer "$name" "$(image_tag "$ref")")
+    archive=$IMAGES_DIR/oci-$name-$(basename "$layer" .tar).tar
+    mapfile -t cfg < <(config_args "[\"${BINARY_IN_IMAGE[$name]}\"]" "${BINARY_CMD[$name]}" 65534 "$BASE_PATH")
+    [[ -f $archive ]] || oci_archive "$archive" "$(image_tag "$ref")" "$layer" -- "${cfg[@]}"
+    IMAGE_ARCHIVES+=("$ref	$archive")
+    USED+=("$layer" "$archive")
+  done < <(plan_query "$plan_file" "(i) => i.filter(x => x.recipe === 'binary').map(x => x.ref + '\\t' + x.binary)")
 
   # Catalog services: the stand-in plus a config layer of the service's own ports.
   local bin standin config uidset

@@ -11,7 +11,7 @@ import { runStack } from "../../test/harness";
 import { kubernetesObject } from "../render-lib";
 import { CATALOGS } from "../../services";
 
-export type Recipe = "postgres" | "redis" | "rabbitmq" | "curl" | "standin";
+export type Recipe = "postgres" | "redis" | "rabbitmq" | "curl" | "standin" | "binary";
 
 export interface StandinPort {
   name: string;
@@ -34,7 +34,13 @@ export interface LocalImage {
   /** The image's user, as the pod runs it (the recipe creates a user with this UID). */
   uid?: number;
   standin?: StandinConfig;
+  /** With recipe `binary`: the toolchain binary the image holds (scripts/engine/toolchain.sh monitoring). */
+  binary?: MonitoringBinary;
 }
+
+/** Binaries toolchain.sh builds from their modules at the versions the program pins. */
+export type MonitoringBinary =
+  "prometheus-operator" | "prometheus-config-reloader" | "prometheus" | "alertmanager";
 
 interface Container {
   image: string;
@@ -62,6 +68,33 @@ const DATA_STORE_RECIPES: [RegExp, Recipe][] = [
   [/^(docker\.io\/)?(library\/)?rabbitmq:/, "rabbitmq"],
   [/^(docker\.io\/)?curlimages\/curl:/, "curl"],
 ];
+
+/**
+ * The monitoring stack's images, each one static binary built from its Go module at exactly the
+ * version in the reference (the image tag is checked against the binary by images.sh).
+ */
+const MONITORING_BINARIES: [RegExp, MonitoringBinary][] = [
+  [/^quay\.io\/prometheus-operator\/prometheus-operator:/, "prometheus-operator"],
+  [/^quay\.io\/prometheus-operator\/prometheus-config-reloader:/, "prometheus-config-reloader"],
+  [/^quay\.io\/prometheus\/prometheus:/, "prometheus"],
+  [/^quay\.io\/prometheus\/alertmanager:/, "alertmanager"],
+];
+
+/**
+ * Images the operator runs that no pod spec of ours names: Prometheus and Alertmanager (their
+ * resources' `spec.image`) and the config reloader (the operator's `--prometheus-config-reloader`).
+ */
+function operatorRunImages(object: Record<string, unknown>): string[] {
+  if (object.kind === "Prometheus" || object.kind === "Alertmanager") {
+    const image = (object.spec as { image?: string } | undefined)?.image;
+    return image ? [image] : [];
+  }
+  const spec = podSpecOf(object);
+  return (spec?.containers ?? [])
+    .flatMap((c) => (c as { args?: string[] }).args ?? [])
+    .filter((a) => a.startsWith("--prometheus-config-reloader="))
+    .map((a) => a.slice("--prometheus-config-reloader=".length));
+}
 
 function podSpecOf(object: Record<string, unknown>): PodSpec | undefined {
   const kind = object.kind;
@@ -102,6 +135,11 @@ export async function localImages(stack = "local"): Promise<LocalImage[]> {
   const unknown: string[] = [];
   for (const resource of run.resources) {
     const object = kubernetesObject(resource);
+    for (const ref of object ? operatorRunImages(object) : []) {
+      const binary = MONITORING_BINARIES.find(([pattern]) => pattern.test(ref))?.[1];
+      if (binary) images.set(ref, { ref, recipe: "binary", binary });
+      else unknown.push(`${ref} (run by prometheus-operator)`);
+    }
     const spec = object && podSpecOf(object);
     if (!spec || !object) continue;
     const metadata = object.metadata as { name?: string; namespace?: string };
@@ -123,6 +161,11 @@ export async function localImages(stack = "local"): Promise<LocalImage[]> {
           ...(uid ? { uid } : {}),
           standin: standinConfig(service, metadata.namespace ?? "default", container),
         });
+        continue;
+      }
+      const binary = MONITORING_BINARIES.find(([pattern]) => pattern.test(ref))?.[1];
+      if (binary) {
+        images.set(ref, { ref, recipe: "binary", binary });
         continue;
       }
       const recipe = DATA_STORE_RECIPES.find(([pattern]) => pattern.test(ref))?.[1];

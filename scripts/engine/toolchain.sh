@@ -10,6 +10,10 @@
 #            into PULUMI_HOME with --file, so the CLI never downloads a plugin.
 #   cluster  kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok,
 #            kwokctl at the versions in scripts/engine/versions.env.
+#   monitoring  prometheus-operator, Prometheus and Alertmanager for the real node
+#            (ENGINE_NODES=real), and the operator's release manifests. Not in `all`.
+#   operator-manifests  only the operator's release manifests (a module download),
+#            which the local stack installs; the unit suite's setup runs it.
 #   node     the real node (ENGINE_NODES=real): kubelet and kube-proxy,
 #            kube-network-policies and CoreDNS built from Go modules, and
 #            containerd, runc, the CNI plugins, nftables/iptables, debootstrap
@@ -265,6 +269,80 @@ toolchain_node() {
   ensure coredns "$COREDNS_VERSION" "$COREDNS_TOOL_DIR" check_coredns build_coredns || true
 }
 
+# ------------------------------------------------------------------ monitoring
+#
+# prometheus-operator (operator and config-reloader), Prometheus and Alertmanager
+# for the real node, at the versions staging and production run (versions.env).
+# Static binaries: each image holds one of them on a Debian base.
+
+PROMETHEUS_VERSION_PKG=github.com/prometheus/common/version
+# prometheus_ldflags VERSION: the version stamp every Prometheus-project binary prints and serves.
+prometheus_ldflags() { printf -- '-X %s.Version=%s -X %s.Branch=release -X %s.BuildUser=platform' "$PROMETHEUS_VERSION_PKG" "${1#v}" "$PROMETHEUS_VERSION_PKG" "$PROMETHEUS_VERSION_PKG"; }
+# Prometheus' Go module version of release vX.Y.Z is v0.X0Y.Z (v3.13.1 -> v0.313.1).
+prometheus_module_version() { local v=${1#v} major minor patch; IFS=. read -r major minor patch <<<"$v"; printf 'v0.%d%02d.%d' "$major" "$minor" "$patch"; }
+
+check_prometheus_binary() { "$1" --version 2>&1 | head -n1 | grep -q "version ${2#v} "; }
+check_prometheus_operator() { check_prometheus_binary "$1" "$PROMETHEUS_OPERATOR_VERSION"; }
+check_prometheus() { check_prometheus_binary "$1" "$PROMETHEUS_VERSION"; }
+check_alertmanager() { check_prometheus_binary "$1" "$ALERTMANAGER_VERSION"; }
+
+PROMETHEUS_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
+build_prometheus_operator_binary() { # PKG OUT
+  fail_unless_module "$PROMETHEUS_OPERATOR_MODULE" "$PROMETHEUS_OPERATOR_VERSION" || return 1
+  CGO_ENABLED=0 go_build "$PROMETHEUS_OPERATOR_TOOL_DIR" prometheus-operator "$(prometheus_ldflags "$PROMETHEUS_OPERATOR_VERSION")" \
+    "$PROMETHEUS_OPERATOR_MODULE/cmd/$1" "$2" \
+    -require="$PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION" \
+    -require="$PROMETHEUS_OPERATOR_MODULE/pkg/apis/monitoring@$PROMETHEUS_OPERATOR_VERSION" \
+    -require="$PROMETHEUS_OPERATOR_MODULE/pkg/client@$PROMETHEUS_OPERATOR_VERSION"
+}
+build_prometheus_operator() { build_prometheus_operator_binary operator prometheus-operator; }
+build_prometheus_config_reloader() { build_prometheus_operator_binary prometheus-config-reloader prometheus-config-reloader; }
+build_prometheus() {
+  local module_version
+  module_version=$(prometheus_module_version "$PROMETHEUS_VERSION")
+  fail_unless_module github.com/prometheus/prometheus "$module_version" || return 1
+  CGO_ENABLED=0 go_build "$PROMETHEUS_TOOL_DIR" prometheus "$(prometheus_ldflags "$PROMETHEUS_VERSION")" \
+    github.com/prometheus/prometheus/cmd/prometheus prometheus \
+    -require="github.com/prometheus/prometheus@$module_version"
+}
+build_alertmanager() {
+  fail_unless_module github.com/prometheus/alertmanager "$ALERTMANAGER_VERSION" || return 1
+  CGO_ENABLED=0 go_build "$ALERTMANAGER_TOOL_DIR" alertmanager "$(prometheus_ldflags "$ALERTMANAGER_VERSION")" \
+    github.com/prometheus/alertmanager/cmd/alertmanager alertmanager \
+    -require="github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION"
+}
+
+# The operator's CRDs and its own Deployment and RBAC, as its release ships them
+# (the module's example/), next to the binaries, and linked where the local stack
+# file points (platform:observability.operator.path, relative to the project):
+# the local stack installs them from there. Cheap (a module download and a copy),
+# so the unit suite's setup runs it too.
+OPERATOR_MANIFESTS_LINK=$REPO_ROOT/.cache/monitoring/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION
+install_prometheus_operator_manifests() {
+  local moddir dir=$PROMETHEUS_OPERATOR_TOOL_DIR/manifests
+  moddir=$(go env GOMODCACHE)/$PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION
+  [[ -d $moddir/example ]] || (cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download "$PROMETHEUS_OPERATOR_MODULE@$PROMETHEUS_OPERATOR_VERSION") || return 1
+  if [[ ! -f $dir/.complete ]]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -R "$moddir/example/prometheus-operator-crd" "$moddir/example/rbac/prometheus-operator" "$dir/"
+    chmod -R u+w "$dir"
+    touch "$dir/.complete"
+  fi
+  mkdir -p "$(dirname "$OPERATOR_MANIFESTS_LINK")"
+  ln -sfn "$dir" "$OPERATOR_MANIFESTS_LINK"
+}
+
+toolchain_monitoring() {
+  ensure prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" "$PROMETHEUS_OPERATOR_TOOL_DIR" \
+    check_prometheus_operator build_prometheus_operator || true
+  ensure prometheus-config-reloader "$PROMETHEUS_OPERATOR_VERSION" "$PROMETHEUS_OPERATOR_TOOL_DIR" \
+    check_prometheus_operator build_prometheus_config_reloader || true
+  ensure prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_TOOL_DIR" check_prometheus build_prometheus || true
+  ensure alertmanager "$ALERTMANAGER_VERSION" "$ALERTMANAGER_TOOL_DIR" check_alertmanager build_alertmanager || true
+  install_prometheus_operator_manifests || FAILED=1
+}
+
 # ----------------------------------------------------------------------- pulumi
 #
 # The CLI and two provider plugins, built from modules the Go proxy serves (see
@@ -390,11 +468,13 @@ all)
 cluster) toolchain_cluster ;;
 pulumi) toolchain_pulumi ;;
 node) toolchain_node ;;
+monitoring) toolchain_monitoring ;;
+operator-manifests) install_prometheus_operator_manifests ;;
 status)
   status
   exit 0
   ;;
-*) engine_die "usage: $0 [all|pulumi|cluster|node|status]" ;;
+*) engine_die "usage: $0 [all|pulumi|cluster|node|monitoring|operator-manifests|status]" ;;
 esac
 
 echo

@@ -2,6 +2,7 @@
  * @pulumi/kubernetes: objects get their server-side defaults that other resources read back
  * (auto-generated metadata.name, namespace, a Service's clusterIP, a LoadBalancer's hostname).
  */
+import { parseAllDocuments } from "yaml";
 import { stableHex } from "./common";
 import { type MockDomain, type ResourceMock } from "./types";
 
@@ -60,5 +61,13 @@ export const kubernetesMocks: MockDomain = {
       },
     }),
   },
-  invokes: {},
+  invokes: {
+    // yaml.ConfigFile hands the file's text to the provider to split into objects; the provider
+    // parses it as YAML documents and drops empty ones, which is what this does.
+    "kubernetes:yaml:decode": (args) => ({
+      result: parseAllDocuments(String(args.inputs.text))
+        .map((doc) => doc.toJSON() as unknown)
+        .filter((obj) => obj !== null && obj !== undefined),
+    }),
+  },
 };

@@ -17,7 +17,8 @@ dir="${PLATFORM_TOOLCHAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/platform-toolch
 bin="$dir/bin/egctl"
 procs=${ENGINE_BUILD_PROCS:-2}
 
-reports_version() { "$1" version --remote=false -o json 2>/dev/null | grep -q "\"envoyGatewayVersion\": \"$version\""; }
+# Without a cluster, `egctl version --remote=false` prints the version stamped at build time.
+reports_version() { [[ $("$1" version --remote=false 2>/dev/null) == "$version" ]]; }
 
 if [ -x "$bin" ] && reports_version "$bin"; then
   echo "$bin"

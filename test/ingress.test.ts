@@ -368,7 +368,7 @@ describe("IngressGateway (production profile)", () => {
         },
       },
     });
-    // `rateLimit.type` is deprecated in the 1.9 CRD (the policy status warns): `global` alone says it.
+    // The 1.9 CRD marks `rateLimit.type` deprecated: `global` alone says it.
     expect(policy.inputs).not.toHaveProperty("spec.rateLimit.type");
     expect(objects(run, "BackendTrafficPolicy")).toHaveLength(1);
     await validateKubernetesObject(asObject(policy));

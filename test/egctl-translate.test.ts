@@ -26,9 +26,15 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENVOY_GATEWAY_CHART_VERSION } from "../components/IngressGateway";
+import * as k8s from "@pulumi/kubernetes";
+import {
+  CERT_MANAGER_CHART_VERSION,
+  ENVOY_GATEWAY_CHART_VERSION,
+  IngressGateway,
+} from "../components/IngressGateway";
+import { platformLabelKey } from "../components/lib";
 import { kubernetesObject } from "../scripts/render-lib";
-import { REPO_ROOT, runStack } from "./harness";
+import { REPO_ROOT, runProgram, runStack, type RunResult } from "./harness";
 import { gatewayStackConfig } from "./upstream-charts";
 import { selectorMatches } from "../policy/rules";
 import type { LabelSelector } from "../analysis/network-policy";
@@ -123,7 +129,11 @@ beforeAll(() => {
 
 /** The stack's gateway objects, Namespaces and Services, as the controller would read them. */
 async function gatewayInput(stack: string): Promise<KubeObject[]> {
-  const run = await runStack(stack, { config: gatewayStackConfig(stack) });
+  return controllerView(await runStack(stack, { config: gatewayStackConfig(stack) }));
+}
+
+/** A run's gateway objects, Namespaces and Services, and the Secrets cert-manager would issue. */
+function controllerView(run: RunResult): KubeObject[] {
   const objects = run.resources
     .map((r) => kubernetesObject(r) as KubeObject | undefined)
     .filter((o): o is KubeObject => o !== undefined);
@@ -624,4 +634,79 @@ describe.each(STACKS)("egctl x translate on the %s render", (stack) => {
       console.log(problems.join("\n"));
     });
   }
+});
+
+/**
+ * No stack publishes a gRPC service, so a gateway of the component alone publishes one (with the
+ * Namespace and Service it routes to) to put a GRPCRoute through the translator.
+ */
+describe("egctl x translate on a gateway publishing a gRPC service", () => {
+  let input: KubeObject[];
+  let result: Translation;
+
+  beforeAll(async () => {
+    const run = await runProgram(
+      () => {
+        const provider = new k8s.Provider("cluster-k8s", { kubeconfig: "{}" });
+        const opts = { provider };
+        new k8s.core.v1.Namespace(
+          "shop",
+          { metadata: { name: "shop", labels: { [platformLabelKey()]: "shop" } } },
+          opts,
+        );
+        new k8s.core.v1.Service(
+          "orders",
+          {
+            metadata: { name: "orders", namespace: "shop" },
+            spec: {
+              selector: { app: "orders" },
+              ports: [{ name: "grpc", port: 9004, appProtocol: "kubernetes.io/h2c" }],
+            },
+          },
+          opts,
+        );
+        const gateway = new IngressGateway(
+          "edge",
+          {
+            domain: "shop.example.com",
+            tls: { issuer: "selfSigned" },
+            envoyGatewayChart: { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" },
+            certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
+          },
+          { providers: { kubernetes: provider } },
+        );
+        gateway.addRoutes("orders", {
+          namespace: "shop",
+          port: 9004,
+          protocol: "grpc",
+          grpcServices: ["shop.order.v1.OrderService"],
+        });
+        return {};
+      },
+      { stack: "local" },
+    );
+    input = controllerView(run);
+    result = translate("grpc", egctlView(input));
+  }, 600_000);
+
+  it("accepts the GRPCRoute (ResolvedRefs) and routes the gRPC service to its backend in xDS", () => {
+    const route = input.find((o) => o.kind === "GRPCRoute")!;
+    expect(route).toBeDefined();
+    expect(namespaceSelectorProblems(input)).toEqual([]);
+    const problems = input
+      .filter((o) => GATEWAY_KINDS.has(o.kind))
+      .flatMap((o) => {
+        const back = result.objects.get(id(o));
+        return back ? statusProblems(back) : [`${id(o)}: not in egctl's output`];
+      });
+    expect(problems).toEqual([]);
+    const dump = Object.values(result.xds)[0]!;
+    const routes = routesOf(dump, route);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const r of routes) {
+      // gRPC calls are POSTs to /<service>/<method>.
+      expect(matchedPrefix(r)).toBe("/shop.order.v1.OrderService");
+      expect(clusterNames(dump)).toContain(at(r, "route", "cluster"));
+    }
+  });
 });

@@ -6,19 +6,21 @@
  * embeds (schemas and CEL rules), then returns the objects with the status the controller would
  * write, and the xDS (listeners, routes, clusters) it would serve the proxies.
  *
- * Asserted per stack: every Gateway, HTTPRoute, GRPCRoute, SecurityPolicy, BackendTrafficPolicy and
- * ClientTrafficPolicy comes back Accepted (and ResolvedRefs where the type has it), the EnvoyProxy is
- * accepted through its GatewayClass, no policy carries a warning, every field we set survives the
- * controller's decoding (none ignored), and the xDS serves each published hostname and path prefix,
- * validates JWTs where a route asks for it and sends the rate-limited routes' descriptors. A route
- * to a wrong backend port, and one to a missing Service, must come back not ResolvedRefs: the judge
- * is not vacuous.
+ * Asserted per stack: the GatewayClass, every Gateway listener, HTTPRoute, GRPCRoute,
+ * SecurityPolicy, BackendTrafficPolicy, ClientTrafficPolicy and the EnvoyProxy come back Accepted
+ * (and ResolvedRefs where the type has it) with no Warning; every field we set survives the
+ * controller's decoding (none ignored); the xDS serves each published hostname and path prefix,
+ * validates JWTs where a route asks for it and sends the rate-limited routes' per-client-IP
+ * descriptors. A route to a wrong backend port, one to a missing Service, and a policy with a
+ * deprecated field must be reported: the judge is not vacuous. A gateway of the component alone
+ * puts a GRPCRoute through the same checks (no stack publishes gRPC).
  *
  * What the controller would find in the cluster is given as the API server would hold it: the
- * rendered Namespaces (their labels select the routes' namespaces) and Services, each with a cluster
- * IP, and the Gateway's TLS Secret as cert-manager would issue it (a certificate for the Gateway's
- * hostnames, made here with openssl). Nothing else is added (egctl's --add-missing-resources would
- * invent any Service a route names, and hide a broken reference).
+ * rendered Namespaces and Services, each Service with a cluster IP, and the Gateway's TLS Secret as
+ * cert-manager would issue it from our Certificate (made here with openssl). Nothing else is added
+ * (egctl's --add-missing-resources would invent any Service a route names, and hide a broken
+ * reference). Where egctl cannot do what the controller does (namespace labels, the Gateway's own
+ * conditions, the rate limit service's cluster), docs/gateway.md says how the test makes up for it.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";

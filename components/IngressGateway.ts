@@ -96,13 +96,15 @@ export interface IngressGatewayArgs extends LabelDomainArgs {
     acmeServer?: string;
   };
   /**
-   * Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`), pinned.
-   * @example { version: "v1.5.4", source: "repository" }
+   * Envoy Gateway chart (`oci://docker.io/envoyproxy/gateway-helm`), pinned. The Helm values and
+   * objects this component writes are checked against `ENVOY_GATEWAY_CHART_VERSION`.
+   * @example { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" }
    */
   envoyGatewayChart: HelmChartSource;
   /**
-   * cert-manager chart (`cert-manager` from https://charts.jetstack.io), pinned.
-   * @example { version: "v1.18.2", source: "repository" }
+   * cert-manager chart (`cert-manager` from https://charts.jetstack.io), pinned. The Helm values
+   * this component writes are checked against `CERT_MANAGER_CHART_VERSION`.
+   * @example { version: CERT_MANAGER_CHART_VERSION, source: "repository" }
    */
   certManagerChart: HelmChartSource;
   /**
@@ -227,6 +229,17 @@ export interface GatewayRouteArgs {
 
 export const ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm";
 export const CERT_MANAGER_REPOSITORY = "https://charts.jetstack.io";
+/**
+ * The pinned Envoy Gateway chart: the `gateway-helm` release of the same version as the controller,
+ * whose Go module (github.com/envoyproxy/gateway) ships the chart, the CRDs and `egctl` that the
+ * tests check our values and objects against. Bump with the CRD adaptations its release notes ask for.
+ */
+export const ENVOY_GATEWAY_CHART_VERSION = "v1.9.1";
+/**
+ * The pinned cert-manager chart, whose sources (values.yaml, values.schema.json, templates) ship in
+ * the github.com/cert-manager/cert-manager module of the same version that the tests read.
+ */
+export const CERT_MANAGER_CHART_VERSION = "v1.21.2";
 const LETSENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
 const GATEWAY_API = "gateway.networking.k8s.io";
 const DNS_NAME = /^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
@@ -525,17 +538,19 @@ function installCertManager(
   parent: pulumi.Resource,
 ): k8s.helm.v3.Release {
   const replicas = spec.controllerReplicas;
+  // The chart has one budget per Deployment; with one replica a budget would block every drain.
+  const podDisruptionBudget = replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false };
   const values: Record<string, unknown> = {
     crds: { enabled: true, keep: true },
     replicaCount: replicas,
-    webhook: { replicaCount: replicas },
-    cainjector: { replicaCount: replicas },
-    podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
+    podDisruptionBudget,
+    webhook: { replicaCount: replicas, podDisruptionBudget },
+    cainjector: { replicaCount: replicas, podDisruptionBudget },
     // The ACME HTTP-01 solver answers through the Gateway (gatewayHTTPRoute) only with Gateway API support on.
     config: {
       apiVersion: "controller.config.cert-manager.io/v1alpha1",
       kind: "ControllerConfiguration",
-      enableGatewayAPI: true,
+      gatewayAPI: { enabled: true },
     },
     prometheus: { enabled: true },
   };
@@ -1108,7 +1123,6 @@ function createRateLimitPolicy(
       spec: {
         targetRefs: routes.map((r) => ({ group: GATEWAY_API, kind: r.kind, name: r.name })),
         rateLimit: {
-          type: "Global",
           global: {
             rules: [
               {

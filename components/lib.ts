@@ -579,7 +579,7 @@ export const EKS_KUBERNETES_VERSIONS = ["1.32", "1.33", "1.34"] as const;
 export interface HelmChartSource {
   /**
    * Chart version, pinned.
-   * @example "v1.5.4"
+   * @example "v1.9.1"
    */
   version: string;
   /**
@@ -589,7 +589,7 @@ export interface HelmChartSource {
   source: "repository" | "localPath";
   /**
    * Chart directory or .tgz (`localPath` only).
-   * @example "./charts/gateway-helm-v1.5.4.tgz"
+   * @example "./charts/gateway-helm-v1.9.1.tgz"
    */
   path?: string;
 }

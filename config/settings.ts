@@ -9,6 +9,7 @@
 import { CATALOGS, loadCatalog, type Catalog } from "../services";
 import { STAGE_PROFILES, type StageProfile } from "./profiles";
 import { CLOUDNATIVE_PG_CHART_VERSION } from "../components/PostgresOperator";
+import { CERT_MANAGER_CHART_VERSION, ENVOY_GATEWAY_CHART_VERSION } from "../components/IngressGateway";
 import {
   type Backend,
   type CatalogName,
@@ -163,8 +164,8 @@ export interface SecretValues {
 
 /** Pinned third-party chart versions (one place). */
 export const CHART_VERSIONS = {
-  envoyGateway: "v1.5.4",
-  certManager: "v1.18.2",
+  envoyGateway: ENVOY_GATEWAY_CHART_VERSION,
+  certManager: CERT_MANAGER_CHART_VERSION,
   // Its appVersion, prometheus-operator v0.93.1, is what the local stack builds (scripts/engine/versions.env).
   kubePrometheusStack: "89.2.0",
   cloudNativePg: CLOUDNATIVE_PG_CHART_VERSION,

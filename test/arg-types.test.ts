@@ -9,7 +9,12 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { DataStoreMonitoring, type DataStoreMonitoringArgs } from "../components/DataStoreMonitoring";
-import { IngressGateway, type IngressGatewayArgs } from "../components/IngressGateway";
+import {
+  CERT_MANAGER_CHART_VERSION,
+  ENVOY_GATEWAY_CHART_VERSION,
+  IngressGateway,
+  type IngressGatewayArgs,
+} from "../components/IngressGateway";
 import { ManagedPostgres, type ManagedPostgresArgs } from "../components/ManagedPostgres";
 import { MessageBroker, type MessageBrokerArgs } from "../components/MessageBroker";
 import { MicroService, type MicroServiceArgs } from "../components/MicroService";
@@ -136,8 +141,8 @@ describe("stage: one type, one check", () => {
           {
             domain: "platform.example.com",
             tls: { issuer: "selfSigned" },
-            envoyGatewayChart: { version: "v1.5.4", source: "repository" },
-            certManagerChart: { version: "v1.18.2", source: "repository" },
+            envoyGatewayChart: { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" },
+            certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
             labels: { stage: NOT_A_STAGE },
           },
           STAND_IN_KUBERNETES,

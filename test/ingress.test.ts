@@ -17,11 +17,13 @@ import {
   type RunResult,
 } from "./harness";
 import {
+  CERT_MANAGER_CHART_VERSION,
+  ENVOY_GATEWAY_CHART_VERSION,
+  type GatewayRouteArgs,
   IngressGateway,
+  type IngressGatewayArgs,
   NLB_SERVICE_ANNOTATIONS,
   rateLimitRule,
-  type GatewayRouteArgs,
-  type IngressGatewayArgs,
 } from "../components/IngressGateway";
 import { ComponentArgsError } from "../components/lib";
 import { validateKubernetesObject } from "./validate";
@@ -35,8 +37,8 @@ const generated = (run: RunResult, name: string): string =>
 const PRODUCTION: IngressGatewayArgs = {
   domain: "platform.example.com",
   tls: { issuer: "acme", acmeEmail: "platform@example.com" },
-  envoyGatewayChart: { version: "v1.5.4", source: "repository" },
-  certManagerChart: { version: "v1.18.2", source: "repository" },
+  envoyGatewayChart: { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" },
+  certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
   loadBalancer: "nlb",
   proxyReplicas: 3,
   controllerReplicas: 2,
@@ -45,8 +47,16 @@ const PRODUCTION: IngressGatewayArgs = {
 const LOCAL: IngressGatewayArgs = {
   domain: "platform.localtest.me",
   tls: { issuer: "selfSigned" },
-  envoyGatewayChart: { version: "v1.5.4", source: "localPath", path: "./charts/gateway-helm" },
-  certManagerChart: { version: "v1.18.2", source: "localPath", path: "./charts/cert-manager.tgz" },
+  envoyGatewayChart: {
+    version: ENVOY_GATEWAY_CHART_VERSION,
+    source: "localPath",
+    path: "./charts/gateway-helm",
+  },
+  certManagerChart: {
+    version: CERT_MANAGER_CHART_VERSION,
+    source: "localPath",
+    path: "./charts/cert-manager.tgz",
+  },
   proxyReplicas: 1,
   controllerReplicas: 1,
 };
@@ -128,7 +138,7 @@ describe("IngressGateway (production profile)", () => {
     const eg = release(run, "envoy-gateway");
     expect(eg.inputs).toMatchObject({
       chart: "oci://docker.io/envoyproxy/gateway-helm",
-      version: "v1.5.4",
+      version: ENVOY_GATEWAY_CHART_VERSION,
       namespace: "envoy-gateway-system",
     });
     expect(eg.inputs.repositoryOpts).toBeUndefined();
@@ -148,15 +158,21 @@ describe("IngressGateway (production profile)", () => {
     const cm = release(run, "cert-manager");
     expect(cm.inputs).toMatchObject({
       chart: "cert-manager",
-      version: "v1.18.2",
+      version: CERT_MANAGER_CHART_VERSION,
       repositoryOpts: { repo: "https://charts.jetstack.io" },
       namespace: "cert-manager",
     });
     expect(cm.inputs.values).toMatchObject({
       crds: { enabled: true },
-      config: { kind: "ControllerConfiguration", enableGatewayAPI: true },
+      config: { kind: "ControllerConfiguration", gatewayAPI: { enabled: true } },
       replicaCount: 2,
+      // Each of the three Deployments has its own budget in the chart.
+      podDisruptionBudget: { enabled: true, minAvailable: 1 },
+      webhook: { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
+      cainjector: { replicaCount: 2, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
     });
+    // The deprecated spelling of the switch is gone (cert-manager 1.21 reads gatewayAPI.enabled).
+    expect(cm.inputs.values).not.toHaveProperty("config.enableGatewayAPI");
     // cert-manager starts after the Gateway API CRDs exist.
     expect(cm.dependencies).toContain(eg.urn);
   });
@@ -341,7 +357,6 @@ describe("IngressGateway (production profile)", () => {
       spec: {
         targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "backend-api" }],
         rateLimit: {
-          type: "Global",
           global: {
             rules: [
               {
@@ -353,6 +368,8 @@ describe("IngressGateway (production profile)", () => {
         },
       },
     });
+    // The 1.9 CRD marks `rateLimit.type` deprecated: `global` alone says it.
+    expect(policy.inputs).not.toHaveProperty("spec.rateLimit.type");
     expect(objects(run, "BackendTrafficPolicy")).toHaveLength(1);
     await validateKubernetesObject(asObject(policy));
     const redis = run.resources.filter(
@@ -480,9 +497,17 @@ describe("IngressGateway (local profile)", () => {
 
     expect(release(run, "envoy-gateway").inputs).toMatchObject({
       chart: "./charts/gateway-helm",
-      version: "v1.5.4",
+      version: ENVOY_GATEWAY_CHART_VERSION,
     });
     expect(release(run, "cert-manager").inputs.chart).toBe("./charts/cert-manager.tgz");
+    // One controller replica: no budgets (one would block every drain), and no minAvailable left idle.
+    const oneReplica = { enabled: false };
+    expect(release(run, "cert-manager").inputs.values).toMatchObject({
+      podDisruptionBudget: oneReplica,
+      webhook: { podDisruptionBudget: oneReplica },
+      cainjector: { podDisruptionBudget: oneReplica },
+    });
+    expect(release(run, "cert-manager").inputs.values).not.toHaveProperty("podDisruptionBudget.minAvailable");
     expect(release(run, "cert-manager").inputs.repositoryOpts).toBeUndefined();
     const proxy = objectNamed(run, "EnvoyProxy", "edge-proxy");
     expect((proxy.inputs.spec as ProxySpec).provider.kubernetes.envoyService).toEqual({
@@ -548,12 +573,12 @@ describe("IngressGateway arg errors", () => {
     expect(bad({ envoyGatewayChart: { version: "latest", source: "repository" } })).toThrow(
       /envoyGatewayChart\.version: a pinned chart version/,
     );
-    expect(bad({ certManagerChart: { version: "v1.18.2", source: "localPath" } })).toThrow(
+    expect(bad({ certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "localPath" } })).toThrow(
       /certManagerChart\.path: required when source is "localPath"/,
     );
-    expect(bad({ certManagerChart: { version: "v1.18.2", source: "repository", path: "./x" } })).toThrow(
-      /certManagerChart\.path: no value when source is "repository"/,
-    );
+    expect(
+      bad({ certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository", path: "./x" } }),
+    ).toThrow(/certManagerChart\.path: no value when source is "repository"/);
     expect(bad({ domain: "not a domain" })).toThrow(/domain: a DNS name/);
     expect(bad({ proxyReplicas: 0 })).toThrow(/proxyReplicas: a whole number from 1 to 50/);
   });

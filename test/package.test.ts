@@ -8,14 +8,16 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import {
+  CERT_MANAGER_CHART_VERSION,
   DEFAULT_LABEL_DOMAIN,
+  ENVOY_GATEWAY_CHART_VERSION,
+  IngressGateway,
   ManagedPostgres,
   MessageBroker,
   MicroService,
   ObservabilityStack,
   PlatformNamespace,
   RedisCache,
-  IngressGateway,
 } from "../components";
 import { PLATFORM_LABEL_DOMAIN } from "../config/label-domain";
 import { REPO_ROOT, reveal, runProgram, STAND_IN_KUBERNETES, type RunResult } from "./harness";
@@ -176,8 +178,16 @@ function consumerProgram(labelDomain?: string) {
       {
         domain: "shop.example.org",
         tls: { issuer: "selfSigned" },
-        envoyGatewayChart: { version: "v1.5.4", source: "localPath", path: "./charts/eg.tgz" },
-        certManagerChart: { version: "v1.18.2", source: "localPath", path: "./charts/cm.tgz" },
+        envoyGatewayChart: {
+          version: ENVOY_GATEWAY_CHART_VERSION,
+          source: "localPath",
+          path: "./charts/eg.tgz",
+        },
+        certManagerChart: {
+          version: CERT_MANAGER_CHART_VERSION,
+          source: "localPath",
+          path: "./charts/cm.tgz",
+        },
         ...domain,
       },
       provider,

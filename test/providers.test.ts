@@ -13,9 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import {
   AlertTopic,
+  CERT_MANAGER_CHART_VERSION,
   ComponentArgsError,
   ContainerImage,
   DataStoreMonitoring,
+  ENVOY_GATEWAY_CHART_VERSION,
   IngressGateway,
   KubernetesCluster,
   ManagedPostgres,
@@ -40,7 +42,7 @@ const AWS_NETWORK = {
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
 const CONSUMER = { service: "orders", namespace: "shop" };
-const CHART = { version: "v1.5.4", source: "repository" } as const;
+const CHART = { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" } as const;
 const MONITOR_LABELS = { "microservices-platform/monitoring": "observability" };
 const OBSERVABILITY = {
   chart: { version: "89.2.0", source: "repository" },
@@ -112,7 +114,7 @@ const KUBERNETES_COMPONENTS: [string, string, (name: string, opts: Options) => u
           domain: "shop.example.com",
           tls: { issuer: "selfSigned" },
           envoyGatewayChart: CHART,
-          certManagerChart: { version: "v1.18.2", source: "repository" },
+          certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
         },
         opts,
       ),

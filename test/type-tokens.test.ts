@@ -11,7 +11,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import { describe, expect, it } from "vitest";
 import {
+  CERT_MANAGER_CHART_VERSION,
   ContainerImage,
+  ENVOY_GATEWAY_CHART_VERSION,
   IngressGateway,
   KubernetesCluster,
   ManagedPostgres,
@@ -143,8 +145,8 @@ function referenceProgram(): void {
     {
       domain: "platform.example.com",
       tls: { issuer: "acme", acmeEmail: "platform@example.com" },
-      envoyGatewayChart: { version: "v1.5.4", source: "repository" },
-      certManagerChart: { version: "v1.18.2", source: "repository" },
+      envoyGatewayChart: { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" },
+      certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
       loadBalancer: "nlb",
       proxyReplicas: 3,
       controllerReplicas: 2,

@@ -9,7 +9,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   AlertTopic,
+  CERT_MANAGER_CHART_VERSION,
   ContainerImage,
+  ENVOY_GATEWAY_CHART_VERSION,
   IngressGateway,
   KubernetesCluster,
   ManagedPostgres,
@@ -20,9 +22,9 @@ import {
   PlatformNamespace,
   PostgresOperator,
   RedisCache,
+  type Stage,
   STAGES,
   VolumeBackup,
-  type Stage,
 } from "@platform/microservices-platform";
 
 const config = new pulumi.Config();
@@ -93,8 +95,8 @@ const gateway = new IngressGateway(
   {
     domain: config.get("domain") ?? "stock.acme.io",
     tls: { issuer: "selfSigned" },
-    envoyGatewayChart: { version: "v1.5.4", source: "repository" },
-    certManagerChart: { version: "v1.18.2", source: "repository" },
+    envoyGatewayChart: { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" },
+    certManagerChart: { version: CERT_MANAGER_CHART_VERSION, source: "repository" },
     labels: { stage },
     labelDomain,
   },

@@ -40,6 +40,8 @@ KWOK_TOOL_DIR=$TOOLCHAIN_CACHE/kwok-$KWOK_VERSION
 # The real node's pieces and the local images (scripts/engine/node.sh, images.sh).
 KUBE_NETWORK_POLICIES_TOOL_DIR=$TOOLCHAIN_CACHE/kube-network-policies-$KUBE_NETWORK_POLICIES_VERSION
 COREDNS_TOOL_DIR=$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION
+# cert-manager's binaries (scripts/engine/toolchain.sh cert-manager).
+CERT_MANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/cert-manager-$CERT_MANAGER_VERSION
 IMAGES_DIR=$TOOLCHAIN_CACHE/images
 # Images the node itself needs, built locally like the rest (never pulled).
 PAUSE_IMAGE=localhost/platform/pause:3.10

@@ -32,6 +32,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cert-manager-build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cp -R "$SRC/." "$WORK/"
 cd "$WORK"
+# A third_party/ left in the source tree by a developer's `go mod tidy` is rebuilt from scratch.
+rm -rf third_party
 
 # The module must be the one this script is asked for: go.mod pins it.
 pinned=$(sed -n 's#^\s*github.com/cert-manager/cert-manager \(v[^ ]*\)$#\1#p; s#^require github.com/cert-manager/cert-manager \(v[^ ]*\)$#\1#p' go.mod)

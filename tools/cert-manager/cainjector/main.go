@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	cliflag "k8s.io/component-base/cli/flag"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	config "github.com/cert-manager/cert-manager/internal/apis/config/cainjector"
 	configscheme "github.com/cert-manager/cert-manager/internal/apis/config/cainjector/scheme"
@@ -37,6 +38,8 @@ func newCommand() *cobra.Command {
 	}
 	var configPath string
 	allArgs := cli.Args()
+	// controller-runtime (the webhook's server, the cainjector's manager) logs through cert-manager's logger.
+	ctrl.SetLogger(logf.Log)
 
 	cmd := &cobra.Command{
 		Use:   component,

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	config "github.com/cert-manager/cert-manager/internal/apis/config/webhook"
 	"github.com/cert-manager/cert-manager/internal/apis/config/webhook/validation"
@@ -34,6 +35,8 @@ func newCommand() *cobra.Command {
 		panic(fmt.Errorf("building the default WebhookConfiguration: %w", err))
 	}
 	allArgs := cli.Args()
+	// controller-runtime (the webhook's server, the cainjector's manager) logs through cert-manager's logger.
+	ctrl.SetLogger(logf.Log)
 
 	cmd := &cobra.Command{
 		Use: component,

@@ -29,11 +29,11 @@ import (
 )
 
 // Main runs the command built by newCommand the way cert-manager's own mains
-// do: a first SIGINT/SIGTERM cancels the command's context (servers shut down
-// gracefully) and the process then exits with 128+signal; a second signal
-// exits at once; an error exits 1 (124 for a timeout).
+// do: a first SIGINT/SIGTERM cancels the command's context, servers and
+// controllers shut down gracefully and the process exits 0; a second signal
+// exits at once (130); an error exits 1 (124 for a timeout).
 func Main(component string, newCommand func() *cobra.Command) {
-	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.AlwaysErrCode)
+	ctx, exit := cmdutil.SetupExitHandler(context.Background(), cmdutil.GracefulShutdown)
 	defer exit() // may call os.Exit, so it runs last
 
 	logf.InitLogs()

@@ -46,6 +46,9 @@ func run(ctx context.Context, cfg *config.ControllerConfiguration) error {
 	defer cancel()
 	log := logf.FromContext(ctx)
 	log.Info("starting cert-manager controller", "version", cli.VersionString(component))
+	// Everything below, the controllers' root context included, stops when
+	// any server, the leader election or a controller fails.
+	g, ctx := errgroup.WithContext(ctx)
 
 	factory, err := newContextFactory(ctx, cfg)
 	if err != nil {
@@ -57,8 +60,6 @@ func run(ctx context.Context, cfg *config.ControllerConfiguration) error {
 	}
 	enabled := enabledControllers(cfg)
 	log.Info(fmt.Sprintf("enabled controllers: %s", sets.List(enabled)))
-
-	g, ctx := errgroup.WithContext(ctx)
 
 	certSource := cli.CertificateSource(log, cfg.MetricsTLSConfig, cctx.RESTConfig, "cert-manager")
 	if certSource != nil {

@@ -51,7 +51,7 @@ func Main(component string, newCommand func() *cobra.Command) {
 }
 
 // VersionString is what --version prints and what the toolchain checks:
-// "cert-manager <component> <version> (<commit>)".
+// "cert-manager <component> <version>[ (<commit>)] <go version> <os/arch>".
 func VersionString(component string) string {
 	v := util.VersionInfo()
 	s := fmt.Sprintf("cert-manager %s %s", component, v.GitVersion)
@@ -86,19 +86,16 @@ func addVersionFlag(cmd *cobra.Command, component string) {
 	}
 }
 
-// ConfigFile is one of the main module's typed configuration file loaders
-// (pkg/controller/configfile, pkg/webhook/configfile, pkg/cainjector/configfile).
-type ConfigFile interface {
-	configfile.ConfigFile
-}
-
 // LoadConfigFile applies the configuration file at path (if any) under the
 // command line, as upstream's binaries do: apply runs on the flags alone (it
 // sets the feature gates, which decoding the file may depend on), the file is
 // decoded into file and copied over the configuration by copyFile, the command
 // line is parsed again so that every flag given overrides the file, and apply
 // runs again on the result.
-func LoadConfigFile(cmd *cobra.Command, allArgs []string, path string, file ConfigFile, copyFile func(), apply func() error) error {
+//
+// file is one of the module's typed loaders (pkg/controller/configfile,
+// pkg/webhook/configfile, pkg/cainjector/configfile).
+func LoadConfigFile(cmd *cobra.Command, allArgs []string, path string, file configfile.ConfigFile, copyFile func(), apply func() error) error {
 	if err := apply(); err != nil {
 		return err
 	}

@@ -198,5 +198,6 @@ require (
 )
 
 // The proxy refuses vcert v5.13.x, which cert-manager v1.21 requires; build.sh
-// puts v5.12.3 plus _vcert-compat/ here.
+// puts v5.12.3 plus _vcert-compat/ here (in its scratch copy; to run go mod tidy
+// in this directory, fill ./third_party/vcert the same way first).
 replace github.com/Venafi/vcert/v5 => ./third_party/vcert

@@ -64,6 +64,14 @@ describe("engine toolchain versions", () => {
     );
   });
 
+  it("builds cert-manager's binaries from the module version the versions file names", () => {
+    // tools/cert-manager/build.sh refuses to build when the two disagree; this says so before a
+    // build is started. test/cert-manager-binaries.test.ts checks the built binaries.
+    expect(goRequires("cert-manager").get("github.com/cert-manager/cert-manager")).toBe(
+      env.CERT_MANAGER_VERSION,
+    );
+  });
+
   it("runs the real engine in the e2e and exposes every verb through one wrapper", () => {
     expect(pkg.scripts["test:e2e"]).toContain("scripts/e2e-engine.ts");
     expect(pkg.scripts.pulumi).toBe("bash scripts/engine/pulumi.sh");

@@ -43,6 +43,8 @@ COREDNS_TOOL_DIR=$TOOLCHAIN_CACHE/coredns-$COREDNS_VERSION
 PROMETHEUS_OPERATOR_TOOL_DIR=$TOOLCHAIN_CACHE/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION
 PROMETHEUS_TOOL_DIR=$TOOLCHAIN_CACHE/prometheus-$PROMETHEUS_VERSION
 ALERTMANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/alertmanager-$ALERTMANAGER_VERSION
+# cert-manager's binaries (scripts/engine/toolchain.sh cert-manager).
+CERT_MANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/cert-manager-$CERT_MANAGER_VERSION
 IMAGES_DIR=$TOOLCHAIN_CACHE/images
 # Images the node itself needs, built locally like the rest (never pulled).
 PAUSE_IMAGE=localhost/platform/pause:3.10

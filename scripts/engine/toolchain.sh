@@ -2,7 +2,7 @@
 # Builds or adopts the local engine toolchain, idempotently, into
 # ${XDG_CACHE_HOME:-~/.cache}/platform-toolchain/<tool>-<version>/bin.
 #
-#   scripts/engine/toolchain.sh [all|pulumi|cluster|status]
+#   scripts/engine/toolchain.sh [all|pulumi|cluster|node|cert-manager|status]
 #
 #   pulumi   the Pulumi CLI and the kubernetes and random provider plugins, from
 #            the sources in versions.env, the plugins labelled with the versions of
@@ -18,6 +18,8 @@
 #            kube-network-policies and CoreDNS built from Go modules, and
 #            containerd, runc, the CNI plugins, nftables/iptables, debootstrap
 #            and umoci installed from Debian's packages when missing. Not in `all`.
+#   cert-manager  cert-manager's controller, webhook, cainjector and acmesolver
+#            at CERT_MANAGER_VERSION, from tools/cert-manager. Not in `all`.
 #
 # For every binary: a cached binary whose version matches is kept; else one on
 # PATH (or in $ENGINE_PREBUILT_DIR, ~/.pulumi/bin) whose version matches is
@@ -341,6 +343,39 @@ toolchain_monitoring() {
   ensure prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_TOOL_DIR" check_prometheus build_prometheus || true
   ensure alertmanager "$ALERTMANAGER_VERSION" "$ALERTMANAGER_TOOL_DIR" check_alertmanager build_alertmanager || true
   install_prometheus_operator_manifests || FAILED=1
+# ----------------------------------------------------------------- cert-manager
+#
+# tools/cert-manager/build.sh builds all four binaries in one go (they share
+# almost every package) from our mains over the github.com/cert-manager/cert-manager
+# module, stamping CERT_MANAGER_VERSION into pkg/util.AppVersion, which each
+# prints with --version. Each is recorded; the first carries the build's time.
+
+CERT_MANAGER_BINARIES=(cert-manager-controller cert-manager-webhook cert-manager-cainjector cert-manager-acmesolver)
+
+check_cert_manager() { [[ $(first_line "$1" --version) == "cert-manager ${1##*/cert-manager-} $CERT_MANAGER_VERSION "* ]]; }
+CERT_MANAGER_BUILD_TRIED=
+build_cert_manager() {
+  # One build makes all four; after a failed one the others fail without retrying.
+  if [[ -n $CERT_MANAGER_BUILD_TRIED ]]; then
+    ENSURE_REASON="the cert-manager build above failed, see $CERT_MANAGER_TOOL_DIR/build.log"
+    return 1
+  fi
+  CERT_MANAGER_BUILD_TRIED=1
+  fail_unless_module github.com/cert-manager/cert-manager "$CERT_MANAGER_VERSION" || return 1
+  mkdir -p "$CERT_MANAGER_TOOL_DIR/bin"
+  ENGINE_BUILD_PROCS=$ENGINE_BUILD_PROCS nice -n "${ENGINE_BUILD_NICE:-10}" bash "$REPO_ROOT/tools/cert-manager/build.sh" \
+    "$CERT_MANAGER_TOOL_DIR/bin" "$CERT_MANAGER_VERSION" >>"$CERT_MANAGER_TOOL_DIR/build.log" 2>&1 || {
+    tail -n 30 "$CERT_MANAGER_TOOL_DIR/build.log" >&2
+    return 1
+  }
+}
+
+toolchain_cert_manager() {
+  local b
+  for b in "${CERT_MANAGER_BINARIES[@]}"; do
+    # build.sh makes all four, so after the first the others are cached.
+    ensure "$b" "$CERT_MANAGER_VERSION" "$CERT_MANAGER_TOOL_DIR" check_cert_manager build_cert_manager || true
+  done
 }
 
 # ----------------------------------------------------------------------- pulumi
@@ -450,7 +485,8 @@ status() {
   local d
   echo "cache: $TOOLCHAIN_CACHE"
   for d in "$PULUMI_TOOL_DIR" "$PULUMI_KUBERNETES_TOOL_DIR" "$PULUMI_RANDOM_TOOL_DIR" \
-    "$KUBERNETES_TOOL_DIR" "$ETCD_TOOL_DIR" "$KWOK_TOOL_DIR" "$KUBE_NETWORK_POLICIES_TOOL_DIR" "$COREDNS_TOOL_DIR"; do
+    "$KUBERNETES_TOOL_DIR" "$ETCD_TOOL_DIR" "$KWOK_TOOL_DIR" "$KUBE_NETWORK_POLICIES_TOOL_DIR" "$COREDNS_TOOL_DIR" \
+    "$CERT_MANAGER_TOOL_DIR"; do
     printf '%s\n' "$d/bin:"
     if [[ -d $d/bin ]]; then ls -1 "$d/bin" | sed 's/^/  /'; else echo "  (missing)"; fi
   done
@@ -470,11 +506,12 @@ pulumi) toolchain_pulumi ;;
 node) toolchain_node ;;
 monitoring) toolchain_monitoring ;;
 operator-manifests) install_prometheus_operator_manifests ;;
+cert-manager) toolchain_cert_manager ;;
 status)
   status
   exit 0
   ;;
-*) engine_die "usage: $0 [all|pulumi|cluster|node|monitoring|operator-manifests|status]" ;;
+*) engine_die "usage: $0 [all|pulumi|cluster|node|monitoring|operator-manifests|cert-manager|status]" ;;
 esac
 
 echo

@@ -343,6 +343,8 @@ toolchain_monitoring() {
   ensure prometheus "$PROMETHEUS_VERSION" "$PROMETHEUS_TOOL_DIR" check_prometheus build_prometheus || true
   ensure alertmanager "$ALERTMANAGER_VERSION" "$ALERTMANAGER_TOOL_DIR" check_alertmanager build_alertmanager || true
   install_prometheus_operator_manifests || FAILED=1
+}
+
 # ----------------------------------------------------------------- cert-manager
 #
 # tools/cert-manager/build.sh builds all four binaries in one go (they share

@@ -83,6 +83,15 @@ export function createOperatorStack(parent: pulumi.Resource, input: OperatorStac
   return [...crds, ...operator, ...prometheus, ...alertmanager];
 }
 
+/** What a ConfigFile holds, as resources to wait for (known only once its file is decoded). */
+function configFile(
+  name: string,
+  args: k8s.yaml.ConfigFileOpts,
+  opts: pulumi.ComponentResourceOptions,
+): Dependency {
+  return new k8s.yaml.ConfigFile(name, args, opts).resources.apply((byKey) => Object.values(byKey));
+}
+
 function manifestFiles(dir: string): string[] {
   return fs
     .readdirSync(dir)
@@ -93,13 +102,8 @@ function manifestFiles(dir: string): string[] {
 
 /** The CRDs, as the resources each file holds (known once the file is decoded). */
 function createCrds(parent: pulumi.Resource, input: OperatorStackInput): Dependency[] {
-  return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.crds)).map(
-    (file) =>
-      new k8s.yaml.ConfigFile(
-        childName(input.name, `crd-${path.basename(file, ".yaml")}`),
-        { file },
-        { parent },
-      ),
+  return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.crds)).map((file) =>
+    configFile(childName(input.name, `crd-${path.basename(file, ".yaml")}`), { file }, { parent }),
   );
 }
 
@@ -126,16 +130,15 @@ function createOperator(
     );
     if (operatorValues.resources) container.resources = operatorValues.resources;
   };
-  return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.operator)).map(
-    (file) =>
-      new k8s.yaml.ConfigFile(
-        childName(
-          input.name,
-          `operator-${path.basename(file, ".yaml").replace(/^prometheus-operator-?/, "") || "deployment"}`,
-        ),
-        { file, transformations: [(obj) => moveToNamespace(obj as ManifestObject)] },
-        { parent, dependsOn: withDependsOn(undefined, ...crds) },
-      ).ready,
+  return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.operator)).map((file) =>
+    configFile(
+      childName(
+        input.name,
+        `operator-${path.basename(file, ".yaml").replace(/^prometheus-operator-?/, "") || "deployment"}`,
+      ),
+      { file, transformations: [(obj) => moveToNamespace(obj as ManifestObject)] },
+      { parent, dependsOn: withDependsOn(undefined, ...crds) },
+    ),
   );
 }
 

@@ -252,7 +252,7 @@ describe("ObservabilityStack from the operator's manifests (no chart)", () => {
     const webhook = byType(operatorRun, T.secret).find(
       (s) => (s.inputs.metadata as { name: string }).name === "observability-alert-webhook",
     );
-    expect(reveal((webhook?.inputs.stringData as Record<string, unknown>).url)).toBe(WEBHOOK_URL);
+    expect((reveal(webhook?.inputs.stringData) as Record<string, unknown>).url).toBe(WEBHOOK_URL);
   });
 
   it("serves Prometheus and Alertmanager under the Service names the chart route uses", () => {

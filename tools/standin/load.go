@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// maxLoadRate bounds -rate: a test's traffic, not a benchmark (and the ticker needs a period above 0).
+const maxLoadRate = 1000
+
 // loadSummary is what `standin load` prints when it ends: requests sent and their outcomes.
 type loadSummary struct {
 	Target   string         `json:"target"`
@@ -40,8 +43,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 1 {
 		problems = append(problems, fmt.Sprintf("one target URL expected, found %d arguments %q", fs.NArg(), fs.Args()))
 	}
-	if *rate <= 0 {
-		problems = append(problems, fmt.Sprintf("-rate must be above 0, found %s", fmtFloat(*rate)))
+	if *rate <= 0 || *rate > maxLoadRate {
+		problems = append(problems, fmt.Sprintf("-rate must be above 0 and at most %d, found %s", maxLoadRate, fmtFloat(*rate)))
 	}
 	if *count < 0 {
 		problems = append(problems, fmt.Sprintf("-count must be 0 or more, found %d", *count))

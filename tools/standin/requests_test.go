@@ -318,13 +318,18 @@ func TestLoadAgainstFailureRatio(t *testing.T) {
 		t.Errorf("metrics: 200=%v 503=%v, want 40 and 10", m[`http_requests_total{status="200"}`], m[`http_requests_total{status="503"}`])
 	}
 
+	errOut.Reset()
+	if code := run([]string{"standin", "load", "-rate", "5000", web + "/"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "found 5000") {
+		t.Errorf("-rate 5000: exit %d, stderr %s", code, errOut.String())
+	}
+
 	// Bad arguments: every problem at once, exit 2.
 	out.Reset()
 	errOut.Reset()
 	if code := run([]string{"standin", "load", "-rate", "0", "-count", "-1"}, &out, &errOut); code != 2 {
 		t.Errorf("bad arguments: exit %d", code)
 	}
-	for _, want := range []string{"one target URL expected", "-rate must be above 0, found 0", "-count must be 0 or more, found -1"} {
+	for _, want := range []string{"one target URL expected", "-rate must be above 0 and at most 1000, found 0", "-count must be 0 or more, found -1"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q: %s", want, errOut.String())
 		}

@@ -19,6 +19,8 @@ const usage = `usage:
   alembic upgrade head                 (argv[0] "alembic": the database from $DATABASE_URL, as an env.py reads it)
   standin probe KIND TARGET            one-shot check; KIND: tcp http grpc postgres redis amqp
   standin scrape URL                   GET URL and print the body
+  standin load [-rate 10] [-count N] [-duration D] URL
+                                       GET URL N times a second (traffic for the request metrics)
   standin alert-sink [-listen :8080]   receive Alertmanager webhooks (POST /alerts), list them (GET /alerts)
 `
 
@@ -49,6 +51,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 			return runProbe(args[1:], stdout, stderr)
 		case "scrape":
 			return runScrape(args[1:], stdout, stderr)
+		case "load":
+			return runLoad(args[1:], stdout, stderr)
 		case "alert-sink":
 			return runAlertSink(args[1:], stderr)
 		case "help", "-h", "--help", "-help":

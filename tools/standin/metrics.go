@@ -59,6 +59,10 @@ func (s *Server) metricsText() string {
 		sample("standin_data_generation", "", float64(s.generation))
 	}
 
+	family("standin_failure_ratio", "gauge", "Share of application (non-health) HTTP requests answered with 503 on purpose (STANDIN_FAILURE_RATIO).")
+	sample("standin_failure_ratio", "", s.failures.ratio())
+	b.WriteString(s.requests.text())
+
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	depLabels := func(st *depState, extra ...string) string {

@@ -45,6 +45,8 @@ type Server struct {
 	start      time.Time
 	generation int64 // -1 when no dataDir
 	skipped    []skipped
+	requests   *requestMetrics
+	failures   *failureInjector
 
 	mu     sync.RWMutex
 	states []*depState
@@ -92,10 +94,15 @@ func newServer(cfg Config, environ []string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ratio, err := failureRatioEnv(environ)
+	if err != nil {
+		return nil, err
+	}
 	deps, skips := discover(environ)
 	s := &Server{
 		cfg: cfg, interval: interval, timeout: timeout, start: time.Now(), generation: -1,
-		skipped: skips, health: health.NewServer(), listeners: map[string]net.Listener{},
+		skipped: skips, requests: newRequestMetrics(), failures: newFailureInjector(ratio),
+		health: health.NewServer(), listeners: map[string]net.Listener{},
 		stop: make(chan struct{}), roundDone: make(chan struct{}, 1),
 	}
 	for _, d := range deps {
@@ -198,7 +205,10 @@ func (s *Server) Start() error {
 		l := s.listeners[p.Name]
 		switch p.Protocol {
 		case "grpc":
-			gs := grpc.NewServer()
+			gs := grpc.NewServer(
+				grpc.ChainUnaryInterceptor(s.requests.unaryInterceptor),
+				grpc.ChainStreamInterceptor(s.requests.streamInterceptor),
+			)
 			healthpb.RegisterHealthServer(gs, s.health)
 			s.grpcSrv = append(s.grpcSrv, gs)
 			s.wg.Add(1)
@@ -209,7 +219,7 @@ func (s *Server) Start() error {
 				}
 			}()
 		case "http":
-			hs := &http.Server{Handler: s.httpHandler(p), ReadHeaderTimeout: 5 * time.Second}
+			hs := &http.Server{Handler: s.requests.instrumentHTTP(s.httpHandler(p)), ReadHeaderTimeout: 5 * time.Second}
 			s.httpSrv = append(s.httpSrv, hs)
 			s.wg.Add(1)
 			go func() {
@@ -312,6 +322,14 @@ func (s *Server) httpHandler(p Port) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		// Health, liveness and metrics never fail on purpose: the pod stays ready and observable
+		// while its application paths answer with the configured share of server errors.
+		if !healthPaths[r.URL.Path] && r.URL.Path != "/livez" && r.URL.Path != "/metrics" && s.failures.next() {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+				"status": "injected failure", "service": s.cfg.Service, "failureRatio": s.failures.ratio(),
+			})
+			return
+		}
 		switch {
 		case healthPaths[r.URL.Path]:
 			ok, failing := s.ready()
@@ -388,6 +406,9 @@ func runServe(args []string, stderr io.Writer) int {
 	fields := map[string]any{
 		"service": cfg.Service, "namespace": cfg.Namespace, "config": path, "ports": cfg.Ports,
 		"dependencies": deps, "skipped": skips, "interval": s.interval.String(), "timeout": s.timeout.String(),
+	}
+	if r := s.failures.ratio(); r > 0 {
+		fields["failureRatio"] = r
 	}
 	if s.generation >= 0 {
 		fields["dataDir"], fields["dataGeneration"] = cfg.DataDir, s.generation

@@ -318,6 +318,13 @@ func checkExposition(t *testing.T, text string) {
 			name = line[:i]
 		}
 		if !typed[name] {
+			for _, suf := range []string{"_bucket", "_sum", "_count"} {
+				if base, ok := strings.CutSuffix(name, suf); ok && typed[base] {
+					name = base
+				}
+			}
+		}
+		if !typed[name] {
 			t.Errorf("sample before its TYPE: %q", line)
 		}
 		val := line[strings.LastIndex(line, " ")+1:]

@@ -22,6 +22,7 @@ import {
   POSTGRES_IMAGES,
   postgresImageKind,
   Network,
+  OBSERVABILITY_DEFAULTS,
   ObservabilityStack,
   PlatformNamespace,
   PostgresOperator,
@@ -33,7 +34,13 @@ import { childName, selectorLabels, type DataServiceAwsArgs } from "./components
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { PLATFORM_LABEL_DOMAIN as labelDomain } from "./config/label-domain";
 import { assertCapacity } from "./analysis/stack";
-import { planCatalog, publicHostname, type CatalogPlan, type ServicePlan } from "./config/plan";
+import {
+  capCpuRequest,
+  planCatalog,
+  publicHostname,
+  type CatalogPlan,
+  type ServicePlan,
+} from "./config/plan";
 import { dataStoreServerResources } from "./analysis/demand";
 
 /**
@@ -154,6 +161,15 @@ function createObservability(
           prometheusStorageSize: settings.observability.prometheusStorageSize,
           grafanaStorageSize: settings.observability.grafanaStorageSize,
           alertReceiver: settings.observability.alertReceiver,
+          // A stage with a request ceiling (local: a two-core node) caps the servers' CPU requests too.
+          prometheusResources: capCpuRequest(
+            OBSERVABILITY_DEFAULTS.prometheusResources,
+            settings.profile.cpuRequestCeiling,
+          ),
+          alertmanagerResources: capCpuRequest(
+            OBSERVABILITY_DEFAULTS.alertmanagerResources,
+            settings.profile.cpuRequestCeiling,
+          ),
           ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
           stage: settings.stage,
           protect: settings.profile.protectStateful,

@@ -149,6 +149,8 @@ export const dashboardLabelKey = (labelDomain?: string): string =>
   domainKey(labelDomain, "grafana-dashboard");
 const POD_SECURITY_EXEMPTION_REASON =
   "prometheus-node-exporter needs hostNetwork, hostPID and read-only hostPath mounts of /, /proc and /sys to report node metrics; Pod Security baseline forbids them";
+/** The images every stack's monitoring runs (pinned in the chart values; built locally). */
+export { MONITORING_IMAGES, monitoringImageRef } from "./prometheus-operator";
 /** Labels of every Prometheus server pod (defined in lib, where the data stores' policies use them too). */
 export { PROMETHEUS_POD_LABELS } from "./lib";
 /** Labels of the chart's Grafana pods (a monitoring-namespace pod that must not be admitted to scrape). */
@@ -156,7 +158,8 @@ export const GRAFANA_POD_LABELS: Readonly<Record<string, string>> = { "app.kuber
 /** Key of the alert webhook URL inside its Secret. */
 export const WEBHOOK_SECRET_KEY = "url";
 
-const DEFAULTS = {
+/** The defaults of the args below, exported for stacks that adjust one figure of them (a request ceiling). */
+export const OBSERVABILITY_DEFAULTS = {
   namespace: "monitoring",
   scrapeIntervalSeconds: 15,
   retentionDays: 15,
@@ -387,7 +390,7 @@ function normalize(name: string, args: ObservabilityStackArgs): StackSpec {
   return {
     name,
     args,
-    namespaceName: args.namespace ?? DEFAULTS.namespace,
+    namespaceName: args.namespace ?? OBSERVABILITY_DEFAULTS.namespace,
     receiver: args.alertReceiver ?? "none",
     selectorLabels: stackLabels.selectorLabels,
     dashboardLabels: stackLabels.dashboardLabels,
@@ -525,19 +528,21 @@ function valuesInput(spec: StackSpec, hasWebhookSecret: boolean): KubePrometheus
     grafanaAdminSecretName: childName(name, "grafana-admin"),
     alertReceiver: spec.receiver,
     webhookSecretName: hasWebhookSecret ? childName(name, "alert-webhook") : undefined,
-    scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
+    scrapeIntervalSeconds: args.scrapeIntervalSeconds ?? OBSERVABILITY_DEFAULTS.scrapeIntervalSeconds,
     evaluationIntervalSeconds:
-      args.evaluationIntervalSeconds ?? args.scrapeIntervalSeconds ?? DEFAULTS.scrapeIntervalSeconds,
-    retentionDays: args.retentionDays ?? DEFAULTS.retentionDays,
+      args.evaluationIntervalSeconds ??
+      args.scrapeIntervalSeconds ??
+      OBSERVABILITY_DEFAULTS.scrapeIntervalSeconds,
+    retentionDays: args.retentionDays ?? OBSERVABILITY_DEFAULTS.retentionDays,
     prometheusStorageSize: args.prometheusStorageSize,
     grafanaStorageSize: args.grafanaStorageSize,
-    alertmanagerStorageSize: args.alertmanagerStorageSize ?? DEFAULTS.alertmanagerStorageSize,
+    alertmanagerStorageSize: args.alertmanagerStorageSize ?? OBSERVABILITY_DEFAULTS.alertmanagerStorageSize,
     storageClassName: args.storageClassName,
     prometheusReplicas: args.prometheusReplicas ?? 1,
     alertmanagerReplicas: args.alertmanagerReplicas ?? 1,
-    prometheusResources: args.prometheusResources ?? DEFAULTS.prometheusResources,
-    grafanaResources: args.grafanaResources ?? DEFAULTS.grafanaResources,
-    alertmanagerResources: args.alertmanagerResources ?? DEFAULTS.alertmanagerResources,
+    prometheusResources: args.prometheusResources ?? OBSERVABILITY_DEFAULTS.prometheusResources,
+    grafanaResources: args.grafanaResources ?? OBSERVABILITY_DEFAULTS.grafanaResources,
+    alertmanagerResources: args.alertmanagerResources ?? OBSERVABILITY_DEFAULTS.alertmanagerResources,
     scrapeControlPlane: args.scrapeControlPlane ?? false,
   };
 }

@@ -25,6 +25,10 @@ const SINK = "alert-sink";
 /** What the local stack's `platform:alertWebhookUrl` names (Pulumi.local.yaml). */
 export const ALERT_SINK_URL = `http://${SINK}.${MONITORING_NAMESPACE}.svc.cluster.local:8080/alerts`;
 
+/** Labels prometheus-operator puts on the pods it runs. */
+const PROMETHEUS_POD = { "app.kubernetes.io/name": "prometheus" };
+const ALERTMANAGER_POD = { "app.kubernetes.io/name": "alertmanager" };
+
 const sleep = (s: number) => spawnSync("sleep", [String(s)]);
 
 /** Polls `fn` every `everySeconds` until it returns a value or `timeoutSeconds` pass. */
@@ -87,6 +91,48 @@ export function deployAlertSink(image: string): void {
       kind: "Service",
       metadata: { name: SINK, namespace: MONITORING_NAMESPACE, labels },
       spec: { selector: labels, ports: [{ name: "http", port: 8080, targetPort: 8080 }] },
+    },
+    // The sink states its own flows (NetworkPolicies are additive), as a paging service outside the
+    // cluster would be reached through the stack's egress: Alertmanager in, Prometheus' API out.
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: SINK, namespace: MONITORING_NAMESPACE, labels },
+      spec: {
+        podSelector: { matchLabels: labels },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: { matchLabels: ALERTMANAGER_POD } }], ports: [{ port: 8080 }] }],
+        egress: [
+          { to: [{ podSelector: { matchLabels: PROMETHEUS_POD } }], ports: [{ port: 9090 }] },
+          {
+            to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [
+              { port: 53, protocol: "UDP" },
+              { port: 53, protocol: "TCP" },
+            ],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `prometheus-from-${SINK}`, namespace: MONITORING_NAMESPACE, labels },
+      spec: {
+        podSelector: { matchLabels: PROMETHEUS_POD },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: { matchLabels: labels } }], ports: [{ port: 9090 }] }],
+      },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: `${SINK}-from-alertmanager`, namespace: MONITORING_NAMESPACE, labels },
+      spec: {
+        podSelector: { matchLabels: ALERTMANAGER_POD },
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ podSelector: { matchLabels: labels } }], ports: [{ port: 8080 }] }],
+      },
     },
   ];
   kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));

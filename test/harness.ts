@@ -354,8 +354,12 @@ export function readStackConfig(
   return parseStackConfig(readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8"));
 }
 
-/** Ciphertext cannot be decrypted here: a fixed marker stands in for every secure value. */
-export const SECURE_MARKER = "[secure-value-from-stack-file]";
+/**
+ * Ciphertext cannot be decrypted here: a fixed marker stands in for every secure value. It is
+ * URL-shaped, so a secret the schema requires to be a URL (platform:alertWebhookUrl) passes it; the
+ * .invalid domain never resolves.
+ */
+export const SECURE_MARKER = "https://secure-value-from-stack-file.invalid/";
 
 /**
  * A stack file's text as the runtime holds its config (see `readStackConfig`). A key is secret when

@@ -32,10 +32,18 @@ describe("the local stack on a real two-core node", () => {
   it("asks for no more CPU than the node has, with every Job running at once", async () => {
     const run = await runStack("local");
     const demand = renderedDemand(objects(run));
-    const total = demand.reduce(
-      (sum, w) => sum + w.requests.cpu * (w.kind === "Job" ? 1 : w.replicas.min),
-      0,
-    );
+    // Prometheus and Alertmanager run in pods the operator makes from their resources: their server's
+    // request per replica, plus the config reloader beside it (the operator's default, 10m).
+    const operatorPods = objects(run)
+      .filter((o) => o.kind === "Prometheus" || o.kind === "Alertmanager")
+      .map((o) => {
+        const spec = o.spec as { replicas?: number; resources?: { requests?: { cpu?: string } } };
+        return (cpuMillis(spec.resources?.requests?.cpu ?? "0") + 10) * (spec.replicas ?? 1);
+      });
+    expect(operatorPods).toHaveLength(2);
+    const total =
+      demand.reduce((sum, w) => sum + w.requests.cpu * (w.kind === "Job" ? 1 : w.replicas.min), 0) +
+      operatorPods.reduce((a, b) => a + b, 0);
     // Millicores.
     expect(total).toBeLessThanOrEqual(REAL_NODE_CPU_FOR_THE_PLATFORM);
     // Every workload still asks for something: a zero request would make it BestEffort, first evicted.
@@ -98,7 +106,7 @@ describe("a catalog's database without an extension its images lack", () => {
   });
 
   it("omitting an extension the catalog does not ask for is an error naming the key and the choices", () => {
-    const { config } = readStackConfig("local");
+    const { config, secretKeys } = readStackConfig("local");
     const values = Object.fromEntries(
       Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
     );
@@ -107,7 +115,7 @@ describe("a catalog's database without an extension its images lack", () => {
     });
     let problems: string[] = [];
     try {
-      resolveSettings({ project: "platform", stack: "local", values, secretKeys: new Set() });
+      resolveSettings({ project: "platform", stack: "local", values, secretKeys: new Set(secretKeys) });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       problems = e.problems.map(formatProblem);
@@ -130,7 +138,21 @@ describe("local images (scripts/engine/local-images.ts)", () => {
         return (spec?.containers ?? []).map((c) => c.image);
       }),
     );
-    expect(new Set(images.map((i) => i.ref))).toEqual(podImages);
+    // prometheus-operator runs images no pod spec of ours names: Prometheus and Alertmanager (their
+    // resources' spec.image) and the config reloader (an argument of the operator).
+    const operatorImages = objects(run).flatMap((o) => {
+      if (o.kind === "Prometheus" || o.kind === "Alertmanager") return [(o.spec as { image: string }).image];
+      const containers =
+        (o.spec as { template?: { spec?: { containers?: { args?: string[] }[] } } } | undefined)?.template
+          ?.spec?.containers ?? [];
+      return containers
+        .flatMap((c) => c.args ?? [])
+        .filter((a) => a.startsWith("--prometheus-config-reloader="))
+        .map((a) => a.split("=")[1] as string);
+    });
+    expect(operatorImages).toHaveLength(3);
+    expect(new Set(images.map((i) => i.ref))).toEqual(new Set([...podImages, ...operatorImages]));
+    for (const ref of operatorImages) expect(images.find((i) => i.ref === ref)?.recipe).toBe("binary");
     expect(images.find((i) => i.ref === "postgres:15.14-bookworm")).toMatchObject({
       recipe: "postgres",
       uid: 999,

@@ -3,6 +3,25 @@
  * (auto-generated metadata.name, namespace, a Service's clusterIP, a LoadBalancer's hostname).
  */
 import { parseAllDocuments } from "yaml";
+
+/**
+ * The YAML documents of a file, as the provider's decode returns them (empty documents dropped).
+ * Parsed once per text and process: the operator's CRDs are megabytes, and a test file runs the
+ * same stack several times. A fresh copy each call, since ConfigFile transformations edit in place.
+ */
+const decoded = new Map<string, string>();
+function decodeYaml(text: string): unknown[] {
+  let json = decoded.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(
+      parseAllDocuments(text)
+        .map((doc) => doc.toJSON() as unknown)
+        .filter((obj) => obj !== null && obj !== undefined),
+    );
+    decoded.set(text, json);
+  }
+  return JSON.parse(json) as unknown[];
+}
 import { stableHex } from "./common";
 import { type MockDomain, type ResourceMock } from "./types";
 
@@ -64,10 +83,6 @@ export const kubernetesMocks: MockDomain = {
   invokes: {
     // yaml.ConfigFile hands the file's text to the provider to split into objects; the provider
     // parses it as YAML documents and drops empty ones, which is what this does.
-    "kubernetes:yaml:decode": (args) => ({
-      result: parseAllDocuments(String(args.inputs.text))
-        .map((doc) => doc.toJSON() as unknown)
-        .filter((obj) => obj !== null && obj !== undefined),
-    }),
+    "kubernetes:yaml:decode": (args) => ({ result: decodeYaml(String(args.inputs.text)) }),
   },
 };

@@ -11,6 +11,7 @@ import {
   childName,
   cpuMillis,
   dnsEgressRule,
+  gated,
   labelDomainProblem,
   memoryBytes,
   providerProblems,
@@ -23,6 +24,7 @@ import {
   type LabelDomainArgs,
   type Stage,
 } from "./lib";
+import { checksBeforeChildren, type NamespaceFacts } from "./platform-scope";
 
 /** @deprecated Use `Stage` (one stage type for every component). */
 export type PlatformNamespaceStage = Stage;
@@ -133,6 +135,20 @@ export class PlatformNamespace extends pulumi.ComponentResource {
     });
     const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
     const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
+    // The quota is checked against the MicroServices the program places in the namespace, before
+    // the Namespace registers (see platform-scope.ts).
+    const facts: NamespaceFacts = {
+      kind: "PlatformNamespace",
+      name,
+      namespace: nsName,
+      quota: {
+        requests: { cpu: cpuMillis(quota.requests.cpu), memory: memoryBytes(quota.requests.memory) },
+        limits: { cpu: cpuMillis(quota.limits.cpu), memory: memoryBytes(quota.limits.memory) },
+        pods: quota.pods,
+      },
+    };
+    const gate = checksBeforeChildren("PlatformNamespace", name, facts);
+    const child = { parent: this, dependsOn: gated([], gate) };
 
     this.namespace = new k8s.core.v1.Namespace(
       childName(name, "ns"),
@@ -152,9 +168,10 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, ...statefulOptions(args.protect ?? false) },
+      { ...child, ...statefulOptions(args.protect ?? false) },
     );
     this.name = this.namespace.metadata.name;
+    facts.output = this.name;
     const meta = (objectName: string) => ({ name: objectName, namespace: this.name, labels });
 
     this.resourceQuota = new k8s.core.v1.ResourceQuota(
@@ -175,7 +192,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
 
     // A quota on requests/limits rejects pods that state none; the LimitRange fills them in.
@@ -187,13 +204,13 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           limits: [{ type: "Container", defaultRequest: defaults.requests, default: defaults.limits }],
         },
       },
-      { parent: this },
+      child,
     );
 
     this.defaultDeny = new k8s.networking.v1.NetworkPolicy(
       childName(name, "default-deny"),
       { metadata: meta("default-deny-all"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-      { parent: this },
+      child,
     );
     this.allowDns = new k8s.networking.v1.NetworkPolicy(
       childName(name, "allow-dns"),
@@ -201,7 +218,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
         metadata: meta("allow-dns-egress"),
         spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] },
       },
-      { parent: this },
+      child,
     );
 
     this.registerOutputs({ name: this.name });

@@ -186,6 +186,15 @@ function decode(value: unknown): unknown {
   return value;
 }
 
+/** Resolves once `monitor` has registered nothing new for a while (the program has stopped). */
+async function quiesced(monitor: RecordingMonitor): Promise<void> {
+  let count = -1;
+  while (count !== monitor.recorded.length) {
+    count = monitor.recorded.length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export function isSecretValue(v: unknown): v is SecretValue {
   return !!v && typeof v === "object" && (v as SecretValue).secret === true && "value" in v;
 }
@@ -261,6 +270,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   // errors thrown during a run are short as a result: set PLATFORM_HARNESS_STACKS=1 to keep them.
   const originalStackLimit = Error.stackTraceLimit;
   if (process.env.PLATFORM_HARNESS_STACKS !== "1") Error.stackTraceLimit = 0;
+  const otherListeners = process.listeners("unhandledRejection");
   try {
     await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
     const monitor = new RecordingMonitor(platformMocks);
@@ -282,23 +292,48 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     };
 
     unmockedInvokes.length = 0;
+    // `pulumi up` reports a rejection nobody handles (a resource whose registration failed, such as
+    // a child held back by a component's failed checks) as the program's error, once per error
+    // object: do the same, instead of letting the test runner see it after the run.
+    const rejections: unknown[] = [];
+    let rejected: () => void = () => undefined;
+    const firstRejection = new Promise<void>((resolve) => (rejected = resolve));
+    const onRejection = (reason: unknown) => {
+      if (!rejections.includes(reason)) rejections.push(reason);
+      rejected();
+    };
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", onRejection);
     // A program error is caught inside the stack's init and rethrown after every RPC has settled:
     // letting it escape runInPulumiStack leaves the SDK's stack-output promises rejected with no
     // handler, and the next run would inherit that half-finished registration.
     let programError: unknown;
     let failed = false;
     try {
-      await pulumi.runtime.runInPulumiStack(async () => {
-        try {
-          return (await program()) as pulumi.Inputs;
-        } catch (error) {
-          failed = true;
-          programError = error;
-          return {};
-        }
-      });
-      await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      // A resource whose registration failed never resolves its outputs, so whatever awaits them
+      // (a component's registerOutputs, the stack's outputs, a dependent) never finishes: `pulumi up`
+      // ends the program there with the error, and so does the harness, once registrations stop.
+      await Promise.race([
+        (async () => {
+          await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+              return (await program()) as pulumi.Inputs;
+            } catch (error) {
+              failed = true;
+              programError = error;
+              return {};
+            }
+          });
+          await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        })(),
+        firstRejection.then(() => quiesced(monitor)),
+      ]);
+      // Rejections are reported after the microtask queue drains: let them arrive.
+      await new Promise((resolve) => setImmediate(resolve));
       if (failed) throw programError;
+      if (rejections.length === 1) throw rejections[0];
+      if (rejections.length > 1)
+        throw new Error(rejections.map((r) => (r instanceof Error ? r.message : String(r))).join("\n"));
       if (unmockedInvokes.length > 0) throw new Error(unmockedInvokes.join("\n"));
     } catch (error) {
       // An unmocked invoke is the root cause of whatever failed after it: report it first.
@@ -324,6 +359,8 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     const outputs = monitor.registeredOutputs.get(stackUrn) ?? {};
     return { resources: monitor.recorded, invokes: monitor.invokes, outputs, warnings };
   } finally {
+    process.removeAllListeners("unhandledRejection");
+    for (const listener of otherListeners) process.on("unhandledRejection", listener);
     Error.stackTraceLimit = originalStackLimit;
     (pulumi.log as { warn: typeof originalWarn }).warn = originalWarn;
     runKubernetesProvider = undefined;

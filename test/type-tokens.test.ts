@@ -47,7 +47,8 @@ const AWS_NETWORK = {
   subnetCidrs: ["10.30.0.0/16"],
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
-const CONSUMER = { service: "orders", namespace: "shop" };
+/** The reference stores' consumer: no MicroService of the reference program uses them. */
+const CONSUMER = { service: "orders", namespace: "shop", elsewhere: "not part of the reference program" };
 
 /** One reference instance of every component, as a production stack would create it. */
 function referenceProgram(): void {

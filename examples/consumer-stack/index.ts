@@ -169,7 +169,8 @@ const events = new MessageBroker(
     namespace: ns.name,
     protect: production,
     exchanges: ["stock_events"],
-    consumers,
+    // Only the worker publishes and consumes events: a consumer nothing uses is refused.
+    consumers: consumers.filter((c) => c.service === "stock-worker"),
   },
   onCluster,
 );

@@ -1451,7 +1451,7 @@ function resolve(name: string, args: MicroServiceArgs) {
   const metricsArgs = args.metrics ?? { enabled: true };
   const metricsPort = metricsArgs.port ?? args.port;
   const livenessPath = args.health?.livenessPath ?? "/health";
-  const image = checkedImage(args.image);
+  const image = checkedImage(name, args.image);
   return {
     serviceName,
     component: args.component ?? "server",
@@ -1511,7 +1511,12 @@ function resolve(name: string, args: MicroServiceArgs) {
  * The image reference, trimmed: a plain string as is (validated before construction), an Output once
  * known (validated by `outputProblems` before any child registers, so no child sees a bad value).
  */
-export function checkedImage(image: pulumi.Input<string>): string | pulumi.Output<string> {
+export function checkedImage(
+  // The component's name: no longer needed here (the message comes from the gate), kept so the
+  // exported signature stays as it was.
+  _name: string,
+  image: pulumi.Input<string>,
+): string | pulumi.Output<string> {
   if (typeof image === "string") return image.trim();
   // Checked before any child registers (`outputProblems`), so no child ever sees a bad value.
   return pulumi.output(image).apply((ref) => (ref ?? "").trim());

@@ -18,7 +18,7 @@ import {
   type RecordedResource,
   type RunResult,
 } from "./harness";
-import { MOCK_ECR_REGISTRY, mockImageDigest } from "./mocks/images";
+import { MOCK_ECR_REGISTRY, mockImageDigest } from "../components/testing/mocks/images";
 import { validateKubernetesObject } from "./validate";
 import {
   ContainerImage,

@@ -24,8 +24,9 @@ import type {
   ResourceInvokeRequest,
 } from "@pulumi/pulumi/proto/resource_pb";
 import { parse as parseYaml } from "yaml";
-import { platformMocks, unmockedInvokes } from "./mocks";
-import { emulateTransforms } from "./mocks/transforms";
+import { platformMocks, unmockedInvokes } from "../components/testing/mocks";
+import { registrationsStopped, reportedErrors } from "../components/testing";
+import { emulateTransforms } from "../components/testing/mocks/transforms";
 import type { CatalogInput } from "../services/schema";
 import { resolveSettings, type PlatformSettings } from "../config/settings";
 
@@ -186,15 +187,6 @@ function decode(value: unknown): unknown {
   return value;
 }
 
-/** Resolves once `monitor` has registered nothing new for a while (the program has stopped). */
-async function quiesced(monitor: RecordingMonitor): Promise<void> {
-  let count = -1;
-  while (count !== monitor.recorded.length) {
-    count = monitor.recorded.length;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export function isSecretValue(v: unknown): v is SecretValue {
   return !!v && typeof v === "object" && (v as SecretValue).secret === true && "value" in v;
 }
@@ -270,7 +262,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   // errors thrown during a run are short as a result: set PLATFORM_HARNESS_STACKS=1 to keep them.
   const originalStackLimit = Error.stackTraceLimit;
   if (process.env.PLATFORM_HARNESS_STACKS !== "1") Error.stackTraceLimit = 0;
-  const otherListeners = process.listeners("unhandledRejection");
+  let errors: ReturnType<typeof reportedErrors> | undefined;
   try {
     await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
     const monitor = new RecordingMonitor(platformMocks);
@@ -295,15 +287,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     // `pulumi up` reports a rejection nobody handles (a resource whose registration failed, such as
     // a child held back by a component's failed checks) as the program's error, once per error
     // object: do the same, instead of letting the test runner see it after the run.
-    const rejections: unknown[] = [];
-    let rejected: () => void = () => undefined;
-    const firstRejection = new Promise<void>((resolve) => (rejected = resolve));
-    const onRejection = (reason: unknown) => {
-      if (!rejections.includes(reason)) rejections.push(reason);
-      rejected();
-    };
-    process.removeAllListeners("unhandledRejection");
-    process.on("unhandledRejection", onRejection);
+    errors = reportedErrors();
     // A program error is caught inside the stack's init and rethrown after every RPC has settled:
     // letting it escape runInPulumiStack leaves the SDK's stack-output promises rejected with no
     // handler, and the next run would inherit that half-finished registration.
@@ -326,14 +310,14 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
           });
           await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
         })(),
-        firstRejection.then(() => quiesced(monitor)),
+        errors.first.then(() => registrationsStopped(() => monitor.recorded.length)),
       ]);
       // Rejections are reported after the microtask queue drains: let them arrive.
       await new Promise((resolve) => setImmediate(resolve));
       if (failed) throw programError;
-      if (rejections.length === 1) throw rejections[0];
-      if (rejections.length > 1)
-        throw new Error(rejections.map((r) => (r instanceof Error ? r.message : String(r))).join("\n"));
+      if (errors.all.length === 1) throw errors.all[0];
+      if (errors.all.length > 1)
+        throw new Error(errors.all.map((r) => (r instanceof Error ? r.message : String(r))).join("\n"));
       if (unmockedInvokes.length > 0) throw new Error(unmockedInvokes.join("\n"));
     } catch (error) {
       // An unmocked invoke is the root cause of whatever failed after it: report it first.
@@ -359,8 +343,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     const outputs = monitor.registeredOutputs.get(stackUrn) ?? {};
     return { resources: monitor.recorded, invokes: monitor.invokes, outputs, warnings };
   } finally {
-    process.removeAllListeners("unhandledRejection");
-    for (const listener of otherListeners) process.on("unhandledRejection", listener);
+    errors?.restore();
     Error.stackTraceLimit = originalStackLimit;
     (pulumi.log as { warn: typeof originalWarn }).warn = originalWarn;
     runKubernetesProvider = undefined;

@@ -74,6 +74,13 @@ export interface PlatformNamespaceArgs extends LabelDomainArgs {
    * them). Default: requests 100m/128Mi, limits 500m/512Mi. Example: `{ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } }`.
    */
   containerDefaults?: ContainerResources;
+  /**
+   * Whether the program is refused when the MicroServices it places in this namespace do not fit
+   * `quota` at their minimum replicas, plus the largest rollout's surge and their migration Jobs
+   * (checked before the Namespace registers; without it, pods would be refused at deploy time).
+   * `false` is an explicit opt-out for a deliberate overcommit, such as a benchmark. Default: `true`.
+   */
+  quotaFitCheck?: boolean;
   /** Pulumi `protect` + `retainOnDelete` on the Namespace (deleting it deletes everything inside, volumes too). Default: `false`. */
   protect?: boolean;
 }
@@ -147,6 +154,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
         pods: quota.pods,
       },
     };
+    if (args.quotaFitCheck === false) delete facts.quota;
     const gate = checksBeforeChildren("PlatformNamespace", name, facts);
     const child = { parent: this, dependsOn: gated([], gate) };
 

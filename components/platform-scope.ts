@@ -49,7 +49,8 @@ export interface NamespaceFacts {
   namespace: string;
   /** `PlatformNamespace.name`: services given it are placed in `namespace`. */
   output?: pulumi.Output<string>;
-  quota: QuotaHard;
+  /** The quota the services placed in it must fit; none when the namespace opts out of the check. */
+  quota?: QuotaHard;
 }
 
 /** What the scope knows of a data service. */
@@ -245,6 +246,7 @@ function serviceProblems(
 }
 
 function quotaProblems(n: NamespaceFacts, all: readonly ScopeFacts[], ns: Namespaces): string[] {
+  if (!n.quota) return [];
   const placed = services(all).filter((s) => ns.get(s.namespace) === n.namespace);
   if (placed.length === 0) return [];
   const demand: WorkloadDemand[] = placed.flatMap((s) =>

@@ -232,6 +232,19 @@ describe("across components: checked once the program is constructed, before chi
       'quota is too small for the MicroServices placed in it ("web", "orders"): namespace shop: minimum replicas + largest rollout surge + Jobs need requests.cpu 2500m > quota 1',
     );
     expect(childrenOf(error.recorded, "PlatformNamespace", "shop")).toEqual([]);
+    // quotaFitCheck: false is the explicit opt-out (a deliberate overcommit): the same program runs.
+    const run = await runProgram(() => {
+      const ns = new PlatformNamespace(
+        "shop",
+        {
+          quota: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+          quotaFitCheck: false,
+        },
+        onCluster(),
+      );
+      new MicroService("web", service(ns.name, { replicas: { min: 4, max: 4 } }), onCluster());
+    });
+    expect(run.resources.some((r) => r.type === "kubernetes:core/v1:Namespace")).toBe(true);
   });
 
   it("refuses a store with no consumers, and a consumer no MicroService uses (unless it says where it is used)", async () => {

@@ -24,15 +24,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { namespaceFit, type QuotaHard, type WorkloadDemand } from "./capacity";
 import { ComponentArgsError } from "./lib";
 
-/** What the scope knows of a MicroService. */
+/** What the scope knows of a workload: a MicroService, or a ScheduledJob (no port, never called). */
 export interface ServiceFacts {
-  kind: "MicroService";
+  kind: "MicroService" | "ScheduledJob";
   name: string;
   serviceName: string;
   namespace: pulumi.Input<string>;
   /** `MicroService.namespace` (and its endpoint's): the same namespace as `namespace`. */
   output?: pulumi.Output<string>;
-  port: number;
+  port?: number;
   /** Every call: `written` when its endpoint was written out (no `ready`), not `MicroService.endpoint`. */
   calls: { index: number; name: string; namespace: pulumi.Input<string>; port: number; written: boolean }[];
   callers: string[];
@@ -146,6 +146,10 @@ export function checksBeforeChildren(
   });
 }
 
+function isWorkload(f: ScopeFacts): f is ServiceFacts {
+  return f.kind === "MicroService" || f.kind === "ScheduledJob";
+}
+
 type Namespaces = Map<pulumi.Input<string>, string | undefined>;
 
 /**
@@ -164,7 +168,7 @@ async function resolveNamespaces(all: readonly ScopeFacts[]): Promise<Namespaces
   }
   const inputs = new Set<pulumi.Input<string>>();
   for (const f of all) {
-    if (f.kind === "MicroService") {
+    if (isWorkload(f)) {
       inputs.add(f.namespace);
       f.calls.forEach((c) => inputs.add(c.namespace));
     } else if (f.kind !== "PlatformNamespace") f.consumers.forEach((c) => inputs.add(c.namespace));
@@ -172,7 +176,7 @@ async function resolveNamespaces(all: readonly ScopeFacts[]): Promise<Namespaces
   const plain = (input: pulumi.Input<string>) => (typeof input === "string" ? input : known.get(input));
   for (const input of inputs) known.set(input, plain(input));
   for (const f of all)
-    if (f.kind === "MicroService" && f.output) known.set(f.output, known.get(f.namespace) ?? undefined);
+    if (isWorkload(f) && f.output) known.set(f.output, known.get(f.namespace) ?? undefined);
   return Promise.resolve(known);
 }
 
@@ -191,14 +195,17 @@ function problemsOf(facts: ScopeFacts, all: readonly ScopeFacts[], ns: Namespace
     problems.push(
       `another ${facts.kind} named "${facts.name}" is in this program: component names must be unique (their resources would have the same URNs)`,
     );
-  if (facts.kind === "MicroService") problems.push(...serviceProblems(facts, index, all, ns));
+  if (isWorkload(facts)) problems.push(...serviceProblems(facts, index, all, ns));
   else if (facts.kind === "PlatformNamespace") problems.push(...quotaProblems(facts, all, ns));
   else problems.push(...consumerProblems(facts, all, ns));
   return problems;
 }
 
+/** Every workload: what places pods in a namespace, uses stores, and owns objects named after it. */
+const workloads = (all: readonly ScopeFacts[]): ServiceFacts[] => all.filter(isWorkload);
+/** The MicroServices: what can be called. */
 const services = (all: readonly ScopeFacts[]): ServiceFacts[] =>
-  all.filter((f): f is ServiceFacts => f.kind === "MicroService");
+  workloads(all).filter((f) => f.kind === "MicroService");
 
 function serviceProblems(
   s: ServiceFacts,
@@ -208,12 +215,12 @@ function serviceProblems(
 ): string[] {
   const problems: string[] = [];
   const where = ns.get(s.namespace);
-  const earlier = services(all.slice(0, index)).find(
+  const earlier = workloads(all.slice(0, index)).find(
     (o) => o.serviceName === s.serviceName && sameNamespace(ns, o.namespace, s.namespace),
   );
   if (earlier)
     problems.push(
-      `serviceName "${s.serviceName}" is already used in namespace ${where === undefined ? "(the same one)" : `"${where}"`} by MicroService "${earlier.name}": both would write the same Service, workload and policies`,
+      `serviceName "${s.serviceName}" is already used in namespace ${where === undefined ? "(the same one)" : `"${where}"`} by ${earlier.kind} "${earlier.name}": both would write the same ServiceAccount, ConfigMap, workload and policies`,
     );
   for (const call of s.calls.filter((c) => c.written)) {
     const callee = services(all).find(
@@ -247,7 +254,7 @@ function serviceProblems(
 
 function quotaProblems(n: NamespaceFacts, all: readonly ScopeFacts[], ns: Namespaces): string[] {
   if (!n.quota) return [];
-  const placed = services(all).filter((s) => ns.get(s.namespace) === n.namespace);
+  const placed = workloads(all).filter((s) => ns.get(s.namespace) === n.namespace);
   if (placed.length === 0) return [];
   const demand: WorkloadDemand[] = placed.flatMap((s) =>
     s.demand.map((d) => ({ ...d, namespace: n.namespace })),
@@ -263,7 +270,7 @@ function consumerProblems(st: StoreFacts, all: readonly ScopeFacts[], ns: Namesp
   const problems: string[] = [];
   st.consumers.forEach((c, i) => {
     if (c.elsewhere !== undefined) return;
-    const user = services(all).find(
+    const user = workloads(all).find(
       (s) =>
         s.serviceName === c.service &&
         s.uses.includes(st.store) &&

@@ -21,6 +21,7 @@ import {
   ObservabilityStack,
   PlatformNamespace,
   RedisCache,
+  ScheduledJob,
   ServiceMonitoring,
 } from "../components";
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
@@ -36,6 +37,7 @@ const COMPONENTS = [
   "ObservabilityStack",
   "PlatformNamespace",
   "RedisCache",
+  "ScheduledJob",
   "ServiceMonitoring",
 ] as const;
 
@@ -54,6 +56,20 @@ const CONSUMER = { service: "orders", namespace: "shop", elsewhere: "not part of
 function referenceProgram(): void {
   const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
   const opts = { provider };
+  new ScheduledJob(
+    "ref-job",
+    {
+      namespace: "shop",
+      serviceName: "nightly-report",
+      platform: "shop",
+      stage: "production",
+      image: "ghcr.io/acme/report:1.0.0",
+      schedule: "0 3 * * *",
+      activeDeadlineSeconds: 1800,
+      resources: RESOURCES,
+    },
+    opts,
+  );
   new PlatformNamespace(
     "ref-namespace",
     { name: "shop", platform: "shop", stage: "production", protect: true },

@@ -20,6 +20,7 @@ import {
   PlatformNamespace,
   PostgresOperator,
   RedisCache,
+  ScheduledJob,
   STAGES,
   VolumeBackup,
   type Stage,
@@ -134,7 +135,11 @@ const db = new ManagedPostgres(
     protect: production,
     engineVersion: "16",
     extensions: ["pgcrypto"],
-    consumers: consumers.map((c) => ({ ...c, database: "stock" })),
+    // The nightly report reads the database too (a ScheduledJob, below).
+    consumers: [...consumers, { service: "stock-report", namespace: ns.name }].map((c) => ({
+      ...c,
+      database: "stock",
+    })),
     storageSize: production ? "50Gi" : "5Gi",
     ...(operator
       ? {
@@ -243,6 +248,23 @@ const worker = new MicroService(
     ingressFrom: [
       { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
     ],
+  },
+  { ...onCluster, transforms: [costCentre] },
+);
+
+// A nightly stock report: a CronJob hardened like the services, its own connection Secret, and
+// only the database and DNS reachable. A run that overlaps the previous one or starts late is skipped.
+new ScheduledJob(
+  "stock-report",
+  {
+    ...common,
+    namespace: ns.name,
+    image,
+    command: ["./stock-api", "report", "--nightly"],
+    schedule: "15 1 * * *",
+    activeDeadlineSeconds: 1800,
+    resources,
+    uses: [db],
   },
   { ...onCluster, transforms: [costCentre] },
 );

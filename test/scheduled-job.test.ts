@@ -11,6 +11,7 @@ import { ManagedPostgres } from "../components/ManagedPostgres";
 import { MicroService } from "../components/MicroService";
 import { clusterModel, type KubernetesObject } from "../analysis/cluster-model";
 import { flowVerdict } from "../analysis/network-policy";
+import { renderedDemand } from "../analysis/workloads";
 import { validateKubernetesObject } from "./validate";
 
 const ARGS: ScheduledJobArgs = {
@@ -99,6 +100,16 @@ describe("ScheduledJob", () => {
     const db = model.pods.find((p) => p.id === "trading/trading-pg")!;
     expect(flowVerdict(model, { pod: job }, { pod: db }, 5432)).toEqual({ allowed: true });
     expect(flowVerdict(model, { pod: db }, { pod: job }, 8080).allowed).toBe(false);
+    // The capacity model counts its run as a Job pod in the namespace, with its requests.
+    expect(renderedDemand(objects).find((d) => d.id === "trading/risk-nightly")).toEqual({
+      id: "trading/risk-nightly",
+      namespace: "trading",
+      kind: "Job",
+      requests: { cpu: 250, memory: 256 * 2 ** 20 },
+      limits: { cpu: 1000, memory: 2 ** 30 },
+      replicas: { min: 1, max: 1 },
+      surge: { min: 0, max: 0 },
+    });
   });
 
   it("refuses a bad schedule, deadline and policy at once, before anything is created", () => {

@@ -338,6 +338,8 @@ function createCatalogNamespace({ settings, onCluster }: Platform, { catalog, na
       stage: settings.stage,
       protect: settings.profile.protectStateful,
       labelDomain,
+      // `platform:capacity.enforce: false` opts out of the fit check here as in the plan.
+      ...(settings.enforceCapacity ? {} : { quotaFitCheck: false }),
     },
     onCluster,
   );

@@ -92,8 +92,9 @@ export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDe
   for (const o of objects) {
     const kind = o.kind;
     const cnpg = kind === "Cluster" && o.apiVersion === CNPG_CLUSTER_API;
-    if (kind !== "Deployment" && kind !== "StatefulSet" && kind !== "Job" && kind !== "DaemonSet" && !cnpg)
-      continue;
+    // A CronJob counts as the Job it starts: one run at a time (ScheduledJob forbids overlaps by default).
+    const job = kind === "Job" || kind === "CronJob";
+    if (kind !== "Deployment" && kind !== "StatefulSet" && !job && kind !== "DaemonSet" && !cnpg) continue;
     const metadata = obj(o.metadata);
     const namespace = text(metadata.namespace, "default");
     const spec = obj(o.spec);
@@ -107,14 +108,13 @@ export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDe
         : typeof spec.instances === "number"
           ? spec.instances
           : 1;
-    const replicas =
-      kind === "Job" || kind === "DaemonSet" ? { min: 1, max: 1 } : (hpa ?? { min: count, max: count });
+    const replicas = job || kind === "DaemonSet" ? { min: 1, max: 1 } : (hpa ?? { min: count, max: count });
     const maxSurge = obj(obj(spec.strategy).rollingUpdate).maxSurge as string | number | undefined;
     demand.push({
       id: `${namespace}/${name}`,
       namespace,
       // The operator runs a Cluster's instances as pods it owns, like a StatefulSet's.
-      kind: kind === "Cluster" ? "StatefulSet" : kind,
+      kind: kind === "Cluster" ? "StatefulSet" : kind === "CronJob" ? "Job" : kind,
       ...podAmounts(obj(template.spec)),
       replicas,
       surge:

@@ -54,6 +54,8 @@ import {
   backendEgressPeer,
   bootstrapJob,
   childOptions,
+  consumerNamespaces,
+  dataServiceGate,
   clientSecurityGroup,
   connectionSecrets,
   consumerPasswordEnv,
@@ -401,6 +403,8 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with DATABASE_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
+  /** Consumer service name → the namespace its connection Secret is in (`MicroService.uses` checks its own against it). */
+  public readonly consumerNamespaces: Record<string, pulumi.Input<string>>;
   /**
    * How consumers reach the server, for their egress NetworkPolicy: plain data when `namespace` is a
    * string; with an Output namespace, `pod.namespace` is that Output.
@@ -408,7 +412,11 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
   public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "DATABASE_URL";
-  /** What a consumer waits for before it starts: the bootstrap Job: the databases, roles and connection Secrets are in place. */
+  /**
+   * What a consumer waits for before it starts: the whole component, so the server, the bootstrap
+   * (roles, databases or vhost and exchanges) and every connection Secret, the consumer's own
+   * included (a component in `dependsOn` stands for all its children).
+   */
   public readonly ready: pulumi.Resource;
 
   constructor(
@@ -422,7 +430,7 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("ManagedPostgres"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
-    const child = childOptions(this, dependsOn);
+    const child = childOptions(this, dependsOn, dataServiceGate("ManagedPostgres", name, this, args));
 
     const credentials = postgresCredentials(name, args, p, labels, this, child);
     const server =
@@ -442,7 +450,8 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
     this.bootstrap = postgresBootstrap(name, args, p, server, credentials, labels, this.egressPeer, child);
     this.connectionSecretNames = postgresConnectionSecrets(name, args, p, server, credentials, labels, child);
 
-    this.ready = this.bootstrap;
+    this.consumerNamespaces = consumerNamespaces(args.consumers);
+    this.ready = this;
     this.registerOutputs({
       ...contractOutputs(this),
       engine: this.engine,

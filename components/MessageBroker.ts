@@ -28,6 +28,8 @@ import {
   backendEgressPeer,
   bootstrapJob,
   childOptions,
+  consumerNamespaces,
+  dataServiceGate,
   clientSecurityGroup,
   connectionSecrets,
   consumerPasswordEnv,
@@ -179,6 +181,8 @@ export class MessageBroker<Namespace extends pulumi.Input<string> = string>
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with RABBITMQ_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
+  /** Consumer service name → the namespace its connection Secret is in (`MicroService.uses` checks its own against it). */
+  public readonly consumerNamespaces: Record<string, pulumi.Input<string>>;
   /**
    * How consumers reach the broker, for their egress NetworkPolicy: plain data when `namespace` is a
    * string; with an Output namespace, `pod.namespace` is that Output.
@@ -186,7 +190,11 @@ export class MessageBroker<Namespace extends pulumi.Input<string> = string>
   public readonly egressPeer: EgressPeer<Namespace>;
   /** Env var (and Secret key) a consumer's connection URL is delivered in: what `MicroService.uses` sets. */
   public readonly connectionEnv = "RABBITMQ_URL";
-  /** What a consumer waits for before it starts: the bootstrap Job: users, vhost and exchanges are declared. */
+  /**
+   * What a consumer waits for before it starts: the whole component, so the server, the bootstrap
+   * (roles, databases or vhost and exchanges) and every connection Secret, the consumer's own
+   * included (a component in `dependsOn` stands for all its children).
+   */
   public readonly ready: pulumi.Resource;
 
   constructor(
@@ -200,7 +208,7 @@ export class MessageBroker<Namespace extends pulumi.Input<string> = string>
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("MessageBroker"), name, {}, options);
     const labels = labelsFor(name, p.engineVersion, args);
-    const child = childOptions(this, dependsOn);
+    const child = childOptions(this, dependsOn, dataServiceGate("MessageBroker", name, this, args));
 
     const credentials = brokerCredentials(name, args, labels, this, child);
     const server =
@@ -216,7 +224,8 @@ export class MessageBroker<Namespace extends pulumi.Input<string> = string>
     this.bootstrap = brokerBootstrap(name, args, p, server, credentials, labels, reach, child);
     this.connectionSecretNames = brokerConnectionSecrets(name, args, p, server, credentials, labels, child);
 
-    this.ready = this.bootstrap;
+    this.consumerNamespaces = consumerNamespaces(args.consumers);
+    this.ready = this;
     this.registerOutputs(contractOutputs(this));
   }
 

@@ -28,10 +28,12 @@ import {
   externalEgressAnnotation,
   externalEgressRules,
   externalEgressSummary,
+  gated,
   imageReferenceProblem,
   ipv4CidrProblem,
   LABEL,
   labelDomainProblem,
+  namespaceInputProblem,
   labelValue,
   podPeer,
   providerProblems,
@@ -42,6 +44,7 @@ import {
   secretKeyFile,
   selectorLabels,
   serviceHost,
+  shown,
   splitDependsOn,
   stableHash,
   standardLabels,
@@ -53,10 +56,14 @@ import {
   type ContainerResources,
   type EgressPeer,
   type ExternalEgress,
+  type Gate,
   type LabelDomainArgs,
   type ProbeTiming,
   type Stage,
 } from "./lib";
+import { amountsOf, surgePods } from "./capacity";
+import { checksBeforeChildren, type ServiceFacts } from "./platform-scope";
+import { EnvClaims, outputProblems, useEntries, useProblems } from "./workload-relations";
 
 /** @deprecated Use `Stage` (one stage type for every component). */
 export type MicroServiceStage = Stage;
@@ -89,6 +96,25 @@ export interface MicroServiceCall {
   endpoint: ServiceEndpoint;
   /** Env var that receives the callee's URL (through the ConfigMap). Example: `"RISK_ENGINE_URL"`. */
   env: string;
+  /**
+   * Whether this service creates the NetworkPolicy in the callee's namespace that admits it. Set
+   * `false` when the callee belongs to another team, whose namespace this stack has no rights in:
+   * that team then admits this service itself (the callee's `callers`, or a policy of its own),
+   * and until it does the call is refused by the callee's default deny. This service's egress and
+   * URL are unchanged. Default: `true`.
+   */
+  admission?: boolean;
+}
+
+/**
+ * A data service used under an env var name of this service's choosing: for two stores of one kind
+ * (two databases: `DATABASE_URL` cannot hold both), or a name the application already reads.
+ */
+export interface MicroServiceUse {
+  /** The data service. Example: `eventsDb`. */
+  store: DataServiceForConsumers;
+  /** Env var that receives the connection URL (from the store's Secret key `connectionEnv`). Example: `"EVENTS_DATABASE_URL"`. */
+  env: string;
 }
 
 /**
@@ -100,11 +126,13 @@ export interface DataServiceForConsumers {
   readonly connectionEnv: string;
   /** Connection Secret per consumer service name (in the consumer's namespace). */
   readonly connectionSecretNames: Record<string, string>;
+  /** Namespace of each consumer's connection Secret, by consumer service name: the consumer must run there. */
+  readonly consumerNamespaces: Record<string, pulumi.Input<string>>;
   /** How consumers reach the server, for their egress NetworkPolicy (its namespace may be an Output). */
   readonly egressPeer: EgressPeer<pulumi.Input<string>>;
   /** A single key of a Secret to mount as a file: the server's CA, which the URL names. Default: none. */
   readonly serverCa?: { secretName: string; key: string; mountPath: string };
-  /** What consumers' workloads and migrations wait for: the server up, their roles and Secrets in place. */
+  /** What consumers' workloads and migrations wait for: the server up, their roles and their Secrets in place. */
   readonly ready: pulumi.Resource;
 }
 
@@ -176,8 +204,8 @@ export interface MicroServiceArgs extends LabelDomainArgs {
    * and `:latest` references are rejected because they deploy different code from the same program.
    * Building images is not this component's job: pass the reference a build produced, for example
    * `ContainerImage.imageRef` (an Output). A plain string is checked before anything is created; an
-   * Output is checked when its value is known, and a bad value then fails the deployment with the
-   * same message. Example: `"ghcr.io/acme-fintech/backend-api:2.3.0"` or `image.imageRef`.
+   * Output once its value is known, before any child registers (the children wait for the check), with
+   * the same message. Example: `"ghcr.io/acme-fintech/backend-api:2.3.0"` or `image.imageRef`.
    */
   image: pulumi.Input<string>;
   /** Port the container serves on (1024–65535: the container runs without privileges). Example: `3000`. */
@@ -239,11 +267,13 @@ export interface MicroServiceArgs extends LabelDomainArgs {
    * Data services this one uses, stated once here: each gives its connection Secret as an env var
    * (`connectionEnv`: `DATABASE_URL`, `REDIS_URL`, `RABBITMQ_URL`), the server's CA file when it has
    * one, the egress rule, and the start order (the workload and migration wait for the store's `ready`
-   * gate). The store must list this service among its `consumers` (that is where its role, Secret and
-   * ingress rule come from); a service it does not list is an error naming both. Default: `[]`.
-   * Example: `[ordersDb, sessionCache]`.
+   * gate). The store must list this service among its `consumers`, in this service's namespace (that
+   * is where its role, Secret and ingress rule come from); anything else is an error naming both.
+   * Pass the store object itself: a copy or a literal is refused. `{ store, env }` delivers the URL
+   * under another env var name, so a service can use two stores of one kind. Default: `[]`.
+   * Example: `[ordersDb, sessionCache, { store: eventsDb, env: "EVENTS_DATABASE_URL" }]`.
    */
-  uses?: DataServiceForConsumers[];
+  uses?: (DataServiceForConsumers | MicroServiceUse)[];
   /**
    * Callers in the same namespace admitted on the service port by name, for callers that live in
    * another stack (callers in this stack state the call themselves, with `calls`). Default: `[]`.
@@ -365,7 +395,12 @@ export class MicroService extends pulumi.ComponentResource {
     if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);
     super(typeToken("MicroService"), name, {}, options);
 
-    const spec = normalize(name, args, dependsOn, this);
+    const facts = scopeFacts(name, args);
+    const gate = checksBeforeChildren("MicroService", name, facts, () =>
+      outputProblems(args.serviceName ?? name, args),
+    );
+    const spec = normalize(name, args, dependsOn, this, gate);
+    facts.output = spec.ns;
     this.serviceAccount = createServiceAccount(spec);
     const settings = configData(spec);
     this.configMap = createConfig(spec, settings);
@@ -438,6 +473,7 @@ function normalize(
   args: MicroServiceArgs,
   dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
   parent: MicroService,
+  gate: Gate,
 ) {
   const c = resolve(name, args);
   const ns = pulumi.output(args.namespace);
@@ -458,7 +494,7 @@ function normalize(
   });
   // What the workload and migration wait for: the caller's dependsOn, then the relations' gates.
   const gates = [
-    ...c.uses.map((store) => store.ready),
+    ...c.uses.map((use) => use.store.ready),
     ...c.calls.flatMap((call) => (call.endpoint.ready ? [call.endpoint.ready] : [])),
   ];
   return {
@@ -472,8 +508,8 @@ function normalize(
     versionedLabels: { ...labels, [LABEL.version]: c.version },
     selector: selectorLabels(c.serviceName),
     meta,
-    waitFor: (...own: pulumi.Resource[]) => withDependsOn(dependsOn, ...gates, ...own),
-    child: { parent } as pulumi.CustomResourceOptions,
+    waitFor: (...own: pulumi.Resource[]) => gated(withDependsOn(dependsOn, ...gates, ...own), gate),
+    child: { parent, dependsOn: gated([], gate) } as pulumi.CustomResourceOptions,
   };
 }
 
@@ -512,8 +548,8 @@ function podEnvironment(
   settings: pulumi.Output<Record<string, string>>,
 ) {
   const connectionEnv = Object.fromEntries(
-    spec.uses.map((store) => [
-      store.connectionEnv,
+    spec.uses.map(({ store, env }) => [
+      env,
       { secretName: store.connectionSecretNames[spec.serviceName]!, key: store.connectionEnv },
     ]),
   );
@@ -527,7 +563,7 @@ function podEnvironment(
   const scratch = scratchVolumes(spec.writablePaths);
   const files = secretFileVolumes([
     ...spec.secretFiles,
-    ...spec.uses.flatMap((store) => (store.serverCa ? [store.serverCa] : [])),
+    ...spec.uses.flatMap(({ store }) => (store.serverCa ? [store.serverCa] : [])),
   ]);
   return {
     envFrom: [{ configMapRef: { name: configMap.metadata.name } }] as k8s.types.input.core.v1.EnvFromSource[],
@@ -696,7 +732,7 @@ function podEgressRules(spec: Spec): k8s.types.input.networking.v1.NetworkPolicy
         ? { to: e.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: e.port }] }
         : { to: [podPeer(e.pod.name, e.pod.namespace)], ports: [{ protocol: "TCP", port: e.port }] },
     ),
-    ...spec.uses.map((store) => egressPeerRule(store.egressPeer)),
+    ...spec.uses.map(({ store }) => egressPeerRule(store.egressPeer)),
   ];
 }
 
@@ -706,30 +742,32 @@ function podEgressRules(spec: Spec): k8s.types.input.networking.v1.NetworkPolicy
  * callee's default-deny namespace; it belongs to (and is deleted with) the caller.
  */
 function createCallerAdmissions(spec: Spec): k8s.networking.v1.NetworkPolicy[] {
-  return spec.calls.map(
-    ({ endpoint }) =>
-      new k8s.networking.v1.NetworkPolicy(
-        childName(spec.name, `admit-to-${endpoint.name}`),
-        {
-          metadata: {
-            name: `${endpoint.name}-from-${spec.serviceName}`,
-            namespace: endpoint.namespace,
-            labels: spec.labels,
+  return spec.calls
+    .filter((call) => call.admission !== false)
+    .map(
+      ({ endpoint }) =>
+        new k8s.networking.v1.NetworkPolicy(
+          childName(spec.name, `admit-to-${endpoint.name}`),
+          {
+            metadata: {
+              name: `${endpoint.name}-from-${spec.serviceName}`,
+              namespace: endpoint.namespace,
+              labels: spec.labels,
+            },
+            spec: {
+              podSelector: { matchLabels: selectorLabels(endpoint.name) },
+              policyTypes: ["Ingress"],
+              ingress: [
+                {
+                  from: [podPeerFrom(spec.serviceName, spec.ns, endpoint.namespace)],
+                  ports: [{ protocol: "TCP", port: endpoint.port }],
+                },
+              ],
+            },
           },
-          spec: {
-            podSelector: { matchLabels: selectorLabels(endpoint.name) },
-            policyTypes: ["Ingress"],
-            ingress: [
-              {
-                from: [podPeerFrom(spec.serviceName, spec.ns, endpoint.namespace)],
-                ports: [{ protocol: "TCP", port: endpoint.port }],
-              },
-            ],
-          },
-        },
-        spec.child,
-      ),
-  );
+          spec.child,
+        ),
+    );
 }
 
 /** The Service's ports: the service port by protocol name, and `metrics` when it is separate. */
@@ -983,7 +1021,6 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 /** Setting names that say "I am a credential": those belong in secretEnv. */
 const SECRET_LIKE_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?)$/i;
@@ -1020,28 +1057,14 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   ];
 }
 
-/** Every environment variable is set once, whichever arg sets it; names are valid. */
-class EnvClaims {
-  readonly problems: string[] = [];
-  private readonly sources = new Map<string, string>();
-  claim(envName: string, source: string): void {
-    if (!ENV_NAME.test(envName))
-      this.problems.push(`${source} variable "${envName}" is not a valid environment variable name`);
-    const other = this.sources.get(envName);
-    if (other !== undefined)
-      this.problems.push(`environment variable ${envName} is set by both ${other} and ${source}`);
-    else this.sources.set(envName, source);
-  }
-}
-
 function identityProblems(serviceName: string, args: MicroServiceArgs): string[] {
   const p: string[] = [];
   if (!DNS_LABEL.test(serviceName) || serviceName.length > MAX_SERVICE_NAME)
     p.push(
       `service name "${serviceName}" must be a DNS label of at most ${MAX_SERVICE_NAME} characters (lowercase letters, digits and "-", starting with a letter)`,
     );
-  if (typeof args.namespace === "string" && (!NAMESPACE.test(args.namespace) || args.namespace.length > 63))
-    p.push(`namespace "${args.namespace}" must be a DNS label of at most 63 characters`);
+  const namespaceProblem = namespaceInputProblem("namespace", args.namespace);
+  if (namespaceProblem) p.push(namespaceProblem);
   const badStage = stageProblem(args.stage);
   if (badStage) p.push(badStage);
   if (args.component !== undefined && labelValue(args.component) !== args.component)
@@ -1060,7 +1083,7 @@ const unprivilegedPortProblem = (where: string, port: unknown) =>
   isWholeIn(port, 1024, 65535)
     ? []
     : [
-        `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${String(port)}`,
+        `${where} must be a whole number from 1024 to 65535 (the container runs without privileges), found ${shown(port)}`,
       ];
 
 function portProblems(args: MicroServiceArgs, metrics: NonNullable<MicroServiceArgs["metrics"]>): string[] {
@@ -1085,7 +1108,7 @@ function portProblems(args: MicroServiceArgs, metrics: NonNullable<MicroServiceA
     for (const [field, value] of Object.entries(args.health?.[probe] ?? {})) {
       const min = field === "initialDelaySeconds" ? 0 : 1;
       if (!isWholeIn(value, min, 3600))
-        p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${String(value)}`);
+        p.push(`health.${probe}.${field} must be a whole number from ${min} to 3600, found ${shown(value)}`);
     }
   }
   return p;
@@ -1095,9 +1118,9 @@ function replicaProblems(args: MicroServiceArgs): string[] {
   const p: string[] = [];
   const { min, max } = args.replicas ?? { min: NaN, max: NaN };
   if (!isWholeIn(min, 1, 1000))
-    p.push(`replicas.min must be a whole number from 1 to 1000, found ${String(min)}`);
+    p.push(`replicas.min must be a whole number from 1 to 1000, found ${shown(min)}`);
   if (!isWholeIn(max, 1, 1000))
-    p.push(`replicas.max must be a whole number from 1 to 1000, found ${String(max)}`);
+    p.push(`replicas.max must be a whole number from 1 to 1000, found ${shown(max)}`);
   if (min > max) p.push(`replicas.min (${min}) is greater than replicas.max (${max})`);
   if (args.singleton) {
     if (!args.persistence)
@@ -1118,7 +1141,7 @@ function replicaProblems(args: MicroServiceArgs): string[] {
   for (const key of ["cpuUtilization", "memoryUtilization"] as const) {
     const value = args.autoscaling?.[key];
     if (value !== undefined && !isWholeIn(value, 1, 100))
-      p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${String(value)}`);
+      p.push(`autoscaling.${key} must be a whole number of percent from 1 to 100, found ${shown(value)}`);
   }
   return p;
 }
@@ -1177,7 +1200,7 @@ function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaim
     if (e.name === serviceName && e.namespace === args.namespace)
       p.push(`${where}: a service cannot call itself`);
     if (!isWholeIn(e.port, 1, 65535))
-      p.push(`${where}: endpoint.port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+      p.push(`${where}: endpoint.port must be a whole number from 1 to 65535, found ${shown(e.port)}`);
     if (e.protocol !== "http" && e.protocol !== "grpc")
       p.push(`${where}: endpoint.protocol must be "http" or "grpc", found ${JSON.stringify(e.protocol)}`);
     // Admission policies are named after the callee, so one name may be called once. The same string
@@ -1194,22 +1217,48 @@ function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaim
   return p;
 }
 
-/** Each data service used lists this service among its consumers (or it would admit no one). */
-function useProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaims): string[] {
-  const p: string[] = [];
-  for (const [i, store] of (args.uses ?? []).entries()) {
-    if (!store?.connectionSecretNames) {
-      p.push(`uses[${i}]: expected a data service (ManagedPostgres, RedisCache or MessageBroker)`);
-      continue;
-    }
-    env.claim(store.connectionEnv, `uses[${i}] (${store.connectionEnv})`);
-    const consumers = Object.keys(store.connectionSecretNames);
-    if (!consumers.includes(serviceName))
-      p.push(
-        `uses[${i}]: the data service that provides ${store.connectionEnv} has no consumer "${serviceName}" (its consumers: ${consumers.join(", ") || "none"}); add { service: "${serviceName}", … } to its consumers`,
-      );
-  }
-  return p;
+/** What the platform scope needs to check this service against the rest of the program. */
+function scopeFacts(name: string, args: MicroServiceArgs): ServiceFacts {
+  const serviceName = args.serviceName ?? name;
+  const amounts = amountsOf(args.resources);
+  const { min, max } = args.replicas;
+  const stateful = Boolean(args.persistence);
+  return {
+    kind: "MicroService",
+    name,
+    serviceName,
+    namespace: args.namespace,
+    port: args.port,
+    calls: (args.calls ?? []).map((call, index) => ({
+      index,
+      name: call.endpoint.name,
+      namespace: call.endpoint.namespace,
+      port: call.endpoint.port,
+      written: call.endpoint.ready === undefined,
+    })),
+    callers: args.callers ?? [],
+    uses: useEntries(args.uses).map((u) => u.store),
+    demand: [
+      {
+        id: serviceName,
+        kind: stateful ? "StatefulSet" : "Deployment",
+        ...amounts,
+        replicas: { min, max: stateful ? min : max },
+        surge: stateful ? { min: 0, max: 0 } : { min: surgePods("25%", min), max: surgePods("25%", max) },
+      },
+      ...(args.migration
+        ? [
+            {
+              id: `${serviceName}-migration`,
+              kind: "Job" as const,
+              ...amounts,
+              replicas: { min: 1, max: 1 },
+              surge: { min: 0, max: 0 },
+            },
+          ]
+        : []),
+    ],
+  };
 }
 
 function networkProblems(
@@ -1229,7 +1278,7 @@ function networkProblems(
   }
   for (const [i, e] of (args.egress ?? []).entries()) {
     if (!isWholeIn(e.port, 1, 65535))
-      p.push(`egress[${i}]: port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+      p.push(`egress[${i}]: port must be a whole number from 1 to 65535, found ${shown(e.port)}`);
     if ("cidrs" in e) {
       if (e.cidrs.length === 0) p.push(`egress[${i}]: cidrs is empty`);
       for (const cidr of e.cidrs) {
@@ -1244,7 +1293,7 @@ function networkProblems(
     if (!DNS_NAME.test(e.host ?? ""))
       p.push(`externalEgress[${i}].host must be a DNS name such as api.stripe.com, found "${e.host}"`);
     if (!isWholeIn(e.port, 1, 65535))
-      p.push(`externalEgress[${i}].port must be a whole number from 1 to 65535, found ${String(e.port)}`);
+      p.push(`externalEgress[${i}].port must be a whole number from 1 to 65535, found ${shown(e.port)}`);
     if (!e.reason?.trim()) p.push(`externalEgress[${i}].reason must say why the service needs ${e.host}`);
   }
   return p;
@@ -1269,7 +1318,7 @@ function storageProblems(args: MicroServiceArgs): string[] {
       );
   }
   if (args.runAsUser !== undefined && !isWholeIn(args.runAsUser, 1, 2147483647))
-    p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${String(args.runAsUser)}`);
+    p.push(`runAsUser must be a non-root UID (1 to 2147483647), found ${shown(args.runAsUser)}`);
   return p;
 }
 
@@ -1280,14 +1329,14 @@ function lifecycleProblems(args: MicroServiceArgs): string[] {
       p.push("migration.command must be a non-empty list of non-empty strings");
     const timeout = args.migration.timeoutSeconds;
     if (timeout !== undefined && !isWholeIn(timeout, 60, 86400))
-      p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${String(timeout)}`);
+      p.push(`migration.timeoutSeconds must be a whole number from 60 to 86400, found ${shown(timeout)}`);
   }
   const drain = args.shutdown?.drainSeconds ?? 5;
   const grace = args.shutdown?.gracePeriodSeconds ?? 30;
   if (!isWholeIn(drain, 0, 300))
-    p.push(`shutdown.drainSeconds must be a whole number from 0 to 300, found ${String(drain)}`);
+    p.push(`shutdown.drainSeconds must be a whole number from 0 to 300, found ${shown(drain)}`);
   if (!isWholeIn(grace, 1, 3600))
-    p.push(`shutdown.gracePeriodSeconds must be a whole number from 1 to 3600, found ${String(grace)}`);
+    p.push(`shutdown.gracePeriodSeconds must be a whole number from 1 to 3600, found ${shown(grace)}`);
   else if (drain >= grace)
     p.push(
       `shutdown.drainSeconds (${drain}) must be less than shutdown.gracePeriodSeconds (${grace}), or the app never gets SIGTERM in time to finish`,
@@ -1329,7 +1378,7 @@ function resolve(name: string, args: MicroServiceArgs) {
     secretEnv: args.secretEnv ?? {},
     secretFiles: args.secretFiles ?? [],
     calls: args.calls ?? [],
-    uses: args.uses ?? [],
+    uses: useEntries(args.uses),
     callers: args.callers ?? [],
     ingressFrom: args.ingressFrom ?? [],
     egress: args.egress ?? [],
@@ -1358,17 +1407,18 @@ function resolve(name: string, args: MicroServiceArgs) {
 }
 
 /**
- * The image reference, trimmed: a plain string as is (validated before construction), an Output
- * validated once its value is known. Throwing inside the apply fails the deployment with the message
- * construction would have given.
+ * The image reference, trimmed: a plain string as is (validated before construction), an Output once
+ * known (validated by `outputProblems` before any child registers, so no child sees a bad value).
  */
-export function checkedImage(name: string, image: pulumi.Input<string>): string | pulumi.Output<string> {
+export function checkedImage(
+  // The component's name: no longer needed here (the message comes from the gate), kept so the
+  // exported signature stays as it was.
+  _name: string,
+  image: pulumi.Input<string>,
+): string | pulumi.Output<string> {
   if (typeof image === "string") return image.trim();
-  return pulumi.output(image).apply((ref) => {
-    const problem = imageReferenceProblem(ref ?? "");
-    if (problem) throw new ComponentArgsError("MicroService", name, [problem]);
-    return ref.trim();
-  });
+  // Checked before any child registers (`outputProblems`), so no child ever sees a bad value.
+  return pulumi.output(image).apply((ref) => (ref ?? "").trim());
 }
 
 /** `fn` of the image reference: plain when the reference is plain, an Output otherwise. */

@@ -11,6 +11,7 @@ import {
   childName,
   cpuMillis,
   dnsEgressRule,
+  gated,
   labelDomainProblem,
   memoryBytes,
   providerProblems,
@@ -23,6 +24,7 @@ import {
   type LabelDomainArgs,
   type Stage,
 } from "./lib";
+import { checksBeforeChildren, type NamespaceFacts } from "./platform-scope";
 
 /** @deprecated Use `Stage` (one stage type for every component). */
 export type PlatformNamespaceStage = Stage;
@@ -72,6 +74,13 @@ export interface PlatformNamespaceArgs extends LabelDomainArgs {
    * them). Default: requests 100m/128Mi, limits 500m/512Mi. Example: `{ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } }`.
    */
   containerDefaults?: ContainerResources;
+  /**
+   * Whether the program is refused when the MicroServices it places in this namespace do not fit
+   * `quota` at their minimum replicas, plus the largest rollout's surge and their migration Jobs
+   * (checked before the Namespace registers; without it, pods would be refused at deploy time).
+   * `false` is an explicit opt-out for a deliberate overcommit, such as a benchmark. Default: `true`.
+   */
+  quotaFitCheck?: boolean;
   /** Pulumi `protect` + `retainOnDelete` on the Namespace (deleting it deletes everything inside, volumes too). Default: `false`. */
   protect?: boolean;
 }
@@ -133,6 +142,21 @@ export class PlatformNamespace extends pulumi.ComponentResource {
     });
     const quota = { ...NAMESPACE_QUOTA_DEFAULTS[args.stage ?? "staging"], ...args.quota };
     const defaults = args.containerDefaults ?? DEFAULT_CONTAINER_RESOURCES;
+    // The quota is checked against the MicroServices the program places in the namespace, before
+    // the Namespace registers (see platform-scope.ts).
+    const facts: NamespaceFacts = {
+      kind: "PlatformNamespace",
+      name,
+      namespace: nsName,
+      quota: {
+        requests: { cpu: cpuMillis(quota.requests.cpu), memory: memoryBytes(quota.requests.memory) },
+        limits: { cpu: cpuMillis(quota.limits.cpu), memory: memoryBytes(quota.limits.memory) },
+        pods: quota.pods,
+      },
+    };
+    if (args.quotaFitCheck === false) delete facts.quota;
+    const gate = checksBeforeChildren("PlatformNamespace", name, facts);
+    const child = { parent: this, dependsOn: gated([], gate) };
 
     this.namespace = new k8s.core.v1.Namespace(
       childName(name, "ns"),
@@ -152,9 +176,10 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, ...statefulOptions(args.protect ?? false) },
+      { ...child, ...statefulOptions(args.protect ?? false) },
     );
     this.name = this.namespace.metadata.name;
+    facts.output = this.name;
     const meta = (objectName: string) => ({ name: objectName, namespace: this.name, labels });
 
     this.resourceQuota = new k8s.core.v1.ResourceQuota(
@@ -175,7 +200,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      child,
     );
 
     // A quota on requests/limits rejects pods that state none; the LimitRange fills them in.
@@ -187,13 +212,13 @@ export class PlatformNamespace extends pulumi.ComponentResource {
           limits: [{ type: "Container", defaultRequest: defaults.requests, default: defaults.limits }],
         },
       },
-      { parent: this },
+      child,
     );
 
     this.defaultDeny = new k8s.networking.v1.NetworkPolicy(
       childName(name, "default-deny"),
       { metadata: meta("default-deny-all"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-      { parent: this },
+      child,
     );
     this.allowDns = new k8s.networking.v1.NetworkPolicy(
       childName(name, "allow-dns"),
@@ -201,7 +226,7 @@ export class PlatformNamespace extends pulumi.ComponentResource {
         metadata: meta("allow-dns-egress"),
         spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] },
       },
-      { parent: this },
+      child,
     );
 
     this.registerOutputs({ name: this.name });

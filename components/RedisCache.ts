@@ -31,6 +31,8 @@ import {
   backendEgressPeer,
   bootstrapJob,
   childOptions,
+  consumerNamespaces,
+  dataServiceGate,
   clientSecurityGroup,
   connectionSecrets,
   contractOutputs,
@@ -224,6 +226,8 @@ export class RedisCache<Namespace extends pulumi.Input<string> = string>
   public readonly bootstrap: k8s.batch.v1.Job;
   /** Consumer service name → Secret (in its namespace) with REDIS_URL and its parts. */
   public readonly connectionSecretNames: Record<string, string>;
+  /** Consumer service name → the namespace its connection Secret is in (`MicroService.uses` checks its own against it). */
+  public readonly consumerNamespaces: Record<string, pulumi.Input<string>>;
   /**
    * How consumers reach the cache, for their egress NetworkPolicy: plain data when `namespace` is a
    * string; with an Output namespace, `pod.namespace` is that Output.
@@ -245,7 +249,7 @@ export class RedisCache<Namespace extends pulumi.Input<string> = string>
     const { options, dependsOn } = splitDependsOn(opts);
     super(typeToken("RedisCache"), name, {}, options);
     const labels = labelsFor(name, p.engine, args);
-    const child = childOptions(this, dependsOn);
+    const child = childOptions(this, dependsOn, dataServiceGate("RedisCache", name, this, args));
 
     const credentials = cacheCredentials(name, args, labels, this, child);
     const server =
@@ -259,6 +263,7 @@ export class RedisCache<Namespace extends pulumi.Input<string> = string>
     this.bootstrap = cacheBootstrap(name, args, p, server, credentials, labels, this.egressPeer, child);
     this.connectionSecretNames = cacheConnectionSecrets(name, args, p, server, credentials, labels, child);
 
+    this.consumerNamespaces = consumerNamespaces(args.consumers);
     this.ready = this;
     this.registerOutputs(contractOutputs(this));
   }

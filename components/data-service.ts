@@ -34,6 +34,9 @@ import {
   standardLabels,
   statefulOptions,
   withDependsOn,
+  gated,
+  namespaceValueProblem,
+  registerDataService,
   type ContainerResources,
   type DataServiceAwsArgs,
   type DataServiceBackend,
@@ -41,8 +44,10 @@ import {
   type EgressPeer,
   type LabelDomainArgs,
   type PlatformLabels,
+  type Gate,
   type Stage,
 } from "./lib";
+import { checksBeforeChildren, settled, type StoreFacts } from "./platform-scope";
 
 // ---------------------------------------------------------------------------------------------------
 // The contract and the constructor preamble
@@ -178,12 +183,71 @@ export type ChildOptions = (
 export function childOptions(
   parent: pulumi.Resource,
   dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+  gate?: Gate,
 ): ChildOptions {
+  if (gate) GATES.set(parent, gate);
   return (extra = {}, ...own) => ({
     parent,
-    dependsOn: withDependsOn(dependsOn, ...own),
+    dependsOn: gated(withDependsOn(dependsOn, ...own), gate),
     ...extra,
   });
+}
+
+/** Each data service's gate, for the children that take only `parent` (see `parentOnly`). */
+const GATES = new WeakMap<pulumi.Resource, Gate>();
+
+/**
+ * Options of a child that waits for none of the component's dependencies (generated credentials):
+ * its parent, and the component's gate, which adds no dependency but holds it back with the rest
+ * until the component's checks pass.
+ */
+export function parentOnly(parent: pulumi.Resource): pulumi.CustomResourceOptions {
+  const gate = GATES.get(parent);
+  return gate ? { parent, dependsOn: gated([], gate) } : { parent };
+}
+
+/**
+ * Joins the program's platform scope (platform-scope.ts) and marks `component` as a data service
+ * `MicroService.uses` accepts. Returns the gate every child carries: it opens once the namespace
+ * Outputs (the store's and each consumer's) resolve to valid names and the cross-component checks
+ * pass (every consumer is used by a MicroService of the program, or says where it is used).
+ */
+export function dataServiceGate(
+  kind: StoreFacts["kind"],
+  name: string,
+  component: object,
+  args: Pick<DataServiceArgs, "namespace" | "consumers">,
+): Gate {
+  registerDataService(component);
+  const namespaces: [string, pulumi.Input<string>][] = [
+    ["namespace", args.namespace],
+    ...args.consumers.map((c, i): [string, pulumi.Input<string>] => [
+      `consumers[${i}].namespace`,
+      c.namespace,
+    ]),
+  ];
+  return checksBeforeChildren(
+    kind,
+    name,
+    { kind, name, store: component, consumers: args.consumers },
+    async () => {
+      const problems: string[] = [];
+      for (const [key, value] of namespaces) {
+        if (!pulumi.Output.isInstance(value)) continue;
+        const known = await settled(value);
+        const problem = known === undefined ? undefined : namespaceValueProblem(key, known);
+        if (problem) problems.push(problem);
+      }
+      return problems;
+    },
+  );
+}
+
+/** Consumer service name → the namespace its Secret goes to (what `MicroService.uses` checks against). */
+export function consumerNamespaces(
+  consumers: readonly DataServiceConsumer[],
+): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(consumers.map((c) => [c.service, c.namespace]));
 }
 
 /**
@@ -232,7 +296,7 @@ export function generatedPassword(
   suffix: string,
   parent: pulumi.Resource,
 ): random.RandomPassword {
-  return new random.RandomPassword(childName(name, suffix), URL_SAFE_PASSWORD, { parent });
+  return new random.RandomPassword(childName(name, suffix), URL_SAFE_PASSWORD, parentOnly(parent));
 }
 
 /** An admin password and one password per consumer, generated and kept as Pulumi secrets. */
@@ -353,7 +417,7 @@ export function credentialsRevision(
   return new random.RandomId(
     childName(name, "credentials-revision"),
     { byteLength: 4, keepers },
-    { parent, additionalSecretOutputs: ["keepers"] },
+    { ...parentOnly(parent), additionalSecretOutputs: ["keepers"] },
   );
 }
 
@@ -743,7 +807,11 @@ export function finalSnapshotSuffix(
   parent: pulumi.Resource,
 ): random.RandomId | undefined {
   return finalSnapshot
-    ? new random.RandomId(childName(name, "final-snapshot-suffix"), { byteLength: 4, keepers }, { parent })
+    ? new random.RandomId(
+        childName(name, "final-snapshot-suffix"),
+        { byteLength: 4, keepers },
+        parentOnly(parent),
+      )
     : undefined;
 }
 

@@ -19,6 +19,7 @@ export type {
   PlatformLabels,
 } from "./lib";
 export * from "./MicroService";
+export * from "./ScheduledJob";
 export * from "./ContainerImage";
 export * from "./PlatformNamespace";
 export * from "./ManagedPostgres";

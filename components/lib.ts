@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /** Type tokens are `platform:index:<ClassName>` (stable: renaming a class needs an alias). */
 export const typeToken = (className: string): string => `platform:index:${className}`;
@@ -212,6 +212,27 @@ export function standardProbes(args: {
   };
 }
 
+/** A CPU quantity Kubernetes accepts: whole or decimal cores, or millicores. */
+const CPU_QUANTITY = /^([0-9]+(\.[0-9]+)?|[0-9]+m)$/;
+
+/**
+ * A value as a problem message shows it: a string quoted exactly as given (`found "3000"`, so a
+ * string that looks like a number is not mistaken for one), anything else as written.
+ */
+export function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (
+    Array.isArray(value) ||
+    (value !== null && typeof value === "object" && !pulumi.Output.isInstance(value))
+  )
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return "an object that cannot be shown as JSON";
+    }
+  return String(value);
+}
+
 /** CPU quantity in millicores ("500m" → 500, "2" → 2000). */
 export function cpuMillis(quantity: string): number {
   if (quantity.endsWith("m")) return Number(quantity.slice(0, -1));
@@ -244,18 +265,28 @@ export interface ContainerResources {
 /** Problems with a resources block (requests above limits, unparseable quantities), for invariants. */
 export function resourceProblems(where: string, r: ContainerResources): string[] {
   const problems: string[] = [];
-  const cpuReq = cpuMillis(r.requests.cpu);
-  const cpuLim = cpuMillis(r.limits.cpu);
-  const memReq = memoryBytes(r.requests.memory);
-  const memLim = memoryBytes(r.limits.memory);
-  if ([cpuReq, cpuLim].some(Number.isNaN))
-    problems.push(
-      `${where}: CPU quantities must look like "500m" or "2", found ${r.requests.cpu} / ${r.limits.cpu}`,
-    );
-  if ([memReq, memLim].some(Number.isNaN))
-    problems.push(
-      `${where}: memory quantities must look like "512Mi", found ${r.requests.memory} / ${r.limits.memory}`,
-    );
+  const cpu = (q: unknown) => (typeof q === "string" ? cpuMillis(q) : NaN);
+  const memory = (q: unknown) => (typeof q === "string" ? memoryBytes(q) : NaN);
+  const cpuReq = cpu(r.requests.cpu);
+  const cpuLim = cpu(r.limits.cpu);
+  const memReq = memory(r.requests.memory);
+  const memLim = memory(r.limits.memory);
+  for (const [side, value, millis] of [
+    ["requests", r.requests.cpu, cpuReq],
+    ["limits", r.limits.cpu, cpuLim],
+  ] as const)
+    if (typeof value !== "string" || !CPU_QUANTITY.test(value) || Number.isNaN(millis))
+      problems.push(
+        `${where}.${side}.cpu must be a CPU quantity such as "500m" or "2", found ${shown(value)}`,
+      );
+  for (const [side, value, bytes] of [
+    ["requests", r.requests.memory, memReq],
+    ["limits", r.limits.memory, memLim],
+  ] as const)
+    if (typeof value !== "string" || Number.isNaN(bytes))
+      problems.push(
+        `${where}.${side}.memory must be a memory quantity such as "512Mi", found ${shown(value)}`,
+      );
   if (cpuReq > cpuLim)
     problems.push(`${where}: CPU request ${r.requests.cpu} exceeds its limit ${r.limits.cpu}`);
   if (memReq > memLim)
@@ -263,8 +294,12 @@ export function resourceProblems(where: string, r: ContainerResources): string[]
   return problems;
 }
 
-/** Thrown by a component when its args break an invariant; lists every problem at once. */
-export class ComponentArgsError extends Error {
+/**
+ * Thrown by a component when its args break an invariant; lists every problem at once. A Pulumi
+ * `RunError`, so `pulumi up` prints the message alone, once, without a stack trace: the message names
+ * every arg at fault, and the stack would point into the library rather than at the program.
+ */
+export class ComponentArgsError extends pulumi.RunError {
   constructor(component: string, name: string, problems: string[]) {
     super(
       `${component} "${name}": invalid arguments (${problems.length}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
@@ -349,6 +384,44 @@ export function requireProvider(
 ): void {
   const problems = providerProblems(opts, pkg);
   if (problems.length > 0) throw new ComponentArgsError(component, name, problems);
+}
+
+/** A Kubernetes namespace name: a DNS label of at most 63 characters. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The problem, if any, with a value given where a namespace goes: a name (a DNS label of at most 63
+ * characters) or an Output of one. Passing the PlatformNamespace (or any resource) itself is the
+ * usual slip, so the message says which of its outputs to pass. An Output is checked once its value
+ * is known (see `namespaceValueProblem`).
+ */
+export function namespaceInputProblem(key: string, value: unknown): string | undefined {
+  if (pulumi.Output.isInstance(value)) return undefined;
+  if (typeof value === "string") return namespaceValueProblem(key, value);
+  if (pulumi.Resource.isInstance(value))
+    return `${key}: expected a namespace name or its Output (for a PlatformNamespace, pass its \`name\`: ns.name), found the ${value.constructor?.name ?? "resource"} resource itself`;
+  return `${key}: expected a namespace name (a string) or an Output of one such as ns.name, found ${shown(value)}`;
+}
+
+/** The problem, if any, with a namespace name (a plain one, or an Output's value once known). */
+export function namespaceValueProblem(key: string, value: unknown): string | undefined {
+  if (typeof value === "string" && NAMESPACE_NAME.test(value) && value.length <= 63) return undefined;
+  return `${key} must be a namespace name (a DNS label of at most 63 characters, such as "shop"), found ${shown(value)}`;
+}
+
+/**
+ * Data service objects (ManagedPostgres, RedisCache, MessageBroker) as constructed. `uses` accepts
+ * only these: a copy (`{ ...db, connectionEnv: "X" }`) or a literal type-checks, but points at a
+ * Secret key or consumer the store never created.
+ */
+const DATA_SERVICES = new WeakSet<object>();
+/** Marks `store` as a data service object that `MicroService.uses` accepts. */
+export function registerDataService(store: object): void {
+  DATA_SERVICES.add(store);
+}
+/** Whether `value` is a data service object as constructed (not a copy or a literal). */
+export function isDataService(value: unknown): boolean {
+  return typeof value === "object" && value !== null && DATA_SERVICES.has(value);
 }
 
 /** Egress to the cluster DNS (kube-dns / CoreDNS) on 53/UDP and 53/TCP. */
@@ -527,10 +600,24 @@ export function withDependsOn(
 
 /**
  * Something to wait for: a resource, or the resources a component makes once it knows them (a
- * yaml.ConfigFile's `ready`, whose children exist only after its file is decoded; depending on the
+ * yaml.ConfigFile's resources, which exist only after its file is decoded; depending on the
  * component itself would wait for the children registered so far, possibly none).
  */
 export type Dependency = pulumi.Resource | pulumi.Output<pulumi.Resource[]>;
+
+/**
+ * What a component's children wait for before they register: its checks that need resolved Outputs
+ * or the whole program (see platform-scope.ts). A promise of no resources, so it adds no edge.
+ */
+export type Gate = Promise<pulumi.Resource[]>;
+
+/** `dependsOn` with the gate added (the SDK awaits a promise in the list like any dependency). */
+export function gated(
+  dependsOn: pulumi.Input<pulumi.Resource>[],
+  gate: Gate | undefined,
+): pulumi.Input<pulumi.Resource>[] {
+  return gate ? [...dependsOn, gate as unknown as pulumi.Input<pulumi.Resource>] : dependsOn;
+}
 
 /** Parses an IPv4 CIDR ("10.0.0.0/16") into its network address (as a 32-bit number) and prefix length. */
 export function parseIpv4Cidr(cidr: string): { address: number; prefix: number } | undefined {
@@ -657,6 +744,13 @@ export interface DataServiceConsumer {
    * (`PlatformNamespace.name`) so the Secret waits for the namespace. Example: `"ecommerce"` or `ns.name`.
    */
   namespace: pulumi.Input<string>;
+  /**
+   * Why no MicroService of this program uses the store as this consumer: a service of another
+   * program reads the Secret (by `secretEnv`). Without it, a consumer that no MicroService of the
+   * program lists the store in `uses` for is an error (its role and Secret would serve no one).
+   * Default: none. Example: `"the reporting stack's exporter reads the Secret"`.
+   */
+  elsewhere?: string;
 }
 
 /**
@@ -722,17 +816,26 @@ export function dataServiceArgProblems(args: {
     );
   if (args.backend !== "aws" && args.backend !== "inCluster")
     problems.push(`backend: expected "aws" or "inCluster", found "${args.backend}"`);
-  // An Output is the namespace's own (PlatformNamespace validated it): only plain names are checked here.
-  if (typeof args.namespace === "string" && !DNS_LABEL.test(args.namespace))
-    problems.push(`namespace: expected a DNS label such as "ecommerce", found "${args.namespace}"`);
+  // An Output is checked once its value is known, before any child registers (platform-scope.ts).
+  const namespaceProblem = namespaceInputProblem("namespace", args.namespace);
+  if (namespaceProblem) problems.push(namespaceProblem);
   const seen = new Set<string>();
-  args.consumers.forEach((c, i) => {
-    if (!DNS_LABEL.test(c.service) || c.service.length > 40)
+  const consumers: readonly DataServiceConsumer[] = Array.isArray(args.consumers) ? args.consumers : [];
+  if (consumers.length === 0)
+    problems.push(
+      "consumers: expected at least one consumer { service, namespace }: each gets its own role and connection Secret, and a store no service uses only costs money",
+    );
+  consumers.forEach((c, i) => {
+    if (typeof c.service !== "string" || !DNS_LABEL.test(c.service) || c.service.length > 40)
       problems.push(
-        `consumers[${i}].service: expected a DNS label of at most 40 characters, found "${c.service}"`,
+        `consumers[${i}].service: expected a DNS label of at most 40 characters, found ${shown(c.service)}`,
       );
-    if (typeof c.namespace === "string" && !DNS_LABEL.test(c.namespace))
-      problems.push(`consumers[${i}].namespace: expected a DNS label, found "${c.namespace}"`);
+    const consumerNamespace = namespaceInputProblem(`consumers[${i}].namespace`, c.namespace);
+    if (consumerNamespace) problems.push(consumerNamespace);
+    if (c.elsewhere !== undefined && (typeof c.elsewhere !== "string" || !c.elsewhere.trim()))
+      problems.push(
+        `consumers[${i}].elsewhere must say which program reads the Secret, found ${shown(c.elsewhere)}`,
+      );
     // connectionSecretNames is keyed by service name, so one service cannot consume twice.
     if (seen.has(c.service))
       problems.push(`consumers[${i}].service: "${c.service}" is listed more than once`);

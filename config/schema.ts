@@ -6,8 +6,12 @@
  * them independently and reports every problem at once. Everything here is optional; what a stack does
  * not say is filled in by its stage profile (`config/profiles.ts`).
  */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { z } from "zod";
+import { INSTANCE_TYPES } from "../analysis/capacity";
 import { EKS_KUBERNETES_VERSIONS, imageReferenceProblem, ipv4CidrProblem } from "../components/lib";
+import prices from "../scripts/cost/prices.eu-west-1.json";
 
 export const STAGES = ["local", "staging", "production"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -33,13 +37,46 @@ const domainName = z
   .string()
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: "a DNS domain such as shop.example.com" });
 
+// Quantities above zero: a zero request, limit or volume is well formed and never what anyone meant.
 const quantityCpu = z
   .string()
-  .regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: 'a CPU quantity such as "500m" or "2"' });
+  .refine((q) => /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/.test(q) && Number(q.replace(/m$/, "")) > 0, {
+    error: 'a CPU quantity above zero such as "500m" or "2"',
+  });
 const quantityMemory = z
   .string()
-  .regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { error: 'a memory quantity such as "512Mi" or "4Gi"' });
-const storageSize = z.string().regex(/^[0-9]+(Mi|Gi|Ti)$/, { error: 'a storage size such as "20Gi"' });
+  .regex(/^[1-9][0-9]*(Ki|Mi|Gi|Ti)$/, { error: 'a memory quantity above zero such as "512Mi" or "4Gi"' });
+const storageSize = z
+  .string()
+  .regex(/^[1-9][0-9]*(Mi|Gi|Ti)$/, { error: 'a storage size above zero such as "20Gi"' });
+
+/** A list in which nothing is listed twice (a repeat is a slip, and often hides the intended item). */
+const uniqueList = <T extends z.ZodType>(item: T) =>
+  z.array(item).superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    for (const entry of items) {
+      const key = JSON.stringify(entry);
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: "custom",
+          input: items,
+          message: `a list without repeats (${key} is listed twice)`,
+        });
+        return;
+      }
+      seen.add(key);
+    }
+  });
+
+/**
+ * A name from a known set: well-formed names that do not exist (`db.r6g.larg`, `m5.medium`) are
+ * refused here, not by AWS after the network is built. The set is what the cost and capacity models
+ * already price and size; add a type there to use it.
+ */
+const knownName = (what: string, known: readonly string[], source: string) =>
+  z.string().refine((value) => known.includes(value), {
+    error: `${what} known to ${source}: ${known.join(", ")} (add it there to use another)`,
+  });
 
 const int = (min: number, max: number) =>
   z
@@ -71,11 +108,13 @@ export const resourcesSchema = z.strictObject({
 });
 
 export const nodeGroupSchema = z.strictObject({
-  instanceTypes: z
-    .array(
-      z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as m5.large" }),
-    )
-    .min(1, { error: "at least one EC2 instance type" }),
+  instanceTypes: uniqueList(
+    knownName(
+      "an EC2 instance type",
+      Object.keys(INSTANCE_TYPES).filter((t) => t in prices.ec2.instanceHour),
+      "both the capacity model (analysis/capacity.ts) and the price table (scripts/cost)",
+    ),
+  ).min(1, { error: "at least one EC2 instance type" }),
   minSize: int(0, 100),
   maxSize: int(1, 100),
   desiredSize: int(0, 100).optional(),
@@ -99,8 +138,8 @@ export const clusterSchema = z.strictObject({
   kubeconfig: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
   kubernetesVersion: z.enum(KUBERNETES_VERSIONS).optional(),
-  publicAccessCidrs: z.array(cidrBlock("203.0.113.0/24")).optional(),
-  adminRoleArns: z.array(awsRoleArn).optional(),
+  publicAccessCidrs: uniqueList(cidrBlock("203.0.113.0/24")).optional(),
+  adminRoleArns: uniqueList(awsRoleArn).optional(),
   nodeGroups: z.record(dnsLabel, nodeGroupSchema).optional(),
 });
 
@@ -112,8 +151,17 @@ export const networkSchema = z.strictObject({
 });
 
 const chartSourceSchema = z.strictObject({
-  /** A chart directory or .tgz already on disk (offline installs). */
-  path: z.string().min(1).optional(),
+  /**
+   * A chart directory or .tgz already on disk (offline installs), relative to the project directory
+   * (where Pulumi runs the program). It must exist: Helm would otherwise fail mid-deployment.
+   */
+  path: z
+    .string()
+    .min(1)
+    .refine((p) => existsSync(path.resolve(process.cwd(), p)), {
+      error: "a chart directory or .tgz that exists, relative to the project directory",
+    })
+    .optional(),
   version: z
     .string()
     .regex(/^v?[0-9]+\.[0-9]+\.[0-9]+$/, { error: "a chart version such as 1.4.2" })
@@ -131,10 +179,11 @@ const restoreSchema = z.strictObject({
 export const databaseSchema = z.strictObject({
   backend: z.enum(BACKENDS).optional(),
   engineVersion: z.enum(POSTGRES_VERSIONS).optional(),
-  instanceClass: z
-    .string()
-    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an RDS instance class such as "db.r6g.large"' })
-    .optional(),
+  instanceClass: knownName(
+    "an RDS instance class",
+    Object.keys(prices.rds.postgresInstanceHour),
+    "the price table (scripts/cost/prices.eu-west-1.json)",
+  ).optional(),
   allocatedStorageGb: int(20, 65536).optional(),
   maxAllocatedStorageGb: int(20, 65536).optional(),
   backupRetentionDays: int(7, 35).optional(),
@@ -157,7 +206,7 @@ export const databaseSchema = z.strictObject({
       z.strictObject({
         backend: z.enum(BACKENDS).optional(),
         restore: restoreSchema.optional(),
-        omitExtensions: z.array(z.string().min(1)).optional(),
+        omitExtensions: uniqueList(z.string().min(1)).optional(),
       }),
     )
     .optional(),
@@ -173,10 +222,11 @@ export const databaseSchema = z.strictObject({
 export const cacheSchema = z.strictObject({
   backend: z.enum(BACKENDS).optional(),
   engine: z.enum(["redis", "valkey"]).optional(),
-  nodeType: z
-    .string()
-    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an ElastiCache node type such as "cache.r7g.large"' })
-    .optional(),
+  nodeType: knownName(
+    "an ElastiCache node type",
+    Object.keys(prices.elasticache.nodeHour),
+    "the price table (scripts/cost/prices.eu-west-1.json)",
+  ).optional(),
   replicasPerShard: int(0, 5).optional(),
   snapshotRetentionDays: int(0, 35).optional(),
   maxmemoryMb: int(32, 1048576).optional(),
@@ -185,10 +235,11 @@ export const cacheSchema = z.strictObject({
 
 export const brokerSchema = z.strictObject({
   backend: z.enum(BACKENDS).optional(),
-  instanceType: z
-    .string()
-    .regex(/^mq\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an Amazon MQ instance type such as "mq.m5.large"' })
-    .optional(),
+  instanceType: knownName(
+    "an Amazon MQ instance type",
+    Object.keys(prices.mq.rabbitmqInstanceHour),
+    "the price table (scripts/cost/prices.eu-west-1.json)",
+  ).optional(),
   engineVersion: z
     .string()
     .regex(/^[0-9]+\.[0-9]+$/, { error: 'a RabbitMQ version such as "3.13"' })
@@ -274,6 +325,20 @@ export const imagesSchema = z.strictObject({
   curl: imageReference.optional(),
 });
 
+/**
+ * Production safeguards a stack file can turn off, each with its unsafe value: in production, taking
+ * one needs `platform:acknowledge.<key>` with the reason (settings.ts).
+ */
+export const PRODUCTION_SAFETY_OPT_OUTS = {
+  "database.deletionProtection": false,
+  "database.multiAz": false,
+  "capacity.enforce": false,
+} as const;
+export const PRODUCTION_SAFETY_OPT_OUT_KEYS = Object.keys(PRODUCTION_SAFETY_OPT_OUTS) as [
+  keyof typeof PRODUCTION_SAFETY_OPT_OUTS,
+  ...(keyof typeof PRODUCTION_SAFETY_OPT_OUTS)[],
+];
+
 /** The secret-bearing keys: they must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["secrets", "alertWebhookUrl"] as const;
 
@@ -281,7 +346,7 @@ export const SECRET_KEYS = ["secrets", "alertWebhookUrl"] as const;
 export const topLevelSchemas = {
   stage: z.enum(STAGES),
   owner: z.string().regex(/^[a-z0-9][a-z0-9._@-]*$/, { error: "an owner tag such as team-platform" }),
-  catalogs: z.array(z.enum(CATALOG_NAMES)).min(1, { error: "at least one catalog" }),
+  catalogs: uniqueList(z.enum(CATALOG_NAMES)).min(1, { error: "at least one catalog" }),
   cluster: clusterSchema,
   network: networkSchema,
   database: databaseSchema,
@@ -308,6 +373,15 @@ export const topLevelSchemas = {
    * still reports what does not fit. Default `{ enforce: true }`.
    */
   capacity: z.strictObject({ enforce: z.boolean().optional() }),
+  /**
+   * Production safety opt-outs taken on purpose: each key of `PRODUCTION_SAFETY_OPT_OUTS` set to its
+   * unsafe value in production needs an entry here saying why, or the stack is refused. Example:
+   * `{ "database.multiAz": "a read-only reporting copy; a restore from backup is acceptable" }`.
+   */
+  acknowledge: z.partialRecord(
+    z.enum(PRODUCTION_SAFETY_OPT_OUT_KEYS),
+    z.string().trim().min(1, { error: "a reason" }),
+  ),
 } as const;
 
 export type TopLevelKey = keyof typeof topLevelSchemas;

@@ -5,6 +5,7 @@
  */
 import { type z } from "zod";
 import { topLevelSchemas, SECRET_KEYS, type RawConfig, type TopLevelKey } from "./schema";
+import { AWS_REGIONS } from "./aws-regions";
 import type { ConfigProblem, ConfigSource } from "./settings";
 
 export const CONFIG_NAMESPACE = "platform";
@@ -39,6 +40,17 @@ export function parseConfig(source: ConfigSource): ParsedConfig {
   const valid = new Set<TopLevelKey>();
   const present = new Set<string>();
   for (const fullKey of Object.keys(source.values).sort()) {
+    if (fullKey === "aws:region") {
+      // Well formed is not enough: a code that names no Region fails only when AWS is first called.
+      const region = parseValue(source.values[fullKey] ?? "");
+      if (typeof region !== "string" || !AWS_REGIONS.includes(region))
+        problems.push({
+          key: fullKey,
+          expected: 'an AWS Region code such as "eu-west-1" (config/aws-regions.ts lists them)',
+          found: describeFound(region, false),
+        });
+      continue;
+    }
     if (!fullKey.startsWith(PREFIX)) {
       // Other namespaces (aws:, kubernetes:) are not ours, but a misspelt `platform` is a key the
       // program would otherwise ignore without a word.

@@ -11,6 +11,8 @@ import { STAGE_PROFILES, type StageProfile } from "./profiles";
 import { CLOUDNATIVE_PG_CHART_VERSION } from "../components/PostgresOperator";
 import { CERT_MANAGER_CHART_VERSION, ENVOY_GATEWAY_CHART_VERSION } from "../components/IngressGateway";
 import {
+  PRODUCTION_SAFETY_OPT_OUTS,
+  PRODUCTION_SAFETY_OPT_OUT_KEYS,
   type Backend,
   type CatalogName,
   type NodeGroupConfig,
@@ -208,6 +210,7 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
     ...observability.problems,
     ...services.problems,
     ...externalSecretKeys.problems,
+    ...safetyOptOutProblems(ctx),
   ];
   if (problems.length > 0)
     throw new ConfigError(
@@ -244,6 +247,41 @@ export function resolveSettings(source: ConfigSource): { settings: PlatformSetti
       ...(raw.alertWebhookUrl ? { alertWebhookUrl: raw.alertWebhookUrl } : {}),
     },
   };
+}
+
+/**
+ * Production safeguards turned off need a stated reason (`platform:acknowledge.<key>`), and a reason
+ * must name an opt-out the stack takes (one for nothing is a stale entry hiding the next real one).
+ */
+function safetyOptOutProblems(ctx: Resolution): Problem[] {
+  const { raw, stage } = ctx;
+  if (!ctx.usable("acknowledge")) return [];
+  const acknowledged = raw.acknowledge ?? {};
+  const setting = (key: keyof typeof PRODUCTION_SAFETY_OPT_OUTS): unknown => {
+    const [section, field] = key.split(".") as [string, string];
+    return (raw as Record<string, Record<string, unknown> | undefined>)[section]?.[field];
+  };
+  const problems: Problem[] = [];
+  for (const key of PRODUCTION_SAFETY_OPT_OUT_KEYS) {
+    const optedOut = stage === "production" && setting(key) === PRODUCTION_SAFETY_OPT_OUTS[key];
+    if (optedOut && acknowledged[key] === undefined)
+      problems.push(
+        problemAt(
+          key,
+          `${JSON.stringify(!PRODUCTION_SAFETY_OPT_OUTS[key])} in production, or the opt-out acknowledged with acknowledge.${key}: "<why>"`,
+          JSON.stringify(setting(key)),
+        ),
+      );
+    else if (!optedOut && acknowledged[key] !== undefined)
+      problems.push(
+        problemAt(
+          `acknowledge.${key}`,
+          `an acknowledgement only for an opt-out this stack takes (${key}: ${JSON.stringify(PRODUCTION_SAFETY_OPT_OUTS[key])} in production)`,
+          JSON.stringify(acknowledged[key]),
+        ),
+      );
+  }
+  return problems;
 }
 
 /** One section's settings, with the problems and warnings found resolving it, in the order reported. */

@@ -68,6 +68,9 @@ async function main(): Promise<void> {
         "platform:catalogs": ["fintech"],
         "platform:database": undefined,
         "platform:capacity": { enforce: false },
+        "platform:acknowledge": {
+          "capacity.enforce": "a render benchmark of synthetic catalogs; never deployed",
+        },
       },
       catalogs: { fintech: syntheticCatalog(size) },
     });

@@ -2,9 +2,11 @@
 # The consumer test (issue 14): the library as another team gets it. Packs the package (`npm pack`),
 # installs the tarball into a scratch project in a temporary directory with only the documented
 # dependencies (the Pulumi SDKs it names as peers, at the versions this repository's lockfile pins),
-# then runs a strict `tsc --noEmit` and a mocked `pulumi up` (pulumi.runtime.setMocks) of
-# examples/consumer-stack, which uses every component the package exports, on an existing cluster
-# and on AWS. Prints `consumer: N passed, N failed` last.
+# then runs a strict `tsc --noEmit` and a mocked `pulumi up` of two consumers with the package's own
+# `testing` entry point: examples/consumer-stack, which uses every component the package exports, on
+# an existing cluster and on AWS; and examples/analytics-stack, a second shape (three services,
+# PostgreSQL, Redis and RabbitMQ, a call into another stack), as a test of its own. Prints
+# `consumer: N passed, N failed` last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -27,26 +29,33 @@ finish() {
   exit $?
 }
 
-# 1. The tarball, exactly what `npm publish` would upload.
+# 1. The tarball, exactly what `npm publish` would upload, from a checkout with nothing built: the
+#    package's `prepack` builds it.
 build_and_pack() {
   rm -rf dist &&
-    npx tsc -p tsconfig.build.json &&
     npm pack --silent --pack-destination "$scratch" >"$scratch/pack.txt" &&
     tar -tzf "$scratch/$(tail -n1 "$scratch/pack.txt")" >"$scratch/contents.txt" &&
-    if grep -Ev '^package/(dist/components/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE)' "$scratch/contents.txt"; then
-      echo "the tarball ships files outside dist/components (listed above)"
+    if grep -Ev '^package/(dist/components/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$|docs/library\.md$)' "$scratch/contents.txt"; then
+      echo "the tarball ships files outside dist/components and the documents (listed above)"
       false
+    elif grep -E '\.map$' "$scratch/contents.txt"; then
+      echo "the tarball ships source maps (listed above) whose sources it does not ship"
+      false
+    else
+      for f in LICENSE CHANGELOG.md docs/library.md README.md dist/components/index.js dist/components/index.d.ts dist/components/testing/index.js; do
+        grep -qx "package/$f" "$scratch/contents.txt" || { echo "the tarball lacks $f"; return 1; }
+      done
     fi
 }
-check "npm pack (dist/components only)" build_and_pack || finish
+check "npm pack (prepack builds; dist/components, LICENSE, CHANGELOG, docs; no source maps)" build_and_pack || finish
 
-# 2. A scratch project: the example, the mocks, and a package.json naming only the tarball, the peers
+# 2. A scratch project: the two examples and a package.json naming only the tarball, the peers
 #    at the lockfile's versions, and the TypeScript toolchain.
 make_project() {
   local project=$scratch/consumer
-  mkdir -p "$project/mocks" &&
+  mkdir -p "$project/analytics" &&
     cp examples/consumer-stack/index.ts examples/consumer-stack/mock-run.ts examples/consumer-stack/Pulumi.yaml "$project/" &&
-    cp test/mocks/*.ts "$project/mocks/" &&
+    cp examples/analytics-stack/index.ts examples/analytics-stack/mock-run.ts "$project/analytics/" &&
     node - "$repo" "$scratch" "$project" <<'JS'
 const fs = require("node:fs");
 const path = require("node:path");
@@ -81,7 +90,7 @@ delete tsconfig.compilerOptions.paths;
 delete tsconfig.compilerOptions.baseUrl;
 tsconfig.compilerOptions.exactOptionalPropertyTypes = true;
 tsconfig.compilerOptions.noImplicitOverride = true;
-tsconfig.include = ["index.ts", "mock-run.ts", "mocks/*.ts"];
+tsconfig.include = ["index.ts", "mock-run.ts", "analytics/*.ts"];
 fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(tsconfig, null, 2));
 if (JSON.stringify(Object.keys(example.dependencies).sort()) !==
     JSON.stringify([pkg.name, ...Object.keys(pkg.peerDependencies)].sort())) {
@@ -121,5 +130,11 @@ if (missing.length) { console.error(`not used by examples/consumer-stack: ${miss
 JS
 }
 check "mocked run of examples/consumer-stack (existing cluster and AWS), every component used" run_mocked
+
+run_analytics() {
+  (cd "$scratch/consumer" && [[ -f out/analytics/mock-run.js ]] || npx tsc -p . --noCheck --outDir out) &&
+    (cd "$scratch/consumer" && node out/analytics/mock-run.js)
+}
+check "mocked run of examples/analytics-stack (three services, three stores, a cross-stack call)" run_analytics
 
 finish

@@ -168,11 +168,15 @@ const AWS_NETWORK = {
   subnetCidrs: ["10.30.0.0/16"],
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
-/** Two consumers in the team's namespace (given like the server's) and one in a namespace of its own. */
+/**
+ * Two consumers in the team's namespace (given like the server's) and one in a namespace of its own;
+ * these tests construct the stores alone, so their consumers are read elsewhere.
+ */
+const elsewhere = "a service outside this test";
 const consumersIn = (namespace: pulumi.Input<string>) => [
-  { service: "stock-api", namespace },
-  { service: "stock-worker", namespace },
-  { service: "reporting", namespace: "analytics" },
+  { service: "stock-api", namespace, elsewhere },
+  { service: "stock-worker", namespace, elsewhere },
+  { service: "reporting", namespace: "analytics", elsewhere },
 ];
 
 /**
@@ -413,8 +417,8 @@ describe("namespace: an Input<string>, as on MicroService", () => {
       ),
     ).toBe(
       argsErrorMessage("RedisCache", "cache", [
-        'namespace: expected a DNS label such as "ecommerce", found "Team"',
-        'consumers[0].namespace: expected a DNS label, found "Team"',
+        'namespace must be a namespace name (a DNS label of at most 63 characters, such as "shop"), found "Team"',
+        'consumers[0].namespace must be a namespace name (a DNS label of at most 63 characters, such as "shop"), found "Team"',
       ]),
     );
   });

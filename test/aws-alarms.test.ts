@@ -220,7 +220,7 @@ describe("alarms: bad input", () => {
             {
               backend: "inCluster",
               namespace: "fintech",
-              consumers: [],
+              consumers: [{ service: "backend-api", namespace: "fintech" }],
               alarms: { topicArn: TOPIC, sustainMinutes: 0, usagePercent: 100, replicationLagSeconds: 1.5 },
             },
             STAND_IN_KUBERNETES,

@@ -370,7 +370,7 @@ const CORPUS: BadConfig[] = [
     stack: "production",
     config: { ...PRODUCTION, "platform:database": { instanceClass: "m5.large" } },
     expected: [
-      'platform:database.instanceClass: expected an RDS instance class such as "db.r6g.large", found "m5.large"',
+      'platform:database.instanceClass: expected an RDS instance class known to the price table (scripts/cost/prices.eu-west-1.json): db.t4g.micro, db.t4g.small, db.t4g.medium, db.r6g.large, db.r6g.xlarge (add it there to use another), found "m5.large"',
     ],
   },
   {
@@ -545,7 +545,7 @@ const CORPUS: BadConfig[] = [
     stack: "production",
     config: { ...PRODUCTION, "platform:cache": { nodeType: "db.r6g.large" } },
     expected: [
-      'platform:cache.nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "db.r6g.large"',
+      'platform:cache.nodeType: expected an ElastiCache node type known to the price table (scripts/cost/prices.eu-west-1.json): cache.t4g.micro, cache.t4g.small, cache.r7g.large (add it there to use another), found "db.r6g.large"',
     ],
   },
   {
@@ -591,7 +591,7 @@ const CORPUS: BadConfig[] = [
     name: "cache.storageSize: not a Kubernetes size",
     stack: "local",
     config: { ...LOCAL, "platform:cache": { storageSize: "20GB" } },
-    expected: ['platform:cache.storageSize: expected a storage size such as "20Gi", found "20GB"'],
+    expected: ['platform:cache.storageSize: expected a storage size above zero such as "20Gi", found "20GB"'],
   },
   {
     name: "cache.backend: aws on an existing cluster",
@@ -606,7 +606,7 @@ const CORPUS: BadConfig[] = [
     stack: "production",
     config: { ...PRODUCTION, "platform:broker": { instanceType: "mq.large" } },
     expected: [
-      'platform:broker.instanceType: expected an Amazon MQ instance type such as "mq.m5.large", found "mq.large"',
+      'platform:broker.instanceType: expected an Amazon MQ instance type known to the price table (scripts/cost/prices.eu-west-1.json): mq.t3.micro, mq.m5.large (add it there to use another), found "mq.large"',
     ],
   },
   {
@@ -735,7 +735,7 @@ const CORPUS: BadConfig[] = [
     stack: "local",
     config: { ...LOCAL, "platform:observability": { prometheusStorageSize: "10G" } },
     expected: [
-      'platform:observability.prometheusStorageSize: expected a storage size such as "20Gi", found "10G"',
+      'platform:observability.prometheusStorageSize: expected a storage size above zero such as "20Gi", found "10G"',
     ],
   },
   {
@@ -793,7 +793,7 @@ const CORPUS: BadConfig[] = [
       "platform:services": { "fintech/backend-api": { resources: { requests: { cpu: "lots" } } } },
     },
     expected: [
-      'platform:services.fintech/backend-api.resources.requests.cpu: expected a CPU quantity such as "500m" or "2", found "lots"',
+      'platform:services.fintech/backend-api.resources.requests.cpu: expected a CPU quantity above zero such as "500m" or "2", found "lots"',
       "platform:services.fintech/backend-api.resources.requests.memory: expected a string (required), found nothing",
     ],
   },
@@ -977,6 +977,144 @@ const CORPUS: BadConfig[] = [
       'platform:catalogs: expected a list, found "all"',
       "platform:cluster: expected a map, found []",
       'platform:stage: expected one of "local", "staging", "production", found "prd"',
+    ],
+  },
+  // Well formed, but not real: values checked against the data the program already has.
+  {
+    name: "database.instanceClass: well formed, but no such class",
+    stack: "production",
+    config: { ...PRODUCTION, "platform:database": { instanceClass: "db.r6g.larg" } },
+    expected: [
+      'platform:database.instanceClass: expected an RDS instance class known to the price table (scripts/cost/prices.eu-west-1.json): db.t4g.micro, db.t4g.small, db.t4g.medium, db.r6g.large, db.r6g.xlarge (add it there to use another), found "db.r6g.larg"',
+    ],
+  },
+  {
+    name: "cluster.nodeGroups: an instance type EC2 does not have",
+    stack: "production",
+    config: {
+      ...PRODUCTION,
+      "platform:cluster": {
+        provider: "aws",
+        adminRoleArns: [ARN],
+        nodeGroups: { general: { instanceTypes: ["m5.medium"], minSize: 2, maxSize: 4 } },
+      },
+    },
+    expected: [
+      'platform:cluster.nodeGroups.general.instanceTypes.0: expected an EC2 instance type known to both the capacity model (analysis/capacity.ts) and the price table (scripts/cost): t3.medium, m5.large, m5.xlarge, r5.large, r5.xlarge (add it there to use another), found "m5.medium"',
+    ],
+  },
+  {
+    name: "broker.instanceType: well formed, but no such type",
+    stack: "production",
+    config: { ...PRODUCTION, "platform:broker": { instanceType: "mq.m5.medium" } },
+    expected: [
+      'platform:broker.instanceType: expected an Amazon MQ instance type known to the price table (scripts/cost/prices.eu-west-1.json): mq.t3.micro, mq.m5.large (add it there to use another), found "mq.m5.medium"',
+    ],
+  },
+  {
+    name: "aws:region: a Region that does not exist",
+    stack: "production",
+    config: { ...PRODUCTION, "aws:region": "eu-west-4" },
+    expected: [
+      'aws:region: expected an AWS Region code such as "eu-west-1" (config/aws-regions.ts lists them), found "eu-west-4"',
+    ],
+  },
+  // Lists: a repeat is a slip.
+  {
+    name: "catalogs: one listed twice",
+    stack: "local",
+    config: { ...LOCAL, "platform:catalogs": ["ecommerce", "fintech", "ecommerce"] },
+    expected: [
+      'platform:catalogs: expected a list without repeats ("ecommerce" is listed twice), found ["ecommerce","fintech","ecommerce"]',
+    ],
+  },
+  {
+    name: "cluster.adminRoleArns and publicAccessCidrs: repeats",
+    stack: "production",
+    config: {
+      ...PRODUCTION,
+      "platform:cluster": {
+        provider: "aws",
+        adminRoleArns: [ARN, ARN],
+        publicAccessCidrs: ["203.0.113.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+      },
+    },
+    expected: [
+      'platform:cluster.publicAccessCidrs: expected a list without repeats ("203.0.113.0/24" is listed twice), found ["203.0.113.0/24","198.51.100.0/24","203.0.113.0/24"]',
+      'platform:cluster.adminRoleArns: expected a list without repeats ("arn:aws:iam::123456789012:role/platform-admins" is listed twice), found ["arn:aws:iam::123456789012:role/platform-admins","arn:aws:iam::123456789012:...',
+    ],
+  },
+  // Paths: a chart that is not on disk would fail mid-deployment.
+  {
+    name: "observability.chart.path and ingress charts: not on disk",
+    stack: "staging",
+    config: {
+      ...STAGING,
+      "platform:observability": { chart: { path: "./charts/kube-prometheus-stack.tgz" } },
+      "platform:ingress": {
+        domain: "staging.example.com",
+        tls: { acmeEmail: "ops@example.com" },
+        charts: { envoyGateway: { path: "vendor/gateway-helm" } },
+      },
+    },
+    expected: [
+      'platform:ingress.charts.envoyGateway.path: expected a chart directory or .tgz that exists, relative to the project directory, found "vendor/gateway-helm"',
+      'platform:observability.chart.path: expected a chart directory or .tgz that exists, relative to the project directory, found "./charts/kube-prometheus-stack.tgz"',
+    ],
+  },
+  // Production safety opt-outs need a stated reason.
+  {
+    name: "production: safeguards turned off without acknowledgement",
+    stack: "production",
+    config: {
+      ...PRODUCTION,
+      "platform:database": { deletionProtection: false, multiAz: false },
+      "platform:capacity": { enforce: false },
+    },
+    expected: [
+      'platform:database.deletionProtection: expected true in production, or the opt-out acknowledged with acknowledge.database.deletionProtection: "<why>", found false',
+      'platform:database.multiAz: expected true in production, or the opt-out acknowledged with acknowledge.database.multiAz: "<why>", found false',
+      'platform:capacity.enforce: expected true in production, or the opt-out acknowledged with acknowledge.capacity.enforce: "<why>", found false',
+    ],
+  },
+  {
+    name: "acknowledge: an opt-out acknowledged that the stack does not take",
+    stack: "production",
+    config: {
+      ...PRODUCTION,
+      "platform:database": { multiAz: false },
+      "platform:acknowledge": {
+        "database.deletionProtection": "left over from the migration",
+        "database.multiAz": "a reporting copy: a restore from backup is acceptable",
+      },
+    },
+    expected: [
+      'platform:acknowledge.database.deletionProtection: expected an acknowledgement only for an opt-out this stack takes (database.deletionProtection: false in production), found "left over from the migration"',
+    ],
+  },
+  {
+    name: "acknowledge: an empty reason",
+    stack: "production",
+    config: { ...PRODUCTION, "platform:acknowledge": { "capacity.enforce": " " } },
+    expected: ['platform:acknowledge.capacity.enforce: expected a reason, found ""'],
+  },
+  // Zero sizes: well formed, never meant.
+  {
+    name: "sizes: zero volume, memory and CPU",
+    stack: "local",
+    config: {
+      ...LOCAL,
+      "platform:database": { storageSize: "0Gi" },
+      "platform:observability": { prometheusStorageSize: "0Mi" },
+      "platform:services": {
+        "ecommerce/user-service": { resources: { requests: { cpu: "0m", memory: "0Mi" } } },
+      },
+    },
+    expected: [
+      'platform:database.storageSize: expected a storage size above zero such as "20Gi", found "0Gi"',
+      'platform:observability.prometheusStorageSize: expected a storage size above zero such as "20Gi", found "0Mi"',
+      'platform:services.ecommerce/user-service.resources.requests.cpu: expected a CPU quantity above zero such as "500m" or "2", found "0m"',
+      'platform:services.ecommerce/user-service.resources.requests.memory: expected a memory quantity above zero such as "512Mi" or "4Gi", found "0Mi"',
     ],
   },
 ];

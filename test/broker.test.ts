@@ -379,7 +379,10 @@ describe("MessageBroker, bad input", () => {
       { backend: "inCluster", aws: undefined, image: "rabbitmq" },
       'image: image "rabbitmq" has no tag; pin a version or a digest',
     ],
-    [{ namespace: "E-Commerce" }, 'namespace: expected a DNS label such as "ecommerce", found "E-Commerce"'],
+    [
+      { namespace: "E-Commerce" },
+      'namespace must be a namespace name (a DNS label of at most 63 characters, such as "shop"), found "E-Commerce"',
+    ],
     [
       { bootstrapImage: "curlimages/curl:latest" },
       'bootstrapImage: image "curlimages/curl:latest" is not reproducible; pin a version or a digest',

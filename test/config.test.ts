@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, resolveSettings, formatProblem, type ConfigSource } from "../config/settings";
 import * as path from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { parseStackConfig, readStackConfig, REPO_ROOT, runStack, SECURE_MARKER } from "./harness";
 
 const PRODUCTION_BASE = {
@@ -103,14 +105,16 @@ describe("stack config: valid", () => {
     const { settings } = resolveSettings(
       source({
         ...PRODUCTION_BASE,
-        "platform:database": JSON.stringify({ instanceClass: "db.r7g.xlarge", backupRetentionDays: 35 }),
+        "platform:database": JSON.stringify({ instanceClass: "db.r6g.xlarge", backupRetentionDays: 35 }),
       }),
     );
-    expect(settings.database.instanceClass).toBe("db.r7g.xlarge");
+    expect(settings.database.instanceClass).toBe("db.r6g.xlarge");
     expect(settings.database.backupRetentionDays).toBe(35);
   });
 
   it("leaves Helm-chart components out of the local stack unless a chart path is given, and says so", () => {
+    // A chart path must exist (a missing one is refused: see the bad-config corpus).
+    const chartDir = mkdtempSync(path.join(tmpdir(), "kps-chart-"));
     const local = resolveSettings(
       source({ "platform:stage": "local", "platform:catalogs": '["trading"]' }, { stack: "local" }),
     ).settings;
@@ -124,14 +128,14 @@ describe("stack config: valid", () => {
         {
           "platform:stage": "local",
           "platform:catalogs": '["trading"]',
-          "platform:observability": '{"chart":{"path":"/charts/kps"}}',
+          "platform:observability": JSON.stringify({ chart: { path: chartDir } }),
         },
         { stack: "local" },
       ),
     ).settings;
     expect(withChart.observability).toMatchObject({
       enabled: true,
-      chart: { source: "localPath", path: "/charts/kps" },
+      chart: { source: "localPath", path: chartDir },
     });
   });
 
@@ -285,8 +289,8 @@ describe("stack config: every bad config gets an exact message", () => {
         "platform:cache": '{"nodeType":"db.r6g.large"}',
       }),
     ).toEqual([
-      'platform:cache.nodeType: expected an ElastiCache node type such as "cache.r7g.large", found "db.r6g.large"',
-      'platform:database.instanceClass: expected an RDS instance class such as "db.r6g.large", found "m5.large"',
+      'platform:cache.nodeType: expected an ElastiCache node type known to the price table (scripts/cost/prices.eu-west-1.json): cache.t4g.micro, cache.t4g.small, cache.r7g.large (add it there to use another), found "db.r6g.large"',
+      'platform:database.instanceClass: expected an RDS instance class known to the price table (scripts/cost/prices.eu-west-1.json): db.t4g.micro, db.t4g.small, db.t4g.medium, db.r6g.large, db.r6g.xlarge (add it there to use another), found "m5.large"',
     ]);
   });
 

@@ -15,9 +15,10 @@ import {
   runProgram,
   runStack,
   STAND_IN_KUBERNETES,
+  type RecordedResource,
   type RunResult,
 } from "./harness";
-import { MOCK_ECR_REGISTRY, mockImageDigest } from "./mocks/images";
+import { MOCK_ECR_REGISTRY, mockImageDigest } from "../components/testing/mocks/images";
 import { validateKubernetesObject } from "./validate";
 import {
   ContainerImage,
@@ -25,7 +26,7 @@ import {
   ecrLifecyclePolicy,
   type ContainerImageArgs,
 } from "../components/ContainerImage";
-import { checkedImage, MicroService, type MicroServiceArgs } from "../components/MicroService";
+import { MicroService, type MicroServiceArgs } from "../components/MicroService";
 import { ComponentArgsError } from "../components/lib";
 import { fintech } from "../services/fintech";
 import { loadCatalog, type CatalogInput } from "../services";
@@ -353,31 +354,36 @@ describe("MicroService fed a built image", () => {
     expect(spec.template.spec.containers[0]?.image).toBe("fintech/backend-api:2.4.0");
   });
 
-  it("an Output that resolves to a bad reference fails with the construction message", async () => {
-    // Under \`pulumi up\` an error thrown in an apply fails the deployment with its message; here the
-    // checked Output is awaited directly (the mock harness does not surface errors thrown in applies).
-    const valueOf = (o: pulumi.Input<string>) => {
-      const internals = o as unknown as {
-        promise(): Promise<string>;
-        isKnown: Promise<boolean>;
-        isSecret: Promise<boolean>;
-      };
-      // The Output's bookkeeping promises reject with the same error; only its value is asserted.
-      internals.isKnown.catch(() => undefined);
-      internals.isSecret.catch(() => undefined);
-      return internals.promise();
-    };
-    await expect(
-      valueOf(checkedImage("backend-api", pulumi.output("ghcr.io/acme/api:latest"))),
-    ).rejects.toThrow(
-      'MicroService "backend-api": invalid arguments (1):\n  - image "ghcr.io/acme/api:latest" is not reproducible; pin a version or a digest',
-    );
-    await expect(valueOf(checkedImage("backend-api", pulumi.output(Promise.resolve(""))))).rejects.toThrow(
-      "image is empty",
-    );
-    await expect(
-      valueOf(checkedImage("backend-api", pulumi.output(` ${REPO_URL}@sha256:${"a".repeat(64)} `))),
-    ).resolves.toBe(`${REPO_URL}@sha256:${"a".repeat(64)}`);
+  it("an Output that resolves to a bad reference fails with the construction message before any child registers", async () => {
+    for (const [ref, message] of [
+      [
+        "ghcr.io/acme/api:latest",
+        'image "ghcr.io/acme/api:latest" is not reproducible; pin a version or a digest',
+      ],
+      ["", "image is empty"],
+    ] as const) {
+      const error = (await runProgram(() => {
+        new MicroService(
+          "backend-api",
+          { ...SERVICE, image: pulumi.output(Promise.resolve(ref)) },
+          onCluster(),
+        );
+      }).catch((e: unknown) => e)) as Error & { recorded: RecordedResource[] };
+      expect(error).toBeInstanceOf(ComponentArgsError);
+      expect(error.message).toContain('MicroService "backend-api": invalid arguments (1):\n  - ' + message);
+      // The SDK's serialization wrapper never sees the value: the children wait for the check.
+      expect(error.message).not.toContain("serializing");
+      expect(error.recorded.filter((r) => r.parent.includes("MicroService"))).toEqual([]);
+    }
+    const run = await runProgram(() => {
+      new MicroService(
+        "backend-api",
+        { ...SERVICE, image: pulumi.output(` ${REPO_URL}@sha256:${"a".repeat(64)} `) },
+        onCluster(),
+      );
+    });
+    const spec = byType(run, T.deployment)[0]?.inputs.spec as k8s.types.output.apps.v1.DeploymentSpec;
+    expect(spec.template.spec.containers[0]?.image).toBe(`${REPO_URL}@sha256:${"a".repeat(64)}`);
   });
 
   it("a plain bad string is still rejected before anything is created", () => {

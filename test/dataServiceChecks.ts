@@ -47,7 +47,9 @@ export async function runDataService<A extends { namespace: pulumi.Input<string>
             { provider },
           )
         : undefined;
-    const service = create(name, args, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
+    // These tests are about the store alone: its consumers are read by no MicroService of the run.
+    const alone = withConsumersElsewhere(args);
+    const service = create(name, alone, { provider, ...(ns ? { dependsOn: [ns] } : {}) });
     return {
       host: service.host,
       port: service.port,
@@ -57,6 +59,16 @@ export async function runDataService<A extends { namespace: pulumi.Input<string>
       bootstrapUrn: service.bootstrap.urn,
     };
   });
+}
+
+/** `args` with each consumer marked as used elsewhere (the store's tests construct no MicroService). */
+export function withConsumersElsewhere<A>(args: A): A {
+  const consumers = (args as { consumers?: unknown }).consumers;
+  if (!Array.isArray(consumers)) return args;
+  return {
+    ...args,
+    consumers: consumers.map((c: object) => ({ elsewhere: "a service outside this test", ...c })),
+  };
 }
 
 /** The bootstrap Job of a run (each data service has exactly one). */

@@ -24,8 +24,9 @@ import type {
   ResourceInvokeRequest,
 } from "@pulumi/pulumi/proto/resource_pb";
 import { parse as parseYaml } from "yaml";
-import { platformMocks, unmockedInvokes } from "./mocks";
-import { emulateTransforms } from "./mocks/transforms";
+import { platformMocks, unmockedInvokes } from "../components/testing/mocks";
+import { registrationsStopped, reportedErrors } from "../components/testing";
+import { emulateTransforms } from "../components/testing/mocks/transforms";
 import type { CatalogInput } from "../services/schema";
 import { resolveSettings, type PlatformSettings } from "../config/settings";
 
@@ -261,6 +262,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
   // errors thrown during a run are short as a result: set PLATFORM_HARNESS_STACKS=1 to keep them.
   const originalStackLimit = Error.stackTraceLimit;
   if (process.env.PLATFORM_HARNESS_STACKS !== "1") Error.stackTraceLimit = 0;
+  let errors: ReturnType<typeof reportedErrors> | undefined;
   try {
     await pulumi.runtime.setMocks(platformMocks, project, stack, options.preview ?? false);
     const monitor = new RecordingMonitor(platformMocks);
@@ -282,23 +284,40 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     };
 
     unmockedInvokes.length = 0;
+    // `pulumi up` reports a rejection nobody handles (a resource whose registration failed, such as
+    // a child held back by a component's failed checks) as the program's error, once per error
+    // object: do the same, instead of letting the test runner see it after the run.
+    errors = reportedErrors();
     // A program error is caught inside the stack's init and rethrown after every RPC has settled:
     // letting it escape runInPulumiStack leaves the SDK's stack-output promises rejected with no
     // handler, and the next run would inherit that half-finished registration.
     let programError: unknown;
     let failed = false;
     try {
-      await pulumi.runtime.runInPulumiStack(async () => {
-        try {
-          return (await program()) as pulumi.Inputs;
-        } catch (error) {
-          failed = true;
-          programError = error;
-          return {};
-        }
-      });
-      await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      // A resource whose registration failed never resolves its outputs, so whatever awaits them
+      // (a component's registerOutputs, the stack's outputs, a dependent) never finishes: `pulumi up`
+      // ends the program there with the error, and so does the harness, once registrations stop.
+      await Promise.race([
+        (async () => {
+          await pulumi.runtime.runInPulumiStack(async () => {
+            try {
+              return (await program()) as pulumi.Inputs;
+            } catch (error) {
+              failed = true;
+              programError = error;
+              return {};
+            }
+          });
+          await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        })(),
+        errors.first.then(() => registrationsStopped(() => monitor.recorded.length)),
+      ]);
+      // Rejections are reported after the microtask queue drains: let them arrive.
+      await new Promise((resolve) => setImmediate(resolve));
       if (failed) throw programError;
+      if (errors.all.length === 1) throw errors.all[0];
+      if (errors.all.length > 1)
+        throw new Error(errors.all.map((r) => (r instanceof Error ? r.message : String(r))).join("\n"));
       if (unmockedInvokes.length > 0) throw new Error(unmockedInvokes.join("\n"));
     } catch (error) {
       // An unmocked invoke is the root cause of whatever failed after it: report it first.
@@ -324,6 +343,7 @@ export async function runProgram(program: () => unknown, options: RunOptions = {
     const outputs = monitor.registeredOutputs.get(stackUrn) ?? {};
     return { resources: monitor.recorded, invokes: monitor.invokes, outputs, warnings };
   } finally {
+    errors?.restore();
     Error.stackTraceLimit = originalStackLimit;
     (pulumi.log as { warn: typeof originalWarn }).warn = originalWarn;
     runKubernetesProvider = undefined;

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { byType, runProgram, type RecordedResource, type RunResult } from "./harness";
 import { Network, type NetworkArgs } from "../components/Network";
 import { ComponentArgsError } from "../components/lib";
-import { MOCK_ZONES } from "./mocks/common";
+import { MOCK_ZONES } from "../components/testing/mocks/common";
 
 const TAGS = { project: "microservices-platform", stack: "production", owner: "team-platform" };
 const PRODUCTION: NetworkArgs = {

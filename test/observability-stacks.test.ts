@@ -5,6 +5,9 @@
  * ServiceMonitor finds the service's Service and its metrics port; every rule group passes promtool;
  * and turning observability off removes every monitoring object and nothing else.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_DATASOURCE_UID } from "../components/dashboards";
 import { selectorLabels } from "../components/lib";
@@ -32,7 +35,10 @@ const T = {
 } as const;
 
 /** The local stack leaves Helm charts out unless one is on disk; point it at a path so it gets the stack. */
-const LOCAL_CHART = { "platform:observability": { chart: { path: "/charts/kube-prometheus-stack" } } };
+// A chart path must exist (a missing one is refused): an empty directory stands in for the chart.
+const LOCAL_CHART = {
+  "platform:observability": { chart: { path: mkdtempSync(path.join(tmpdir(), "kube-prometheus-stack-")) } },
+};
 const STACKS = ["local", "staging", "production"] as const;
 const overridesFor = (stack: (typeof STACKS)[number]) => (stack === "local" ? LOCAL_CHART : {});
 

@@ -24,9 +24,12 @@ import { REPO_ROOT, reveal, runProgram, STAND_IN_KUBERNETES, type RunResult } fr
 
 interface PackageJson {
   name: string;
+  license: string;
+  scripts: Record<string, string>;
   main: string;
   types: string;
   exports: Record<string, unknown>;
+  typesVersions: Record<string, unknown>;
   files: string[];
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
@@ -49,14 +52,36 @@ function componentImports(): Map<string, string[]> {
 }
 
 describe("package.json: what the tarball offers", () => {
-  it("exports only the component entry (types first) and its package.json", () => {
+  it("exports the component entry and the testing entry (types first) and its package.json", () => {
     expect(pkg.exports).toEqual({
       ".": { types: "./dist/components/index.d.ts", default: "./dist/components/index.js" },
+      "./testing": {
+        types: "./dist/components/testing/index.d.ts",
+        default: "./dist/components/testing/index.js",
+      },
       "./package.json": "./package.json",
     });
     expect(pkg.main).toBe("dist/components/index.js");
     expect(pkg.types).toBe("dist/components/index.d.ts");
-    expect(pkg.files).toEqual(["dist/components"]);
+    expect(pkg.files).toEqual(["dist/components", "docs/library.md", "CHANGELOG.md", "LICENSE"]);
+    // TypeScript's classic "node" resolution ignores `exports`: the subpath's types through here.
+    expect(pkg.typesVersions).toEqual({ "*": { testing: ["dist/components/testing/index.d.ts"] } });
+  });
+
+  it("stands alone: packing builds it first, without source maps, and ships the license it names", () => {
+    expect(pkg.scripts["prepack"]).toBe("npm run build:package");
+    expect(pkg.scripts["build:package"]).toContain("tsc -p tsconfig.package.json");
+    const tsconfig = JSON.parse(readFileSync(path.join(REPO_ROOT, "tsconfig.package.json"), "utf8")) as {
+      compilerOptions: Record<string, unknown>;
+      include: string[];
+    };
+    // The maps would point at .ts files the package does not ship.
+    expect(tsconfig.compilerOptions).toMatchObject({ sourceMap: false, declarationMap: false });
+    expect(tsconfig.include).toEqual(["components/**/*.ts"]);
+    expect(pkg.license).toBe("Apache-2.0");
+    const license = readFileSync(path.join(REPO_ROOT, "LICENSE"), "utf8");
+    expect(license).toContain("Apache License\n                           Version 2.0, January 2004");
+    expect(license).toContain("END OF TERMS AND CONDITIONS");
   });
 
   it("the components import nothing of the platform's program (config/, services/, index.ts)", () => {
@@ -157,11 +182,11 @@ function consumerProgram(labelDomain?: string) {
         protocol: "http",
         replicas: { min: 1, max: 2 },
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-        egress: [db.egressPeer, cache.egressPeer, broker.egressPeer],
+        uses: [db, cache, broker],
         externalEgress: [{ host: "api.stripe.com", port: 443, reason: "payments" }],
         ...domain,
       },
-      { ...provider, dependsOn: [db, cache, broker] },
+      provider,
     );
     new ObservabilityStack(
       "obs",

@@ -41,7 +41,8 @@ const AWS_NETWORK = {
   subnetCidrs: ["10.30.0.0/16"],
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
-const CONSUMER = { service: "orders", namespace: "shop" };
+/** The stores are constructed alone here: their consumer is read outside the test program. */
+const CONSUMER = { service: "orders", namespace: "shop", elsewhere: "a service outside this test" };
 const CHART = { version: ENVOY_GATEWAY_CHART_VERSION, source: "repository" } as const;
 const MONITOR_LABELS = { "microservices-platform/monitoring": "observability" };
 const OBSERVABILITY = {

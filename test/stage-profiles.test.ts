@@ -5,6 +5,9 @@
  * cluster, replica floors). The local stack takes the existing-cluster path. Every Kubernetes resource
  * of every stack goes through the cluster's explicit provider.
  */
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { byType, runStack, type RecordedResource, type RunResult } from "./harness";
 import { CATALOGS, loadCatalog } from "../services";
@@ -276,13 +279,16 @@ describe("local stack", () => {
 
 describe("local stack with the gateway charts on disk", () => {
   it("installs the IngressGateway with a self-signed CA chain and a plain LoadBalancer, through the cluster's provider", async () => {
+    // Chart paths must exist (a missing one is refused: see the bad-config corpus).
+    const charts = mkdtempSync(path.join(tmpdir(), "charts-"));
+    const [gatewayChart, certManagerChart] = ["gateway-helm", "cert-manager"].map((dir) => {
+      mkdirSync(path.join(charts, dir));
+      return path.join(charts, dir);
+    });
     const run = await runStack("local", {
       config: {
         "platform:ingress": {
-          charts: {
-            envoyGateway: { path: "./charts/gateway-helm" },
-            certManager: { path: "./charts/cert-manager" },
-          },
+          charts: { envoyGateway: { path: gatewayChart }, certManager: { path: certManagerChart } },
         },
       },
     });
@@ -291,7 +297,7 @@ describe("local stack with the gateway charts on disk", () => {
     );
     expect(issuers.sort()).toEqual(["ca", "selfSigned"]);
     const releases = byType(run, "kubernetes:helm.sh/v3:Release").map((r) => r.inputs.chart);
-    expect(releases.sort()).toEqual(["./charts/cert-manager", "./charts/gateway-helm"]);
+    expect(releases.sort()).toEqual([certManagerChart, gatewayChart]);
     const proxy = one(run, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy");
     expect(
       (proxy.inputs.spec as { provider: { kubernetes: { envoyService: unknown } } }).provider.kubernetes

@@ -23,6 +23,7 @@ import {
   ObservabilityStack,
   PlatformNamespace,
   RedisCache,
+  ScheduledJob,
   ServiceMonitoring,
 } from "../components";
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
@@ -38,6 +39,7 @@ const COMPONENTS = [
   "ObservabilityStack",
   "PlatformNamespace",
   "RedisCache",
+  "ScheduledJob",
   "ServiceMonitoring",
 ] as const;
 
@@ -49,12 +51,27 @@ const AWS_NETWORK = {
   subnetCidrs: ["10.30.0.0/16"],
   allowedSecurityGroupIds: ["sg-0cluster"],
 };
-const CONSUMER = { service: "orders", namespace: "shop" };
+/** The reference stores' consumer: no MicroService of the reference program uses them. */
+const CONSUMER = { service: "orders", namespace: "shop", elsewhere: "not part of the reference program" };
 
 /** One reference instance of every component, as a production stack would create it. */
 function referenceProgram(): void {
   const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
   const opts = { provider };
+  new ScheduledJob(
+    "ref-job",
+    {
+      namespace: "shop",
+      serviceName: "nightly-report",
+      platform: "shop",
+      stage: "production",
+      image: "ghcr.io/acme/report:1.0.0",
+      schedule: "0 3 * * *",
+      activeDeadlineSeconds: 1800,
+      resources: RESOURCES,
+    },
+    opts,
+  );
   new PlatformNamespace(
     "ref-namespace",
     { name: "shop", platform: "shop", stage: "production", protect: true },

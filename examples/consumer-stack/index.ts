@@ -23,6 +23,7 @@ import {
   PostgresOperator,
   RedisCache,
   type Stage,
+  ScheduledJob,
   STAGES,
   VolumeBackup,
 } from "@platform/microservices-platform";
@@ -136,7 +137,11 @@ const db = new ManagedPostgres(
     protect: production,
     engineVersion: "16",
     extensions: ["pgcrypto"],
-    consumers: consumers.map((c) => ({ ...c, database: "stock" })),
+    // The nightly report reads the database too (a ScheduledJob, below).
+    consumers: [...consumers, { service: "stock-report", namespace: ns.name }].map((c) => ({
+      ...c,
+      database: "stock",
+    })),
     storageSize: production ? "50Gi" : "5Gi",
     ...(operator
       ? {
@@ -171,7 +176,8 @@ const events = new MessageBroker(
     namespace: ns.name,
     protect: production,
     exchanges: ["stock_events"],
-    consumers,
+    // Only the worker publishes and consumes events: a consumer nothing uses is refused.
+    consumers: consumers.filter((c) => c.service === "stock-worker"),
   },
   onCluster,
 );
@@ -244,6 +250,23 @@ const worker = new MicroService(
     ingressFrom: [
       { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" }, port: "metrics" },
     ],
+  },
+  { ...onCluster, transforms: [costCentre] },
+);
+
+// A nightly stock report: a CronJob hardened like the services, its own connection Secret, and
+// only the database and DNS reachable. A run that overlaps the previous one or starts late is skipped.
+new ScheduledJob(
+  "stock-report",
+  {
+    ...common,
+    namespace: ns.name,
+    image,
+    command: ["./stock-api", "report", "--nightly"],
+    schedule: "15 1 * * *",
+    activeDeadlineSeconds: 1800,
+    resources,
+    uses: [db],
   },
   { ...onCluster, transforms: [costCentre] },
 );

@@ -1,7 +1,9 @@
 /**
- * A mocked `pulumi up` of this stack (pulumi.runtime.setMocks): no engine, no cloud, no cluster. Run by
- * scripts/consumer-test.sh in a scratch project where the library is installed from its packed tarball
- * and `./mocks` is a copy of the platform's test mocks (realistic ids and outputs per resource type).
+ * A mocked `pulumi up` of this stack: no engine, no cloud, no cluster. It uses what the package
+ * offers consumers for their own unit tests, `@platform/microservices-platform/testing` (mocks with
+ * realistic ids and outputs per resource type, `transforms` applied as the engine would, and a
+ * component's failed checks reported as the program's error). Run by scripts/consumer-test.sh in a
+ * scratch project where the library is installed from its packed tarball:
  *
  *   node out/mock-run.js <existing|aws> <stage> <summary.json>
  *
@@ -10,55 +12,25 @@
  */
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
-import * as settings from "@pulumi/pulumi/runtime/settings";
-import { platformMocks } from "./mocks";
-import { emulateTransforms } from "./mocks/transforms";
-
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  provider?: string | undefined;
-}
+import { runMocked } from "@platform/microservices-platform/testing";
 
 async function main(): Promise<void> {
   const [cloud = "existing", stage = "local", summaryFile = "summary.json"] = process.argv.slice(2);
-  const recorded: Recorded[] = [];
-  await pulumi.runtime.setMocks(
+  const { resources: recorded } = await runMocked(
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    () => ({ ...(require(path.join(__dirname, "index")) as Record<string, unknown>) }),
     {
-      newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        return platformMocks.newResource(args);
+      project: "consumer-stack",
+      stack: stage,
+      config: {
+        "consumer-stack:image": "ghcr.io/inventory-team/stock-api:1.0.3",
+        "consumer-stack:stage": stage,
+        "consumer-stack:cloud": cloud,
+        "consumer-stack:buildContext": "./app",
+        "consumer-stack:adminRoleArns": ["arn:aws:iam::123456789012:role/inventory-admins"],
       },
-      call: (args) => platformMocks.call(args),
     },
-    "consumer-stack",
-    stage,
-    false,
   );
-  // Under mocks nothing runs `transforms` (the engine does, for real): emulate it, parents' included.
-  emulateTransforms(settings.getMonitor() as unknown as Parameters<typeof emulateTransforms>[0]);
-  pulumi.runtime.setAllConfig({
-    "consumer-stack:image": "ghcr.io/inventory-team/stock-api:1.0.3",
-    "consumer-stack:stage": stage,
-    "consumer-stack:cloud": cloud,
-    "consumer-stack:buildContext": "./app",
-    "consumer-stack:adminRoleArns": JSON.stringify(["arn:aws:iam::123456789012:role/inventory-admins"]),
-  });
-
-  let programError: unknown;
-  await pulumi.runtime.runInPulumiStack(async () => {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      return { ...(require(path.join(__dirname, "index")) as Record<string, unknown>) };
-    } catch (error) {
-      programError = error;
-      return {};
-    }
-  });
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  if (programError) throw programError;
 
   const problems: string[] = [];
   const expect = (ok: boolean, message: string) => {

@@ -42,7 +42,7 @@ export const platformMocks: pulumi.runtime.Mocks = {
       // Throwing here would surface as an anonymous rejection deep in the SDK; instead the harness
       // fails the whole run with this message once the program settles.
       unmockedInvokes.push(
-        `Unmocked invoke "${args.token}" — add it to a domain file under test/mocks/ (args: ${JSON.stringify(args.inputs)})`,
+        `Unmocked invoke "${args.token}" — add it to a domain file under components/testing/mocks/ (args: ${JSON.stringify(args.inputs)})`,
       );
       return {};
     }

@@ -54,6 +54,16 @@ describe.each(STACKS)("%s: connectivity", (stack) => {
   });
 });
 
+describe("pods have addresses in the node subnets (VPC CNI), which ipBlock rules match", () => {
+  it("a consumer's egress to the RDS subnets reaches pods there: the destination's ingress is what denies", () => {
+    const m = analysis("production").model;
+    const trading = pod("production", "trading/trading-postgres");
+    expect("pod" in trading && trading.pod.ip).toMatch(/^10\.\d+\.\d+\.\d+$/);
+    const verdict = flowVerdict(m, pod("production", "ecommerce/order-service"), trading, 5432);
+    expect(verdict).toEqual({ allowed: false, deniedBy: "ingress of trading/trading-postgres" });
+  });
+});
+
 describe("the defects issue 12 names", () => {
   it("migration Jobs reach their databases (production trading-api, every local e-commerce migration)", () => {
     expect(allowed("production", "trading/trading-api-migration", "trading/trading-postgres", 5432)).toBe(

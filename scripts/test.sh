@@ -14,6 +14,7 @@ step "dependencies"
 ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
 bash scripts/install-kube-score.sh >/dev/null   # built from its Go module (render read as kubectl reads it)
+bash scripts/install-cyclonus.sh >/dev/null     # the independent NetworkPolicy engine (test/netpol-engine.test.ts)
 
 # Every step runs even after one fails, and any failure fails the run. (A failure inside an `a && b`
 # list does not stop a `set -e` script, which once let lint errors pass.)

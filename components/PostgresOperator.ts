@@ -13,6 +13,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ADD_ON_POLICY_COMPONENT,
+  type ClusterNetwork,
+  DEFAULT_CLUSTER_NETWORK,
+  isolateAddOnNamespace,
+} from "./addon-network";
+import { cnpgOperatorWorkloads } from "./addon-workloads";
 import { CNPG_OPERATOR_NAMESPACE } from "./cloudnativepg";
 import {
   chartProblems,
@@ -21,6 +28,7 @@ import {
   ComponentArgsError,
   providerProblems,
   splitDependsOn,
+  standardLabels,
   typeToken,
   withDependsOn,
   type HelmChartSource,
@@ -42,6 +50,13 @@ export interface PostgresOperatorArgs {
   chart: HelmChartSource;
   /** Operator replicas (leader election; a drain never leaves clusters without one). Default `2`. */
   replicas?: number;
+  /**
+   * Where the nodes and the API server are, for `cnpg-system`'s NetworkPolicies (default deny, then
+   * the operator's flows: see docs/connectivity.md). Default: the private ranges, API server on 443
+   * and 6443. On EKS pass the cluster's private subnets and `[443]`.
+   * @example { cidrs: ["10.30.0.0/19"], apiServerPorts: [443] }
+   */
+  clusterNetwork?: ClusterNetwork;
 }
 
 export class PostgresOperator extends pulumi.ComponentResource {
@@ -76,6 +91,15 @@ export class PostgresOperator extends pulumi.ComponentResource {
         cleanupOnFail: true,
       },
       { parent: this, dependsOn: withDependsOn(dependsOn) },
+    );
+    // The chart creates the namespace, so its policies follow the release.
+    isolateAddOnNamespace(
+      childName(name, "ns"),
+      CNPG_OPERATOR_NAMESPACE,
+      cnpgOperatorWorkloads(),
+      args.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK,
+      standardLabels({ name, component: ADD_ON_POLICY_COMPONENT }),
+      { parent: this, dependsOn: [this.release] },
     );
     this.registerOutputs({ namespace: this.namespace, release: this.release });
   }

@@ -274,11 +274,13 @@ describe("ManagedPostgres on CloudNativePG", () => {
       // Its own pods (replication), in its own namespace.
       "/trading-postgres",
     ]);
-    const namespaces = (port: number) =>
-      byPort(port)
-        .filter((p) => !p.podSelector)
-        .map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
-    expect(namespaces(8000)).toEqual(["cnpg-system"]);
+    // The status endpoint: the operator's pods in cnpg-system, not every pod there.
+    expect(byPort(8000).filter((p) => p.namespaceSelector)).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cnpg-system" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
+      },
+    ]);
     // The exporter: Prometheus's pods in monitoring, not the whole namespace (Grafana, Alertmanager).
     expect(byPort(9187)).toEqual([
       {

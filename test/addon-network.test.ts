@@ -103,5 +103,8 @@ it("docs/connectivity.md lists every admitted flow with why", () => {
   const doc = rows(readFileSync(path.join(REPO_ROOT, "docs/connectivity.md"), "utf8"));
   const table = rows(addOnFlowTable());
   expect(table.length).toBeGreaterThan(40);
-  expect(table.filter((r) => !doc.includes(r)), `docs/connectivity.md must hold:\n${addOnFlowTable()}`).toEqual([]);
+  expect(
+    table.filter((r) => !doc.includes(r)),
+    `docs/connectivity.md must hold:\n${addOnFlowTable()}`,
+  ).toEqual([]);
 });

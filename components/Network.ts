@@ -441,14 +441,12 @@ function flowLogsDeliveryPolicy(logGroupArn: string) {
     Statement: [
       {
         Effect: "Allow",
-        Action: [
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-          "logs:DescribeLogGroups",
-          "logs:DescribeLogStreams",
-        ],
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
         Resource: [logGroupArn, `${logGroupArn}:*`],
       },
+      // DescribeLogGroups supports no resource-level permission: granted on a log group's ARN it never
+      // takes effect. It reveals names and settings of the account's log groups, not their events.
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
     ],
   };
 }

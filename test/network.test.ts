@@ -139,6 +139,9 @@ describe("Network (production profile)", () => {
     const doc = JSON.parse(policy?.inputs.policy as string);
     expect(doc.Statement[0].Resource).toEqual([group?.state.arn, `${String(group?.state.arn)}:*`]);
     expect(doc.Statement[0].Action).toContain("logs:PutLogEvents");
+    // DescribeLogGroups has no resource-level permission: it works on "*" only, so it stands alone there.
+    expect(doc.Statement[0].Action).not.toContain("logs:DescribeLogGroups");
+    expect(doc.Statement[1]).toEqual({ Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" });
   });
 
   it("tags every taggable resource with project, stack, owner and a Name", () => {

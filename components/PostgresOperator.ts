@@ -92,7 +92,26 @@ export class PostgresOperator extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: withDependsOn(dependsOn) },
     );
-    // The chart creates the namespace, so its policies follow the release.
+    // The chart creates the namespace, so its Pod Security labels and policies follow the release.
+    // Enforce "baseline" (no privileged, host namespaces or host paths); warn and audit "restricted",
+    // which the operator's pods meet by the chart's security contexts but nobody here has run them.
+    new k8s.core.v1.NamespacePatch(
+      childName(name, "pod-security"),
+      {
+        metadata: {
+          name: CNPG_OPERATOR_NAMESPACE,
+          labels: {
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": "latest",
+          },
+        },
+      },
+      { parent: this, dependsOn: [this.release] },
+    );
     isolateAddOnNamespace(
       childName(name, "ns"),
       CNPG_OPERATOR_NAMESPACE,

@@ -467,6 +467,17 @@ describe("PostgresOperator", () => {
       repositoryOpts: { repo: "https://cloudnative-pg.github.io/charts" },
     });
     expect((release.inputs.values as { replicaCount: number }).replicaCount).toBe(2);
+    // cnpg-system gets Pod Security labels once the chart has made it: baseline enforced, restricted reported.
+    const patch = byType(r, "kubernetes:core/v1:NamespacePatch")[0]!;
+    expect(patch.inputs.metadata).toMatchObject({
+      name: "cnpg-system",
+      labels: {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    });
+    expect(patch.dependencies).toContain(release.urn);
   });
 
   it("rejects an unpinned chart and a replica count out of range, together", () => {

@@ -55,9 +55,13 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
-/** `kubernetes:apps/v1:Deployment` → { apiVersion: "apps/v1", kind: "Deployment" }. */
+/**
+ * `kubernetes:apps/v1:Deployment` → { apiVersion: "apps/v1", kind: "Deployment" }. A Pulumi patch
+ * resource (`kubernetes:core/v1:NamespacePatch`) applies a partial object of the kind it patches
+ * (server-side apply), so it renders as that kind.
+ */
 export function kubernetesKind(type: string): { apiVersion: string; kind: string } | undefined {
-  const match = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
+  const match = /^kubernetes:([^:]+):([^:]+?)(?:Patch)?$/.exec(type);
   if (!match || type.startsWith("kubernetes:helm.sh/")) return undefined;
   const [, groupVersion = "", kind = ""] = match;
   const [group, version] = groupVersion.split("/");

@@ -77,7 +77,8 @@ export function kubernetesObject(r: RecordedResource): Record<string, unknown> |
   const resolved = (redact(r.state.metadata) ?? {}) as Record<string, unknown>;
   const metadata = { ...((inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
   if (resolved.name) metadata.name = resolved.name;
-  if (resolved.namespace) metadata.namespace = resolved.namespace;
+  // A Namespace is cluster-scoped (a NamespacePatch's recorded state may still carry one).
+  if (resolved.namespace && kind.kind !== "Namespace") metadata.namespace = resolved.namespace;
   const object: Record<string, unknown> = { ...inputs, ...kind, metadata };
   if (kind.kind === "Secret") {
     // Secret payloads never reach a rendered file, whatever their secrecy marking. Key names are not

@@ -15,8 +15,9 @@
  *
  * Data services on AWS (RDS, ElastiCache, Amazon MQ) sit in the VPC's private subnets at addresses
  * NetworkPolicy cannot tell apart: consumers reach them through an ipBlock of those subnets on the
- * engine's port, so catalogs are kept apart there by per-consumer credentials and the security group,
- * not by NetworkPolicy. The must-not set covers in-cluster data services only.
+ * engine's port. Every store's security group admits the one cluster security group all pods share,
+ * so catalogs are kept apart there by per-consumer credentials only (docs/connectivity.md). The
+ * must-not set covers in-cluster data services only.
  */
 import { childName, subnetCidr } from "../components/lib";
 import { envoyProxyPodLabels, GRAFANA_POD_LABELS, PROMETHEUS_POD_LABELS } from "../components";

@@ -29,6 +29,7 @@ import {
   PROMETHEUS_POD_LABELS,
   RedisCache,
   VolumeBackup,
+  type ClusterNetwork,
 } from "./components";
 import { childName, selectorLabels, type DataServiceAwsArgs } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
@@ -60,11 +61,11 @@ function platformProgram() {
   const cluster = createCluster(settings, network);
   /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
   const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
-  const observability = createObservability(settings, secrets, onCluster);
-  const gateway = createGateway(settings, cluster, onCluster);
+  const observability = createObservability(settings, secrets, network, onCluster);
+  const gateway = createGateway(settings, cluster, network, onCluster);
   const alerts = createAlertTopic(settings, secrets);
   const volumeBackup = createVolumeBackup(settings, alerts);
-  const postgresOperator = createPostgresOperator(settings, onCluster);
+  const postgresOperator = createPostgresOperator(settings, network, onCluster);
 
   const platform: Platform = {
     settings,
@@ -146,6 +147,7 @@ function createCluster(settings: PlatformSettings, network: Network | undefined)
 function createObservability(
   settings: PlatformSettings,
   secrets: SecretInputs,
+  network: Network | undefined,
   onCluster: pulumi.ComponentResourceOptions,
 ): ObservabilityStack | undefined {
   return settings.observability.enabled
@@ -156,6 +158,7 @@ function createObservability(
             ? { operatorManifests: { path: settings.observability.operatorManifestsPath } }
             : { chart: chartSource(settings.observability.chart) }),
           monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
+          ...clusterNetworkArg(network, settings.network.cidr),
           scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
           retentionDays: settings.observability.retentionDays,
           prometheusStorageSize: settings.observability.prometheusStorageSize,
@@ -184,6 +187,7 @@ function createObservability(
 function createGateway(
   settings: PlatformSettings,
   cluster: KubernetesCluster,
+  network: Network | undefined,
   onCluster: pulumi.ComponentResourceOptions,
 ): IngressGateway | undefined {
   return settings.ingress.enabled
@@ -204,6 +208,7 @@ function createGateway(
           ...(settings.images.redis ? { rateLimitRedisImage: settings.images.redis } : {}),
           labels: { stage: settings.stage },
           labelDomain,
+          ...clusterNetworkArg(network, settings.network.cidr),
         },
         // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
         cluster.loadBalancerController
@@ -254,6 +259,7 @@ function createVolumeBackup(
  */
 function createPostgresOperator(
   settings: PlatformSettings,
+  network: Network | undefined,
   onCluster: pulumi.ComponentResourceOptions,
 ): PostgresOperator | undefined {
   return settings.database.operator.enabled &&
@@ -262,7 +268,10 @@ function createPostgresOperator(
     )
     ? new PostgresOperator(
         "postgres-operator",
-        { chart: chartSource(settings.database.operator.chart) },
+        {
+          chart: chartSource(settings.database.operator.chart),
+          ...clusterNetworkArg(network, settings.network.cidr),
+        },
         onCluster,
       )
     : undefined;
@@ -867,8 +876,10 @@ function postgresImageArgs(
 function cloudNativePgArgs({
   settings,
   cluster,
+  network,
 }: Platform): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
   return {
+    ...clusterNetworkArg(network, settings.network.cidr),
     instances: settings.database.operator.instances,
     synchronousReplication: settings.database.operator.synchronousReplication,
     backupRetentionDays: settings.database.backupRetentionDays,
@@ -876,6 +887,34 @@ function cloudNativePgArgs({
     oidcIssuerUrl: cluster.oidcIssuerUrl.apply((url) => url ?? ""),
     tags: settings.tags,
   };
+}
+
+/**
+ * On EKS, where the nodes and the API server's endpoints are: the cluster's (private) subnets, API on
+ * 443. The add-on namespaces' and the database instances' policies reach the API server there only.
+ */
+function clusterNetworkArg(
+  network: Network | undefined,
+  vpcCidr: string,
+): { clusterNetwork?: ClusterNetwork } {
+  return network
+    ? {
+        clusterNetwork: {
+          cidrs: [...network.privateSubnetCidrs, eksKubernetesServiceIp(vpcCidr)],
+          apiServerPorts: [443],
+        },
+      }
+    : {};
+}
+
+/**
+ * The `kubernetes` Service's ClusterIP on EKS, which picks its service range from the VPC's: 172.20.0.0/16
+ * for a VPC in 10.0.0.0/8, else 10.100.0.0/16. A policy engine that matches before kube-proxy's
+ * translation sees this address rather than the control plane's interfaces; it forwards to the API
+ * server only.
+ */
+function eksKubernetesServiceIp(vpcCidr: string): string {
+  return vpcCidr.startsWith("10.") ? "172.20.0.1/32" : "10.100.0.1/32";
 }
 
 function awsDataArgs(

@@ -5,7 +5,7 @@
  * Prometheus, CoreDNS) are not among the rendered objects: callers add them as `knownPods`.
  */
 import { obj, list, text } from "./plain";
-import { LABEL } from "../components/lib";
+import { formatIpv4, LABEL, parseIpv4Cidr } from "../components/lib";
 import { podTemplateOf, type KubernetesObject } from "./workloads";
 import {
   type ClusterModel,
@@ -39,10 +39,16 @@ export function podOf(object: KubernetesObject): Pod | undefined {
   return { id: `${namespace}/${instance}`, namespace, labels, ports, kind: String(object.kind) };
 }
 
-/** The model of a rendered stack, plus the chart workloads the caller knows of. */
+/**
+ * The model of a rendered stack, plus the chart workloads the caller knows of. With `podCidr`, every
+ * pod gets an address in that block (from its 33rd address on, in id order, so renders stay
+ * deterministic), and `ipBlock` rules match pods as the CNI does: on EKS the VPC CNI gives pods
+ * addresses from the node subnets, so pass the first private subnet there.
+ */
 export function clusterModel(
   objects: readonly KubernetesObject[],
   knownPods: readonly Pod[] = [],
+  podCidr?: string,
 ): ClusterModel {
   const namespaces = new Map<string, Record<string, string>>();
   const pods: Pod[] = [];
@@ -82,9 +88,24 @@ export function clusterModel(
     }
   }
   for (const pod of knownPods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, {});
-  pods.push(...knownPods);
+  pods.push(...knownPods.map((p) => ({ ...p })));
   pods.sort((a, b) => a.id.localeCompare(b.id));
+  if (podCidr !== undefined) assignPodAddresses(pods, podCidr);
   return { namespaces, pods, policies, services };
+}
+
+/** The first addresses of a block are left to the things a subnet holds besides pods (gateways, stores). */
+const FIRST_POD_ADDRESS = 32;
+
+function assignPodAddresses(pods: Pod[], cidr: string): void {
+  const block = parseIpv4Cidr(cidr);
+  if (!block) throw new Error(`clusterModel: podCidr "${cidr}" is not an IPv4 CIDR block`);
+  const size = 2 ** (32 - block.prefix);
+  if (FIRST_POD_ADDRESS + pods.length >= size)
+    throw new Error(`clusterModel: podCidr ${cidr} has no room for ${pods.length} pods`);
+  pods.forEach((pod, i) => {
+    pod.ip = formatIpv4(block.address + FIRST_POD_ADDRESS + i);
+  });
 }
 
 /**

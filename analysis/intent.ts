@@ -15,11 +15,19 @@
  *
  * Data services on AWS (RDS, ElastiCache, Amazon MQ) sit in the VPC's private subnets at addresses
  * NetworkPolicy cannot tell apart: consumers reach them through an ipBlock of those subnets on the
- * engine's port, so catalogs are kept apart there by per-consumer credentials and the security group,
- * not by NetworkPolicy. The must-not set covers in-cluster data services only.
+ * engine's port. Every store's security group admits the one cluster security group all pods share,
+ * so catalogs are kept apart there by per-consumer credentials only (docs/connectivity.md). The
+ * must-not set covers in-cluster data services only.
  */
 import { childName, subnetCidr } from "../components/lib";
 import { envoyProxyPodLabels, GRAFANA_POD_LABELS, PROMETHEUS_POD_LABELS } from "../components";
+import {
+  certManagerPodLabels,
+  cnpgOperatorPodLabels,
+  ENVOY_LISTENER_PORTS,
+  gatewayPodLabels,
+  monitoringPodLabels,
+} from "../components/addon-workloads";
 import { type CatalogPlan, type ServicePlan } from "../config/plan";
 import { type PlatformSettings } from "../config/settings";
 import {
@@ -91,13 +99,102 @@ export const COREDNS = knownPod("kube-system", "coredns", { "k8s-app": "kube-dns
   { name: "dns", port: 53, protocol: "UDP" },
   { name: "dns-tcp", port: 53, protocol: "TCP" },
 ]);
+const tcpPorts = (...ports: number[]): Pod["ports"] => ports.map((port) => ({ port, protocol: "TCP" }));
 export const ENVOY_PROXY = knownPod(
   GATEWAY_NAMESPACE,
   "envoy-proxy",
   envoyProxyPodLabels(GATEWAY_NAME, GATEWAY_NAMESPACE),
+  tcpPorts(...ENVOY_LISTENER_PORTS, 19001),
 );
-export const PROMETHEUS = knownPod(MONITORING_NAMESPACE, "prometheus", { ...PROMETHEUS_POD_LABELS });
-export const GRAFANA = knownPod(MONITORING_NAMESPACE, "grafana", { ...GRAFANA_POD_LABELS });
+export const PROMETHEUS = knownPod(
+  MONITORING_NAMESPACE,
+  "prometheus",
+  { ...PROMETHEUS_POD_LABELS },
+  tcpPorts(9090, 8080),
+);
+export const GRAFANA = knownPod(MONITORING_NAMESPACE, "grafana", { ...GRAFANA_POD_LABELS }, tcpPorts(3000));
+
+/** The ObservabilityStack's name in index.ts: its release name, which the operator's labels carry. */
+export const OBSERVABILITY_RELEASE = "observability";
+export const CNPG_NAMESPACE = "cnpg-system";
+export const CERT_MANAGER_NAMESPACE = "cert-manager";
+
+/** The other chart workloads of the add-on namespaces, by the labels their charts give their pods. */
+export function addOnPods(settings: PlatformSettings): Record<string, Pod> {
+  const m = monitoringPodLabels(OBSERVABILITY_RELEASE);
+  const c = certManagerPodLabels();
+  const g = gatewayPodLabels(GATEWAY_NAME, GATEWAY_NAMESPACE);
+  return {
+    ...(settings.observability.enabled
+      ? {
+          operator: knownPod(MONITORING_NAMESPACE, "prometheus-operator", m.operator, tcpPorts(10250)),
+          alertmanager: knownPod(MONITORING_NAMESPACE, "alertmanager", m.alertmanager, [
+            ...tcpPorts(9093, 9094, 8080),
+            { port: 9094, protocol: "UDP" },
+          ]),
+          kubeStateMetrics: knownPod(
+            MONITORING_NAMESPACE,
+            "kube-state-metrics",
+            m.kubeStateMetrics,
+            tcpPorts(8080, 8081),
+          ),
+          admissionCreate: knownPod(MONITORING_NAMESPACE, "admission-create", m.admissionCreate),
+        }
+      : {}),
+    ...(settings.ingress.enabled
+      ? {
+          certManager: knownPod(CERT_MANAGER_NAMESPACE, "cert-manager", c.controller, tcpPorts(9402, 9403)),
+          certManagerWebhook: knownPod(
+            CERT_MANAGER_NAMESPACE,
+            "webhook",
+            c.webhook,
+            tcpPorts(10250, 6080, 9402),
+          ),
+          cainjector: knownPod(CERT_MANAGER_NAMESPACE, "cainjector", c.cainjector, tcpPorts(9402)),
+          startupapicheck: knownPod(CERT_MANAGER_NAMESPACE, "startupapicheck", c.startupapicheck),
+          envoyGateway: knownPod(
+            GATEWAY_NAMESPACE,
+            "envoy-gateway",
+            g.controller,
+            tcpPorts(18000, 18001, 18002, 19001, 9443),
+          ),
+          certgen: knownPod(GATEWAY_NAMESPACE, "certgen", g.certgen),
+          rateLimit: knownPod(GATEWAY_NAMESPACE, "envoy-ratelimit", g.rateLimit, tcpPorts(8081, 19001)),
+          acmeSolver: knownPod(GATEWAY_NAMESPACE, "acme-http01-solver", g.acmeSolver, tcpPorts(8089)),
+        }
+      : {}),
+    ...(cnpgOperatorInstalled(settings)
+      ? {
+          cnpgOperator: knownPod(
+            CNPG_NAMESPACE,
+            "cloudnative-pg",
+            cnpgOperatorPodLabels(),
+            tcpPorts(9443, 8080),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** index.ts installs the operator where in-cluster PostgreSQL runs on it. */
+function cnpgOperatorInstalled(settings: PlatformSettings): boolean {
+  return (
+    settings.database.operator.enabled &&
+    settings.catalogs.some(
+      (c) => c.data.postgres && settings.database.backendByCatalog[c.name] === "inCluster",
+    )
+  );
+}
+
+/**
+ * The Kubernetes API server as pods see it on EKS: the control plane's interfaces in the cluster's
+ * (first private) subnet, on 443. Undefined elsewhere (an existing cluster's API address is not known).
+ */
+export function apiServerEndpoint(settings: PlatformSettings): ExternalEndpoint | undefined {
+  if (settings.cluster.provider !== "aws") return undefined;
+  const base = subnetCidr(settings.network.cidr, 3, 0).split("/")[0] ?? "";
+  return { ip: base.replace(/\.0$/, ".5"), name: "Kubernetes API server (EKS)" };
+}
 
 /** A data service a catalog deploys: its kind, backend and name (`<catalog>-<kind>`). */
 export interface PlannedDataService {
@@ -150,7 +247,8 @@ export function stackIntent(settings: PlatformSettings, plans: readonly CatalogP
     dataServiceIntent(intent, plan);
     serviceIntent(intent, plan);
   }
-  outsideIntent(intent, new Set(plans.map((p) => p.namespace)));
+  addOnIntent(intent, plans);
+  outsideIntent(intent);
   return { intended: intent.intended, mustNot: intent.mustNot, knownPods: intent.knownPods };
 }
 
@@ -167,12 +265,16 @@ class IntentBuilder {
   constructor(readonly settings: PlatformSettings) {
     this.gateway = settings.ingress.enabled;
     this.monitoring = settings.observability.enabled;
+    this.addOns = addOnPods(settings);
     this.knownPods = [
       COREDNS,
       ...(this.gateway ? [ENVOY_PROXY] : []),
       ...(this.monitoring ? [PROMETHEUS, GRAFANA] : []),
+      ...Object.values(this.addOns),
     ];
   }
+
+  readonly addOns: Record<string, Pod>;
 
   flow(from: string, to: FlowSpec["to"], port: number, why: string, protocol: Protocol = "TCP"): void {
     this.intended.push({ from, to, port, protocol, why });
@@ -291,24 +393,156 @@ function serviceIntent(intent: IntentBuilder, plan: CatalogPlan): void {
 }
 
 /**
- * Outside the cluster: only services that declare an endpoint (not their Jobs, not data servers),
- * and nobody to the node's metadata service.
+ * The add-on namespaces' chart workloads: what each needs (stated here from the charts' documented
+ * behaviour, not read from the policies), and who must not reach the API server or the operator's
+ * port on the database instances.
  */
-function outsideIntent(intent: IntentBuilder, appNamespaces: ReadonlySet<string>): void {
+function addOnIntent(intent: IntentBuilder, plans: readonly CatalogPlan[]): void {
+  const { settings, addOns } = intent;
+  const api = apiServerEndpoint(settings);
+  const needsApi = new Set<string>();
+  const toApi = (pod: Pod | undefined, why: string) => {
+    if (!pod) return;
+    needsApi.add(pod.id);
+    if (api) intent.flow(pod.id, { external: api }, 443, why);
+  };
+  for (const pod of Object.values(addOns)) intent.dns(pod.id);
+  if (intent.monitoring) monitoringIntent(intent, toApi);
+  if (intent.gateway) gatewayIntent(intent, toApi);
+  if (addOns.cnpgOperator) cnpgOperatorIntent(intent, addOns.cnpgOperator, plans, toApi);
+  if (api)
+    intent.mustNot.push({
+      to: { external: api },
+      port: 443,
+      allowedFrom: needsApi,
+      sources: ours,
+      why: "only controllers that need it reach the Kubernetes API server (no application pod, no bootstrap Job)",
+    });
+}
+
+type ToApi = (pod: Pod | undefined, why: string) => void;
+
+function monitoringIntent(intent: IntentBuilder, toApi: ToApi): void {
+  const { settings, addOns: a } = intent;
+  for (const p of [PROMETHEUS, GRAFANA]) intent.dns(p.id);
+  intent.flow(GRAFANA.id, { pod: PROMETHEUS.id }, 9090, "Grafana queries Prometheus");
+  intent.flow(PROMETHEUS.id, { pod: a.alertmanager!.id }, 9093, "Prometheus sends alerts");
+  intent.flow(PROMETHEUS.id, { pod: a.kubeStateMetrics!.id }, 8080, "Prometheus scrapes kube-state-metrics");
+  intent.flow(PROMETHEUS.id, { pod: a.operator!.id }, 10250, "Prometheus scrapes the operator");
+  toApi(a.operator, "the Prometheus Operator reconciles");
+  toApi(PROMETHEUS, "Prometheus discovers its targets");
+  toApi(GRAFANA, "Grafana's sidecars load dashboards");
+  toApi(a.kubeStateMetrics, "kube-state-metrics watches objects");
+  toApi(a.admissionCreate, "the admission hook Job writes its certificate");
+  if (settings.observability.alertReceiver !== "none") {
+    intent.flow(a.alertmanager!.id, { external: internet("alert receiver") }, 443, "Alertmanager notifies");
+    intent.declaredEgress.add(a.alertmanager!.id);
+  }
+}
+
+function gatewayIntent(intent: IntentBuilder, toApi: ToApi): void {
+  const { settings, addOns: a } = intent;
+  intent.dns(ENVOY_PROXY.id);
+  intent.flow(ENVOY_PROXY.id, { pod: a.envoyGateway!.id }, 18000, "the proxies fetch their configuration");
+  intent.flow(ENVOY_PROXY.id, { pod: a.rateLimit!.id }, 8081, "the proxies ask the rate limiter");
+  intent.flow(ENVOY_PROXY.id, { pod: a.acmeSolver!.id }, 8089, "ACME HTTP-01 challenges reach the solver");
+  intent.flow(
+    a.rateLimit!.id,
+    { pod: a.envoyGateway!.id },
+    18001,
+    "the rate limiter fetches its configuration",
+  );
+  intent.flow(
+    a.rateLimit!.id,
+    { pod: `${GATEWAY_NAMESPACE}/${GATEWAY_NAME}-ratelimit-redis` },
+    6379,
+    "counters in Redis",
+  );
+  if (intent.monitoring) {
+    intent.flow(PROMETHEUS.id, { pod: ENVOY_PROXY.id }, 19001, "Prometheus scrapes the proxies");
+    intent.flow(PROMETHEUS.id, { pod: a.certManager!.id }, 9402, "Prometheus scrapes cert-manager");
+  }
+  for (const pod of [
+    a.certManager,
+    a.certManagerWebhook,
+    a.cainjector,
+    a.startupapicheck,
+    a.envoyGateway,
+    a.certgen,
+  ])
+    toApi(pod, `${pod?.id ?? ""} talks to the API server`);
+  if (settings.ingress.tls.issuer === "acme") {
+    intent.flow(
+      a.certManager!.id,
+      { external: internet("ACME server") },
+      443,
+      "cert-manager orders certificates",
+    );
+    intent.declaredEgress.add(a.certManager!.id);
+  }
+  // Nothing but the rate limiter reaches its Redis (the proxies, which never use it, included).
   intent.mustNot.push({
-    to: { external: internet("the internet") },
-    port: 443,
-    allowedFrom: intent.declaredEgress,
-    sources: (p) => appNamespaces.has(p.namespace),
-    why: "only services that declare an external endpoint reach the internet",
+    to: { pod: `${GATEWAY_NAMESPACE}/${GATEWAY_NAME}-ratelimit-redis` },
+    port: 6379,
+    allowedFrom: new Set([a.rateLimit!.id]),
+    why: "only the rate limiter reaches its Redis",
   });
+}
+
+function cnpgOperatorIntent(
+  intent: IntentBuilder,
+  operator: Pod,
+  plans: readonly CatalogPlan[],
+  toApi: ToApi,
+): void {
+  const { settings } = intent;
+  toApi(operator, "the CloudNativePG operator reconciles");
+  for (const plan of plans)
+    for (const d of plannedDataServices(settings, plan).filter(
+      (x) => x.kind === "postgres" && x.backend === "inCluster",
+    )) {
+      const server = `${d.namespace}/${d.name}`;
+      toApi({ ...operator, id: server }, `${d.name}'s instance manager watches its Cluster`);
+      intent.flow(operator.id, { pod: server }, 8000, `the operator asks ${d.name}'s instance manager`);
+      intent.mustNot.push({
+        to: { pod: server },
+        port: 8000,
+        allowedFrom: new Set([operator.id]),
+        why: `only the CloudNativePG operator (and the instances) reach ${d.name}'s instance manager`,
+      });
+    }
+}
+
+/**
+ * kube-system is EKS's (CoreDNS must reach the VPC's resolver and upstream DNS): the platform creates
+ * and installs nothing there, so its pods are not judged as sources.
+ */
+const ours = (p: Pod): boolean => p.namespace !== "kube-system";
+
+/**
+ * Outside the cluster: only services that declare an endpoint (not their Jobs, not data servers) and
+ * the add-ons that need it (the ACME client, Alertmanager's receiver); nobody, in any namespace, to
+ * the node's metadata service.
+ */
+function outsideIntent(intent: IntentBuilder): void {
+  for (const port of [443, 80])
+    intent.mustNot.push({
+      to: { external: internet("the internet") },
+      port,
+      allowedFrom: new Set([
+        ...intent.declaredEgress,
+        ...(port === 80 && intent.addOns.certManager ? [intent.addOns.certManager.id] : []),
+      ]),
+      sources: ours,
+      why: "only pods that declare an external endpoint reach the internet",
+    });
   for (const port of [80, 443])
     intent.mustNot.push({
       to: { external: METADATA_SERVICE },
       port,
       allowedFrom: new Set(),
-      sources: (p) => appNamespaces.has(p.namespace),
-      why: "application pods never reach the instance metadata service",
+      sources: ours,
+      why: "no pod reaches the instance metadata service",
     });
 }
 
@@ -343,9 +577,11 @@ export function checkIntent(model: ClusterModel, intent: Intent): IntentReport {
       );
       continue;
     }
+    // Callers dial Services; a chart's controller (the CloudNativePG operator) dials pods directly.
     if (
       "pod" in target &&
       target.pod.kind !== "chart" &&
+      source.kind !== "chart" &&
       servicesReaching(model, target.pod, f.port, f.protocol).length === 0
     )
       report.noService.push(

@@ -6,21 +6,24 @@
  * The rules implemented (networking.k8s.io/v1, as the API reference states them):
  * - A pod is isolated for a direction only when some policy in its namespace selects it and lists
  *   that direction in `policyTypes`. A pod no policy selects is open in that direction.
- * - `policyTypes` left out means `["Ingress"]`, plus `"Egress"` when the policy has an `egress` key.
+ * - `policyTypes` left out means `["Ingress"]`, plus `"Egress"` when the policy has at least one egress
+ *   rule (the API server's defaulting: `len(spec.egress) != 0`, so `egress: []` alone is Ingress-only).
  * - Policies are additive: an isolated pod accepts a connection when any rule of any selecting policy
  *   allows it. A flow between two pods needs the source's egress and the destination's ingress.
  * - A rule with no `from`/`to` admits every peer; a rule with no `ports` admits every port.
  * - A peer with only `podSelector` selects pods of the policy's own namespace; with only
  *   `namespaceSelector`, every pod of the matching namespaces; with both, the matching pods of the
  *   matching namespaces. An empty selector (`{}`) matches everything.
- * - `ipBlock` (with `except`) matches addresses outside the cluster's pods: in this model, external
- *   endpoints only (pod IPs are ephemeral; the reference leaves pod-IP matching to the implementation).
+ * - `ipBlock` (with `except`) matches an address: an external endpoint's, or a pod's when the model
+ *   knows it. The reference calls pod IPs ephemeral but does not exempt them, and the implementations
+ *   match them: under the VPC CNI pods take addresses from the node subnets, which also hold RDS,
+ *   ElastiCache and Amazon MQ, so an ipBlock of those subnets reaches pods too.
  * - A port is a number (with `endPort`, a range) or a name, resolved against the destination pod's
  *   container ports (a named port never matches an external endpoint). `protocol` defaults to TCP.
  *   A port entry without `port` matches every port of its protocol.
  */
 import { parseIpv4Cidr } from "../components/lib";
-import { selectorMatches } from "../policy/rules";
+import { networkPolicyTypes, selectorMatches } from "../policy/rules";
 
 /** A pod (one per workload template): where it runs, its labels and its named container ports. */
 export interface Pod {
@@ -31,6 +34,8 @@ export interface Pod {
   ports: ContainerPort[];
   /** Kind of the workload that runs it (Deployment, Job...), or `chart` for a known chart workload. */
   kind: string;
+  /** Its IPv4 address, which `ipBlock` peers match (absent: no ipBlock matches it). */
+  ip?: string;
 }
 
 export interface ContainerPort {
@@ -140,9 +145,7 @@ export function namespaceLabels(model: ClusterModel, namespace: string): Record<
 
 /** `policyTypes` with the API server's default applied. */
 export function effectivePolicyTypes(spec: PolicySpec): Direction[] {
-  if (spec.policyTypes && spec.policyTypes.length > 0)
-    return spec.policyTypes.filter((t): t is Direction => t === "Ingress" || t === "Egress");
-  return spec.egress !== undefined ? ["Ingress", "Egress"] : ["Ingress"];
+  return networkPolicyTypes(spec).filter((t): t is Direction => t === "Ingress" || t === "Egress");
 }
 
 /** The policies that isolate `pod` in `direction` (empty: the pod is open that way). */
@@ -163,8 +166,8 @@ export function peerMatches(
   endpoint: Endpoint,
 ): boolean {
   if (peer.ipBlock) {
-    if (!("external" in endpoint)) return false;
-    const { ip } = endpoint.external;
+    const ip = "external" in endpoint ? endpoint.external.ip : endpoint.pod.ip;
+    if (ip === undefined) return false;
     return ipInCidr(ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c) => ipInCidr(ip, c));
   }
   if (!("pod" in endpoint)) return false;

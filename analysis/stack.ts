@@ -4,6 +4,7 @@
  * stack's settings and catalog plans.
  */
 import { NAMESPACE_QUOTA_DEFAULTS } from "../components/PlatformNamespace";
+import { subnetCidr } from "../components/lib";
 import { planCatalog, type CatalogPlan } from "../config/plan";
 import { amountsOf, clusterFit, namespaceFit, type ClusterFit, type NamespaceFit } from "./capacity";
 import { plannedDemand, systemAddOns } from "./demand";
@@ -25,9 +26,21 @@ export function analyseConnectivity(
 ): ConnectivityAnalysis {
   const plans = settings.catalogs.map((c) => planCatalog(settings, c));
   const intent = stackIntent(settings, plans);
-  const model = clusterModel(objects, intent.knownPods);
+  const model = clusterModel(objects, intent.knownPods, podCidrOf(settings));
   return { plans, intent, model, report: checkIntent(model, intent) };
 }
+
+/**
+ * Where the stack's pods take their addresses: on EKS the VPC CNI draws them from the node (private)
+ * subnets, the same subnets as the AWS data stores; on an existing cluster, the local real node's pod
+ * range (scripts/engine/node.sh).
+ */
+export function podCidrOf(settings: PlatformSettings): string {
+  return settings.cluster.provider === "aws" ? subnetCidr(settings.network.cidr, 3, 0) : LOCAL_POD_CIDR;
+}
+
+/** The pod range of the local real node (its kubelet's podCIDR). */
+export const LOCAL_POD_CIDR = "10.204.0.0/24";
 
 export interface CapacityAnalysis {
   namespaces: NamespaceFit[];

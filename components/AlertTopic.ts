@@ -133,7 +133,9 @@ export class AlertTopic extends pulumi.ComponentResource {
     tags: (suffix: string) => Record<string, string>,
   ): void {
     const parent = { parent: this };
-    const functionName = childName(name, "forwarder");
+    // Lambda names are per account and region: the stack's name keeps staging's and production's
+    // forwarders apart when they share an account.
+    const functionName = `${childName(name, "forwarder")}-${pulumi.getStack()}`.slice(0, 64);
     const logGroup = new aws.cloudwatch.LogGroup(
       childName(name, "forwarder-logs"),
       {
@@ -157,12 +159,23 @@ export class AlertTopic extends pulumi.ComponentResource {
       },
       parent,
     );
-    // Its own log group and the key of its environment: nothing else.
-    new aws.iam.RolePolicy(
+    // Notifications the function could not deliver after Lambda's retries of an asynchronous invocation
+    // (SNS invokes asynchronously): kept 14 days, encrypted with the topic's key, for replay by hand.
+    const deadLetters = new aws.sqs.Queue(
+      childName(name, "forwarder-dlq"),
+      {
+        kmsMasterKeyId: key.arn,
+        messageRetentionSeconds: 14 * 24 * 3600,
+        tags: tags("forwarder-dlq"),
+      },
+      parent,
+    );
+    // Its own log group, the key of its environment and its dead-letter queue: nothing else.
+    const policy = new aws.iam.RolePolicy(
       childName(name, "forwarder"),
       {
         role: role.name,
-        policy: pulumi.all([logGroup.arn, key.arn]).apply(([logs, keyArn]) =>
+        policy: pulumi.all([logGroup.arn, key.arn, deadLetters.arn]).apply(([logs, keyArn, dlq]) =>
           JSON.stringify({
             Version: "2012-10-17",
             Statement: [
@@ -171,7 +184,8 @@ export class AlertTopic extends pulumi.ComponentResource {
                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                 Resource: `${logs}:*`,
               },
-              { Effect: "Allow", Action: "kms:Decrypt", Resource: keyArn },
+              { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: keyArn },
+              { Effect: "Allow", Action: "sqs:SendMessage", Resource: dlq },
             ],
           }),
         ),
@@ -179,7 +193,7 @@ export class AlertTopic extends pulumi.ComponentResource {
       parent,
     );
     const fn = new aws.lambda.Function(
-      functionName,
+      childName(name, "forwarder"),
       {
         name: functionName,
         description: `Posts ${name}'s SNS notifications to the ${receiver} webhook`,
@@ -193,9 +207,10 @@ export class AlertTopic extends pulumi.ComponentResource {
         memorySize: 128,
         kmsKeyArn: key.arn,
         environment: { variables: { WEBHOOK_URL: pulumi.secret(webhookUrl), RECEIVER: receiver } },
+        deadLetterConfig: { targetArn: deadLetters.arn },
         tags: tags("forwarder"),
       },
-      { parent: this, dependsOn: [logGroup] },
+      { parent: this, dependsOn: [logGroup, policy] },
     );
     new aws.lambda.Permission(
       childName(name, "forwarder-invoke"),

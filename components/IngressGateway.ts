@@ -32,6 +32,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
+  ADD_ON_POLICY_COMPONENT,
+  type ClusterNetwork,
+  DEFAULT_CLUSTER_NETWORK,
+  isolateAddOnNamespace,
+  type NamespaceSelector,
+} from "./addon-network";
+import { certManagerWorkloads, gatewayWorkloads } from "./addon-workloads";
+import {
   chartProblems,
   chartRef,
   childName,
@@ -163,6 +171,13 @@ export interface IngressGatewayArgs extends LabelDomainArgs {
    * @default "cert-manager"
    */
   certManagerNamespace?: string;
+  /**
+   * Where the nodes and the API server are, for the add-on namespaces' NetworkPolicies (default deny,
+   * then each chart workload's flows: see docs/connectivity.md). Default: the private ranges, API
+   * server on 443 and 6443. On EKS pass the cluster's private subnets and `[443]`.
+   * @example { cidrs: ["10.30.0.0/19"], apiServerPorts: [443] }
+   */
+  clusterNetwork?: ClusterNetwork;
   /**
    * Stage label for what this component creates.
    * @example { stage: "production" }
@@ -306,6 +321,7 @@ export class IngressGateway extends pulumi.ComponentResource {
     this.proxyPodLabels = envoyProxyPodLabels(name, spec.namespace);
 
     const ns = createNamespaces(spec, this);
+    isolateGatewayNamespaces(spec, ns, this);
     const redis = spec.rateLimiting ? createRateLimitRedis(spec, ns.gateway, this) : [];
     const envoyGateway = installEnvoyGateway(spec, ns.gateway, withDependsOn(external, ...redis), this);
     const certManager = installCertManager(spec, ns.certManager, envoyGateway, this);
@@ -780,9 +796,7 @@ function createGateway(
   parent: pulumi.Resource,
 ): k8s.apiextensions.CustomResource {
   const { name } = spec;
-  const namespaces = spec.args.routeNamespaceSelector ?? {
-    matchExpressions: [{ key: platformLabelKey(spec.labelDomain), operator: "Exists" as const }],
-  };
+  const namespaces = routeNamespaces(spec);
   return new k8s.apiextensions.CustomResource(
     childName(name, "gateway"),
     {
@@ -1399,4 +1413,42 @@ function rateLimitProblems(
       `rateLimit.perSeconds: a whole number of seconds from 1 to 86400, found ${String(perSeconds)}`,
     );
   return problems;
+}
+
+/** The namespaces whose routes the HTTPS listener admits (the proxies' upstreams). */
+function routeNamespaces(spec: GatewaySpec): NamespaceSelector {
+  return (
+    spec.args.routeNamespaceSelector ?? {
+      matchExpressions: [{ key: platformLabelKey(spec.labelDomain), operator: "Exists" as const }],
+    }
+  );
+}
+
+/** Default deny in the gateway's and cert-manager's namespaces, then each chart workload's flows. */
+function isolateGatewayNamespaces(
+  spec: GatewaySpec,
+  ns: { gateway: k8s.core.v1.Namespace; certManager: k8s.core.v1.Namespace },
+  parent: pulumi.Resource,
+): void {
+  const network = spec.args.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK;
+  const labels = gatewayLabels(spec, ADD_ON_POLICY_COMPONENT);
+  const redis = spec.rateLimiting ? spec.redis.name : undefined;
+  isolateAddOnNamespace(
+    childName(spec.name, "gateway-ns"),
+    ns.gateway.metadata.name,
+    gatewayWorkloads(spec.name, spec.namespace, routeNamespaces(spec), redis),
+    network,
+    labels,
+    { parent },
+    spec.labelDomain,
+  );
+  isolateAddOnNamespace(
+    childName(spec.name, "cert-manager-ns"),
+    ns.certManager.metadata.name,
+    certManagerWorkloads(spec.args.tls.issuer === "acme" ? spec.hostnames : undefined),
+    network,
+    labels,
+    { parent },
+    spec.labelDomain,
+  );
 }

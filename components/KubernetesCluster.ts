@@ -453,7 +453,9 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       "cluster-autoscaler",
       ctx,
       { namespace, serviceAccount, description: "Cluster Autoscaler" },
-      JSON.stringify(clusterAutoscalerPolicy(ctx.clusterName)),
+      pulumi
+        .output(ctx.partition)
+        .apply((partition) => JSON.stringify(clusterAutoscalerPolicy(ctx.clusterName, partition))),
     );
     return new k8s.helm.v3.Release(
       childName(name, "cluster-autoscaler"),
@@ -906,6 +908,9 @@ function createLaunchTemplate(ctx: EksContext, group: string, ng: NodeGroupArgs)
   );
 }
 
+/** The EBS CSI driver's controller service account (kube-system), which its Pod Identity role trusts. */
+const EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa";
+
 /** Add-ons that run as Deployments, so need nodes: CoreDNS and the EBS CSI driver (with its Pod Identity role). */
 function createNodeAddons(
   ctx: EksContext,
@@ -913,12 +918,18 @@ function createNodeAddons(
   nodeGroups: aws.eks.NodeGroup[],
   networkAddons: aws.eks.Addon[],
 ): { coredns: aws.eks.Addon; ebsCsi: aws.eks.Addon } {
-  const ebsCsiRole = serviceRole(
-    ctx,
-    "ebs-csi",
-    "pods.eks.amazonaws.com",
-    ["sts:AssumeRole", "sts:TagSession"],
-    `EBS CSI controller of ${ctx.clusterName} (Pod Identity)`,
+  // Only the driver's controller service account on this cluster may assume it, as for every other
+  // Pod Identity role here.
+  const ebsCsiRole = new aws.iam.Role(
+    childName(ctx.name, "ebs-csi"),
+    {
+      description: `EBS CSI controller of ${ctx.clusterName} (Pod Identity)`,
+      assumeRolePolicy: JSON.stringify(
+        podIdentityTrustPolicy(ctx.clusterName, "kube-system", EBS_CSI_SERVICE_ACCOUNT),
+      ),
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
   );
   const ebsCsiPolicies = attachManagedPolicies(ctx, ebsCsiRole, "ebs-csi", [
     "service-role/AmazonEBSCSIDriverPolicy",
@@ -928,7 +939,7 @@ function createNodeAddons(
     ctx,
     cluster,
     "aws-ebs-csi-driver",
-    { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: "ebs-csi-controller-sa" }] },
+    { podIdentityAssociations: [{ roleArn: ebsCsiRole.arn, serviceAccount: EBS_CSI_SERVICE_ACCOUNT }] },
     [...nodeGroups, ...ebsCsiPolicies, ...networkAddons],
   );
   return { coredns, ebsCsi };
@@ -1216,7 +1227,10 @@ function nodeGroupProblems(group: string, ng: NodeGroupArgs): string[] {
  * Auto Scaling groups tagged `k8s.io/cluster-autoscaler/<clusterName>: owned` (EKS tags managed node
  * groups so), `eks:DescribeNodegroup` lets it learn a group's labels and taints while at zero nodes.
  */
-export function clusterAutoscalerPolicy(clusterName: string): {
+export function clusterAutoscalerPolicy(
+  clusterName: string,
+  partition: string,
+): {
   Version: string;
   Statement: Record<string, unknown>[];
 } {
@@ -1235,9 +1249,14 @@ export function clusterAutoscalerPolicy(clusterName: string): {
           "ec2:DescribeInstanceTypes",
           "ec2:DescribeLaunchTemplateVersions",
           "ec2:GetInstanceTypesFromInstanceRequirements",
-          "eks:DescribeNodegroup",
         ],
         Resource: "*",
+      },
+      {
+        // This cluster's node groups only (the ARN carries the cluster's name).
+        Effect: "Allow",
+        Action: ["eks:DescribeNodegroup"],
+        Resource: `arn:${partition}:eks:*:*:nodegroup/${clusterName}/*/*`,
       },
       {
         Effect: "Allow",

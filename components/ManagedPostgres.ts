@@ -32,6 +32,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
+import { type ClusterNetwork, DEFAULT_CLUSTER_NETWORK } from "./addon-network";
 import type { DataServiceForConsumers } from "./MicroService";
 import * as pulumi from "@pulumi/pulumi";
 import type * as random from "@pulumi/random";
@@ -281,6 +282,12 @@ export interface CloudNativePgArgs {
   oidcIssuerUrl: pulumi.Input<string>;
   /** Tags on the AWS resources (bucket, key, role). Default `{}`. */
   tags?: Record<string, string>;
+  /**
+   * Where the API server is, for the instances' egress (the instance manager watches its Cluster).
+   * Default: the private ranges on 443 and 6443. On EKS pass the cluster's private subnets and `[443]`.
+   * @example { cidrs: ["10.30.0.0/19"], apiServerPorts: [443] }
+   */
+  clusterNetwork?: ClusterNetwork;
 }
 
 /**
@@ -546,6 +553,7 @@ export class ManagedPostgres<Namespace extends pulumi.Input<string> = string>
       PORT,
       child,
       args.labelDomain,
+      cnpg.clusterNetwork,
     );
     const cluster = new k8s.apiextensions.CustomResource(
       childName(name, "cluster"),
@@ -947,6 +955,7 @@ function withDefaults(args: ManagedPostgresArgs): Resolved {
         oidcProviderArn: args.cloudNativePg.oidcProviderArn,
         oidcIssuerUrl: args.cloudNativePg.oidcIssuerUrl,
         tags: args.cloudNativePg.tags ?? {},
+        clusterNetwork: args.cloudNativePg.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK,
       }
     : undefined;
   const kind = POSTGRES_IMAGES[postgresImageKind(args)];

@@ -107,7 +107,8 @@ export class Network extends pulumi.ComponentResource {
     const subnets = createSubnets(spec, vpc, this.availabilityZones, this);
     createPublicRouting(spec, vpc, igw, subnets.public, this);
     const nat = createNatGateways(spec, igw, subnets.public, this);
-    createPrivateRouting(spec, vpc, nat.gateways, subnets.private, this);
+    const privateTables = createPrivateRouting(spec, vpc, nat.gateways, subnets.private, this);
+    createServiceEndpoints(spec, vpc, privateTables, subnets.private, this);
     const flowLogs = createFlowLogs(spec, vpc, this);
 
     this.vpcId = vpc.id;
@@ -354,8 +355,8 @@ function createPrivateRouting(
   nats: aws.ec2.NatGateway[],
   subnets: aws.ec2.Subnet[],
   parent: pulumi.Resource,
-): void {
-  subnets.forEach((subnet, i) => {
+): aws.ec2.RouteTable[] {
+  return subnets.map((subnet, i) => {
     const table = new aws.ec2.RouteTable(
       childName(spec.name, `private-rt-${i}`),
       { vpcId: vpc.id, tags: tagged(spec, `private-rt-${i}`) },
@@ -372,7 +373,57 @@ function createPrivateRouting(
       { subnetId: subnet.id, routeTableId: table.id },
       { parent },
     );
+    return table;
   });
+}
+
+/**
+ * S3 (gateway endpoint on the private route tables: free, and backups no longer pay NAT processing or
+ * leave through it) and STS (interface endpoint in the private subnets with private DNS: IRSA and Pod
+ * Identity token exchanges stay in the VPC). The STS endpoint admits HTTPS from the VPC only.
+ */
+function createServiceEndpoints(
+  spec: NetworkSpec,
+  vpc: aws.ec2.Vpc,
+  privateTables: aws.ec2.RouteTable[],
+  subnets: aws.ec2.Subnet[],
+  parent: pulumi.Resource,
+): void {
+  const region = aws.getRegionOutput({}, { parent }).region;
+  new aws.ec2.VpcEndpoint(
+    childName(spec.name, "s3"),
+    {
+      vpcId: vpc.id,
+      serviceName: pulumi.interpolate`com.amazonaws.${region}.s3`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: privateTables.map((t) => t.id),
+      tags: tagged(spec, "s3"),
+    },
+    { parent },
+  );
+  const endpointSg = new aws.ec2.SecurityGroup(
+    childName(spec.name, "endpoints"),
+    {
+      vpcId: vpc.id,
+      description: "Interface VPC endpoints: HTTPS from the VPC",
+      ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [spec.cidr] }],
+      tags: tagged(spec, "endpoints"),
+    },
+    { parent },
+  );
+  new aws.ec2.VpcEndpoint(
+    childName(spec.name, "sts"),
+    {
+      vpcId: vpc.id,
+      serviceName: pulumi.interpolate`com.amazonaws.${region}.sts`,
+      vpcEndpointType: "Interface",
+      privateDnsEnabled: true,
+      subnetIds: subnets.map((s) => s.id),
+      securityGroupIds: [endpointSg.id],
+      tags: tagged(spec, "sts"),
+    },
+    { parent },
+  );
 }
 
 /** Flow logs → CloudWatch, delivered by a role only the flow-logs service of this account can assume. */
@@ -441,14 +492,12 @@ function flowLogsDeliveryPolicy(logGroupArn: string) {
     Statement: [
       {
         Effect: "Allow",
-        Action: [
-          "logs:CreateLogStream",
-          "logs:PutLogEvents",
-          "logs:DescribeLogGroups",
-          "logs:DescribeLogStreams",
-        ],
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
         Resource: [logGroupArn, `${logGroupArn}:*`],
       },
+      // DescribeLogGroups supports no resource-level permission: granted on a log group's ARN it never
+      // takes effect. It reveals names and settings of the account's log groups, not their events.
+      { Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
     ],
   };
 }

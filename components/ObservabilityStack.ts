@@ -14,6 +14,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import {
+  ADD_ON_POLICY_COMPONENT,
+  type ClusterNetwork,
+  DEFAULT_CLUSTER_NETWORK,
+  isolateAddOnNamespace,
+} from "./addon-network";
+import { monitoringWorkloads } from "./addon-workloads";
 import { dashboardFileName, DEFAULT_DATASOURCE_UID, platformOverviewDashboard } from "./dashboards";
 import { DataStoreMonitoring, type DataStoreMonitoringArgs } from "./DataStoreMonitoring";
 import {
@@ -87,6 +94,13 @@ export interface ObservabilityStackArgs extends LabelDomainArgs {
    * Example: `["ecommerce", "fintech"]`.
    */
   monitoredNamespaces?: string[];
+  /**
+   * Where the nodes and the API server are, for the namespace's NetworkPolicies (default deny, then
+   * each chart workload's flows: see docs/connectivity.md). Default: the private ranges, API server
+   * on 443 and 6443. On EKS pass the cluster's private subnets and `[443]`.
+   * @example { cidrs: ["10.30.0.0/19"], apiServerPorts: [443] }
+   */
+  clusterNetwork?: ClusterNetwork;
   /** Prometheus scrape interval in seconds (5..300). Default 15. */
   scrapeIntervalSeconds?: number;
   /** Rule evaluation interval in seconds (5..300). Default: the scrape interval. */
@@ -231,6 +245,15 @@ export class ObservabilityStack extends pulumi.ComponentResource {
           labels: spec.labels,
           selectorLabels: spec.selectorLabels,
         });
+    isolateAddOnNamespace(
+      childName(name, "ns"),
+      namespace.metadata.name,
+      monitoringWorkloads(name, spec.namespaceName, webhookSecret !== undefined),
+      args.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK,
+      spec.labels(ADD_ON_POLICY_COMPONENT),
+      { parent: this },
+      args.labelDomain,
+    );
 
     const host = (service: string) => `${service}.${spec.namespaceName}.svc.cluster.local`;
     this.namespace = namespace.metadata.name;

@@ -13,6 +13,13 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ADD_ON_POLICY_COMPONENT,
+  type ClusterNetwork,
+  DEFAULT_CLUSTER_NETWORK,
+  isolateAddOnNamespace,
+} from "./addon-network";
+import { cnpgOperatorWorkloads } from "./addon-workloads";
 import { CNPG_OPERATOR_NAMESPACE } from "./cloudnativepg";
 import {
   chartProblems,
@@ -21,6 +28,7 @@ import {
   ComponentArgsError,
   providerProblems,
   splitDependsOn,
+  standardLabels,
   typeToken,
   withDependsOn,
   type HelmChartSource,
@@ -42,6 +50,13 @@ export interface PostgresOperatorArgs {
   chart: HelmChartSource;
   /** Operator replicas (leader election; a drain never leaves clusters without one). Default `2`. */
   replicas?: number;
+  /**
+   * Where the nodes and the API server are, for `cnpg-system`'s NetworkPolicies (default deny, then
+   * the operator's flows: see docs/connectivity.md). Default: the private ranges, API server on 443
+   * and 6443. On EKS pass the cluster's private subnets and `[443]`.
+   * @example { cidrs: ["10.30.0.0/19"], apiServerPorts: [443] }
+   */
+  clusterNetwork?: ClusterNetwork;
 }
 
 export class PostgresOperator extends pulumi.ComponentResource {
@@ -76,6 +91,34 @@ export class PostgresOperator extends pulumi.ComponentResource {
         cleanupOnFail: true,
       },
       { parent: this, dependsOn: withDependsOn(dependsOn) },
+    );
+    // The chart creates the namespace, so its Pod Security labels and policies follow the release.
+    // Enforce "baseline" (no privileged, host namespaces or host paths); warn and audit "restricted",
+    // which the operator's pods meet by the chart's security contexts but nobody here has run them.
+    new k8s.core.v1.NamespacePatch(
+      childName(name, "pod-security"),
+      {
+        metadata: {
+          name: CNPG_OPERATOR_NAMESPACE,
+          labels: {
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/warn-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/audit-version": "latest",
+          },
+        },
+      },
+      { parent: this, dependsOn: [this.release] },
+    );
+    isolateAddOnNamespace(
+      childName(name, "ns"),
+      CNPG_OPERATOR_NAMESPACE,
+      cnpgOperatorWorkloads(),
+      args.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK,
+      standardLabels({ name, component: ADD_ON_POLICY_COMPONENT }),
+      { parent: this, dependsOn: [this.release] },
     );
     this.registerOutputs({ namespace: this.namespace, release: this.release });
   }

@@ -193,16 +193,25 @@ export class VolumeBackup extends pulumi.ComponentResource {
   /** The role AWS Backup assumes to snapshot and restore volumes (AWS's managed policies for both). */
   private serviceRole(name: string, tags: Record<string, string>): aws.iam.Role {
     const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const role = new aws.iam.Role(
       childName(name, "role"),
       {
         description: `AWS Backup for ${name}`,
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
+        // Only AWS Backup acting for this account (no confused deputy through another account's vault).
+        assumeRolePolicy: account.apply((accountId) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: "backup.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+              },
+            ],
+          }),
+        ),
         tags,
       },
       { parent: this },

@@ -16,6 +16,8 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { type ClusterNetwork, DEFAULT_CLUSTER_NETWORK } from "./addon-network";
+import { cnpgOperatorPodLabels } from "./addon-workloads";
 import { mapInput, type ChildOptions } from "./data-service";
 import {
   childName,
@@ -25,7 +27,6 @@ import {
   externalEgressSummary,
   NON_PUBLIC_IPV4_CIDRS,
   podPeer,
-  PRIVATE_IPV4_CIDRS,
   PROMETHEUS_POD_LABELS,
   selectorLabels,
   statefulOptions,
@@ -404,10 +405,11 @@ export function clusterNameFor(name: string, restore: PostgresRestore | undefine
 
 /**
  * The NetworkPolicy of the cluster's pods: consumers and the bootstrap Job in on 5432; the instances
- * among themselves (replication and the status endpoint); the operator on the status endpoint;
+ * among themselves (replication and the status endpoint); the operator's pods on the status endpoint;
  * Prometheus on the exporter. Out: the other instances, DNS, HTTPS to public addresses (S3 and STS,
- * whose addresses are not stable enough for a narrower ipBlock) and HTTPS to the private ranges (the
- * Kubernetes API, which the instance manager watches); never the link-local instance metadata service.
+ * whose addresses are not stable enough for a narrower ipBlock) and the API server (`network`: on EKS
+ * the cluster's subnets on 443, which the instance manager watches); never the link-local instance
+ * metadata service, never the rest of the private ranges.
  */
 export function clusterNetworkPolicy(
   name: string,
@@ -417,6 +419,7 @@ export function clusterNetworkPolicy(
   port: number,
   child: ChildOptions,
   labelDomain?: string,
+  network: ClusterNetwork = DEFAULT_CLUSTER_NETWORK,
 ): k8s.networking.v1.NetworkPolicy {
   const self = podPeer(name);
   const tcp = (...ports: number[]) => ports.map((p) => ({ protocol: "TCP", port: p }));
@@ -446,11 +449,13 @@ export function clusterNetworkPolicy(
           },
           { from: [self], ports: tcp(port, CNPG_STATUS_PORT) },
           {
+            // The operator's pods only, not every pod of its namespace.
             from: [
               {
                 namespaceSelector: {
                   matchLabels: { "kubernetes.io/metadata.name": CNPG_OPERATOR_NAMESPACE },
                 },
+                podSelector: { matchLabels: cnpgOperatorPodLabels() },
               },
             ],
             ports: tcp(CNPG_STATUS_PORT),
@@ -472,8 +477,12 @@ export function clusterNetworkPolicy(
           // S3 and STS (WAL archive, base backups): public addresses only, as for declared external egress.
           { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_IPV4_CIDRS] } }], ports: tcp(443) },
           // The Kubernetes API (the instance manager watches its Cluster): on EKS its endpoints are
-          // addresses in the VPC's private ranges. Never link-local: no instance metadata service.
-          { to: PRIVATE_IPV4_CIDRS.map((cidr) => ({ ipBlock: { cidr } })), ports: tcp(443) },
+          // the control plane's interfaces in the cluster's subnets. Never link-local: no instance
+          // metadata service.
+          {
+            to: network.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: tcp(...network.apiServerPorts),
+          },
         ],
       },
     },

@@ -39,3 +39,4 @@ export * from "./datastore-rules";
 export * from "./VolumeBackup";
 export * from "./AlertTopic";
 export * from "./aws-alarms";
+export { DEFAULT_CLUSTER_NETWORK, type ClusterNetwork } from "./addon-network";

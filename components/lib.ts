@@ -651,7 +651,8 @@ export function subnetCidr(cidr: string, newBits: number, index: number): string
   return `${formatIpv4(parsed.address + index * 2 ** (32 - prefix))}/${prefix}`;
 }
 
-function formatIpv4(address: number): string {
+/** An IPv4 address from its 32-bit value. */
+export function formatIpv4(address: number): string {
   return [24, 16, 8, 0].map((shift) => Math.floor(address / 2 ** shift) % 256).join(".");
 }
 

@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { monitoringPodLabels } from "./addon-workloads";
 import { childName, withDependsOn, type Dependency } from "./lib";
 
 /** The images kube-prometheus-stack runs in every stack, pinned in the chart values (one place). */
@@ -115,6 +116,7 @@ function createOperator(
 ): Dependency[] {
   const operatorValues = (input.values.prometheusOperator ?? {}) as { resources?: unknown };
   const reloader = monitoringImageRef(MONITORING_IMAGES.prometheusConfigReloader);
+  const operatorPodLabels = monitoringPodLabels(input.name).operator;
   const moveToNamespace = (obj: ManifestObject) => {
     if (obj.kind !== "ClusterRole" && obj.kind !== "ClusterRoleBinding")
       obj.metadata.namespace = input.namespaceName;
@@ -122,7 +124,15 @@ function createOperator(
       subject.namespace = input.namespaceName;
     if (obj.kind === "ServiceMonitor")
       obj.metadata.labels = { ...obj.metadata.labels, ...input.selectorLabels };
-    const container = obj.kind === "Deployment" ? obj.spec?.template?.spec?.containers?.[0] : undefined;
+    const template = obj.kind === "Deployment" ? obj.spec?.template : undefined;
+    // The chart's operator pod labels too, so the namespace's policies (addon-workloads.ts) admit
+    // the same pod whichever route installed it.
+    if (template)
+      template.metadata = {
+        ...template.metadata,
+        labels: { ...template.metadata?.labels, ...operatorPodLabels },
+      };
+    const container = template?.spec?.containers?.[0];
     if (!container) return;
     container.image = monitoringImageRef(MONITORING_IMAGES.prometheusOperator);
     container.args = (container.args ?? []).map((a) =>
@@ -148,7 +158,10 @@ interface ManifestObject {
   metadata: { namespace?: string; labels?: Record<string, string> };
   subjects?: { namespace?: string }[];
   spec?: {
-    template?: { spec?: { containers?: { image?: string; args?: string[]; resources?: unknown }[] } };
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec?: { containers?: { image?: string; args?: string[]; resources?: unknown }[] };
+    };
   };
 }
 

@@ -563,6 +563,19 @@ describe("k8s-networkpolicy-coverage", () => {
     expect(stackCheck(networkPolicyCoverage, [deployment(), ingressOnly, egress])).toEqual([]);
   });
 
+  it("an empty egress list without policyTypes restricts ingress only (the API server's default)", () => {
+    const emptyEgress = netpol("api-deny", { podSelector: { matchLabels: labels }, ingress: [], egress: [] });
+    expect(stackCheck(networkPolicyCoverage, [deployment(), emptyEgress])).toEqual([
+      'Deployment "shop/api" is not covered by a NetworkPolicy for Egress (none in namespace "shop" selects its pod labels).',
+    ]);
+    const explicit = netpol("api-deny", {
+      podSelector: { matchLabels: labels },
+      policyTypes: ["Ingress", "Egress"],
+      egress: [],
+    });
+    expect(stackCheck(networkPolicyCoverage, [deployment(), explicit])).toEqual([]);
+  });
+
   it("fails a workload no policy selects", () => {
     const other = netpol("web", {
       podSelector: { matchLabels: { "app.kubernetes.io/name": "web" } },

@@ -637,13 +637,19 @@ export const hpaCoverage = coverageRule({
   },
 });
 
-/** The directions a NetworkPolicy restricts (Kubernetes defaults: Ingress, plus Egress when egress rules exist). */
-function policyTypes(networkPolicy: RuleResource): string[] {
-  const explicit = arr(get(networkPolicy.props, "spec", "policyTypes")).filter(
-    (t): t is string => typeof t === "string",
-  );
+/**
+ * The directions a NetworkPolicy spec restricts, with the API server's default when `policyTypes` is
+ * left out: Ingress, plus Egress when the spec has at least one egress rule (`len(spec.egress) != 0`),
+ * so `egress: []` alone restricts ingress only. The connectivity model (analysis/) reads it too.
+ */
+export function networkPolicyTypes(spec: unknown): string[] {
+  const explicit = arr(get(spec, "policyTypes")).filter((t): t is string => typeof t === "string");
   if (explicit.length > 0) return explicit;
-  return get(networkPolicy.props, "spec", "egress") === undefined ? ["Ingress"] : ["Ingress", "Egress"];
+  return arr(get(spec, "egress")).length > 0 ? ["Ingress", "Egress"] : ["Ingress"];
+}
+
+function policyTypes(networkPolicy: RuleResource): string[] {
+  return networkPolicyTypes(get(networkPolicy.props, "spec"));
 }
 
 export const networkPolicyCoverage = coverageRule({

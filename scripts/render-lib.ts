@@ -55,9 +55,13 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
-/** `kubernetes:apps/v1:Deployment` → { apiVersion: "apps/v1", kind: "Deployment" }. */
+/**
+ * `kubernetes:apps/v1:Deployment` → { apiVersion: "apps/v1", kind: "Deployment" }. A Pulumi patch
+ * resource (`kubernetes:core/v1:NamespacePatch`) applies a partial object of the kind it patches
+ * (server-side apply), so it renders as that kind.
+ */
 export function kubernetesKind(type: string): { apiVersion: string; kind: string } | undefined {
-  const match = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
+  const match = /^kubernetes:([^:]+):([^:]+?)(?:Patch)?$/.exec(type);
   if (!match || type.startsWith("kubernetes:helm.sh/")) return undefined;
   const [, groupVersion = "", kind = ""] = match;
   const [group, version] = groupVersion.split("/");
@@ -73,7 +77,8 @@ export function kubernetesObject(r: RecordedResource): Record<string, unknown> |
   const resolved = (redact(r.state.metadata) ?? {}) as Record<string, unknown>;
   const metadata = { ...((inputs.metadata as Record<string, unknown> | undefined) ?? {}) };
   if (resolved.name) metadata.name = resolved.name;
-  if (resolved.namespace) metadata.namespace = resolved.namespace;
+  // A Namespace is cluster-scoped (a NamespacePatch's recorded state may still carry one).
+  if (resolved.namespace && kind.kind !== "Namespace") metadata.namespace = resolved.namespace;
   const object: Record<string, unknown> = { ...inputs, ...kind, metadata };
   if (kind.kind === "Secret") {
     // Secret payloads never reach a rendered file, whatever their secrecy marking. Key names are not

@@ -340,6 +340,23 @@ describe("AlertTopic", () => {
     const env = (fn.inputs.environment as { variables: Record<string, unknown> }).variables;
     expect(env.WEBHOOK_URL).toEqual({ secret: true, value: "https://hooks.example/x" });
     expect(env.RECEIVER).toBe("slack");
+    // Named per stack (staging and production may share an account), logging where Lambda writes.
+    expect(fn.inputs.name).toBe(`alerts-forwarder-${pulumi.getStack()}`);
+    expect(one(r, "aws:cloudwatch/logGroup:LogGroup").inputs.name).toBe(
+      `/aws/lambda/${String(fn.inputs.name)}`,
+    );
+    // Undeliverable notifications land in an encrypted dead-letter queue the function may write to.
+    const dlq = one(r, "aws:sqs/queue:Queue");
+    expect(fn.inputs.deadLetterConfig).toEqual({ targetArn: dlq.state.arn });
+    expect(dlq.inputs.kmsMasterKeyId).toBe(one(r, "aws:kms/key:Key").state.arn);
+    const policy = JSON.parse(String(one(r, "aws:iam/rolePolicy:RolePolicy").inputs.policy)) as {
+      Statement: { Action: string | string[]; Resource: string }[];
+    };
+    expect(policy.Statement).toContainEqual({
+      Effect: "Allow",
+      Action: "sqs:SendMessage",
+      Resource: dlq.state.arn,
+    });
   });
 
   it("refuses a receiver without a URL and a URL without a receiver", () => {

@@ -274,11 +274,13 @@ describe("ManagedPostgres on CloudNativePG", () => {
       // Its own pods (replication), in its own namespace.
       "/trading-postgres",
     ]);
-    const namespaces = (port: number) =>
-      byPort(port)
-        .filter((p) => !p.podSelector)
-        .map((p) => p.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
-    expect(namespaces(8000)).toEqual(["cnpg-system"]);
+    // The status endpoint: the operator's pods in cnpg-system, not every pod there.
+    expect(byPort(8000).filter((p) => p.namespaceSelector)).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cnpg-system" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudnative-pg" } },
+      },
+    ]);
     // The exporter: Prometheus's pods in monitoring, not the whole namespace (Grafana, Alertmanager).
     expect(byPort(9187)).toEqual([
       {
@@ -465,6 +467,17 @@ describe("PostgresOperator", () => {
       repositoryOpts: { repo: "https://cloudnative-pg.github.io/charts" },
     });
     expect((release.inputs.values as { replicaCount: number }).replicaCount).toBe(2);
+    // cnpg-system gets Pod Security labels once the chart has made it: baseline enforced, restricted reported.
+    const patch = byType(r, "kubernetes:core/v1:NamespacePatch")[0]!;
+    expect(patch.inputs.metadata).toMatchObject({
+      name: "cnpg-system",
+      labels: {
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    });
+    expect(patch.dependencies).toContain(release.urn);
   });
 
   it("rejects an unpinned chart and a replica count out of range, together", () => {

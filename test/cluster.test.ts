@@ -215,6 +215,12 @@ describe("KubernetesCluster aws (production profile)", () => {
       Principal: { Service: "pods.eks.amazonaws.com" },
       Action: ["sts:AssumeRole", "sts:TagSession"],
     });
+    // Only the driver's controller on this cluster, as for the other Pod Identity roles.
+    expect(trust.Statement[0].Condition.StringEquals).toEqual({
+      "aws:RequestTag/eks-cluster-name": expect.stringMatching(/^platform-/),
+      "aws:RequestTag/kubernetes-namespace": "kube-system",
+      "aws:RequestTag/kubernetes-service-account": "ebs-csi-controller-sa",
+    });
     const attachments = byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter(
       (a) => a.inputs.role === role.state.name,
     );
@@ -533,6 +539,15 @@ describe("KubernetesCluster cluster autoscaler", () => {
     const policy = JSON.parse(named(run, "aws:iam/rolePolicy:RolePolicy", CA).inputs.policy as string) as {
       Statement: { Action: string[]; Condition?: unknown }[];
     };
+    // Node groups: this cluster's only (no resource-level scoping was "*" before).
+    const describeNodegroup = policy.Statement.filter((st) => st.Action.includes("eks:DescribeNodegroup"));
+    expect(describeNodegroup).toEqual([
+      {
+        Effect: "Allow",
+        Action: ["eks:DescribeNodegroup"],
+        Resource: "arn:aws:eks:*:*:nodegroup/platform-staging/*/*",
+      },
+    ]);
     const resize = policy.Statement.find((st) => st.Action.includes("autoscaling:SetDesiredCapacity"));
     expect(resize?.Condition).toEqual({
       StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-staging": "owned" },

@@ -78,17 +78,39 @@ describe("isolation", () => {
     expect(allowed(m, web, db, 5432)).toBe(true);
   });
 
-  it("policyTypes defaults to Ingress, plus Egress only when the policy has an egress key", () => {
+  it("policyTypes defaults to Ingress, plus Egress only when the policy has an egress rule", () => {
+    // The API server's defaulting (k8s.io/kubernetes pkg/apis/networking/v1 SetDefaults_NetworkPolicy):
+    // Ingress always, Egress when len(spec.egress) != 0. An empty egress list is Ingress-only.
     expect(effectivePolicyTypes({ podSelector: {} })).toEqual(["Ingress"]);
-    expect(effectivePolicyTypes({ podSelector: {}, egress: [] })).toEqual(["Ingress", "Egress"]);
+    expect(effectivePolicyTypes({ podSelector: {}, egress: [] })).toEqual(["Ingress"]);
+    expect(effectivePolicyTypes({ podSelector: {}, egress: [{}] })).toEqual(["Ingress", "Egress"]);
     expect(effectivePolicyTypes({ podSelector: {}, policyTypes: ["Egress"] })).toEqual(["Egress"]);
     // No policyTypes, no egress: egress stays open while ingress is denied.
     const m = model([policy("shop", "in", { podSelector: { matchLabels: { app: "api" } } })]);
     expect(allowed(m, api, internet, 443)).toBe(true);
     expect(allowed(m, web, api, 8080)).toBe(false);
-    // An egress key (even empty) isolates egress too.
+    // `egress: []` without policyTypes does not isolate egress: it is the same policy as above.
     const m2 = model([policy("shop", "both", { podSelector: { matchLabels: { app: "api" } }, egress: [] })]);
-    expect(allowed(m2, api, internet, 443)).toBe(false);
+    expect(allowed(m2, api, internet, 443)).toBe(true);
+    expect(allowed(m2, web, api, 8080)).toBe(false);
+    // One egress rule (to DNS only) isolates egress: the internet is denied.
+    const m3 = model([
+      policy("shop", "dns", {
+        podSelector: { matchLabels: { app: "api" } },
+        egress: [{ ports: [{ protocol: "UDP", port: 53 }] }],
+      }),
+    ]);
+    expect(allowed(m3, api, internet, 443)).toBe(false);
+    expect(allowed(m3, api, internet, 53, "UDP")).toBe(true);
+    // An explicit Egress type with no rules is egress deny-all.
+    const m4 = model([
+      policy("shop", "deny-out", {
+        podSelector: { matchLabels: { app: "api" } },
+        policyTypes: ["Egress"],
+        egress: [],
+      }),
+    ]);
+    expect(allowed(m4, api, internet, 443)).toBe(false);
   });
 
   it("a flow needs the source's egress and the destination's ingress, and names the side that denies it", () => {
@@ -210,7 +232,7 @@ describe("peers", () => {
     expect(allowed(admit([]), web, api, 8080)).toBe(false);
   });
 
-  it("ipBlock matches external addresses in the block but not in except, and never pods", () => {
+  it("ipBlock matches external addresses in the block but not in except", () => {
     const m = model([
       policy("shop", "web-out", {
         podSelector: { matchLabels: { app: "web" } },
@@ -232,6 +254,45 @@ describe("peers", () => {
     ]);
     expect(allowed(m2, web, internet, 443)).toBe(false);
     expect(allowed(m2, web, db, 5432)).toBe(true);
+  });
+
+  it("ipBlock matches a pod by its address, in egress and in ingress (pods in the VPC's subnets)", () => {
+    // Under the VPC CNI a pod's address is in the node subnets: a rule meant for RDS in 10.30.0.0/19
+    // also reaches a pod at 10.30.0.40. A pod whose address the model does not know matches no block.
+    const at = (p: Pod, ip: string): Pod => ({ ...p, ip });
+    const [web1, api1, db1] = [at(web, "10.30.0.33"), at(api, "10.30.0.34"), at(db, "10.30.0.40")];
+    const out = policy("shop", "web-out", {
+      podSelector: { matchLabels: { app: "web" } },
+      policyTypes: ["Egress"],
+      egress: [
+        { to: [{ ipBlock: { cidr: "10.30.0.0/19", except: ["10.30.0.34/32"] } }], ports: [{ port: 5432 }] },
+      ],
+    });
+    const m = model([out], [web1, api1, db1, prom]);
+    expect(allowed(m, web1, db1, 5432)).toBe(true);
+    expect(allowed(m, web1, db1, 5433)).toBe(false);
+    expect(allowed(m, web1, api1, 5432)).toBe(false); // in except
+    expect(allowed(model([out]), web, db, 5432)).toBe(false); // no address known
+    const dbIn = policy("data", "db-in", {
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ ipBlock: { cidr: "10.30.0.32/32" } }] }],
+    });
+    const m2 = model([dbIn], [web1, api1, db1, prom]);
+    expect(allowed(m2, web1, db1, 5432)).toBe(false); // .33 is outside .32/32
+    expect(allowed(m2, at(web, "10.30.0.32"), db1, 5432)).toBe(true);
+  });
+
+  it("clusterModel gives pods addresses in podCidr, in id order, after the block's first 32", () => {
+    const m = clusterModel([], [db, web, api], "10.30.0.0/19");
+    expect(m.pods.map((p) => [p.id, p.ip])).toEqual([
+      ["data/db", "10.30.0.32"],
+      ["shop/api", "10.30.0.33"],
+      ["shop/web", "10.30.0.34"],
+    ]);
+    expect(db.ip).toBeUndefined(); // the caller's pods are not changed
+    expect(() => clusterModel([], [db, web, api], "10.0.0.0/27")).toThrow(/no room for 3 pods/);
+    expect(clusterModel([], [db]).pods[0]?.ip).toBeUndefined();
   });
 
   it("ipInCidr handles block boundaries and malformed input", () => {

@@ -139,6 +139,28 @@ describe("Network (production profile)", () => {
     const doc = JSON.parse(policy?.inputs.policy as string);
     expect(doc.Statement[0].Resource).toEqual([group?.state.arn, `${String(group?.state.arn)}:*`]);
     expect(doc.Statement[0].Action).toContain("logs:PutLogEvents");
+    // DescribeLogGroups has no resource-level permission: it works on "*" only, so it stands alone there.
+    expect(doc.Statement[0].Action).not.toContain("logs:DescribeLogGroups");
+    expect(doc.Statement[1]).toEqual({ Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" });
+  });
+
+  it("keeps S3 and STS traffic in the VPC: an S3 gateway endpoint on every private route table, an STS interface endpoint with private DNS", () => {
+    const { run } = prod;
+    const endpoints = byType(run, "aws:ec2/vpcEndpoint:VpcEndpoint");
+    const s3 = endpoints.find((e) => e.inputs.vpcEndpointType === "Gateway");
+    const sts = endpoints.find((e) => e.inputs.vpcEndpointType === "Interface");
+    expect(s3?.inputs.serviceName).toMatch(/^com\.amazonaws\.[a-z0-9-]+\.s3$/);
+    // The mock's ids carry the resource's name.
+    expect(s3?.inputs.routeTableIds).toEqual([0, 1, 2].map((i) => expect.stringMatching(`private-rt-${i}-`)));
+    expect(sts?.inputs).toMatchObject({ privateDnsEnabled: true });
+    expect(sts?.inputs.serviceName).toMatch(/\.sts$/);
+    expect(sts?.inputs.subnetIds).toEqual([0, 1, 2].map((i) => expect.stringMatching(`private-${i}-`)));
+    const sg = byType(run, "aws:ec2/securityGroup:SecurityGroup").find((g) =>
+      String((sts?.inputs.securityGroupIds as string[])[0]).startsWith(g.name),
+    );
+    expect(sg?.inputs.ingress).toEqual([
+      expect.objectContaining({ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.30.0.0/16"] }),
+    ]);
   });
 
   it("tags every taggable resource with project, stack, owner and a Name", () => {

@@ -59,6 +59,10 @@ describe("VolumeBackup", () => {
     ]);
     const trust = JSON.parse(String(role.inputs.assumeRolePolicy)) as { Statement: { Principal: unknown }[] };
     expect(trust.Statement.map((s) => s.Principal)).toEqual([{ Service: "backup.amazonaws.com" }]);
+    // For this account only (confused deputy).
+    expect(trust.Statement.map((s) => (s as { Condition?: unknown }).Condition)).toEqual([
+      { StringEquals: { "aws:SourceAccount": "123456789012" } },
+    ]);
     expect(
       byType(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         .map((a) => String(a.inputs.policyArn))

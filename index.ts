@@ -158,7 +158,7 @@ function createObservability(
             ? { operatorManifests: { path: settings.observability.operatorManifestsPath } }
             : { chart: chartSource(settings.observability.chart) }),
           monitoredNamespaces: settings.catalogs.map((c) => c.namespace),
-          ...clusterNetworkArg(network, settings.network.cidr),
+          ...clusterNetworkArg(network, settings.network.cidr, settings.cluster),
           scrapeIntervalSeconds: settings.observability.scrapeIntervalSeconds,
           retentionDays: settings.observability.retentionDays,
           prometheusStorageSize: settings.observability.prometheusStorageSize,
@@ -208,7 +208,7 @@ function createGateway(
           ...(settings.images.redis ? { rateLimitRedisImage: settings.images.redis } : {}),
           labels: { stage: settings.stage },
           labelDomain,
-          ...clusterNetworkArg(network, settings.network.cidr),
+          ...clusterNetworkArg(network, settings.network.cidr, settings.cluster),
         },
         // On EKS the proxy's NLB needs the AWS Load Balancer Controller: wait for it, delete before it.
         cluster.loadBalancerController
@@ -270,7 +270,7 @@ function createPostgresOperator(
         "postgres-operator",
         {
           chart: chartSource(settings.database.operator.chart),
-          ...clusterNetworkArg(network, settings.network.cidr),
+          ...clusterNetworkArg(network, settings.network.cidr, settings.cluster),
         },
         onCluster,
       )
@@ -879,7 +879,7 @@ function cloudNativePgArgs({
   network,
 }: Platform): NonNullable<ConstructorParameters<typeof ManagedPostgres>[1]["cloudNativePg"]> {
   return {
-    ...clusterNetworkArg(network, settings.network.cidr),
+    ...clusterNetworkArg(network, settings.network.cidr, settings.cluster),
     instances: settings.database.operator.instances,
     synchronousReplication: settings.database.operator.synchronousReplication,
     backupRetentionDays: settings.database.backupRetentionDays,
@@ -896,15 +896,19 @@ function cloudNativePgArgs({
 function clusterNetworkArg(
   network: Network | undefined,
   vpcCidr: string,
+  cluster?: PlatformSettings["cluster"],
 ): { clusterNetwork?: ClusterNetwork } {
-  return network
-    ? {
-        clusterNetwork: {
-          cidrs: [...network.privateSubnetCidrs, eksKubernetesServiceIp(vpcCidr)],
-          apiServerPorts: [443],
-        },
-      }
-    : {};
+  if (network)
+    return {
+      clusterNetwork: {
+        cidrs: [...network.privateSubnetCidrs, eksKubernetesServiceIp(vpcCidr)],
+        apiServerPorts: [443],
+      },
+    };
+  // An existing cluster that states where its API server is (the local real node does).
+  if (cluster?.provider === "existing" && cluster.apiServer)
+    return { clusterNetwork: { cidrs: cluster.apiServer.cidrs, apiServerPorts: cluster.apiServer.ports } };
+  return {};
 }
 
 /**

@@ -137,6 +137,17 @@ export const clusterSchema = z.strictObject({
   provider: z.enum(["existing", "aws"]).optional(),
   kubeconfig: z.string().min(1).optional(),
   context: z.string().min(1).optional(),
+  /**
+   * An existing cluster's API server as its pods reach it (after the kubernetes Service's
+   * translation): the address blocks of it and the nodes, and its ports. The add-on namespaces'
+   * NetworkPolicies admit exactly these. Default: the private ranges on 443 and 6443.
+   */
+  apiServer: z
+    .strictObject({
+      cidrs: uniqueList(cidrBlock("10.203.0.0/24")).min(1),
+      ports: uniqueList(int(1, 65535)).min(1),
+    })
+    .optional(),
   kubernetesVersion: z.enum(KUBERNETES_VERSIONS).optional(),
   publicAccessCidrs: uniqueList(cidrBlock("203.0.113.0/24")).optional(),
   adminRoleArns: uniqueList(awsRoleArn).optional(),

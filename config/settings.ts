@@ -80,7 +80,13 @@ export interface NodeGroupSettings {
 }
 
 export type ClusterSettings =
-  | { provider: "existing"; kubeconfig?: string; context?: string }
+  | {
+      provider: "existing";
+      kubeconfig?: string;
+      context?: string;
+      /** Where pods reach the API server and the nodes (`platform:cluster.apiServer`). */
+      apiServer?: { cidrs: string[]; ports: number[] };
+    }
   | {
       provider: "aws";
       kubernetesVersion: string;
@@ -333,6 +339,7 @@ function resolveCluster(ctx: Resolution): Resolved<ClusterSettings> {
           provider: "existing",
           ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
           ...(c.context ? { context: c.context } : {}),
+          ...(c.apiServer ? { apiServer: c.apiServer } : {}),
         }
       : {
           provider: "aws",
@@ -362,7 +369,7 @@ function clusterProblems(ctx: Resolution, cluster: ClusterSettings): Problem[] {
           );
       }
     } else {
-      for (const k of ["kubeconfig", "context"] as const) {
+      for (const k of ["kubeconfig", "context", "apiServer"] as const) {
         if (c[k] !== undefined)
           problem(
             `cluster.${k}`,

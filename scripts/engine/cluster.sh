@@ -78,6 +78,7 @@ options:
   kubeSchedulerBinary: "$KUBERNETES_TOOL_DIR/bin/kube-scheduler"
   kwokControllerBinary: "$KWOK_TOOL_DIR/bin/kwok"
   kubectlBinary: "$(command -v kubectl)"
+  kubeApiserverPort: $API_SERVER_PORT
   cacheDir: "$CLUSTER_DIR/kwok-cache"
   quietPull: true
 componentsPatches:
@@ -90,6 +91,13 @@ componentsPatches:
   extraArgs:
   - key: kubelet-preferred-address-types
     value: "InternalIP,Hostname"
+EOF
+    # With real nodes, pods reach the API server through the kubernetes Service at a fixed address
+    # and port (the veth's host end, node.sh): the add-on namespaces' NetworkPolicies admit exactly
+    # that (Pulumi.local.yaml platform:cluster.apiServer).
+    [[ $ENGINE_NODES != real ]] || cat <<EOF
+  - key: advertise-address
+    value: "$REAL_NODE_API_ADDRESS"
 EOF
     local s
     for s in "$KWOK_TOOL_DIR"/stages/*.yaml "$ENGINE_DIR/kwok/extra-stages.yaml"; do
@@ -226,6 +234,8 @@ start_kwok() {
     wait_for_default_serviceaccount
     kube apply -f "$ENGINE_DIR/kwok/storageclass.yaml" >/dev/null
     "$ENGINE_DIR/toolchain.sh" node >&2
+    # The monitoring stack's binaries, which the local images hold (images.sh, recipe `binary`).
+    "$ENGINE_DIR/toolchain.sh" monitoring >&2
     "$ENGINE_DIR/node.sh" start
   else
     bootstrap

@@ -46,6 +46,10 @@ ALERTMANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/alertmanager-$ALERTMANAGER_VERSION
 # cert-manager's binaries (scripts/engine/toolchain.sh cert-manager).
 CERT_MANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/cert-manager-$CERT_MANAGER_VERSION
 IMAGES_DIR=$TOOLCHAIN_CACHE/images
+# The embedded API server's port, fixed so that stack config can name it, and the address it
+# advertises to a real node's pods (node.sh's host end of the veth).
+API_SERVER_PORT=6443
+REAL_NODE_API_ADDRESS=10.203.0.1
 # Images the node itself needs, built locally like the rest (never pulled).
 PAUSE_IMAGE=localhost/platform/pause:3.10
 COREDNS_IMAGE=localhost/platform/coredns:${COREDNS_VERSION#v}

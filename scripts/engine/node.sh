@@ -36,7 +36,7 @@ NODE_ZONE=${ENGINE_NODE_ZONE:-zone-a}
 NODE_DIR=$CLUSTER_DIR/node
 NODE_RUN=/run/platform-node
 HOST_IF=pnode0
-HOST_IP=10.203.0.1
+HOST_IP=$REAL_NODE_API_ADDRESS
 NODE_IP=10.203.0.2
 POD_CIDR=10.204.0.0/24
 # kube-apiserver's default --service-cluster-ip-range is 10.0.0.0/24; kwokctl sets none.

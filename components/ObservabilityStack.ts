@@ -43,7 +43,12 @@ import {
   type Stage,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
-import { createOperatorStack, MONITORING_IMAGES, operatorManifestsProblems } from "./prometheus-operator";
+import {
+  createOperatorStack,
+  MONITORING_IMAGES,
+  OPERATOR_MANIFESTS_METRICS_PORT,
+  operatorManifestsProblems,
+} from "./prometheus-operator";
 import {
   GRAFANA_FOLDER_ANNOTATION,
   ServiceMonitoring,
@@ -248,7 +253,12 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     isolateAddOnNamespace(
       childName(name, "ns"),
       namespace.metadata.name,
-      monitoringWorkloads(name, spec.namespaceName, webhookSecret !== undefined),
+      monitoringWorkloads(
+        name,
+        spec.namespaceName,
+        webhookSecret !== undefined,
+        args.operatorManifests ? OPERATOR_MANIFESTS_METRICS_PORT : undefined,
+      ),
       args.clusterNetwork ?? DEFAULT_CLUSTER_NETWORK,
       spec.labels(ADD_ON_POLICY_COMPONENT),
       { parent: this },

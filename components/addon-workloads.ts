@@ -51,6 +51,8 @@ export function monitoringWorkloads(
   release: string,
   namespace: string,
   alertsLeave: boolean,
+  /** Where the operator serves its metrics: the chart's 10250 (https), or 8080 from its release manifests. */
+  operatorMetricsPort = 10250,
 ): AddOnWorkload[] {
   const l = monitoringPodLabels(release);
   const own = (pods: Record<string, string>) => ({ pods, namespace });
@@ -64,7 +66,10 @@ export function monitoringWorkloads(
           ports: tcp(10250),
           why: "the API server calls the operator's admission webhook (PrometheusRule validation) on 10250",
         },
-        fromPrometheus([10250], "Prometheus scrapes the operator's metrics (https, 10250)"),
+        fromPrometheus(
+          [operatorMetricsPort],
+          `Prometheus scrapes the operator's metrics (${operatorMetricsPort === 10250 ? "https, 10250" : operatorMetricsPort})`,
+        ),
       ],
       egress: [toApiServer("watches and writes the monitoring custom resources, StatefulSets and Secrets")],
     },

@@ -42,6 +42,9 @@ export function monitoringImageRef(image: { registry: string; repository: string
   return `${image.registry}/${image.repository}:${image.tag}`;
 }
 
+/** Where the operator of the release manifests serves its metrics (plain http; the chart's serves https on 10250). */
+export const OPERATOR_MANIFESTS_METRICS_PORT = 8080;
+
 /** The subdirectories of an operator manifests directory, and the files each must hold. */
 export const OPERATOR_MANIFEST_DIRS = {
   crds: "prometheus-operator-crd",

@@ -58,6 +58,7 @@ import {
   removeAlertSink,
 } from "./e2e-monitoring";
 import { observabilityLabels } from "../components/ObservabilityStack";
+import { PLATFORM_LABEL_DOMAIN } from "../config/label-domain";
 import { ALERT_NAMES, ALERT_THRESHOLDS } from "../components/monitoring-rules";
 
 /** The embedded cluster's nodes run real containers (scripts/engine/node.sh). */
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
     await step("data survives its pods' deaths", () => checkDataSurvives());
     if (state.some((r) => r.type === "platform:index:ObservabilityStack"))
       await step("monitoring: every target up, every rule loaded, an alert fired and delivered", () => {
-        const { selectorLabels } = observabilityLabels("observability");
+        const { selectorLabels } = observabilityLabels("observability", PLATFORM_LABEL_DOMAIN);
         deployAlertSink(STANDIN_IMAGE);
         checkServersRunning();
         checkTargetsUp(selectorLabels, NAMESPACES);

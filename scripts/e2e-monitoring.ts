@@ -378,8 +378,29 @@ export function checkAlertDelivered(opts: {
     "-o",
     "jsonpath={.spec.replicas}",
   ]).trim();
-  const killed = Date.now();
+  const scaled = Date.now();
   kubectl(["-n", namespace, "scale", "deployment", deployment, "--replicas=0"]);
+  // The service is down once its last pod has stopped (graceful termination takes a moment): the
+  // alert's clock starts there.
+  const selector = kubectl([
+    "-n",
+    namespace,
+    "get",
+    "deployment",
+    deployment,
+    "-o",
+    "jsonpath={.spec.selector.matchLabels}",
+  ]);
+  const podSelector = selectorArg(JSON.parse(selector) as Record<string, string>);
+  const killed =
+    waitFor(120, 1, () =>
+      kubectl(["-n", namespace, "get", "pods", "-l", podSelector, "-o", "name"]).trim() === ""
+        ? Date.now()
+        : undefined,
+    ) ?? Date.now();
+  console.log(
+    `    the last pod of ${namespace}/${deployment} stopped ${seconds(killed - scaled)} s after the scale-down`,
+  );
   const bound = opts.forSeconds + 2 * opts.scrapeSeconds + opts.evaluationSeconds;
   const firing = waitFor(bound + 60, 3, () =>
     alertState(alertname, service) === "firing" ? Date.now() : undefined,

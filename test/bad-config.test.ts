@@ -300,7 +300,7 @@ const CORPUS: BadConfig[] = [
       "platform:cluster": { provider: "aws", adminRoleArns: [ARN], region: "eu-west-1" },
     },
     expected: [
-      'platform:cluster.region: expected a known key (adminRoleArns, context, kubeconfig, kubernetesVersion, nodeGroups, provider, publicAccessCidrs), found "eu-west-1"',
+      'platform:cluster.region: expected a known key (adminRoleArns, apiServer, context, kubeconfig, kubernetesVersion, nodeGroups, provider, publicAccessCidrs), found "eu-west-1"',
     ],
   },
   {

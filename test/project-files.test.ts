@@ -7,7 +7,7 @@ import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { parse as parseYaml } from "yaml";
 import { describe, expect, it } from "vitest";
-import { topLevelSchemas } from "../config/schema";
+import { SECRET_KEYS, topLevelSchemas } from "../config/schema";
 import { projectSchemaPath } from "../scripts/pulumi-project-schema";
 import { REPO_ROOT } from "./harness";
 
@@ -107,6 +107,11 @@ describe("stack files", () => {
         if (!key.startsWith("platform:")) {
           // Provider config the program relies on; nothing else from other namespaces.
           expect(["aws:region"], `${file}: ${key}`).toContain(key);
+          continue;
+        }
+        if ((SECRET_KEYS as readonly string[]).includes(key.slice("platform:".length))) {
+          // The secret keys are not declared (see Pulumi.yaml): a stack sets them only as ciphertext.
+          expect(value, `${file}: ${key} must be set with --secret`).toHaveProperty("secure");
           continue;
         }
         const decl = project.config[key];

@@ -79,6 +79,16 @@ options:
   kwokControllerBinary: "$KWOK_TOOL_DIR/bin/kwok"
   kubectlBinary: "$(command -v kubectl)"
   kubeApiserverPort: $API_SERVER_PORT
+  # In-cluster clients (prometheus-operator, Prometheus' service discovery) verify the API server
+  # by the kubernetes Service's address and names, and the real node's pods reach it at the address
+  # it advertises.
+  kubeApiserverCertSANs:
+  - "$KUBERNETES_SERVICE_IP"
+  - "$REAL_NODE_API_ADDRESS"
+  - kubernetes
+  - kubernetes.default
+  - kubernetes.default.svc
+  - kubernetes.default.svc.cluster.local
   cacheDir: "$CLUSTER_DIR/kwok-cache"
   quietPull: true
 componentsPatches:

@@ -50,6 +50,8 @@ IMAGES_DIR=$TOOLCHAIN_CACHE/images
 # advertises to a real node's pods (node.sh's host end of the veth).
 API_SERVER_PORT=6443
 REAL_NODE_API_ADDRESS=10.203.0.1
+# The kubernetes Service's ClusterIP (the first address of kwokctl's service range).
+KUBERNETES_SERVICE_IP=10.0.0.1
 # Images the node itself needs, built locally like the rest (never pulled).
 PAUSE_IMAGE=localhost/platform/pause:3.10
 COREDNS_IMAGE=localhost/platform/coredns:${COREDNS_VERSION#v}

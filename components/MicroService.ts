@@ -22,12 +22,11 @@ import * as k8s from "@pulumi/kubernetes";
 import {
   ComponentArgsError,
   childName,
+  egressPolicyMetadata,
   dnsEgressRule,
   domainKey,
   egressPeerRule,
-  externalEgressAnnotation,
   externalEgressRules,
-  externalEgressSummary,
   gated,
   imageReferenceProblem,
   ipv4CidrProblem,
@@ -696,16 +695,7 @@ function createNetworkPolicy(spec: Spec, pod: PodEnvironment): k8s.networking.v1
   return new k8s.networking.v1.NetworkPolicy(
     childName(spec.name, "netpol"),
     {
-      metadata: {
-        ...spec.meta(spec.serviceName),
-        ...(spec.externalEgress.length > 0
-          ? {
-              annotations: {
-                [externalEgressAnnotation(spec.labelDomain)]: externalEgressSummary(spec.externalEgress),
-              },
-            }
-          : {}),
-      },
+      metadata: egressPolicyMetadata(spec.meta(spec.serviceName), spec.externalEgress, spec.labelDomain),
       spec: {
         podSelector: { matchLabels: spec.selector },
         policyTypes: ["Ingress", "Egress"],

@@ -14,11 +14,10 @@ import * as k8s from "@pulumi/kubernetes";
 import {
   ComponentArgsError,
   childName,
+  egressPolicyMetadata,
   dnsEgressRule,
   egressPeerRule,
-  externalEgressAnnotation,
   externalEgressRules,
-  externalEgressSummary,
   gated,
   imageReferenceProblem,
   labelDomainProblem,
@@ -189,16 +188,7 @@ function createNetworkPolicy(spec: Spec): k8s.networking.v1.NetworkPolicy {
   return new k8s.networking.v1.NetworkPolicy(
     childName(spec.name, "netpol"),
     {
-      metadata: {
-        ...spec.meta(spec.serviceName),
-        ...(spec.externalEgress.length > 0
-          ? {
-              annotations: {
-                [externalEgressAnnotation(spec.labelDomain)]: externalEgressSummary(spec.externalEgress),
-              },
-            }
-          : {}),
-      },
+      metadata: egressPolicyMetadata(spec.meta(spec.serviceName), spec.externalEgress, spec.labelDomain),
       spec: {
         podSelector: { matchLabels: spec.selector },
         policyTypes: ["Ingress", "Egress"],

@@ -509,6 +509,22 @@ export function externalEgressSummary(endpoints: readonly ExternalEgress[]): str
   return [...new Set(endpoints.map((e) => `${e.host}:${e.port}`))].sort().join(",");
 }
 
+/**
+ * A workload's NetworkPolicy metadata: the workload's own, plus the external endpoints its egress
+ * admits, declared in the annotation the policy pack and the review read (none when there are none).
+ */
+export function egressPolicyMetadata<M extends object>(
+  meta: M,
+  externalEgress: readonly ExternalEgress[],
+  labelDomain: string | undefined,
+): M | (M & { annotations: Record<string, string> }) {
+  if (externalEgress.length === 0) return meta;
+  return {
+    ...meta,
+    annotations: { [externalEgressAnnotation(labelDomain)]: externalEgressSummary(externalEgress) },
+  };
+}
+
 /** A NetworkPolicy peer: pods with `name` in `namespace` (omit namespace for the policy's own). */
 export function podPeer(
   name: string,

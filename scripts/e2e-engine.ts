@@ -51,6 +51,7 @@ import {
 } from "./e2e-real-node";
 import {
   checkAlertDelivered,
+  checkDashboardQueries,
   checkRulesLoaded,
   checkServersRunning,
   checkTargetsUp,
@@ -169,6 +170,7 @@ async function main(): Promise<void> {
         checkServersRunning();
         checkTargetsUp(selectorLabels, NAMESPACES);
         checkRulesLoaded(selectorLabels);
+        checkDashboardQueries(observabilityLabels("observability", PLATFORM_LABEL_DOMAIN).dashboardLabels);
         checkAlertDelivered({
           namespace: "ecommerce",
           deployment: "notification-service",

@@ -52,6 +52,7 @@ import {
 import {
   checkAlertDelivered,
   checkDashboardQueries,
+  MONITORING_NAMESPACE,
   checkRulesLoaded,
   checkServersRunning,
   checkTargetsUp,
@@ -107,7 +108,14 @@ async function main(): Promise<void> {
     await stack.destroy({ onOutput: output.sink("destroy (clean slate)") });
     check("stack holds no resources", resources(await exported(stack)).length === 0);
     // Objects another run left without state (a killed run, the apply e2e) would be adopted silently.
-    tryKubectl(["delete", "namespace", "--wait=true", "--ignore-not-found", ...NAMESPACES]);
+    tryKubectl([
+      "delete",
+      "namespace",
+      "--wait=true",
+      "--ignore-not-found",
+      ...NAMESPACES,
+      MONITORING_NAMESPACE,
+    ]);
     check(
       "the cluster holds no object of ours",
       leftovers().length === 0,
@@ -286,7 +294,7 @@ async function main(): Promise<void> {
   await step("destroy", async () => {
     await stack.destroy({ onOutput: output.sink("destroy") });
     check("the stack holds 0 resources", resources(await exported(stack)).length === 0);
-    const namespaces = ["ecommerce", "fintech", "trading"].filter(
+    const namespaces = [...NAMESPACES, MONITORING_NAMESPACE].filter(
       (ns) => tryKubectl(["get", "namespace", ns]).ok,
     );
     check("no namespace of ours remains", namespaces.length === 0, namespaces.join(", "));

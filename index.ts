@@ -173,7 +173,10 @@ function createObservability(
             OBSERVABILITY_DEFAULTS.alertmanagerResources,
             settings.profile.cpuRequestCeiling,
           ),
-          ...(secrets.alertWebhookUrl ? { alertWebhookUrl: secrets.alertWebhookUrl } : {}),
+          // Only a receiver reads the URL (as for the AWS alert topic below).
+          ...(secrets.alertWebhookUrl && settings.observability.alertReceiver !== "none"
+            ? { alertWebhookUrl: secrets.alertWebhookUrl }
+            : {}),
           stage: settings.stage,
           protect: settings.profile.protectStateful,
           labelDomain,

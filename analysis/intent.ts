@@ -19,6 +19,7 @@
  * so catalogs are kept apart there by per-consumer credentials only (docs/connectivity.md). The
  * must-not set covers in-cluster data services only.
  */
+import { OPERATOR_MANIFESTS_METRICS_PORT } from "../components/prometheus-operator";
 import { childName, subnetCidr } from "../components/lib";
 import { envoyProxyPodLabels, GRAFANA_POD_LABELS, PROMETHEUS_POD_LABELS } from "../components";
 import {
@@ -119,6 +120,11 @@ export const OBSERVABILITY_RELEASE = "observability";
 export const CNPG_NAMESPACE = "cnpg-system";
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 
+/** Where the operator serves its metrics: the chart's 10250, or 8080 when installed from its release manifests. */
+function operatorMetricsPort(settings: PlatformSettings): number {
+  return settings.observability.operatorManifestsPath ? OPERATOR_MANIFESTS_METRICS_PORT : 10250;
+}
+
 /** The other chart workloads of the add-on namespaces, by the labels their charts give their pods. */
 export function addOnPods(settings: PlatformSettings): Record<string, Pod> {
   const m = monitoringPodLabels(OBSERVABILITY_RELEASE);
@@ -127,7 +133,12 @@ export function addOnPods(settings: PlatformSettings): Record<string, Pod> {
   return {
     ...(settings.observability.enabled
       ? {
-          operator: knownPod(MONITORING_NAMESPACE, "prometheus-operator", m.operator, tcpPorts(10250)),
+          operator: knownPod(
+            MONITORING_NAMESPACE,
+            "prometheus-operator",
+            m.operator,
+            tcpPorts(operatorMetricsPort(settings)),
+          ),
           alertmanager: knownPod(MONITORING_NAMESPACE, "alertmanager", m.alertmanager, [
             ...tcpPorts(9093, 9094, 8080),
             { port: 9094, protocol: "UDP" },
@@ -428,7 +439,12 @@ function monitoringIntent(intent: IntentBuilder, toApi: ToApi): void {
   intent.flow(GRAFANA.id, { pod: PROMETHEUS.id }, 9090, "Grafana queries Prometheus");
   intent.flow(PROMETHEUS.id, { pod: a.alertmanager!.id }, 9093, "Prometheus sends alerts");
   intent.flow(PROMETHEUS.id, { pod: a.kubeStateMetrics!.id }, 8080, "Prometheus scrapes kube-state-metrics");
-  intent.flow(PROMETHEUS.id, { pod: a.operator!.id }, 10250, "Prometheus scrapes the operator");
+  intent.flow(
+    PROMETHEUS.id,
+    { pod: a.operator!.id },
+    operatorMetricsPort(settings),
+    "Prometheus scrapes the operator",
+  );
   toApi(a.operator, "the Prometheus Operator reconciles");
   toApi(PROMETHEUS, "Prometheus discovers its targets");
   toApi(GRAFANA, "Grafana's sidecars load dashboards");

@@ -142,6 +142,14 @@ function createOperator(
       a.startsWith("--prometheus-config-reloader=") ? `--prometheus-config-reloader=${reloader}` : a,
     );
     if (operatorValues.resources) container.resources = operatorValues.resources;
+    // The release manifests set no probes; the chart probes /healthz, as every workload of ours is.
+    const healthz = {
+      httpGet: { path: "/healthz", port: OPERATOR_MANIFESTS_METRICS_PORT },
+      periodSeconds: 10,
+    };
+    container.startupProbe = { ...healthz, periodSeconds: 2, failureThreshold: 60 };
+    container.readinessProbe = healthz;
+    container.livenessProbe = { ...healthz, failureThreshold: 6 };
   };
   return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.operator)).map((file) =>
     configFile(
@@ -163,7 +171,16 @@ interface ManifestObject {
   spec?: {
     template?: {
       metadata?: { labels?: Record<string, string> };
-      spec?: { containers?: { image?: string; args?: string[]; resources?: unknown }[] };
+      spec?: {
+        containers?: {
+          image?: string;
+          args?: string[];
+          resources?: unknown;
+          startupProbe?: unknown;
+          readinessProbe?: unknown;
+          livenessProbe?: unknown;
+        }[];
+      };
     };
   };
 }

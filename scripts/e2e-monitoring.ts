@@ -338,7 +338,7 @@ interface Notification {
 
 function notifications(): Notification[] {
   const text = fetchFromCluster(`http://127.0.0.1:8080/alerts`);
-  return text ? (JSON.parse(text) as Notification[]) : [];
+  return text ? ((JSON.parse(text) as Notification[] | null) ?? []) : [];
 }
 
 function alertState(alertname: string, service: string): string | undefined {

@@ -42,7 +42,8 @@ func (s *alertSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	case r.URL.Path == "/alerts" && r.Method == http.MethodGet:
 		s.mu.Lock()
-		out, _ := json.Marshal(s.notifications)
+		// An empty list, not null, before the first notification.
+		out, _ := json.Marshal(append([]receivedNotification{}, s.notifications...))
 		s.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)

@@ -11,6 +11,14 @@ import (
 func TestAlertSinkKeepsEveryNotificationInOrder(t *testing.T) {
 	server := httptest.NewServer(&alertSink{})
 	defer server.Close()
+	empty, err := http.Get(server.URL + "/alerts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var none []json.RawMessage
+	if err := json.NewDecoder(empty.Body).Decode(&none); err != nil || none == nil || len(none) != 0 {
+		t.Fatalf("before any notification the list must be [] (not null), got %v %v", none, err)
+	}
 	for _, status := range []string{"firing", "resolved"} {
 		body := `{"status":"` + status + `","alerts":[{"labels":{"alertname":"TargetDown"}}]}`
 		resp, err := http.Post(server.URL+"/alerts", "application/json", strings.NewReader(body))

@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { parseAllDocuments } from "yaml";
 import { monitoringPodLabels } from "./addon-workloads";
 import { childName, withDependsOn, type Dependency } from "./lib";
 
@@ -87,13 +88,26 @@ export function createOperatorStack(parent: pulumi.Resource, input: OperatorStac
   return [...crds, ...operator, ...prometheus, ...alertmanager];
 }
 
-/** What a ConfigFile holds, as resources to wait for (known only once its file is decoded). */
+/**
+ * A manifest file's objects, each waiting for `dependsOn`; returns them as resources to wait for
+ * (known only once the file is decoded). A ConfigFile's own `dependsOn` would order the component
+ * alone: its objects are registered without it, so the option is given to each of them.
+ */
 function configFile(
   name: string,
   args: k8s.yaml.ConfigFileOpts,
-  opts: pulumi.ComponentResourceOptions,
+  parent: pulumi.Resource,
+  dependsOn: Dependency[] = [],
 ): Dependency {
-  return new k8s.yaml.ConfigFile(name, args, opts).resources.apply((byKey) => Object.values(byKey));
+  const waitForDependencies: pulumi.ResourceTransformation = ({ props, opts }) => ({
+    props,
+    opts: { ...opts, dependsOn: withDependsOn(opts.dependsOn, ...dependsOn) },
+  });
+  const file = new k8s.yaml.ConfigFile(name, args, {
+    parent,
+    transformations: dependsOn.length > 0 ? [waitForDependencies] : [],
+  });
+  return file.resources.apply((byKey) => Object.values(byKey));
 }
 
 function manifestFiles(dir: string): string[] {
@@ -107,7 +121,7 @@ function manifestFiles(dir: string): string[] {
 /** The CRDs, as the resources each file holds (known once the file is decoded). */
 function createCrds(parent: pulumi.Resource, input: OperatorStackInput): Dependency[] {
   return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.crds)).map((file) =>
-    configFile(childName(input.name, `crd-${path.basename(file, ".yaml")}`), { file }, { parent }),
+    configFile(childName(input.name, `crd-${path.basename(file, ".yaml")}`), { file }, parent),
   );
 }
 
@@ -151,15 +165,30 @@ function createOperator(
     container.readinessProbe = healthz;
     container.livenessProbe = { ...healthz, failureThreshold: 6 };
   };
-  return manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.operator)).map((file) =>
+  const create = (file: string, dependsOn: Dependency[]) =>
     configFile(
       childName(
         input.name,
         `operator-${path.basename(file, ".yaml").replace(/^prometheus-operator-?/, "") || "deployment"}`,
       ),
       { file, transformations: [(obj) => moveToNamespace(obj as ManifestObject)] },
-      { parent, dependsOn: withDependsOn(undefined, ...crds) },
-    ),
+      parent,
+      dependsOn,
+    );
+  // The operator checks its CRDs and its own permissions once, at start, and runs without the
+  // controllers it could not confirm (still healthy, never retrying): its pod must not start before
+  // its ServiceAccount, ClusterRole and binding exist.
+  const files = manifestFiles(path.join(input.manifestsPath, OPERATOR_MANIFEST_DIRS.operator));
+  const runsOperator = (file: string) => manifestKinds(file).includes("Deployment");
+  const access = files.filter((f) => !runsOperator(f)).map((file) => create(file, crds));
+  const deployment = files.filter(runsOperator).map((file) => create(file, [...crds, ...access]));
+  return [...access, ...deployment];
+}
+
+/** The kinds a manifest file holds. */
+function manifestKinds(file: string): string[] {
+  return parseAllDocuments(fs.readFileSync(file, "utf8")).map(
+    (doc) => (doc.toJS() as { kind?: string } | null)?.kind ?? "",
   );
 }
 

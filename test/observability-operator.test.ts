@@ -282,6 +282,29 @@ describe("ObservabilityStack from the operator's manifests (no chart)", () => {
     expect(monitor?.dependencies).toContain(crd?.urn);
   });
 
+  it("the operator's pod starts only once its CRDs, ServiceAccount, ClusterRole and binding exist", () => {
+    // The operator confirms its CRDs and permissions once, at start: started earlier, it runs without
+    // the Prometheus and Alertmanager controllers and still reports healthy.
+    const operator = byType(operatorRun, T.deployment).find(
+      (d) => (d.inputs.metadata as { name: string }).name === "prometheus-operator",
+    );
+    const waitedFor = (type: string, name: string) => {
+      const dependency = byType(operatorRun, type).find(
+        (r) => (r.inputs.metadata as { name: string }).name === name,
+      );
+      expect(dependency, `${type} ${name}`).toBeDefined();
+      return operator?.dependencies.includes(dependency!.urn);
+    };
+    expect(operator).toBeDefined();
+    expect(waitedFor(T.clusterRoleBinding, "prometheus-operator")).toBe(true);
+    expect(waitedFor("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "prometheus-operator")).toBe(
+      true,
+    );
+    expect(waitedFor("kubernetes:core/v1:ServiceAccount", "prometheus-operator")).toBe(true);
+    expect(waitedFor(T.crd, "prometheuses.monitoring.coreos.com")).toBe(true);
+    expect(waitedFor(T.crd, "alertmanagers.monitoring.coreos.com")).toBe(true);
+  });
+
   it("refuses both install routes at once, neither, and a manifests directory without the manifests", async () => {
     const problems = (args: Partial<ObservabilityStackArgs>) =>
       runProgram(program(args)).then(

@@ -204,7 +204,7 @@ function createGateway(
           tls: settings.ingress.tls.issuer === "acme" ? settings.ingress.tls : { issuer: "selfSigned" },
           envoyGatewayChart: chartSource(settings.ingress.envoyGatewayChart),
           certManagerChart: chartSource(settings.ingress.certManagerChart),
-          loadBalancer: settings.cluster.provider === "aws" ? "nlb" : "default",
+          loadBalancer: settings.ingress.loadBalancer,
           proxyReplicas: settings.profile.replicas.publicMin < 2 ? 1 : settings.profile.replicas.publicMin,
           controllerReplicas: settings.stage === "local" ? 1 : 2,
           // The rate limiter's Redis is pinned with the caches' (platform:images.redis).

@@ -120,10 +120,14 @@ export interface IngressGatewayArgs extends LabelDomainArgs {
    * targets and client IP preservation (needs the AWS Load Balancer Controller in the cluster:
    * KubernetesCluster installs it on EKS; pass it in `opts.dependsOn`).
    * `default`: a plain `LoadBalancer` Service, as the cluster provides it (kind, k3d, minikube tunnel).
+   * `clusterIP`: no external address, for a cluster with no load balancer provider (the embedded
+   * local cluster): the Gateway's address is the Service's cluster IP; reach it with
+   * `kubectl port-forward`. Without a provider a `LoadBalancer` Service never gets an address, and
+   * the Gateway waits for one.
    * @default "default"
    * @example "nlb"
    */
-  loadBalancer?: "nlb" | "default";
+  loadBalancer?: "nlb" | "default" | "clusterIP";
   /**
    * Envoy proxy replicas (the public entry point), spread across zones; a PDB keeps all but one up.
    * @default 2
@@ -747,7 +751,7 @@ function createEnvoyProxy(
             },
             envoyPDB: { maxUnavailable: 1 },
             envoyService: {
-              type: "LoadBalancer",
+              type: spec.args.loadBalancer === "clusterIP" ? "ClusterIP" : "LoadBalancer",
               ...((spec.args.loadBalancer ?? "default") === "nlb"
                 ? { annotations: { ...NLB_SERVICE_ANNOTATIONS } }
                 : {}),
@@ -1261,8 +1265,10 @@ function tlsProblems(args: IngressGatewayArgs): string[] {
 /** How the proxies are exposed, and how many of them and of the controllers run. */
 function proxyProblems(args: IngressGatewayArgs): string[] {
   const problems: string[] = [];
-  if (args.loadBalancer !== undefined && args.loadBalancer !== "nlb" && args.loadBalancer !== "default")
-    problems.push(`loadBalancer: "nlb" or "default", found ${JSON.stringify(args.loadBalancer)}`);
+  if (args.loadBalancer !== undefined && !["nlb", "default", "clusterIP"].includes(args.loadBalancer))
+    problems.push(
+      `loadBalancer: "nlb", "default" or "clusterIP", found ${JSON.stringify(args.loadBalancer)}`,
+    );
   const count = (key: string, value: number | undefined, max: number) => {
     if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > max))
       problems.push(`${key}: a whole number from 1 to ${max}, found ${String(value)}`);

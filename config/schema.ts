@@ -271,6 +271,11 @@ export const ingressSchema = z.strictObject({
   charts: z
     .strictObject({ envoyGateway: chartSourceSchema.optional(), certManager: chartSourceSchema.optional() })
     .optional(),
+  /**
+   * How the proxy Service is exposed (IngressGateway `loadBalancer`). Default: `nlb` on EKS, else
+   * `default` (a plain LoadBalancer Service). `clusterIP` for a cluster with no load balancer provider.
+   */
+  loadBalancer: z.enum(["nlb", "default", "clusterIP"]).optional(),
 });
 
 export const observabilitySchema = z.strictObject({

@@ -138,6 +138,8 @@ export interface PlatformSettings {
     tls: { issuer: "acme" | "selfSigned"; acmeEmail?: string; acmeServer: string };
     envoyGatewayChart: ChartSettings;
     certManagerChart: ChartSettings;
+    /** How the proxy Service is exposed (IngressGateway `loadBalancer`). */
+    loadBalancer: "nlb" | "default" | "clusterIP";
   };
   observability: {
     enabled: boolean;
@@ -739,6 +741,7 @@ function resolveIngress(ctx: Resolution): Resolved<PlatformSettings["ingress"]> 
       CHART_VERSIONS.certManager,
       ing.charts?.certManager,
     ),
+    loadBalancer: ing.loadBalancer ?? (ctx.clusterProvider === "aws" ? "nlb" : "default"),
   };
   if (
     ingress.enabled &&

@@ -60,6 +60,14 @@ import {
   removeAlertSink,
   reportNotRun,
 } from "./e2e-monitoring";
+import {
+  checkBrokenRoutesReported,
+  checkCertificates,
+  checkControllersRunning,
+  checkGatewayAccepted,
+  GATEWAY_NAMESPACES,
+} from "./e2e-gateway";
+import { REAL_NODE_CONFIG } from "./engine/real-node-config";
 import { observabilityLabels } from "../components/ObservabilityStack";
 import { PLATFORM_LABEL_DOMAIN } from "../config/label-domain";
 import { ALERT_NAMES, ALERT_THRESHOLDS } from "../components/monitoring-rules";
@@ -99,14 +107,20 @@ async function main(): Promise<void> {
   );
   const stack = await openStack(STACK);
   const output = new CapturedOutput();
+  // On a real node the stack also runs what only a real node can (scripts/engine/real-node-config.ts).
+  const configFile = REAL_NODES ? stackFileWith({}) : undefined;
 
   await step("start from an empty stack", async () => {
     // A previous run that died mid-operation leaves a lock and pending operations: clear both first.
     if (((await exported(stack)).pending_operations ?? []).length > 0) {
       await stack.cancel().catch(() => undefined);
-      await stack.refresh({ clearPendingCreates: true, onOutput: output.sink("refresh (clean slate)") });
+      await stack.refresh({
+        configFile,
+        clearPendingCreates: true,
+        onOutput: output.sink("refresh (clean slate)"),
+      });
     }
-    await stack.destroy({ onOutput: output.sink("destroy (clean slate)") });
+    await stack.destroy({ configFile, onOutput: output.sink("destroy (clean slate)") });
     check("stack holds no resources", resources(await exported(stack)).length === 0);
     // Objects another run left without state (a killed run, the apply e2e) would be adopted silently.
     tryKubectl([
@@ -116,6 +130,7 @@ async function main(): Promise<void> {
       "--ignore-not-found",
       ...NAMESPACES,
       MONITORING_NAMESPACE,
+      ...GATEWAY_NAMESPACES,
     ]);
     check(
       "the cluster holds no object of ours",
@@ -126,7 +141,11 @@ async function main(): Promise<void> {
 
   const first = await step("up", async () => {
     const events: EngineEvent[] = [];
-    const result = await stack.up({ onOutput: output.sink("up"), onEvent: (e) => events.push(e) });
+    const result = await stack.up({
+      configFile,
+      onOutput: output.sink("up"),
+      onEvent: (e) => events.push(e),
+    });
     const created = result.summary.resourceChanges?.create ?? 0;
     const total = created + (result.summary.resourceChanges?.same ?? 0);
     check("up succeeded", result.summary.result === "succeeded", result.summary.result);
@@ -152,14 +171,18 @@ async function main(): Promise<void> {
   });
 
   await step("nothing changes on a second look", async () => {
-    const preview = await stack.preview({ expectNoChanges: true, onOutput: output.sink("preview") });
+    const preview = await stack.preview({
+      configFile,
+      expectNoChanges: true,
+      onOutput: output.sink("preview"),
+    });
     const changed = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
     check(
       "preview --expect-no-changes: 0 changes",
       changed.length === 0,
       JSON.stringify(preview.changeSummary),
     );
-    await stack.refresh({ expectNoChanges: true, onOutput: output.sink("refresh") });
+    await stack.refresh({ configFile, expectNoChanges: true, onOutput: output.sink("refresh") });
     check("refresh --expect-no-changes passed", true);
   });
 
@@ -168,7 +191,7 @@ async function main(): Promise<void> {
       checkDeclaredFlows(NAMESPACES),
     );
     await step("sampled flows from debug pods agree with the connectivity model", async () => {
-      const { model } = await localModel(STACK);
+      const { model } = await localModel(STACK, REAL_NODE_CONFIG);
       checkSampledFlows(model, STANDIN_IMAGE, sampledProbes());
     });
     await step("data survives its pods' deaths", () => checkDataSurvives());
@@ -201,6 +224,22 @@ async function main(): Promise<void> {
           groupIntervalSeconds: 300,
         });
         removeAlertSink();
+      });
+    const gateway = state.find((r) => r.type === "platform:index:IngressGateway");
+    if (gateway)
+      await step("gateway: controllers running, certificates issued, routes and policies accepted", () => {
+        const outputs = (gateway.outputs ?? {}) as { gatewayNamespace?: string; gatewayName?: string };
+        const gatewayNamespace = outputs.gatewayNamespace ?? "envoy-gateway-system";
+        const gatewayName = outputs.gatewayName ?? "gateway";
+        checkControllersRunning();
+        checkCertificates();
+        checkGatewayAccepted(gatewayNamespace, gatewayName);
+        checkBrokenRoutesReported({
+          namespace: "ecommerce",
+          service: "api-gateway",
+          gatewayNamespace,
+          gatewayName,
+        });
       });
   }
 
@@ -302,9 +341,9 @@ async function main(): Promise<void> {
     });
 
   await step("destroy", async () => {
-    await stack.destroy({ onOutput: output.sink("destroy") });
+    await stack.destroy({ configFile, onOutput: output.sink("destroy") });
     check("the stack holds 0 resources", resources(await exported(stack)).length === 0);
-    const namespaces = [...NAMESPACES, MONITORING_NAMESPACE].filter(
+    const namespaces = [...NAMESPACES, MONITORING_NAMESPACE, ...GATEWAY_NAMESPACES].filter(
       (ns) => tryKubectl(["get", "namespace", ns]).ok,
     );
     check("no namespace of ours remains", namespaces.length === 0, namespaces.join(", "));
@@ -482,10 +521,11 @@ class CapturedOutput {
 /** A copy of the stack file with some config keys replaced, for `--config-file`. */
 function stackFileWith(config: Record<string, unknown>): string {
   const doc = parseDocument(readFileSync(STACK_FILE, "utf8"));
-  for (const [key, value] of Object.entries(config)) doc.setIn(["config", key], value);
+  for (const [key, value] of Object.entries({ ...(REAL_NODES ? REAL_NODE_CONFIG : {}), ...config }))
+    doc.setIn(["config", key], value);
   const file = path.join(
     WORK_DIR,
-    `Pulumi.${STACK}.${Object.keys(config).join("-").replace(/\W+/g, "_")}.yaml`,
+    `Pulumi.${STACK}.${[REAL_NODES ? "real-node" : "", ...Object.keys(config)].filter(Boolean).join("-").replace(/\W+/g, "_") || "base"}.yaml`,
   );
   writeFileSync(file, doc.toString());
   return file;

@@ -41,13 +41,14 @@ interface PodItem {
 /** The stack's own objects and the connectivity model built from them (the render's, not the cluster's). */
 export async function localModel(
   stack: string,
+  config: Record<string, unknown> = {},
 ): Promise<{ model: ClusterModel; objects: KubernetesObject[] }> {
-  const run = await runStack(stack);
+  const run = await runStack(stack, { config });
   const objects = run.resources.flatMap((r) => {
     const o = kubernetesObject(r);
     return o ? [o] : [];
   });
-  return { model: analyseConnectivity(stackSettings(stack), objects).model, objects };
+  return { model: analyseConnectivity(stackSettings(stack, config), objects).model, objects };
 }
 
 /** `*_URL` variables a container gets, from its env and the ConfigMaps it loads. */

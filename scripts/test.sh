@@ -15,6 +15,8 @@ ensure_node_modules
 bash scripts/install-promtool.sh   # Debian's prometheus package ships promtool (alert-rule tests)
 # prometheus-operator's release manifests, which the local stack installs (a module download)
 bash scripts/engine/toolchain.sh operator-manifests >/dev/null
+# The gateway's two charts, which the local stack installs on a real node (module downloads).
+bash scripts/engine/toolchain.sh gateway-charts >/dev/null
 bash scripts/install-kube-score.sh >/dev/null   # built from its Go module (render read as kubectl reads it)
 # Envoy Gateway's translator, built from its Go module at the version tools/egctl/go.mod pins (gateway tests).
 bash scripts/install-egctl.sh "$(sed -n 's|^require github.com/envoyproxy/gateway ||p' tools/egctl/go.mod)" >/dev/null

@@ -110,7 +110,9 @@ const CONFIG_KIND: Partial<Record<Component, string>> = {
 };
 
 const haveModule = MODULE_DIR !== "" && existsSync(path.join(MODULE_DIR, SOURCES.controller));
-const haveBinaries = COMPONENTS.every((c) => existsSync(path.join(BIN_DIR, `cert-manager-${c}`)));
+const haveBinaries = [...COMPONENTS, "startupapicheck"].every((c) =>
+  existsSync(path.join(BIN_DIR, `cert-manager-${c}`)),
+);
 const required = process.env.ENGINE_REQUIRE_CERT_MANAGER === "1";
 const why = `cert-manager ${VERSION} binaries are not in ${BIN_DIR} (or its module is not in the Go module cache): run \`bash scripts/engine/toolchain.sh cert-manager\``;
 if (!(haveModule && haveBinaries) && !required) console.warn(`skipping: ${why}`);
@@ -172,5 +174,28 @@ describe("cert-manager's binaries take the flags its chart passes", () => {
         });
       }
     }
+
+    it("cert-manager-startupapicheck takes the Job's `check api --wait` and the chart's extra `-v`, and stops only at the in-cluster config", () => {
+      const job = moduleFile("deploy/charts/cert-manager/templates/startupapicheck-job.yaml");
+      const values = moduleFile("deploy/charts/cert-manager/values.yaml");
+      // The Job's args as the chart renders them: its fixed ones, then the values' extraArgs.
+      const args = [...job.matchAll(/^\s*- (check|api|--wait)=?(\{\{[^}]*\}\})?$/gm)].map((m) =>
+        m[1] === "--wait" ? "--wait=1m" : (m[1] as string),
+      );
+      const extraArgs =
+        /^startupapicheck:[\s\S]*?^ {2}extraArgs:\n((?: {2}- .*\n)+)/m.exec(values)?.[1] ?? "";
+      const extra = [...extraArgs.matchAll(/^ {2}- (\S+)$/gm)].map((m) => m[1] as string);
+      expect(args).toEqual(["check", "api", "--wait=1m"]);
+      expect(extra).toEqual(["-v"]);
+      const out = spawnSync(path.join(BIN_DIR, "cert-manager-startupapicheck"), [...args, ...extra], {
+        encoding: "utf8",
+        timeout: 30_000,
+        env: { ...process.env, KUBERNETES_SERVICE_HOST: "", KUBERNETES_SERVICE_PORT: "" },
+      });
+      const output = out.stdout + out.stderr;
+      expect(output).not.toMatch(/unknown (flag|shorthand|command)|invalid argument/);
+      expect(out.status).not.toBe(0);
+      expect(output).toContain("in-cluster configuration");
+    });
   });
 });

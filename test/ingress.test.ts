@@ -517,6 +517,19 @@ describe("IngressGateway (local profile)", () => {
     expect(objects(run, "SecurityPolicy")).toHaveLength(0);
   });
 
+  it("exposes the proxies on a cluster IP where the cluster has no load balancer provider", async () => {
+    const run = await build({ ...LOCAL, loadBalancer: "clusterIP" }, "local", [
+      ["app", { namespace: "trading", port: 8000, pathPrefixes: ["/"] }],
+    ]);
+    const proxy = objectNamed(run, "EnvoyProxy", "edge-proxy");
+    // A LoadBalancer Service would never get an address there, and the Gateway waits for one.
+    expect((proxy.inputs.spec as ProxySpec).provider.kubernetes.envoyService).toEqual({ type: "ClusterIP" });
+    await validateKubernetesObject(asObject(proxy));
+    expect(
+      () => new IngressGateway("edge", { ...LOCAL, loadBalancer: "none" as "default" }, STAND_IN_KUBERNETES),
+    ).toThrow('loadBalancer: "nlb", "default" or "clusterIP", found "none"');
+  });
+
   it("routes a gRPC service with a GRPCRoute", async () => {
     const run = await build(LOCAL, "local", [
       [

@@ -319,41 +319,79 @@ coredns_layer() {
   printf '%s' "$layer"
 }
 
-# ------------------------------------------------------------------ monitoring binaries
+# ------------------------------------------------------------------ prebuilt binaries
 
-# The monitoring stack's images (recipe `binary`): one static binary each, built from its Go
-# module by `toolchain.sh monitoring` at the version the reference's tag names, laid out where the
-# upstream image has it, with the upstream image's entrypoint and default arguments.
+# The monitoring stack's and the gateway's images (recipe `binary`): one static binary each, built
+# from its Go module by `toolchain.sh monitoring` / `toolchain.sh gateway` at the version the
+# reference's tag names, laid out where the upstream image has it, with the upstream image's
+# entrypoint and default arguments.
 declare -A BINARY_PATH=(
   [prometheus-operator]=$PROMETHEUS_OPERATOR_TOOL_DIR/bin/prometheus-operator
   [prometheus-config-reloader]=$PROMETHEUS_OPERATOR_TOOL_DIR/bin/prometheus-config-reloader
   [prometheus]=$PROMETHEUS_TOOL_DIR/bin/prometheus
   [alertmanager]=$ALERTMANAGER_TOOL_DIR/bin/alertmanager
+  [envoy-gateway]=$ENVOY_GATEWAY_TOOL_DIR/bin/envoy-gateway
 )
 declare -A BINARY_IN_IMAGE=(
   [prometheus-operator]=/bin/operator
   [prometheus-config-reloader]=/bin/prometheus-config-reloader
   [prometheus]=/bin/prometheus
   [alertmanager]=/bin/alertmanager
+  # The certgen Job runs `envoy-gateway certgen` by name.
+  [envoy-gateway]=/usr/local/bin/envoy-gateway
 )
 declare -A BINARY_CMD=(
   [prometheus-operator]='[]'
   [prometheus-config-reloader]='[]'
   [prometheus]='["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]'
   [alertmanager]='["--config.file=/etc/alertmanager/alertmanager.yml","--storage.path=/alertmanager"]'
+  [envoy-gateway]='[]'
 )
+for component in controller webhook cainjector acmesolver startupapicheck; do
+  BINARY_PATH[cert-manager-$component]=$CERT_MANAGER_TOOL_DIR/bin/cert-manager-$component
+  BINARY_IN_IMAGE[cert-manager-$component]=/app/cmd/$component/$component
+  BINARY_CMD[cert-manager-$component]='[]'
+done
 
-binary_layer() { # binary_layer NAME TAG: the layer of one monitoring binary (cached by its hash)
+# binary_version NAME BIN: the first line in which the binary states its version.
+binary_version() {
+  case $1 in
+  envoy-gateway) "$2" version 2>&1 | grep -m1 '^ENVOY_GATEWAY_VERSION:' ;;
+  *) "$2" --version 2>&1 | head -n1 ;;
+  esac
+}
+# binary_is_version NAME BIN TAG: the binary is the release the image tag names.
+binary_is_version() {
+  local line
+  line=$(binary_version "$1" "$2")
+  case $1 in
+  envoy-gateway) [[ $line == "ENVOY_GATEWAY_VERSION: $3" ]] ;;
+  cert-manager-*) [[ $line == "cert-manager ${1#cert-manager-} $3 "* ]] ;;
+  *) [[ $line == *"version ${3#v} "* ]] ;;
+  esac
+}
+
+# binary_target NAME: the toolchain.sh target that builds the binary.
+binary_target() {
+  case $1 in
+  envoy-gateway) echo gateway ;;
+  cert-manager-*) echo cert-manager ;;
+  *) echo monitoring ;;
+  esac
+}
+
+binary_layer() { # binary_layer NAME TAG: the layer of one binary (cached by its hash)
   local name=$1 tag=$2 bin=${BINARY_PATH[$1]} layer root
-  [[ -x $bin ]] || engine_die "missing $bin: run scripts/engine/toolchain.sh monitoring"
-  "$bin" --version 2>&1 | head -n1 | grep -q "version ${tag#v} " ||
-    engine_die "$bin is not version $tag, which the program runs (scripts/engine/versions.env and the program disagree)"
+  [[ -x $bin ]] || engine_die "missing $bin: run scripts/engine/toolchain.sh $(binary_target "$name")"
+  binary_is_version "$name" "$bin" "$tag" ||
+    engine_die "$bin is not version $tag, which the program runs (scripts/engine/versions.env and the program disagree): $(binary_version "$name" "$bin")"
   layer=$IMAGES_DIR/layer-$name-$( (sha256sum "$bin" | cut -d' ' -f1; cat "${BASH_SOURCE[0]}") | hash_of).tar
   if [[ ! -f $layer ]]; then
     root=$WORK/$name
     rm -rf "$root"
     mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/prometheus" "$root/alertmanager"
     chmod 1777 "$root/tmp"
+    mkdir -p "$root$(dirname "${BINARY_IN_IMAGE[$name]}")"
     install -m 0755 "$bin" "$root${BINARY_IN_IMAGE[$name]}"
     printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$root/etc/passwd"
     printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"
@@ -410,7 +448,7 @@ build_all() {
     done < <(plan_query "$plan_file" "(i) => i.filter(x => x.recipe === '$recipe').map(x => x.ref + '\\t' + (x.uid ?? ''))")
   done
 
-  # Monitoring: one binary per image.
+  # Monitoring and the gateway: one binary per image.
   local name
   while IFS=$'\t' read -r ref name; do
     layer=$(binary_layer "$name" "$(image_tag "$ref")")

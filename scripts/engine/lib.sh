@@ -45,6 +45,10 @@ PROMETHEUS_TOOL_DIR=$TOOLCHAIN_CACHE/prometheus-$PROMETHEUS_VERSION
 ALERTMANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/alertmanager-$ALERTMANAGER_VERSION
 # cert-manager's binaries (scripts/engine/toolchain.sh cert-manager).
 CERT_MANAGER_TOOL_DIR=$TOOLCHAIN_CACHE/cert-manager-$CERT_MANAGER_VERSION
+# Envoy Gateway's controller and the gateway's two charts, laid out from their modules
+# (scripts/engine/toolchain.sh gateway).
+ENVOY_GATEWAY_TOOL_DIR=$TOOLCHAIN_CACHE/envoy-gateway-$ENVOY_GATEWAY_VERSION
+GATEWAY_CHARTS_DIR=$TOOLCHAIN_CACHE/charts
 IMAGES_DIR=$TOOLCHAIN_CACHE/images
 # The embedded API server's port, fixed so that stack config can name it, and the address it
 # advertises to a real node's pods (node.sh's host end of the veth).

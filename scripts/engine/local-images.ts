@@ -10,6 +10,7 @@
 import { runStack } from "../../test/harness";
 import { kubernetesObject } from "../render-lib";
 import { CATALOGS } from "../../services";
+import { REAL_NODE_CONFIG } from "./real-node-config";
 
 export type Recipe = "postgres" | "redis" | "rabbitmq" | "curl" | "standin" | "binary";
 
@@ -40,7 +41,14 @@ export interface LocalImage {
 
 /** Binaries toolchain.sh builds from their modules at the versions the program pins. */
 export type MonitoringBinary =
-  "prometheus-operator" | "prometheus-config-reloader" | "prometheus" | "alertmanager";
+  | "prometheus-operator"
+  | "prometheus-config-reloader"
+  | "prometheus"
+  | "alertmanager"
+  | "envoy-gateway"
+  | CertManagerBinary;
+type CertManagerBinary =
+  `cert-manager-${"controller" | "webhook" | "cainjector" | "acmesolver" | "startupapicheck"}`;
 
 interface Container {
   image: string;
@@ -79,6 +87,34 @@ const MONITORING_BINARIES: [RegExp, MonitoringBinary][] = [
   [/^quay\.io\/prometheus\/prometheus:/, "prometheus"],
   [/^quay\.io\/prometheus\/alertmanager:/, "alertmanager"],
 ];
+
+/**
+ * Images a Helm release of ours runs, by its chart (a repository name or a path on disk) and version:
+ * the chart's defaults, which our values leave alone. Envoy Gateway's data plane (Envoy, C++) is not
+ * among them: it cannot be built here, so the proxy pods the controller makes do not start
+ * (docs/gateway.md).
+ */
+const CHART_IMAGES: [RegExp, (version: string) => [string, MonitoringBinary][]][] = [
+  [/gateway-helm/, (v) => [[`docker.io/envoyproxy/gateway:${v}`, "envoy-gateway"]]],
+  [
+    /(^|\/)cert-manager(-v[0-9.]+)?$/,
+    (v) =>
+      (["controller", "webhook", "cainjector", "acmesolver", "startupapicheck"] as const).map((c) => [
+        `quay.io/jetstack/cert-manager-${c}:${v}`,
+        `cert-manager-${c}` as const,
+      ]),
+  ],
+];
+
+function chartImages(object: {
+  type: string;
+  inputs: Record<string, unknown>;
+}): [string, MonitoringBinary][] {
+  if (object.type !== "kubernetes:helm.sh/v3:Release") return [];
+  const { chart, version } = object.inputs as { chart?: string; version?: string };
+  const images = CHART_IMAGES.find(([pattern]) => pattern.test(chart ?? ""))?.[1];
+  return images && version ? images(version) : [];
+}
 
 /**
  * Images the operator runs that no pod spec of ours names: Prometheus and Alertmanager (their
@@ -125,8 +161,12 @@ function standinConfig(service: string, namespace: string, container: Container)
   return { service, namespace, ports, ...(data ? { dataDir: data.mountPath } : {}) };
 }
 
-export async function localImages(stack = "local"): Promise<LocalImage[]> {
-  const run = await runStack(stack);
+/** The images `stack` runs, with `config` over its stack file. */
+export async function localImages(
+  stack = "local",
+  config: Record<string, unknown> = {},
+): Promise<LocalImage[]> {
+  const run = await runStack(stack, { config });
   const serviceImages = new Map<string, string>();
   for (const catalog of Object.values(CATALOGS)) {
     for (const svc of catalog.services) serviceImages.set(svc.image.repository, svc.name);
@@ -134,6 +174,7 @@ export async function localImages(stack = "local"): Promise<LocalImage[]> {
   const images = new Map<string, LocalImage>();
   const unknown: string[] = [];
   for (const resource of run.resources) {
+    for (const [ref, binary] of chartImages(resource)) images.set(ref, { ref, recipe: "binary", binary });
     const object = kubernetesObject(resource);
     for (const ref of object ? operatorRunImages(object) : []) {
       const binary = MONITORING_BINARIES.find(([pattern]) => pattern.test(ref))?.[1];
@@ -188,7 +229,8 @@ export async function localImages(stack = "local"): Promise<LocalImage[]> {
 }
 
 if (require.main === module) {
-  localImages(process.argv[2] ?? "local")
+  // The plan is the real node's (images.sh): the stack as it runs there.
+  localImages(process.argv[2] ?? "local", REAL_NODE_CONFIG)
     .then((images) => process.stdout.write(`${JSON.stringify(images, null, 2)}\n`))
     .catch((error: unknown) => {
       console.error(error instanceof Error ? error.message : error);

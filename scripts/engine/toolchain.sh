@@ -2,7 +2,7 @@
 # Builds or adopts the local engine toolchain, idempotently, into
 # ${XDG_CACHE_HOME:-~/.cache}/platform-toolchain/<tool>-<version>/bin.
 #
-#   scripts/engine/toolchain.sh [all|pulumi|cluster|node|cert-manager|status]
+#   scripts/engine/toolchain.sh [all|pulumi|cluster|node|monitoring|operator-manifests|cert-manager|gateway|gateway-charts|status]
 #
 #   pulumi   the Pulumi CLI and the kubernetes and random provider plugins, from
 #            the sources in versions.env, the plugins labelled with the versions of
@@ -18,8 +18,13 @@
 #            kube-network-policies and CoreDNS built from Go modules, and
 #            containerd, runc, the CNI plugins, nftables/iptables, debootstrap
 #            and umoci installed from Debian's packages when missing. Not in `all`.
-#   cert-manager  cert-manager's controller, webhook, cainjector and acmesolver
-#            at CERT_MANAGER_VERSION, from tools/cert-manager. Not in `all`.
+#   cert-manager  cert-manager's controller, webhook, cainjector, acmesolver and
+#            startupapicheck at CERT_MANAGER_VERSION, from tools/cert-manager. Not in `all`.
+#   gateway  the IngressGateway for the real node: Envoy Gateway's controller at
+#            ENVOY_GATEWAY_VERSION, cert-manager (as above), and both charts laid out
+#            from their modules. Not in `all`.
+#   gateway-charts  only the two charts (module downloads), which the local stack
+#            installs; the unit suite's setup runs it.
 #
 # For every binary: a cached binary whose version matches is kept; else one on
 # PATH (or in $ENGINE_PREBUILT_DIR, ~/.pulumi/bin) whose version matches is
@@ -362,17 +367,17 @@ toolchain_monitoring() {
 
 # ----------------------------------------------------------------- cert-manager
 #
-# tools/cert-manager/build.sh builds all four binaries in one go (they share
+# tools/cert-manager/build.sh builds all five binaries in one go (they share
 # almost every package) from our mains over the github.com/cert-manager/cert-manager
 # module, stamping CERT_MANAGER_VERSION into pkg/util.AppVersion, which each
 # prints with --version. Each is recorded; the first carries the build's time.
 
-CERT_MANAGER_BINARIES=(cert-manager-controller cert-manager-webhook cert-manager-cainjector cert-manager-acmesolver)
+CERT_MANAGER_BINARIES=(cert-manager-controller cert-manager-webhook cert-manager-cainjector cert-manager-acmesolver cert-manager-startupapicheck)
 
 check_cert_manager() { [[ $(first_line "$1" --version) == "cert-manager ${1##*/cert-manager-} $CERT_MANAGER_VERSION "* ]]; }
 CERT_MANAGER_BUILD_TRIED=
 build_cert_manager() {
-  # One build makes all four; after a failed one the others fail without retrying.
+  # One build makes all five; after a failed one the others fail without retrying.
   if [[ -n $CERT_MANAGER_BUILD_TRIED ]]; then
     ENSURE_REASON="the cert-manager build above failed, see $CERT_MANAGER_TOOL_DIR/build.log"
     return 1
@@ -390,9 +395,97 @@ build_cert_manager() {
 toolchain_cert_manager() {
   local b
   for b in "${CERT_MANAGER_BINARIES[@]}"; do
-    # build.sh makes all four, so after the first the others are cached.
+    # build.sh makes all five, so after the first the others are cached.
     ensure "$b" "$CERT_MANAGER_VERSION" "$CERT_MANAGER_TOOL_DIR" check_cert_manager build_cert_manager || true
   done
+}
+
+# ---------------------------------------------------------------------- gateway
+#
+# The IngressGateway's two charts and Envoy Gateway's controller, for the real
+# node. The charts are laid out from their modules as their releases ship them:
+#  - gateway-helm: values.tmpl.yaml rendered the way Envoy Gateway's release
+#    renders it (the release's controller image, IfNotPresent), and the release's
+#    version in Chart.yaml;
+#  - cert-manager: the release's version in Chart.yaml (its images default to it).
+# Each is linked at .cache/charts/<chart>-<version> in the project, where the
+# local stack's platform:ingress.charts.*.path point. The controller binary is
+# built with tools/egctl's wrapper module (the same module as egctl). Envoy
+# itself (C++) is in neither the Go proxy nor Debian: the proxies the controller
+# makes do not start here (docs/gateway.md).
+
+ENVOY_GATEWAY_MODULE=github.com/envoyproxy/gateway
+CERT_MANAGER_MODULE=github.com/cert-manager/cert-manager
+GATEWAY_CHARTS_LINK_DIR=$REPO_ROOT/.cache/charts
+
+module_dir() { # module_dir MODULE VERSION: the module's source in the module cache (downloaded when missing)
+  (cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "$1@$2" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+}
+
+install_gateway_charts() {
+  local eg cm dir
+  eg=$(module_dir "$ENVOY_GATEWAY_MODULE" "$ENVOY_GATEWAY_VERSION") && [[ -d $eg/charts/gateway-helm ]] || {
+    engine_log "no gateway-helm chart in $ENVOY_GATEWAY_MODULE@$ENVOY_GATEWAY_VERSION"
+    return 1
+  }
+  cm=$(module_dir "$CERT_MANAGER_MODULE" "$CERT_MANAGER_VERSION") && [[ -d $cm/deploy/charts/cert-manager ]] || {
+    engine_log "no cert-manager chart in $CERT_MANAGER_MODULE@$CERT_MANAGER_VERSION"
+    return 1
+  }
+  dir=$GATEWAY_CHARTS_DIR/gateway-helm-$ENVOY_GATEWAY_VERSION
+  if [[ ! -f $dir/.complete ]]; then
+    rm -rf "$dir"
+    mkdir -p "$(dirname "$dir")"
+    cp -R "$eg/charts/gateway-helm" "$dir"
+    chmod -R u+w "$dir"
+    sed "s|\${GatewayImage}|docker.io/envoyproxy/gateway:$ENVOY_GATEWAY_VERSION|; s|\${GatewayImagePullPolicy}|IfNotPresent|" \
+      "$dir/values.tmpl.yaml" >"$dir/values.yaml"
+    ! grep -n '\${' "$dir/values.yaml" >&2 || {
+      engine_log "gateway-helm's values.tmpl.yaml has placeholders this script does not know (above)"
+      return 1
+    }
+    rm -f "$dir/values.tmpl.yaml"
+    sed -i "s/^version: .*/version: $ENVOY_GATEWAY_VERSION/; s/^appVersion: .*/appVersion: \"$ENVOY_GATEWAY_VERSION\"/" "$dir/Chart.yaml"
+    touch "$dir/.complete"
+  fi
+  dir=$GATEWAY_CHARTS_DIR/cert-manager-$CERT_MANAGER_VERSION
+  if [[ ! -f $dir/.complete ]]; then
+    rm -rf "$dir"
+    mkdir -p "$(dirname "$dir")"
+    cp -R "$cm/deploy/charts/cert-manager" "$dir"
+    chmod -R u+w "$dir"
+    sed -i "s/^version: .*/version: $CERT_MANAGER_VERSION/; s/^appVersion: .*/appVersion: $CERT_MANAGER_VERSION/" "$dir/Chart.yaml"
+    touch "$dir/.complete"
+  fi
+  mkdir -p "$GATEWAY_CHARTS_LINK_DIR"
+  ln -sfn "$GATEWAY_CHARTS_DIR/gateway-helm-$ENVOY_GATEWAY_VERSION" "$GATEWAY_CHARTS_LINK_DIR/gateway-helm-$ENVOY_GATEWAY_VERSION"
+  ln -sfn "$GATEWAY_CHARTS_DIR/cert-manager-$CERT_MANAGER_VERSION" "$GATEWAY_CHARTS_LINK_DIR/cert-manager-$CERT_MANAGER_VERSION"
+}
+
+check_envoy_gateway() { [[ $("$1" version 2>/dev/null | head -n1) == "ENVOY_GATEWAY_VERSION: $ENVOY_GATEWAY_VERSION" ]]; }
+build_envoy_gateway() {
+  fail_unless_module "$ENVOY_GATEWAY_MODULE" "$ENVOY_GATEWAY_VERSION" || return 1
+  local src=$ENVOY_GATEWAY_TOOL_DIR/src
+  rm -rf "$src"
+  mkdir -p "$src" "$ENVOY_GATEWAY_TOOL_DIR/bin"
+  cp -R "$REPO_ROOT/tools/egctl/." "$src/"
+  (
+    cd "$src"
+    go mod edit -require="$ENVOY_GATEWAY_MODULE@$ENVOY_GATEWAY_VERSION"
+    GOMAXPROCS=$ENGINE_BUILD_PROCS GOFLAGS=-mod=mod nice -n "${ENGINE_BUILD_NICE:-10}" go build -p "$ENGINE_BUILD_PROCS" -trimpath \
+      -ldflags "-s -w -X $ENVOY_GATEWAY_MODULE/internal/cmd/version.envoyGatewayVersion=$ENVOY_GATEWAY_VERSION" \
+      -o "$ENVOY_GATEWAY_TOOL_DIR/bin/envoy-gateway.tmp" "$ENVOY_GATEWAY_MODULE/cmd/envoy-gateway"
+  ) >"$ENVOY_GATEWAY_TOOL_DIR/build.log" 2>&1 || {
+    tail -n 30 "$ENVOY_GATEWAY_TOOL_DIR/build.log" >&2
+    return 1
+  }
+  mv -f "$ENVOY_GATEWAY_TOOL_DIR/bin/envoy-gateway.tmp" "$ENVOY_GATEWAY_TOOL_DIR/bin/envoy-gateway"
+}
+
+toolchain_gateway() {
+  install_gateway_charts || FAILED=1
+  ensure envoy-gateway "$ENVOY_GATEWAY_VERSION" "$ENVOY_GATEWAY_TOOL_DIR" check_envoy_gateway build_envoy_gateway || true
+  toolchain_cert_manager
 }
 
 # ----------------------------------------------------------------------- pulumi
@@ -524,11 +617,13 @@ node) toolchain_node ;;
 monitoring) toolchain_monitoring ;;
 operator-manifests) install_prometheus_operator_manifests ;;
 cert-manager) toolchain_cert_manager ;;
+gateway) toolchain_gateway ;;
+gateway-charts) install_gateway_charts ;;
 status)
   status
   exit 0
   ;;
-*) engine_die "usage: $0 [all|pulumi|cluster|node|monitoring|operator-manifests|cert-manager|status]" ;;
+*) engine_die "usage: $0 [all|pulumi|cluster|node|monitoring|operator-manifests|cert-manager|gateway|gateway-charts|status]" ;;
 esac
 
 echo

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds cert-manager's controller, webhook, cainjector and acmesolver from the
+# Builds cert-manager's controller, webhook, cainjector, acmesolver and startupapicheck from the
 # github.com/cert-manager/cert-manager module (see doc.go for why the mains are
 # ours) into OUTDIR, each reporting VERSION.
 #
@@ -23,7 +23,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROCS=${ENGINE_BUILD_PROCS:-2}
 VCERT_MODULE=github.com/Venafi/vcert/v5
 VCERT_VERSION=v5.12.3
-BINARIES=(controller webhook cainjector acmesolver)
+BINARIES=(controller webhook cainjector acmesolver startupapicheck)
 
 export GOFLAGS=-mod=mod
 export GOMAXPROCS=$PROCS

@@ -1,6 +1,6 @@
-// Package platformshim builds cert-manager's controller, webhook, cainjector
-// and acmesolver binaries from the github.com/cert-manager/cert-manager module
-// alone.
+// Package platformshim builds cert-manager's controller, webhook, cainjector,
+// acmesolver and startupapicheck binaries from the
+// github.com/cert-manager/cert-manager module alone.
 //
 // Upstream keeps each binary's main package in a module of its own
 // (cmd/controller, cmd/webhook, ... published as .../controller-binary and so

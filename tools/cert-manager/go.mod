@@ -1,5 +1,5 @@
-// Wrapper module that builds cert-manager's controller, webhook, cainjector and
-// acmesolver from github.com/cert-manager/cert-manager alone: the Go module proxy
+// Wrapper module that builds cert-manager's controller, webhook, cainjector,
+// acmesolver and startupapicheck from github.com/cert-manager/cert-manager alone: the Go module proxy
 // serves none of upstream's per-binary modules (cmd/*, published as
 // .../controller-binary and so on). Its path lies under the upstream module's so
 // that our mains may import its internal/ packages. See doc.go; build.sh builds it

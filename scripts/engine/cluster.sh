@@ -244,8 +244,10 @@ start_kwok() {
     wait_for_default_serviceaccount
     kube apply -f "$ENGINE_DIR/kwok/storageclass.yaml" >/dev/null
     "$ENGINE_DIR/toolchain.sh" node >&2
-    # The monitoring stack's binaries, which the local images hold (images.sh, recipe `binary`).
+    # The monitoring stack's and the gateway's binaries, which the local images hold (images.sh,
+    # recipe `binary`), and the gateway's charts (scripts/engine/real-node-config.ts).
     "$ENGINE_DIR/toolchain.sh" monitoring >&2
+    "$ENGINE_DIR/toolchain.sh" gateway >&2
     "$ENGINE_DIR/node.sh" start
   else
     bootstrap

@@ -1,0 +1,158 @@
+/**
+ * Scaling a queue consumer on the depth of its queue, through KEDA: a `ScaledObject` takes the place
+ * of the HorizontalPodAutoscaler (KEDA creates and owns the HPA itself; two autoscalers on one
+ * Deployment would fight), with the RabbitMQ queue-length trigger plus the CPU and memory targets
+ * every other workload has. The broker's address and credentials come from the consumer's own
+ * connection Secret through a `TriggerAuthentication`, so nothing secret is written into either
+ * object: KEDA reads the Secret in the workload's namespace, as the pods do.
+ *
+ * The same trigger covers both MessageBroker backends: in-cluster RabbitMQ (`amqp://`) and Amazon MQ
+ * for RabbitMQ (`amqps://`); the URL in the Secret says which.
+ *
+ * What this does not do: install KEDA (its operator and CRDs must be in the cluster), or admit the
+ * KEDA operator to the broker. The operator polls the queue's length over AMQP, so the broker's
+ * NetworkPolicy (in-cluster) or security group (Amazon MQ) must let the operator's pods in.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { childName, isDataService, shown } from "./lib";
+import type { DataServiceForConsumers } from "./MicroService";
+
+export const KEDA_API_VERSION = "keda.sh/v1alpha1";
+
+/** A queue whose depth sets the replica count. */
+export interface QueueScaling {
+  /**
+   * The MessageBroker the queue lives on: the object itself, which this workload must also list in
+   * `uses` (its connection Secret is what KEDA authenticates with). Example: `broker`.
+   */
+  broker: DataServiceForConsumers;
+  /** Name of the queue. Example: `"notifications"`. */
+  queueName: string;
+  /**
+   * Ready messages per replica: KEDA sizes the workload so that each replica has about this many
+   * waiting (`ceil(depth / messagesPerReplica)`), within `replicas.min` and `replicas.max`.
+   * Default: `20`. Example: `50`.
+   */
+  messagesPerReplica?: number;
+  /** How often KEDA reads the queue's length, in seconds. Default: `30`. */
+  pollingIntervalSeconds?: number;
+}
+
+/** What a ScaledObject is built from. */
+export interface ScaledObjectSpec {
+  name: string;
+  serviceName: string;
+  meta: (name: string) => { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
+  replicas: { min: number; max: number };
+  cpuUtilization: number;
+  memoryUtilization: number;
+  queue: QueueScaling;
+  /** Name of the Secret holding the broker's URL for this consumer, and its key. */
+  secret: { name: string; key: string };
+  child: pulumi.CustomResourceOptions;
+}
+
+/**
+ * The TriggerAuthentication (the broker URL from the consumer's Secret) and the ScaledObject. The
+ * floor is `replicas.min`, never zero: a scaled-to-zero consumer would leave the PodDisruptionBudget,
+ * the production replica floor and the ServiceDown alert meaning nothing.
+ */
+export function createQueueScaling(spec: ScaledObjectSpec): {
+  triggerAuthentication: k8s.apiextensions.CustomResource;
+  scaledObject: k8s.apiextensions.CustomResource;
+} {
+  const authName = childName(spec.serviceName, "queue");
+  const triggerAuthentication = new k8s.apiextensions.CustomResource(
+    childName(spec.name, "trigger-auth"),
+    {
+      apiVersion: KEDA_API_VERSION,
+      kind: "TriggerAuthentication",
+      metadata: spec.meta(authName),
+      spec: { secretTargetRef: [{ parameter: "host", name: spec.secret.name, key: spec.secret.key }] },
+    },
+    spec.child,
+  );
+  const utilization = (type: "cpu" | "memory", value: number) => ({
+    type,
+    metricType: "Utilization",
+    metadata: { value: String(value) },
+  });
+  const scaledObject = new k8s.apiextensions.CustomResource(
+    childName(spec.name, "scaledobject"),
+    {
+      apiVersion: KEDA_API_VERSION,
+      kind: "ScaledObject",
+      metadata: spec.meta(spec.serviceName),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: spec.serviceName },
+        minReplicaCount: spec.replicas.min,
+        maxReplicaCount: spec.replicas.max,
+        pollingInterval: spec.queue.pollingIntervalSeconds ?? 30,
+        // The HPA KEDA creates scales down only after five calm minutes, as the platform's own do.
+        advanced: {
+          horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 300 } } },
+        },
+        triggers: [
+          {
+            type: "rabbitmq",
+            metadata: {
+              protocol: "amqp",
+              mode: "QueueLength",
+              value: String(spec.queue.messagesPerReplica ?? 20),
+              queueName: spec.queue.queueName,
+            },
+            authenticationRef: { name: authName },
+          },
+          utilization("cpu", spec.cpuUtilization),
+          utilization("memory", spec.memoryUtilization),
+        ],
+      },
+    },
+    { ...spec.child, dependsOn: [triggerAuthentication] },
+  );
+  return { triggerAuthentication, scaledObject };
+}
+
+const QUEUE_NAME = /^[-_.:a-zA-Z0-9]{1,255}$/;
+const isWholeIn = (n: unknown, min: number, max: number): n is number =>
+  typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
+
+/**
+ * Problems with `autoscaling.queue`: a MessageBroker this workload uses, a queue name, sane figures,
+ * and a replica range to scale in.
+ */
+export function queueScalingProblems(
+  queue: QueueScaling,
+  args: { uses?: readonly unknown[]; replicas?: { min: number; max: number } },
+  usedStores: readonly object[],
+): string[] {
+  const p: string[] = [];
+  const broker = queue.broker as unknown;
+  if (!isDataService(broker) || (broker as DataServiceForConsumers).connectionEnv !== "RABBITMQ_URL")
+    p.push(
+      `autoscaling.queue.broker must be a MessageBroker object (the one in uses), found ${isDataService(broker) ? `a store that provides ${(broker as DataServiceForConsumers).connectionEnv}` : shown(broker)}`,
+    );
+  else if (!usedStores.includes(broker as object))
+    p.push(
+      "autoscaling.queue.broker is not in uses: KEDA authenticates with this workload's own connection Secret, which exists only for a broker it uses; add the broker to uses",
+    );
+  if (typeof queue.queueName !== "string" || !QUEUE_NAME.test(queue.queueName))
+    p.push(
+      `autoscaling.queue.queueName must be a RabbitMQ queue name (1 to 255 of letters, digits, "-", "_", ".", ":"), found ${shown(queue.queueName)}`,
+    );
+  if (queue.messagesPerReplica !== undefined && !isWholeIn(queue.messagesPerReplica, 1, 100000))
+    p.push(
+      `autoscaling.queue.messagesPerReplica must be a whole number from 1 to 100000, found ${shown(queue.messagesPerReplica)}`,
+    );
+  if (queue.pollingIntervalSeconds !== undefined && !isWholeIn(queue.pollingIntervalSeconds, 5, 3600))
+    p.push(
+      `autoscaling.queue.pollingIntervalSeconds must be a whole number from 5 to 3600, found ${shown(queue.pollingIntervalSeconds)}`,
+    );
+  const { min, max } = args.replicas ?? { min: NaN, max: NaN };
+  if (min === max)
+    p.push(
+      `autoscaling.queue needs a replica range to scale in, but replicas.min equals replicas.max (${max}); raise replicas.max`,
+    );
+  return p;
+}

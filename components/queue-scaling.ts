@@ -13,7 +13,7 @@
  * KEDA operator to the broker. The operator polls the queue's length over AMQP, so the broker's
  * NetworkPolicy (in-cluster) or security group (Amazon MQ) must let the operator's pods in.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { childName, isDataService, shown } from "./lib";
 import type { DataServiceForConsumers } from "./MicroService";

@@ -141,3 +141,58 @@ export function serviceRuleGroups(s: MonitoredService): RuleGroup[] {
     },
   ];
 }
+
+/** What the rules of a ScheduledJob (a CronJob) need to know of it. */
+export interface MonitoredScheduledJob {
+  /** The CronJob's name (ScheduledJob's `serviceName`). Example: `"risk-nightly"`. */
+  serviceName: string;
+  /** Its namespace. Example: `"fintech"`. */
+  namespace: string;
+  /** Its platform (alert label). Example: `"fintech"`. */
+  platform: string;
+}
+
+/** Alert names of ScheduledJobs (stable, like `ALERT_NAMES`). */
+export const SCHEDULED_JOB_ALERT_NAMES = { failed: "ScheduledJobFailed" } as const;
+
+/** Severity of a failed scheduled run: the work did not happen, but nothing serving is down. */
+export const SCHEDULED_JOB_FAILED_SEVERITY: Severity = "warning";
+
+/**
+ * The alerting rules of one ScheduledJob, from kube-state-metrics' Job and CronJob series: a run
+ * (a Job the CronJob owns) has failed — run out of retries or past its deadline — and it started
+ * after the CronJob's last successful run. So the alert fires on the first evaluation after a run
+ * fails, names the run, and resolves by itself when a later run succeeds (failed Jobs stay in the
+ * history for inspection, so "a failed Job exists" would fire until someone deleted it).
+ */
+export function scheduledJobRuleGroups(j: MonitoredScheduledJob): RuleGroup[] {
+  const ns = `namespace=${JSON.stringify(j.namespace)}`;
+  const failedRunStart = [
+    `max by (namespace, job_name) (kube_job_status_start_time{${ns}})`,
+    `and on (namespace, job_name) (kube_job_failed{${ns}, condition="true"} == 1)`,
+    `and on (namespace, job_name) kube_job_owner{${ns}, owner_kind="CronJob", owner_name=${JSON.stringify(j.serviceName)}}`,
+  ].join(" ");
+  // Never succeeded: the last success counts as the epoch.
+  const lastSuccess = `max by (namespace) (kube_cronjob_status_last_successful_time{${ns}, cronjob=${JSON.stringify(j.serviceName)}}) or label_replace(vector(0), "namespace", ${JSON.stringify(j.namespace)}, "", "")`;
+  return [
+    {
+      name: `${j.platform}.${j.serviceName}.scheduled-job`,
+      rules: [
+        {
+          alert: SCHEDULED_JOB_ALERT_NAMES.failed,
+          expr: `(${failedRunStart}) > on (namespace) group_left () (${lastSuccess})`,
+          labels: {
+            severity: SCHEDULED_JOB_FAILED_SEVERITY,
+            platform: j.platform,
+            namespace: j.namespace,
+            service: j.serviceName,
+          },
+          annotations: {
+            summary: `${j.serviceName}: run {{ $labels.job_name }} failed`,
+            description: `The scheduled run {{ $labels.job_name }} of ${j.serviceName} (${j.platform}, namespace ${j.namespace}) failed (out of retries or past its deadline), and no run has succeeded since. Its pods' logs are kept with the failed Job.`,
+          },
+        },
+      ],
+    },
+  ];
+}

@@ -4,7 +4,7 @@
  * a singleton that needs no volume; queue-depth scaling through KEDA, judged by KEDA's own CRDs.
  */
 import { describe, expect, it } from "vitest";
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import { byName, byType, onCluster, runProgram, STAND_IN_KUBERNETES, type RunResult } from "./harness";
 import { Worker, type WorkerArgs } from "../components/Worker";
 import { MicroService, singletonAnnotation } from "../components/MicroService";
@@ -14,6 +14,9 @@ import { clusterModel, type KubernetesObject } from "../analysis/cluster-model";
 import { flowVerdict } from "../analysis/network-policy";
 import { renderedDemand } from "../analysis/workloads";
 import { PROMETHEUS } from "../analysis/intent";
+import { ObservabilityStack } from "../components/ObservabilityStack";
+import { selectorLabels } from "../components/lib";
+import { CHART_VERSIONS } from "../config/settings";
 import { validateKubernetesObject } from "./validate";
 
 const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
@@ -360,5 +363,83 @@ describe("Worker: misuse is refused before anything is created", () => {
         '  - calls[0] ("feed"): "feed" is Worker "feed" of this program, which serves no port: nothing can call it (a worker takes its work from a queue or a store; publish to the queue it consumes instead)\n' +
         '  - calls[1] ("mailer"): "mailer" is Worker "mailer" of this program, which serves no port: nothing can call it (a worker takes its work from a queue or a store; publish to the queue it consumes instead)',
     );
+  });
+});
+
+describe("Monitoring knows Workers and ScheduledJobs", () => {
+  let run: RunResult;
+  const get = async () =>
+    (run ??= await runProgram(() => {
+      const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+      const stack = new ObservabilityStack(
+        "observability",
+        {
+          chart: { version: CHART_VERSIONS.kubePrometheusStack, source: "repository" },
+          prometheusStorageSize: "10Gi",
+          grafanaStorageSize: "1Gi",
+          stage: "staging",
+        },
+        { providers: [provider] },
+      );
+      const worker = new Worker(
+        "feed",
+        { ...BASE, metrics: { port: 9102, path: "/prometheus" } },
+        { providers: [provider] },
+      );
+      // As index.ts would: the worker's own outputs, known at construction for a plain-data worker.
+      stack.monitorService(
+        {
+          serviceName: "feed",
+          namespace: "ecommerce",
+          platform: "ecommerce",
+          protocol: "http",
+          metricsPortName: "metrics",
+          metricsPath: "/prometheus",
+          selectorLabels: selectorLabels("feed"),
+          resources: RESOURCES,
+        },
+        { parent: worker },
+      );
+      stack.monitorScheduledJob({ serviceName: "risk-nightly", namespace: "fintech", platform: "fintech" });
+    }));
+
+  it("scrapes a worker's metrics Service on its metrics port and path", async () => {
+    const r = await get();
+    const service = byName(r, "kubernetes:core/v1:Service", "feed-svc").inputs as {
+      metadata: { labels: Record<string, string> };
+      spec: { ports: { name: string }[] };
+    };
+    const monitor = byType(r, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor")[0]!.inputs as {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: { port: string; path: string }[];
+      };
+    };
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(service.spec.ports.map((p) => p.name)).toContain(monitor.spec.endpoints[0]!.port);
+    expect(monitor.spec.endpoints[0]!.path).toBe("/prometheus");
+  });
+
+  it("alerts on a ScheduledJob's failed runs with a PrometheusRule Prometheus selects", async () => {
+    const r = await get();
+    const rule = byName(
+      r,
+      "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+      "fintech-risk-nightly-job-rules",
+    );
+    const inputs = rule.inputs as Record<string, unknown> & {
+      metadata: { namespace: string; labels: Record<string, string> };
+      spec: { groups: { rules: { alert: string }[] }[] };
+    };
+    expect(inputs.metadata.namespace).toBe("fintech");
+    const serviceRule = byType(r, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").find(
+      (x) => x !== rule,
+    )!.inputs as { metadata: { labels: Record<string, string> } };
+    // The stack's selector labels, exactly as every service's rules carry them.
+    const selector = Object.keys(serviceRule.metadata.labels).filter((k) => k.endsWith("/monitoring"));
+    expect(selector.length).toBe(1);
+    expect(inputs.metadata.labels[selector[0]!]).toBe(serviceRule.metadata.labels[selector[0]!]);
+    expect(inputs.spec.groups[0]!.rules.map((x) => x.alert)).toEqual(["ScheduledJobFailed"]);
+    await validateKubernetesObject(inputs);
   });
 });

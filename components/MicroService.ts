@@ -61,7 +61,7 @@ import {
   type Stage,
 } from "./lib";
 import { amountsOf, surgePods } from "./capacity";
-import { createQueueScaling, type QueueScaling } from "./queue-scaling";
+import { createQueueScaling, queueScalingProblems, type QueueScaling } from "./queue-scaling";
 import { checksBeforeChildren, type ServiceFacts } from "./platform-scope";
 import { EnvClaims, outputProblems, useEntries, useProblems } from "./workload-relations";
 
@@ -236,8 +236,14 @@ export interface MicroServiceArgs extends LabelDomainArgs {
    * Example: `{ min: 2, max: 10 }`.
    */
   replicas: { min: number; max: number };
-  /** HPA targets in percent of the container requests. Default: `{ cpuUtilization: 70, memoryUtilization: 80 }`. */
-  autoscaling?: { cpuUtilization?: number; memoryUtilization?: number };
+  /**
+   * HPA targets in percent of the container requests, and optionally a queue whose depth also scales
+   * the service (a queue consumer that serves a port too): then a KEDA ScaledObject with the queue
+   * trigger and these targets replaces the HPA (KEDA must be installed; see `Worker` and
+   * docs/library.md). Default: `{ cpuUtilization: 70, memoryUtilization: 80 }`, no queue.
+   * Example: `{ queue: { broker, queueName: "notifications" } }`.
+   */
+  autoscaling?: { cpuUtilization?: number; memoryUtilization?: number; queue?: QueueScaling };
   /** Requests and limits of the container (requests may not exceed limits). Example: `{ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }`. */
   resources: ContainerResources;
   /** Plain settings, delivered through a ConfigMap (never secrets). Default: `{}`. Example: `{ LOG_LEVEL: "info" }`. */
@@ -347,11 +353,10 @@ export interface MicroServiceArgs extends LabelDomainArgs {
  * public contract: each component validates its own args before they get here.
  * @internal
  */
-export interface WorkloadArgs extends Omit<MicroServiceArgs, "port" | "protocol" | "health" | "autoscaling"> {
+export interface WorkloadArgs extends Omit<MicroServiceArgs, "port" | "protocol" | "health"> {
   port?: number;
   protocol?: MicroServiceProtocol;
   health?: MicroServiceArgs["health"] & { exec?: string[] };
-  autoscaling?: MicroServiceArgs["autoscaling"] & { queue?: QueueScaling };
 }
 
 /** What `buildWorkload` creates, for the component that owns it to expose. @internal */
@@ -412,8 +417,11 @@ export class MicroService extends pulumi.ComponentResource {
   /** Per service called, the NetworkPolicy in its namespace that admits this one. */
   public readonly callerAdmissions: k8s.networking.v1.NetworkPolicy[];
   public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
-  /** The HPA, when `replicas.max > replicas.min` on a Deployment. */
+  /** The HPA, when `replicas.max > replicas.min` on a Deployment without `autoscaling.queue`. */
   public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  /** KEDA's ScaledObject and TriggerAuthentication, when it scales on `autoscaling.queue`. */
+  public readonly scaledObject?: k8s.apiextensions.CustomResource;
+  public readonly triggerAuthentication?: k8s.apiextensions.CustomResource;
   /** The migration Job, when `migration` is set. */
   public readonly migrationJob?: k8s.batch.v1.Job;
 
@@ -438,6 +446,8 @@ export class MicroService extends pulumi.ComponentResource {
     this.service = built.service!;
     this.workload = built.workload;
     this.autoscaler = built.autoscaler;
+    this.scaledObject = built.queueScaling?.scaledObject;
+    this.triggerAuthentication = built.queueScaling?.triggerAuthentication;
     this.podDisruptionBudget = built.podDisruptionBudget;
 
     this.serviceName = pulumi.output(spec.serviceName);
@@ -1137,7 +1147,17 @@ const isWholeIn = (n: unknown, min: number, max: number): n is number =>
  * MicroService's args are validated, section by section.
  */
 export function microServiceProblems(name: string, args: MicroServiceArgs): string[] {
-  return workloadProblems(name, args, "MicroService", portProblems(args, args.metrics ?? { enabled: true }));
+  const queue = args.autoscaling?.queue;
+  return workloadProblems(name, args, "MicroService", [
+    ...portProblems(args, args.metrics ?? { enabled: true }),
+    ...(queue
+      ? queueScalingProblems(
+          queue,
+          args,
+          useEntries(args.uses).map((u) => u.store),
+        )
+      : []),
+  ]);
 }
 
 /**

@@ -443,3 +443,50 @@ describe("Monitoring knows Workers and ScheduledJobs", () => {
     await validateKubernetesObject(inputs);
   });
 });
+
+describe("MicroService: a queue consumer that also serves a port scales on its queue too", () => {
+  it("gets a ScaledObject instead of its HPA, and still admits its callers", async () => {
+    const r = await runProgram(() => {
+      const broker = new MessageBroker(
+        "mq",
+        {
+          backend: "aws",
+          namespace: "ecommerce",
+          consumers: [{ service: "notification-service", namespace: "ecommerce" }],
+          aws: {
+            vpcId: "vpc-0abc",
+            subnetIds: ["subnet-a", "subnet-b"],
+            subnetCidrs: ["10.30.0.0/16"],
+            allowedSecurityGroupIds: ["sg-0cluster"],
+          },
+        },
+        onCluster(),
+      );
+      new MicroService(
+        "notification-service",
+        {
+          namespace: "ecommerce",
+          image: "ghcr.io/acme-shop/notification-service:1.0.0",
+          port: 9006,
+          protocol: "grpc",
+          metrics: { enabled: true, port: 9106 },
+          replicas: { min: 2, max: 6 },
+          resources: RESOURCES,
+          callers: ["api-gateway"],
+          uses: [broker],
+          autoscaling: { cpuUtilization: 60, queue: { broker, queueName: "notifications" } },
+        },
+        onCluster(),
+      );
+    });
+    expect(byType(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")).toEqual([]);
+    const scaled = byName(r, "kubernetes:keda.sh/v1alpha1:ScaledObject", "notification-service-scaledobject")
+      .inputs as Record<string, unknown> & { spec: { triggers: { type: string; metadata: unknown }[] } };
+    await validateKubernetesObject(scaled);
+    expect(scaled.spec.triggers.map((t) => t.type)).toEqual(["rabbitmq", "cpu", "memory"]);
+    expect(scaled.spec.triggers[1]!.metadata).toEqual({ value: "60" });
+    const policy = byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service-netpol")
+      .inputs as { spec: { ingress: { ports: { port: number }[] }[] } };
+    expect(policy.spec.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 9006 }]);
+  });
+});

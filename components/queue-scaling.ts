@@ -9,13 +9,15 @@
  * The same trigger covers both MessageBroker backends: in-cluster RabbitMQ (`amqp://`) and Amazon MQ
  * for RabbitMQ (`amqps://`); the URL in the Secret says which.
  *
- * What this does not do: install KEDA (its operator and CRDs must be in the cluster), or admit the
- * KEDA operator to the broker. The operator polls the queue's length over AMQP, so the broker's
- * NetworkPolicy (in-cluster) or security group (Amazon MQ) must let the operator's pods in.
+ * KEDA's operator polls the queue's length over AMQP from its own namespace. For an in-cluster
+ * broker, the consumer that states the scaling also owns an additive NetworkPolicy in the broker's
+ * namespace admitting the operator's pods on the broker's port (as a caller owns its admission to a
+ * callee). Amazon MQ admits the cluster's security group, which the operator's pods share already.
+ * KEDA itself (its operator and CRDs) is not installed here.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { childName, isDataService, shown } from "./lib";
+import { childName, isDataService, selectorLabels, shown } from "./lib";
 import type { DataServiceForConsumers } from "./MicroService";
 
 export const KEDA_API_VERSION = "keda.sh/v1alpha1";
@@ -37,7 +39,19 @@ export interface QueueScaling {
   messagesPerReplica?: number;
   /** How often KEDA reads the queue's length, in seconds. Default: `30`. */
   pollingIntervalSeconds?: number;
+  /**
+   * Where KEDA's operator runs, for its admission to an in-cluster broker. Default: its Helm chart's
+   * `{ namespace: "keda", podLabels: { "app.kubernetes.io/name": "keda-operator" } }`.
+   * Example: `{ namespace: "autoscaling", podLabels: { "app.kubernetes.io/name": "keda-operator" } }`.
+   */
+  operator?: { namespace: string; podLabels: Record<string, string> };
 }
+
+/** KEDA's operator as its Helm chart installs it. */
+export const KEDA_OPERATOR = {
+  namespace: "keda",
+  podLabels: { "app.kubernetes.io/name": "keda-operator" },
+} as const;
 
 /** What a ScaledObject is built from. */
 export interface ScaledObjectSpec {
@@ -50,6 +64,7 @@ export interface ScaledObjectSpec {
   queue: QueueScaling;
   /** Name of the Secret holding the broker's URL for this consumer, and its key. */
   secret: { name: string; key: string };
+  labels: Record<string, string>;
   child: pulumi.CustomResourceOptions;
 }
 
@@ -61,7 +76,9 @@ export interface ScaledObjectSpec {
 export function createQueueScaling(spec: ScaledObjectSpec): {
   triggerAuthentication: k8s.apiextensions.CustomResource;
   scaledObject: k8s.apiextensions.CustomResource;
+  operatorAdmission?: k8s.networking.v1.NetworkPolicy;
 } {
+  const operatorAdmission = createOperatorAdmission(spec);
   const authName = childName(spec.serviceName, "queue");
   const triggerAuthentication = new k8s.apiextensions.CustomResource(
     childName(spec.name, "trigger-auth"),
@@ -109,11 +126,48 @@ export function createQueueScaling(spec: ScaledObjectSpec): {
         ],
       },
     },
-    { ...spec.child, dependsOn: [triggerAuthentication] },
+    { ...spec.child, dependsOn: [triggerAuthentication, ...(operatorAdmission ? [operatorAdmission] : [])] },
   );
-  return { triggerAuthentication, scaledObject };
+  return { triggerAuthentication, scaledObject, operatorAdmission };
 }
 
+/**
+ * For an in-cluster broker: an additive NetworkPolicy in the broker's namespace admitting KEDA's
+ * operator on the broker's port, owned by (and deleted with) the consumer that scales on it.
+ */
+function createOperatorAdmission(spec: ScaledObjectSpec): k8s.networking.v1.NetworkPolicy | undefined {
+  const peer = spec.queue.broker.egressPeer;
+  if (!("pod" in peer)) return undefined;
+  const operator = spec.queue.operator ?? KEDA_OPERATOR;
+  return new k8s.networking.v1.NetworkPolicy(
+    childName(spec.name, "admit-keda"),
+    {
+      metadata: {
+        name: `${peer.pod.name}-from-keda-${spec.serviceName}`,
+        namespace: peer.pod.namespace,
+        labels: spec.labels,
+      },
+      spec: {
+        podSelector: { matchLabels: selectorLabels(peer.pod.name) },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": operator.namespace } },
+                podSelector: { matchLabels: { ...operator.podLabels } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: peer.port }],
+          },
+        ],
+      },
+    },
+    spec.child,
+  );
+}
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const QUEUE_NAME = /^[-_.:a-zA-Z0-9]{1,255}$/;
 const isWholeIn = (n: unknown, min: number, max: number): n is number =>
   typeof n === "number" && Number.isInteger(n) && n >= min && n <= max;
@@ -149,6 +203,14 @@ export function queueScalingProblems(
     p.push(
       `autoscaling.queue.pollingIntervalSeconds must be a whole number from 5 to 3600, found ${shown(queue.pollingIntervalSeconds)}`,
     );
+  if (queue.operator !== undefined) {
+    if (!NAMESPACE_NAME.test(queue.operator.namespace ?? ""))
+      p.push(
+        `autoscaling.queue.operator.namespace must be a namespace name, found ${shown(queue.operator.namespace)}`,
+      );
+    if (Object.keys(queue.operator.podLabels ?? {}).length === 0)
+      p.push("autoscaling.queue.operator.podLabels is empty: it would admit every pod of that namespace");
+  }
   const { min, max } = args.replicas ?? { min: NaN, max: NaN };
   if (min === max)
     p.push(

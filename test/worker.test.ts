@@ -121,6 +121,26 @@ describe("Worker: a queue consumer with a metrics port, scaled on its queue's de
     ]);
   });
 
+  it("admits KEDA's operator to the in-cluster broker on its AMQP port, and nothing else of its namespace", async () => {
+    const keda = {
+      id: "keda/keda-operator",
+      namespace: "keda",
+      labels: { "app.kubernetes.io/name": "keda-operator" },
+      ports: [],
+      kind: "chart" as const,
+    };
+    const other = {
+      ...keda,
+      id: "keda/keda-metrics-apiserver",
+      labels: { "app.kubernetes.io/name": "keda-metrics-apiserver" },
+    };
+    const model = clusterModel(objectsOf(await get()), [keda, other]);
+    const broker = { pod: model.pods.find((p) => p.id === "ecommerce/ecommerce-mq")! };
+    expect(flowVerdict(model, { pod: keda }, broker, 5672)).toEqual({ allowed: true });
+    expect(flowVerdict(model, { pod: keda }, broker, 15672).allowed).toBe(false);
+    expect(flowVerdict(model, { pod: other }, broker, 5672).allowed).toBe(false);
+  });
+
   it("reaches its broker; nothing reaches it but Prometheus on the metrics port", async () => {
     const model = clusterModel(objectsOf(await get()), [PROMETHEUS]);
     const pod = (id: string) => ({ pod: model.pods.find((p) => p.id === id)! });

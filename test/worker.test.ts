@@ -53,19 +53,9 @@ describe("Worker: a queue consumer with a metrics port, scaled on its queue's de
         },
         onCluster(),
       );
-      new Worker(
-        "notification-worker",
-        {
-          ...BASE,
-          metrics: { port: 9106 },
-          ingressFrom: [MONITORING],
-          uses: [broker],
-          autoscaling: { queue: { broker, queueName: "notifications", messagesPerReplica: 50 } },
-        },
-        onCluster(),
-      );
-      // A MicroService of the same program and namespace, for the hardening and reachability comparisons.
-      new MicroService(
+      // A MicroService of the same program and namespace, for the hardening and reachability
+      // comparisons, and for the worker to call.
+      const orders = new MicroService(
         "order-service",
         {
           namespace: "ecommerce",
@@ -79,10 +69,26 @@ describe("Worker: a queue consumer with a metrics port, scaled on its queue's de
         },
         onCluster(),
       );
+      new Worker(
+        "notification-worker",
+        {
+          ...BASE,
+          metrics: { port: 9106 },
+          ingressFrom: [MONITORING],
+          uses: [broker],
+          calls: [{ endpoint: orders.endpoint, env: "ORDER_SERVICE_ADDR" }],
+          autoscaling: { queue: { broker, queueName: "notifications", messagesPerReplica: 50 } },
+        },
+        onCluster(),
+      );
     }));
 
   it("is a Deployment hardened exactly as a MicroService's, with no serving port and probes on the metrics port", async () => {
     const r = await get();
+    // Its workload waits for its callee's, as a MicroService's does.
+    expect(byName(r, "kubernetes:apps/v1:Deployment", "notification-worker-deploy").dependencies).toContain(
+      byName(r, "kubernetes:apps/v1:Deployment", "order-service-deploy").urn,
+    );
     const worker = podSpec(r, "kubernetes:apps/v1:Deployment", "notification-worker-deploy");
     const service = podSpec(r, "kubernetes:apps/v1:Deployment", "order-service-deploy");
     expect(worker.securityContext).toEqual(service.securityContext);
@@ -141,7 +147,7 @@ describe("Worker: a queue consumer with a metrics port, scaled on its queue's de
     expect(flowVerdict(model, { pod: other }, broker, 5672).allowed).toBe(false);
   });
 
-  it("reaches its broker; nothing reaches it but Prometheus on the metrics port", async () => {
+  it("reaches its broker and its callee; nothing reaches it but Prometheus on the metrics port", async () => {
     const model = clusterModel(objectsOf(await get()), [PROMETHEUS]);
     const pod = (id: string) => ({ pod: model.pods.find((p) => p.id === id)! });
     const worker = pod("ecommerce/notification-worker");
@@ -149,6 +155,9 @@ describe("Worker: a queue consumer with a metrics port, scaled on its queue's de
     expect(flowVerdict(model, pod("monitoring/prometheus"), worker, 9106)).toEqual({ allowed: true });
     for (const port of [9106, 8080, 9004])
       expect(flowVerdict(model, pod("ecommerce/order-service"), worker, port).allowed).toBe(false);
+    // It calls like any service: its egress and the callee's admission follow from `calls`.
+    expect(flowVerdict(model, worker, pod("ecommerce/order-service"), 9004)).toEqual({ allowed: true });
+    expect(flowVerdict(model, worker, pod("ecommerce/order-service"), 9104).allowed).toBe(false);
     expect(flowVerdict(model, pod("monitoring/prometheus"), worker, 8080).allowed).toBe(false);
   });
 

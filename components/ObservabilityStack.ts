@@ -362,7 +362,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
   /**
    * Alerts on one ScheduledJob's runs (`ScheduledJobFailed`: a run failed and none has succeeded
-   * since): a PrometheusRule carrying this stack's labels, in the job's namespace, waiting for the
+   * since; `ScheduledJobMissed`: a due run has not started within its starting deadline): a PrometheusRule carrying this stack's labels, in the job's namespace, waiting for the
    * Helm release. A CronJob has no port, so there is nothing to scrape: the rules read
    * kube-state-metrics' Job and CronJob series. Named `<platform>-<serviceName>-job-rules`.
    */

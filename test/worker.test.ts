@@ -468,7 +468,10 @@ describe("Monitoring knows Workers and ScheduledJobs", () => {
     const selector = Object.keys(serviceRule.metadata.labels).filter((k) => k.endsWith("/monitoring"));
     expect(selector.length).toBe(1);
     expect(inputs.metadata.labels[selector[0]!]).toBe(serviceRule.metadata.labels[selector[0]!]);
-    expect(inputs.spec.groups[0]!.rules.map((x) => x.alert)).toEqual(["ScheduledJobFailed"]);
+    expect(inputs.spec.groups[0]!.rules.map((x) => x.alert)).toEqual([
+      "ScheduledJobFailed",
+      "ScheduledJobMissed",
+    ]);
     await validateKubernetesObject(inputs);
   });
 });

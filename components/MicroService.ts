@@ -522,8 +522,6 @@ export function buildWorkload(
     queueScaling: queue
       ? createQueueScaling({
           ...spec,
-          meta: (objectName) =>
-            spec.meta(objectName) as ReturnType<Parameters<typeof createQueueScaling>[0]["meta"]>,
           queue,
           secret: {
             name: queue.broker.connectionSecretNames[spec.serviceName]!,

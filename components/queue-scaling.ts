@@ -57,14 +57,18 @@ export const KEDA_OPERATOR = {
 export interface ScaledObjectSpec {
   name: string;
   serviceName: string;
-  meta: (name: string) => { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> };
+  meta: (name: string) => {
+    name: pulumi.Input<string>;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, pulumi.Input<string>>;
+  };
   replicas: { min: number; max: number };
   cpuUtilization: number;
   memoryUtilization: number;
   queue: QueueScaling;
   /** Name of the Secret holding the broker's URL for this consumer, and its key. */
   secret: { name: string; key: string };
-  labels: Record<string, string>;
+  labels: Record<string, pulumi.Input<string>>;
   child: pulumi.CustomResourceOptions;
 }
 

@@ -10,6 +10,7 @@ import { Worker, type WorkerArgs } from "../components/Worker";
 import { MicroService, singletonAnnotation } from "../components/MicroService";
 import { MessageBroker } from "../components/MessageBroker";
 import { ManagedPostgres } from "../components/ManagedPostgres";
+import { PlatformNamespace } from "../components/PlatformNamespace";
 import { clusterModel, type KubernetesObject } from "../analysis/cluster-model";
 import { flowVerdict } from "../analysis/network-policy";
 import { renderedDemand } from "../analysis/workloads";
@@ -520,5 +521,36 @@ describe("MicroService: a queue consumer that also serves a port scales on its q
     const policy = byName(r, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "notification-service-netpol")
       .inputs as { spec: { ingress: { ports: { port: number }[] }[] } };
     expect(policy.spec.ingress[0]!.ports).toEqual([{ protocol: "TCP", port: 9006 }]);
+  });
+});
+
+describe("Worker: the platform scope counts it like any workload", () => {
+  it("places its pods in its namespace's quota, with the namespace given as an Output", async () => {
+    const error = await runProgram(() => {
+      const ns = new PlatformNamespace(
+        "shop",
+        { quota: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "4", memory: "4Gi" } } },
+        onCluster(),
+      );
+      new Worker(
+        "feed",
+        {
+          ...BASE,
+          namespace: ns.name,
+          metrics: { port: 9100 },
+          replicas: { min: 4, max: 8 },
+          resources: { requests: { cpu: "250m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        },
+        onCluster(),
+      );
+    }).then(
+      () => "",
+      (e: unknown) => (e as Error).message,
+    );
+    // Four replicas of 250m, plus one surge pod, need 1250m of a 1-CPU quota.
+    expect(error).toContain('PlatformNamespace "shop": invalid arguments');
+    expect(error).toContain(
+      'quota is too small for the MicroServices placed in it ("feed"): namespace shop: minimum replicas + largest rollout surge + Jobs need requests.cpu 1250m > quota 1',
+    );
   });
 });

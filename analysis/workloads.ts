@@ -76,18 +76,22 @@ function podAmounts(spec: Obj): { requests: Amount; limits: Amount } {
   return sum;
 }
 
-/** Demand of rendered workload objects; a Deployment or StatefulSet an HPA targets scales in its range. */
+/**
+ * Demand of rendered workload objects; a Deployment or StatefulSet an HPA or a KEDA ScaledObject
+ * targets scales in its range (KEDA's defaults when a count is left out: 0 to 100).
+ */
 export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDemand[] {
   const hpas = new Map<string, { min: number; max: number }>();
-  for (const o of objects)
-    if (o.kind === "HorizontalPodAutoscaler") {
-      const spec = obj(o.spec);
-      const target = obj(spec.scaleTargetRef);
-      hpas.set(`${text(obj(o.metadata).namespace)}/${text(target.kind)}/${text(target.name)}`, {
-        min: typeof spec.minReplicas === "number" ? spec.minReplicas : 1,
-        max: typeof spec.maxReplicas === "number" ? spec.maxReplicas : 1,
-      });
-    }
+  const whole = (v: unknown, fallback: number) => (typeof v === "number" ? v : fallback);
+  for (const o of objects) {
+    const spec = obj(o.spec);
+    const target = obj(spec.scaleTargetRef);
+    const key = `${text(obj(o.metadata).namespace)}/${text(target.kind, "Deployment")}/${text(target.name)}`;
+    if (o.kind === "HorizontalPodAutoscaler")
+      hpas.set(key, { min: whole(spec.minReplicas, 1), max: whole(spec.maxReplicas, 1) });
+    else if (o.kind === "ScaledObject" && String(o.apiVersion).startsWith("keda.sh/"))
+      hpas.set(key, { min: whole(spec.minReplicaCount, 0), max: whole(spec.maxReplicaCount, 100) });
+  }
   const demand: WorkloadDemand[] = [];
   for (const o of objects) {
     const kind = o.kind;
@@ -117,8 +121,9 @@ export function renderedDemand(objects: readonly KubernetesObject[]): WorkloadDe
       kind: kind === "Cluster" ? "StatefulSet" : kind === "CronJob" ? "Job" : kind,
       ...podAmounts(obj(template.spec)),
       replicas,
+      // A Recreate Deployment stops its old pods before starting new ones: no surge.
       surge:
-        kind === "Deployment"
+        kind === "Deployment" && obj(spec.strategy).type !== "Recreate"
           ? { min: surgePods(maxSurge, replicas.min), max: surgePods(maxSurge, replicas.max) }
           : { min: 0, max: 0 },
     });

@@ -61,6 +61,7 @@ import {
   type Stage,
 } from "./lib";
 import { amountsOf, surgePods } from "./capacity";
+import { createQueueScaling, queueScalingProblems, type QueueScaling } from "./queue-scaling";
 import { checksBeforeChildren, type ServiceFacts } from "./platform-scope";
 import { EnvClaims, outputProblems, useEntries, useProblems } from "./workload-relations";
 
@@ -235,8 +236,14 @@ export interface MicroServiceArgs extends LabelDomainArgs {
    * Example: `{ min: 2, max: 10 }`.
    */
   replicas: { min: number; max: number };
-  /** HPA targets in percent of the container requests. Default: `{ cpuUtilization: 70, memoryUtilization: 80 }`. */
-  autoscaling?: { cpuUtilization?: number; memoryUtilization?: number };
+  /**
+   * HPA targets in percent of the container requests, and optionally a queue whose depth also scales
+   * the service (a queue consumer that serves a port too): then a KEDA ScaledObject with the queue
+   * trigger and these targets replaces the HPA (KEDA must be installed; see `Worker` and
+   * docs/library.md). Default: `{ cpuUtilization: 70, memoryUtilization: 80 }`, no queue.
+   * Example: `{ queue: { broker, queueName: "notifications" } }`.
+   */
+  autoscaling?: { cpuUtilization?: number; memoryUtilization?: number; queue?: QueueScaling };
   /** Requests and limits of the container (requests may not exceed limits). Example: `{ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }`. */
   resources: ContainerResources;
   /** Plain settings, delivered through a ConfigMap (never secrets). Default: `{}`. Example: `{ LOG_LEVEL: "info" }`. */
@@ -341,6 +348,33 @@ export interface MicroServiceArgs extends LabelDomainArgs {
 }
 
 /**
+ * What the shared workload steps build from: a MicroService's args, or a Worker's (no serving port;
+ * health by a command or on the metrics port; may scale on a queue's depth). Not part of the
+ * public contract: each component validates its own args before they get here.
+ * @internal
+ */
+export interface WorkloadArgs extends Omit<MicroServiceArgs, "port" | "protocol" | "health"> {
+  port?: number;
+  protocol?: MicroServiceProtocol;
+  health?: MicroServiceArgs["health"] & { exec?: string[] };
+}
+
+/** What `buildWorkload` creates, for the component that owns it to expose. @internal */
+export interface BuiltWorkload {
+  spec: Spec;
+  serviceAccount: k8s.core.v1.ServiceAccount;
+  configMap: k8s.core.v1.ConfigMap;
+  migrationJob?: k8s.batch.v1.Job;
+  networkPolicy: k8s.networking.v1.NetworkPolicy;
+  callerAdmissions: k8s.networking.v1.NetworkPolicy[];
+  service?: k8s.core.v1.Service;
+  workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet;
+  autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  queueScaling?: ReturnType<typeof createQueueScaling>;
+  podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+}
+
+/**
  * A hardened microservice workload with its Service, autoscaling, disruption budget, network policy,
  * configuration and migration.
  *
@@ -383,8 +417,11 @@ export class MicroService extends pulumi.ComponentResource {
   /** Per service called, the NetworkPolicy in its namespace that admits this one. */
   public readonly callerAdmissions: k8s.networking.v1.NetworkPolicy[];
   public readonly podDisruptionBudget: k8s.policy.v1.PodDisruptionBudget;
-  /** The HPA, when `replicas.max > replicas.min` on a Deployment. */
+  /** The HPA, when `replicas.max > replicas.min` on a Deployment without `autoscaling.queue`. */
   public readonly autoscaler?: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+  /** KEDA's ScaledObject and TriggerAuthentication, when it scales on `autoscaling.queue`. */
+  public readonly scaledObject?: k8s.apiextensions.CustomResource;
+  public readonly triggerAuthentication?: k8s.apiextensions.CustomResource;
   /** The migration Job, when `migration` is set. */
   public readonly migrationJob?: k8s.batch.v1.Job;
 
@@ -394,37 +431,34 @@ export class MicroService extends pulumi.ComponentResource {
     if (problems.length > 0) throw new ComponentArgsError("MicroService", name, problems);
     super(typeToken("MicroService"), name, {}, options);
 
-    const facts = scopeFacts(name, args);
+    const facts = scopeFacts(name, args, "MicroService");
     const gate = checksBeforeChildren("MicroService", name, facts, () =>
       outputProblems(args.serviceName ?? name, args),
     );
-    const spec = normalize(name, args, dependsOn, this, gate);
+    const built = buildWorkload(name, args, dependsOn, this, gate);
+    const spec = built.spec;
     facts.output = spec.ns;
-    this.serviceAccount = createServiceAccount(spec);
-    const settings = configData(spec);
-    this.configMap = createConfig(spec, settings);
-    const pod = podEnvironment(spec, this.configMap, settings);
-    this.migrationJob = spec.migration ? createMigration(spec, pod, this.serviceAccount) : undefined;
-    this.networkPolicy = createNetworkPolicy(spec, pod);
-    this.callerAdmissions = createCallerAdmissions(spec);
-    this.service = createService(spec);
-    this.workload = createWorkload(spec, pod, {
-      serviceAccount: this.serviceAccount,
-      service: this.service,
-      waitFor: [this.networkPolicy, ...(this.migrationJob ? [this.migrationJob] : [])],
-    });
-    this.autoscaler = spec.autoscaled ? createAutoscaling(spec) : undefined;
-    this.podDisruptionBudget = createDisruptionBudget(spec);
+    this.serviceAccount = built.serviceAccount;
+    this.configMap = built.configMap;
+    this.migrationJob = built.migrationJob;
+    this.networkPolicy = built.networkPolicy;
+    this.callerAdmissions = built.callerAdmissions;
+    this.service = built.service!;
+    this.workload = built.workload;
+    this.autoscaler = built.autoscaler;
+    this.scaledObject = built.queueScaling?.scaledObject;
+    this.triggerAuthentication = built.queueScaling?.triggerAuthentication;
+    this.podDisruptionBudget = built.podDisruptionBudget;
 
     this.serviceName = pulumi.output(spec.serviceName);
     this.namespace = spec.ns;
-    this.url = dependencyUrl({ name: spec.serviceName, port: spec.port, protocol: spec.protocol }, spec.ns);
-    this.port = pulumi.output(spec.port);
+    this.url = dependencyUrl({ name: spec.serviceName, port: args.port, protocol: args.protocol }, spec.ns);
+    this.port = pulumi.output(args.port);
     this.endpoint = {
       name: spec.serviceName,
       namespace: spec.ns,
-      port: spec.port,
-      protocol: spec.protocol,
+      port: args.port,
+      protocol: args.protocol,
       ready: this.workload,
     };
     this.metricsPort = pulumi.output(spec.metrics?.port);
@@ -444,6 +478,59 @@ export class MicroService extends pulumi.ComponentResource {
       workloadKind: this.workloadKind,
     });
   }
+}
+
+/**
+ * The steps every long-running workload takes, MicroService's and Worker's alike: ServiceAccount,
+ * ConfigMap, migration, NetworkPolicies, Service (the serving port, and the metrics port when it is
+ * separate: none at all for a worker without metrics), the workload, its autoscaling (an HPA, or a
+ * KEDA ScaledObject when it scales on a queue) and its disruption budget. Only valid args get here.
+ * @internal
+ */
+export function buildWorkload(
+  name: string,
+  args: WorkloadArgs,
+  dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+  parent: pulumi.ComponentResource,
+  gate: Gate,
+): BuiltWorkload {
+  const spec = normalize(name, args, dependsOn, parent, gate);
+  const serviceAccount = createServiceAccount(spec);
+  const settings = configData(spec);
+  const configMap = createConfig(spec, settings);
+  const pod = podEnvironment(spec, configMap, settings);
+  const migrationJob = spec.migration ? createMigration(spec, pod, serviceAccount) : undefined;
+  const networkPolicy = createNetworkPolicy(spec, pod);
+  const callerAdmissions = createCallerAdmissions(spec);
+  const service = spec.port !== undefined || spec.metrics ? createService(spec) : undefined;
+  const workload = createWorkload(spec, pod, {
+    serviceAccount,
+    service,
+    waitFor: [networkPolicy, ...(migrationJob ? [migrationJob] : [])],
+  });
+  const queue = spec.autoscaled ? spec.queue : undefined;
+  return {
+    spec,
+    serviceAccount,
+    configMap,
+    migrationJob,
+    networkPolicy,
+    callerAdmissions,
+    service,
+    workload,
+    autoscaler: spec.autoscaled && !queue ? createAutoscaling(spec) : undefined,
+    queueScaling: queue
+      ? createQueueScaling({
+          ...spec,
+          queue,
+          secret: {
+            name: queue.broker.connectionSecretNames[spec.serviceName]!,
+            key: queue.broker.connectionEnv,
+          },
+        })
+      : undefined,
+    podDisruptionBudget: createDisruptionBudget(spec),
+  };
 }
 
 /** In-cluster address of a service: an `http://` URL for HTTP, a bare `host:port` target for gRPC. */
@@ -469,9 +556,9 @@ type PodEnvironment = ReturnType<typeof podEnvironment>;
 /** The args with every default applied, plus the labels, metadata and relations every step uses. */
 function normalize(
   name: string,
-  args: MicroServiceArgs,
+  args: WorkloadArgs,
   dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
-  parent: MicroService,
+  parent: pulumi.ComponentResource,
   gate: Gate,
 ) {
   const c = resolve(name, args);
@@ -667,15 +754,17 @@ function createNetworkPolicy(spec: Spec, pod: PodEnvironment): k8s.networking.v1
     from,
     ports: [{ protocol: "TCP", port }],
   });
+  const servicePort = spec.port;
   const ingressRules: k8s.types.input.networking.v1.NetworkPolicyIngressRule[] = [
-    ...(spec.callers.length > 0
+    ...(spec.callers.length > 0 && servicePort !== undefined
       ? [
           portRule(
             spec.callers.map((caller) => podPeer(caller)),
-            spec.port,
+            servicePort,
           ),
         ]
       : []),
+    // A worker has no service port: its `ingressFrom` entries are all for the metrics port.
     ...spec.ingressFrom.map((i) =>
       portRule(
         [
@@ -684,7 +773,7 @@ function createNetworkPolicy(spec: Spec, pod: PodEnvironment): k8s.networking.v1
             ...(i.podLabels ? { podSelector: { matchLabels: i.podLabels } } : {}),
           },
         ],
-        i.port === "metrics" ? (spec.metrics?.port ?? spec.port) : spec.port,
+        (i.port === "metrics" ? (spec.metrics?.port ?? servicePort) : servicePort)!,
       ),
     ),
   ];
@@ -764,13 +853,17 @@ function createCallerAdmissions(spec: Spec): k8s.networking.v1.NetworkPolicy[] {
 function servicePorts(spec: Spec): k8s.types.input.core.v1.ServicePort[] {
   return [
     // appProtocol tells Gateway API implementations to speak HTTP/2 cleartext to a gRPC backend.
-    {
-      name: spec.protocol,
-      port: spec.port,
-      targetPort: spec.protocol,
-      protocol: "TCP",
-      appProtocol: spec.protocol === "grpc" ? "kubernetes.io/h2c" : "http",
-    },
+    ...(spec.port !== undefined && spec.protocol
+      ? [
+          {
+            name: spec.protocol,
+            port: spec.port,
+            targetPort: spec.protocol,
+            protocol: "TCP",
+            appProtocol: spec.protocol === "grpc" ? "kubernetes.io/h2c" : "http",
+          },
+        ]
+      : []),
     ...(spec.metrics?.separate
       ? [
           {
@@ -785,13 +878,19 @@ function servicePorts(spec: Spec): k8s.types.input.core.v1.ServicePort[] {
   ];
 }
 
-/** ClusterIP for a Deployment; headless (stable pod names) for a StatefulSet. */
+/**
+ * ClusterIP for a Deployment; headless (stable pod names) for a StatefulSet. A worker's carries only
+ * its metrics port, for monitoring, and is named `<service>-metrics` so nobody mistakes it for an
+ * address to call.
+ */
 function createService(spec: Spec): k8s.core.v1.Service {
   const ports = servicePorts(spec);
   return new k8s.core.v1.Service(
     childName(spec.name, "svc"),
     {
-      metadata: spec.meta(spec.serviceName),
+      metadata: spec.meta(
+        spec.port === undefined ? childName(spec.serviceName, "metrics") : spec.serviceName,
+      ),
       spec: spec.persistence
         ? { clusterIP: "None", selector: spec.selector, ports, publishNotReadyAddresses: false }
         : { type: "ClusterIP", selector: spec.selector, ports },
@@ -803,16 +902,15 @@ function createService(spec: Spec): k8s.core.v1.Service {
 /** The service's container: ports, probes, settings, secrets, hardening and a drain before SIGTERM. */
 function serviceContainer(spec: Spec, pod: PodEnvironment): k8s.types.input.core.v1.Container {
   const ports: k8s.types.input.core.v1.ContainerPort[] = [
-    { name: spec.protocol, containerPort: spec.port, protocol: "TCP" },
+    ...(spec.port !== undefined && spec.protocol
+      ? [{ name: spec.protocol, containerPort: spec.port, protocol: "TCP" }]
+      : []),
     ...(spec.metrics?.separate
       ? [{ name: "metrics", containerPort: spec.metrics.port, protocol: "TCP" }]
       : []),
   ];
   const probes = standardProbes({
-    check:
-      spec.protocol === "grpc"
-        ? { grpc: { port: spec.port } }
-        : { http: { path: spec.health.livenessPath, port: spec.protocol } },
+    check: probeCheck(spec),
     startupPath: spec.health.startupPath,
     readinessPath: spec.health.readinessPath,
     startup: spec.health.startup,
@@ -838,6 +936,18 @@ function serviceContainer(spec: Spec, pod: PodEnvironment): k8s.types.input.core
     ],
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
+}
+
+/**
+ * How the probes ask: the gRPC health protocol or an HTTP GET on the service port; for a worker, its
+ * command (`health.exec`) or an HTTP GET on its metrics port.
+ */
+function probeCheck(spec: Spec): Parameters<typeof standardProbes>[0]["check"] {
+  if (spec.health.exec) return { exec: { command: spec.health.exec } };
+  if (spec.port === undefined) return { http: { path: spec.health.livenessPath, port: "metrics" } };
+  return spec.protocol === "grpc"
+    ? { grpc: { port: spec.port } }
+    : { http: { path: spec.health.livenessPath, port: spec.protocol! } };
 }
 
 /** The volume claim template's (and the container mount's) name in a StatefulSet. */
@@ -878,7 +988,7 @@ function createWorkload(
   pod: PodEnvironment,
   deps: {
     serviceAccount: k8s.core.v1.ServiceAccount;
-    service: k8s.core.v1.Service;
+    service?: k8s.core.v1.Service;
     waitFor: pulumi.Resource[];
   },
 ): k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet {
@@ -889,12 +999,18 @@ function createWorkload(
     return new k8s.apps.v1.Deployment(
       childName(spec.name, "deploy"),
       {
-        metadata: spec.meta(spec.serviceName, spec.versionedLabels),
+        metadata: {
+          ...spec.meta(spec.serviceName, spec.versionedLabels),
+          ...singletonMetadata(spec),
+        },
         spec: {
           ...fixedReplicas,
           selector: { matchLabels: spec.selector },
-          // Zero downtime: a new pod must be ready before an old one goes.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+          // Zero downtime: a new pod must be ready before an old one goes. A singleton worker is the
+          // exception: two of it must never run at once, so the old pod stops before the new starts.
+          strategy: spec.singleton
+            ? { type: "Recreate" }
+            : { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
           progressDeadlineSeconds: 600,
           revisionHistoryLimit: 5,
           template,
@@ -905,15 +1021,10 @@ function createWorkload(
   return new k8s.apps.v1.StatefulSet(
     childName(spec.name, "sts"),
     {
-      metadata: {
-        ...spec.meta(spec.serviceName, spec.versionedLabels),
-        ...(spec.singleton
-          ? { annotations: { [singletonAnnotation(spec.labelDomain)]: spec.singleton.reason } }
-          : {}),
-      },
+      metadata: { ...spec.meta(spec.serviceName, spec.versionedLabels), ...singletonMetadata(spec) },
       spec: {
         ...fixedReplicas,
-        serviceName: deps.service.metadata.name,
+        serviceName: deps.service!.metadata.name,
         selector: { matchLabels: spec.selector },
         podManagementPolicy: "OrderedReady",
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
@@ -937,6 +1048,13 @@ function createWorkload(
     },
     { ...spec.child, dependsOn, ...statefulOptions(spec.protect) },
   );
+}
+
+/** Why a singleton runs one replica, on its workload (nothing for any other workload). */
+function singletonMetadata(spec: Spec): { annotations?: Record<string, string> } {
+  return spec.singleton
+    ? { annotations: { [singletonAnnotation(spec.labelDomain)]: spec.singleton.reason } }
+    : {};
 }
 
 /** CPU and memory targets; scale up at once, down only after five calm minutes (no flapping after a burst). */
@@ -1027,13 +1145,37 @@ const isWholeIn = (n: unknown, min: number, max: number): n is number =>
  * MicroService's args are validated, section by section.
  */
 export function microServiceProblems(name: string, args: MicroServiceArgs): string[] {
+  const queue = args.autoscaling?.queue;
+  return workloadProblems(name, args, "MicroService", [
+    ...portProblems(args, args.metrics ?? { enabled: true }),
+    ...(queue
+      ? queueScalingProblems(
+          queue,
+          args,
+          useEntries(args.uses).map((u) => u.store),
+        )
+      : []),
+  ]);
+}
+
+/**
+ * The checks every workload kind shares, with the kind's own checks of its ports and health
+ * (`own`) in their place in the list. @internal
+ */
+export function workloadProblems(
+  name: string,
+  args: WorkloadArgs,
+  kind: "MicroService" | "Worker",
+  own: string[],
+): string[] {
   const serviceName = args.serviceName ?? name;
   const metrics = args.metrics ?? { enabled: true };
   const env = new EnvClaims();
   return [
     ...identityProblems(serviceName, args),
-    ...portProblems(args, metrics),
-    ...replicaProblems(args),
+    ...own,
+    ...probeTimingProblems(args),
+    ...replicaProblems(args, kind),
     ...(!args.resources?.requests || !args.resources?.limits
       ? ["resources must give requests and limits for cpu and memory"]
       : resourceProblems("resources", args.resources)),
@@ -1047,7 +1189,7 @@ export function microServiceProblems(name: string, args: MicroServiceArgs): stri
   ];
 }
 
-function identityProblems(serviceName: string, args: MicroServiceArgs): string[] {
+function identityProblems(serviceName: string, args: WorkloadArgs): string[] {
   const p: string[] = [];
   if (!DNS_LABEL.test(serviceName) || serviceName.length > MAX_SERVICE_NAME)
     p.push(
@@ -1094,6 +1236,12 @@ function portProblems(args: MicroServiceArgs, metrics: NonNullable<MicroServiceA
     if (path !== undefined && !path.startsWith("/"))
       p.push(`health.${key} must start with "/", found "${path}"`);
   }
+  return p;
+}
+
+/** Probe timings: whole seconds (or counts) in range. */
+function probeTimingProblems(args: WorkloadArgs): string[] {
+  const p: string[] = [];
   for (const probe of ["startup", "liveness", "readiness"] as const) {
     for (const [field, value] of Object.entries(args.health?.[probe] ?? {})) {
       const min = field === "initialDelaySeconds" ? 0 : 1;
@@ -1104,7 +1252,7 @@ function portProblems(args: MicroServiceArgs, metrics: NonNullable<MicroServiceA
   return p;
 }
 
-function replicaProblems(args: MicroServiceArgs): string[] {
+function replicaProblems(args: WorkloadArgs, kind: "MicroService" | "Worker"): string[] {
   const p: string[] = [];
   const { min, max } = args.replicas ?? { min: NaN, max: NaN };
   if (!isWholeIn(min, 1, 1000))
@@ -1113,7 +1261,9 @@ function replicaProblems(args: MicroServiceArgs): string[] {
     p.push(`replicas.max must be a whole number from 1 to 1000, found ${shown(max)}`);
   if (min > max) p.push(`replicas.min (${min}) is greater than replicas.max (${max})`);
   if (args.singleton) {
-    if (!args.persistence)
+    // A worker holds no state of its own that a second replica would fork; it may be single
+    // because two copies must never run at once (a poller, an ordered consumer).
+    if (!args.persistence && kind === "MicroService")
       p.push(
         "singleton is only for a workload with persistence (a stateless service can always run a second replica)",
       );
@@ -1126,7 +1276,7 @@ function replicaProblems(args: MicroServiceArgs): string[] {
   }
   if (args.stage === "production" && max < 2 && !args.singleton)
     p.push(
-      `replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)`,
+      `replicas.max is ${max}, but production needs at least 2 (one replica cannot survive a node drain or a zone outage)${kind === "Worker" ? '; a worker that must never run twice sets singleton: { reason: "<why>" } instead' : ""}`,
     );
   for (const key of ["cpuUtilization", "memoryUtilization"] as const) {
     const value = args.autoscaling?.[key];
@@ -1137,7 +1287,7 @@ function replicaProblems(args: MicroServiceArgs): string[] {
 }
 
 /** Plain settings not secret-looking, Secret references well formed. */
-function settingProblems(args: MicroServiceArgs, env: EnvClaims): string[] {
+function settingProblems(args: WorkloadArgs, env: EnvClaims): string[] {
   const p: string[] = [];
   for (const [envName, value] of Object.entries(args.env ?? {})) {
     env.claim(envName, "env");
@@ -1173,7 +1323,7 @@ function settingProblems(args: MicroServiceArgs, env: EnvClaims): string[] {
 }
 
 /** Each call names a well-formed endpoint, once, and not this service itself. */
-function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaims): string[] {
+function callProblems(serviceName: string, args: WorkloadArgs, env: EnvClaims): string[] {
   const p: string[] = [];
   const earlierNamespace = new Map<string, ServiceEndpoint["namespace"] | undefined>();
   for (const [i, call] of (args.calls ?? []).entries()) {
@@ -1207,14 +1357,16 @@ function callProblems(serviceName: string, args: MicroServiceArgs, env: EnvClaim
   return p;
 }
 
-/** What the platform scope needs to check this service against the rest of the program. */
-function scopeFacts(name: string, args: MicroServiceArgs): ServiceFacts {
+/** What the platform scope needs to check this workload against the rest of the program. @internal */
+export function scopeFacts(name: string, args: WorkloadArgs, kind: "MicroService" | "Worker"): ServiceFacts {
   const serviceName = args.serviceName ?? name;
   const amounts = amountsOf(args.resources);
   const { min, max } = args.replicas;
   const stateful = Boolean(args.persistence);
+  // A singleton Deployment is replaced, not rolled: no surge pod.
+  const rolled = !stateful && !args.singleton;
   return {
-    kind: "MicroService",
+    kind,
     name,
     serviceName,
     namespace: args.namespace,
@@ -1234,7 +1386,7 @@ function scopeFacts(name: string, args: MicroServiceArgs): ServiceFacts {
         kind: stateful ? "StatefulSet" : "Deployment",
         ...amounts,
         replicas: { min, max: stateful ? min : max },
-        surge: stateful ? { min: 0, max: 0 } : { min: surgePods("25%", min), max: surgePods("25%", max) },
+        surge: rolled ? { min: surgePods("25%", min), max: surgePods("25%", max) } : { min: 0, max: 0 },
       },
       ...(args.migration
         ? [
@@ -1251,10 +1403,7 @@ function scopeFacts(name: string, args: MicroServiceArgs): ServiceFacts {
   };
 }
 
-function networkProblems(
-  args: MicroServiceArgs,
-  metrics: NonNullable<MicroServiceArgs["metrics"]>,
-): string[] {
+function networkProblems(args: WorkloadArgs, metrics: NonNullable<MicroServiceArgs["metrics"]>): string[] {
   const p: string[] = [];
   for (const caller of args.callers ?? [])
     if (!DNS_LABEL.test(caller)) p.push(`callers: "${caller}" is not a service name (a DNS label)`);
@@ -1289,7 +1438,7 @@ function networkProblems(
   return p;
 }
 
-function storageProblems(args: MicroServiceArgs): string[] {
+function storageProblems(args: WorkloadArgs): string[] {
   const p: string[] = [];
   const writable = args.writablePaths ?? ["/tmp"];
   for (const path of writable)
@@ -1312,7 +1461,7 @@ function storageProblems(args: MicroServiceArgs): string[] {
   return p;
 }
 
-function lifecycleProblems(args: MicroServiceArgs): string[] {
+function lifecycleProblems(args: WorkloadArgs): string[] {
   const p: string[] = [];
   if (args.migration) {
     if (args.migration.command.length === 0 || args.migration.command.some((part) => part === ""))
@@ -1335,7 +1484,7 @@ function lifecycleProblems(args: MicroServiceArgs): string[] {
 }
 
 /** Args with every default applied (only called on valid args). */
-function resolve(name: string, args: MicroServiceArgs) {
+function resolve(name: string, args: WorkloadArgs) {
   const serviceName = args.serviceName ?? name;
   const metricsArgs = args.metrics ?? { enabled: true };
   const metricsPort = metricsArgs.port ?? args.port;
@@ -1348,9 +1497,11 @@ function resolve(name: string, args: MicroServiceArgs) {
     version: mapImage(image, imageVersion),
     port: args.port,
     protocol: args.protocol,
-    metrics: metricsArgs.enabled
-      ? { port: metricsPort, path: metricsArgs.path ?? "/metrics", separate: metricsPort !== args.port }
-      : undefined,
+    // A worker without a metrics port has no metrics to scrape.
+    metrics:
+      metricsArgs.enabled && metricsPort !== undefined
+        ? { port: metricsPort, path: metricsArgs.path ?? "/metrics", separate: metricsPort !== args.port }
+        : undefined,
     health: {
       livenessPath,
       readinessPath: args.health?.readinessPath ?? livenessPath,
@@ -1358,8 +1509,10 @@ function resolve(name: string, args: MicroServiceArgs) {
       startup: args.health?.startup,
       liveness: args.health?.liveness,
       readiness: args.health?.readiness,
+      exec: args.health?.exec,
     },
     replicas: args.replicas,
+    queue: args.autoscaling?.queue,
     autoscaled: args.replicas.max > args.replicas.min && !args.persistence,
     cpuUtilization: args.autoscaling?.cpuUtilization ?? 70,
     memoryUtilization: args.autoscaling?.memoryUtilization ?? 80,

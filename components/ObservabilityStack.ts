@@ -43,6 +43,7 @@ import {
   type Stage,
 } from "./lib";
 import { POD_IDENTITY_LABEL_KEYS, type MonitoredService } from "./metrics";
+import { scheduledJobRuleGroups, type MonitoredScheduledJob } from "./monitoring-rules";
 import {
   createOperatorStack,
   MONITORING_IMAGES,
@@ -357,6 +358,48 @@ export class ObservabilityStack extends pulumi.ComponentResource {
     services.set(args.serviceName, monitoring.target);
     this.monitored.set(args.platform, services);
     return monitoring;
+  }
+
+  /**
+   * Alerts on one ScheduledJob's runs (`ScheduledJobFailed`: a run failed and none has succeeded
+   * since; `ScheduledJobMissed`: a due run has not started within its starting deadline): a PrometheusRule carrying this stack's labels, in the job's namespace, waiting for the
+   * Helm release. A CronJob has no port, so there is nothing to scrape: the rules read
+   * kube-state-metrics' Job and CronJob series. Named `<platform>-<serviceName>-job-rules`.
+   */
+  monitorScheduledJob(
+    args: MonitoredScheduledJob,
+    opts?: pulumi.CustomResourceOptions,
+  ): k8s.apiextensions.CustomResource {
+    if (
+      this.monitoredNamespaces &&
+      args.namespace !== this.namespaceName &&
+      !this.monitoredNamespaces.includes(args.namespace)
+    )
+      throw new ComponentArgsError("ObservabilityStack", this.namespaceName, [
+        `monitorScheduledJob: ${args.platform}/${args.serviceName} runs in namespace "${args.namespace}", which Prometheus does not read (monitoredNamespaces: ${this.monitoredNamespaces.join(", ")})`,
+      ]);
+    return new k8s.apiextensions.CustomResource(
+      childName(`${args.platform}-${args.serviceName}`, "job-rules"),
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: {
+          namespace: args.namespace,
+          labels: {
+            ...standardLabels({
+              name: args.serviceName,
+              component: "monitoring",
+              platform: args.platform,
+              stage: this.stage,
+              labelDomain: this.labelDomain,
+            }),
+            ...this.plainSelectorLabels,
+          },
+        },
+        spec: { groups: scheduledJobRuleGroups(args) },
+      },
+      { parent: this, ...opts, dependsOn: withDependsOn(opts?.dependsOn, ...this.installed) },
+    );
   }
 
   /**

@@ -20,6 +20,8 @@ export type {
 } from "./lib";
 export * from "./MicroService";
 export * from "./ScheduledJob";
+export * from "./Worker";
+export { KEDA_API_VERSION, type QueueScaling } from "./queue-scaling";
 export * from "./ContainerImage";
 export * from "./PlatformNamespace";
 export * from "./ManagedPostgres";

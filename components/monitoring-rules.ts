@@ -141,3 +141,85 @@ export function serviceRuleGroups(s: MonitoredService): RuleGroup[] {
     },
   ];
 }
+
+/** What the rules of a ScheduledJob (a CronJob) need to know of it. */
+export interface MonitoredScheduledJob {
+  /** The CronJob's name (ScheduledJob's `serviceName`). Example: `"risk-nightly"`. */
+  serviceName: string;
+  /** Its namespace. Example: `"fintech"`. */
+  namespace: string;
+  /** Its platform (alert label). Example: `"fintech"`. */
+  platform: string;
+  /**
+   * The CronJob's `startingDeadlineSeconds`: a run that has not started this long after it was due
+   * is missed. Default: `300` (ScheduledJob's default). Example: `600`.
+   */
+  startingDeadlineSeconds?: number;
+}
+
+/** Alert names of ScheduledJobs (stable, like `ALERT_NAMES`). */
+export const SCHEDULED_JOB_ALERT_NAMES = {
+  failed: "ScheduledJobFailed",
+  missed: "ScheduledJobMissed",
+} as const;
+
+/** Slack beyond the starting deadline before a due run counts as missed: the controller's own resync. */
+export const SCHEDULED_JOB_MISSED_SLACK_SECONDS = 60;
+
+/** Severity of a failed scheduled run: the work did not happen, but nothing serving is down. */
+export const SCHEDULED_JOB_FAILED_SEVERITY: Severity = "warning";
+
+/**
+ * The alerting rules of one ScheduledJob, from kube-state-metrics' Job and CronJob series: a run
+ * (a Job the CronJob owns) has failed — run out of retries or past its deadline — and it started
+ * after the CronJob's last successful run. So the alert fires on the first evaluation after a run
+ * fails, names the run, and resolves by itself when a later run succeeds (failed Jobs stay in the
+ * history for inspection, so "a failed Job exists" would fire until someone deleted it).
+ */
+export function scheduledJobRuleGroups(j: MonitoredScheduledJob): RuleGroup[] {
+  const ns = `namespace=${JSON.stringify(j.namespace)}`;
+  const cronjob = `${ns}, cronjob=${JSON.stringify(j.serviceName)}`;
+  const lateBy = (j.startingDeadlineSeconds ?? 300) + SCHEDULED_JOB_MISSED_SLACK_SECONDS;
+  const labels = {
+    severity: SCHEDULED_JOB_FAILED_SEVERITY,
+    platform: j.platform,
+    namespace: j.namespace,
+    service: j.serviceName,
+  };
+  const failedRunStart = [
+    `max by (namespace, job_name) (kube_job_status_start_time{${ns}})`,
+    `and on (namespace, job_name) (kube_job_failed{${ns}, condition="true"} == 1)`,
+    `and on (namespace, job_name) kube_job_owner{${ns}, owner_kind="CronJob", owner_name=${JSON.stringify(j.serviceName)}}`,
+  ].join(" ");
+  // Never succeeded: the last success counts as the epoch.
+  const lastSuccess = `max by (namespace) (kube_cronjob_status_last_successful_time{${ns}, cronjob=${JSON.stringify(j.serviceName)}}) or label_replace(vector(0), "namespace", ${JSON.stringify(j.namespace)}, "", "")`;
+  return [
+    {
+      name: `${j.platform}.${j.serviceName}.scheduled-job`,
+      rules: [
+        {
+          alert: SCHEDULED_JOB_ALERT_NAMES.failed,
+          expr: `(${failedRunStart}) > on (namespace) group_left () (${lastSuccess})`,
+          labels,
+          annotations: {
+            summary: `${j.serviceName}: run {{ $labels.job_name }} failed`,
+            description: `The scheduled run {{ $labels.job_name }} of ${j.serviceName} (${j.platform}, namespace ${j.namespace}) failed (out of retries or past its deadline), and no run has succeeded since. Its pods' logs are kept with the failed Job.`,
+          },
+        },
+        {
+          // kube-state-metrics' next schedule time is the first due time after the last scheduled
+          // run: once it lies further back than the starting deadline, a due run never started (the
+          // controller was down, or the previous run still held it under Forbid). A suspended
+          // CronJob is meant not to run.
+          alert: SCHEDULED_JOB_ALERT_NAMES.missed,
+          expr: `(time() - max by (namespace, cronjob) (kube_cronjob_next_schedule_time{${cronjob}})) > ${lateBy} and on (namespace, cronjob) (max by (namespace, cronjob) (kube_cronjob_spec_suspend{${cronjob}}) == 0)`,
+          labels,
+          annotations: {
+            summary: `${j.serviceName}: a run due {{ $value | humanizeDuration }} ago has not started`,
+            description: `A run of ${j.serviceName} (${j.platform}, namespace ${j.namespace}) was due more than ${lateBy}s ago (its starting deadline plus ${SCHEDULED_JOB_MISSED_SLACK_SECONDS}s) and has not started: it was skipped, because the previous run still ran or the CronJob controller could not start it in time.`,
+          },
+        },
+      ],
+    },
+  ];
+}

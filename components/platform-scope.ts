@@ -24,9 +24,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { namespaceFit, type QuotaHard, type WorkloadDemand } from "./capacity";
 import { ComponentArgsError } from "./lib";
 
-/** What the scope knows of a workload: a MicroService, or a ScheduledJob (no port, never called). */
+/** What the scope knows of a workload: a MicroService, or a Worker or ScheduledJob (no port, never called). */
 export interface ServiceFacts {
-  kind: "MicroService" | "ScheduledJob";
+  kind: "MicroService" | "Worker" | "ScheduledJob";
   name: string;
   serviceName: string;
   namespace: pulumi.Input<string>;
@@ -147,7 +147,7 @@ export function checksBeforeChildren(
 }
 
 function isWorkload(f: ScopeFacts): f is ServiceFacts {
-  return f.kind === "MicroService" || f.kind === "ScheduledJob";
+  return f.kind === "MicroService" || f.kind === "Worker" || f.kind === "ScheduledJob";
 }
 
 type Namespaces = Map<pulumi.Input<string>, string | undefined>;
@@ -203,6 +203,9 @@ function problemsOf(facts: ScopeFacts, all: readonly ScopeFacts[], ns: Namespace
 
 /** Every workload: what places pods in a namespace, uses stores, and owns objects named after it. */
 const workloads = (all: readonly ScopeFacts[]): ServiceFacts[] => all.filter(isWorkload);
+/** The workloads that can state calls: MicroServices and Workers. */
+const callersOfThisProgram = (all: readonly ScopeFacts[]): ServiceFacts[] =>
+  workloads(all).filter((f) => f.kind === "MicroService" || f.kind === "Worker");
 /** The MicroServices: what can be called. */
 const services = (all: readonly ScopeFacts[]): ServiceFacts[] =>
   workloads(all).filter((f) => f.kind === "MicroService");
@@ -222,6 +225,18 @@ function serviceProblems(
     problems.push(
       `serviceName "${s.serviceName}" is already used in namespace ${where === undefined ? "(the same one)" : `"${where}"`} by ${earlier.kind} "${earlier.name}": both would write the same ServiceAccount, ConfigMap, workload and policies`,
     );
+  for (const call of s.calls) {
+    const unservable = workloads(all).find(
+      (o) =>
+        o.kind !== "MicroService" &&
+        o.serviceName === call.name &&
+        sameNamespace(ns, o.namespace, call.namespace),
+    );
+    if (unservable)
+      problems.push(
+        `calls[${call.index}] ("${call.name}"): "${call.name}" is ${unservable.kind} "${unservable.name}" of this program, which serves no port: nothing can call it (a worker takes its work from a queue or a store; publish to the queue it consumes instead)`,
+      );
+  }
   for (const call of s.calls.filter((c) => c.written)) {
     const callee = services(all).find(
       (o) => o !== s && o.serviceName === call.name && sameNamespace(ns, o.namespace, call.namespace),
@@ -236,7 +251,7 @@ function serviceProblems(
       );
   }
   for (const caller of s.callers) {
-    const other = services(all).find(
+    const other = callersOfThisProgram(all).find(
       (o) => o.serviceName === caller && sameNamespace(ns, o.namespace, s.namespace),
     );
     if (!other) continue;
@@ -246,7 +261,7 @@ function serviceProblems(
     problems.push(
       calls
         ? `callers: "${caller}" already states its call to this service (calls); remove it from callers`
-        : `callers: "${caller}" is MicroService "${other.name}" of this program; state the call on it instead (calls: [{ endpoint: <this service>.endpoint, env }]), so its egress, URL and start order follow (callers is for callers in another stack)`,
+        : `callers: "${caller}" is ${other.kind} "${other.name}" of this program; state the call on it instead (calls: [{ endpoint: <this service>.endpoint, env }]), so its egress, URL and start order follow (callers is for callers in another stack)`,
     );
   }
   return problems;

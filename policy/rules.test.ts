@@ -534,6 +534,27 @@ describe("k8s-hpa-coverage", () => {
     expect(stackCheck(hpaCoverage, [deployment()], local)).toEqual([]);
   });
 
+  it("counts a KEDA ScaledObject (which creates the HPA) targeting the Deployment", () => {
+    const scaled = (target: Record<string, unknown>) =>
+      res("kubernetes:keda.sh/v1alpha1:ScaledObject", "shop-api-scaledobject", {
+        metadata: { name: "api", namespace: "shop" },
+        spec: { scaleTargetRef: target, minReplicaCount: 2, maxReplicaCount: 6, triggers: [] },
+      });
+    expect(stackCheck(hpaCoverage, [deployment(), scaled({ name: "api" })], production)).toEqual([]);
+    expect(stackCheck(hpaCoverage, [deployment(), scaled({ name: "web" })], production)).toHaveLength(1);
+  });
+
+  it("exempts a single-replica workload that states why it must never run twice, and only that", () => {
+    const singleton = (replicas: number, reason: string) =>
+      deployment({
+        metadata: { annotations: { "platform.example.com/singleton-reason": reason } },
+        spec: { replicas },
+      });
+    expect(stackCheck(hpaCoverage, [singleton(1, "one feed session")], production)).toEqual([]);
+    expect(stackCheck(hpaCoverage, [singleton(2, "one feed session")], production)).toHaveLength(1);
+    expect(stackCheck(hpaCoverage, [singleton(1, " ")], production)).toHaveLength(1);
+  });
+
   it("exempts single-replica StatefulSets that keep data in volume claims", () => {
     const sts = (replicas: number, claims: unknown[]) =>
       res("kubernetes:apps/v1:StatefulSet", "shop-db", {

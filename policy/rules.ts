@@ -91,6 +91,7 @@ export const K8S = {
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   hpaV2: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   hpaV1: "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
+  scaledObject: "kubernetes:keda.sh/v1alpha1:ScaledObject",
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
@@ -618,18 +619,35 @@ export function isSingleReplicaPersistentStatefulSet(w: Workload): boolean {
   return replicas <= 1 && arr(get(w.resource.props, "spec", "volumeClaimTemplates")).length > 0;
 }
 
+/**
+ * A single-replica workload that says why it must never run twice (a Worker's `singleton`: the
+ * annotation `<labelDomain>/singleton-reason` with a reason): scaling it out is the fault it avoids.
+ */
+export function isDeclaredSingleton(w: Workload): boolean {
+  const replicas = num(get(w.resource.props, "spec", "replicas")) ?? 1;
+  const annotations = obj(get(w.resource.props, "metadata", "annotations"));
+  return (
+    replicas <= 1 &&
+    Object.entries(annotations).some(
+      ([key, value]) => key.endsWith("/singleton-reason") && typeof value === "string" && value.trim() !== "",
+    )
+  );
+}
+
 export const hpaCoverage = coverageRule({
   name: "k8s-hpa-coverage",
   description:
-    "In staging and production every Deployment and StatefulSet in an application namespace is the target of a HorizontalPodAutoscaler (single-replica StatefulSets with volume claims are exempt: they cannot scale out).",
+    "In staging and production every Deployment and StatefulSet in an application namespace is the target of a HorizontalPodAutoscaler, or of a KEDA ScaledObject, which creates one (single-replica StatefulSets with volume claims, and single-replica workloads that state a singleton reason, are exempt: they cannot scale out).",
   types: SERVICE_TYPES,
   stages: ["staging", "production"],
-  exempt: isSingleReplicaPersistentStatefulSet,
+  exempt: (w) => isSingleReplicaPersistentStatefulSet(w) || isDeclaredSingleton(w),
   check(w, resources) {
     const covered = resources.some((r) => {
-      if (r.type !== K8S.hpaV2 && r.type !== K8S.hpaV1) return false;
+      if (r.type !== K8S.hpaV2 && r.type !== K8S.hpaV1 && r.type !== K8S.scaledObject) return false;
       const target = obj(get(r.props, "spec", "scaleTargetRef"));
-      return namespaceOf(r) === w.namespace && target["kind"] === w.kind && target["name"] === w.name;
+      // A ScaledObject's target kind defaults to Deployment.
+      const kind = target["kind"] ?? (r.type === K8S.scaledObject ? "Deployment" : undefined);
+      return namespaceOf(r) === w.namespace && kind === w.kind && target["name"] === w.name;
     });
     return covered
       ? undefined

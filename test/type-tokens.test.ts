@@ -25,6 +25,7 @@ import {
   RedisCache,
   ScheduledJob,
   ServiceMonitoring,
+  Worker,
 } from "../components";
 import { runProgram, type RecordedResource, type RunResult } from "./harness";
 
@@ -41,6 +42,7 @@ const COMPONENTS = [
   "RedisCache",
   "ScheduledJob",
   "ServiceMonitoring",
+  "Worker",
 ] as const;
 
 const TAGS = { project: "reference", stack: "production", owner: "platform-team" };
@@ -68,6 +70,20 @@ function referenceProgram(): void {
       image: "ghcr.io/acme/report:1.0.0",
       schedule: "0 3 * * *",
       activeDeadlineSeconds: 1800,
+      resources: RESOURCES,
+    },
+    opts,
+  );
+  new Worker(
+    "ref-worker",
+    {
+      namespace: "shop",
+      serviceName: "order-events",
+      platform: "shop",
+      stage: "production",
+      image: "ghcr.io/acme/order-events:1.0.0",
+      metrics: { port: 9100 },
+      replicas: { min: 2, max: 4 },
       resources: RESOURCES,
     },
     opts,

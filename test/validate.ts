@@ -2,6 +2,7 @@
  * Validates rendered Kubernetes objects against real API schemas: the `kubernetes-models` packages
  * (generated from the Kubernetes OpenAPI spec and each project's CRDs) by apiVersion/kind.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
@@ -45,7 +46,7 @@ type Model = new (data: unknown) => { validate(): void };
  * The CRDs are the operator's release manifests at the version the stacks run (laid out by
  * `scripts/engine/toolchain.sh operator-manifests`, which the unit suite's setup runs).
  */
-const CRD_JUDGED: Record<string, { file: string; why: string }> = {
+const CRD_JUDGED: Record<string, { file: string; why: string; source?: "keda" }> = {
   "monitoring.coreos.com/v1 Prometheus": {
     file: "monitoring.coreos.com_prometheuses.yaml",
     why: "@kubernetes-models/prometheus-operator 6.0.0 requires storage.volumeClaimTemplate.apiVersion and kind, and refuses every value for them; the CRD, which the API server applies, requires neither",
@@ -54,16 +55,54 @@ const CRD_JUDGED: Record<string, { file: string; why: string }> = {
     file: "monitoring.coreos.com_alertmanagers.yaml",
     why: "@kubernetes-models/prometheus-operator 6.0.0 requires storage.volumeClaimTemplate.apiVersion and kind, and refuses every value for them; the CRD, which the API server applies, requires neither",
   },
+  "keda.sh/v1alpha1 ScaledObject": {
+    file: "keda.sh_scaledobjects.yaml",
+    why: "no kubernetes-models package for KEDA; its own CRD, from its Go module",
+    source: "keda",
+  },
+  "keda.sh/v1alpha1 TriggerAuthentication": {
+    file: "keda.sh_triggerauthentications.yaml",
+    why: "no kubernetes-models package for KEDA; its own CRD, from its Go module",
+    source: "keda",
+  },
 };
 
-function crdProblems(object: Record<string, unknown>, file: string): string[] {
+/**
+ * The KEDA release whose CRDs judge ScaledObjects and TriggerAuthentications. Its chart cannot be
+ * fetched here, but its Go module is served by the module proxy, and the module carries the CRDs
+ * the chart installs (config/crd/bases).
+ */
+export const KEDA_MODULE = "github.com/kedacore/keda/v2@v2.20.2";
+
+let kedaDir: string | undefined;
+/** The KEDA module's directory in the Go module cache, downloaded on first use. */
+function kedaCrdDir(): string {
+  kedaDir ??= (
+    JSON.parse(
+      execFileSync("go", ["mod", "download", "-json", KEDA_MODULE], {
+        encoding: "utf8",
+        env: { ...process.env, GOFLAGS: "-mod=mod" },
+      }),
+    ) as { Dir: string }
+  ).Dir;
+  return path.join(kedaDir, "config", "crd", "bases");
+}
+
+function crdPath(file: string, source?: "keda"): string | string[] {
+  if (source === "keda") return path.join(kedaCrdDir(), file);
   const dir = path.join(__dirname, "..", ".cache", "monitoring");
   const [release] = existsSync(dir)
     ? readdirSync(dir).filter((d) => d.startsWith("prometheus-operator-"))
     : [];
   if (!release)
     return [`no operator manifests under ${dir} (run scripts/engine/toolchain.sh operator-manifests)`];
-  const crd = parseYaml(readFileSync(path.join(dir, release, "prometheus-operator-crd", file), "utf8")) as {
+  return path.join(dir, release, "prometheus-operator-crd", file);
+}
+
+function crdProblems(object: Record<string, unknown>, file: string, source?: "keda"): string[] {
+  const where = crdPath(file, source);
+  if (Array.isArray(where)) return where;
+  const crd = parseYaml(readFileSync(where, "utf8")) as {
     spec: { versions: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[] };
   };
   const version = String(object.apiVersion).split("/")[1];
@@ -79,7 +118,7 @@ export async function validateKubernetesObject(object: Record<string, unknown>):
   const kind = String(object.kind);
   const judged = CRD_JUDGED[`${apiVersion} ${kind}`];
   if (judged) {
-    const problems = crdProblems(object, judged.file);
+    const problems = crdProblems(object, judged.file, judged.source);
     const metadata = object.metadata as { name?: string; namespace?: string } | undefined;
     if (problems.length > 0)
       throw new Error(

@@ -383,6 +383,8 @@ binary_target() {
 binary_layer() { # binary_layer NAME TAG: the layer of one binary (cached by its hash)
   local name=$1 tag=$2 bin=${BINARY_PATH[$1]} layer root
   [[ -x $bin ]] || engine_die "missing $bin: run scripts/engine/toolchain.sh $(binary_target "$name")"
+  ! readelf -l "$bin" 2>/dev/null | grep -q 'program interpreter' ||
+    engine_die "$bin is dynamically linked, and its image holds no libc: rebuild it static (scripts/engine/toolchain.sh $(binary_target "$name"))"
   binary_is_version "$name" "$bin" "$tag" ||
     engine_die "$bin is not version $tag, which the program runs (scripts/engine/versions.env and the program disagree): $(binary_version "$name" "$bin")"
   layer=$IMAGES_DIR/layer-$name-$( (sha256sum "$bin" | cut -d' ' -f1; cat "${BASH_SOURCE[0]}") | hash_of).tar

@@ -374,7 +374,9 @@ toolchain_monitoring() {
 
 CERT_MANAGER_BINARIES=(cert-manager-controller cert-manager-webhook cert-manager-cainjector cert-manager-acmesolver cert-manager-startupapicheck)
 
-check_cert_manager() { [[ $(first_line "$1" --version) == "cert-manager ${1##*/cert-manager-} $CERT_MANAGER_VERSION "* ]]; }
+# Statically linked: the local images that hold these binaries have no libc (images.sh).
+is_static() { ! readelf -l "$1" 2>/dev/null | grep -q 'program interpreter'; }
+check_cert_manager() { [[ $(first_line "$1" --version) == "cert-manager ${1##*/cert-manager-} $CERT_MANAGER_VERSION "* ]] && is_static "$1"; }
 CERT_MANAGER_BUILD_TRIED=
 build_cert_manager() {
   # One build makes all five; after a failed one the others fail without retrying.
@@ -462,7 +464,7 @@ install_gateway_charts() {
   ln -sfn "$GATEWAY_CHARTS_DIR/cert-manager-$CERT_MANAGER_VERSION" "$GATEWAY_CHARTS_LINK_DIR/cert-manager-$CERT_MANAGER_VERSION"
 }
 
-check_envoy_gateway() { [[ $("$1" version 2>/dev/null | head -n1) == "ENVOY_GATEWAY_VERSION: $ENVOY_GATEWAY_VERSION" ]]; }
+check_envoy_gateway() { [[ $("$1" version 2>/dev/null | head -n1) == "ENVOY_GATEWAY_VERSION: $ENVOY_GATEWAY_VERSION" ]] && is_static "$1"; }
 build_envoy_gateway() {
   fail_unless_module "$ENVOY_GATEWAY_MODULE" "$ENVOY_GATEWAY_VERSION" || return 1
   local src=$ENVOY_GATEWAY_TOOL_DIR/src
@@ -472,7 +474,8 @@ build_envoy_gateway() {
   (
     cd "$src"
     go mod edit -require="$ENVOY_GATEWAY_MODULE@$ENVOY_GATEWAY_VERSION"
-    GOMAXPROCS=$ENGINE_BUILD_PROCS GOFLAGS=-mod=mod nice -n "${ENGINE_BUILD_NICE:-10}" go build -p "$ENGINE_BUILD_PROCS" -trimpath \
+    # Static, as upstream's distroless image has it: the local image holds no libc.
+    CGO_ENABLED=0 GOMAXPROCS=$ENGINE_BUILD_PROCS GOFLAGS=-mod=mod nice -n "${ENGINE_BUILD_NICE:-10}" go build -p "$ENGINE_BUILD_PROCS" -trimpath \
       -ldflags "-s -w -X $ENVOY_GATEWAY_MODULE/internal/cmd/version.envoyGatewayVersion=$ENVOY_GATEWAY_VERSION" \
       -o "$ENVOY_GATEWAY_TOOL_DIR/bin/envoy-gateway.tmp" "$ENVOY_GATEWAY_MODULE/cmd/envoy-gateway"
   ) >"$ENVOY_GATEWAY_TOOL_DIR/build.log" 2>&1 || {

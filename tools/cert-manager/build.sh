@@ -27,6 +27,8 @@ BINARIES=(controller webhook cainjector acmesolver startupapicheck)
 
 export GOFLAGS=-mod=mod
 export GOMAXPROCS=$PROCS
+# Static, as upstream's distroless images have them: the local images hold no libc.
+export CGO_ENABLED=0
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cert-manager-build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

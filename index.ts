@@ -125,6 +125,7 @@ function createCluster(settings: PlatformSettings, network: Network | undefined)
         subnetIds: network.privateSubnetIds,
         publicAccessCidrs: settings.cluster.publicAccessCidrs,
         adminRoleArns: settings.cluster.adminRoleArns,
+        ...(settings.cluster.deployRoleArn ? { deployRoleArn: settings.cluster.deployRoleArn } : {}),
         requireAdminRoles: settings.stage === "production",
         nodeGroups: settings.cluster.nodeGroups,
         protect: settings.profile.protectStateful,
@@ -295,6 +296,11 @@ function stackOutputs(
             clusterName: cluster.clusterName,
             clusterEndpoint: cluster.endpoint,
             vpcId: network?.vpcId,
+            // Where the deploy runner goes: these subnets, in this security group (docs/delivery.md).
+            deployRunner: {
+              subnetIds: network?.privateSubnetIds,
+              securityGroupId: cluster.apiClientSecurityGroupId,
+            },
             kubeconfig: pulumi.secret(cluster.kubeconfig),
             ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
             // "none": the topic has no subscriber (no alert webhook); subscribe to alertTopic yourself.

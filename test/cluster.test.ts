@@ -475,6 +475,85 @@ describe("KubernetesCluster aws (production profile)", () => {
   });
 });
 
+describe("KubernetesCluster deploy access", () => {
+  const DEPLOYER = "arn:aws:iam::123456789012:role/platform-deployer";
+  let run: RunResult;
+  it("gives the deploy role its own cluster-admin access entry, which the Kubernetes provider waits for", async () => {
+    run = await build({ ...PRODUCTION, publicAccessCidrs: [], deployRoleArn: DEPLOYER }, "production");
+    const entry = named(run, "aws:eks/accessEntry:AccessEntry", "cluster-deploy-platform-deployer");
+    expect(entry.inputs).toMatchObject({
+      clusterName: "platform-production",
+      principalArn: DEPLOYER,
+      type: "STANDARD",
+    });
+    const assoc = named(
+      run,
+      "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+      "cluster-deploy-platform-deployer",
+    );
+    expect(assoc.inputs).toMatchObject({
+      principalArn: DEPLOYER,
+      policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      accessScope: { type: "cluster" },
+    });
+    expect(assoc.dependencies).toContain(entry.urn);
+    expect(one(run, "pulumi:providers:kubernetes").dependencies).toContain(assoc.urn);
+    // The admins keep theirs: one entry each, plus the deploy role's.
+    expect(byType(run, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn)).toEqual([
+      ADMIN,
+      DEPLOYER,
+    ]);
+  });
+
+  it("creates a new cluster without the creator's standing admin, and never replaces an existing one over it", () => {
+    const eks = one(run, "aws:eks/cluster:Cluster");
+    expect(eks.inputs.accessConfig).toEqual({
+      authenticationMode: "API",
+      bootstrapClusterCreatorAdminPermissions: false,
+    });
+    // The AWS provider replaces a cluster when this input changes.
+    expect(eks.ignoreChanges).toContain("accessConfig.bootstrapClusterCreatorAdminPermissions");
+  });
+
+  it("keeps EKS's creator admin when no deploy role is named (nobody else could deploy)", async () => {
+    const without = await build(STAGING, "staging");
+    expect(one(without, "aws:eks/cluster:Cluster").inputs.accessConfig).toMatchObject({
+      bootstrapClusterCreatorAdminPermissions: true,
+    });
+    expect(byType(without, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
+  });
+
+  it("admits members of its api-clients security group (the in-VPC deploy runner) to the private endpoint on 443, and nothing else", () => {
+    const eks = one(run, "aws:eks/cluster:Cluster");
+    expect(eks.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
+    const clients = named(run, "aws:ec2/securityGroup:SecurityGroup", "cluster-api-clients");
+    expect(clients.inputs.vpcId).toBe("vpc-0123");
+    expect(clients.inputs.ingress).toBeUndefined();
+    expect(clients.inputs.egress).toEqual([
+      { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" },
+    ]);
+    const rule = one(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    expect(rule.inputs).toMatchObject({
+      securityGroupId: (eks.state.vpcConfig as { clusterSecurityGroupId: string }).clusterSecurityGroupId,
+      referencedSecurityGroupId: expect.stringMatching(/^cluster-api-clients-/),
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+    });
+  });
+
+  it("refuses a deploy role that is not an IAM role, or on an existing cluster", () => {
+    expect(
+      () => new KubernetesCluster("c", { ...PRODUCTION, deployRoleArn: "arn:aws:iam::123456789012:user/ci" }),
+    ).toThrow(
+      /deployRoleArn: an IAM role ARN such as arn:aws:iam::123456789012:role\/platform-deployer, found "arn:aws:iam::123456789012:user\/ci"/,
+    );
+    expect(() => new KubernetesCluster("c", { provider: "existing", deployRoleArn: DEPLOYER })).toThrow(
+      /deployRoleArn: no value when provider is "existing"/,
+    );
+  });
+});
+
 describe("KubernetesCluster aws (staging profile)", () => {
   it("is the same shape, smaller and unprotected; no public endpoint without CIDRs", async () => {
     const run = await build(STAGING, "staging");

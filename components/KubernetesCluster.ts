@@ -201,6 +201,15 @@ export interface KubernetesClusterArgs extends LabelDomainArgs {
    */
   deployRoleArn?: string;
   /**
+   * Security groups for pods (`aws` only): the VPC CNI gives pods that a `SecurityGroupPolicy`
+   * (vpcresources.k8s.aws/v1beta1) selects a branch network interface carrying that policy's groups,
+   * so an AWS store can admit one workload's pods rather than every node. Needs Nitro instance types
+   * (t-family nodes have no trunk interface); an m5.large or r5.large holds 9 such pods.
+   * @default true
+   * @example false
+   */
+  securityGroupsForPods?: boolean;
+  /**
    * Refuse to create a cluster without at least one admin role (set it for production).
    * @default false
    */
@@ -720,7 +729,12 @@ function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Clust
     ["sts:AssumeRole", "sts:TagSession"],
     `EKS control plane of ${clusterName}`,
   );
-  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
+  // The VPC resource controller (run by EKS with this role) attaches the branch interfaces that carry
+  // pods' own security groups.
+  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", [
+    "AmazonEKSClusterPolicy",
+    ...(podSecurityGroups(ctx.args) ? ["AmazonEKSVPCResourceController"] : []),
+  ]);
   // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
   const controlPlaneLogs = new aws.cloudwatch.LogGroup(
     childName(ctx.name, "control-plane"),
@@ -876,11 +890,20 @@ function createNetworkAddons(
   cluster: aws.eks.Cluster,
 ): { podIdentityAgent: aws.eks.Addon; all: aws.eks.Addon[] } {
   // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+  // Security groups for pods: pods a SecurityGroupPolicy selects get a branch interface with its
+  // groups. Standard mode keeps NetworkPolicy and the node's rules for traffic inside the cluster;
+  // without early demux the kubelet's probes reach pods on branch interfaces.
+  const sgForPods = podSecurityGroups(ctx.args)
+    ? {
+        env: { ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+        init: { env: { DISABLE_TCP_EARLY_DEMUX: "true" } },
+      }
+    : {};
   const vpcCni = createAddon(
     ctx,
     cluster,
     "vpc-cni",
-    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
+    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true", ...sgForPods }) },
     [cluster],
   );
   const kubeProxy = createAddon(ctx, cluster, "kube-proxy", {}, [cluster]);
@@ -1099,6 +1122,9 @@ function clusterArgProblems(name: string, args: KubernetesClusterArgs): string[]
   return [...problems, `provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`];
 }
 
+/** Whether pods may carry their own security groups (`securityGroupsForPods`, default on). */
+const podSecurityGroups = (args: KubernetesClusterArgs): boolean => args.securityGroupsForPods ?? true;
+
 /** Args that configure what this component creates on EKS (refused with `existing`). */
 const AWS_ONLY = [
   "clusterName",
@@ -1108,6 +1134,7 @@ const AWS_ONLY = [
   "publicAccessCidrs",
   "adminRoleArns",
   "deployRoleArn",
+  "securityGroupsForPods",
   "nodeGroups",
   "addonVersions",
   "controlPlaneLogRetentionDays",

@@ -193,9 +193,20 @@ describe("KubernetesCluster aws (production profile)", () => {
       "kube-proxy",
       "vpc-cni",
     ]);
+    // NetworkPolicy enforcement, and security groups for pods (standard mode, probes reach branch interfaces).
     expect(JSON.parse(byName["vpc-cni"]?.inputs.configurationValues as string)).toEqual({
       enableNetworkPolicy: "true",
+      env: { ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+      init: { env: { DISABLE_TCP_EARLY_DEMUX: "true" } },
     });
+    // The VPC resource controller attaches the pods' branch interfaces with the cluster role.
+    const clusterRole = byType(run, "aws:iam/role:Role").find((r) => r.name === "cluster-cluster");
+    expect(
+      byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .filter((p) => p.inputs.role === clusterRole?.state.name)
+        .map((p) => String(p.inputs.policyArn).split("/").pop())
+        .sort(),
+    ).toEqual(["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"]);
     const nodeGroupUrns = byType(run, "aws:eks/nodeGroup:NodeGroup").map((n) => n.urn);
     for (const n of byType(run, "aws:eks/nodeGroup:NodeGroup")) {
       for (const early of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
@@ -540,6 +551,17 @@ describe("KubernetesCluster deploy access", () => {
       fromPort: 443,
       toPort: 443,
     });
+  });
+
+  it("leaves security groups for pods off with securityGroupsForPods false", async () => {
+    const off = await build({ ...STAGING, securityGroupsForPods: false }, "staging");
+    const cni = byType(off, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === "vpc-cni");
+    expect(JSON.parse(cni?.inputs.configurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
+    expect(
+      byType(off, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((p) =>
+        String(p.inputs.policyArn).split("/").pop(),
+      ),
+    ).not.toContain("AmazonEKSVPCResourceController");
   });
 
   it("refuses a deploy role that is not an IAM role, or on an existing cluster", () => {

@@ -142,6 +142,24 @@ export function backupStore(
     },
     child(),
   );
+  // Every version is locked (WORM) for the window plus the margin, the age at which the lifecycle
+  // expires it: no one, not the bucket's owner either (compliance mode, when protected), deletes or
+  // overwrites a backup a restore may need. Governance mode unprotected (staging), which a principal
+  // allowed s3:BypassGovernanceRetention can lift. Enabled in place on an existing versioned bucket.
+  const objectLock = new aws.s3.BucketObjectLockConfiguration(
+    childName(name, "backups"),
+    {
+      bucket: bucket.bucket,
+      objectLockEnabled: "Enabled",
+      rule: {
+        defaultRetention: {
+          mode: p.protect ? "COMPLIANCE" : "GOVERNANCE",
+          days: backup.retentionDays + LIFECYCLE_MARGIN_DAYS,
+        },
+      },
+    },
+    child({}, versioning),
+  );
   const lifecycle = new aws.s3.BucketLifecycleConfiguration(
     childName(name, "backups"),
     { bucket: bucket.bucket, rules: backupLifecycleRules(backup.retentionDays) },
@@ -179,7 +197,17 @@ export function backupStore(
     bucket,
     destinationPath: pulumi.interpolate`s3://${bucket.bucket}/${p.namespace}`,
     role,
-    ready: [ownership, publicAccess, versioning, encryption, lifecycle, policy, accessLog, rolePolicy],
+    ready: [
+      ownership,
+      publicAccess,
+      versioning,
+      encryption,
+      objectLock,
+      lifecycle,
+      policy,
+      accessLog,
+      rolePolicy,
+    ],
   };
 }
 
@@ -382,6 +410,9 @@ export function backupAccessPolicy(bucketArn: string, keyArn: string, prefix: st
           "s3:DeleteObjectVersion",
           "s3:PutLifecycleConfiguration",
           "s3:PutBucketVersioning",
+          "s3:PutBucketObjectLockConfiguration",
+          "s3:PutObjectRetention",
+          "s3:BypassGovernanceRetention",
           "s3:PutBucketPolicy",
           "s3:DeleteBucketPolicy",
         ],

@@ -226,6 +226,18 @@ describe("ManagedPostgres on CloudNativePG", () => {
     expect(rule!.expiration.days).toBe(30 + LIFECYCLE_MARGIN_DAYS);
     expect(rule!.expiration.days).toBeGreaterThan(30);
     expect(rule!.noncurrentVersionExpiration.noncurrentDays).toBe(30 + LIFECYCLE_MARGIN_DAYS);
+    // Every version is locked in compliance mode (production) until the lifecycle may expire it.
+    const lock = byName(
+      r,
+      "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      "trading-postgres-backups",
+    );
+    expect(lock.inputs).toMatchObject({
+      bucket: bucketName,
+      objectLockEnabled: "Enabled",
+      rule: { defaultRetention: { mode: "COMPLIANCE", days: rule!.expiration.days } },
+    });
+    expect(lock.dependencies).toContain(versioning.urn);
     // As stateful as the data.
     expect(bucket.protect).toBe(true);
     expect(key.protect).toBe(true);
@@ -290,8 +302,15 @@ describe("ManagedPostgres on CloudNativePG", () => {
     for (const action of ["s3:DeleteObject", "s3:DeleteObjectVersion"])
       expect(grants(access, "Deny", action, wal), action).toBe(true);
     const bucketArn = s3Arn(destination).replace(/\/trading$/, "");
-    for (const action of ["s3:PutLifecycleConfiguration", "s3:PutBucketVersioning", "s3:PutBucketPolicy"])
+    for (const action of [
+      "s3:PutLifecycleConfiguration",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketObjectLockConfiguration",
+    ])
       expect(grants(access, "Deny", action, bucketArn), action).toBe(true);
+    for (const action of ["s3:PutObjectRetention", "s3:BypassGovernanceRetention"])
+      expect(grants(access, "Deny", action, wal), action).toBe(true);
     // Nothing outside its prefix, and no other bucket.
     const bucketName = destination.replace(/^s3:\/\//, "").split("/")[0]!;
     expect(allows(access, "s3:GetObject", `arn:aws:s3:::${bucketName}/ecommerce/x`)).toBe(false);
@@ -378,6 +397,14 @@ describe("ManagedPostgres on CloudNativePG", () => {
     expect(spec.postgresUID).toBe(26);
     expect(spec.backup.retentionPolicy).toBeUndefined();
     expect(byName(r, "aws:s3/bucket:Bucket", "trading-postgres-backups").protect).toBe(false);
+    // Unprotected: governance mode, which a privileged principal can bypass (staging can be torn down).
+    expect(
+      byName(
+        r,
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "trading-postgres-backups",
+      ).inputs.rule,
+    ).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 7 + LIFECYCLE_MARGIN_DAYS } });
   });
 });
 

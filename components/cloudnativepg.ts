@@ -142,29 +142,7 @@ export function backupStore(
     },
     child(),
   );
-  // Every version is locked (WORM) for the window plus the margin, the age at which the lifecycle
-  // expires it: no one, not the bucket's owner either (compliance mode, when protected), deletes or
-  // overwrites a backup a restore may need. Governance mode unprotected (staging), which a principal
-  // allowed s3:BypassGovernanceRetention can lift. Enabled in place on an existing versioned bucket.
-  const objectLock = new aws.s3.BucketObjectLockConfiguration(
-    childName(name, "backups"),
-    {
-      bucket: bucket.bucket,
-      objectLockEnabled: "Enabled",
-      rule: {
-        defaultRetention: {
-          mode: p.protect ? "COMPLIANCE" : "GOVERNANCE",
-          days: backup.retentionDays + LIFECYCLE_MARGIN_DAYS,
-        },
-      },
-    },
-    child({}, versioning),
-  );
-  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-    childName(name, "backups"),
-    { bucket: bucket.bucket, rules: backupLifecycleRules(backup.retentionDays) },
-    child({}, versioning),
-  );
+  const retention = backupRetention(name, bucket, versioning, backup.retentionDays, p.protect, child);
   const policy = new aws.s3.BucketPolicy(
     childName(name, "backups"),
     { bucket: bucket.bucket, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
@@ -197,18 +175,46 @@ export function backupStore(
     bucket,
     destinationPath: pulumi.interpolate`s3://${bucket.bucket}/${p.namespace}`,
     role,
-    ready: [
-      ownership,
-      publicAccess,
-      versioning,
-      encryption,
-      objectLock,
-      lifecycle,
-      policy,
-      accessLog,
-      rolePolicy,
-    ],
+    ready: [ownership, publicAccess, versioning, encryption, ...retention, policy, accessLog, rolePolicy],
   };
+}
+
+/**
+ * What enforces the recovery window, the database being unable to delete: Object Lock on every
+ * version, and the lifecycle that expires versions once the lock allows.
+ */
+function backupRetention(
+  name: string,
+  bucket: aws.s3.Bucket,
+  versioning: aws.s3.BucketVersioning,
+  retentionDays: number,
+  protect: boolean,
+  child: ChildOptions,
+): pulumi.Resource[] {
+  // Every version is locked (WORM) for the window plus the margin, the age at which the lifecycle
+  // expires it: no one, not the bucket's owner either (compliance mode, when protected), deletes or
+  // overwrites a backup a restore may need. Governance mode unprotected (staging), which a principal
+  // allowed s3:BypassGovernanceRetention can lift. Enabled in place on an existing versioned bucket.
+  const objectLock = new aws.s3.BucketObjectLockConfiguration(
+    childName(name, "backups"),
+    {
+      bucket: bucket.bucket,
+      objectLockEnabled: "Enabled",
+      rule: {
+        defaultRetention: {
+          mode: protect ? "COMPLIANCE" : "GOVERNANCE",
+          days: retentionDays + LIFECYCLE_MARGIN_DAYS,
+        },
+      },
+    },
+    child({}, versioning),
+  );
+  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+    childName(name, "backups"),
+    { bucket: bucket.bucket, rules: backupLifecycleRules(retentionDays) },
+    child({}, versioning),
+  );
+  return [objectLock, lifecycle];
 }
 
 /** Days the backup bucket's server access logs are kept. */

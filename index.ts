@@ -7,6 +7,7 @@
  * code: a service's workload waits for its data services' bootstrap Jobs and for the workloads of
  * the services it calls — nothing else — so independent services deploy in parallel.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -31,7 +32,7 @@ import {
   VolumeBackup,
   type ClusterNetwork,
 } from "./components";
-import { childName, selectorLabels, type DataServiceAwsArgs } from "./components/lib";
+import { childName, LABEL, selectorLabels, type DataServiceAwsArgs } from "./components/lib";
 import { loadSettings, type PlatformSettings, type SecretInputs } from "./config";
 import { PLATFORM_LABEL_DOMAIN as labelDomain } from "./config/label-domain";
 import { assertCapacity } from "./analysis/stack";
@@ -43,6 +44,7 @@ import {
   type ServicePlan,
 } from "./config/plan";
 import { dataStoreServerResources } from "./analysis/demand";
+import { plannedDataServices } from "./analysis/intent";
 
 /**
  * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
@@ -125,6 +127,7 @@ function createCluster(settings: PlatformSettings, network: Network | undefined)
         subnetIds: network.privateSubnetIds,
         publicAccessCidrs: settings.cluster.publicAccessCidrs,
         adminRoleArns: settings.cluster.adminRoleArns,
+        ...(settings.cluster.deployRoleArn ? { deployRoleArn: settings.cluster.deployRoleArn } : {}),
         requireAdminRoles: settings.stage === "production",
         nodeGroups: settings.cluster.nodeGroups,
         protect: settings.profile.protectStateful,
@@ -295,6 +298,11 @@ function stackOutputs(
             clusterName: cluster.clusterName,
             clusterEndpoint: cluster.endpoint,
             vpcId: network?.vpcId,
+            // Where the deploy runner goes: these subnets, in this security group (docs/delivery.md).
+            deployRunner: {
+              subnetIds: network?.privateSubnetIds,
+              securityGroupId: cluster.apiClientSecurityGroupId,
+            },
             kubeconfig: pulumi.secret(cluster.kubeconfig),
             ...(volumeBackup ? { volumeBackupVault: volumeBackup.vaultName } : {}),
             // "none": the topic has no subscriber (no alert webhook); subscribe to alertTopic yourself.
@@ -370,10 +378,17 @@ function dataStoreContext(
   plan: CatalogPlan,
   namespace: PlatformNamespace,
 ) {
-  // Components that take a plain namespace name wait for the Namespace through dependsOn.
-  const inNamespace: pulumi.ComponentResourceOptions = { ...onCluster, dependsOn: [namespace] };
-  const awsData =
-    network && cluster.clusterSecurityGroupId ? awsDataArgs(network, cluster, settings.tags) : undefined;
+  const clients =
+    network && storeClientNames(settings, plan).length > 0
+      ? createStoreClients(settings, plan, network, cluster, namespace)
+      : undefined;
+  // Components that take a plain namespace name wait for the Namespace through dependsOn; the AWS
+  // stores' clients are created after their SecurityGroupPolicy, so they start in the catalog's group.
+  const inNamespace: pulumi.ComponentResourceOptions = {
+    ...onCluster,
+    dependsOn: [namespace, ...(clients ? [clients.policy] : [])],
+  };
+  const awsData = network && clients ? awsDataArgs(network, clients.group, settings.tags) : undefined;
   // AWS-managed stores get CloudWatch alarms at the stage's sensitivity; in-cluster ones Prometheus rules.
   const backendOf = (backend: "aws" | "inCluster") => ({
     backend,
@@ -924,18 +939,69 @@ function eksKubernetesServiceIp(vpcCidr: string): string {
   return vpcCidr.startsWith("10.") ? "172.20.0.1/32" : "10.100.0.1/32";
 }
 
+/** A catalog's AWS stores: in its VPC subnets, admitting only the catalog's store clients' group. */
 function awsDataArgs(
   net: Network,
-  k8sCluster: KubernetesCluster,
+  clients: aws.ec2.SecurityGroup,
   tags: Record<string, string>,
 ): DataServiceAwsArgs {
   return {
     vpcId: net.vpcId,
     subnetIds: net.privateSubnetIds,
     subnetCidrs: net.privateSubnetCidrs,
-    allowedSecurityGroupIds: [k8sCluster.clusterSecurityGroupId.apply((id) => id ?? "")],
+    allowedSecurityGroupIds: [clients.id],
     tags,
   };
+}
+
+/**
+ * Catalog isolation at the security-group level (docs/connectivity.md): `<catalog>-store-clients`, a
+ * security group with no rules of its own that the catalog's AWS stores admit, and a
+ * SecurityGroupPolicy of the same name putting the pods that use them (each consumer, its migration
+ * Job, each store's bootstrap Job) in it, next to the cluster security group every pod keeps for
+ * traffic inside the cluster. Another catalog's pods never carry it, so its stores refuse them.
+ */
+function createStoreClients(
+  settings: PlatformSettings,
+  plan: CatalogPlan,
+  network: Network,
+  cluster: KubernetesCluster,
+  namespace: PlatformNamespace,
+): { group: aws.ec2.SecurityGroup; policy: k8s.apiextensions.CustomResource } {
+  const name = childName(plan.catalog.name, "store-clients");
+  const group = new aws.ec2.SecurityGroup(name, {
+    vpcId: network.vpcId,
+    description: `Pods of ${plan.catalog.name} that use its AWS data stores`,
+    egress: [],
+    tags: { ...settings.tags, Name: name },
+  });
+  const clients = storeClientNames(settings, plan);
+  const policy = new k8s.apiextensions.CustomResource(
+    name,
+    {
+      apiVersion: "vpcresources.k8s.aws/v1beta1",
+      kind: "SecurityGroupPolicy",
+      metadata: {
+        name,
+        namespace: namespace.name,
+        labels: { [LABEL.partOf]: plan.catalog.name, [LABEL.managedBy]: "pulumi" },
+      },
+      spec: {
+        podSelector: { matchExpressions: [{ key: LABEL.name, operator: "In", values: clients }] },
+        securityGroups: {
+          groupIds: [group.id, cluster.clusterSecurityGroupId.apply((id) => id ?? "")],
+        },
+      },
+    },
+    { provider: cluster.provider, dependsOn: [namespace] },
+  );
+  return { group, policy };
+}
+
+/** `app.kubernetes.io/name` of every pod that opens a connection to one of the catalog's AWS stores. */
+function storeClientNames(settings: PlatformSettings, plan: CatalogPlan): string[] {
+  const stores = plannedDataServices(settings, plan).filter((d) => d.backend === "aws");
+  return [...new Set(stores.flatMap((d) => [...d.consumers, childName(d.name, "bootstrap")]))].sort();
 }
 
 function chartSource(chart: PlatformSettings["observability"]["chart"]): {

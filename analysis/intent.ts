@@ -15,9 +15,8 @@
  *
  * Data services on AWS (RDS, ElastiCache, Amazon MQ) sit in the VPC's private subnets at addresses
  * NetworkPolicy cannot tell apart: consumers reach them through an ipBlock of those subnets on the
- * engine's port. Every store's security group admits the one cluster security group all pods share,
- * so catalogs are kept apart there by per-consumer credentials only (docs/connectivity.md). The
- * must-not set covers in-cluster data services only.
+ * engine's port. Catalogs are kept apart there by the stores' security groups, a second gate that
+ * analysis/aws-stores.ts models; the must-not set here covers in-cluster data services.
  */
 import { OPERATOR_MANIFESTS_METRICS_PORT } from "../components/prometheus-operator";
 import { childName, subnetCidr } from "../components/lib";
@@ -241,7 +240,7 @@ export function plannedDataServices(settings: PlatformSettings, plan: CatalogPla
 }
 
 /** Where a data service is reached: its pods in-cluster, or an address in the VPC's first private subnet. */
-function dataEndpoint(settings: PlatformSettings, d: PlannedDataService): FlowSpec["to"] {
+export function dataEndpoint(settings: PlatformSettings, d: PlannedDataService): FlowSpec["to"] {
   if (d.backend === "inCluster") return { pod: `${d.namespace}/${d.name}` };
   const subnet = subnetCidr(settings.network.cidr, 3, 0).split("/")[0] ?? "";
   const ip = subnet.replace(/\.0$/, ".10");

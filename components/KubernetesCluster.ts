@@ -5,7 +5,9 @@
  * - `provider: "aws"` creates an EKS cluster: a pinned Kubernetes version, a private API endpoint plus
  *   a public one limited to `publicAccessCidrs` (none: private only), Kubernetes secrets envelope-
  *   encrypted with a rotating KMS key, all five control-plane log types (kept `controlPlaneLogRetentionDays`),
- *   API-mode access entries granting `adminRoleArns` cluster admin, an IAM OIDC provider for IRSA,
+ *   API-mode access entries granting `adminRoleArns` and the `deployRoleArn` cluster admin (the
+ *   creator gets no standing access when a deploy role is named), a security group whose members
+ *   reach the private API endpoint (the in-VPC deploy runner), an IAM OIDC provider for IRSA,
  *   managed add-ons (VPC CNI with NetworkPolicy enforcement, kube-proxy, EKS Pod Identity agent,
  *   CoreDNS, EBS CSI driver with its own Pod Identity role), managed node groups from `nodeGroups`
  *   (IMDSv2-only launch templates with encrypted gp3 root volumes), a default encrypted gp3
@@ -175,9 +177,10 @@ export interface KubernetesClusterArgs extends LabelDomainArgs {
   subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * IPv4 CIDRs allowed to reach the public API endpoint. Empty: the public endpoint is off and the
-   * API is reachable only from inside the VPC. `0.0.0.0/0` is refused.
+   * API is reachable only from inside the VPC, by members of `apiClientSecurityGroupId` (the deploy
+   * runner). `0.0.0.0/0` is refused.
    * @default []
-   * @example ["203.0.113.0/24"]
+   * @example ["198.51.100.0/24"]
    */
   publicAccessCidrs?: string[];
   /**
@@ -186,6 +189,26 @@ export interface KubernetesClusterArgs extends LabelDomainArgs {
    * @example ["arn:aws:iam::123456789012:role/platform-admins"]
    */
   adminRoleArns?: string[];
+  /**
+   * The IAM role that deploys to the cluster (the CI deploy role `pulumi up` runs as): an access
+   * entry with AmazonEKSClusterAdminPolicy, which the Kubernetes provider waits for. When it is set,
+   * a new cluster gives its creator no access of its own (`bootstrapClusterCreatorAdminPermissions:
+   * false`), so every standing grant is one of these entries. An existing cluster keeps the value it
+   * was created with: changing it would replace the cluster (CHANGELOG says how to remove the
+   * creator's entry by hand).
+   * @default none: the identity that creates the cluster is made admin by EKS
+   * @example "arn:aws:iam::123456789012:role/platform-deployer"
+   */
+  deployRoleArn?: string;
+  /**
+   * Security groups for pods (`aws` only): the VPC CNI gives pods that a `SecurityGroupPolicy`
+   * (vpcresources.k8s.aws/v1beta1) selects a branch network interface carrying that policy's groups,
+   * so an AWS store can admit one workload's pods rather than every node. Needs Nitro instance types
+   * (t-family nodes have no trunk interface); an m5.large or r5.large holds 9 such pods.
+   * @default true
+   * @example false
+   */
+  securityGroupsForPods?: boolean;
   /**
    * Refuse to create a cluster without at least one admin role (set it for production).
    * @default false
@@ -288,6 +311,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string | undefined>;
   /** The EKS-managed cluster security group every node carries: admit it on data services (`aws` only). */
   public readonly clusterSecurityGroupId: pulumi.Output<string | undefined>;
+  /**
+   * A security group admitted to the API endpoint on 443 (`aws` only): put the deploy runner's
+   * instances (or pods of a runner controller outside this cluster's nodes) in it to reach a
+   * private-only API from inside the VPC.
+   */
+  public readonly apiClientSecurityGroupId: pulumi.Output<string | undefined>;
   /** IAM OIDC provider ARN, for IRSA trust policies (`aws` only). */
   public readonly oidcProviderArn: pulumi.Output<string | undefined>;
   /** OIDC issuer URL (`aws` only). */
@@ -317,6 +346,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     this.clusterName = cluster.clusterName;
     this.endpoint = cluster.endpoint;
     this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+    this.apiClientSecurityGroupId = cluster.apiClientSecurityGroupId;
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.oidcIssuerUrl = cluster.oidcIssuerUrl;
     this.nodeRoleArn = cluster.nodeRoleArn;
@@ -328,6 +358,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       clusterName: this.clusterName,
       endpoint: this.endpoint,
       clusterSecurityGroupId: this.clusterSecurityGroupId,
+      apiClientSecurityGroupId: this.apiClientSecurityGroupId,
       oidcProviderArn: this.oidcProviderArn,
       oidcIssuerUrl: this.oidcIssuerUrl,
       nodeRoleArn: this.nodeRoleArn,
@@ -343,15 +374,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     const kmsKey = createSecretsKey(ctx);
     const cluster = createControlPlane(ctx, kmsKey);
     const oidc = createOidcProvider(ctx, cluster);
-    grantClusterAdmins(ctx, cluster);
+    const grants = grantClusterAdmins(ctx, cluster);
+    const apiClients = createApiClientAccess(ctx, cluster);
     const network = createNetworkAddons(ctx, cluster);
     const nodes = createNodeGroups(ctx, cluster, network.all);
     const { coredns, ebsCsi } = createNodeAddons(ctx, cluster, nodes.groups, network.all);
     const kubeconfig = eksKubeconfig(ctx, cluster);
+    // The deploying identity's access entry must exist before anything is applied through it.
     const provider = new k8s.Provider(
       childName(name, "k8s"),
       { kubeconfig, enableServerSideApply: true },
-      { parent: this, dependsOn: nodes.groups },
+      { parent: this, dependsOn: [...nodes.groups, ...grants] },
     );
     const storageClass = createStorageClass(ctx, provider, ebsCsi);
 
@@ -388,6 +421,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
       clusterName: cluster.name,
       endpoint: cluster.endpoint,
       clusterSecurityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+      apiClientSecurityGroupId: apiClients.id,
       oidcProviderArn: oidc.arn,
       oidcIssuerUrl: oidc.url,
       nodeRoleArn: nodes.role.arn,
@@ -562,6 +596,7 @@ type ClusterOutputs = Pick<
   | "clusterName"
   | "endpoint"
   | "clusterSecurityGroupId"
+  | "apiClientSecurityGroupId"
   | "oidcProviderArn"
   | "oidcIssuerUrl"
   | "nodeRoleArn"
@@ -587,6 +622,7 @@ function existingCluster(name: string, args: KubernetesClusterArgs, parent: pulu
     clusterName: pulumi.output(args.context),
     endpoint: none,
     clusterSecurityGroupId: none,
+    apiClientSecurityGroupId: none,
     oidcProviderArn: none,
     oidcIssuerUrl: none,
     nodeRoleArn: none,
@@ -693,7 +729,12 @@ function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Clust
     ["sts:AssumeRole", "sts:TagSession"],
     `EKS control plane of ${clusterName}`,
   );
-  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", ["AmazonEKSClusterPolicy"]);
+  // The VPC resource controller (run by EKS with this role) attaches the branch interfaces that carry
+  // pods' own security groups.
+  const clusterPolicies = attachManagedPolicies(ctx, clusterRole, "cluster", [
+    "AmazonEKSClusterPolicy",
+    ...(podSecurityGroups(ctx.args) ? ["AmazonEKSVPCResourceController"] : []),
+  ]);
   // EKS writes to /aws/eks/<name>/cluster; creating it first gives it a retention instead of "never expire".
   const controlPlaneLogs = new aws.cloudwatch.LogGroup(
     childName(ctx.name, "control-plane"),
@@ -719,9 +760,12 @@ function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Clust
       },
       encryptionConfig: { provider: { keyArn: kmsKey.arn }, resources: ["secrets"] },
       enabledClusterLogTypes: [...EKS_LOG_TYPES],
-      // API mode: access is granted by access entries only (no aws-auth ConfigMap). The identity
-      // running Pulumi is made admin at creation so the Kubernetes provider can deploy.
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      // API mode: access is granted by access entries only (no aws-auth ConfigMap). With a deploy
+      // role named, the creator gets no entry of its own: the deploy role's entry is what deploys.
+      accessConfig: {
+        authenticationMode: "API",
+        bootstrapClusterCreatorAdminPermissions: ctx.args.deployRoleArn === undefined,
+      },
       // The managed add-ons below replace the self-managed defaults.
       bootstrapSelfManagedAddons: false,
       upgradePolicy: { supportType: "STANDARD" },
@@ -732,6 +776,10 @@ function createControlPlane(ctx: EksContext, kmsKey: aws.kms.Key): aws.eks.Clust
       parent: ctx.parent,
       dependsOn: [...clusterPolicies, controlPlaneLogs],
       ...statefulOptions(ctx.protect),
+      // EKS sets this once, at creation (the provider replaces the cluster when it changes): a
+      // cluster created before deployRoleArn existed keeps its creator's entry until it is deleted
+      // by hand (CHANGELOG), rather than being replaced.
+      ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"],
     },
   );
 }
@@ -749,17 +797,21 @@ function createOidcProvider(ctx: EksContext, cluster: aws.eks.Cluster): aws.iam.
   );
 }
 
-/** Cluster admins: an access entry per `adminRoleArns` role, with AmazonEKSClusterAdminPolicy. */
-function grantClusterAdmins(ctx: EksContext, cluster: aws.eks.Cluster): void {
-  for (const roleArn of ctx.args.adminRoleArns ?? []) {
+/**
+ * Cluster admins: an access entry per `adminRoleArns` role and one for the `deployRoleArn`
+ * (`<name>-admin-<role>`, `<name>-deploy-<role>`), each with AmazonEKSClusterAdminPolicy. Returns the
+ * deploy role's grant, which the Kubernetes provider waits for.
+ */
+function grantClusterAdmins(ctx: EksContext, cluster: aws.eks.Cluster): pulumi.Resource[] {
+  const grant = (prefix: string, roleArn: string): pulumi.Resource => {
     const roleName = (roleArn.split("/").pop() as string).toLowerCase().replace(/[^a-z0-9-]/g, "-");
     const entry = new aws.eks.AccessEntry(
-      childName(ctx.name, `admin-${roleName}`),
+      childName(ctx.name, `${prefix}-${roleName}`),
       { clusterName: cluster.name, principalArn: roleArn, type: "STANDARD", tags: ctx.tags },
       { parent: ctx.parent },
     );
-    new aws.eks.AccessPolicyAssociation(
-      childName(ctx.name, `admin-${roleName}`),
+    return new aws.eks.AccessPolicyAssociation(
+      childName(ctx.name, `${prefix}-${roleName}`),
       {
         clusterName: cluster.name,
         principalArn: roleArn,
@@ -768,7 +820,44 @@ function grantClusterAdmins(ctx: EksContext, cluster: aws.eks.Cluster): void {
       },
       { parent: ctx.parent, dependsOn: [entry] },
     );
-  }
+  };
+  for (const roleArn of ctx.args.adminRoleArns ?? []) grant("admin", roleArn);
+  return ctx.args.deployRoleArn ? [grant("deploy", ctx.args.deployRoleArn)] : [];
+}
+
+/**
+ * `<name>-api-clients`: a security group with no ingress, admitted on 443 by the cluster security
+ * group (which fronts the private endpoint's network interfaces). A deploy runner inside the VPC
+ * joins it; nothing else outside the nodes reaches the private endpoint. Its egress is HTTPS only
+ * (the API, AWS APIs, the runner's own control service).
+ */
+function createApiClientAccess(ctx: EksContext, cluster: aws.eks.Cluster): aws.ec2.SecurityGroup {
+  const group = new aws.ec2.SecurityGroup(
+    childName(ctx.name, "api-clients"),
+    {
+      vpcId: ctx.args.vpcId as pulumi.Input<string>,
+      description: `Clients of the ${ctx.clusterName} API endpoint inside the VPC (deploy runner)`,
+      egress: [
+        { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" },
+      ],
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+  new aws.vpc.SecurityGroupIngressRule(
+    childName(ctx.name, "api-from-clients"),
+    {
+      securityGroupId: cluster.vpcConfig.clusterSecurityGroupId,
+      referencedSecurityGroupId: group.id,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      description: "API endpoint from its in-VPC clients (deploy runner)",
+      tags: ctx.tags,
+    },
+    { parent: ctx.parent },
+  );
+  return group;
 }
 
 /** A managed add-on, at its pinned version when `addonVersions` names one. */
@@ -801,11 +890,20 @@ function createNetworkAddons(
   cluster: aws.eks.Cluster,
 ): { podIdentityAgent: aws.eks.Addon; all: aws.eks.Addon[] } {
   // NetworkPolicy enforcement is off by default in the VPC CNI; the platform's policies need it.
+  // Security groups for pods: pods a SecurityGroupPolicy selects get a branch interface with its
+  // groups. Standard mode keeps NetworkPolicy and the node's rules for traffic inside the cluster;
+  // without early demux the kubelet's probes reach pods on branch interfaces.
+  const sgForPods = podSecurityGroups(ctx.args)
+    ? {
+        env: { ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+        init: { env: { DISABLE_TCP_EARLY_DEMUX: "true" } },
+      }
+    : {};
   const vpcCni = createAddon(
     ctx,
     cluster,
     "vpc-cni",
-    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) },
+    { configurationValues: JSON.stringify({ enableNetworkPolicy: "true", ...sgForPods }) },
     [cluster],
   );
   const kubeProxy = createAddon(ctx, cluster, "kube-proxy", {}, [cluster]);
@@ -1024,6 +1122,9 @@ function clusterArgProblems(name: string, args: KubernetesClusterArgs): string[]
   return [...problems, `provider: "aws" or "existing", found ${JSON.stringify(args.provider)}`];
 }
 
+/** Whether pods may carry their own security groups (`securityGroupsForPods`, default on). */
+const podSecurityGroups = (args: KubernetesClusterArgs): boolean => args.securityGroupsForPods ?? true;
+
 /** Args that configure what this component creates on EKS (refused with `existing`). */
 const AWS_ONLY = [
   "clusterName",
@@ -1032,6 +1133,8 @@ const AWS_ONLY = [
   "subnetIds",
   "publicAccessCidrs",
   "adminRoleArns",
+  "deployRoleArn",
+  "securityGroupsForPods",
   "nodeGroups",
   "addonVersions",
   "controlPlaneLogRetentionDays",
@@ -1107,6 +1210,10 @@ function eksAccessProblems(args: KubernetesClusterArgs): string[] {
         `publicAccessCidrs[${i}]: ${cidr} opens the API endpoint to the internet; list your networks, or none for a private-only endpoint`,
       );
   }
+  if (args.deployRoleArn !== undefined && !ROLE_ARN.test(args.deployRoleArn))
+    problems.push(
+      `deployRoleArn: an IAM role ARN such as arn:aws:iam::123456789012:role/platform-deployer, found ${JSON.stringify(args.deployRoleArn)}`,
+    );
   for (const [i, arn] of (args.adminRoleArns ?? []).entries()) {
     if (!ROLE_ARN.test(arn))
       problems.push(

@@ -272,7 +272,7 @@ export interface CloudNativePgArgs {
    * transaction. Needs at least 3 instances (with 2, losing the standby would stop writes). Default `false`.
    */
   synchronousReplication?: boolean;
-  /** Point-in-time recovery window in days (barman retention; the bucket lifecycle follows). Default `7`. */
+  /** Point-in-time recovery window in days: the backup bucket expires objects (and overwritten versions) 7 days after it; the database role may not delete. Default `7`. */
   backupRetentionDays?: number;
   /** Base backups, six-field cron (seconds first, UTC). Default `"0 0 2 * * *"` (daily at 02:00). */
   backupSchedule?: string;

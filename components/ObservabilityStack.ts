@@ -215,11 +215,14 @@ export class ObservabilityStack extends pulumi.ComponentResource {
   private readonly plainSelectorLabels: Record<string, string>;
   private readonly plainDashboardLabels: Record<string, string>;
   private readonly namespaceName: string;
+  private readonly grafanaName: string;
   private readonly monitoredNamespaces: readonly string[] | undefined;
   private readonly stage: Stage | undefined;
   private readonly labelDomain: string | undefined;
   /** Services registered through `monitorService`, by platform then service name. */
   private readonly monitored = new Map<string, Map<string, MonitoredService>>();
+  /** Namespaces whose dashboard ConfigMaps Grafana's sidecar may already read (a Role each). */
+  private readonly dashboardReaders = new Set<string>();
 
   constructor(name: string, args: ObservabilityStackArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = [...providerProblems(opts, "kubernetes"), ...observabilityStackProblems(name, args)];
@@ -228,6 +231,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
 
     const spec = normalize(name, args);
     this.namespaceName = spec.namespaceName;
+    this.grafanaName = `${name}-grafana`;
     this.monitoredNamespaces = args.monitoredNamespaces;
     this.stage = args.stage;
     this.labelDomain = args.labelDomain;
@@ -343,6 +347,7 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         `monitorService: ${args.platform}/${args.serviceName} runs in namespace "${args.namespace}", which Prometheus does not read (monitoredNamespaces: ${this.monitoredNamespaces.join(", ")})`,
       );
     if (problems.length > 0) throw new ComponentArgsError("ObservabilityStack", this.namespaceName, problems);
+    this.grantDashboardRead(args.namespace, opts);
     const monitoring = new ServiceMonitoring(
       childName(`${args.platform}-${args.serviceName}`, "monitoring"),
       {
@@ -445,6 +450,51 @@ export class ObservabilityStack extends pulumi.ComponentResource {
         data: { [dashboardFileName(dashboard)]: JSON.stringify(dashboard, null, 2) },
       },
       { parent: this, ...opts },
+    );
+  }
+
+  /**
+   * With `monitoredNamespaces`, Grafana's RBAC is namespaced (the chart's Role: ConfigMaps and
+   * Secrets of the monitoring namespace only) and its sidecar reads dashboards only in the monitored
+   * namespaces. Each of those gets a Role letting Grafana's service account read ConfigMaps and
+   * nothing else (`<namespace>-grafana-dashboards`), made with the first service monitored there.
+   */
+  private grantDashboardRead(namespace: string, opts: pulumi.ComponentResourceOptions | undefined): void {
+    if (!this.monitoredNamespaces || namespace === this.namespaceName || this.dashboardReaders.has(namespace))
+      return;
+    this.dashboardReaders.add(namespace);
+    const name = childName(namespace, "grafana-dashboards");
+    const labels = standardLabels({
+      name,
+      component: "monitoring",
+      stage: this.stage,
+      labelDomain: this.labelDomain,
+    });
+    // The namespace is the monitored service's: wait for the service (its parent), which waits for it.
+    const options: pulumi.CustomResourceOptions = {
+      ...opts,
+      parent: this,
+      dependsOn: withDependsOn(opts?.dependsOn, ...(opts?.parent ? [opts.parent] : [])),
+    };
+    const role = new k8s.rbac.v1.Role(
+      name,
+      {
+        metadata: { name, namespace, labels },
+        rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+      },
+      options,
+    );
+    new k8s.rbac.v1.RoleBinding(
+      name,
+      {
+        metadata: { name, namespace, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+        subjects: [
+          // The chart names Grafana's service account after its fullname.
+          { kind: "ServiceAccount", name: this.grafanaName, namespace: this.namespaceName },
+        ],
+      },
+      options,
     );
   }
 }
@@ -832,6 +882,9 @@ function grafanaValues(v: KubePrometheusStackValuesInput): Record<string, unknow
   return {
     enabled: true,
     fullnameOverride: `${v.name}-grafana`,
+    // Namespaced RBAC when the namespaces to read are known: the chart's ClusterRole would let the
+    // sidecar read every Secret in the cluster. The monitored namespaces get ConfigMap-only Roles.
+    ...(v.monitoredNamespaces ? { rbac: { namespaced: true } } : {}),
     admin: {
       existingSecret: v.grafanaAdminSecretName,
       userKey: "admin-user",
@@ -858,7 +911,9 @@ function grafanaValues(v: KubePrometheusStackValuesInput): Record<string, unknow
         enabled: true,
         label: labelKey,
         labelValue,
-        searchNamespace: "ALL",
+        searchNamespace: v.monitoredNamespaces ? [v.namespace, ...v.monitoredNamespaces] : "ALL",
+        // Dashboards are ConfigMaps: the sidecar never lists Secrets for them.
+        resource: "configmap",
         folderAnnotation: GRAFANA_FOLDER_ANNOTATION,
         provider: { foldersFromFilesStructure: true },
       },

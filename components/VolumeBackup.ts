@@ -6,6 +6,12 @@
  * provisions. RDS and ElastiCache keep their own backups; CloudNativePG's volumes are tagged too
  * (crash-consistent snapshots on top of its WAL archive).
  *
+ * The vault is locked (AWS Backup Vault Lock): no recovery point can be deleted, by anyone, before
+ * `retentionDays`, nor be kept past `VAULT_LOCK_MAX_RETENTION_DAYS`. With `protect` the lock is in
+ * compliance mode: after `VAULT_LOCK_CHANGEABLE_DAYS` it can no longer be changed or removed, not
+ * even by the account's root user. Without it, the lock is in governance mode, which an IAM principal
+ * allowed `backup:DeleteBackupVaultLockConfiguration` can lift (staging, tests).
+ *
  * With `alarms`, the stack hears of a backup that did not happen: an EventBridge rule sends every
  * backup job of the vault that ends FAILED, ABORTED or EXPIRED to the alert topic, and a CloudWatch
  * alarm fires when no job has completed for `maxAgeHours` (the newest recovery point is too old,
@@ -49,6 +55,11 @@ export interface VolumeBackupAlarmArgs {
    */
   maxAgeHours?: number;
 }
+
+/** The longest a locked vault lets a recovery point be kept (a plan asking for longer fails its jobs). */
+export const VAULT_LOCK_MAX_RETENTION_DAYS = 365;
+/** Days a compliance-mode lock can still be changed or removed after it is set (the AWS minimum is 3). */
+export const VAULT_LOCK_CHANGEABLE_DAYS = 3;
 
 /** Backup job states that mean no recovery point was made. */
 export const FAILED_BACKUP_JOB_STATES = ["FAILED", "ABORTED", "EXPIRED"] as const;
@@ -97,6 +108,17 @@ export class VolumeBackup extends pulumi.ComponentResource {
     const vault = new aws.backup.Vault(
       childName(name, "vault"),
       { kmsKeyArn: key.arn, forceDestroy: false, tags: tags("vault") },
+      { parent: this, ...statefulOptions(protect) },
+    );
+    // Recovery points can be deleted neither early (ransomware, a compromised admin) nor kept forever.
+    new aws.backup.VaultLockConfiguration(
+      childName(name, "vault-lock"),
+      {
+        backupVaultName: vault.name,
+        minRetentionDays: retentionDays,
+        maxRetentionDays: Math.max(retentionDays, VAULT_LOCK_MAX_RETENTION_DAYS),
+        ...(protect ? { changeableForDays: VAULT_LOCK_CHANGEABLE_DAYS } : {}),
+      },
       { parent: this, ...statefulOptions(protect) },
     );
     const plan = new aws.backup.Plan(

@@ -45,14 +45,14 @@ export const CNPG_METRICS_PORT = 9187;
 export const POSTGRES_CA_MOUNT_PATH = "/etc/platform/postgres-ca";
 export const POSTGRES_CA_FILE = `${POSTGRES_CA_MOUNT_PATH}/ca.crt`;
 /**
- * Days the bucket keeps an object beyond the backup retention. Barman's retention policy, not S3,
- * decides which backups go (it keeps the base backup and WAL a restore to the oldest point needs, which
- * can be a backup interval older than the window); the lifecycle rule is the backstop for anything
- * barman leaves behind, so it must never expire first.
+ * Days the bucket keeps an object beyond the recovery window. S3's lifecycle, not barman, enforces
+ * retention: the database pods' role may not delete (a compromised instance cannot erase its own
+ * backups), so the Cluster has no barman `retentionPolicy`. Expiry by age keeps every object younger
+ * than the window plus this margin, so a restore to the oldest point of the window still finds the
+ * base backup before it as long as base backups are taken at least every LIFECYCLE_MARGIN_DAYS (the
+ * default schedule is daily), and the WAL after it.
  */
 export const LIFECYCLE_MARGIN_DAYS = 7;
-/** Noncurrent (overwritten or deleted) object versions are kept this long, then expire. */
-export const NONCURRENT_VERSION_DAYS = 7;
 
 /** CloudNativePG's `Cluster` and `ScheduledBackup`, by their Kubernetes apiVersion. */
 export const CNPG_API_VERSION = "postgresql.cnpg.io/v1";
@@ -142,17 +142,14 @@ export function backupStore(
     },
     child(),
   );
-  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-    childName(name, "backups"),
-    { bucket: bucket.bucket, rules: backupLifecycleRules(backup.retentionDays) },
-    child({}, versioning),
-  );
+  const retention = backupRetention(name, bucket, versioning, backup.retentionDays, p.protect, child);
   const policy = new aws.s3.BucketPolicy(
     childName(name, "backups"),
     { bucket: bucket.bucket, policy: bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) },
     // A bucket policy is refused while the public access block is being set up.
     child({}, publicAccess),
   );
+  const accessLog = backupAccessLog(name, bucket, tags, p.protect, child);
   const role = new aws.iam.Role(
     childName(name, "backup"),
     {
@@ -178,11 +175,152 @@ export function backupStore(
     bucket,
     destinationPath: pulumi.interpolate`s3://${bucket.bucket}/${p.namespace}`,
     role,
-    ready: [ownership, publicAccess, versioning, encryption, lifecycle, policy, rolePolicy],
+    ready: [ownership, publicAccess, versioning, encryption, ...retention, policy, accessLog, rolePolicy],
   };
 }
 
-/** Lifecycle: objects expire LIFECYCLE_MARGIN_DAYS after the retention window; old versions after a week. */
+/**
+ * What enforces the recovery window, the database being unable to delete: Object Lock on every
+ * version, and the lifecycle that expires versions once the lock allows.
+ */
+function backupRetention(
+  name: string,
+  bucket: aws.s3.Bucket,
+  versioning: aws.s3.BucketVersioning,
+  retentionDays: number,
+  protect: boolean,
+  child: ChildOptions,
+): pulumi.Resource[] {
+  // Every version is locked (WORM) for the window plus the margin, the age at which the lifecycle
+  // expires it: no one, not the bucket's owner either (compliance mode, when protected), deletes or
+  // overwrites a backup a restore may need. Governance mode unprotected (staging), which a principal
+  // allowed s3:BypassGovernanceRetention can lift. Enabled in place on an existing versioned bucket.
+  const objectLock = new aws.s3.BucketObjectLockConfiguration(
+    childName(name, "backups"),
+    {
+      bucket: bucket.bucket,
+      objectLockEnabled: "Enabled",
+      rule: {
+        defaultRetention: {
+          mode: protect ? "COMPLIANCE" : "GOVERNANCE",
+          days: retentionDays + LIFECYCLE_MARGIN_DAYS,
+        },
+      },
+    },
+    child({}, versioning),
+  );
+  const lifecycle = new aws.s3.BucketLifecycleConfiguration(
+    childName(name, "backups"),
+    { bucket: bucket.bucket, rules: backupLifecycleRules(retentionDays) },
+    child({}, versioning),
+  );
+  return [objectLock, lifecycle];
+}
+
+/** Days the backup bucket's server access logs are kept. */
+export const ACCESS_LOG_RETENTION_DAYS = 365;
+
+/**
+ * Server access logging of the backup bucket into `<name>-backup-logs`: every read, write and refused
+ * delete of a backup is on record. The log bucket is private, TLS-only, SSE-S3 encrypted (S3 delivers
+ * access logs only to SSE-S3 buckets), writable only by the S3 logging service for this backup bucket
+ * of this account, and keeps logs ACCESS_LOG_RETENTION_DAYS. Returns the logging configuration.
+ */
+function backupAccessLog(
+  name: string,
+  bucket: aws.s3.Bucket,
+  tags: (suffix: string) => Record<string, string>,
+  protect: boolean,
+  child: ChildOptions,
+): aws.s3.BucketLogging {
+  const suffix = "backup-logs";
+  const logs = new aws.s3.Bucket(
+    childName(name, suffix),
+    { forceDestroy: false, tags: tags(suffix) },
+    child(statefulOptions(protect)),
+  );
+  new aws.s3.BucketOwnershipControls(
+    childName(name, suffix),
+    { bucket: logs.bucket, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    child(),
+  );
+  const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    childName(name, suffix),
+    {
+      bucket: logs.bucket,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
+    child(),
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    childName(name, suffix),
+    { bucket: logs.bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
+    child(),
+  );
+  new aws.s3.BucketLifecycleConfiguration(
+    childName(name, suffix),
+    {
+      bucket: logs.bucket,
+      rules: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: { prefix: "" },
+          expiration: { days: ACCESS_LOG_RETENTION_DAYS },
+        },
+      ],
+    },
+    child(),
+  );
+  const account = aws.getCallerIdentityOutput({}, child()).accountId;
+  const policy = new aws.s3.BucketPolicy(
+    childName(name, suffix),
+    {
+      bucket: logs.bucket,
+      policy: pulumi
+        .all([logs.arn, bucket.arn, account])
+        .apply(([logsArn, sourceArn, accountId]) =>
+          JSON.stringify(accessLogBucketPolicy(logsArn, sourceArn, accountId)),
+        ),
+    },
+    child({}, publicAccess),
+  );
+  return new aws.s3.BucketLogging(
+    childName(name, "backups"),
+    { bucket: bucket.bucket, targetBucket: logs.bucket, targetPrefix: `${name}/` },
+    child({}, policy),
+  );
+}
+
+/** The log bucket's policy: TLS only, and only S3's logging service may write, for `sourceArn` only. */
+export function accessLogBucketPolicy(logsArn: string, sourceArn: string, accountId: string) {
+  const tlsOnly = tlsOnlyBucketPolicy(logsArn);
+  return {
+    ...tlsOnly,
+    Statement: [
+      ...tlsOnly.Statement,
+      {
+        Sid: "S3ServerAccessLogs",
+        Effect: "Allow",
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Resource: `${logsArn}/*`,
+        Condition: {
+          ArnLike: { "aws:SourceArn": sourceArn },
+          StringEquals: { "aws:SourceAccount": accountId },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Lifecycle: objects expire LIFECYCLE_MARGIN_DAYS after the retention window. An overwritten version
+ * (the role may put, so it may overwrite) is kept as long, so an overwrite cannot shorten the window.
+ */
 export function backupLifecycleRules(retentionDays: number) {
   return [
     {
@@ -190,7 +328,7 @@ export function backupLifecycleRules(retentionDays: number) {
       status: "Enabled",
       filter: { prefix: "" },
       expiration: { days: retentionDays + LIFECYCLE_MARGIN_DAYS },
-      noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
+      noncurrentVersionExpiration: { noncurrentDays: retentionDays + LIFECYCLE_MARGIN_DAYS },
       abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
     },
   ];
@@ -247,7 +385,11 @@ export function irsaTrustPolicy(
   };
 }
 
-/** The role's permissions: list, read, write and delete under `<prefix>/` of the bucket, and its key. */
+/**
+ * The role's permissions: list, read and write under `<prefix>/` of the bucket, and its key. Deleting
+ * objects or versions, and changing what keeps them (lifecycle, versioning, bucket policy), is denied
+ * explicitly, so no later grant can add it.
+ */
 export function backupAccessPolicy(bucketArn: string, keyArn: string, prefix: string) {
   return {
     Version: "2012-10-17",
@@ -263,8 +405,24 @@ export function backupAccessPolicy(bucketArn: string, keyArn: string, prefix: st
       {
         Sid: "ObjectsUnderOwnPrefix",
         Effect: "Allow",
-        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Action: ["s3:GetObject", "s3:PutObject"],
         Resource: `${bucketArn}/${prefix}/*`,
+      },
+      {
+        Sid: "NeverDeleteBackups",
+        Effect: "Deny",
+        Action: [
+          "s3:DeleteObject",
+          "s3:DeleteObjectVersion",
+          "s3:PutLifecycleConfiguration",
+          "s3:PutBucketVersioning",
+          "s3:PutBucketObjectLockConfiguration",
+          "s3:PutObjectRetention",
+          "s3:BypassGovernanceRetention",
+          "s3:PutBucketPolicy",
+          "s3:DeleteBucketPolicy",
+        ],
+        Resource: [bucketArn, `${bucketArn}/*`],
       },
       {
         Sid: "BackupKey",
@@ -380,8 +538,9 @@ export function clusterSpec(s: ClusterSpecInput): Record<string, unknown> {
     ...(s.restore
       ? { externalClusters: [{ name: "origin", barmanObjectStore: barman(s.restore.from) }] }
       : {}),
+    // No retentionPolicy: barman would delete expired backups, which the role may not; the bucket's
+    // lifecycle expires them instead (backupLifecycleRules).
     backup: {
-      retentionPolicy: `${s.backup.retentionDays}d`,
       barmanObjectStore: {
         ...barman(),
         wal: { compression: "gzip", maxParallel: 4 },

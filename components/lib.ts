@@ -646,6 +646,15 @@ export function parseIpv4Cidr(cidr: string): { address: number; prefix: number }
   return { address, prefix };
 }
 
+/** Whether two IPv4 CIDR blocks share an address (false when either is not a CIDR block). */
+export function ipv4CidrsOverlap(a: string, b: string): boolean {
+  const [x, y] = [parseIpv4Cidr(a), parseIpv4Cidr(b)];
+  if (!x || !y) return false;
+  const prefix = Math.min(x.prefix, y.prefix);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(x.address / size) === Math.floor(y.address / size);
+}
+
 /** Why `cidr` is not a usable IPv4 CIDR block (host bits set included), or undefined when it is. */
 export function ipv4CidrProblem(cidr: string): string | undefined {
   const parsed = parseIpv4Cidr(cidr);

@@ -149,8 +149,18 @@ export const clusterSchema = z.strictObject({
     })
     .optional(),
   kubernetesVersion: z.enum(KUBERNETES_VERSIONS).optional(),
+  /**
+   * Networks allowed to reach the EKS API's public endpoint. Unset or `[]`: the public endpoint is
+   * off and the API is reached only from inside the VPC (the deploy runner: docs/delivery.md).
+   * Staging and production refuse documentation ranges and `0.0.0.0/0` (settings.ts).
+   */
   publicAccessCidrs: uniqueList(cidrBlock("203.0.113.0/24")).optional(),
   adminRoleArns: uniqueList(awsRoleArn).optional(),
+  /**
+   * The IAM role the deploy workflow assumes to run `pulumi up`: an EKS access entry with cluster
+   * admin, which the Kubernetes provider waits for. Required in production.
+   */
+  deployRoleArn: awsRoleArn.optional(),
   nodeGroups: z.record(dnsLabel, nodeGroupSchema).optional(),
 });
 

@@ -10,6 +10,7 @@ import { CATALOGS, loadCatalog, type Catalog } from "../services";
 import { STAGE_PROFILES, type StageProfile } from "./profiles";
 import { CLOUDNATIVE_PG_CHART_VERSION } from "../components/PostgresOperator";
 import { CERT_MANAGER_CHART_VERSION, ENVOY_GATEWAY_CHART_VERSION } from "../components/IngressGateway";
+import { ipv4CidrsOverlap } from "../components/lib";
 import {
   PRODUCTION_SAFETY_OPT_OUTS,
   PRODUCTION_SAFETY_OPT_OUT_KEYS,
@@ -92,6 +93,8 @@ export type ClusterSettings =
       kubernetesVersion: string;
       publicAccessCidrs: string[];
       adminRoleArns: string[];
+      /** The deploy workflow's role: an access entry with cluster admin (`platform:cluster.deployRoleArn`). */
+      deployRoleArn?: string;
       nodeGroups: Record<string, NodeGroupSettings>;
     };
 
@@ -348,6 +351,7 @@ function resolveCluster(ctx: Resolution): Resolved<ClusterSettings> {
           kubernetesVersion: c.kubernetesVersion ?? profile.kubernetesVersion,
           publicAccessCidrs: c.publicAccessCidrs ?? [],
           adminRoleArns: c.adminRoleArns ?? [],
+          ...(c.deployRoleArn ? { deployRoleArn: c.deployRoleArn } : {}),
           nodeGroups: resolveNodeGroups(c.nodeGroups, profile),
         };
   return { settings: cluster, problems: clusterProblems(ctx, cluster), warnings: [] };
@@ -362,7 +366,13 @@ function clusterProblems(ctx: Resolution, cluster: ClusterSettings): Problem[] {
     problems.push(problemAt(key, expected, found));
   if (valid.has("cluster")) {
     if (ctx.clusterProvider === "existing") {
-      for (const k of ["kubernetesVersion", "publicAccessCidrs", "adminRoleArns", "nodeGroups"] as const) {
+      for (const k of [
+        "kubernetesVersion",
+        "publicAccessCidrs",
+        "adminRoleArns",
+        "deployRoleArn",
+        "nodeGroups",
+      ] as const) {
         if (c[k] !== undefined)
           problem(
             `cluster.${k}`,
@@ -401,8 +411,53 @@ function clusterProblems(ctx: Resolution, cluster: ClusterSettings): Problem[] {
         "at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster)",
         "none",
       );
+    if (stage === "production" && cluster.deployRoleArn === undefined)
+      problem(
+        "cluster.deployRoleArn",
+        "the IAM role the deploy workflow assumes (AWS_DEPLOY_ROLE_ARN of the production environment, docs/delivery.md) in production: it gets the cluster access entry pulumi up deploys with",
+        "no value",
+      );
+    if (stage !== "local") problems.push(...publicAccessProblems(cluster.publicAccessCidrs));
   }
   return problems;
+}
+
+/**
+ * Address blocks reserved for documentation (RFC 5737): a stack file that lists one was copied from
+ * an example, and its deploy would either be locked out of the API or wait for someone to guess.
+ */
+export const DOCUMENTATION_IPV4_CIDRS: readonly string[] = [
+  "192.0.2.0/24",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+];
+
+/**
+ * Staging and production reach the API privately (docs/delivery.md): a public allowlist must name
+ * networks someone owns, never a documentation range nor the whole internet.
+ */
+function publicAccessProblems(cidrs: readonly string[]): Problem[] {
+  return cidrs.flatMap((cidr, i): Problem[] => {
+    const key = `cluster.publicAccessCidrs.${i}`;
+    if (cidr.endsWith("/0"))
+      return [
+        problemAt(
+          key,
+          "the deploy runners' own networks, or no publicAccessCidrs at all (a private-only API endpoint reached from the in-VPC deploy runner, docs/delivery.md); the whole internet is refused",
+          JSON.stringify(cidr),
+        ),
+      ];
+    const documentation = DOCUMENTATION_IPV4_CIDRS.find((range) => ipv4CidrsOverlap(cidr, range));
+    return documentation
+      ? [
+          problemAt(
+            key,
+            `a network the deploy runners really use, not the documentation range ${documentation} (RFC 5737), or no publicAccessCidrs at all (a private-only API endpoint, docs/delivery.md)`,
+            JSON.stringify(cidr),
+          ),
+        ]
+      : [];
+  });
 }
 
 /** A data service's backend: the one given, else the profile's on EKS, else in-cluster. */

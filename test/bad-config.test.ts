@@ -25,11 +25,12 @@ interface BadConfig {
 }
 
 const ARN = "arn:aws:iam::123456789012:role/platform-admins";
+const DEPLOYER = "arn:aws:iam::123456789012:role/platform-deployer";
 /** Valid bases: each case changes only what it is about. */
 const PRODUCTION = {
   "platform:stage": "production",
   "platform:catalogs": ["fintech"],
-  "platform:cluster": { provider: "aws", adminRoleArns: [ARN] },
+  "platform:cluster": { provider: "aws", adminRoleArns: [ARN], deployRoleArn: DEPLOYER },
   "platform:ingress": { domain: "example.com", tls: { acmeEmail: "ops@example.com" } },
 };
 const STAGING = {
@@ -129,6 +130,7 @@ const CORPUS: BadConfig[] = [
       "platform:cluster": {
         provider: "aws",
         adminRoleArns: [ARN],
+        deployRoleArn: DEPLOYER,
         kubeconfig: "~/.kube/config",
         context: "kind",
       },
@@ -186,11 +188,41 @@ const CORPUS: BadConfig[] = [
     ],
   },
   {
-    name: "cluster.adminRoleArns: none in production",
+    name: "cluster.adminRoleArns and deployRoleArn: none in production",
     stack: "production",
     config: { ...PRODUCTION, "platform:cluster": { provider: "aws" } },
     expected: [
       "platform:cluster.adminRoleArns: expected at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster), found none",
+      "platform:cluster.deployRoleArn: expected the IAM role the deploy workflow assumes (AWS_DEPLOY_ROLE_ARN of the production environment, docs/delivery.md) in production: it gets the cluster access entry pulumi up deploys with, found no value",
+    ],
+  },
+  {
+    name: "cluster.publicAccessCidrs: documentation ranges and the whole internet in production",
+    stack: "production",
+    config: {
+      ...PRODUCTION,
+      "platform:cluster": {
+        provider: "aws",
+        adminRoleArns: [ARN],
+        deployRoleArn: DEPLOYER,
+        publicAccessCidrs: ["203.0.113.0/24", "100.64.10.0/24", "192.0.2.128/25", "0.0.0.0/0"],
+      },
+    },
+    expected: [
+      'platform:cluster.publicAccessCidrs.0: expected a network the deploy runners really use, not the documentation range 203.0.113.0/24 (RFC 5737), or no publicAccessCidrs at all (a private-only API endpoint, docs/delivery.md), found "203.0.113.0/24"',
+      'platform:cluster.publicAccessCidrs.2: expected a network the deploy runners really use, not the documentation range 192.0.2.0/24 (RFC 5737), or no publicAccessCidrs at all (a private-only API endpoint, docs/delivery.md), found "192.0.2.128/25"',
+      'platform:cluster.publicAccessCidrs.3: expected the deploy runners\' own networks, or no publicAccessCidrs at all (a private-only API endpoint reached from the in-VPC deploy runner, docs/delivery.md); the whole internet is refused, found "0.0.0.0/0"',
+    ],
+  },
+  {
+    name: "cluster.publicAccessCidrs: a block spanning a documentation range in staging",
+    stack: "staging",
+    config: {
+      ...STAGING,
+      "platform:cluster": { provider: "aws", publicAccessCidrs: ["198.0.0.0/8"], deployRoleArn: DEPLOYER },
+    },
+    expected: [
+      'platform:cluster.publicAccessCidrs.0: expected a network the deploy runners really use, not the documentation range 198.51.100.0/24 (RFC 5737), or no publicAccessCidrs at all (a private-only API endpoint, docs/delivery.md), found "198.0.0.0/8"',
     ],
   },
   {
@@ -201,6 +233,7 @@ const CORPUS: BadConfig[] = [
       "platform:cluster": {
         provider: "aws",
         adminRoleArns: [ARN],
+        deployRoleArn: DEPLOYER,
         nodeGroups: { general: { instanceTypes: ["m5.large"], minSize: 5, maxSize: 2 } },
       },
     },
@@ -214,6 +247,7 @@ const CORPUS: BadConfig[] = [
       "platform:cluster": {
         provider: "aws",
         adminRoleArns: [ARN],
+        deployRoleArn: DEPLOYER,
         nodeGroups: { general: { instanceTypes: ["m5.large"], minSize: 2, maxSize: 4, desiredSize: 9 } },
       },
     },
@@ -224,7 +258,10 @@ const CORPUS: BadConfig[] = [
   {
     name: "cluster.nodeGroups: none",
     stack: "production",
-    config: { ...PRODUCTION, "platform:cluster": { provider: "aws", adminRoleArns: [ARN], nodeGroups: {} } },
+    config: {
+      ...PRODUCTION,
+      "platform:cluster": { provider: "aws", adminRoleArns: [ARN], deployRoleArn: DEPLOYER, nodeGroups: {} },
+    },
     expected: ["platform:cluster.nodeGroups: expected at least one managed node group, found none"],
   },
   {
@@ -297,10 +334,15 @@ const CORPUS: BadConfig[] = [
     stack: "production",
     config: {
       ...PRODUCTION,
-      "platform:cluster": { provider: "aws", adminRoleArns: [ARN], region: "eu-west-1" },
+      "platform:cluster": {
+        provider: "aws",
+        adminRoleArns: [ARN],
+        deployRoleArn: DEPLOYER,
+        region: "eu-west-1",
+      },
     },
     expected: [
-      'platform:cluster.region: expected a known key (adminRoleArns, apiServer, context, kubeconfig, kubernetesVersion, nodeGroups, provider, publicAccessCidrs), found "eu-west-1"',
+      'platform:cluster.region: expected a known key (adminRoleArns, apiServer, context, deployRoleArn, kubeconfig, kubernetesVersion, nodeGroups, provider, publicAccessCidrs), found "eu-west-1"',
     ],
   },
   {

@@ -128,8 +128,8 @@ describe("a stack that does not fit", () => {
     const cluster = {
       provider: "aws",
       kubernetesVersion: "1.33",
-      publicAccessCidrs: ["203.0.113.0/24"],
       adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admins"],
+      deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
       nodeGroups: { general: { instanceTypes: ["m5.large"], minSize: 2, maxSize: 4 } },
     };
     expect(base.cluster.provider).toBe("aws");

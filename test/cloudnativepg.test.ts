@@ -100,11 +100,13 @@ const resources = (s: Statement) => [s.Resource].flat();
 const arnMatches = (pattern: string, arn: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(arn);
 /** Whether the identity policy allows `action` on `arn` (Allow statements; conditions ignored). */
-const allows = (doc: PolicyDoc, action: string, arn: string) =>
+const grants = (doc: PolicyDoc, effect: "Allow" | "Deny", action: string, arn: string) =>
   doc.Statement.some(
-    (s) =>
-      s.Effect === "Allow" && actions(s).includes(action) && resources(s).some((p) => arnMatches(p, arn)),
+    (s) => s.Effect === effect && actions(s).includes(action) && resources(s).some((p) => arnMatches(p, arn)),
   );
+/** As IAM decides within one policy: an explicit Deny wins over any Allow. */
+const allows = (doc: PolicyDoc, action: string, arn: string) =>
+  grants(doc, "Allow", action, arn) && !grants(doc, "Deny", action, arn);
 /** `s3://bucket/path` → the object ARN prefix `arn:aws:s3:::bucket/path`. */
 const s3Arn = (url: string) => `arn:aws:s3:::${url.replace(/^s3:\/\//, "")}`;
 
@@ -175,16 +177,17 @@ describe("ManagedPostgres on CloudNativePG", () => {
     expect(job.dependencies).toContain(clusterOf(r).urn);
   });
 
-  it("archives to a KMS-encrypted, versioned, private, TLS-only bucket that never expires a backup barman keeps", async () => {
+  it("archives to a KMS-encrypted, versioned, private, TLS-only bucket whose lifecycle, not barman, expires backups past the window", async () => {
     const r = await get();
     const bucket = byName(r, "aws:s3/bucket:Bucket", "trading-postgres-backups");
     const key = byName(r, "aws:kms/key:Key", "trading-postgres-backup-kms");
     const bucketName = String(bucket.state.bucket);
     expect(key.inputs.enableKeyRotation).toBe(true);
-    const sse = byType(
+    const sse = byName(
       r,
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    )[0]!;
+      "trading-postgres-backups",
+    );
     expect(sse.inputs.rules).toEqual([
       {
         applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.state.arn },
@@ -193,26 +196,84 @@ describe("ManagedPostgres on CloudNativePG", () => {
     ]);
     const versioning = byType(r, "aws:s3/bucketVersioning:BucketVersioning")[0]!;
     expect(versioning.inputs.versioningConfiguration).toEqual({ status: "Enabled" });
-    const block = byType(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]!;
+    const block = byName(
+      r,
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "trading-postgres-backups",
+    );
     for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
       expect(block.inputs[flag]).toBe(true);
     // Plain HTTP is denied for everyone, on the bucket and its objects.
-    const policy = json(byType(r, "aws:s3/bucketPolicy:BucketPolicy")[0]!, "policy");
+    const policy = json(byName(r, "aws:s3/bucketPolicy:BucketPolicy", "trading-postgres-backups"), "policy");
     const deny = policy.Statement.find((s) => s.Effect === "Deny")!;
     expect(deny.Principal).toBe("*");
     expect(deny.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
     expect(resources(deny)).toEqual([`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`]);
-    // Lifecycle: objects outlive the 30-day window (barman decides), old versions go.
-    const lifecycle = byType(r, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0]!;
-    const [rule] = lifecycle.inputs.rules as { expiration: { days: number }; status: string }[];
-    expect(specOf(clusterOf(r)).backup.retentionPolicy).toBe("30d");
+    // Lifecycle, not barman (whose role may not delete), enforces retention: objects and overwritten
+    // versions outlive the 30-day window by the margin.
+    const lifecycle = byName(
+      r,
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "trading-postgres-backups",
+    );
+    const [rule] = lifecycle.inputs.rules as {
+      expiration: { days: number };
+      noncurrentVersionExpiration: { noncurrentDays: number };
+      status: string;
+    }[];
+    expect(specOf(clusterOf(r)).backup.retentionPolicy).toBeUndefined();
     expect(rule!.status).toBe("Enabled");
     expect(rule!.expiration.days).toBe(30 + LIFECYCLE_MARGIN_DAYS);
     expect(rule!.expiration.days).toBeGreaterThan(30);
+    expect(rule!.noncurrentVersionExpiration.noncurrentDays).toBe(30 + LIFECYCLE_MARGIN_DAYS);
+    // Every version is locked in compliance mode (production) until the lifecycle may expire it.
+    const lock = byName(
+      r,
+      "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      "trading-postgres-backups",
+    );
+    expect(lock.inputs).toMatchObject({
+      bucket: bucketName,
+      objectLockEnabled: "Enabled",
+      rule: { defaultRetention: { mode: "COMPLIANCE", days: rule!.expiration.days } },
+    });
+    expect(lock.dependencies).toContain(versioning.urn);
     // As stateful as the data.
     expect(bucket.protect).toBe(true);
     expect(key.protect).toBe(true);
     expect(clusterOf(r).protect).toBe(true);
+  });
+
+  it("logs every access to the backup bucket into a private, TLS-only log bucket only S3's logging service writes to", async () => {
+    const r = await get();
+    const backups = byName(r, "aws:s3/bucket:Bucket", "trading-postgres-backups");
+    const logs = byName(r, "aws:s3/bucket:Bucket", "trading-postgres-backup-logs");
+    const logging = byType(r, "aws:s3/bucketLogging:BucketLogging");
+    expect(logging).toHaveLength(1);
+    expect(logging[0]!.inputs).toMatchObject({
+      bucket: backups.state.bucket,
+      targetBucket: logs.state.bucket,
+      targetPrefix: "trading-postgres/",
+    });
+    const policy = json(
+      byName(r, "aws:s3/bucketPolicy:BucketPolicy", "trading-postgres-backup-logs"),
+      "policy",
+    );
+    const write = policy.Statement.find((st) => st.Effect === "Allow")!;
+    expect(write.Principal).toEqual({ Service: "logging.s3.amazonaws.com" });
+    expect(actions(write)).toEqual(["s3:PutObject"]);
+    expect(write.Condition).toEqual({
+      ArnLike: { "aws:SourceArn": backups.state.arn },
+      StringEquals: { "aws:SourceAccount": expect.stringMatching(/^[0-9]{12}$/) },
+    });
+    expect(policy.Statement.find((st) => st.Effect === "Deny")!.Condition).toEqual({
+      Bool: { "aws:SecureTransport": "false" },
+    });
+    const block = byType(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").find(
+      (b) => b.name === "trading-postgres-backup-logs",
+    )!;
+    expect(block.inputs).toMatchObject({ blockPublicAcls: true, restrictPublicBuckets: true });
+    expect([logs.protect, logs.retainOnDelete]).toEqual([true, true]);
   });
 
   it("gives the cluster's service account (IRSA) a role that may write exactly where the Cluster archives", async () => {
@@ -236,8 +297,20 @@ describe("ManagedPostgres on CloudNativePG", () => {
     expect(destination).toMatch(/^s3:\/\/trading-postgres-backups-[0-9a-f]+\/trading$/);
     expect(spec.backup.barmanObjectStore.s3Credentials).toEqual({ inheritFromIAMRole: true });
     const wal = `${s3Arn(destination)}/trading-postgres/wals/0000000100000000/000000010000000000000001.gz`;
-    for (const action of ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
-      expect(allows(access, action, wal)).toBe(true);
+    for (const action of ["s3:PutObject", "s3:GetObject"]) expect(allows(access, action, wal)).toBe(true);
+    // A compromised instance cannot erase its backups, nor loosen what keeps them.
+    for (const action of ["s3:DeleteObject", "s3:DeleteObjectVersion"])
+      expect(grants(access, "Deny", action, wal), action).toBe(true);
+    const bucketArn = s3Arn(destination).replace(/\/trading$/, "");
+    for (const action of [
+      "s3:PutLifecycleConfiguration",
+      "s3:PutBucketVersioning",
+      "s3:PutBucketPolicy",
+      "s3:PutBucketObjectLockConfiguration",
+    ])
+      expect(grants(access, "Deny", action, bucketArn), action).toBe(true);
+    for (const action of ["s3:PutObjectRetention", "s3:BypassGovernanceRetention"])
+      expect(grants(access, "Deny", action, wal), action).toBe(true);
     // Nothing outside its prefix, and no other bucket.
     const bucketName = destination.replace(/^s3:\/\//, "").split("/")[0]!;
     expect(allows(access, "s3:GetObject", `arn:aws:s3:::${bucketName}/ecommerce/x`)).toBe(false);
@@ -256,9 +329,10 @@ describe("ManagedPostgres on CloudNativePG", () => {
       "aws:s3/bucketPolicy:BucketPolicy",
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
       "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-      "aws:iam/rolePolicy:RolePolicy",
+      "aws:s3/bucketLogging:BucketLogging",
     ])
-      expect(deps).toContain(byType(r, type)[0]!.urn);
+      expect(deps).toContain(byName(r, type, "trading-postgres-backups").urn);
+    expect(deps).toContain(byName(r, "aws:iam/rolePolicy:RolePolicy", "trading-postgres-backup").urn);
   });
 
   it("admits consumers, the bootstrap Job, the other instances, the operator and Prometheus, and nothing else", async () => {
@@ -321,8 +395,16 @@ describe("ManagedPostgres on CloudNativePG", () => {
     expect(spec.postgresql.synchronous).toBeUndefined();
     expect(spec.imageName).toMatch(/^ghcr\.io\/cloudnative-pg\/postgresql:16\.[0-9]+-system-bookworm$/);
     expect(spec.postgresUID).toBe(26);
-    expect(spec.backup.retentionPolicy).toBe("7d");
+    expect(spec.backup.retentionPolicy).toBeUndefined();
     expect(byName(r, "aws:s3/bucket:Bucket", "trading-postgres-backups").protect).toBe(false);
+    // Unprotected: governance mode, which a privileged principal can bypass (staging can be torn down).
+    expect(
+      byName(
+        r,
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "trading-postgres-backups",
+      ).inputs.rule,
+    ).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 7 + LIFECYCLE_MARGIN_DAYS } });
   });
 });
 
@@ -508,7 +590,8 @@ describe("the stacks: in-cluster PostgreSQL on CloudNativePG in staging and prod
     expect(release.inputs).toMatchObject({ chart: "cloudnative-pg", version: "0.26.1" });
     const cluster = clusterOf(r);
     expect(metadataOf(cluster)).toMatchObject({ name: "trading-postgres", namespace: "trading" });
-    expect(specOf(cluster)).toMatchObject({ instances: 3, backup: { retentionPolicy: "30d" } });
+    expect(specOf(cluster)).toMatchObject({ instances: 3 });
+    expect(specOf(cluster).backup.retentionPolicy).toBeUndefined();
     expect(specOf(cluster).postgresql.synchronous).toBeDefined();
     // The Cluster waits for the operator (its CRDs and webhooks).
     expect(cluster.dependencies).toContain(release.urn);

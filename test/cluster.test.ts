@@ -193,9 +193,20 @@ describe("KubernetesCluster aws (production profile)", () => {
       "kube-proxy",
       "vpc-cni",
     ]);
+    // NetworkPolicy enforcement, and security groups for pods (standard mode, probes reach branch interfaces).
     expect(JSON.parse(byName["vpc-cni"]?.inputs.configurationValues as string)).toEqual({
       enableNetworkPolicy: "true",
+      env: { ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+      init: { env: { DISABLE_TCP_EARLY_DEMUX: "true" } },
     });
+    // The VPC resource controller attaches the pods' branch interfaces with the cluster role.
+    const clusterRole = byType(run, "aws:iam/role:Role").find((r) => r.name === "cluster-cluster");
+    expect(
+      byType(run, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        .filter((p) => p.inputs.role === clusterRole?.state.name)
+        .map((p) => String(p.inputs.policyArn).split("/").pop())
+        .sort(),
+    ).toEqual(["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"]);
     const nodeGroupUrns = byType(run, "aws:eks/nodeGroup:NodeGroup").map((n) => n.urn);
     for (const n of byType(run, "aws:eks/nodeGroup:NodeGroup")) {
       for (const early of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"])
@@ -472,6 +483,96 @@ describe("KubernetesCluster aws (production profile)", () => {
       ]),
     );
     expect(run.outputs.loadBalancerControllerUrn).toBe(release.urn);
+  });
+});
+
+describe("KubernetesCluster deploy access", () => {
+  const DEPLOYER = "arn:aws:iam::123456789012:role/platform-deployer";
+  let run: RunResult;
+  it("gives the deploy role its own cluster-admin access entry, which the Kubernetes provider waits for", async () => {
+    run = await build({ ...PRODUCTION, publicAccessCidrs: [], deployRoleArn: DEPLOYER }, "production");
+    const entry = named(run, "aws:eks/accessEntry:AccessEntry", "cluster-deploy-platform-deployer");
+    expect(entry.inputs).toMatchObject({
+      clusterName: "platform-production",
+      principalArn: DEPLOYER,
+      type: "STANDARD",
+    });
+    const assoc = named(
+      run,
+      "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+      "cluster-deploy-platform-deployer",
+    );
+    expect(assoc.inputs).toMatchObject({
+      principalArn: DEPLOYER,
+      policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      accessScope: { type: "cluster" },
+    });
+    expect(assoc.dependencies).toContain(entry.urn);
+    expect(one(run, "pulumi:providers:kubernetes").dependencies).toContain(assoc.urn);
+    // The admins keep theirs: one entry each, plus the deploy role's.
+    expect(byType(run, "aws:eks/accessEntry:AccessEntry").map((e) => e.inputs.principalArn)).toEqual([
+      ADMIN,
+      DEPLOYER,
+    ]);
+  });
+
+  it("creates a new cluster without the creator's standing admin, and never replaces an existing one over it", () => {
+    const eks = one(run, "aws:eks/cluster:Cluster");
+    expect(eks.inputs.accessConfig).toEqual({
+      authenticationMode: "API",
+      bootstrapClusterCreatorAdminPermissions: false,
+    });
+    // The AWS provider replaces a cluster when this input changes.
+    expect(eks.ignoreChanges).toContain("accessConfig.bootstrapClusterCreatorAdminPermissions");
+  });
+
+  it("keeps EKS's creator admin when no deploy role is named (nobody else could deploy)", async () => {
+    const without = await build(STAGING, "staging");
+    expect(one(without, "aws:eks/cluster:Cluster").inputs.accessConfig).toMatchObject({
+      bootstrapClusterCreatorAdminPermissions: true,
+    });
+    expect(byType(without, "aws:eks/accessEntry:AccessEntry")).toEqual([]);
+  });
+
+  it("admits members of its api-clients security group (the in-VPC deploy runner) to the private endpoint on 443, and nothing else", () => {
+    const eks = one(run, "aws:eks/cluster:Cluster");
+    expect(eks.inputs.vpcConfig).toMatchObject({ endpointPrivateAccess: true, endpointPublicAccess: false });
+    const clients = named(run, "aws:ec2/securityGroup:SecurityGroup", "cluster-api-clients");
+    expect(clients.inputs.vpcId).toBe("vpc-0123");
+    expect(clients.inputs.ingress).toBeUndefined();
+    expect(clients.inputs.egress).toEqual([
+      { protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"], description: "HTTPS" },
+    ]);
+    const rule = one(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    expect(rule.inputs).toMatchObject({
+      securityGroupId: (eks.state.vpcConfig as { clusterSecurityGroupId: string }).clusterSecurityGroupId,
+      referencedSecurityGroupId: expect.stringMatching(/^cluster-api-clients-/),
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+    });
+  });
+
+  it("leaves security groups for pods off with securityGroupsForPods false", async () => {
+    const off = await build({ ...STAGING, securityGroupsForPods: false }, "staging");
+    const cni = byType(off, "aws:eks/addon:Addon").find((a) => a.inputs.addonName === "vpc-cni");
+    expect(JSON.parse(cni?.inputs.configurationValues as string)).toEqual({ enableNetworkPolicy: "true" });
+    expect(
+      byType(off, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((p) =>
+        String(p.inputs.policyArn).split("/").pop(),
+      ),
+    ).not.toContain("AmazonEKSVPCResourceController");
+  });
+
+  it("refuses a deploy role that is not an IAM role, or on an existing cluster", () => {
+    expect(
+      () => new KubernetesCluster("c", { ...PRODUCTION, deployRoleArn: "arn:aws:iam::123456789012:user/ci" }),
+    ).toThrow(
+      /deployRoleArn: an IAM role ARN such as arn:aws:iam::123456789012:role\/platform-deployer, found "arn:aws:iam::123456789012:user\/ci"/,
+    );
+    expect(() => new KubernetesCluster("c", { provider: "existing", deployRoleArn: DEPLOYER })).toThrow(
+      /deployRoleArn: no value when provider is "existing"/,
+    );
   });
 });
 

@@ -15,6 +15,7 @@ const PRODUCTION_BASE = {
   "platform:cluster": JSON.stringify({
     provider: "aws",
     adminRoleArns: ["arn:aws:iam::123456789012:role/admins"],
+    deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
   }),
   "platform:ingress": JSON.stringify({ domain: "example.com", tls: { acmeEmail: "ops@example.com" } }),
 };
@@ -274,6 +275,7 @@ describe("stack config: every bad config gets an exact message", () => {
           provider: "aws",
           kubeconfig: "~/.kube/config",
           adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+          deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
         }),
       }),
     ).toEqual([
@@ -298,6 +300,7 @@ describe("stack config: every bad config gets an exact message", () => {
     const cluster = {
       provider: "aws",
       adminRoleArns: ["arn:aws:iam::123456789012:role/admins"],
+      deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
       nodeGroups: { general: { instanceTypes: ["m5.large"], minSize: 5, maxSize: 2 } },
     };
     expect(problems({ ...PRODUCTION_BASE, "platform:cluster": JSON.stringify(cluster) })).toEqual([
@@ -305,9 +308,10 @@ describe("stack config: every bad config gets an exact message", () => {
     ]);
   });
 
-  it("10. no admin role in production", () => {
+  it("10. no admin role and no deploy role in production", () => {
     expect(problems({ ...PRODUCTION_BASE, "platform:cluster": '{"provider":"aws"}' })).toEqual([
       "platform:cluster.adminRoleArns: expected at least one IAM role ARN in production (cluster access entries; without one nobody can administer the cluster), found none",
+      "platform:cluster.deployRoleArn: expected the IAM role the deploy workflow assumes (AWS_DEPLOY_ROLE_ARN of the production environment, docs/delivery.md) in production: it gets the cluster access entry pulumi up deploys with, found no value",
     ]);
   });
 
@@ -315,6 +319,7 @@ describe("stack config: every bad config gets an exact message", () => {
     const cluster = {
       provider: "aws",
       adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+      deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
       publicAccessCidrs: ["10.0.0.0/33"],
       kubernetesVersion: "1.19",
     };
@@ -619,6 +624,7 @@ describe("stack config: the cases of issue 14", () => {
         "platform:cluster": JSON.stringify({
           provider: "aws",
           adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+          deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
           nodeGroups: {
             General: { instanceTypes: ["m5.large"], minSize: 1, maxSize: 2 },
             g: { instanceTypes: [], minSize: 1, maxSize: 2, taints: [{ key: "", effect: "NoSchedule" }] },
@@ -661,6 +667,7 @@ describe("stack config: the cases of issue 14", () => {
           kubernetesVersion: "1.33",
           publicAccessCidrs: ["203.0.113.9/24"],
           adminRoleArns: ["arn:aws:iam::123456789012:role/platform-admins"],
+          deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
         },
       },
       "platform:cluster.publicAccessCidrs.0",

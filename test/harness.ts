@@ -51,6 +51,8 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** Outputs the mock returned (resolved names, ids...). Secrets as in `inputs`. */
   state: Record<string, unknown>;
+  /** The id the mock gave it (custom resources), as other resources' inputs refer to it. */
+  id?: string;
   /** URNs this resource depends on (explicit dependsOn + property dependencies). */
   dependencies: string[];
   /** `urn::id` of the provider, or "" for the default provider. */
@@ -136,6 +138,7 @@ class RecordingMonitor extends MockMonitor {
           res.setObject(Struct.fromJavaScript(object as never));
         }
         entry.state = decode(res.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        if (res.getId()) entry.id = res.getId();
       }
       callback(err, res);
     };

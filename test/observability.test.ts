@@ -345,6 +345,51 @@ describe("ObservabilityStack: storage and settings per stage", () => {
   });
 });
 
+describe("ObservabilityStack: what Grafana may read", () => {
+  let run: RunResult;
+  const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+  const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+
+  it("with monitored namespaces, the sidecar reads dashboards only there, through namespaced RBAC (no ClusterRole over every Secret)", async () => {
+    run = await runProgram(stackProgram({ monitoredNamespaces: ["trading", "ecommerce"] }));
+    const grafana = values(run).grafana;
+    expect(grafana.rbac).toEqual({ namespaced: true });
+    expect(grafana.sidecar.dashboards).toMatchObject({
+      searchNamespace: ["monitoring", "trading", "ecommerce"],
+      resource: "configmap",
+    });
+  });
+
+  it("lets Grafana's service account read ConfigMaps, and nothing else, in each namespace a monitored service runs in", () => {
+    const roles = byType(run, ROLE);
+    expect(roles.map((r) => (r.inputs.metadata as { namespace: string }).namespace).sort()).toEqual([
+      "ecommerce",
+      "trading",
+    ]);
+    for (const role of roles)
+      expect(role.inputs.rules).toEqual([
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] },
+      ]);
+    const bindings = byType(run, BINDING);
+    expect(bindings).toHaveLength(2);
+    for (const binding of bindings) {
+      const { namespace } = binding.inputs.metadata as { namespace: string };
+      expect(binding.inputs).toMatchObject({
+        roleRef: { kind: "Role", name: `${namespace}-grafana-dashboards` },
+        subjects: [{ kind: "ServiceAccount", name: "observability-grafana", namespace: "monitoring" }],
+      });
+    }
+  });
+
+  it("without a namespace list, keeps the cluster-wide search (a consumer's choice) but for ConfigMaps only", async () => {
+    const all = await runProgram(stackProgram());
+    const grafana = values(all).grafana;
+    expect(grafana.rbac).toBeUndefined();
+    expect(grafana.sidecar.dashboards).toMatchObject({ searchNamespace: "ALL", resource: "configmap" });
+    expect(byType(all, ROLE)).toEqual([]);
+  });
+});
+
 describe("ObservabilityStack: alert routing", () => {
   it.each(["slack", "pagerduty"] as const)(
     "%s: routes critical and warning alerts to the receiver, reading the URL from a mounted Secret",

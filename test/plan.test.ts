@@ -13,6 +13,7 @@ function settingsFor(stage: "local" | "staging" | "production", extra: Record<st
           "platform:cluster": JSON.stringify({
             provider: "aws",
             adminRoleArns: ["arn:aws:iam::123456789012:role/a"],
+            deployRoleArn: "arn:aws:iam::123456789012:role/deployer",
           }),
           "platform:ingress": JSON.stringify({
             domain: "example.com",

@@ -44,6 +44,18 @@ export function goModuleSource(module: string, version: string): string {
   return dir;
 }
 
+/**
+ * The VPC resource controller, which EKS runs in the control plane (its version is not ours to pin):
+ * its module ships the SecurityGroupPolicy CRD the rendered policies are judged by. The newest release.
+ */
+export const VPC_RESOURCE_CONTROLLER_MODULE = "github.com/aws/amazon-vpc-resource-controller-k8s";
+export const VPC_RESOURCE_CONTROLLER_VERSION = "v1.8.2";
+export const securityGroupPolicyCrd = (): string =>
+  path.join(
+    goModuleSource(VPC_RESOURCE_CONTROLLER_MODULE, VPC_RESOURCE_CONTROLLER_VERSION),
+    "config/crd/bases/vpcresources.k8s.aws_securitygrouppolicies.yaml",
+  );
+
 export const envoyGatewaySource = (): string =>
   goModuleSource(ENVOY_GATEWAY_MODULE, ENVOY_GATEWAY_CHART_VERSION);
 export const certManagerSource = (): string =>

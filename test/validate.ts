@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
+import { securityGroupPolicyCrd } from "./upstream-charts";
 
 const PACKAGES: { group: RegExp; module: (group: string, version: string, kind: string) => string }[] = [
   {
@@ -46,7 +47,9 @@ type Model = new (data: unknown) => { validate(): void };
  * The CRDs are the operator's release manifests at the version the stacks run (laid out by
  * `scripts/engine/toolchain.sh operator-manifests`, which the unit suite's setup runs).
  */
-const CRD_JUDGED: Record<string, { file: string; why: string; source?: "keda" }> = {
+type CrdSource = "keda" | "vpc-resource-controller";
+
+const CRD_JUDGED: Record<string, { file: string; why: string; source?: CrdSource }> = {
   "monitoring.coreos.com/v1 Prometheus": {
     file: "monitoring.coreos.com_prometheuses.yaml",
     why: "@kubernetes-models/prometheus-operator 6.0.0 requires storage.volumeClaimTemplate.apiVersion and kind, and refuses every value for them; the CRD, which the API server applies, requires neither",
@@ -64,6 +67,11 @@ const CRD_JUDGED: Record<string, { file: string; why: string; source?: "keda" }>
     file: "keda.sh_triggerauthentications.yaml",
     why: "no kubernetes-models package for KEDA; its own CRD, from its Go module",
     source: "keda",
+  },
+  "vpcresources.k8s.aws/v1beta1 SecurityGroupPolicy": {
+    file: "vpcresources.k8s.aws_securitygrouppolicies.yaml",
+    why: "no kubernetes-models package covers the VPC resource controller; its own CRD, from its Go module",
+    source: "vpc-resource-controller",
   },
 };
 
@@ -88,8 +96,9 @@ function kedaCrdDir(): string {
   return path.join(kedaDir, "config", "crd", "bases");
 }
 
-function crdPath(file: string, source?: "keda"): string | string[] {
+function crdPath(file: string, source?: CrdSource): string | string[] {
   if (source === "keda") return path.join(kedaCrdDir(), file);
+  if (source === "vpc-resource-controller") return securityGroupPolicyCrd();
   const dir = path.join(__dirname, "..", ".cache", "monitoring");
   const [release] = existsSync(dir)
     ? readdirSync(dir).filter((d) => d.startsWith("prometheus-operator-"))
@@ -99,7 +108,7 @@ function crdPath(file: string, source?: "keda"): string | string[] {
   return path.join(dir, release, "prometheus-operator-crd", file);
 }
 
-function crdProblems(object: Record<string, unknown>, file: string, source?: "keda"): string[] {
+function crdProblems(object: Record<string, unknown>, file: string, source?: CrdSource): string[] {
   const where = crdPath(file, source);
   if (Array.isArray(where)) return where;
   const crd = parseYaml(readFileSync(where, "utf8")) as {

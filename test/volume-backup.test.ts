@@ -47,6 +47,32 @@ describe("VolumeBackup", () => {
     ]);
   });
 
+  it("locks the vault: nothing deleted before the plan's retention, in compliance mode when protected", async () => {
+    const locked = await runProgram(() => new VolumeBackup("vb", { retentionDays: 30, protect: true }));
+    const vault = one(locked, "aws:backup/vault:Vault");
+    const plan = one(locked, "aws:backup/plan:Plan").inputs.rules as { lifecycle: { deleteAfter: number } }[];
+    const lock = one(locked, "aws:backup/vaultLockConfiguration:VaultLockConfiguration");
+    expect(lock.inputs).toEqual({
+      backupVaultName: vault.state.name,
+      minRetentionDays: 30,
+      maxRetentionDays: 365,
+      changeableForDays: 3,
+    });
+    // The plan's recovery points fit the lock, or AWS Backup would fail every job.
+    const deleteAfter = plan[0]!.lifecycle.deleteAfter;
+    expect(deleteAfter).toBeGreaterThanOrEqual(lock.inputs.minRetentionDays as number);
+    expect(deleteAfter).toBeLessThanOrEqual(lock.inputs.maxRetentionDays as number);
+    expect([lock.protect, lock.retainOnDelete]).toEqual([true, true]);
+
+    // Unprotected (staging): governance mode, which a privileged principal can lift.
+    const governed = await runProgram(() => new VolumeBackup("vb", { retentionDays: 7 }));
+    expect(one(governed, "aws:backup/vaultLockConfiguration:VaultLockConfiguration").inputs).toEqual({
+      backupVaultName: one(governed, "aws:backup/vault:Vault").state.name,
+      minRetentionDays: 7,
+      maxRetentionDays: 365,
+    });
+  });
+
   it("selects only EBS volumes with the platform's backup tag, through a role only AWS Backup can assume", async () => {
     const r = await runProgram(() => new VolumeBackup("vb", {}));
     const selection = one(r, "aws:backup/selection:Selection");

@@ -36,6 +36,7 @@ interface Step {
 }
 interface Job {
   name?: string;
+  "runs-on"?: string | string[] | { group?: string; labels?: string | string[] };
   if?: string;
   needs?: string | string[];
   environment?: string | { name: string };
@@ -394,6 +395,20 @@ describe("deploy.yml", () => {
       ).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
     }
     expect(existsSync(path.join(REPO_ROOT, "policy", "PulumiPolicy.yaml"))).toBe(true);
+  });
+
+  it("deploys a stack whose API endpoint is private from a runner inside its VPC (the stack's own runner group)", () => {
+    for (const stack of ["staging", "production"]) {
+      const file = parseYaml(readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: { "platform:cluster": { publicAccessCidrs?: string[] } };
+      };
+      // A GitHub-hosted runner could not reach a private-only endpoint.
+      expect(file.config["platform:cluster"].publicAccessCidrs ?? [], stack).toEqual([]);
+      expect(wf.jobs[stack]?.["runs-on"], stack).toEqual({
+        group: `platform-${stack}`,
+        labels: ["self-hosted", "linux"],
+      });
+    }
   });
 });
 

@@ -84,6 +84,12 @@ setup_netns() {
     in_node ip link set lo up
     in_node ip route add default via "$HOST_IP"
   fi
+  # The API server runs on the host and calls admission webhooks (cert-manager's, the operator's)
+  # at their Service's cluster IP, like any control plane: pods and Services are reached through the
+  # node, where kube-proxy translates Service addresses. Without these the host sends them to its
+  # default route (and a proxy there answered for them).
+  ip route replace "$POD_CIDR" via "$NODE_IP" dev "$HOST_IF"
+  ip route replace "$SERVICE_CIDR" via "$NODE_IP" dev "$HOST_IF"
   # Sysctls under /proc/sys/net belong to the namespace of the process that writes them.
   in_node sysctl -qw net.ipv4.ip_forward=1
   in_node sysctl -qw net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true

@@ -178,13 +178,13 @@ export function imagesInResource(type: string, inputs: unknown): ImageInResource
   if (podPath) {
     for (const { c } of containersOf(at(inputs, podPath))) {
       if (typeof c.image === "string")
-        out.push({ ...splitDigest(c.image), where: `container ${c.name ?? "?"}` });
+        out.push({ ...splitDigest(c.image), where: `container "${c.name ?? "?"}"` });
       if (Array.isArray(c.args))
         for (const a of c.args)
           if (typeof a === "string" && a.startsWith(RELOADER_FLAG))
             out.push({
               ...splitDigest(a.slice(RELOADER_FLAG.length)),
-              where: `container ${c.name ?? "?"} ${RELOADER_FLAG}`,
+              where: `container "${c.name ?? "?"}" ${RELOADER_FLAG}`,
             });
     }
   }

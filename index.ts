@@ -45,6 +45,13 @@ import {
 } from "./config/plan";
 import { dataStoreServerResources } from "./analysis/demand";
 import { plannedDataServices } from "./analysis/intent";
+import {
+  imagesInResource,
+  lockDigestOf,
+  pinResourceImages,
+  readImageLock,
+  type ImageLock,
+} from "./config/image-lock";
 
 /**
  * The platform as a Pulumi program. Both hosts run this one function unchanged: the Pulumi CLI's
@@ -59,10 +66,15 @@ function platformProgram() {
   const plans = settings.catalogs.map((catalog) => planCatalog(settings, catalog));
   assertCapacity(settings, plans);
 
+  // The stack's image lock pins every image the cluster runs by digest (config/image-lock.ts).
+  const pinImages = imageLockTransforms(settings.stack);
   const network = createNetwork(settings);
-  const cluster = createCluster(settings, network);
+  const cluster = createCluster(settings, network, pinImages);
   /** Every Kubernetes resource of the program goes through the cluster's provider, explicitly. */
-  const onCluster: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+  const onCluster: pulumi.ComponentResourceOptions = {
+    providers: { kubernetes: cluster.provider },
+    ...pinImages,
+  };
   const observability = createObservability(settings, secrets, network, onCluster);
   const gateway = createGateway(settings, cluster, network, onCluster);
   const alerts = createAlertTopic(settings, secrets);
@@ -116,34 +128,75 @@ function createNetwork(settings: PlatformSettings): Network | undefined {
     : undefined;
 }
 
+/**
+ * `{ transforms }` that pin images by the stack's lock (`Pulumi.<stack>.images.lock.json`), given to
+ * every component that runs something on the cluster; nothing when the stack has no lock, so it
+ * deploys the tags it names. An image the lock does not know stays a tag and is named in a warning
+ * (production's policy refuses it).
+ */
+function imageLockTransforms(stack: string): { transforms?: pulumi.ResourceTransform[] } {
+  const lock: ImageLock | undefined = readImageLock(stack, __dirname);
+  if (!lock) return {};
+  if (lock.stack !== stack)
+    throw new Error(
+      `the image lock for stack "${stack}" was written for stack "${lock.stack}"; run npm run images -- lock --stack ${stack}`,
+    );
+  const digestOf = lockDigestOf(lock);
+  const warned = new Set<string>();
+  const transform: pulumi.ResourceTransform = (args) => {
+    for (const { image, digest } of imagesInResource(args.type, args.props)) {
+      if (digest || digestOf(image) || warned.has(image)) continue;
+      warned.add(image);
+      void pulumi.log.warn(
+        `image "${image}" is not in the image lock of stack ${stack}, so it runs by tag; run npm run images -- lock --stack ${stack}`,
+      );
+    }
+    const props = pinResourceImages(args.type, args.props, digestOf);
+    return props === args.props ? undefined : { props, opts: args.opts };
+  };
+  return { transforms: [transform] };
+}
+
 /** EKS in that VPC, or an existing cluster (the local stack's embedded one included). */
-function createCluster(settings: PlatformSettings, network: Network | undefined): KubernetesCluster {
+function createCluster(
+  settings: PlatformSettings,
+  network: Network | undefined,
+  opts: pulumi.ComponentResourceOptions,
+): KubernetesCluster {
   return settings.cluster.provider === "aws" && network
-    ? new KubernetesCluster("platform", {
-        provider: "aws",
-        clusterName: `platform-${settings.stack}`,
-        kubernetesVersion: settings.cluster.kubernetesVersion,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        publicAccessCidrs: settings.cluster.publicAccessCidrs,
-        adminRoleArns: settings.cluster.adminRoleArns,
-        ...(settings.cluster.deployRoleArn ? { deployRoleArn: settings.cluster.deployRoleArn } : {}),
-        requireAdminRoles: settings.stage === "production",
-        nodeGroups: settings.cluster.nodeGroups,
-        protect: settings.profile.protectStateful,
-        tags: settings.tags,
-        labelDomain,
-      })
-    : new KubernetesCluster("platform", {
-        provider: "existing",
-        labelDomain,
-        ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
-          ? { kubeconfig: settings.cluster.kubeconfig }
-          : {}),
-        ...(settings.cluster.provider === "existing" && settings.cluster.context
-          ? { context: settings.cluster.context }
-          : {}),
-      });
+    ? new KubernetesCluster(
+        "platform",
+        {
+          provider: "aws",
+          clusterName: `platform-${settings.stack}`,
+          kubernetesVersion: settings.cluster.kubernetesVersion,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          publicAccessCidrs: settings.cluster.publicAccessCidrs,
+          adminRoleArns: settings.cluster.adminRoleArns,
+          ...(settings.cluster.deployRoleArn ? { deployRoleArn: settings.cluster.deployRoleArn } : {}),
+          requireAdminRoles: settings.stage === "production",
+          nodeGroups: settings.cluster.nodeGroups,
+          protect: settings.profile.protectStateful,
+          tags: settings.tags,
+          labelDomain,
+        },
+        opts,
+      )
+    : new KubernetesCluster(
+        "platform",
+        {
+          provider: "existing",
+          labelDomain,
+          ...(settings.cluster.provider === "existing" && settings.cluster.kubeconfig
+            ? { kubeconfig: settings.cluster.kubeconfig }
+            : {}),
+          ...(settings.cluster.provider === "existing" && settings.cluster.context
+            ? { context: settings.cluster.context }
+            : {}),
+        },
+        opts,
+      );
 }
 
 /** kube-prometheus-stack, with the selectors every service's monitoring carries. */

@@ -38,6 +38,7 @@ import {
   isolateAddOnNamespace,
   type NamespaceSelector,
 } from "./addon-network";
+import { chartImageValues, mergeValues } from "./chart-images";
 import { certManagerWorkloads, gatewayWorkloads } from "./addon-workloads";
 import {
   chartProblems,
@@ -507,6 +508,8 @@ function installEnvoyGateway(
   parent: pulumi.Resource,
 ): k8s.helm.v3.Release {
   const values: Record<string, unknown> = {
+    // Every image the chart runs, stated so that the render lists it and a lock can pin it.
+    ...chartImageValues("gateway-helm"),
     deployment: { replicas: spec.controllerReplicas },
     podDisruptionBudget: { minAvailable: spec.controllerReplicas > 1 ? 1 : 0 },
     ...(spec.rateLimiting
@@ -560,7 +563,8 @@ function installCertManager(
   const replicas = spec.controllerReplicas;
   // The chart has one budget per Deployment; with one replica a budget would block every drain.
   const podDisruptionBudget = replicas > 1 ? { enabled: true, minAvailable: 1 } : { enabled: false };
-  const values: Record<string, unknown> = {
+  // Every image the chart runs, stated so that the render lists it and a lock can pin it.
+  const values: Record<string, unknown> = mergeValues(chartImageValues("cert-manager"), {
     crds: { enabled: true, keep: true },
     replicaCount: replicas,
     podDisruptionBudget,
@@ -573,7 +577,7 @@ function installCertManager(
       gatewayAPI: { enabled: true },
     },
     prometheus: { enabled: true },
-  };
+  });
   return new k8s.helm.v3.Release(
     childName(spec.name, "cert-manager"),
     {

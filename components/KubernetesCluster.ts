@@ -29,6 +29,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartImageValues } from "./chart-images";
 import {
   chartProblems,
   chartRef,
@@ -74,6 +75,8 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Readonly<
   "1.33": "v1.33.1",
   "1.34": "v1.34.0",
 };
+/** The chart's default image repository; the tag follows the Kubernetes version. */
+export const CLUSTER_AUTOSCALER_IMAGE = "registry.k8s.io/autoscaling/cluster-autoscaler";
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler";
 
 /** The managed add-ons this component installs. */
@@ -501,7 +504,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
           cloudProvider: "aws",
           awsRegion: ctx.region,
           autoDiscovery: { clusterName: ctx.cluster.name },
-          image: { tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[ctx.kubernetesVersion] },
+          // The chart's repository, stated so that the render lists the image and a lock can pin it.
+          image: {
+            repository: CLUSTER_AUTOSCALER_IMAGE,
+            tag: CLUSTER_AUTOSCALER_IMAGE_TAGS[ctx.kubernetesVersion],
+          },
           rbac: { serviceAccount: { create: true, name: serviceAccount } },
           replicaCount: 1,
           resources: {
@@ -556,6 +563,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         namespace,
         ...chartRef(ctx.chart, "aws-load-balancer-controller", EKS_CHARTS_REPOSITORY),
         values: {
+          // The controller's image, stated so that the render lists it and a lock can pin it.
+          ...chartImageValues("aws-load-balancer-controller"),
           clusterName: ctx.cluster.name,
           // Nodes allow one IMDS hop, so pods cannot look these up from instance metadata.
           region: ctx.region,

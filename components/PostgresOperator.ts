@@ -19,6 +19,7 @@ import {
   DEFAULT_CLUSTER_NETWORK,
   isolateAddOnNamespace,
 } from "./addon-network";
+import { chartImageValues } from "./chart-images";
 import { cnpgOperatorWorkloads } from "./addon-workloads";
 import { CNPG_OPERATOR_NAMESPACE } from "./cloudnativepg";
 import {
@@ -127,6 +128,8 @@ export class PostgresOperator extends pulumi.ComponentResource {
 /** Chart values: replicas with a budget, resources, CRDs installed and kept on uninstall. */
 function operatorValues(replicas: number): Record<string, unknown> {
   return {
+    // The operator's image, stated so that the render lists it and a lock can pin it.
+    ...chartImageValues("cloudnative-pg"),
     replicaCount: replicas,
     crds: { create: true },
     resources: {

@@ -25,7 +25,7 @@ import {
 import { RULES, stageFor, type Rule, type RuleContext, type RuleResource } from "./rules";
 
 const stage = stageFor(pulumi.getStack(), new pulumi.Config("platform").get("stage"));
-const ctx: RuleContext = { stage };
+const ctx: RuleContext = { stage, stack: pulumi.getStack() };
 const enforcementLevel: EnforcementLevel = stage === "production" ? "mandatory" : "advisory";
 
 /** A stack resource as the rules take it (dependencies as URNs). */

@@ -161,8 +161,10 @@ describe("the platform-baseline pack under Pulumi's policy runner", () => {
         },
       },
     });
+    // Staging warns about an image without a digest too; production would refuse it.
     expect(untagged.map((d) => [d.getPolicyname(), d.getEnforcementlevel()])).toEqual([
       ["k8s-image-pinned", ADVISORY],
+      ["k8s-image-digest-pinned-production", ADVISORY],
     ]);
   });
 });

@@ -3,6 +3,7 @@
  * exact messages the pack reports. Fixtures are built from one compliant resource per kind and
  * changed field by field, so each failing case shows the single thing that breaks the rule.
  */
+import { chartImageValues, pinChartImages } from "../components/chart-images";
 import { describe, expect, it } from "vitest";
 import {
   RULES,
@@ -398,17 +399,62 @@ describe("k8s-image-digest-pinned-production", () => {
         deployment(withContainer({ image: "redis:7.4.5-alpine" })),
       ),
     ).toEqual([
-      'Deployment "shop/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production runs only `name@sha256:<digest>` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…, a data service or its Job with platform:images.<role>: <image>@sha256:…; images.md in the render names the key).',
+      'Deployment "shop/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production runs only `name@sha256:<digest>` references: lock the stack\'s images with `npm run images -- lock --stack production` (writes Pulumi.production.images.lock.json beside the stack file; the program then deploys tag@sha256:…), or pin this one in config (platform:services.<catalog>/<service>.imageTag: sha256:…, platform:images.<role>: <image>@sha256:…; images.md in the render names the key).',
     ]);
     expect(
       resourceCheck(imagesDigestPinnedInProduction, deployment(withContainer({ image: "redis@sha256:abc" }))),
     ).toHaveLength(1);
   });
 
-  it("leaves tag-only images to the other stages", () => {
+  it("warns in staging (the pack is advisory there) and leaves the local stage alone", () => {
     const tagOnly = deployment(withContainer({ image: "redis:7.4.5-alpine" }));
-    expect(imagesDigestPinnedInProduction.check(tagOnly, staging)).toEqual([]);
+    expect(imagesDigestPinnedInProduction.check(tagOnly, staging)).toEqual([
+      expect.stringMatching(
+        /^Deployment "shop\/api" container "app" image "redis:7.4.5-alpine" is not pinned by digest; production would refuse it: lock the stack's images with `npm run images -- lock --stack staging`/,
+      ),
+    ]);
     expect(imagesDigestPinnedInProduction.check(tagOnly, local)).toEqual([]);
+  });
+
+  it("covers the CloudNativePG Cluster's image and every image slot of our Helm charts", () => {
+    const digest = `sha256:${"cd34".repeat(16)}`;
+    const cluster = (imageName: string): RuleResource => ({
+      type: "kubernetes:postgresql.cnpg.io/v1:Cluster",
+      name: "db",
+      urn: "urn:db",
+      props: { metadata: { name: "db", namespace: "trading" }, spec: { imageName } },
+      dependencies: [],
+    });
+    expect(
+      resourceCheck(imagesDigestPinnedInProduction, cluster("timescale/timescaledb-ha:pg15.14-ts2.21.3")),
+    ).toEqual([
+      expect.stringMatching(
+        /^Cluster "trading\/db" spec.imageName image "timescale\/timescaledb-ha:pg15.14-ts2.21.3" is not pinned by digest/,
+      ),
+    ]);
+    expect(
+      resourceCheck(imagesDigestPinnedInProduction, cluster(`timescale/timescaledb-ha:pg15@${digest}`)),
+    ).toEqual([]);
+    const release = (values: Record<string, unknown>): RuleResource => ({
+      type: "kubernetes:helm.sh/v3:Release",
+      name: "gateway-cert-manager",
+      urn: "urn:cm",
+      props: { name: "cert-manager", chart: "cert-manager", values },
+      dependencies: [],
+    });
+    const stated = chartImageValues("cert-manager");
+    const unpinned = resourceCheck(imagesDigestPinnedInProduction, release(stated));
+    expect(unpinned).toHaveLength(5);
+    expect(unpinned[0]).toMatch(
+      /^Release "cert-manager" values.image image "quay.io\/jetstack\/cert-manager-controller:v1.21.2" is not pinned by digest/,
+    );
+    // A slot the values leave out runs the chart's default tag: refused as well.
+    const { webhook: _w, ...withoutWebhook } = stated;
+    expect(resourceCheck(imagesDigestPinnedInProduction, release(withoutWebhook))).toContain(
+      "Release \"cert-manager\" values.webhook.image: the chart's image (the webhook) is not stated in the values, so it runs the chart's default tag, unpinned; state it (components/chart-images.ts) and lock it.",
+    );
+    const pinned = pinChartImages("cert-manager", stated, () => digest);
+    expect(resourceCheck(imagesDigestPinnedInProduction, release(pinned))).toEqual([]);
   });
 
   it("parses references the way runtimes resolve them", () => {

@@ -18,7 +18,9 @@
  * Security "restricted" nor to the PDB / HPA / NetworkPolicy coverage rules; probes, requests and
  * limits, pinned images and secret-free env values apply everywhere.
  */
+import { CHART_IMAGES_NOT_STATED, chartImagesOf, chartNameOf } from "../components/chart-images";
 import { cpuMillis, memoryBytes } from "../components/lib";
+import { HELM_RELEASE_TYPES, imagesInResource } from "../config/image-lock";
 import { externalEgressDeclared, quotaFit, routesUnique } from "./flow-rules";
 
 export const STAGES = ["local", "staging", "production"] as const;
@@ -27,6 +29,8 @@ export type Stage = (typeof STAGES)[number];
 /** What every rule knows about the stack being checked. */
 export interface RuleContext {
   stage: Stage;
+  /** The stack's name, when known: messages name the command to run for it. */
+  stack?: string;
 }
 
 /** A resource as the rules see it: Pulumi's `PolicyResource` reduced to plain data. */
@@ -494,23 +498,56 @@ export function isDigestPinned(image: string): boolean {
   return digest !== undefined && SHA256_DIGEST.test(digest);
 }
 
+/** Resources that make the cluster run an image: workloads, custom resources naming one, Helm releases. */
+const IMAGE_RUNNING_TYPES = [
+  ...WORKLOAD_TYPES,
+  "kubernetes:postgresql.cnpg.io/v1:Cluster",
+  "kubernetes:monitoring.coreos.com/v1:Prometheus",
+  "kubernetes:monitoring.coreos.com/v1:Alertmanager",
+  ...HELM_RELEASE_TYPES,
+];
+
+/** The resource as a message names it: `Deployment "ns/name"`, `Release "cert-manager"`. */
+function imageOwnerLabel(resource: RuleResource): string {
+  const kind = resource.type.split(":").pop() ?? resource.type;
+  const p = resource.props as { metadata?: { name?: string; namespace?: string }; name?: string };
+  if (HELM_RELEASE_TYPES.includes(resource.type)) return `${kind} "${p.name ?? resource.name}"`;
+  const ns = p.metadata?.namespace;
+  return `${kind} "${ns ? `${ns}/` : ""}${p.metadata?.name ?? resource.name}"`;
+}
+
 export const imagesDigestPinnedInProduction: ResourceRule = {
   kind: "resource",
   name: "k8s-image-digest-pinned-production",
   description:
-    "Production: every container image is pinned by digest (`repo:tag@sha256:…`), so what was reviewed is what runs; a tag can be moved.",
-  resourceTypes: WORKLOAD_TYPES,
+    "Production: every image the stack runs (containers, the CloudNativePG Cluster's imageName, Prometheus and Alertmanager, every image our Helm charts run) is pinned by digest (`repo:tag@sha256:…`), so what was reviewed is what runs; a tag can be moved. Staging: reported as a warning.",
+  resourceTypes: IMAGE_RUNNING_TYPES,
   check(resource, ctx) {
-    if (ctx.stage !== "production") return [];
-    const w = workloadOf(resource);
-    if (!w) return [];
-    return containersOf(w.podSpec).flatMap((c) => {
-      const image = str(c.spec["image"]);
-      if (image === undefined || isDigestPinned(image)) return [];
-      return [
-        `${w.label} ${containerLabel(c)} image "${image}" is not pinned by digest; production runs only \`name@sha256:<digest>\` references (a catalog service is pinned with platform:services.<catalog>/<service>.imageTag: sha256:…, a data service or its Job with platform:images.<role>: <image>@sha256:…; images.md in the render names the key).`,
-      ];
+    if (ctx.stage !== "production" && ctx.stage !== "staging") return [];
+    const owner = imageOwnerLabel(resource);
+    const stack = ctx.stack ?? ctx.stage;
+    const how = `lock the stack's images with \`npm run images -- lock --stack ${stack}\` (writes Pulumi.${stack}.images.lock.json beside the stack file; the program then deploys tag@sha256:…), or pin this one in config (platform:services.<catalog>/<service>.imageTag: sha256:…, platform:images.<role>: <image>@sha256:…; images.md in the render names the key)`;
+    const out = imagesInResource(resource.type, resource.props).flatMap((found) => {
+      const image = found.digest ? `${found.image}@${found.digest}` : found.image;
+      return isDigestPinned(image)
+        ? []
+        : [
+            `${owner} ${found.where} image "${image}" is not pinned by digest; ${ctx.stage === "production" ? "production runs only `name@sha256:<digest>` references" : "production would refuse it"}: ${how}.`,
+          ];
     });
+    if (HELM_RELEASE_TYPES.includes(resource.type)) {
+      const chart = chartNameOf(str(resource.props["chart"]) ?? "");
+      for (const found of chartImagesOf(chart, resource.props["values"]))
+        if (!found.image)
+          out.push(
+            `${owner} values.${found.key}: the chart's image (${found.slot.runs}) is not stated in the values, so it runs the chart's default tag, unpinned; state it (components/chart-images.ts) and lock it.`,
+          );
+      for (const key of CHART_IMAGES_NOT_STATED[chart] ?? [])
+        out.push(
+          `${owner} values.${key}: the chart runs an image its values do not state, so it runs the chart's default tag, unpinned; state it (components/chart-images.ts) and lock it.`,
+        );
+    }
+    return out;
   },
 };
 

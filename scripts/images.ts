@@ -7,6 +7,8 @@
  * organisation, so the repository keeps the list of publishers it has vetted (below); an image from
  * any other namespace is flagged for a reviewer to look at, never silently accepted.
  */
+import { CHART_IMAGES_NOT_STATED, chartNameOf } from "../components/chart-images";
+import { HELM_RELEASE_TYPES, imagesInResource } from "../config/image-lock";
 import { IMAGE_ROLES, IMAGE_ROLE_NAMES, imageConfigKey } from "../config/images";
 import type { ImagesConfig } from "../config/schema";
 import { isDigestPinned, parseImageReference } from "../policy/rules";
@@ -21,6 +23,13 @@ export const VETTED_IMAGE_NAMESPACES: readonly string[] = [
   "docker.io/timescale", // Timescale, Inc. (TimescaleDB)
   "docker.io/chromadb", // Chroma (ChromaDB)
   "docker.io/curlimages", // the curl project's official image
+  "docker.io/envoyproxy", // Envoy Gateway, Envoy and its rate limit service (the charts' images)
+  "quay.io/jetstack", // cert-manager
+  "quay.io/prometheus", // Prometheus, Alertmanager
+  "quay.io/prometheus-operator", // prometheus-operator and its config reloader
+  "ghcr.io/cloudnative-pg", // the CloudNativePG operator
+  "registry.k8s.io/autoscaling", // Kubernetes SIG Autoscaling (Cluster Autoscaler)
+  "public.ecr.aws/eks", // AWS (the Load Balancer Controller)
   "ghcr.io/acme-shop", // e-commerce team
   "ghcr.io/acme-fintech", // fintech team
   "ghcr.io/maricusco", // trading team (Maricusco)
@@ -45,15 +54,6 @@ interface WorkloadResource {
   name: string;
   inputs: unknown;
 }
-
-const WORKLOAD_POD_PATHS: Record<string, string[]> = {
-  "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
-  "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
-  "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
-  "kubernetes:batch/v1:Job": ["spec", "template", "spec"],
-  "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
-  "kubernetes:core/v1:Pod": ["spec"],
-};
 
 /** `registry/repository` of a reference, without tag or digest (`docker.io/library/redis`). */
 function repositoryOf(image: string): string {
@@ -85,26 +85,24 @@ export function pinKeysOf(image: string, configured: ImagesConfig = {}): string[
 }
 
 /**
- * Every image the stack's workloads run (containers and init containers), sorted by reference.
+ * Every image the stack runs, sorted by reference: containers and init containers of every workload,
+ * the images custom resources name (the CloudNativePG Cluster's `imageName`, Prometheus and
+ * Alertmanager's `image`) and every image slot of our Helm releases (components/chart-images.ts).
  * `configured`: the stack's `platform:images`, so an image the stack sets from another repository (a
  * mirror) is still traced to its key.
  */
 export function imageUses(resources: readonly WorkloadResource[], configured: ImagesConfig = {}): ImageUse[] {
   const uses = new Map<string, Set<string>>();
   for (const r of resources) {
-    const path = WORKLOAD_POD_PATHS[r.type];
-    if (!path) continue;
-    const inputs = r.inputs as { metadata?: { name?: string; namespace?: string } };
-    const pod = path.reduce<unknown>(
-      (node, key) => (node as Record<string, unknown> | undefined)?.[key],
-      r.inputs,
-    ) as { containers?: { image?: string }[]; initContainers?: { image?: string }[] } | undefined;
-    const workload = `${r.type.split(":").pop()} ${inputs.metadata?.namespace ?? "default"}/${inputs.metadata?.name ?? r.name}`;
-    for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
-      if (!c.image) continue;
-      const set = uses.get(c.image) ?? new Set<string>();
-      set.add(workload);
-      uses.set(c.image, set);
+    const inputs = r.inputs as { metadata?: { name?: string; namespace?: string }; name?: string };
+    for (const found of imagesInResource(r.type, r.inputs)) {
+      const image = found.digest ? `${found.image}@${found.digest}` : found.image;
+      const owner = HELM_RELEASE_TYPES.includes(r.type)
+        ? `Release ${inputs.name ?? r.name} (${found.where})`
+        : `${r.type.split(":").pop()} ${inputs.metadata?.namespace ?? "default"}/${inputs.metadata?.name ?? r.name}`;
+      const set = uses.get(image) ?? new Set<string>();
+      set.add(owner);
+      uses.set(image, set);
     }
   }
   return [...uses.keys()].sort().map((image) => {
@@ -122,6 +120,21 @@ export function imageUses(resources: readonly WorkloadResource[], configured: Im
   });
 }
 
+/** `chart: values keys` of images the stack's charts run that their values do not state (so not listed). */
+export function unstatedChartImages(resources: readonly WorkloadResource[]): string[] {
+  const charts = new Set(
+    resources
+      .filter((r) => HELM_RELEASE_TYPES.includes(r.type))
+      .map((r) => (r.inputs as { chart?: unknown }).chart)
+      .filter((c): c is string => typeof c === "string")
+      .map(chartNameOf),
+  );
+  return [...charts]
+    .sort()
+    .filter((c) => CHART_IMAGES_NOT_STATED[c])
+    .map((c) => `${c}: ${(CHART_IMAGES_NOT_STATED[c] ?? []).map((k) => `values.${k}`).join(", ")}`);
+}
+
 /** One line for the summary: how many images, how many pinned, how many from unvetted namespaces. */
 export function imageSummaryLine(uses: readonly ImageUse[]): string {
   const pinned = uses.filter((u) => u.pinned).length;
@@ -129,7 +142,11 @@ export function imageSummaryLine(uses: readonly ImageUse[]): string {
   return `images: ${uses.length} (${pinned} pinned by digest, ${uses.length - pinned} by tag only; ${unvetted} from an unvetted namespace)`;
 }
 
-export function imagesMarkdown(stack: string, uses: readonly ImageUse[]): string {
+export function imagesMarkdown(
+  stack: string,
+  uses: readonly ImageUse[],
+  unstated: readonly string[] = [],
+): string {
   const lines = [
     `# Container images: ${stack}`,
     "",
@@ -142,10 +159,16 @@ export function imagesMarkdown(stack: string, uses: readonly ImageUse[]): string
         `| \`${u.image}\` | ${u.registry} | ${u.pinned ? "digest" : "**tag only**"} | ${u.vetted ? u.namespace : `**${u.namespace}: not vetted (personal namespace?)**`} | ${u.usedBy.join("<br>")} | ${pinKeysCell(u.pinKeys)} |`,
     ),
     "",
-    'The config key sets the image: pin a tag-only one with `platform:images.<role>: <image>@sha256:<digest>` or `platform:services.<catalog>/<service>.imageTag: sha256:<digest>` (docs/delivery.md, "Pinning production images").',
+    `Pin every tag-only image at once with the stack's image lock: \`npm run images -- lock --stack ${stack}\` writes \`Pulumi.${stack}.images.lock.json\`, and the program deploys each image as \`tag@sha256:…\` from it (docs/delivery.md, "Pinning production images"). The config key can pin one image instead: \`platform:images.<role>: <image>@sha256:<digest>\` or \`platform:services.<catalog>/<service>.imageTag: sha256:<digest>\`.`,
     "",
-    "Images that Helm charts choose (Envoy Gateway, cert-manager, kube-prometheus-stack) are pinned by the chart version and not listed.",
-    "",
+    ...(unstated.length
+      ? [
+          "Images the charts run that their values do not state, so neither this list nor the lock sees them:",
+          "",
+          ...unstated.map((u) => `- ${u}`),
+          "",
+        ]
+      : []),
   ];
   return lines.join("\n");
 }

@@ -1,7 +1,7 @@
 /**
  * The review section of a pull request comment, from two renders (base and head): per stack, the
- * monthly cost before and after with the line items that changed, the images that came or went (with
- * their pinning and publisher), and each platform picture whose graph changed, changed nodes marked,
+ * monthly cost before and after with the line items that changed, the images whose digest changed
+ * (old, new, and the workloads that roll), the images that came or went (with their pinning and publisher), and each platform picture whose graph changed, changed nodes marked,
  * followed by the same change as text.
  *
  * Everything is recomputed from the two `inventory.json` files with this (the head's) code and one
@@ -73,6 +73,7 @@ function review(stacks: readonly StackRenders[], prices: PriceTable, pictures: b
   for (const { s, before, after } of reports) {
     const section = [
       ...costSection(before, after),
+      ...digestSection(imageUses(s.base ?? []), imageUses(s.head ?? [])),
       ...imageSection(imageUses(s.base ?? []), imageUses(s.head ?? [])),
       ...pictureSection(s, pictures),
     ];
@@ -97,11 +98,51 @@ function costSection(before: CostReport, after: CostReport): string[] {
   ];
 }
 
+/** `repo:tag` of a reference, without its digest. */
+const tagRef = (image: string): string => image.split("@")[0] ?? image;
+const digestOf = (image: string): string | undefined => image.split("@")[1];
+
+export interface DigestChange {
+  /** The image as the stack names it (`repo:tag`). */
+  image: string;
+  /** Digest before, undefined when it ran by tag only. */
+  old?: string;
+  new?: string;
+  /** What runs it after the change: the workloads that roll. */
+  usedBy: string[];
+}
+
+/** Images named by the same tag on both sides whose digest changed (a re-lock, a first pin, an unpin). */
+export function digestChanges(before: readonly ImageUse[], after: readonly ImageUse[]): DigestChange[] {
+  const old = new Map(before.map((u) => [tagRef(u.image), u]));
+  return after.flatMap((u) => {
+    const was = old.get(tagRef(u.image));
+    if (!was || was.image === u.image) return [];
+    const o = digestOf(was.image);
+    const n = digestOf(u.image);
+    return [{ image: tagRef(u.image), ...(o ? { old: o } : {}), ...(n ? { new: n } : {}), usedBy: u.usedBy }];
+  });
+}
+
+function digestSection(before: readonly ImageUse[], after: readonly ImageUse[]): string[] {
+  const changes = digestChanges(before, after);
+  if (changes.length === 0) return [];
+  const cell = (d: string | undefined) => (d ? `\`${d}\`` : "tag only");
+  return [
+    "**Image digests** (the workloads listed roll)",
+    "",
+    "| image | old digest | new digest | workloads that roll |",
+    "|---|---|---|---|",
+    ...changes.map((c) => `| \`${c.image}\` | ${cell(c.old)} | ${cell(c.new)} | ${c.usedBy.join("<br>")} |`),
+    "",
+  ];
+}
+
 function imageSection(before: readonly ImageUse[], after: readonly ImageUse[]): string[] {
-  const had = new Set(before.map((u) => u.image));
-  const has = new Set(after.map((u) => u.image));
-  const added = after.filter((u) => !had.has(u.image));
-  const removed = before.filter((u) => !has.has(u.image));
+  const had = new Set(before.map((u) => tagRef(u.image)));
+  const has = new Set(after.map((u) => tagRef(u.image)));
+  const added = after.filter((u) => !had.has(tagRef(u.image)));
+  const removed = before.filter((u) => !has.has(tagRef(u.image)));
   if (added.length === 0 && removed.length === 0) return [];
   const flags = (u: ImageUse) =>
     [u.pinned ? "pinned by digest" : "**tag only**", u.vetted ? "" : `**unvetted namespace ${u.namespace}**`]

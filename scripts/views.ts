@@ -12,7 +12,7 @@ import { costMarkdown } from "./cost/format";
 import { loadPrices, type PriceTable } from "./cost/prices";
 import { toMermaid } from "./diagrams/mermaid";
 import { startOrderDiagram, topologyDiagram, type InventoryResource } from "./diagrams/platform";
-import { imageUses, imagesMarkdown } from "./images";
+import { imageUses, imagesMarkdown, unstatedChartImages } from "./images";
 
 export interface RenderContext {
   /** The stack's AWS region (from its stack file), for the cost report's region check. */
@@ -39,7 +39,11 @@ const VIEWS: readonly View[] = [
     "diagrams/topology.mmd": toMermaid(topologyDiagram(inventory)),
   }),
   ({ stack, inventory, settings }) => ({
-    "images.md": imagesMarkdown(stack, imageUses(inventory, settings?.images)),
+    "images.md": imagesMarkdown(
+      stack,
+      imageUses(inventory, settings?.images),
+      unstatedChartImages(inventory),
+    ),
   }),
 ];
 

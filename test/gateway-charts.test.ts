@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { chartImagesOf, pinChartImages } from "../components/chart-images";
 import { ENVOY_GATEWAY_CHART_VERSION } from "../components/IngressGateway";
 import { kubernetesObject } from "../scripts/render-lib";
 import { byName, REPO_ROOT, runStack, type RunResult } from "./harness";
@@ -77,6 +78,16 @@ describe.each(STACKS)("the %s stack's Helm values", (stack) => {
 
   it("are all values the cert-manager chart declares, its schema accepts and its templates read", () => {
     expect(valuesProblems(certManager, values(stack, "cert-manager"), certManagerConfig)).toEqual([]);
+  });
+
+  it("stay so with every chart image pinned by a lock's digest (the keys the charts read for a digest)", () => {
+    const digest = `sha256:${"e".repeat(64)}`;
+    const eg = pinChartImages("gateway-helm", values(stack, "envoy-gateway"), () => digest);
+    const cm = pinChartImages("cert-manager", values(stack, "cert-manager"), () => digest);
+    expect(chartImagesOf("gateway-helm", eg).map((i) => i.digest)).toEqual([digest, digest, digest]);
+    expect(chartImagesOf("cert-manager", cm).map((i) => i.digest)).toEqual(Array(5).fill(digest));
+    expect(valuesProblems(envoyGateway, eg, envoyGatewayConfig)).toEqual([]);
+    expect(valuesProblems(certManager, cm, certManagerConfig)).toEqual([]);
   });
 });
 

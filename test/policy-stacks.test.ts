@@ -4,12 +4,18 @@
  * the pack sees them (props = inputs merged with outputs, secrets unwrapped; dependencies as URNs).
  * All must pass. A mutated copy of a stack proves the mapping really reaches the rules.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { CHART_IMAGES_NOT_STATED } from "../components/chart-images";
+import { serializeImageLock, type ImageLock } from "../config/image-lock";
+import { renderStackImages } from "../scripts/image-lock/cli";
 import { evaluate, stageFor, type Finding, type RuleResource } from "../policy/rules";
 import { imageUses } from "../scripts/images";
 import { CATALOGS } from "../services";
-import { reveal, runStack, type RecordedResource } from "./harness";
-import { everyRolePinned, everyServicePinned } from "./image-pins";
+import { REPO_ROOT, reveal, runStack, type RecordedResource } from "./harness";
+import { everyRolePinned, everyServicePinned, syntheticDigest } from "./image-pins";
 
 const STACKS = ["local", "staging", "production"] as const;
 
@@ -35,9 +41,19 @@ function unpinnedImages(resources: RuleResource[]): string[] {
   return images.filter((u) => !u.pinned).map((u) => u.image);
 }
 
+/** The images the findings name (findings about an image the values do not state name none). */
 function imagesNamedIn(findings: Finding[]): string[] {
-  return [...new Set(findings.map((f) => /image "([^"]+)"/.exec(f.message)?.[1] ?? f.message))].sort();
+  return [...new Set(findings.flatMap((f) => /image "([^"]+)"/.exec(f.message)?.[1] ?? []))].sort();
 }
+
+/** The findings about chart images the values do not state (kube-prometheus-stack's, for now). */
+function unstatedChartFindings(findings: Finding[]): string[] {
+  return findings
+    .filter((f) => !/image "/.test(f.message))
+    .map((f) => /values\.[^:]+/.exec(f.message)?.[0] ?? f.message);
+}
+
+const UNSTATED = (CHART_IMAGES_NOT_STATED["kube-prometheus-stack"] ?? []).map((k) => `values.${k}`);
 
 function report(findings: Finding[]): string[] {
   return findings.map((f) => `[${f.rule}] ${f.message}`);
@@ -79,14 +95,19 @@ describe.each(STACKS)("stack %s", (stack) => {
 
   it(
     stack === "production"
-      ? "is held back by every tag-only image it runs (no digest is known offline: pin them before deploying)"
-      : "runs tag-only images, which only production rejects",
+      ? "is held back by every tag-only image it runs, of every kind (no lock offline: lock them before deploying)"
+      : stack === "staging"
+        ? "warns about every tag-only image it runs, of every kind (the pack is advisory in staging)"
+        : "runs tag-only images, which only staging (warning) and production (refusal) report",
     () => {
       const findings = evaluate(resources, { stage: stageFor(stack) }).filter((f) => f.rule === DIGEST_RULE);
       const tagOnly = unpinnedImages(resources);
       expect(tagOnly.length).toBeGreaterThan(0);
-      if (stack !== "production") expect(findings).toEqual([]);
-      else expect(imagesNamedIn(findings)).toEqual(tagOnly);
+      if (stack === "local") expect(findings).toEqual([]);
+      else {
+        expect(imagesNamedIn(findings)).toEqual(tagOnly);
+        expect(unstatedChartFindings(findings)).toEqual(UNSTATED);
+      }
     },
   );
 
@@ -160,10 +181,17 @@ describe("production with its catalog images pinned by digest", () => {
     expect(flagged.length).toBeGreaterThan(0);
     expect(flagged.filter((image) => /acme-|maricusco|chromadb/.test(image))).toEqual([]);
     expect(unpinnedImages(resources)).toEqual(flagged);
-    // What is left is each a data-service role's image, pinned by its platform:images key.
-    const keys = imageUses(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props })))
-      .filter((u) => !u.pinned)
-      .map((u) => `${u.image} ${u.pinKeys.join(" ")}`);
+    // What is left is each a data-service role's image, pinned by its platform:images key, and the
+    // charts' images, which only a lock pins.
+    const left = imageUses(resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props }))).filter(
+      (u) => !u.pinned,
+    );
+    expect(
+      left
+        .filter((u) => u.pinKeys.length === 0)
+        .every((u) => u.usedBy.every((w) => w.startsWith("Release "))),
+    ).toBe(true);
+    const keys = left.filter((u) => u.pinKeys.length > 0).map((u) => `${u.image} ${u.pinKeys.join(" ")}`);
     expect(keys).toEqual([
       "curlimages/curl:8.16.0 platform:images.curl",
       "postgres:15.14-bookworm platform:images.postgres",
@@ -173,27 +201,54 @@ describe("production with its catalog images pinned by digest", () => {
   });
 });
 
-describe("production with every image pinned by digest (catalog services and every platform:images role)", () => {
-  // Synthetic digests (test/image-pins.ts): the test proves the config path, not a real image.
-  it("passes the digest rule with zero violations, and so the whole policy pack", async () => {
-    const run = await runStack("production", {
-      config: { "platform:services": everyServicePinned(), "platform:images": everyRolePinned() },
-    });
-    const resources = run.resources.filter((r) => r.custom).map(toRuleResource);
+describe("production with a complete image lock", () => {
+  // Synthetic digests (test/image-pins.ts): the test proves the lock path, not a real image.
+  it("deploys every image it can see by digest, so the digest rule is left only with the chart images the values do not state", async () => {
+    const images = await renderStackImages("production", REPO_ROOT);
+    const lock: ImageLock = {
+      version: 1,
+      stack: "production",
+      images: Object.fromEntries(
+        images.map((i, n) => [
+          i.image,
+          {
+            repository: i.image,
+            tag: "t",
+            digest: syntheticDigest(n + 1),
+            mediaType: "application/vnd.oci.image.index.v1+json",
+            platforms: ["linux/amd64"],
+            resolvedAt: "2026-01-01T00:00:00.000Z",
+          },
+        ]),
+      ),
+    };
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "policy-lock-")), "lock.json");
+    writeFileSync(file, serializeImageLock(lock));
+    process.env.PLATFORM_IMAGE_LOCK = file;
+    let resources: RuleResource[];
+    try {
+      resources = (await runStack("production")).resources.filter((r) => r.custom).map(toRuleResource);
+    } finally {
+      delete process.env.PLATFORM_IMAGE_LOCK;
+    }
     expect(unpinnedImages(resources)).toEqual([]);
-    expect(report(evaluate(resources, { stage: "production" }))).toEqual([]);
-    // Positive control: the same stack without the role pins is still held back by the data-service images.
-    const catalogOnly = (
-      await runStack("production", { config: { "platform:services": everyServicePinned() } })
+    const findings = evaluate(resources, { stage: "production" });
+    expect(findings.every((f) => f.rule === DIGEST_RULE)).toBe(true);
+    expect(unstatedChartFindings(findings)).toEqual(UNSTATED);
+    // Positive control: config pins alone (every catalog service, every platform:images role) leave the charts' images.
+    const configOnly = (
+      await runStack("production", {
+        config: { "platform:services": everyServicePinned(), "platform:images": everyRolePinned() },
+      })
     ).resources
       .filter((r) => r.custom)
       .map(toRuleResource);
+    const left = imagesNamedIn(
+      evaluate(configOnly, { stage: "production" }).filter((f) => f.rule === DIGEST_RULE),
+    );
+    expect(left.length).toBeGreaterThan(10);
     expect(
-      new Set(
-        evaluate(catalogOnly, { stage: "production" })
-          .filter((f) => f.rule === DIGEST_RULE)
-          .map((f) => /image "([^"]+)"/.exec(f.message)?.[1]),
-      ).size,
-    ).toBe(4);
+      left.filter((image) => /acme-|maricusco|chromadb|^postgres|^redis|^curlimages|^timescale/.test(image)),
+    ).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import { chartImagesOf } from "../components/chart-images";
 import { renderRun, summaryLine, longestDependencyChain, SECRET_PLACEHOLDER } from "../scripts/render-lib";
 import { isSecretValue, runProgram, runStack, stackSettings, type RunResult } from "./harness";
 import { validateKubernetesObject } from "./validate";
@@ -86,16 +87,30 @@ describe.each(STACKS)("render of the %s stack", (stack) => {
     const { summary, files } = renderRun(stack, run);
     expect(summary.resourceCount).toBe(run.resources.length);
     expect(files.get("summary.txt")?.split("\n")[0]).toBe(summaryLine(summary));
-    // Then every image the workloads run, each with its registry and whether a digest pins it.
+    // Then every image the stack runs, each with its registry and whether a digest pins it: the
+    // workloads' containers (and the config reloader the operator's flag names), the images custom
+    // resources name, and the image slots of the Helm releases.
     const images = new Set<string>();
+    const reloaderFlag = "--prometheus-config-reloader=";
     for (const r of run.resources) {
       const pod = (r.inputs.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template
         ?.spec;
       for (const c of [
-        ...((pod?.containers as { image?: string }[]) ?? []),
-        ...((pod?.initContainers as { image?: string }[]) ?? []),
-      ])
+        ...((pod?.containers as { image?: string; args?: string[] }[]) ?? []),
+        ...((pod?.initContainers as { image?: string; args?: string[] }[]) ?? []),
+      ]) {
         if (c.image) images.add(c.image);
+        for (const a of c.args ?? [])
+          if (a.startsWith(reloaderFlag)) images.add(a.slice(reloaderFlag.length));
+      }
+      const spec = r.inputs.spec as { imageName?: string; image?: string } | undefined;
+      if (r.type === "kubernetes:postgresql.cnpg.io/v1:Cluster" && spec?.imageName)
+        images.add(spec.imageName);
+      if (/^kubernetes:monitoring.coreos.com\/v1:(Prometheus|Alertmanager)$/.test(r.type) && spec?.image)
+        images.add(spec.image);
+      if (r.type === "kubernetes:helm.sh/v3:Release")
+        for (const slot of chartImagesOf(String(r.inputs.chart), r.inputs.values))
+          if (slot.image) images.add(slot.image);
     }
     expect(images.size).toBeGreaterThan(3);
     const listed = (files.get("summary.txt") ?? "").split("\n").slice(2).filter(Boolean);

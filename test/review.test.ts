@@ -3,7 +3,11 @@
  * delta and changed line items, its image changes, and the pictures of the graphs it changes, with the
  * changed nodes marked. Nothing here copies program output: expected amounts come from the price table.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { serializeImageLock, type ImageLock } from "../config/image-lock";
 import { dollars, signedDollars } from "../scripts/cost/format";
 import { loadPrices } from "../scripts/cost/prices";
 import { mermaidId } from "../scripts/diagrams/mermaid";
@@ -58,6 +62,57 @@ describe("the review of a change", () => {
     expect(text).toContain("- removed `ghcr.io/maricusco/trading-api:0.9.1`");
     expect(text).toMatch(/- removed trading-trading-api/);
     expect(text).toContain("removed trading-trading-api");
+  });
+
+  it("lists digest changes: image, old digest, new digest and the workloads that roll", async () => {
+    const lock = (digit: string): ImageLock => ({
+      version: 1,
+      stack: "production",
+      images: {
+        "redis:7.4.5-alpine": {
+          repository: "docker.io/library/redis",
+          tag: "7.4.5-alpine",
+          digest: `sha256:${digit.repeat(64)}`,
+          mediaType: "application/vnd.oci.image.index.v1+json",
+          platforms: ["linux/amd64"],
+          resolvedAt: "2026-01-01T00:00:00.000Z",
+        },
+        "quay.io/jetstack/cert-manager-webhook:v1.21.2": {
+          repository: "quay.io/jetstack/cert-manager-webhook",
+          tag: "v1.21.2",
+          digest: `sha256:${"c".repeat(64)}`,
+          mediaType: "application/vnd.oci.image.index.v1+json",
+          platforms: ["linux/amd64"],
+          resolvedAt: "2026-01-01T00:00:00.000Z",
+        },
+      },
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), "review-lock-"));
+    const withLock = async (l: ImageLock) => {
+      const file = path.join(dir, "lock.json");
+      writeFileSync(file, serializeImageLock(l));
+      process.env.PLATFORM_IMAGE_LOCK = file;
+      try {
+        return await production();
+      } finally {
+        delete process.env.PLATFORM_IMAGE_LOCK;
+      }
+    };
+    const before = await withLock(lock("a"));
+    const after = await withLock(lock("b"));
+    const text = reviewMarkdown([{ stack: "production", base: before, head: after }], prices);
+    const row = text.split("\n").find((l) => l.startsWith("| `redis:7.4.5-alpine` |"));
+    expect(row).toBe(
+      `| \`redis:7.4.5-alpine\` | \`sha256:${"a".repeat(64)}\` | \`sha256:${"b".repeat(64)}\` | Deployment envoy-gateway-system/gateway-ratelimit-redis<br>Job ecommerce/ecommerce-redis-bootstrap<br>Job fintech/fintech-redis-bootstrap<br>Job trading/trading-redis-bootstrap |`,
+    );
+    // Only that image moved: the webhook's digest is the same on both sides, and nothing is "added".
+    expect(text).not.toContain("cert-manager-webhook");
+    expect(text).not.toContain("- added `redis");
+    // A first lock (tag only → digest) lists the chart slot with the release that rolls.
+    const first = reviewMarkdown([{ stack: "production", base, head: after }], prices);
+    expect(first).toContain(
+      `| \`quay.io/jetstack/cert-manager-webhook:v1.21.2\` | tag only | \`sha256:${"c".repeat(64)}\` | Release cert-manager (values.webhook.image) |`,
+    );
   });
 
   it("flags an added image that is tag-only", () => {

@@ -155,7 +155,29 @@ export function templatesRead(templates: string, p: Path): boolean {
   const dotted = `.Values.${p.join(".")}`;
   if (new RegExp(`${escapeRe(dotted)}(?![A-Za-z0-9_])`).test(templates)) return true;
   const parent = `.Values.${p.slice(0, -1).join(".")}`;
-  return new RegExp(`hasKey ${escapeRe(parent)} "${escapeRe(p[p.length - 1] ?? "")}"`).test(templates);
+  const leaf = p[p.length - 1] ?? "";
+  if (new RegExp(`hasKey ${escapeRe(parent)} "${escapeRe(leaf)}"`).test(templates)) return true;
+  return helperReads(templates, parent, leaf);
+}
+
+/**
+ * Whether a helper that is passed the values object `parent` whole, as the first element of a tuple
+ * (cert-manager: `template "cert-manager.image" (tuple .Values.webhook.image …)`), reads its `leaf`
+ * (`{{- $image := index . 0 -}}` … `$image.digest`).
+ */
+function helperReads(templates: string, parent: string, leaf: string): boolean {
+  const calls = templates.matchAll(
+    new RegExp(`(?:template|include) "([^"]+)" \\(tuple ${escapeRe(parent)}(?![A-Za-z0-9_.])`, "g"),
+  );
+  for (const [, helper = ""] of calls) {
+    const start = templates.indexOf(`define "${helper}"`);
+    if (start === -1) continue;
+    const next = templates.indexOf("{{- define ", start + 1);
+    const body = templates.slice(start, next === -1 ? undefined : next);
+    const arg = /\$(\w+) := index \. 0/.exec(body)?.[1];
+    if (arg && new RegExp(`\\$${arg}\\.${escapeRe(leaf)}(?![A-Za-z0-9_])`).test(body)) return true;
+  }
+  return false;
 }
 
 /**

@@ -76,6 +76,7 @@ describe("every workflow", () => {
       "ci.yml",
       "deploy.yml",
       "drift.yml",
+      "image-lock.yml",
       "preview.yml",
       "render-diff-comment.yml",
       "render-diff.yml",
@@ -433,5 +434,36 @@ describe("drift.yml", () => {
     expect(
       only(stepsUsing(job, "aws-actions/configure-aws-credentials"), "aws").with?.["role-to-assume"],
     ).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+  });
+});
+
+describe("image-lock.yml", () => {
+  const wf = load("image-lock.yml");
+  const job = only(Object.values(wf.jobs), "one job");
+  const relock = only(
+    job.steps.filter((s) => s.run?.includes("npm run --silent images -- lock --stack")),
+    "re-lock step",
+  );
+  const open = only(
+    job.steps.filter((s) => s.run?.includes("gh pr create")),
+    "pull request step",
+  );
+
+  it("re-locks every stack with a lock on a schedule (and by hand), from main", () => {
+    expect(Object.keys(wf.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout"))?.with?.["ref"]).toBe("main");
+    expect(relock.run).toContain("for lock in Pulumi.*.images.lock.json");
+  });
+
+  it("opens a pull request only when a digest changed, and never deploys", () => {
+    expect(open.if).toBe("steps.relock.outputs.changed == 'true'");
+    expect(open.run).toContain('git push --force origin "$branch"');
+    expect(open.run).not.toMatch(/pulumi (up|preview)/);
+    expect(job.steps.some((s) => s.uses?.startsWith("pulumi/actions"))).toBe(false);
+  });
+
+  it("holds only the write permissions a pull request needs", () => {
+    expect(wf.permissions).toEqual({});
+    expect(job.permissions).toEqual({ contents: "write", "pull-requests": "write" });
   });
 });

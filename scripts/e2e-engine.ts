@@ -278,12 +278,20 @@ async function main(): Promise<void> {
     });
 
   await step("no generated secret in plaintext in state, output or stack outputs", async () => {
-    const secrets = secretValues(state);
+    const config = await stack.getAllConfig();
+    const configSecrets = Object.values(config)
+      .filter((c) => c.secret)
+      .map((c) => c.value);
+    const secrets = secretValues(state, configSecrets);
     check("the state marks generated values secret", secrets.length >= 10, `${secrets.length} secret values`);
     const stateFile = readFileSync(stateFilePath(), "utf8");
     const outputs = JSON.stringify((await stack.outputs()) ?? {});
     const leaks = (text: string) => secrets.filter((s) => text.includes(s)).length;
-    check("state file on disk: 0 plaintext secrets", leaks(stateFile) === 0, `${leaks(stateFile)} found`);
+    check(
+      "state file on disk: 0 plaintext secrets",
+      leaks(stateFile) === 0,
+      `${leaks(stateFile)} found${leaks(stateFile) > 0 ? ` (in ${whereFound(stateFile, secrets).join(", ")})` : ""}`,
+    );
     check(
       "engine output of every command: 0 plaintext secrets",
       leaks(output.all()) === 0,
@@ -549,22 +557,54 @@ function resources(d: Deployment): StateResource[] {
 }
 
 /** Plaintext of every value the (decrypted) state marks secret: the strings that must not leak. */
-function secretValues(all: StateResource[]): string[] {
-  const found = new Set<string>();
-  const collect = (v: unknown, inSecret: boolean): void => {
+/**
+ * The secrets that must never appear in plaintext: what the random provider generated, the stack's
+ * secret config values, and every secret-marked value that contains one (a connection URL, a config
+ * file naming a password), each also base64-encoded. A secret-marked value that holds none of them
+ * (a username in a connection Secret, which is also a service's name) is not counted: it would be
+ * found wherever that name is, and prove nothing.
+ */
+function secretValues(all: StateResource[], configSecrets: readonly string[]): string[] {
+  const marked: { value: string; generated: boolean }[] = [];
+  const collect = (v: unknown, inSecret: boolean, generated: boolean): void => {
     if (typeof v === "string") {
-      if (inSecret && v.length >= 12) found.add(v);
-    } else if (Array.isArray(v)) v.forEach((x) => collect(x, inSecret));
+      if (inSecret && v.length >= 12) marked.push({ value: v, generated });
+    } else if (Array.isArray(v)) v.forEach((x) => collect(x, inSecret, generated));
     else if (v && typeof v === "object") {
       const o = v as Record<string, unknown>;
-      if (o[SECRET_SIG] && "plaintext" in o) collect(JSON.parse(String(o.plaintext)) as unknown, true);
-      else Object.values(o).forEach((x) => collect(x, inSecret));
+      if (o[SECRET_SIG] && "plaintext" in o)
+        collect(JSON.parse(String(o.plaintext)) as unknown, true, generated);
+      else Object.values(o).forEach((x) => collect(x, inSecret, generated));
     }
   };
-  for (const r of all) collect(r.outputs, false);
+  for (const r of all) collect(r.outputs, false, r.type.startsWith("random:"));
+  const roots = [
+    ...marked.filter((m) => m.generated).map((m) => m.value),
+    ...configSecrets.filter((c) => c.length >= 12),
+  ];
+  const found = new Set<string>(roots);
+  for (const { value } of marked) if (roots.some((root) => value.includes(root))) found.add(value);
   // base64 of a secret is as good as the secret.
   for (const s of [...found]) found.add(Buffer.from(s).toString("base64"));
   return [...found];
+}
+
+/** Where in a state file the secrets occur: each resource's URN and property path, never the value. */
+function whereFound(stateFile: string, secrets: readonly string[]): string[] {
+  const places = new Set<string>();
+  const walk = (v: unknown, path: string, urn: string): void => {
+    if (typeof v === "string") {
+      if (secrets.some((s) => v.includes(s))) places.add(`${urn.split("::").pop()} ${path}`);
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`, urn));
+    else if (v && typeof v === "object")
+      Object.entries(v as Record<string, unknown>).forEach(([k, x]) => walk(x, `${path}.${k}`, urn));
+  };
+  const state = JSON.parse(stateFile) as { checkpoint?: { latest?: { resources?: StateResource[] } } };
+  for (const r of state.checkpoint?.latest?.resources ?? []) {
+    walk(r.inputs, "inputs", r.urn);
+    walk(r.outputs, "outputs", r.urn);
+  }
+  return [...places].slice(0, 6);
 }
 
 /** A decrypted secret value unwrapped; plain values as they are. */

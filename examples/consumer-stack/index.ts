@@ -26,6 +26,7 @@ import {
   ScheduledJob,
   STAGES,
   VolumeBackup,
+  Worker,
 } from "@platform/microservices-platform";
 
 const config = new pulumi.Config();
@@ -177,7 +178,7 @@ const events = new MessageBroker(
     protect: production,
     exchanges: ["stock_events"],
     // Only the worker publishes and consumes events: a consumer nothing uses is refused.
-    consumers: consumers.filter((c) => c.service === "stock-worker"),
+    consumers: ["stock-worker", "stock-events"].map((service) => ({ service, namespace: ns.name })),
   },
   onCluster,
 );
@@ -267,6 +268,23 @@ new ScheduledJob(
     activeDeadlineSeconds: 1800,
     resources,
     uses: [db],
+  },
+  { ...onCluster, transforms: [costCentre] },
+);
+
+// A consumer of the stock events: no serving port, so nothing can call it; its health and metrics on
+// one port, which only Prometheus may reach. Two replicas in production, as a queue consumer can run.
+new Worker(
+  "stock-events",
+  {
+    ...common,
+    namespace: ns.name,
+    image,
+    metrics: { port: 9106 },
+    replicas: production ? { min: 2, max: 4 } : { min: 1, max: 1 },
+    resources,
+    uses: [events],
+    ingressFrom: [{ namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } }],
   },
   { ...onCluster, transforms: [costCentre] },
 );

@@ -21,6 +21,7 @@ bash scripts/install-kube-score.sh >/dev/null   # built from its Go module (rend
 # Envoy Gateway's translator, built from its Go module at the version tools/egctl/go.mod pins (gateway tests).
 bash scripts/install-egctl.sh "$(sed -n 's|^require github.com/envoyproxy/gateway ||p' tools/egctl/go.mod)" >/dev/null
 bash scripts/install-cyclonus.sh >/dev/null     # the independent NetworkPolicy engine (test/netpol-engine.test.ts)
+bash scripts/install-parliament.sh >/dev/null  # the IAM policy linter, from PyPI (test/parliament.test.ts)
 bash scripts/install-registry.sh >/dev/null     # the reference OCI registry and crane (test/image-lock-registry.test.ts)
 
 # Every step runs even after one fails, and any failure fails the run. (A failure inside an `a && b`

@@ -16,6 +16,7 @@ import {
   imagesDigestPinnedInProduction,
   imagesPinned,
   isDigestPinned,
+  kmsKeyRotation,
   looksSecret,
   parseImageReference,
   networkPolicyCoverage,
@@ -35,6 +36,7 @@ import {
   rdsProductionResilience,
   resourcesDefined,
   selectorMatches,
+  snsTopicEncrypted,
   stageFor,
   vpcFlowLogs,
   type ResourceRule,
@@ -893,6 +895,46 @@ describe("aws-vpc-flow-logs", () => {
   });
 });
 
+describe("aws-kms-key-rotation", () => {
+  const key = (props: Record<string, unknown>) => res("aws:kms/key:Key", "platform-eks-secrets", props);
+
+  it("passes a symmetric key that rotates, and an asymmetric key (KMS cannot rotate those)", () => {
+    expect(resourceCheck(kmsKeyRotation, key({ enableKeyRotation: true }))).toEqual([]);
+    expect(
+      resourceCheck(
+        kmsKeyRotation,
+        key({ customerMasterKeySpec: "SYMMETRIC_DEFAULT", enableKeyRotation: true }),
+      ),
+    ).toEqual([]);
+    expect(resourceCheck(kmsKeyRotation, key({ customerMasterKeySpec: "RSA_3072" }))).toEqual([]);
+  });
+
+  it("fails a symmetric key that does not rotate, or leaves rotation unset", () => {
+    const message = 'KMS key "platform-eks-secrets" must rotate its key material (enableKeyRotation true).';
+    expect(resourceCheck(kmsKeyRotation, key({ enableKeyRotation: false }))).toEqual([message]);
+    expect(resourceCheck(kmsKeyRotation, key({}))).toEqual([message]);
+  });
+});
+
+describe("aws-sns-encrypted", () => {
+  const topic = (props: Record<string, unknown>) => res("aws:sns/topic:Topic", "alerts-topic", props);
+
+  it("passes a topic encrypted with a KMS key", () => {
+    expect(
+      resourceCheck(
+        snsTopicEncrypted,
+        topic({ kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/abc" }),
+      ),
+    ).toEqual([]);
+  });
+
+  it("fails a topic without a key, or with an empty one", () => {
+    const message = 'SNS topic "alerts-topic" must encrypt at rest with a KMS key (kmsMasterKeyId).';
+    expect(resourceCheck(snsTopicEncrypted, topic({}))).toEqual([message]);
+    expect(resourceCheck(snsTopicEncrypted, topic({ kmsMasterKeyId: "" }))).toEqual([message]);
+  });
+});
+
 // ---- Data stores in production ---------------------------------------------------------------
 
 const BACKUP_TAG = "platform.example.com/backup=aws-backup";
@@ -1092,7 +1134,7 @@ describe("the baseline", () => {
     const names = RULES.map((r) => r.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z0-9-]{1,100}$/);
-    expect(names).toHaveLength(25);
+    expect(names).toHaveLength(27);
   });
 
   it("evaluate runs resource and stack rules over a whole stack", () => {

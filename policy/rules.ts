@@ -109,6 +109,8 @@ export const AWS = {
   eksCluster: "aws:eks/cluster:Cluster",
   vpc: "aws:ec2/vpc:Vpc",
   flowLog: "aws:ec2/flowLog:FlowLog",
+  kmsKey: "aws:kms/key:Key",
+  snsTopic: "aws:sns/topic:Topic",
 } as const;
 
 /** Kinds whose pod template the Kubernetes rules inspect, keyed by type token. */
@@ -924,6 +926,36 @@ export const vpcFlowLogs: StackRule = {
   },
 };
 
+/** KMS rotates only symmetric encryption keys; asymmetric and HMAC keys cannot be rotated. */
+const SYMMETRIC_KEY_SPEC = "SYMMETRIC_DEFAULT";
+
+export const kmsKeyRotation: ResourceRule = {
+  kind: "resource",
+  name: "aws-kms-key-rotation",
+  description: "Symmetric KMS keys rotate their key material every year (enableKeyRotation true).",
+  resourceTypes: [AWS.kmsKey],
+  check(r) {
+    const spec = str(r.props["customerMasterKeySpec"]) ?? SYMMETRIC_KEY_SPEC;
+    if (spec !== SYMMETRIC_KEY_SPEC) return [];
+    return r.props["enableKeyRotation"] === true
+      ? []
+      : [`${awsLabel(r, "KMS key")} must rotate its key material (enableKeyRotation true).`];
+  },
+};
+
+export const snsTopicEncrypted: ResourceRule = {
+  kind: "resource",
+  name: "aws-sns-encrypted",
+  description: "SNS topics encrypt messages at rest with a KMS key (kmsMasterKeyId set).",
+  resourceTypes: [AWS.snsTopic],
+  check(r) {
+    const key = str(r.props["kmsMasterKeyId"]);
+    return key !== undefined && key !== ""
+      ? []
+      : [`${awsLabel(r, "SNS topic")} must encrypt at rest with a KMS key (kmsMasterKeyId).`];
+  },
+};
+
 // ------------------------------------------------------------------------------------------------
 // Data stores in production: backups, replicas, encrypted connections
 // ------------------------------------------------------------------------------------------------
@@ -1226,6 +1258,8 @@ export const RULES: readonly Rule[] = [
   elasticacheFailover,
   eksHardened,
   vpcFlowLogs,
+  kmsKeyRotation,
+  snsTopicEncrypted,
   productionBackups,
   productionReplicas,
   productionEncryptedConnections,

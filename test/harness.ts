@@ -28,6 +28,7 @@ import { platformMocks, unmockedInvokes } from "../components/testing/mocks";
 import { registrationsStopped, reportedErrors } from "../components/testing";
 import { emulateTransforms } from "../components/testing/mocks/transforms";
 import type { CatalogInput } from "../services/schema";
+import type { RuleResource } from "../policy/rules";
 import { resolveSettings, type PlatformSettings } from "../config/settings";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -508,6 +509,23 @@ function loadProgramModule(catalogs?: Record<string, CatalogInput>): unknown {
 }
 
 /** Convenience lookups over a run. */
+/**
+ * A recorded resource as the policy engine presents it to the pack's rules: props are the inputs
+ * merged with the outputs, secrets unwrapped; dependencies as URNs.
+ */
+export function toRuleResource(r: RecordedResource): RuleResource {
+  return {
+    type: r.type,
+    name: r.name,
+    urn: r.urn,
+    props: {
+      ...(reveal(r.inputs) as Record<string, unknown>),
+      ...(reveal(r.state) as Record<string, unknown>),
+    },
+    dependencies: r.dependencies,
+  };
+}
+
 export function byType(run: RunResult, type: string): RecordedResource[] {
   return run.resources.filter((r) => r.type === type);
 }

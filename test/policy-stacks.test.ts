@@ -14,24 +14,10 @@ import { renderStackImages } from "../scripts/image-lock/cli";
 import { evaluate, stageFor, type Finding, type RuleResource } from "../policy/rules";
 import { imageUses } from "../scripts/images";
 import { CATALOGS } from "../services";
-import { REPO_ROOT, reveal, runStack, type RecordedResource } from "./harness";
+import { REPO_ROOT, runStack, toRuleResource } from "./harness";
 import { everyRolePinned, everyServicePinned, syntheticDigest } from "./image-pins";
 
 const STACKS = ["local", "staging", "production"] as const;
-
-/** A recorded resource as the policy engine would present it. */
-function toRuleResource(r: RecordedResource): RuleResource {
-  return {
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    props: {
-      ...(reveal(r.inputs) as Record<string, unknown>),
-      ...(reveal(r.state) as Record<string, unknown>),
-    },
-    dependencies: r.dependencies,
-  };
-}
 
 const DIGEST_RULE = "k8s-image-digest-pinned-production";
 
